@@ -1,0 +1,1 @@
+"""Admin accounts: users, roles, sign-in with throttling."""

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mailer.accounts import roles
+from mailer.database import Base, UTCDateTime, utcnow
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class User(Base):
+    """Someone who signs in to the admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    # Case-folded copy that keeps Alice@X.org and alice@x.org one account.
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the login cookie's identity; replacing it signs the user out everywhere
+    # (on a password change, on being disabled).
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    # --- Flask-Login protocol -------------------------------------------------------
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_token}"
+
+    # --- capabilities ---------------------------------------------------------------
+    @property
+    def can_edit(self) -> bool:
+        return self.role in roles.CAN_EDIT
+
+    @property
+    def can_approve(self) -> bool:
+        return self.role in roles.CAN_APPROVE
+
+    @property
+    def can_manage_users(self) -> bool:
+        return self.role in roles.CAN_MANAGE_USERS
+
+    @property
+    def can_read_audit(self) -> bool:
+        return self.role in roles.CAN_READ_AUDIT
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept a short while to throttle password guessing."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_email_key_at", "email_key", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    email_key: Mapped[str] = mapped_column(String(320))
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True)

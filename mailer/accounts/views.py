@@ -1,0 +1,230 @@
+"""Sign-in and sign-out, the users page (admins) and each user's own account page."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+
+from mailer import audit
+from mailer.accounts import service as accounts
+from mailer.accounts.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    LogoutForm,
+    NewUserForm,
+    UserRoleForm,
+    UserStatusForm,
+)
+from mailer.accounts.models import User
+from mailer.admin.guards import client_ip, requires
+from mailer.audit import actions
+from mailer.database import get_db
+from mailer.web.redirects import safe_admin_path
+
+auth_bp = Blueprint("auth", __name__)
+users_bp = Blueprint("users", __name__, url_prefix="/users")
+account_bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+# --- sign-in ----------------------------------------------------------------------------
+
+
+@auth_bp.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_admin_path(request.args.get("next")) or ""
+        if current_user.is_authenticated:
+            return redirect(form.next.data or url_for("admin.dashboard"))
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            with db.transaction(db.session) as s:
+                result = accounts.authenticate(s, email=form.email.data or "",
+                                               password=form.password.data or "",
+                                               ip=client_ip())
+        except accounts.ThrottledError as exc:
+            minutes = max(1, round((exc.retry_at - _now()).total_seconds() / 60))
+            error = (f"Too many failed sign-in attempts. Wait {minutes} minute"
+                     f"{'s' if minutes != 1 else ''} and try again.")
+            status = 429
+        else:
+            if result.user is not None:
+                # A fresh session on sign-in, so a session fixed before it is useless.
+                session.clear()
+                login_user(result.user)
+                flash(f"Signed in as {result.user.email}.", "success")
+                return redirect(safe_admin_path(form.next.data) or url_for("admin.dashboard"))
+            error = "That email address and password do not match an active account."
+            status = 401
+    elif request.method == "POST":
+        error = "Enter your email address and password."
+        status = 400
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@auth_bp.post("/logout")
+def logout():  # type: ignore[no-untyped-def]
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if current_user.is_authenticated:
+        db = get_db()
+        with db.transaction(db.session) as s:
+            audit.record(s, actions.LOGOUT, actor=_me(s),
+                         target_type="user", target_id=current_user.id, summary="Signed out",
+                         ip=client_ip())
+        logout_user()
+        session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from mailer.database import utcnow
+
+    return utcnow()
+
+
+# --- users (admins only) ----------------------------------------------------------------
+
+
+@users_bp.get("/")
+@requires("can_manage_users")
+def index():  # type: ignore[no-untyped-def]
+    users = accounts.list_users(get_db().session)
+    return render_template("admin/users/index.html", users=users, new_form=NewUserForm(),
+                           role_form=UserRoleForm, status_form=UserStatusForm())
+
+
+@users_bp.post("/")
+@requires("can_manage_users")
+def create():  # type: ignore[no-untyped-def]
+    form = NewUserForm()
+    db = get_db()
+    if not form.validate_on_submit():
+        return render_template("admin/users/index.html", users=accounts.list_users(db.session),
+                               new_form=form, role_form=UserRoleForm,
+                               status_form=UserStatusForm()), 400
+    generated = not form.password.data
+    password = form.password.data or _generate_password()
+    try:
+        with db.transaction(db.session) as s:
+            user = accounts.create_user(s, email=form.email.data or "", name=form.name.data or "",
+                                        role=form.role.data or "", password=password,
+                                        by=_me(s), ip=client_ip())
+    except accounts.AccountError as exc:
+        form.form_errors.append(str(exc))
+        return render_template("admin/users/index.html", users=accounts.list_users(db.session),
+                               new_form=form, role_form=UserRoleForm,
+                               status_form=UserStatusForm()), 400
+    if generated:
+        # Shown once, in this response only (never in a cookie or a flash message).
+        return render_template("admin/users/created.html", user=user, password=password)
+    flash(f"Added {user.email} as {user.role}.", "success")
+    return redirect(url_for("admin.users.index"))
+
+
+@users_bp.post("/<int:user_id>/role")
+@requires("can_manage_users")
+def change_role(user_id: int):  # type: ignore[no-untyped-def]
+    form = UserRoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    db = get_db()
+    try:
+        with db.transaction(db.session) as s:
+            user = _user_or_404(s, user_id)
+            accounts.change_role(s, user, role=form.role.data or "", by=_me(s), ip=client_ip())
+        flash(f"{user.email} is now {roles_label(user.role)}.", "success")
+    except accounts.AccountError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.users.index"))
+
+
+@users_bp.post("/<int:user_id>/status")
+@requires("can_manage_users")
+def change_status(user_id: int):  # type: ignore[no-untyped-def]
+    form = UserStatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    db = get_db()
+    try:
+        with db.transaction(db.session) as s:
+            user = _user_or_404(s, user_id)
+            accounts.set_active(s, user, active=active, by=_me(s), ip=client_ip())
+        flash(f"{user.email} is now {'enabled' if active else 'disabled'}.", "success")
+    except accounts.AccountError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.users.index"))
+
+
+# --- one's own account ------------------------------------------------------------------
+
+
+@account_bp.route("/", methods=["GET", "POST"])
+def index_own():  # type: ignore[no-untyped-def]
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            with db.transaction(db.session) as s:
+                me = _me(s)
+                accounts.change_password(s, me, current=form.current.data or "",
+                                         new=form.new.data or "", ip=client_ip())
+            # The new session token signed every browser out; keep this one signed in.
+            login_user(me)
+            flash("Your password has been changed. Other browsers have been signed out.",
+                  "success")
+            return redirect(url_for("admin.account.index_own"))
+        except accounts.AccountError as exc:
+            form.form_errors.append(str(exc))
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/account.html", form=form), status
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _me(s) -> User:  # type: ignore[no-untyped-def]
+    user = s.get(User, current_user.id)
+    if user is None:
+        abort(403)
+    return user
+
+
+def _user_or_404(s, user_id: int) -> User:  # type: ignore[no-untyped-def]
+    user = s.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def roles_label(role: str) -> str:
+    from mailer.accounts.roles import LABELS
+
+    return LABELS.get(role, role)
+
+
+def _generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+__all__ = ["account_bp", "auth_bp", "users_bp"]

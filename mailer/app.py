@@ -1,0 +1,49 @@
+"""The application factory (the flaskr pattern: one function, each part's init_app)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask
+
+from mailer import paths
+from mailer.config import Config, load_config
+from mailer.database import Database
+from mailer.instance import ensure_instance_dir, secret_key
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the web app. ``config`` defaults to the file the contract says to read."""
+    config = config or load_config()
+    app = Flask(
+        "mailer",
+        template_folder=str(paths.templates_dir()),
+        static_folder=str(paths.static_dir()),
+        instance_path=str(ensure_instance_dir(config)),
+    )
+    app.config.update(
+        MAILER=config,
+        SECRET_KEY=secret_key(config),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.app.is_https,
+        SESSION_COOKIE_NAME="mailer_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=config.app.is_https,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
+        MAX_CONTENT_LENGTH=(config.mail.max_attachments_mb + 5) * 1024 * 1024,
+        PREFERRED_URL_SCHEME="https" if config.app.is_https else "http",
+    )
+
+    Database(config.database_url).init_app(app)
+
+    from mailer import security, web
+
+    security.init_app(app)
+    web.init_app(app)
+    return app

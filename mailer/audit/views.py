@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from mailer.accounts import service as accounts
+from mailer.admin.guards import requires
+from mailer.audit import service
+from mailer.audit.actions import LABELS
+from mailer.database import get_db
+
+audit_bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+PER_PAGE = 50
+
+
+@audit_bp.get("/")
+@requires("can_read_audit")
+def index():  # type: ignore[no-untyped-def]
+    db = get_db()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    action = request.args.get("action") or None
+    if action not in LABELS:
+        action = None
+    actor_id = request.args.get("actor", type=int)
+    entries, total = service.page(db.session, page=page, per_page=PER_PAGE, action=action,
+                                  actor_id=actor_id)
+    pages = max(1, -(-total // PER_PAGE))
+    return render_template("admin/audit.html", entries=entries, total=total, page=page,
+                           pages=pages, action=action, actor_id=actor_id, labels=LABELS,
+                           users=accounts.list_users(db.session))

@@ -1,0 +1,317 @@
+"""The ``mailer`` command (also ``python -m mailer``).
+
+Exit status, for every command: 0 done, 1 refused or invalid input (the reason on
+stderr), 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+import click
+
+from mailer.config import Config, ConfigError, load_config
+
+log = logging.getLogger("mailer.cli")
+
+ENV_ADMIN_EMAIL = "MAILER_ADMIN_EMAIL"
+ENV_ADMIN_PASSWORD = "MAILER_ADMIN_PASSWORD"
+DEFAULT_ADMIN_EMAIL = "admin@example.org"
+
+
+class ConfigProblem(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"mailer: configuration error: {self.message}", err=True)
+
+
+class Refused(click.ClickException):
+    """Exit 1 with the reason on stderr."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"mailer: {self.message}", err=True)
+
+
+@dataclass
+class Context:
+    config_path: str | None
+    _config: Config | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_path)
+            except ConfigError as exc:
+                raise ConfigProblem(str(exc)) from None
+        return self._config
+
+    def app(self):  # type: ignore[no-untyped-def]
+        from mailer.app import create_app
+
+        return create_app(self.config)
+
+    def database(self):  # type: ignore[no-untyped-def]
+        from mailer.database import Database
+        from mailer.instance import ensure_instance_dir
+
+        if self.config.uses_default_database:
+            ensure_instance_dir(self.config)
+        return Database(self.config.database_url)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def _setup_logging() -> None:
+    level = os.environ.get("MAILER_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Waitress logs every queue warning at WARNING; its INFO chatter is not useful.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    # Alembic announces every plugin and context at INFO; our own line says what changed.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML configuration file (else $MAILER_CONFIG, else ./config.toml).")
+@click.version_option(package_name="stakeholder-mailer", prog_name="mailer")
+@click.pass_context
+def cli(click_ctx: click.Context, config_path: str | None) -> None:
+    """Stakeholder Mailer: consultation bulletins, timelines and cascade tracking."""
+    _setup_logging()
+    click_ctx.obj = Context(config_path)
+
+
+# --- init -------------------------------------------------------------------------------
+
+
+def _read_password_stdin() -> str:
+    if sys.stdin is None or sys.stdin.closed:
+        raise Refused("no password on standard input")
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        raise Refused("no password on standard input (expected it on the first line)")
+    return password
+
+
+def _ensure_schema(ctx: Context, *, announce: bool = True) -> Any:
+    """Apply migrations; audit the first initialisation. Returns the Database."""
+    from sqlalchemy.exc import OperationalError
+
+    from mailer import audit, migrate
+    from mailer.audit import actions
+
+    db = ctx.database()
+    try:
+        before, after = migrate.upgrade(db)
+    except OperationalError as exc:
+        raise Refused(f"cannot reach the database {_safe_url(db.url)}: "
+                      f"{exc.orig or exc}") from None
+    if before is None:
+        with db.transaction() as session:
+            audit.record(session, actions.SYSTEM_INITIALISED, summary=f"Schema created at {after}")
+    if announce:
+        state = (f"created (revision {after})" if before is None else
+                 f"upgraded {before} -> {after}" if before != after else
+                 f"already up to date (revision {after})")
+        click.echo(f"database {_safe_url(db.url)}: schema {state}")
+    return db
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@cli.command()
+@click.option("--admin-email", help="Create an admin user with this address.")
+@click.option("--admin-name", default="", help="The admin's full name.")
+@click.option("--admin-password-stdin", is_flag=True,
+              help="Read the admin's password from the first line of standard input.")
+@pass_ctx
+def init(ctx: Context, admin_email: str | None, admin_name: str,
+         admin_password_stdin: bool) -> None:
+    """Create or upgrade the database schema; optionally create an admin. Idempotent."""
+    if admin_password_stdin and not admin_email:
+        raise click.UsageError("--admin-password-stdin needs --admin-email")
+    if admin_email and not admin_password_stdin:
+        raise click.UsageError("--admin-email needs --admin-password-stdin "
+                               "(passwords are never taken on the command line)")
+    password = _read_password_stdin() if admin_password_stdin else None
+    db = _ensure_schema(ctx)
+    if admin_email and password is not None:
+        from mailer.accounts import roles
+        from mailer.accounts import service as accounts
+
+        with db.transaction() as session:
+            existing = accounts.find_by_email(session, admin_email)
+            if existing is not None:
+                click.echo(f"user {existing.email} already exists as {existing.role}; "
+                           "left unchanged")
+                return
+            try:
+                user = accounts.create_user(session, email=admin_email, password=password,
+                                            role=roles.ADMIN, name=admin_name,
+                                            by_label="cli: mailer init")
+            except accounts.AccountError as exc:
+                raise Refused(str(exc)) from None
+        click.echo(f"admin {user.email} created")
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+@cli.group()
+def users() -> None:
+    """Manage the people who sign in to the admin."""
+
+
+@users.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["editor", "approver", "admin"]), required=True)
+@click.option("--name", default="", help="Full name.")
+@click.option("--password-stdin", is_flag=True, required=True,
+              help="Read the password from the first line of standard input.")
+@pass_ctx
+def users_add(ctx: Context, email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Add a user with a role."""
+    from mailer.accounts import service as accounts
+
+    password = _read_password_stdin()
+    db = _require_schema(ctx)
+    try:
+        with db.transaction() as session:
+            user = accounts.create_user(session, email=email, password=password, role=role,
+                                        name=name, by_label="cli: mailer users add")
+    except accounts.AccountError as exc:
+        raise Refused(str(exc)) from None
+    click.echo(f"{user.email} added as {user.role}")
+
+
+@users.command("list")
+@pass_ctx
+def users_list(ctx: Context) -> None:
+    """List users: email, role, status, last sign-in."""
+    from mailer.accounts import service as accounts
+
+    db = _require_schema(ctx)
+    with db.transaction() as session:
+        rows = accounts.list_users(session)
+        tz = ctx.config.app.tz
+        click.echo(f"{'EMAIL':40} {'ROLE':9} {'STATUS':9} LAST SIGN-IN")
+        for user in rows:
+            last = (user.last_login_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                    if user.last_login_at else "never")
+            status = "active" if user.active else "disabled"
+            click.echo(f"{user.email:40} {user.role:9} {status:9} {last}")
+
+
+def _require_schema(ctx: Context) -> Any:
+    """The database, refusing to go on if its schema is not at the head revision."""
+    from sqlalchemy.exc import OperationalError
+
+    from mailer import migrate
+
+    db = ctx.database()
+    try:
+        current = migrate.current_revision(db)
+    except OperationalError as exc:
+        raise Refused(f"cannot reach the database {_safe_url(db.url)}: "
+                      f"{exc.orig or exc}") from None
+    head = migrate.head_revision(db.url)
+    if current != head:
+        state = "empty" if current is None else f"at revision {current}, not {head}"
+        raise Refused(f"the database schema is {state}; run `mailer init` first")
+    return db
+
+
+# --- serving ----------------------------------------------------------------------------
+
+
+def _ensure_first_admin(db: Any) -> None:
+    """On a database with no users at all, make the first admin (once)."""
+    from mailer.accounts import roles
+    from mailer.accounts import service as accounts
+
+    with db.transaction() as session:
+        if accounts.count_users(session) > 0:
+            return
+        email = os.environ.get(ENV_ADMIN_EMAIL) or DEFAULT_ADMIN_EMAIL
+        given = os.environ.get(ENV_ADMIN_PASSWORD)
+        password = given or secrets.token_urlsafe(12)
+        try:
+            accounts.create_user(session, email=email, password=password, role=roles.ADMIN,
+                                 name="Administrator", by_label="first run")
+        except accounts.AccountError as exc:
+            source = f"${ENV_ADMIN_PASSWORD}" if given else f"${ENV_ADMIN_EMAIL}"
+            raise Refused(f"cannot create the first admin from {source}: {exc}") from None
+    shown = "(the one in $MAILER_ADMIN_PASSWORD)" if given else password
+    banner = "=" * 64
+    click.echo(f"\n{banner}\n  First admin created. Sign in with:\n"
+               f"    email:    {email}\n    password: {shown}\n"
+               f"  {'' if given else 'This password is shown only once. '}"
+               f"Change it under “My account”.\n{banner}\n")
+
+
+def _default_port(config: Config) -> int:
+    return urlsplit(config.app.base_url).port or 5000
+
+
+def _serve(ctx: Context, host: str | None, port: int | None) -> NoReturn:
+    from mailer.server import serve
+
+    config = ctx.config
+    app = ctx.app()
+    serve(app, host=host or "127.0.0.1", port=port or _default_port(config))
+    sys.exit(0)
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: base_url's, or 5000).")
+@pass_ctx
+def run(ctx: Context, host: str | None, port: int | None) -> None:
+    """Web admin and background services in one process: the embedded default."""
+    config = ctx.config
+    # The embedded database belongs to this process, so it may set itself up; a
+    # shared database is the operator's to migrate with `mailer init`.
+    db = _ensure_schema(ctx, announce=False) if config.uses_default_database \
+        else _require_schema(ctx)
+    _ensure_first_admin(db)
+    db.dispose()
+    _serve(ctx, host, port)
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: base_url's, or 5000).")
+@pass_ctx
+def web(ctx: Context, host: str | None, port: int | None) -> None:
+    """Only the web admin and public pages (run the other parts separately)."""
+    _require_schema(ctx).dispose()
+    _serve(ctx, host, port)
+
+
+def main() -> None:
+    cli(prog_name="mailer")
+
+
+if __name__ == "__main__":
+    main()

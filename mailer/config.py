@@ -1,0 +1,555 @@
+"""Configuration: one TOML file, validated completely before anything starts.
+
+Where the file comes from (first found wins): ``--config PATH``, ``$MAILER_CONFIG``,
+``./config.toml``, else built-in defaults. Secrets may come from the environment so
+they need not sit in a file. Every key and its default is listed in
+``config.example.toml``; ``tests/test_config.py`` keeps the two in step.
+
+A bad file is refused with one line that names the key and the reason, because an
+operator reading a systemd journal should not have to guess which of forty keys is
+wrong. The CLI turns :class:`ConfigError` into exit status 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import time, timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+
+ENV_CONFIG = "MAILER_CONFIG"
+ENV_SECRET_KEY = "MAILER_SECRET_KEY"
+ENV_DATABASE_URL = "MAILER_DATABASE_URL"
+ENV_SMTP_PASSWORD = "MAILER_SMTP_PASSWORD"
+
+TRANSPORTS = ("outbox", "smtp")
+SMTP_SECURITY = ("starttls", "ssl", "none")
+HOLIDAY_CALENDARS = ("england-and-wales", "scotland", "northern-ireland", "")
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_QUIET_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the operator: where, which key, why."""
+
+    def __init__(self, key: str, reason: str, *, source: str | None = None) -> None:
+        self.key = key
+        self.reason = reason
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{key}: {reason}")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``30s``, ``15m``, ``36h`` or ``7d`` into a timedelta."""
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if not match:
+        raise ValueError(f"expected a duration such as 30s, 15m, 36h or 7d (got {text!r})")
+    amount, unit = match.groups()
+    return timedelta(**{_DURATION_UNITS[unit]: int(amount)})
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest exact spelling of a duration in the config's own notation."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A daily window (local time) in which nothing is sent; it may span midnight."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def parse_quiet_hours(text: str) -> QuietHours | None:
+    if text == "":
+        return None
+    match = _QUIET_HOURS.match(text)
+    if not match:
+        raise ValueError(f'expected "HH:MM-HH:MM" or "" for none (got {text!r})')
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError as exc:
+        raise ValueError(f"not a time of day in {text!r}") from exc
+    if start == end:
+        raise ValueError(f'start and end are the same in {text!r}; use "" for no quiet hours')
+    return QuietHours(start, end)
+
+
+@dataclass(frozen=True)
+class AppSection:
+    base_url: str = "http://127.0.0.1:5000"
+    secret_key: str = ""
+    old_secret_keys: tuple[str, ...] = ()
+    timezone: str = "Europe/London"
+    database_url: str = ""
+    instance_dir: str = "instance"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_loopback(self) -> bool:
+        return is_loopback_url(self.base_url)
+
+    @property
+    def is_https(self) -> bool:
+        return urlsplit(self.base_url).scheme == "https"
+
+
+@dataclass(frozen=True)
+class MailSection:
+    transport: str = "outbox"
+    from_address: str = "Stakeholder Mailer <stakeholders@example.org>"
+    reply_to: str = ""
+    list_id: str = "stakeholders.example.org"
+    max_attachments_mb: int = 10
+
+
+@dataclass(frozen=True)
+class SmtpSection:
+    host: str = "127.0.0.1"
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    timeout: timedelta = timedelta(seconds=30)
+    connections: int = 4
+    rate_per_second: float = 0
+    per_hour: int = 0
+    per_day: int = 0
+    max_attempts: int = 8
+    retry_for: timedelta = timedelta(hours=24)
+    lease: timedelta = timedelta(minutes=5)
+    hard_bounce_limit: int = 1
+
+
+@dataclass(frozen=True)
+class DkimSection:
+    domain: str
+    selector: str
+    private_key_file: str
+
+
+@dataclass(frozen=True)
+class SchedulerSection:
+    misfire_grace: timedelta = timedelta(hours=1)
+    quiet_hours: QuietHours | None = QuietHours(time(20, 0), time(8, 0))
+    send_on_weekends: bool = False
+    holidays: str = "england-and-wales"
+
+
+@dataclass(frozen=True)
+class ApprovalSection:
+    two_person: bool = True
+
+
+@dataclass(frozen=True)
+class TrackingSection:
+    links: bool = True
+    per_person: bool = False
+
+
+@dataclass(frozen=True)
+class RetentionSection:
+    deliveries: timedelta = timedelta(days=730)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration. ``source`` says where it came from."""
+
+    app: AppSection = AppSection()
+    mail: MailSection = MailSection()
+    smtp: SmtpSection = SmtpSection()
+    dkim: DkimSection | None = None
+    scheduler: SchedulerSection = SchedulerSection()
+    approval: ApprovalSection = ApprovalSection()
+    tracking: TrackingSection = TrackingSection()
+    retention: RetentionSection = RetentionSection()
+    source: str = "built-in defaults"
+
+    @property
+    def instance_path(self) -> Path:
+        return Path(self.app.instance_dir).resolve()
+
+    @property
+    def database_url(self) -> str:
+        if self.app.database_url:
+            return self.app.database_url
+        return f"sqlite:///{self.instance_path / 'mailer.db'}"
+
+    @property
+    def uses_default_database(self) -> bool:
+        return not self.app.database_url
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- validators: each takes the raw TOML value and returns the typed one or raises
+# ValueError with a reason an operator can act on. -----------------------------------
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string (got {_describe(value)})")
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise ValueError("must be one line (no CR, LF or NUL characters)")
+    return value
+
+
+def _integer(low: int, high: int | None = None) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number (got {_describe(value)})")
+        if value < low or (high is not None and value > high):
+            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise ValueError(f"must be {bounds} (got {value})")
+        return value
+
+    return check
+
+
+def _number(low: float) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number (got {_describe(value)})")
+        if value < low:
+            raise ValueError(f"must be at least {low:g} (got {value})")
+        return float(value)
+
+    return check
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false (got {_describe(value)})")
+    return value
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        value = _string(value)
+        if value not in options:
+            listed = ", ".join(f'"{o}"' for o in options)
+            raise ValueError(f"must be one of {listed} (got {value!r})")
+        return value
+
+    return check
+
+
+def _duration(minimum: timedelta = timedelta(seconds=1)) -> Callable[[Any], timedelta]:
+    def check(value: Any) -> timedelta:
+        result = parse_duration(_string(value))
+        if result < minimum:
+            raise ValueError(f"must be at least {format_duration(minimum)} (got {value!r})")
+        return result
+
+    return check
+
+
+def _base_url(value: Any) -> str:
+    value = _string(value).rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// address (got {value!r})")
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query string or fragment")
+    return value
+
+
+def _secret_key(value: Any) -> str:
+    value = _string(value)
+    if value and len(value) < 32:
+        raise ValueError("must be at least 32 characters; generate one with "
+                         "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    return value
+
+
+def _secret_keys(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of strings (got {_describe(value)})")
+    return tuple(_secret_key(item) for item in value)
+
+
+def _timezone(value: Any) -> str:
+    value = _string(value)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
+                         "Europe/London)") from exc
+    return value
+
+
+def _database_url(value: Any) -> str:
+    value = _string(value)
+    if value == "":
+        return value
+    scheme = value.split(":", 1)[0].lower()
+    # Operators paste URLs from hosting dashboards; accept the usual spellings and
+    # always drive PostgreSQL through psycopg 3, the one driver we test.
+    if scheme in ("postgres", "postgresql"):
+        value = "postgresql+psycopg:" + value.split(":", 1)[1]
+    elif scheme not in ("postgresql+psycopg", "sqlite"):
+        raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL "
+                         f"(got scheme {scheme!r})")
+    return value
+
+
+def _email_address(*, allow_empty: bool) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        value = _string(value)
+        if value == "" and allow_empty:
+            return value
+        _name, address = parseaddr(value)
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ValueError(f"not a valid email address ({exc})") from exc
+        return value
+
+    return check
+
+
+def _hostname(value: Any) -> str:
+    value = _string(value)
+    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", value):
+        raise ValueError(f"expected a host name such as stakeholders.example.org (got {value!r})")
+    return value
+
+
+def _nonempty(check: Callable[[Any], str]) -> Callable[[Any], str]:
+    def wrapped(value: Any) -> str:
+        result = check(value)
+        if not result:
+            raise ValueError("must not be empty")
+        return result
+
+    return wrapped
+
+
+def _quiet_hours(value: Any) -> QuietHours | None:
+    return parse_quiet_hours(_string(value))
+
+
+def _describe(value: Any) -> str:
+    kinds = {bool: "a boolean", int: "a whole number", float: "a number", str: "a string",
+             list: "a list", dict: "a table"}
+    return kinds.get(type(value), type(value).__name__) + f" {value!r}"
+
+
+_SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "app": {
+        "base_url": _base_url,
+        "secret_key": _secret_key,
+        "old_secret_keys": _secret_keys,
+        "timezone": _timezone,
+        "database_url": _database_url,
+        "instance_dir": _nonempty(_string),
+    },
+    "mail": {
+        "transport": _choice(*TRANSPORTS),
+        "from_address": _email_address(allow_empty=False),
+        "reply_to": _email_address(allow_empty=True),
+        "list_id": _hostname,
+        "max_attachments_mb": _integer(1, 100),
+    },
+    "smtp": {
+        "host": _nonempty(_string),
+        "port": _integer(1, 65535),
+        "security": _choice(*SMTP_SECURITY),
+        "username": _string,
+        "password": _string,
+        "timeout": _duration(),
+        "connections": _integer(1, 64),
+        "rate_per_second": _number(0),
+        "per_hour": _integer(0),
+        "per_day": _integer(0),
+        "max_attempts": _integer(1, 100),
+        "retry_for": _duration(timedelta(minutes=1)),
+        "lease": _duration(timedelta(seconds=10)),
+        "hard_bounce_limit": _integer(1, 100),
+    },
+    "dkim": {
+        "domain": _hostname,
+        "selector": _hostname,
+        "private_key_file": _nonempty(_string),
+    },
+    "scheduler": {
+        "misfire_grace": _duration(),
+        "quiet_hours": _quiet_hours,
+        "send_on_weekends": _boolean,
+        "holidays": _choice(*HOLIDAY_CALENDARS),
+    },
+    "approval": {"two_person": _boolean},
+    "tracking": {"links": _boolean, "per_person": _boolean},
+    "retention": {"deliveries": _duration(timedelta(days=1))},
+}
+
+_SECTION_TYPES: dict[str, type] = {
+    "app": AppSection,
+    "mail": MailSection,
+    "smtp": SmtpSection,
+    "dkim": DkimSection,
+    "scheduler": SchedulerSection,
+    "approval": ApprovalSection,
+    "tracking": TrackingSection,
+    "retention": RetentionSection,
+}
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None = None,
+                     environ: Mapping[str, str] | None = None) -> Path | None:
+    """The file the contract says to read, or None for built-in defaults."""
+    environ = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if environ.get(ENV_CONFIG):
+        return Path(environ[ENV_CONFIG])
+    local = Path("config.toml")
+    return local if local.is_file() else None
+
+
+def load_config(path: str | os.PathLike[str] | None = None,
+                environ: Mapping[str, str] | None = None) -> Config:
+    """Find, read and validate the configuration; raise ConfigError on any problem."""
+    environ = os.environ if environ is None else environ
+    found = find_config_file(path, environ)
+    if found is None:
+        return from_mapping({}, environ=environ)
+    source = str(found)
+    try:
+        raw = found.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("file", "not found", source=source) from None
+    except OSError as exc:
+        raise ConfigError("file", f"cannot be read ({exc.strerror})", source=source) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError("file", "is not UTF-8 text", source=source) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("file", f"is not valid TOML ({exc})", source=source) from None
+    return from_mapping(data, environ=environ, source=source)
+
+
+def from_mapping(data: Mapping[str, Any], *, environ: Mapping[str, str] | None = None,
+                 source: str = "built-in defaults") -> Config:
+    """Validate parsed TOML (plus environment secrets) into a Config."""
+    environ = os.environ if environ is None else environ
+    sections: dict[str, Any] = {}
+    for name, table in data.items():
+        if name not in _SCHEMA:
+            known = ", ".join(f"[{s}]" for s in _SCHEMA)
+            raise ConfigError(f"[{name}]", f"unknown section (known: {known})", source=source)
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{name}]", "must be a table", source=source)
+        values: dict[str, Any] = {}
+        for key, raw in table.items():
+            validator = _SCHEMA[name].get(key)
+            if validator is None:
+                raise ConfigError(f"[{name}] {key}", _unknown_key(name, key), source=source)
+            try:
+                values[key] = validator(raw)
+            except ValueError as exc:
+                raise ConfigError(f"[{name}] {key}", str(exc), source=source) from None
+        sections[name] = values
+
+    env_overrides = (
+        ("app", "secret_key", ENV_SECRET_KEY),
+        ("app", "database_url", ENV_DATABASE_URL),
+        ("smtp", "password", ENV_SMTP_PASSWORD),
+    )
+    for section, key, variable in env_overrides:
+        if environ.get(variable):
+            try:
+                value = _SCHEMA[section][key](environ[variable])
+            except ValueError as exc:
+                raise ConfigError(f"${variable}", str(exc), source="environment") from None
+            sections.setdefault(section, {})[key] = value
+
+    built: dict[str, Any] = {}
+    for name, values in sections.items():
+        if name == "dkim":
+            missing = [f.name for f in fields(DkimSection) if f.name not in values]
+            if missing:
+                raise ConfigError(f"[dkim] {missing[0]}",
+                                  "required when [dkim] is present (it needs domain, "
+                                  "selector and private_key_file)", source=source)
+        built[name] = _SECTION_TYPES[name](**values)
+    config = Config(**built, source=source)
+    _check_whole(config, source=source)
+    return config
+
+
+def _unknown_key(section: str, key: str) -> str:
+    known = sorted(_SCHEMA[section])
+    close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
+    return f"unknown key{hint}"
+
+
+def _check_whole(config: Config, *, source: str) -> None:
+    """Rules that involve more than one key."""
+    if not config.app.secret_key and not config.app.is_loopback:
+        raise ConfigError("[app] secret_key",
+                          f"required when base_url is not loopback ({config.app.base_url}); "
+                          f"set it in the file or in ${ENV_SECRET_KEY}", source=source)
+    if config.dkim is not None:
+        key_file = Path(config.dkim.private_key_file)
+        if not key_file.is_file():
+            raise ConfigError("[dkim] private_key_file", f"no such file: {key_file}",
+                              source=source)
+    if config.mail.transport == "smtp" and config.smtp.security == "none" \
+            and config.smtp.username and not _is_loopback_host(config.smtp.host):
+        raise ConfigError("[smtp] security",
+                          '"none" would send the SMTP password in clear text to '
+                          f"{config.smtp.host}; use starttls or ssl", source=source)
+
+
+def _is_loopback_host(host: str) -> bool:
+    return is_loopback_url(f"smtp://{host}")
+
+
+def with_overrides(config: Config, **sections: Mapping[str, Any]) -> Config:
+    """A copy with some section values replaced (used by tests and the CLI)."""
+    changes = {name: replace(getattr(config, name), **values)
+               for name, values in sections.items()}
+    return replace(config, **changes)

@@ -1,0 +1,179 @@
+"""The database: engine set-up for SQLite and PostgreSQL, sessions, one commit point.
+
+Services take a ``Session`` and never commit; callers (a view, a CLI command, a
+scheduled job) wrap a unit of work in ``db.transaction()``, which commits on success
+and rolls back on any exception, so nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+log = logging.getLogger(__name__)
+
+# Stable constraint names, so Alembic migrations name the same objects on every
+# database and a later migration can drop them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always handed back timezone-aware.
+
+    SQLite has no timezone type and would return naive values; PostgreSQL's
+    ``timestamptz`` would return them in the session's zone. Either way the rest of
+    the code sees aware UTC datetimes and converts for display only.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; attach a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with the settings each backend needs to be used safely."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so that BEGIN is ours to issue
+        # (the SQLAlchemy recipe): workers need BEGIN IMMEDIATE to claim rows, and a
+        # deferred transaction that later writes fails at once, whatever the timeout.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode not in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE"):
+            raise ValueError(f"unknown SQLite BEGIN mode {mode!r}")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """Engine and session factory. One per app (``init_app``) or per process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine | None = make_engine(url)
+        self._sessions: sessionmaker[Session] | None = sessionmaker(
+            self._engine, expire_on_commit=False)
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["mailer.db"] = self
+        app.teardown_appcontext(self._close_request_session)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("database not configured; call init_app() or configure()")
+        return self._engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def new_session(self) -> Session:
+        if self._sessions is None:
+            raise RuntimeError("database not configured; call init_app() or configure()")
+        return self._sessions()
+
+    @property
+    def session(self) -> Session:
+        """The session of the current request (or app context), made on first use."""
+        from flask import g
+
+        if "db_session" not in g:
+            g.db_session = self.new_session()
+        return g.db_session
+
+    @contextmanager
+    def transaction(self, session: Session | None = None) -> Iterator[Session]:
+        """The one commit point: commit if the block succeeds, roll back if it raises."""
+        own = session is None
+        session = self.new_session() if own else session
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            if own:
+                session.close()
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    @staticmethod
+    def _close_request_session(_exc: BaseException | None) -> None:
+        from flask import g
+
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def get_db() -> Database:
+    """The database of the current Flask app."""
+    from flask import current_app
+
+    return current_app.extensions["mailer.db"]
