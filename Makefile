@@ -12,6 +12,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@scripts/ensure-test-services
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -42,8 +42,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     Database(config.database_url).init_app(app)
 
-    from mailer import security, web
+    from mailer import admin, security, web
 
+    admin.init_app(app)  # the sign-in guard goes first (see its docstring)
     security.init_app(app)
     web.init_app(app)
     return app

@@ -86,8 +86,12 @@ def _setup_logging() -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="TOML configuration file (else $MAILER_CONFIG, else ./config.toml).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML configuration file (else $MAILER_CONFIG, else ./config.toml).",
+)
 @click.version_option(package_name="stakeholder-mailer", prog_name="mailer")
 @click.pass_context
 def cli(click_ctx: click.Context, config_path: str | None) -> None:
@@ -120,15 +124,18 @@ def _ensure_schema(ctx: Context, *, announce: bool = True) -> Any:
     try:
         before, after = migrate.upgrade(db)
     except OperationalError as exc:
-        raise Refused(f"cannot reach the database {_safe_url(db.url)}: "
-                      f"{exc.orig or exc}") from None
+        raise Refused(f"cannot reach the database {_safe_url(db.url)}: {exc.orig or exc}") from None
     if before is None:
         with db.transaction() as session:
             audit.record(session, actions.SYSTEM_INITIALISED, summary=f"Schema created at {after}")
     if announce:
-        state = (f"created (revision {after})" if before is None else
-                 f"upgraded {before} -> {after}" if before != after else
-                 f"already up to date (revision {after})")
+        state = (
+            f"created (revision {after})"
+            if before is None
+            else f"upgraded {before} -> {after}"
+            if before != after
+            else f"already up to date (revision {after})"
+        )
         click.echo(f"database {_safe_url(db.url)}: schema {state}")
     return db
 
@@ -143,17 +150,23 @@ def _safe_url(url: str) -> str:
 @cli.command()
 @click.option("--admin-email", help="Create an admin user with this address.")
 @click.option("--admin-name", default="", help="The admin's full name.")
-@click.option("--admin-password-stdin", is_flag=True,
-              help="Read the admin's password from the first line of standard input.")
+@click.option(
+    "--admin-password-stdin",
+    is_flag=True,
+    help="Read the admin's password from the first line of standard input.",
+)
 @pass_ctx
-def init(ctx: Context, admin_email: str | None, admin_name: str,
-         admin_password_stdin: bool) -> None:
+def init(
+    ctx: Context, admin_email: str | None, admin_name: str, admin_password_stdin: bool
+) -> None:
     """Create or upgrade the database schema; optionally create an admin. Idempotent."""
     if admin_password_stdin and not admin_email:
         raise click.UsageError("--admin-password-stdin needs --admin-email")
     if admin_email and not admin_password_stdin:
-        raise click.UsageError("--admin-email needs --admin-password-stdin "
-                               "(passwords are never taken on the command line)")
+        raise click.UsageError(
+            "--admin-email needs --admin-password-stdin "
+            "(passwords are never taken on the command line)"
+        )
     password = _read_password_stdin() if admin_password_stdin else None
     db = _ensure_schema(ctx)
     if admin_email and password is not None:
@@ -163,13 +176,19 @@ def init(ctx: Context, admin_email: str | None, admin_name: str,
         with db.transaction() as session:
             existing = accounts.find_by_email(session, admin_email)
             if existing is not None:
-                click.echo(f"user {existing.email} already exists as {existing.role}; "
-                           "left unchanged")
+                click.echo(
+                    f"user {existing.email} already exists as {existing.role}; left unchanged"
+                )
                 return
             try:
-                user = accounts.create_user(session, email=admin_email, password=password,
-                                            role=roles.ADMIN, name=admin_name,
-                                            by_label="cli: mailer init")
+                user = accounts.create_user(
+                    session,
+                    email=admin_email,
+                    password=password,
+                    role=roles.ADMIN,
+                    name=admin_name,
+                    by_label="cli: mailer init",
+                )
             except accounts.AccountError as exc:
                 raise Refused(str(exc)) from None
         click.echo(f"admin {user.email} created")
@@ -187,8 +206,12 @@ def users() -> None:
 @click.argument("email")
 @click.option("--role", type=click.Choice(["editor", "approver", "admin"]), required=True)
 @click.option("--name", default="", help="Full name.")
-@click.option("--password-stdin", is_flag=True, required=True,
-              help="Read the password from the first line of standard input.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the password from the first line of standard input.",
+)
 @pass_ctx
 def users_add(ctx: Context, email: str, role: str, name: str, password_stdin: bool) -> None:
     """Add a user with a role."""
@@ -198,8 +221,14 @@ def users_add(ctx: Context, email: str, role: str, name: str, password_stdin: bo
     db = _require_schema(ctx)
     try:
         with db.transaction() as session:
-            user = accounts.create_user(session, email=email, password=password, role=role,
-                                        name=name, by_label="cli: mailer users add")
+            user = accounts.create_user(
+                session,
+                email=email,
+                password=password,
+                role=role,
+                name=name,
+                by_label="cli: mailer users add",
+            )
     except accounts.AccountError as exc:
         raise Refused(str(exc)) from None
     click.echo(f"{user.email} added as {user.role}")
@@ -217,8 +246,11 @@ def users_list(ctx: Context) -> None:
         tz = ctx.config.app.tz
         click.echo(f"{'EMAIL':40} {'ROLE':9} {'STATUS':9} LAST SIGN-IN")
         for user in rows:
-            last = (user.last_login_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-                    if user.last_login_at else "never")
+            last = (
+                user.last_login_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                if user.last_login_at
+                else "never"
+            )
             status = "active" if user.active else "disabled"
             click.echo(f"{user.email:40} {user.role:9} {status:9} {last}")
 
@@ -233,8 +265,7 @@ def _require_schema(ctx: Context) -> Any:
     try:
         current = migrate.current_revision(db)
     except OperationalError as exc:
-        raise Refused(f"cannot reach the database {_safe_url(db.url)}: "
-                      f"{exc.orig or exc}") from None
+        raise Refused(f"cannot reach the database {_safe_url(db.url)}: {exc.orig or exc}") from None
     head = migrate.head_revision(db.url)
     if current != head:
         state = "empty" if current is None else f"at revision {current}, not {head}"
@@ -257,17 +288,25 @@ def _ensure_first_admin(db: Any) -> None:
         given = os.environ.get(ENV_ADMIN_PASSWORD)
         password = given or secrets.token_urlsafe(12)
         try:
-            accounts.create_user(session, email=email, password=password, role=roles.ADMIN,
-                                 name="Administrator", by_label="first run")
+            accounts.create_user(
+                session,
+                email=email,
+                password=password,
+                role=roles.ADMIN,
+                name="Administrator",
+                by_label="first run",
+            )
         except accounts.AccountError as exc:
             source = f"${ENV_ADMIN_PASSWORD}" if given else f"${ENV_ADMIN_EMAIL}"
             raise Refused(f"cannot create the first admin from {source}: {exc}") from None
     shown = "(the one in $MAILER_ADMIN_PASSWORD)" if given else password
     banner = "=" * 64
-    click.echo(f"\n{banner}\n  First admin created. Sign in with:\n"
-               f"    email:    {email}\n    password: {shown}\n"
-               f"  {'' if given else 'This password is shown only once. '}"
-               f"Change it under “My account”.\n{banner}\n")
+    click.echo(
+        f"\n{banner}\n  First admin created. Sign in with:\n"
+        f"    email:    {email}\n    password: {shown}\n"
+        f"  {'' if given else 'This password is shown only once. '}"
+        f"Change it under “My account”.\n{banner}\n"
+    )
 
 
 def _default_port(config: Config) -> int:
@@ -292,8 +331,11 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
     config = ctx.config
     # The embedded database belongs to this process, so it may set itself up; a
     # shared database is the operator's to migrate with `mailer init`.
-    db = _ensure_schema(ctx, announce=False) if config.uses_default_database \
+    db = (
+        _ensure_schema(ctx, announce=False)
+        if config.uses_default_database
         else _require_schema(ctx)
+    )
     _ensure_first_admin(db)
     db.dispose()
     _serve(ctx, host, port)

@@ -297,8 +297,10 @@ def _base_url(value: Any) -> str:
 def _secret_key(value: Any) -> str:
     value = _string(value)
     if value and len(value) < 32:
-        raise ValueError("must be at least 32 characters; generate one with "
-                         "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+        raise ValueError(
+            "must be at least 32 characters; generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
     return value
 
 
@@ -313,8 +315,9 @@ def _timezone(value: Any) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
-                         "Europe/London)") from exc
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name such as Europe/London)"
+        ) from exc
     return value
 
 
@@ -328,8 +331,9 @@ def _database_url(value: Any) -> str:
     if scheme in ("postgres", "postgresql"):
         value = "postgresql+psycopg:" + value.split(":", 1)[1]
     elif scheme not in ("postgresql+psycopg", "sqlite"):
-        raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL "
-                         f"(got scheme {scheme!r})")
+        raise ValueError(
+            f"expected a sqlite:/// or postgresql+psycopg:// URL (got scheme {scheme!r})"
+        )
     return value
 
 
@@ -370,8 +374,14 @@ def _quiet_hours(value: Any) -> QuietHours | None:
 
 
 def _describe(value: Any) -> str:
-    kinds = {bool: "a boolean", int: "a whole number", float: "a number", str: "a string",
-             list: "a list", dict: "a table"}
+    kinds = {
+        bool: "a boolean",
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }
     return kinds.get(type(value), type(value).__name__) + f" {value!r}"
 
 
@@ -435,8 +445,9 @@ _SECTION_TYPES: dict[str, type] = {
 }
 
 
-def find_config_file(explicit: str | os.PathLike[str] | None = None,
-                     environ: Mapping[str, str] | None = None) -> Path | None:
+def find_config_file(
+    explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Path | None:
     """The file the contract says to read, or None for built-in defaults."""
     environ = os.environ if environ is None else environ
     if explicit:
@@ -447,8 +458,9 @@ def find_config_file(explicit: str | os.PathLike[str] | None = None,
     return local if local.is_file() else None
 
 
-def load_config(path: str | os.PathLike[str] | None = None,
-                environ: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Config:
     """Find, read and validate the configuration; raise ConfigError on any problem."""
     environ = os.environ if environ is None else environ
     found = find_config_file(path, environ)
@@ -470,8 +482,12 @@ def load_config(path: str | os.PathLike[str] | None = None,
     return from_mapping(data, environ=environ, source=source)
 
 
-def from_mapping(data: Mapping[str, Any], *, environ: Mapping[str, str] | None = None,
-                 source: str = "built-in defaults") -> Config:
+def from_mapping(
+    data: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    source: str = "built-in defaults",
+) -> Config:
     """Validate parsed TOML (plus environment secrets) into a Config."""
     environ = os.environ if environ is None else environ
     sections: dict[str, Any] = {}
@@ -510,9 +526,12 @@ def from_mapping(data: Mapping[str, Any], *, environ: Mapping[str, str] | None =
         if name == "dkim":
             missing = [f.name for f in fields(DkimSection) if f.name not in values]
             if missing:
-                raise ConfigError(f"[dkim] {missing[0]}",
-                                  "required when [dkim] is present (it needs domain, "
-                                  "selector and private_key_file)", source=source)
+                raise ConfigError(
+                    f"[dkim] {missing[0]}",
+                    "required when [dkim] is present (it needs domain, "
+                    "selector and private_key_file)",
+                    source=source,
+                )
         built[name] = _SECTION_TYPES[name](**values)
     config = Config(**built, source=source)
     _check_whole(config, source=source)
@@ -529,19 +548,28 @@ def _unknown_key(section: str, key: str) -> str:
 def _check_whole(config: Config, *, source: str) -> None:
     """Rules that involve more than one key."""
     if not config.app.secret_key and not config.app.is_loopback:
-        raise ConfigError("[app] secret_key",
-                          f"required when base_url is not loopback ({config.app.base_url}); "
-                          f"set it in the file or in ${ENV_SECRET_KEY}", source=source)
+        raise ConfigError(
+            "[app] secret_key",
+            f"required when base_url is not loopback ({config.app.base_url}); "
+            f"set it in the file or in ${ENV_SECRET_KEY}",
+            source=source,
+        )
     if config.dkim is not None:
         key_file = Path(config.dkim.private_key_file)
         if not key_file.is_file():
-            raise ConfigError("[dkim] private_key_file", f"no such file: {key_file}",
-                              source=source)
-    if config.mail.transport == "smtp" and config.smtp.security == "none" \
-            and config.smtp.username and not _is_loopback_host(config.smtp.host):
-        raise ConfigError("[smtp] security",
-                          '"none" would send the SMTP password in clear text to '
-                          f"{config.smtp.host}; use starttls or ssl", source=source)
+            raise ConfigError("[dkim] private_key_file", f"no such file: {key_file}", source=source)
+    if (
+        config.mail.transport == "smtp"
+        and config.smtp.security == "none"
+        and config.smtp.username
+        and not _is_loopback_host(config.smtp.host)
+    ):
+        raise ConfigError(
+            "[smtp] security",
+            '"none" would send the SMTP password in clear text to '
+            f"{config.smtp.host}; use starttls or ssl",
+            source=source,
+        )
 
 
 def _is_loopback_host(host: str) -> bool:
@@ -550,6 +578,5 @@ def _is_loopback_host(host: str) -> bool:
 
 def with_overrides(config: Config, **sections: Mapping[str, Any]) -> Config:
     """A copy with some section values replaced (used by tests and the CLI)."""
-    changes = {name: replace(getattr(config, name), **values)
-               for name, values in sections.items()}
+    changes = {name: replace(getattr(config, name), **values) for name, values in sections.items()}
     return replace(config, **changes)

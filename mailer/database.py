@@ -110,7 +110,8 @@ class Database:
         self.url = url
         self._engine: Engine | None = make_engine(url)
         self._sessions: sessionmaker[Session] | None = sessionmaker(
-            self._engine, expire_on_commit=False)
+            self._engine, expire_on_commit=False
+        )
 
     def init_app(self, app: Flask) -> None:
         app.extensions["mailer.db"] = self

@@ -42,8 +42,7 @@ def upgrade(db: Database) -> tuple[str | None, str | None]:
     cfg = alembic_config(db.url)
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                               {"k": _PG_MIGRATION_LOCK})
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
         before = MigrationContext.configure(connection).get_current_revision()
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")

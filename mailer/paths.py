@@ -18,8 +18,9 @@ def _resolve(name: str) -> Path:
     for candidate in (PACKAGE_DIR / name, REPO_DIR / name):
         if candidate.is_dir():
             return candidate
-    raise RuntimeError(f"cannot find the {name}/ folder next to {PACKAGE_DIR}; "
-                       "the installation is incomplete")
+    raise RuntimeError(
+        f"cannot find the {name}/ folder next to {PACKAGE_DIR}; the installation is incomplete"
+    )
 
 
 def templates_dir() -> Path:

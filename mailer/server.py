@@ -16,8 +16,14 @@ THREADS = 8
 
 def serve(app: Flask, *, host: str, port: int) -> None:
     """Serve until SIGINT or SIGTERM, then return after closing the listening socket."""
-    server = create_server(app, host=host, port=port, threads=THREADS,
-                           ident="stakeholder-mailer", clear_untrusted_proxy_headers=True)
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=THREADS,
+        ident="stakeholder-mailer",
+        clear_untrusted_proxy_headers=True,
+    )
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s, shutting down", signal.Signals(signum).name)

@@ -30,7 +30,9 @@ from mailer.app import create_app
 from mailer.config import Config, from_mapping
 from mailer.database import Base, Database
 
-PG_SERVER = os.environ.get("MAILER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_SERVER = os.environ.get(
+    "MAILER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 TEST_SECRET = "test-secret-key-" + "x" * 32
 PASSWORD = "correct horse battery staple"
 
@@ -44,7 +46,7 @@ def _postgres_available() -> str | None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+    except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     finally:
         engine.dispose()
@@ -85,8 +87,9 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """An empty database of each backend, for the whole run."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
@@ -126,8 +129,11 @@ def db(migrated_url: str) -> Iterator[Database]:
 
 def make_config(tmp_path: Path, database_url: str, **sections: dict[str, Any]) -> Config:
     data: dict[str, dict[str, Any]] = {
-        "app": {"database_url": database_url, "instance_dir": str(tmp_path / "instance"),
-                "secret_key": TEST_SECRET},
+        "app": {
+            "database_url": database_url,
+            "instance_dir": str(tmp_path / "instance"),
+            "secret_key": TEST_SECRET,
+        },
     }
     for name, values in sections.items():
         data.setdefault(name, {}).update(values)
@@ -152,11 +158,18 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def add_user(database: Database, *, email: str, role: str = roles.ADMIN,
-             password: str = PASSWORD, name: str = "") -> User:
+def add_user(
+    database: Database,
+    *,
+    email: str,
+    role: str = roles.ADMIN,
+    password: str = PASSWORD,
+    name: str = "",
+) -> User:
     with database.transaction() as session:
-        return accounts.create_user(session, email=email, password=password, role=role,
-                                    name=name, by_label="test")
+        return accounts.create_user(
+            session, email=email, password=password, role=role, name=name, by_label="test"
+        )
 
 
 @pytest.fixture
@@ -176,8 +189,9 @@ def csrf_from(html: str) -> str:
 def login(client: FlaskClient, email: str, password: str = PASSWORD, **extra: str):
     page = client.get("/login")
     token = csrf_from(page.get_data(as_text=True))
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": token, **extra})
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token, **extra}
+    )
 
 
 @pytest.fixture

@@ -45,8 +45,9 @@ def test_no_file_means_built_in_defaults(tmp_path: Path, monkeypatch: pytest.Mon
     assert config.database_url == f"sqlite:///{tmp_path / 'instance' / 'mailer.db'}"
 
 
-def test_search_order_explicit_then_env_then_local(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_search_order_explicit_then_env_then_local(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "config.toml").write_text('[app]\ntimezone = "Europe/Paris"\n')
     env_file = tmp_path / "env.toml"
@@ -54,8 +55,9 @@ def test_search_order_explicit_then_env_then_local(tmp_path: Path,
     explicit = tmp_path / "explicit.toml"
     explicit.write_text('[app]\ntimezone = "UTC"\n')
     assert load_config(None, environ={}).app.timezone == "Europe/Paris"
-    assert load_config(None, environ={"MAILER_CONFIG": str(env_file)}).app.timezone == \
-        "Europe/Dublin"
+    assert (
+        load_config(None, environ={"MAILER_CONFIG": str(env_file)}).app.timezone == "Europe/Dublin"
+    )
     assert load_config(explicit, environ={"MAILER_CONFIG": str(env_file)}).app.timezone == "UTC"
 
 
@@ -84,7 +86,7 @@ def test_example_file_documents_every_key_with_its_default(tmp_path: Path) -> No
         ("[smtp]\nport = 99999", "[smtp] port", "between 1 and 65535"),
         ('[mail]\ntransport = "pigeon"', "[mail] transport", "must be one of"),
         ('[mail]\ntransprt = "smtp"', "[mail] transprt", "did you mean 'transport'"),
-        ('[smtp]\nportt = 25', "[smtp] portt", "did you mean 'port'"),
+        ("[smtp]\nportt = 25", "[smtp] portt", "did you mean 'port'"),
         ("[mailer]\nx = 1", "[mailer]", "unknown section"),
         ('[smtp]\nport = "587"', "[smtp] port", "expected a whole number"),
         ("[smtp]\nconnections = 0", "[smtp] connections", "between 1 and 64"),
@@ -92,29 +94,49 @@ def test_example_file_documents_every_key_with_its_default(tmp_path: Path) -> No
         ('[smtp]\ntimeout = "30 seconds"', "[smtp] timeout", "expected a duration"),
         ('[smtp]\nlease = "1s"', "[smtp] lease", "at least 10s"),
         ('[scheduler]\nquiet_hours = "8pm-8am"', "[scheduler] quiet_hours", "HH:MM-HH:MM"),
-        ('[scheduler]\nquiet_hours = "25:00-08:00"', "[scheduler] quiet_hours",
-         "not a time of day"),
+        (
+            '[scheduler]\nquiet_hours = "25:00-08:00"',
+            "[scheduler] quiet_hours",
+            "not a time of day",
+        ),
         ('[scheduler]\nholidays = "wales"', "[scheduler] holidays", "must be one of"),
         ('[app]\nbase_url = "ftp://x.example.org"', "[app] base_url", "http:// or https://"),
         ('[app]\nsecret_key = "short"', "[app] secret_key", "at least 32 characters"),
         ('[app]\ndatabase_url = "mysql://x/y"', "[app] database_url", "sqlite:///"),
-        ('[mail]\nfrom_address = "not an address"', "[mail] from_address",
-         "not a valid email address"),
+        (
+            '[mail]\nfrom_address = "not an address"',
+            "[mail] from_address",
+            "not a valid email address",
+        ),
         ('[mail]\nlist_id = "bad id!"', "[mail] list_id", "host name"),
-        ('[mail]\nfrom_address = "a@example.org\\r\\nBcc: x@example.org"',
-         "[mail] from_address", "one line"),
+        (
+            '[mail]\nfrom_address = "a@example.org\\r\\nBcc: x@example.org"',
+            "[mail] from_address",
+            "one line",
+        ),
         ('[dkim]\ndomain = "example.org"', "[dkim] selector", "required when [dkim]"),
-        ('[dkim]\ndomain = "example.org"\nselector = "s"\nprivate_key_file = "/nope.pem"',
-         "[dkim] private_key_file", "no such file"),
-        ('[app]\nbase_url = "https://consult.example.org"', "[app] secret_key",
-         "required when base_url is not loopback"),
-        ('[mail]\ntransport = "smtp"\n[smtp]\nhost = "relay.example.org"\nsecurity = "none"\n'
-         'username = "u"', "[smtp] security", "clear text"),
+        (
+            '[dkim]\ndomain = "example.org"\nselector = "s"\nprivate_key_file = "/nope.pem"',
+            "[dkim] private_key_file",
+            "no such file",
+        ),
+        (
+            '[app]\nbase_url = "https://consult.example.org"',
+            "[app] secret_key",
+            "required when base_url is not loopback",
+        ),
+        (
+            '[mail]\ntransport = "smtp"\n[smtp]\nhost = "relay.example.org"\nsecurity = "none"\n'
+            'username = "u"',
+            "[smtp] security",
+            "clear text",
+        ),
         ("app = 3", "[app]", "must be a table"),
     ],
 )
-def test_bad_values_are_refused_with_key_and_reason(tmp_path: Path, text: str, key: str,
-                                                    reason: str) -> None:
+def test_bad_values_are_refused_with_key_and_reason(
+    tmp_path: Path, text: str, key: str, reason: str
+) -> None:
     error = refused(text + "\n", tmp_path)
     assert error.key == key
     assert reason in error.reason
@@ -134,11 +156,15 @@ def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
 
 def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
     key = "k" * 40
-    config = load('[app]\nbase_url = "https://consult.example.org"\n', tmp_path, {
-        "MAILER_SECRET_KEY": key,
-        "MAILER_DATABASE_URL": "postgres://u:p@db.example.org/mailer",
-        "MAILER_SMTP_PASSWORD": "relay-password",
-    })
+    config = load(
+        '[app]\nbase_url = "https://consult.example.org"\n',
+        tmp_path,
+        {
+            "MAILER_SECRET_KEY": key,
+            "MAILER_DATABASE_URL": "postgres://u:p@db.example.org/mailer",
+            "MAILER_SMTP_PASSWORD": "relay-password",
+        },
+    )
     assert config.app.secret_key == key
     # Pasted URLs are driven through psycopg 3, the driver we test.
     assert config.database_url == "postgresql+psycopg://u:p@db.example.org/mailer"
@@ -156,10 +182,15 @@ def test_loopback_base_url_needs_no_secret() -> None:
         assert from_mapping({"app": {"base_url": url}}, environ={}).app.is_loopback
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("30s", timedelta(seconds=30)), ("15m", timedelta(minutes=15)),
-    ("36h", timedelta(hours=36)), ("7d", timedelta(days=7)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30s", timedelta(seconds=30)),
+        ("15m", timedelta(minutes=15)),
+        ("36h", timedelta(hours=36)),
+        ("7d", timedelta(days=7)),
+    ],
+)
 def test_durations(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
     assert cfg.format_duration(expected) == text
@@ -176,16 +207,24 @@ def test_quiet_hours_span_midnight() -> None:
 # --- through the real command -------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ('[app]\ntimezone = "Mars/Base"\n', "[app] timezone"),
-    ("[smtp]\nport = 99999\n", "[smtp] port"),
-    ('[mail]\ntransport = "pigeon"\n', "[mail] transport"),
-])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[app]\ntimezone = "Mars/Base"\n', "[app] timezone"),
+        ("[smtp]\nport = 99999\n", "[smtp] port"),
+        ('[mail]\ntransport = "pigeon"\n', "[mail] transport"),
+    ],
+)
 def test_cli_exits_2_with_one_line_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    result = subprocess.run([sys.executable, "-m", "mailer", "--config", str(path), "users",
-                             "list"], capture_output=True, text=True, cwd=tmp_path, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "mailer", "--config", str(path), "users", "list"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr

@@ -54,7 +54,7 @@ def test_times_come_back_aware_utc(db: Database) -> None:
 def test_naive_datetimes_are_refused(db: Database) -> None:
     user = add_user(db, email="n@example.org", role=roles.EDITOR)
     with pytest.raises(Exception, match="naive datetime"), db.transaction() as session:
-        session.get(User, user.id).last_login_at = datetime(2026, 1, 1)  # noqa: DTZ001
+        session.get(User, user.id).last_login_at = datetime(2026, 1, 1)
         session.flush()
 
 
@@ -62,8 +62,14 @@ def test_a_failing_transaction_leaves_nothing_behind(db: Database) -> None:
     add_user(db, email="dup@example.org")
     with pytest.raises(IntegrityError), db.transaction() as session:
         session.add(AuditEntry(action="x", actor_label="t"))
-        session.add(User(email="DUP@example.org", email_key="dup@example.org", role="admin",
-                         password_hash="x"))
+        session.add(
+            User(
+                email="DUP@example.org",
+                email_key="dup@example.org",
+                role="admin",
+                password_hash="x",
+            )
+        )
         session.flush()
     with db.transaction() as session:
         assert session.scalars(select(AuditEntry).where(AuditEntry.action == "x")).all() == []

@@ -2,18 +2,25 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from mailer.accounts import roles
 
-ROLE_CHOICES = [(role, roles.LABELS[role]) for role in roles.ROLES]
+ROLE_CHOICES = [SelectChoice(role, roles.LABELS[role]) for role in roles.ROLES]
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=320)],
-                       render_kw={"autocomplete": "username", "autofocus": True})
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)],
-                             render_kw={"autocomplete": "current-password"})
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired(), Length(max=320)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
     next = HiddenField()
 
 
@@ -22,14 +29,19 @@ class LogoutForm(FlaskForm):
 
 
 class NewUserForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=320)],
-                       render_kw={"autocomplete": "off"})
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired(), Length(max=320)],
+        render_kw={"autocomplete": "off"},
+    )
     name = StringField("Full name", validators=[Optional(), Length(max=200)])
     role = SelectField("Role", choices=ROLE_CHOICES, default=roles.EDITOR)
     password = PasswordField(
-        "Initial password", validators=[Optional(), Length(max=1024)],
+        "Initial password",
+        validators=[Optional(), Length(max=1024)],
         description="At least 12 characters. Leave blank to generate one, shown once.",
-        render_kw={"autocomplete": "new-password"})
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class UserRoleForm(FlaskForm):
@@ -41,8 +53,14 @@ class UserStatusForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()],
-                            render_kw={"autocomplete": "current-password"})
-    new = PasswordField("New password", validators=[DataRequired(), Length(max=1024)],
-                        description="At least 12 characters.",
-                        render_kw={"autocomplete": "new-password"})
+    current = PasswordField(
+        "Current password",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=1024)],
+        description="At least 12 characters.",
+        render_kw={"autocomplete": "new-password"},
+    )

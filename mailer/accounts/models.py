@@ -90,4 +90,5 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(45), default="")
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
     user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )

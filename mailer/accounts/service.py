@@ -40,12 +40,6 @@ class AccountError(Exception):
     """A request about accounts that cannot be done; the message says why."""
 
 
-class ThrottledError(AccountError):
-    def __init__(self, retry_at: datetime) -> None:
-        self.retry_at = retry_at
-        super().__init__("Too many failed sign-in attempts. Try again later.")
-
-
 def email_key(email: str) -> str:
     return email.strip().casefold()
 
@@ -55,8 +49,9 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise AccountError(f"{email.strip() or 'That'} is not a valid email address: {exc}") \
-            from None
+        raise AccountError(
+            f"{email.strip() or 'That'} is not a valid email address: {exc}"
+        ) from None
 
 
 def check_password_policy(password: str, *, email: str = "") -> None:
@@ -109,23 +104,44 @@ def create_user(
     check_password_policy(password, email=address)
     if find_by_email(session, address) is not None:
         raise AccountError(f"There is already a user with the address {address}.")
-    user = User(email=address, email_key=email_key(address), name=name, role=role,
-                password_hash=generate_password_hash(password), active=True)
+    user = User(
+        email=address,
+        email_key=email_key(address),
+        name=name,
+        role=role,
+        password_hash=generate_password_hash(password),
+        active=True,
+    )
     session.add(user)
     session.flush()
-    audit.record(session, actions.USER_CREATED, actor=by, actor_label=by_label,
-                 target_type="user", target_id=user.id,
-                 summary=f"Added {address} as {role}", detail={"role": role}, ip=ip)
+    audit.record(
+        session,
+        actions.USER_CREATED,
+        actor=by,
+        actor_label=by_label,
+        target_type="user",
+        target_id=user.id,
+        summary=f"Added {address} as {role}",
+        detail={"role": role},
+        ip=ip,
+    )
     return user
 
 
 def _active_admins(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(User)
-                          .where(User.role == roles.ADMIN, User.active.is_(True))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == roles.ADMIN, User.active.is_(True))
+        )
+        or 0
+    )
 
 
-def change_role(session: Session, user: User, *, role: str, by: User,
-                ip: str | None = None) -> None:
+def change_role(
+    session: Session, user: User, *, role: str, by: User, ip: str | None = None
+) -> None:
     if role not in roles.ROLES:
         raise AccountError(f"Unknown role {role!r}.")
     if role == user.role:
@@ -134,13 +150,21 @@ def change_role(session: Session, user: User, *, role: str, by: User,
         raise AccountError("This is the only active admin; make another admin first.")
     old = user.role
     user.role = role
-    audit.record(session, actions.USER_ROLE_CHANGED, actor=by, target_type="user",
-                 target_id=user.id, summary=f"{user.email}: {old} → {role}",
-                 detail={"from": old, "to": role}, ip=ip)
+    audit.record(
+        session,
+        actions.USER_ROLE_CHANGED,
+        actor=by,
+        target_type="user",
+        target_id=user.id,
+        summary=f"{user.email}: {old} → {role}",
+        detail={"from": old, "to": role},
+        ip=ip,
+    )
 
 
-def set_active(session: Session, user: User, *, active: bool, by: User,
-               ip: str | None = None) -> None:
+def set_active(
+    session: Session, user: User, *, active: bool, by: User, ip: str | None = None
+) -> None:
     if user.active == active:
         return
     if not active:
@@ -151,13 +175,26 @@ def set_active(session: Session, user: User, *, active: bool, by: User,
         # Signs the user out of every browser at the next request.
         user.session_token = new_session_token()
     user.active = active
-    audit.record(session, actions.USER_ENABLED if active else actions.USER_DISABLED,
-                 actor=by, target_type="user", target_id=user.id,
-                 summary=f"{'Enabled' if active else 'Disabled'} {user.email}", ip=ip)
+    audit.record(
+        session,
+        actions.USER_ENABLED if active else actions.USER_DISABLED,
+        actor=by,
+        target_type="user",
+        target_id=user.id,
+        summary=f"{'Enabled' if active else 'Disabled'} {user.email}",
+        ip=ip,
+    )
 
 
-def change_password(session: Session, user: User, *, current: str | None, new: str,
-                    by: User | None = None, ip: str | None = None) -> None:
+def change_password(
+    session: Session,
+    user: User,
+    *,
+    current: str | None,
+    new: str,
+    by: User | None = None,
+    ip: str | None = None,
+) -> None:
     """Change a password; ``current`` is required when users change their own."""
     if current is not None and not check_password_hash(user.password_hash, current):
         raise AccountError("The current password is not right.")
@@ -165,30 +202,47 @@ def change_password(session: Session, user: User, *, current: str | None, new: s
     user.password_hash = generate_password_hash(new)
     user.password_changed_at = utcnow()
     user.session_token = new_session_token()
-    audit.record(session, actions.USER_PASSWORD_CHANGED, actor=by or user, target_type="user",
-                 target_id=user.id, summary=f"Password changed for {user.email}", ip=ip)
+    audit.record(
+        session,
+        actions.USER_PASSWORD_CHANGED,
+        actor=by or user,
+        target_type="user",
+        target_id=user.id,
+        summary=f"Password changed for {user.email}",
+        ip=ip,
+    )
 
 
 @dataclass(frozen=True)
 class SignIn:
+    """The outcome: a user, or a reason; ``retry_at`` is set when throttled."""
+
     user: User | None
     reason: str = ""
+    retry_at: datetime | None = None
 
 
-def authenticate(session: Session, *, email: str, password: str, ip: str,
-                 now: datetime | None = None) -> SignIn:
+def authenticate(
+    session: Session, *, email: str, password: str, ip: str, now: datetime | None = None
+) -> SignIn:
     """Check a sign-in, record the attempt and its audit entry, apply throttling.
 
-    Raises ThrottledError (after auditing it) when too many recent attempts failed.
+    Returns rather than raises in every case, so the caller commits the audit entry
+    of a refused attempt too.
     """
     now = now or utcnow()
     key = email_key(email)[:320]
     retry_at = _throttled_until(session, key=key, ip=ip, now=now)
     if retry_at is not None:
-        audit.record(session, actions.LOGIN_THROTTLED, actor_label=key or "(blank)",
-                     summary="Sign-in refused: too many failed attempts",
-                     detail={"email": key}, ip=ip)
-        raise ThrottledError(retry_at)
+        audit.record(
+            session,
+            actions.LOGIN_THROTTLED,
+            actor_label=key or "(blank)",
+            summary="Sign-in refused: too many failed attempts",
+            detail={"email": key},
+            ip=ip,
+        )
+        return SignIn(None, "throttled", retry_at)
 
     user = session.scalar(select(User).where(User.email_key == key)) if key else None
     password = password[:MAX_PASSWORD_LENGTH]
@@ -202,29 +256,47 @@ def authenticate(session: Session, *, email: str, password: str, ip: str,
     else:
         ok, reason = True, ""
 
-    session.add(LoginAttempt(at=now, email_key=key, ip=ip, succeeded=ok,
-                             user_id=user.id if user else None))
+    session.add(
+        LoginAttempt(at=now, email_key=key, ip=ip, succeeded=ok, user_id=user.id if user else None)
+    )
     if ok:
         assert user is not None
         user.last_login_at = now
-        audit.record(session, actions.LOGIN, actor=user, target_type="user",
-                     target_id=user.id, summary="Signed in", ip=ip)
+        audit.record(
+            session,
+            actions.LOGIN,
+            actor=user,
+            target_type="user",
+            target_id=user.id,
+            summary="Signed in",
+            ip=ip,
+        )
         return SignIn(user)
-    audit.record(session, actions.LOGIN_FAILED, actor=None,
-                 actor_label=key or "(blank)", target_type="user" if user else None,
-                 target_id=user.id if user else None,
-                 summary=f"Failed sign-in ({reason})", detail={"reason": reason}, ip=ip)
+    audit.record(
+        session,
+        actions.LOGIN_FAILED,
+        actor=None,
+        actor_label=key or "(blank)",
+        target_type="user" if user else None,
+        target_id=user.id if user else None,
+        summary=f"Failed sign-in ({reason})",
+        detail={"reason": reason},
+        ip=ip,
+    )
     _prune_attempts(session, now=now)
     return SignIn(None, reason)
 
 
 def _throttled_until(session: Session, *, key: str, ip: str, now: datetime) -> datetime | None:
     since = now - THROTTLE_WINDOW
-    failures = select(LoginAttempt.at).where(LoginAttempt.succeeded.is_(False),
-                                             LoginAttempt.at > since)
+    failures = select(LoginAttempt.at).where(
+        LoginAttempt.succeeded.is_(False), LoginAttempt.at > since
+    )
     checks = (
-        (failures.where(LoginAttempt.email_key == key, LoginAttempt.ip == ip),
-         MAX_FAILURES_ACCOUNT_AND_IP),
+        (
+            failures.where(LoginAttempt.email_key == key, LoginAttempt.ip == ip),
+            MAX_FAILURES_ACCOUNT_AND_IP,
+        ),
         (failures.where(LoginAttempt.ip == ip), MAX_FAILURES_PER_IP),
         (failures.where(LoginAttempt.email_key == key), MAX_FAILURES_PER_ACCOUNT),
     )

@@ -27,14 +27,15 @@ from mailer.accounts.forms import (
     UserStatusForm,
 )
 from mailer.accounts.models import User
+from mailer.accounts.roles import LABELS as ROLE_LABELS
 from mailer.admin.guards import client_ip, requires
 from mailer.audit import actions
-from mailer.database import get_db
+from mailer.database import get_db, utcnow
 from mailer.web.redirects import safe_admin_path
 
 auth_bp = Blueprint("auth", __name__)
-users_bp = Blueprint("users", __name__, url_prefix="/users")
-account_bp = Blueprint("account", __name__, url_prefix="/account")
+users_bp = Blueprint("users", __name__, url_prefix="/admin/users")
+account_bp = Blueprint("account", __name__, url_prefix="/admin/account")
 
 
 # --- sign-in ----------------------------------------------------------------------------
@@ -51,23 +52,24 @@ def login():  # type: ignore[no-untyped-def]
     status = 200
     if form.validate_on_submit():
         db = get_db()
-        try:
-            with db.transaction(db.session) as s:
-                result = accounts.authenticate(s, email=form.email.data or "",
-                                               password=form.password.data or "",
-                                               ip=client_ip())
-        except accounts.ThrottledError as exc:
-            minutes = max(1, round((exc.retry_at - _now()).total_seconds() / 60))
-            error = (f"Too many failed sign-in attempts. Wait {minutes} minute"
-                     f"{'s' if minutes != 1 else ''} and try again.")
+        with db.transaction(db.session) as s:
+            result = accounts.authenticate(
+                s, email=form.email.data or "", password=form.password.data or "", ip=client_ip()
+            )
+        if result.user is not None:
+            # A fresh session on sign-in, so a session fixed before it is useless.
+            session.clear()
+            login_user(result.user)
+            flash(f"Signed in as {result.user.email}.", "success")
+            return redirect(safe_admin_path(form.next.data) or url_for("admin.dashboard"))
+        if result.retry_at is not None:
+            minutes = max(1, round((result.retry_at - utcnow()).total_seconds() / 60))
+            error = (
+                f"Too many failed sign-in attempts. Wait {minutes} minute"
+                f"{'s' if minutes != 1 else ''} and try again."
+            )
             status = 429
         else:
-            if result.user is not None:
-                # A fresh session on sign-in, so a session fixed before it is useless.
-                session.clear()
-                login_user(result.user)
-                flash(f"Signed in as {result.user.email}.", "success")
-                return redirect(safe_admin_path(form.next.data) or url_for("admin.dashboard"))
             error = "That email address and password do not match an active account."
             status = 401
     elif request.method == "POST":
@@ -84,19 +86,19 @@ def logout():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         db = get_db()
         with db.transaction(db.session) as s:
-            audit.record(s, actions.LOGOUT, actor=_me(s),
-                         target_type="user", target_id=current_user.id, summary="Signed out",
-                         ip=client_ip())
+            audit.record(
+                s,
+                actions.LOGOUT,
+                actor=_me(s),
+                target_type="user",
+                target_id=current_user.id,
+                summary="Signed out",
+                ip=client_ip(),
+            )
         logout_user()
         session.clear()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))
-
-
-def _now():  # type: ignore[no-untyped-def]
-    from mailer.database import utcnow
-
-    return utcnow()
 
 
 # --- users (admins only) ----------------------------------------------------------------
@@ -106,8 +108,13 @@ def _now():  # type: ignore[no-untyped-def]
 @requires("can_manage_users")
 def index():  # type: ignore[no-untyped-def]
     users = accounts.list_users(get_db().session)
-    return render_template("admin/users/index.html", users=users, new_form=NewUserForm(),
-                           role_form=UserRoleForm, status_form=UserStatusForm())
+    return render_template(
+        "admin/users/index.html",
+        users=users,
+        new_form=NewUserForm(),
+        role_labels=ROLE_LABELS,
+        status_form=UserStatusForm(),
+    )
 
 
 @users_bp.post("/")
@@ -116,26 +123,40 @@ def create():  # type: ignore[no-untyped-def]
     form = NewUserForm()
     db = get_db()
     if not form.validate_on_submit():
-        return render_template("admin/users/index.html", users=accounts.list_users(db.session),
-                               new_form=form, role_form=UserRoleForm,
-                               status_form=UserStatusForm()), 400
+        return render_template(
+            "admin/users/index.html",
+            users=accounts.list_users(db.session),
+            new_form=form,
+            role_labels=ROLE_LABELS,
+            status_form=UserStatusForm(),
+        ), 400
     generated = not form.password.data
     password = form.password.data or _generate_password()
     try:
         with db.transaction(db.session) as s:
-            user = accounts.create_user(s, email=form.email.data or "", name=form.name.data or "",
-                                        role=form.role.data or "", password=password,
-                                        by=_me(s), ip=client_ip())
+            user = accounts.create_user(
+                s,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=form.role.data or "",
+                password=password,
+                by=_me(s),
+                ip=client_ip(),
+            )
     except accounts.AccountError as exc:
         form.form_errors.append(str(exc))
-        return render_template("admin/users/index.html", users=accounts.list_users(db.session),
-                               new_form=form, role_form=UserRoleForm,
-                               status_form=UserStatusForm()), 400
+        return render_template(
+            "admin/users/index.html",
+            users=accounts.list_users(db.session),
+            new_form=form,
+            role_labels=ROLE_LABELS,
+            status_form=UserStatusForm(),
+        ), 400
     if generated:
         # Shown once, in this response only (never in a cookie or a flash message).
         return render_template("admin/users/created.html", user=user, password=password)
     flash(f"Added {user.email} as {user.role}.", "success")
-    return redirect(url_for("admin.users.index"))
+    return redirect(url_for("users.index"))
 
 
 @users_bp.post("/<int:user_id>/role")
@@ -152,7 +173,7 @@ def change_role(user_id: int):  # type: ignore[no-untyped-def]
         flash(f"{user.email} is now {roles_label(user.role)}.", "success")
     except accounts.AccountError as exc:
         flash(str(exc), "error")
-    return redirect(url_for("admin.users.index"))
+    return redirect(url_for("users.index"))
 
 
 @users_bp.post("/<int:user_id>/status")
@@ -170,7 +191,7 @@ def change_status(user_id: int):  # type: ignore[no-untyped-def]
         flash(f"{user.email} is now {'enabled' if active else 'disabled'}.", "success")
     except accounts.AccountError as exc:
         flash(str(exc), "error")
-    return redirect(url_for("admin.users.index"))
+    return redirect(url_for("users.index"))
 
 
 # --- one's own account ------------------------------------------------------------------
@@ -185,13 +206,13 @@ def index_own():  # type: ignore[no-untyped-def]
         try:
             with db.transaction(db.session) as s:
                 me = _me(s)
-                accounts.change_password(s, me, current=form.current.data or "",
-                                         new=form.new.data or "", ip=client_ip())
+                accounts.change_password(
+                    s, me, current=form.current.data or "", new=form.new.data or "", ip=client_ip()
+                )
             # The new session token signed every browser out; keep this one signed in.
             login_user(me)
-            flash("Your password has been changed. Other browsers have been signed out.",
-                  "success")
-            return redirect(url_for("admin.account.index_own"))
+            flash("Your password has been changed. Other browsers have been signed out.", "success")
+            return redirect(url_for("account.index_own"))
         except accounts.AccountError as exc:
             form.form_errors.append(str(exc))
             status = 400
@@ -218,9 +239,7 @@ def _user_or_404(s, user_id: int) -> User:  # type: ignore[no-untyped-def]
 
 
 def roles_label(role: str) -> str:
-    from mailer.accounts.roles import LABELS
-
-    return LABELS.get(role, role)
+    return ROLE_LABELS.get(role, role)
 
 
 def _generate_password() -> str:

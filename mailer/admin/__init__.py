@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, Flask, redirect, request, url_for
 from flask_login import current_user
 
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+ADMIN_PREFIX = "/admin"
 
-@admin_bp.before_request
+
+def init_app(app: Flask) -> None:
+    # An app-level hook registered before CSRFProtect's, so an anonymous POST meets
+    # the sign-in page rather than a CSRF error, and by path, so even an unknown
+    # /admin/ address says nothing about which pages exist.
+    app.before_request(_require_login)
+
+
 def _require_login():  # type: ignore[no-untyped-def]
-    if not current_user.is_authenticated:
-        # Only a GET is worth returning to; a POST would have to be re-sent anyway.
-        target = request.full_path.rstrip("?") if request.method == "GET" else None
-        return redirect(url_for("auth.login", next=target))
-    return None
+    path = request.path
+    if path != ADMIN_PREFIX and not path.startswith(ADMIN_PREFIX + "/"):
+        return None
+    if current_user.is_authenticated:
+        return None
+    # Only a GET is worth returning to; a POST would have to be re-sent anyway.
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=target))
 
 
 from mailer.admin import dashboard  # noqa: E402  (registers the dashboard routes)
 
-__all__ = ["admin_bp", "dashboard"]
+__all__ = ["admin_bp", "dashboard", "init_app"]

@@ -16,13 +16,16 @@ def dashboard():  # type: ignore[no-untyped-def]
     recent = audit_service.recent(db.session, limit=8) if current_user.can_read_audit else []
     system = {
         "Database": "SQLite (embedded)" if db.is_sqlite else "PostgreSQL",
-        "Mail transport": ("Outbox (saved to files, nothing leaves this machine)"
-                           if config.mail.transport == "outbox"
-                           else f"SMTP via {config.smtp.host}:{config.smtp.port}"),
+        "Mail transport": (
+            "Outbox (saved to files, nothing leaves this machine)"
+            if config.mail.transport == "outbox"
+            else f"SMTP via {config.smtp.host}:{config.smtp.port}"
+        ),
         "Sender": config.mail.from_address,
         "Time zone": config.app.timezone,
         "Two-person approval": "on" if config.approval.two_person else "off",
         "Configuration": config.source,
     }
-    return render_template("admin/dashboard.html", recent=recent, system=system,
-                           action_labels=ACTION_LABELS)
+    return render_template(
+        "admin/dashboard.html", recent=recent, system=system, action_labels=ACTION_LABELS
+    )

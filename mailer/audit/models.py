@@ -22,7 +22,8 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Kept when the user row goes: the label says who it was at the time.
     actor_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     actor_label: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[str | None] = mapped_column(String(40), nullable=True)

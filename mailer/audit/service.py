@@ -66,6 +66,7 @@ def page(
     if actor_id:
         query = query.where(AuditEntry.actor_id == actor_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(AuditEntry.id.desc())
-                           .offset((page - 1) * per_page).limit(per_page))
+    rows = session.scalars(
+        query.order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
     return list(rows), total

@@ -8,7 +8,7 @@ from mailer.audit import service
 from mailer.audit.actions import LABELS
 from mailer.database import get_db
 
-audit_bp = Blueprint("audit", __name__, url_prefix="/audit")
+audit_bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
 PER_PAGE = 50
 
@@ -22,9 +22,18 @@ def index():  # type: ignore[no-untyped-def]
     if action not in LABELS:
         action = None
     actor_id = request.args.get("actor", type=int)
-    entries, total = service.page(db.session, page=page, per_page=PER_PAGE, action=action,
-                                  actor_id=actor_id)
+    entries, total = service.page(
+        db.session, page=page, per_page=PER_PAGE, action=action, actor_id=actor_id
+    )
     pages = max(1, -(-total // PER_PAGE))
-    return render_template("admin/audit.html", entries=entries, total=total, page=page,
-                           pages=pages, action=action, actor_id=actor_id, labels=LABELS,
-                           users=accounts.list_users(db.session))
+    return render_template(
+        "admin/audit.html",
+        entries=entries,
+        total=total,
+        page=page,
+        pages=pages,
+        action=action,
+        actor_id=actor_id,
+        labels=LABELS,
+        users=accounts.list_users(db.session),
+    )

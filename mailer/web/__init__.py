@@ -13,12 +13,10 @@ def init_app(app: Flask) -> None:
     from mailer.audit.views import audit_bp
     from mailer.web.health import health_bp
 
-    # Nested under /admin/ so the admin guard (a before_request on admin_bp) covers
-    # them: a new admin page cannot forget to require login.
-    admin_bp.register_blueprint(users_bp)
-    admin_bp.register_blueprint(account_bp)
-    admin_bp.register_blueprint(audit_bp)
-    app.register_blueprint(admin_bp)
+    # Every admin blueprint lives under /admin/, where the sign-in guard
+    # (mailer.admin.init_app) covers it: a new admin page cannot forget to require it.
+    for blueprint in (admin_bp, users_bp, account_bp, audit_bp):
+        app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
 

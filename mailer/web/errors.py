@@ -11,17 +11,23 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: ("Something in that request was not right",
-          "Go back, check what you entered and try again."),
-    403: ("You do not have permission to do that",
-          "Ask an admin if you need this part of the product."),
+    400: (
+        "Something in that request was not right",
+        "Go back, check what you entered and try again.",
+    ),
+    403: (
+        "You do not have permission to do that",
+        "Ask an admin if you need this part of the product.",
+    ),
     404: ("Page not found", "The address may be mistyped, or the page may have moved."),
     405: ("That action is not available here", "Go back and use the buttons on the page."),
     413: ("That upload is too large", "Make the file smaller and try again."),
     429: ("Too many requests", "Wait a few minutes, then try again."),
-    500: ("Something went wrong on our side",
-          "Nothing you did caused this. Try again in a minute; if it keeps happening, "
-          "tell the person who runs this system."),
+    500: (
+        "Something went wrong on our side",
+        "Nothing you did caused this. Try again in a minute; if it keeps happening, "
+        "tell the person who runs this system.",
+    ),
 }
 
 
@@ -32,14 +38,16 @@ def init_app(app: Flask) -> None:
 
 
 def _render(status: int, title: str, advice: str):  # type: ignore[no-untyped-def]
-    return render_template("errors/error.html", status=status, title=title,
-                           advice=advice), status
+    return render_template("errors/error.html", status=status, title=title, advice=advice), status
 
 
 def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
     log.info("CSRF check failed on %s %s: %s", request.method, request.path, error.description)
-    return _render(400, "This form has expired or did not come from this site",
-                   "Go back, reload the page and send the form again.")
+    return _render(
+        400,
+        "This form has expired or did not come from this site",
+        "Go back, reload the page and send the form again.",
+    )
 
 
 def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]

@@ -1,0 +1,2 @@
+"""Stakeholders: contacts, organisations, lists, import and export, suppression,
+unsubscribe and preferences. Its models join the metadata through mailer.models."""

@@ -1,0 +1,1 @@
+"""Consultation timelines and the scheduler process that fires each send on time."""

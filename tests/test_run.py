@@ -1,0 +1,105 @@
+"""`mailer run` on the embedded default, as `make run` starts it on a fresh machine."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from tests.cli_helpers import free_port, mailer_env
+
+
+def start(cwd: Path, port: int, **env: str) -> tuple[subprocess.Popen[str], list[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mailer", "run", "--port", str(port)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=mailer_env(**env),
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 30
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "is running" in line:
+            return process, lines
+    process.kill()
+    raise AssertionError("mailer run did not start:\n" + "".join(lines))
+
+
+def stop(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=15)
+
+
+def test_first_run_sets_everything_up_and_prints_the_admin_password(tmp_path: Path) -> None:
+    port = free_port()
+    process, lines = start(tmp_path, port)
+    try:
+        output = "".join(lines)
+        assert "First admin created" in output
+        password = re.search(r"password: (\S+)", output).group(1)
+        assert (tmp_path / "instance" / "mailer.db").is_file()
+        assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
+
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+            assert json.load(response)["database"]["ok"] is True
+
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(f"{base}/login", timeout=5).read().decode()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode(
+            {"email": "admin@example.org", "password": password, "csrf_token": token}
+        ).encode()
+        dashboard = opener.open(f"{base}/login", data=body, timeout=5)
+        assert dashboard.url == f"{base}/admin/"
+        assert "Dashboard" in dashboard.read().decode()
+    finally:
+        assert stop(process) == 0
+
+    # A second start finds everything in place and prints no new password.
+    process, lines = start(tmp_path, port)
+    try:
+        assert "First admin created" not in "".join(lines)
+    finally:
+        assert stop(process) == 0
+
+
+def test_admin_password_from_the_environment_is_used_not_printed(tmp_path: Path) -> None:
+    port = free_port()
+    process, lines = start(tmp_path, port, MAILER_ADMIN_PASSWORD="operator chose this one")
+    try:
+        output = "".join(lines)
+        assert "First admin created" in output
+        assert "operator chose this one" not in output
+    finally:
+        assert stop(process) == 0
+
+
+def test_a_too_short_admin_password_is_refused_with_the_reason(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mailer", "run", "--port", str(free_port())],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=mailer_env(MAILER_ADMIN_PASSWORD="short"),
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "cannot create the first admin from $MAILER_ADMIN_PASSWORD" in result.stderr
+    assert "at least 12 characters" in result.stderr
