@@ -20,7 +20,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@found=0; for b in bench/bench_*.py; do [ -e "$$b" ] || continue; found=1; \
+	  echo "== $$b"; $(BIN)/python "$$b" || exit 1; done; \
+	  [ $$found = 1 ] || echo "no benchmarks yet (bench/bench_*.py)"
 
 install: $(STAMP)
 

@@ -13,6 +13,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,21 @@ def create_pg_database() -> str:
     return make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
 
 
+@contextmanager
+def fresh_database(backend: str, folder: Path) -> Iterator[str]:
+    """The URL of a new, empty database: a SQLite file in ``folder`` or a PostgreSQL
+    database on the local server, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'test.db'}"
+        return
+    require_postgres()
+    url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
 def drop_pg_database(url: str) -> None:
     name = make_url(url).database
     admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
@@ -91,15 +107,8 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """An empty database of each backend, for the whole run."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
-        return
-    require_postgres()
-    url = create_pg_database()
-    try:
+    with fresh_database(request.param, tmp_path_factory.mktemp("sqlite")) as url:
         yield url
-    finally:
-        drop_pg_database(url)
 
 
 @pytest.fixture(scope="session")

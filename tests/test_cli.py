@@ -9,7 +9,7 @@ from sqlalchemy import func, inspect, select
 from mailer.accounts.models import User
 from mailer.database import Database
 from tests.cli_helpers import run_mailer
-from tests.conftest import BACKENDS, create_pg_database, drop_pg_database, require_postgres
+from tests.conftest import BACKENDS, fresh_database
 
 PASSWORD = "correct horse battery staple\n"
 
@@ -17,15 +17,8 @@ PASSWORD = "correct horse battery staple\n"
 @pytest.fixture(params=BACKENDS)
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A brand-new, empty database for each test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    require_postgres()
-    url = create_pg_database()
-    try:
+    with fresh_database(request.param, tmp_path) as url:
         yield url
-    finally:
-        drop_pg_database(url)
 
 
 def count_users(url: str) -> int:

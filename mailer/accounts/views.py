@@ -107,14 +107,17 @@ def logout():  # type: ignore[no-untyped-def]
 @users_bp.get("/")
 @requires("can_manage_users")
 def index():  # type: ignore[no-untyped-def]
-    users = accounts.list_users(get_db().session)
+    return _users_page(NewUserForm())
+
+
+def _users_page(new_form: NewUserForm, status: int = 200):  # type: ignore[no-untyped-def]
     return render_template(
         "admin/users/index.html",
-        users=users,
-        new_form=NewUserForm(),
+        users=accounts.list_users(get_db().session),
+        new_form=new_form,
         role_labels=ROLE_LABELS,
         status_form=UserStatusForm(),
-    )
+    ), status
 
 
 @users_bp.post("/")
@@ -123,13 +126,7 @@ def create():  # type: ignore[no-untyped-def]
     form = NewUserForm()
     db = get_db()
     if not form.validate_on_submit():
-        return render_template(
-            "admin/users/index.html",
-            users=accounts.list_users(db.session),
-            new_form=form,
-            role_labels=ROLE_LABELS,
-            status_form=UserStatusForm(),
-        ), 400
+        return _users_page(form, 400)
     generated = not form.password.data
     password = form.password.data or _generate_password()
     try:
@@ -145,13 +142,7 @@ def create():  # type: ignore[no-untyped-def]
             )
     except accounts.AccountError as exc:
         form.form_errors.append(str(exc))
-        return render_template(
-            "admin/users/index.html",
-            users=accounts.list_users(db.session),
-            new_form=form,
-            role_labels=ROLE_LABELS,
-            status_form=UserStatusForm(),
-        ), 400
+        return _users_page(form, 400)
     if generated:
         # Shown once, in this response only (never in a cookie or a flash message).
         return render_template("admin/users/created.html", user=user, password=password)
