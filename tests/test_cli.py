@@ -149,3 +149,28 @@ def test_module_and_help(tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("init", "users", "run", "web"):
         assert command in result.stdout
+
+
+def test_two_inits_at_once_on_postgresql_both_succeed(tmp_path: Path) -> None:
+    """Two machines starting together: the migration lock makes one wait for the other."""
+    import subprocess
+    import sys
+
+    from tests.cli_helpers import mailer_env
+
+    with fresh_database("postgresql", tmp_path) as url:
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "mailer", "init"],
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=mailer_env(MAILER_DATABASE_URL=url),
+            )
+            for _ in range(2)
+        ]
+        outcomes = [(p.wait(timeout=60), p.communicate()) for p in processes]
+        assert [code for code, _ in outcomes] == [0, 0], outcomes
+        messages = sorted(out for _, (out, _err) in outcomes)
+        assert "already up to date" in messages[0] and "schema created" in messages[1]
