@@ -2,24 +2,26 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Reinstall when the package description changes.
+# Reinstall when the package description changes. `make run` needs only the product;
+# `make test` adds the test tools (playwright, ruff, axe-core) on top.
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test lint bench install clean
 
 run: $(STAMP)
 	$(BIN)/mailer run
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	@scripts/ensure-test-services
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	@found=0; for b in bench/bench_*.py; do [ -e "$$b" ] || continue; found=1; \
 	  echo "== $$b"; $(BIN)/python "$$b" || exit 1; done; \
 	  [ $$found = 1 ] || echo "no benchmarks yet (bench/bench_*.py)"
@@ -30,8 +32,12 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed" or 0)'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache test-artifacts
