@@ -32,6 +32,15 @@ class ConfigProblem(click.ClickException):
         click.echo(f"mailer: configuration error: {self.message}", err=True)
 
 
+class Unusable(click.ClickException):
+    """Exit 2: the input as a whole cannot be used (an unreadable file, say)."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"mailer: {self.message}", err=True)
+
+
 class Refused(click.ClickException):
     """Exit 1 with the reason on stderr."""
 
@@ -218,7 +227,7 @@ def users_add(ctx: Context, email: str, role: str, name: str, password_stdin: bo
     from mailer.accounts import service as accounts
 
     password = _read_password_stdin()
-    db = _require_schema(ctx)
+    db = require_schema(ctx)
     try:
         with db.transaction() as session:
             user = accounts.create_user(
@@ -240,7 +249,7 @@ def users_list(ctx: Context) -> None:
     """List users: email, role, status, last sign-in."""
     from mailer.accounts import service as accounts
 
-    db = _require_schema(ctx)
+    db = require_schema(ctx)
     with db.transaction() as session:
         rows = accounts.list_users(session)
         tz = ctx.config.app.tz
@@ -255,7 +264,7 @@ def users_list(ctx: Context) -> None:
             click.echo(f"{user.email:40} {user.role:9} {status:9} {last}")
 
 
-def _require_schema(ctx: Context) -> Any:
+def require_schema(ctx: Context) -> Any:
     """The database, refusing to go on if its schema is not at the head revision."""
     from sqlalchemy.exc import OperationalError
 
@@ -332,9 +341,7 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
     # The embedded database belongs to this process, so it may set itself up; a
     # shared database is the operator's to migrate with `mailer init`.
     db = (
-        _ensure_schema(ctx, announce=False)
-        if config.uses_default_database
-        else _require_schema(ctx)
+        _ensure_schema(ctx, announce=False) if config.uses_default_database else require_schema(ctx)
     )
     _ensure_first_admin(db)
     db.dispose()
@@ -347,8 +354,17 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
 @pass_ctx
 def web(ctx: Context, host: str | None, port: int | None) -> None:
     """Only the web admin and public pages (run the other parts separately)."""
-    _require_schema(ctx).dispose()
+    require_schema(ctx).dispose()
     _serve(ctx, host, port)
+
+
+def _register_commands() -> None:
+    from contacts.cli import contacts
+
+    cli.add_command(contacts)
+
+
+_register_commands()
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from contacts.models import SEEDED_ORGANISATION_TYPES, OrganisationType
 from mailer import migrate
 from mailer.accounts import roles
 from mailer.accounts import service as accounts
@@ -120,9 +121,15 @@ def migrated_url(database_url: str) -> str:
 
 
 def _clean(database: Database) -> None:
+    """Empty every table, keeping the rows the migrations seed."""
     with database.engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+            if table.name == OrganisationType.__tablename__:
+                connection.execute(
+                    table.delete().where(table.c.name.not_in(SEEDED_ORGANISATION_TYPES))
+                )
+            else:
+                connection.execute(table.delete())
 
 
 @pytest.fixture

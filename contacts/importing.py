@@ -1,0 +1,573 @@
+"""CSV import: messy spreadsheets in, clean contacts out, all or nothing.
+
+What real files bring and how it is handled:
+- UTF-8 with or without a BOM, or Windows-1252 (Excel's "CSV" on Windows): the file is
+  read once to find out, then parsed as that.
+- Comma, semicolon or tab delimiters: taken from the header line.
+- Header names in any case, with spaces or dashes, and the usual aliases.
+- Blank lines are skipped; whitespace is trimmed; CR, LF and other control characters
+  inside a cell are turned into spaces, so no value can ever break a mail header.
+- The same address twice in one file: the first row is used, later ones are reported.
+- Addresses already known are updated (never duplicated); a suppressed address
+  (unsubscribed, bounced, erased) is reported as suppressed and left alone.
+
+Rows are processed in batches so memory stays flat however large the file; the caller
+owns the transaction, so valid rows land together or, on any failure, not at all.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from contacts import suppression
+from contacts.models import (
+    ACTIVE,
+    DEFAULT_LAWFUL_BASIS,
+    LAWFUL_BASES,
+    SOURCE_IMPORT,
+    Contact,
+    ContactList,
+    ListMembership,
+    OrganisationType,
+)
+from mailer import audit
+from mailer.accounts.models import User
+from mailer.database import utcnow
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+MAX_FIELD_LENGTHS = {"name": 200, "organisation": 200, "role": 200, "area": 200, "tags": 2000}
+
+# Normalised header (lower case, letters and digits only) -> our column.
+HEADER_ALIASES = {
+    "email": "email",
+    "emailaddress": "email",
+    "mail": "email",
+    "emailaddr": "email",
+    "name": "name",
+    "fullname": "name",
+    "contactname": "name",
+    "contact": "name",
+    "organisation": "organisation",
+    "organization": "organisation",
+    "org": "organisation",
+    "company": "organisation",
+    "employer": "organisation",
+    "organisationtype": "organisation_type",
+    "organizationtype": "organisation_type",
+    "orgtype": "organisation_type",
+    "sector": "organisation_type",
+    "role": "role",
+    "jobtitle": "role",
+    "title": "role",
+    "position": "role",
+    "area": "area",
+    "region": "area",
+    "district": "area",
+    "locality": "area",
+    "tags": "tags",
+    "tag": "tags",
+    "labels": "tags",
+}
+COLUMNS = ("email", "name", "organisation", "organisation_type", "role", "area", "tags")
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+_SPACES = re.compile(r"\s+")
+
+
+class UnusableFile(Exception):
+    """The file as a whole cannot be imported (exit status 2); nothing was changed."""
+
+
+@dataclass(frozen=True)
+class RowReport:
+    line: int
+    email: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    suppressed: int = 0
+    rejections: list[RowReport] = field(default_factory=list)
+    suppressions: list[RowReport] = field(default_factory=list)
+    # Line numbers of rows that would add or update, for a preview.
+    additions: list[RowReport] = field(default_factory=list)
+    updates: list[RowReport] = field(default_factory=list)
+    created_lists: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    encoding: str = ""
+    delimiter: str = ""
+    dry_run: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.added + self.updated + self.unchanged + self.rejected + self.suppressed
+
+    def summary_line(self) -> str:
+        return (
+            f"added={self.added} updated={self.updated} unchanged={self.unchanged} "
+            f"rejected={self.rejected} suppressed={self.suppressed}"
+        )
+
+
+@dataclass
+class _Row:
+    line: int
+    email: str
+    email_key: str
+    values: dict[str, str]
+    organisation_type_id: int | None
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def detect_encoding(stream: BinaryIO) -> tuple[str, int]:
+    """("utf-8-sig" | "utf-8" | "cp1252", number of lines). Rewinds the stream."""
+    stream.seek(0)
+    head = stream.read(3)
+    bom = head == codecs.BOM_UTF8
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    lines = 0
+    chunk = head
+    while chunk:
+        lines += chunk.count(b"\n")
+        if utf8:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                utf8 = False
+        chunk = stream.read(1 << 16)
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    stream.seek(0)
+    if utf8:
+        return ("utf-8-sig" if bom else "utf-8"), lines
+    return "cp1252", lines
+
+
+def _normalise_header(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.strip().lower())
+
+
+def _clean(value: str) -> str:
+    """One line of text: control characters become spaces, runs of space one space.
+
+    A leading apostrophe before a formula character is what our export (and careful
+    spreadsheet users) put there to stop a formula; it is not part of the value.
+    """
+    value = _SPACES.sub(" ", _CONTROL.sub(" ", value)).strip()
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
+        value = value[1:]
+    return value
+
+
+def read_rows(stream: BinaryIO, report: ImportReport) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {column: raw cell}) for each non-blank data row."""
+    encoding, _lines = detect_encoding(stream)
+    report.encoding = encoding
+    # cp1252 leaves five bytes undefined; decode them rather than fail the whole file.
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+    header_line = text.readline()
+    if not header_line.strip():
+        raise UnusableFile(
+            "the file is empty or its first line is blank; "
+            "the first line must name the columns (email, name, ...)"
+        )
+    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
+    delimiter = max(counts, key=lambda d: counts[d])
+    if counts[delimiter] == 0:
+        delimiter = ","
+    report.delimiter = delimiter
+    header = next(csv.reader([header_line], delimiter=delimiter))
+    mapping: dict[int, str] = {}
+    for index, raw_name in enumerate(header):
+        column = HEADER_ALIASES.get(_normalise_header(raw_name))
+        if column is None:
+            if raw_name.strip():
+                report.ignored_columns.append(raw_name.strip())
+            continue
+        if column in mapping.values():
+            raise UnusableFile(
+                f"two columns mean {column!r} (the second is {raw_name!r}); keep one"
+            )
+        mapping[index] = column
+    if "email" not in mapping.values():
+        raise UnusableFile(
+            "no email column in the header line "
+            f"({', '.join(h.strip() for h in header) or 'empty'}); "
+            "name one column 'email'"
+        )
+    reader = csv.reader(text, delimiter=delimiter)
+    width = len(header)
+    email_index = next(index for index, column in mapping.items() if column == "email")
+    ended = 1  # the physical line the previous record ended on (the header: line 1)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise UnusableFile(f"line {ended + 1}: the CSV cannot be read ({exc})") from None
+        # A quoted cell may span lines: report the line a record starts on, as an editor
+        # shows it (reader.line_num counts from after the header we read ourselves).
+        line, ended = ended + 1, reader.line_num + 1
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            yield (
+                line,
+                {
+                    "__error__": f"has {len(cells)} fields but the header names {width}; "
+                    "is a value with a comma missing its quotes?",
+                    "email": cells[email_index],
+                },
+            )
+            continue
+        yield (
+            line,
+            {
+                column: cells[index] if index < len(cells) else ""
+                for index, column in mapping.items()
+            },
+        )
+
+
+# --- importing --------------------------------------------------------------------------
+
+
+def get_or_create_lists(
+    session: Session, names: list[str], report: ImportReport
+) -> list[ContactList]:
+    found: list[ContactList] = []
+    for raw in names:
+        name = _clean(raw)
+        if not name:
+            raise UnusableFile("a list name is empty")
+        existing = session.scalar(
+            select(ContactList).where(func.lower(ContactList.name) == name.lower())
+        )
+        if existing is None:
+            existing = ContactList(name=name)
+            session.add(existing)
+            session.flush()
+            report.created_lists.append(name)
+        if existing not in found:
+            found.append(existing)
+    return found
+
+
+def import_contacts(
+    session: Session,
+    stream: BinaryIO,
+    *,
+    lists: list[str] | tuple[str, ...] = (),
+    dry_run: bool = False,
+    lawful_basis: str = DEFAULT_LAWFUL_BASIS,
+    filename: str = "",
+    by: User | None = None,
+    by_label: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import a CSV into the caller's transaction and say what happened to every row.
+
+    With ``dry_run`` the work is done inside a savepoint that is rolled back, so the
+    counts are exactly those a real run would give.
+    """
+    if lawful_basis not in LAWFUL_BASES:
+        raise UnusableFile(
+            f"unknown lawful basis {lawful_basis!r} (one of: {', '.join(LAWFUL_BASES)})"
+        )
+    report = ImportReport(dry_run=dry_run)
+    savepoint = session.begin_nested() if dry_run else None
+    try:
+        _run(
+            session, stream, report, lists=list(lists), lawful_basis=lawful_basis, progress=progress
+        )
+        if not dry_run:
+            audit.record(
+                session,
+                "contacts.imported",
+                actor=by,
+                actor_label=by_label,
+                target_type="import",
+                target_id=filename[:64] or None,
+                summary=f"Imported {filename or 'a file'}: {report.summary_line()}",
+                detail={"file": filename, "lists": [*lists], "counts": report.summary_line()},
+            )
+    finally:
+        if savepoint is not None:
+            savepoint.rollback()
+    log.info(
+        "import %s%s: %s",
+        filename or "(stream)",
+        " (dry run)" if dry_run else "",
+        report.summary_line(),
+    )
+    return report
+
+
+def _run(
+    session: Session,
+    stream: BinaryIO,
+    report: ImportReport,
+    *,
+    lists: list[str],
+    lawful_basis: str,
+    progress: Callable[[int], None] | None,
+) -> None:
+    types = {
+        _type_key(name): type_id
+        for type_id, name in session.execute(select(OrganisationType.id, OrganisationType.name))
+    }
+    rows = read_rows(stream, report)  # reads the header: an unusable file fails here
+    first = next(rows, None)
+    target_lists = get_or_create_lists(session, lists, report)
+    seen: dict[str, int] = {}
+    batch: list[_Row] = []
+    unknown_type = False
+
+    def parsed() -> Iterator[tuple[int, dict[str, str]]]:
+        if first is not None:
+            yield first
+        yield from rows
+
+    for count, (line, cells) in enumerate(parsed(), start=1):
+        if progress is not None and count % 500 == 0:
+            progress(500)
+        raw_email = _clean(cells.get("email", ""))
+        if "__error__" in cells:
+            _reject(report, line, raw_email, cells["__error__"])
+            continue
+        if not raw_email:
+            _reject(report, line, "", "no email address")
+            continue
+        try:
+            email = validate_email(raw_email, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            _reject(report, line, raw_email, str(exc))
+            continue
+        key = email.casefold()
+        if key in seen:
+            _reject(
+                report,
+                line,
+                email,
+                f"the same address as line {seen[key]} (that row is the one used)",
+            )
+            continue
+        seen[key] = line
+        values: dict[str, str] = {}
+        problem = None
+        for column in ("name", "organisation", "role", "area"):
+            value = _clean(cells.get(column, ""))
+            if len(value) > MAX_FIELD_LENGTHS[column]:
+                problem = f"{column} is longer than {MAX_FIELD_LENGTHS[column]} characters"
+            values[column] = value
+        tags = _tags(cells.get("tags", ""))
+        if len(tags) > MAX_FIELD_LENGTHS["tags"]:
+            problem = "too many tags"
+        values["tags"] = tags
+        type_id = None
+        type_name = _clean(cells.get("organisation_type", ""))
+        if type_name:
+            type_id = types.get(_type_key(type_name))
+            if type_id is None:
+                problem = f"unknown organisation type {type_name!r}"
+                unknown_type = True
+        if problem:
+            _reject(report, line, email, problem)
+            continue
+        batch.append(_Row(line, email, key, values, type_id))
+        if len(batch) >= BATCH_SIZE:
+            _apply(session, batch, report, target_lists, lawful_basis)
+            batch = []
+    if batch:
+        _apply(session, batch, report, target_lists, lawful_basis)
+    if unknown_type:
+        names = session.scalars(
+            select(OrganisationType.name).order_by(OrganisationType.position, OrganisationType.name)
+        )
+        report.notes.append("known organisation types: " + "; ".join(names))
+    if report.ignored_columns:
+        report.notes.append("columns ignored: " + ", ".join(report.ignored_columns))
+
+
+def _type_key(name: str) -> str:
+    return name.replace("\u2019", "'").strip().casefold()
+
+
+def _tags(raw: str) -> str:
+    tags: list[str] = []
+    for tag in raw.split(";"):
+        tag = _clean(tag)
+        if tag and tag.casefold() not in (t.casefold() for t in tags):
+            tags.append(tag)
+    return ";".join(tags)
+
+
+def _merge_tags(existing: str, new: str) -> str:
+    return _tags(f"{existing};{new}")
+
+
+def _reject(report: ImportReport, line: int, email: str, reason: str) -> None:
+    report.rejected += 1
+    report.rejections.append(RowReport(line, email, reason))
+
+
+def _apply(
+    session: Session,
+    batch: list[_Row],
+    report: ImportReport,
+    target_lists: list[ContactList],
+    lawful_basis: str,
+) -> None:
+    keys = [row.email_key for row in batch]
+    existing = {
+        c.email_key: c
+        for c in session.execute(
+            select(
+                Contact.id,
+                Contact.email_key,
+                Contact.status,
+                Contact.name,
+                Contact.organisation,
+                Contact.organisation_type_id,
+                Contact.role,
+                Contact.area,
+                Contact.tags,
+            ).where(Contact.email_key.in_(keys))
+        )
+    }
+    hashes = {row.email_key: suppression.address_hash(session, row.email_key) for row in batch}
+    suppressed = suppression.suppressed_hashes(session, list(hashes.values()))
+    list_ids = [lst.id for lst in target_lists]
+    memberships: set[tuple[int, int]] = set()
+    if list_ids and existing:
+        memberships = set(
+            session.execute(
+                select(ListMembership.contact_id, ListMembership.list_id).where(
+                    ListMembership.contact_id.in_([c.id for c in existing.values()]),
+                    ListMembership.list_id.in_(list_ids),
+                )
+            )
+        )
+
+    now = utcnow()
+    new_rows: list[dict[str, object]] = []
+    new_lines: dict[str, _Row] = {}
+    updates: list[dict[str, object]] = []
+    joins: list[dict[str, object]] = []
+    for row in batch:
+        current = existing.get(row.email_key)
+        if hashes[row.email_key] in suppressed or (
+            current is not None and current.status != ACTIVE
+        ):
+            reason = (
+                current.status
+                if current is not None and current.status != ACTIVE
+                else "on the suppression list"
+            )
+            report.suppressed += 1
+            report.suppressions.append(RowReport(row.line, row.email, reason))
+            continue
+        if current is None:
+            new_rows.append(
+                {
+                    "email": row.email,
+                    "email_key": row.email_key,
+                    **row.values,
+                    "organisation_type_id": row.organisation_type_id,
+                    "status": ACTIVE,
+                    "source": SOURCE_IMPORT,
+                    "lawful_basis": lawful_basis,
+                    "lawful_basis_recorded_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            new_lines[row.email_key] = row
+            continue
+        changes: dict[str, object] = {}
+        for column in ("name", "organisation", "role", "area"):
+            # An empty cell never blanks what is already known.
+            if row.values[column] and row.values[column] != getattr(current, column):
+                changes[column] = row.values[column]
+        if row.values["tags"]:
+            merged = _merge_tags(current.tags, row.values["tags"])
+            if merged != current.tags:
+                changes["tags"] = merged
+        if (
+            row.organisation_type_id is not None
+            and row.organisation_type_id != current.organisation_type_id
+        ):
+            changes["organisation_type_id"] = row.organisation_type_id
+        new_joins = [lid for lid in list_ids if (current.id, lid) not in memberships]
+        for list_id in new_joins:
+            joins.append(
+                {
+                    "list_id": list_id,
+                    "contact_id": current.id,
+                    "joined_at": now,
+                    "source": SOURCE_IMPORT,
+                }
+            )
+        if changes:
+            updates.append({"id": current.id, **changes, "updated_at": now})
+        if changes or new_joins:
+            report.updated += 1
+            report.updates.append(
+                RowReport(
+                    row.line, row.email, ", ".join([*changes, *(["lists"] if new_joins else [])])
+                )
+            )
+        else:
+            report.unchanged += 1
+
+    if new_rows:
+        created = session.execute(
+            insert(Contact).returning(Contact.id, Contact.email_key), new_rows
+        )
+        for contact_id, email_key in created:
+            row = new_lines[email_key]
+            report.added += 1
+            report.additions.append(RowReport(row.line, row.email, ""))
+            for list_id in list_ids:
+                joins.append(
+                    {
+                        "list_id": list_id,
+                        "contact_id": contact_id,
+                        "joined_at": now,
+                        "source": SOURCE_IMPORT,
+                    }
+                )
+    for change in updates:
+        session.execute(
+            update(Contact)
+            .where(Contact.id == change["id"])
+            .values({k: v for k, v in change.items() if k != "id"})
+        )
+    if joins:
+        session.execute(insert(ListMembership), joins)

@@ -1,0 +1,58 @@
+"""Signed tokens for the links in every message: unsubscribe and preferences.
+
+They carry the contact (and for unsubscribe, the send) and are signed with
+itsdangerous without an expiry: a bulletin read a year late must still let its reader
+leave. They are checked against the current secret key and every old one, so the key
+can be rotated. A token for one purpose is useless for another (each has its salt).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+UNSUBSCRIBE = "unsubscribe"
+PREFERENCES = "preferences"
+
+
+@dataclass(frozen=True)
+class LinkToken:
+    contact_id: int
+    send_id: int | None
+
+
+def _serializer(purpose: str, secret_keys: list[str]) -> URLSafeSerializer:
+    # The first key signs; all are tried when checking.
+    return URLSafeSerializer(secret_keys, salt=f"stakeholder-mailer.{purpose}")
+
+
+def secret_keys(app=None) -> list[str]:  # type: ignore[no-untyped-def]
+    app = app or current_app
+    config = app.config["MAILER"]
+    return [app.config["SECRET_KEY"], *config.app.old_secret_keys]
+
+
+def make(
+    purpose: str, *, contact_id: int, send_id: int | None = None, keys: list[str] | None = None
+) -> str:
+    payload = [contact_id] if send_id is None else [contact_id, send_id]
+    return _serializer(purpose, keys or secret_keys()).dumps(payload)
+
+
+def read(purpose: str, token: str, *, keys: list[str] | None = None) -> LinkToken | None:
+    """The token's contents, or None for anything forged, altered or malformed."""
+    if not token or len(token) > 200:
+        return None
+    try:
+        payload = _serializer(purpose, keys or secret_keys()).loads(token)
+    except BadSignature:
+        return None
+    if (
+        not isinstance(payload, list)
+        or not 1 <= len(payload) <= 2
+        or not all(isinstance(x, int) and not isinstance(x, bool) for x in payload)
+    ):
+        return None
+    return LinkToken(payload[0], payload[1] if len(payload) == 2 else None)
