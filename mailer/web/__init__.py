@@ -8,6 +8,7 @@ from mailer.web import errors, filters
 
 
 def init_app(app: Flask) -> None:
+    from contacts.views import public_bp as subscriptions_bp
     from mailer.accounts.views import account_bp, auth_bp, users_bp
     from mailer.admin import admin_bp
     from mailer.audit.views import audit_bp
@@ -18,6 +19,7 @@ def init_app(app: Flask) -> None:
     for blueprint in (admin_bp, users_bp, account_bp, audit_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(subscriptions_bp)
     app.register_blueprint(health_bp)
 
     filters.init_app(app)

@@ -37,4 +37,12 @@ def test_every_admin_route_redirects_anonymous_visitors_to_login(
 
 def test_public_routes_are_only_the_intended_ones(app: Flask) -> None:
     public = sorted({r.rule for r in app.url_map.iter_rules() if not r.rule.startswith("/admin")})
-    assert public == ["/healthz", "/login", "/logout", "/static/<path:filename>"]
+    assert public == [
+        "/healthz",
+        "/login",
+        "/logout",
+        "/p/<token>",
+        "/static/<path:filename>",
+        "/u/<token>",
+        "/u/<token>/resubscribe",
+    ]

@@ -1,0 +1,139 @@
+"""What a stakeholder does through the links in a message: leave, come back, choose lists.
+
+Called by the public views now and by the delivery engine's bounce handling later;
+callers own the transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from contacts import suppression
+from contacts.models import (
+    ACTIVE,
+    SUPPRESSED_UNSUBSCRIBED,
+    UNSUBSCRIBED,
+    Contact,
+    ContactList,
+    ListMembership,
+    Suppression,
+)
+from mailer import audit
+from mailer.database import utcnow
+
+log = logging.getLogger(__name__)
+
+STAKEHOLDER = "stakeholder (via their link)"
+
+
+def unsubscribe(
+    session: Session, contact: Contact, *, send_id: int | None, one_click: bool
+) -> bool:
+    """Stop all mail to the contact. Idempotent: False when nothing changed."""
+    if contact.status != ACTIVE:
+        return False
+    contact.status = UNSUBSCRIBED
+    contact.unsubscribed_at = utcnow()
+    contact.unsubscribed_from_send = send_id
+    suppression.suppress(
+        session,
+        email_key=contact.email_key,
+        reason=SUPPRESSED_UNSUBSCRIBED,
+        contact=contact,
+        send_id=send_id,
+        detail="one-click (mail client)" if one_click else "unsubscribe page",
+    )
+    audit.record(
+        session,
+        "contact.unsubscribed",
+        actor_label=STAKEHOLDER,
+        target_type="contact",
+        target_id=contact.id,
+        summary=f"Contact #{contact.id} unsubscribed"
+        f"{f' from send #{send_id}' if send_id else ''}"
+        f"{' (one-click)' if one_click else ''}",
+        detail={"send_id": send_id, "one_click": one_click},
+    )
+    log.info("contact %s unsubscribed (send %s, one-click %s)", contact.id, send_id, one_click)
+    return True
+
+
+def resubscribe(session: Session, contact: Contact) -> bool:
+    """Undo the contact's own unsubscribe (never a bounce or an admin's suppression)."""
+    if contact.status != UNSUBSCRIBED:
+        return False
+    digest = suppression.address_hash(session, contact.email_key)
+    session.execute(
+        delete(Suppression).where(
+            Suppression.address_hash == digest, Suppression.reason == SUPPRESSED_UNSUBSCRIBED
+        )
+    )
+    contact.status = ACTIVE
+    contact.unsubscribed_at = None
+    contact.unsubscribed_from_send = None
+    audit.record(
+        session,
+        "contact.resubscribed",
+        actor_label=STAKEHOLDER,
+        target_type="contact",
+        target_id=contact.id,
+        summary=f"Contact #{contact.id} subscribed again",
+    )
+    return True
+
+
+def choosable_lists(session: Session) -> list[ContactList]:
+    return list(
+        session.scalars(
+            select(ContactList).where(ContactList.choosable.is_(True)).order_by(ContactList.name)
+        )
+    )
+
+
+def member_list_ids(session: Session, contact: Contact) -> set[int]:
+    return set(
+        session.scalars(
+            select(ListMembership.list_id).where(ListMembership.contact_id == contact.id)
+        )
+    )
+
+
+def set_preferences(session: Session, contact: Contact, *, chosen: set[int]) -> tuple[int, int]:
+    """Join and leave choosable lists so membership matches ``chosen``.
+
+    Lists that are not choosable are never touched, whatever the form sent.
+    Returns (joined, left).
+    """
+    choosable = {lst.id for lst in choosable_lists(session)}
+    current = member_list_ids(session, contact) & choosable
+    wanted = chosen & choosable
+    for list_id in wanted - current:
+        session.add(ListMembership(list_id=list_id, contact_id=contact.id, source="preferences"))
+    left = current - wanted
+    if left:
+        session.execute(
+            delete(ListMembership).where(
+                ListMembership.contact_id == contact.id, ListMembership.list_id.in_(left)
+            )
+        )
+    joined = len(wanted - current)
+    if joined or left:
+        audit.record(
+            session,
+            "contact.preferences",
+            actor_label=STAKEHOLDER,
+            target_type="contact",
+            target_id=contact.id,
+            summary=f"Contact #{contact.id} joined {joined} and left {len(left)} list(s)",
+            detail={"joined": sorted(wanted - current), "left": sorted(left)},
+        )
+    return joined, len(left)
+
+
+def masked(email: str) -> str:
+    """a•••@example.org: enough for its owner to recognise, little for anyone else."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"

@@ -1,0 +1,120 @@
+"""Public pages behind the links in every message: /u/<token> and /p/<token>.
+
+No sign-in: the signed token is the credential. Mail scanners follow links, so a GET
+never changes anything; the one-click POST (RFC 8058) needs nothing but the URL and
+its body, so it is exempt from CSRF (a forged request could only unsubscribe, which
+the token's owner can undo).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from contacts import subscriptions, tokens
+from contacts.models import Contact
+from mailer.database import get_db
+from mailer.security import csrf
+
+public_bp = Blueprint("subscriptions", __name__)
+
+
+def _contact(purpose: str, token: str) -> tuple[Contact, tokens.LinkToken]:
+    parsed = tokens.read(purpose, token)
+    if parsed is None:
+        abort(404)
+    contact = get_db().session.get(Contact, parsed.contact_id)
+    if contact is None:  # erased, or never existed
+        abort(404)
+    return contact, parsed
+
+
+@public_bp.app_context_processor
+def _helpers() -> dict[str, object]:
+    from email.utils import parseaddr
+
+    from flask import current_app
+
+    def preferences_token(contact: Contact) -> str:
+        return tokens.make(tokens.PREFERENCES, contact_id=contact.id)
+
+    name, _address = parseaddr(current_app.config["MAILER"].mail.from_address)
+    return {"preferences_token": preferences_token, "sender_name": name}
+
+
+@public_bp.after_request
+def _private(response):  # type: ignore[no-untyped-def]
+    # The URL is a credential: keep it out of caches and out of Referer headers.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@public_bp.get("/u/<token>")
+def unsubscribe_page(token: str) -> ResponseReturnValue:
+    contact, _parsed = _contact(tokens.UNSUBSCRIBE, token)
+    return render_template(
+        "public/unsubscribe.html",
+        contact=contact,
+        token=token,
+        masked=subscriptions.masked(contact.email),
+        done=False,
+    )
+
+
+@public_bp.post("/u/<token>")
+@csrf.exempt
+def unsubscribe(token: str) -> ResponseReturnValue:
+    contact, parsed = _contact(tokens.UNSUBSCRIBE, token)
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    db = get_db()
+    with db.transaction(db.session) as session:
+        subscriptions.unsubscribe(session, contact, send_id=parsed.send_id, one_click=one_click)
+    return render_template(
+        "public/unsubscribe.html",
+        contact=contact,
+        token=token,
+        masked=subscriptions.masked(contact.email),
+        done=True,
+    )
+
+
+@public_bp.post("/u/<token>/resubscribe")
+def resubscribe(token: str) -> ResponseReturnValue:
+    contact, _parsed = _contact(tokens.UNSUBSCRIBE, token)
+    if request.form.get("confirm") != "yes":
+        flash("Tick the box to confirm you want these emails again.", "error")
+        return render_template(
+            "public/unsubscribe.html",
+            contact=contact,
+            token=token,
+            masked=subscriptions.masked(contact.email),
+            done=True,
+            confirm_error=True,
+        ), 400
+    db = get_db()
+    with db.transaction(db.session) as session:
+        subscriptions.resubscribe(session, contact)
+    flash("You are subscribed again.", "success")
+    return redirect(url_for("subscriptions.unsubscribe_page", token=token))
+
+
+@public_bp.route("/p/<token>", methods=["GET", "POST"])
+def preferences(token: str) -> ResponseReturnValue:
+    contact, _parsed = _contact(tokens.PREFERENCES, token)
+    db = get_db()
+    if request.method == "POST":
+        chosen = {int(v) for v in request.form.getlist("list") if v.isdigit()}
+        with db.transaction(db.session) as session:
+            joined, left = subscriptions.set_preferences(session, contact, chosen=chosen)
+        flash("Your choices are saved." if joined or left else "Nothing changed.", "success")
+        return redirect(url_for("subscriptions.preferences", token=token))
+    return render_template(
+        "public/preferences.html",
+        contact=contact,
+        token=token,
+        masked=subscriptions.masked(contact.email),
+        lists=subscriptions.choosable_lists(db.session),
+        member=subscriptions.member_list_ids(db.session, contact),
+        unsubscribe_token=tokens.make(tokens.UNSUBSCRIBE, contact_id=contact.id),
+    )
