@@ -172,7 +172,7 @@ def _normalise_header(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.strip().lower())
 
 
-def _clean(value: str) -> str:
+def clean_text(value: str) -> str:
     """One line of text: control characters become spaces, runs of space one space.
 
     A leading apostrophe before a formula character is what our export (and careful
@@ -263,7 +263,7 @@ def get_or_create_lists(
 ) -> list[ContactList]:
     found: list[ContactList] = []
     for raw in names:
-        name = _clean(raw)
+        name = clean_text(raw)
         if not name:
             raise UnusableFile("a list name is empty")
         existing = session.scalar(
@@ -357,7 +357,7 @@ def _run(
     for count, (line, cells) in enumerate(parsed(), start=1):
         if progress is not None and count % 500 == 0:
             progress(500)
-        raw_email = _clean(cells.get("email", ""))
+        raw_email = clean_text(cells.get("email", ""))
         if "__error__" in cells:
             _reject(report, line, raw_email, cells["__error__"])
             continue
@@ -382,16 +382,16 @@ def _run(
         values: dict[str, str] = {}
         problem = None
         for column in ("name", "organisation", "role", "area"):
-            value = _clean(cells.get(column, ""))
+            value = clean_text(cells.get(column, ""))
             if len(value) > MAX_FIELD_LENGTHS[column]:
                 problem = f"{column} is longer than {MAX_FIELD_LENGTHS[column]} characters"
             values[column] = value
-        tags = _tags(cells.get("tags", ""))
+        tags = normalise_tags(cells.get("tags", ""))
         if len(tags) > MAX_FIELD_LENGTHS["tags"]:
             problem = "too many tags"
         values["tags"] = tags
         type_id = None
-        type_name = _clean(cells.get("organisation_type", ""))
+        type_name = clean_text(cells.get("organisation_type", ""))
         if type_name:
             type_id = types.get(_type_key(type_name))
             if type_id is None:
@@ -419,17 +419,17 @@ def _type_key(name: str) -> str:
     return name.replace("\u2019", "'").strip().casefold()
 
 
-def _tags(raw: str) -> str:
+def normalise_tags(raw: str) -> str:
     tags: list[str] = []
     for tag in raw.split(";"):
-        tag = _clean(tag)
+        tag = clean_text(tag)
         if tag and tag.casefold() not in (t.casefold() for t in tags):
             tags.append(tag)
     return ";".join(tags)
 
 
 def _merge_tags(existing: str, new: str) -> str:
-    return _tags(f"{existing};{new}")
+    return normalise_tags(f"{existing};{new}")
 
 
 def _reject(report: ImportReport, line: int, email: str, reason: str) -> None:

@@ -8,6 +8,7 @@ from mailer.web import errors, filters
 
 
 def init_app(app: Flask) -> None:
+    from contacts.admin_views import contacts_bp, lists_bp, suppressions_bp
     from contacts.views import public_bp as subscriptions_bp
     from mailer.accounts.views import account_bp, auth_bp, users_bp
     from mailer.admin import admin_bp
@@ -16,7 +17,15 @@ def init_app(app: Flask) -> None:
 
     # Every admin blueprint lives under /admin/, where the sign-in guard
     # (mailer.admin.init_app) covers it: a new admin page cannot forget to require it.
-    for blueprint in (admin_bp, users_bp, account_bp, audit_bp):
+    for blueprint in (
+        admin_bp,
+        contacts_bp,
+        lists_bp,
+        suppressions_bp,
+        users_bp,
+        account_bp,
+        audit_bp,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)
     app.register_blueprint(subscriptions_bp)

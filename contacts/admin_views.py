@@ -1,0 +1,474 @@
+"""Admin pages for stakeholders: contacts, lists, suppressions, import and export.
+
+Everyone signed in may look; editors and admins change; only admins erase contacts or
+lift a suppression (both are audited).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from contacts import data_rights, directory
+from contacts.exporting import export_rows
+from contacts.importing import UnusableFile, import_contacts
+from contacts.models import (
+    LAWFUL_BASES,
+    STATUSES,
+    Contact,
+    ContactList,
+    ListMembership,
+    Suppression,
+)
+from mailer.accounts.models import User
+from mailer.admin.guards import client_ip, requires
+from mailer.audit.models import AuditEntry
+from mailer.database import get_db
+
+contacts_bp = Blueprint("contacts", __name__, url_prefix="/admin/contacts")
+lists_bp = Blueprint("lists", __name__, url_prefix="/admin/lists")
+suppressions_bp = Blueprint("suppressions", __name__, url_prefix="/admin/suppressions")
+
+UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+UPLOADS_KEPT_FOR_S = 24 * 3600
+
+
+def _me() -> User:
+    user = get_db().session.get(User, current_user.id)
+    if user is None:
+        abort(403)
+    return user
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, type=int)
+    return value if value and value > 0 else None
+
+
+# --- contacts ---------------------------------------------------------------------------
+
+
+@contacts_bp.get("/")
+def index() -> ResponseReturnValue:
+    session = get_db().session
+    filters = directory.ContactFilter(
+        q=request.args.get("q", "")[:200],
+        list_id=_int_arg("list"),
+        organisation_type_id=_int_arg("type"),
+        status=request.args.get("status") or None,
+        tag=request.args.get("tag", "")[:100],
+    )
+    page = directory.search(session, filters, page=request.args.get("page", 1, type=int) or 1)
+    return render_template(
+        "admin/contacts/index.html",
+        page=page,
+        filters=filters,
+        lists=session.scalars(select(ContactList).order_by(ContactList.name)).all(),
+        types=directory.organisation_types(session),
+        statuses=STATUSES,
+        args={k: v for k, v in request.args.items() if k != "page"},
+    )
+
+
+@contacts_bp.get("/<int:contact_id>")
+def show(contact_id: int) -> ResponseReturnValue:
+    session = get_db().session
+    contact = session.get(Contact, contact_id) or abort(404)
+    history = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.target_type == "contact", AuditEntry.target_id == str(contact.id))
+        .order_by(AuditEntry.id.desc())
+        .limit(50)
+    ).all()
+    member_ids = {m.list_id for m in contact.memberships}
+    other_lists = [
+        lst
+        for lst in session.scalars(select(ContactList).order_by(ContactList.name))
+        if lst.id not in member_ids
+    ]
+    return render_template(
+        "admin/contacts/show.html",
+        contact=contact,
+        history=history,
+        other_lists=other_lists,
+        types=directory.organisation_types(session),
+        lawful_bases=LAWFUL_BASES,
+    )
+
+
+@contacts_bp.route("/new", methods=["GET", "POST"])
+@requires("can_edit")
+def new() -> ResponseReturnValue:
+    session = get_db().session
+    error = None
+    if request.method == "POST":
+        try:
+            with get_db().transaction(session) as s:
+                contact = _save(s, None)
+            flash(f"Added {contact.email}.", "success")
+            return redirect(url_for("contacts.show", contact_id=contact.id))
+        except directory.DirectoryError as exc:
+            error = str(exc)
+    return render_template(
+        "admin/contacts/form.html",
+        contact=None,
+        error=error,
+        types=directory.organisation_types(session),
+        lawful_bases=LAWFUL_BASES,
+        form=request.form,
+    ), 400 if error else 200
+
+
+@contacts_bp.post("/<int:contact_id>")
+@requires("can_edit")
+def update(contact_id: int) -> ResponseReturnValue:
+    db = get_db()
+    try:
+        with db.transaction(db.session) as s:
+            contact = s.get(Contact, contact_id) or abort(404)
+            _save(s, contact)
+        flash("Saved.", "success")
+    except directory.DirectoryError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("contacts.show", contact_id=contact_id))
+
+
+def _save(session, contact: Contact | None) -> Contact:  # type: ignore[no-untyped-def]
+    form = request.form
+    type_id = form.get("organisation_type_id", type=int) or None
+    return directory.save_contact(
+        session,
+        contact,
+        email=form.get("email", ""),
+        name=form.get("name", ""),
+        organisation=form.get("organisation", ""),
+        organisation_type_id=type_id,
+        role=form.get("role", ""),
+        area=form.get("area", ""),
+        tags=form.get("tags", ""),
+        lawful_basis=form.get("lawful_basis", ""),
+        by=_me(),
+    )
+
+
+@contacts_bp.post("/<int:contact_id>/lists")
+@requires("can_edit")
+def change_lists(contact_id: int) -> ResponseReturnValue:
+    db = get_db()
+    with db.transaction(db.session) as s:
+        contact = s.get(Contact, contact_id) or abort(404)
+        add = request.form.get("add", type=int)
+        remove = request.form.get("remove", type=int)
+        for list_id, adding in ((add, True), (remove, False)):
+            lst = s.get(ContactList, list_id) if list_id else None
+            if lst is None:
+                continue
+            if adding:
+                directory.bulk_add(s, lst, addresses=contact.email, by=_me())
+            else:
+                directory.bulk_remove(s, lst, contact_ids=[contact.id], by=_me())
+    return redirect(url_for("contacts.show", contact_id=contact_id))
+
+
+@contacts_bp.post("/<int:contact_id>/suppress")
+@requires("can_edit")
+def suppress(contact_id: int) -> ResponseReturnValue:
+    db = get_db()
+    with db.transaction(db.session) as s:
+        contact = s.get(Contact, contact_id) or abort(404)
+        directory.suppress_contact(s, contact, by=_me(), reason=request.form.get("reason", ""))
+    flash("No more email will go to this contact.", "success")
+    return redirect(url_for("contacts.show", contact_id=contact_id))
+
+
+@contacts_bp.get("/<int:contact_id>/data.json")
+@requires("can_manage_users")
+def data(contact_id: int) -> ResponseReturnValue:
+    db = get_db()
+    with db.transaction(db.session) as s:
+        contact = s.get(Contact, contact_id) or abort(404)
+        payload = data_rights.contact_data(s, contact)
+        from mailer import audit
+
+        audit.record(
+            s,
+            "contact.data_exported",
+            actor=_me(),
+            target_type="contact",
+            target_id=contact.id,
+            summary=f"Exported the data of contact #{contact.id}",
+            ip=client_ip(),
+        )
+    response = jsonify(payload)
+    response.headers["Content-Disposition"] = f"attachment; filename=contact-{contact_id}.json"
+    return response
+
+
+@contacts_bp.post("/<int:contact_id>/erase")
+@requires("can_manage_users")
+def erase(contact_id: int) -> ResponseReturnValue:
+    db = get_db()
+    contact = db.session.get(Contact, contact_id) or abort(404)
+    if request.form.get("confirm", "").strip().casefold() != contact.email_key:
+        flash("Type the contact's email address to confirm the erasure.", "error")
+        return redirect(url_for("contacts.show", contact_id=contact_id))
+    with db.transaction(db.session) as s:
+        data_rights.erase(s, contact, by=_me(), ip=client_ip())
+    flash(
+        f"Contact #{contact_id} was erased. Only a keyed hash of the address remains, "
+        "so it cannot be imported again.",
+        "success",
+    )
+    return redirect(url_for("contacts.index"))
+
+
+@contacts_bp.get("/export.csv")
+def export() -> ResponseReturnValue:
+    list_id = _int_arg("list")
+    session = get_db().new_session()
+    name = None
+    if list_id:
+        lst = session.get(ContactList, list_id)
+        if lst is None:
+            session.close()
+            abort(404)
+        name = lst.name
+
+    def generate():  # type: ignore[no-untyped-def]
+        try:
+            yield from export_rows(session, list_name=name)
+        finally:
+            session.close()
+
+    filename = (
+        "contacts.csv"
+        if not name
+        else "contacts-" + re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() + ".csv"
+    )
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
+
+
+# --- import with a preview --------------------------------------------------------------
+
+
+def _uploads_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(exist_ok=True)
+    cutoff = time.time() - UPLOADS_KEPT_FOR_S
+    for old in path.glob("*.csv"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    return path
+
+
+@contacts_bp.route("/import", methods=["GET", "POST"])
+@requires("can_edit")
+def import_preview() -> ResponseReturnValue:
+    session = get_db().session
+    lists = session.scalars(select(ContactList).order_by(ContactList.name)).all()
+    if request.method == "GET":
+        return render_template(
+            "admin/contacts/import.html",
+            lists=lists,
+            lawful_bases=LAWFUL_BASES,
+            report=None,
+            error=None,
+        )
+    upload = request.files.get("file")
+    chosen = _chosen_lists()
+    lawful_basis = request.form.get("lawful_basis", LAWFUL_BASES[0])
+    if upload is None or not upload.filename:
+        return render_template(
+            "admin/contacts/import.html",
+            lists=lists,
+            lawful_bases=LAWFUL_BASES,
+            report=None,
+            error="Choose a CSV file to import.",
+        ), 400
+    upload_id = secrets.token_hex(16)
+    path = _uploads_dir() / f"{upload_id}.csv"
+    upload.save(path)
+    error = None
+    report = None
+    try:
+        with path.open("rb") as stream, get_db().transaction(session) as s:
+            report = import_contacts(
+                s,
+                stream,
+                lists=chosen,
+                dry_run=True,
+                lawful_basis=lawful_basis,
+                filename=upload.filename,
+            )
+    except UnusableFile as exc:
+        path.unlink(missing_ok=True)
+        error = f"{upload.filename}: {exc}"
+    return render_template(
+        "admin/contacts/import.html",
+        lists=lists,
+        lawful_bases=LAWFUL_BASES,
+        report=report,
+        error=error,
+        upload_id=upload_id,
+        filename=upload.filename,
+        chosen=chosen,
+        lawful_basis=lawful_basis,
+    ), 400 if error else 200
+
+
+@contacts_bp.post("/import/confirm")
+@requires("can_edit")
+def import_confirm() -> ResponseReturnValue:
+    upload_id = request.form.get("upload_id", "")
+    if not UPLOAD_ID.match(upload_id):
+        abort(400)
+    path = _uploads_dir() / f"{upload_id}.csv"
+    if not path.is_file():
+        flash("That upload has expired; choose the file again.", "error")
+        return redirect(url_for("contacts.import_preview"))
+    filename = request.form.get("filename", "upload.csv")[:200]
+    db = get_db()
+    try:
+        with path.open("rb") as stream, db.transaction(db.session) as s:
+            report = import_contacts(
+                s,
+                stream,
+                lists=_chosen_lists(),
+                lawful_basis=request.form.get("lawful_basis", LAWFUL_BASES[0]),
+                filename=filename,
+                by=_me(),
+            )
+    except UnusableFile as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("contacts.import_preview"))
+    path.unlink(missing_ok=True)
+    flash(f"Imported {filename}: {report.summary_line().replace(' ', ', ')}.", "success")
+    return render_template("admin/contacts/import_done.html", report=report, filename=filename)
+
+
+def _chosen_lists() -> list[str]:
+    names = [n for n in request.form.getlist("lists") if n.strip()]
+    new_list = request.form.get("new_list", "").strip()
+    if new_list:
+        names.append(new_list)
+    return names
+
+
+# --- lists ------------------------------------------------------------------------------
+
+
+@lists_bp.get("/")
+def lists_index() -> ResponseReturnValue:
+    return render_template(
+        "admin/lists/index.html", rows=directory.lists_with_counts(get_db().session), error=None
+    )
+
+
+@lists_bp.post("/")
+@requires("can_edit")
+def lists_create() -> ResponseReturnValue:
+    db = get_db()
+    try:
+        with db.transaction(db.session) as s:
+            lst = directory.create_list(
+                s,
+                name=request.form.get("name", ""),
+                description=request.form.get("description", ""),
+                choosable=request.form.get("choosable") == "yes",
+                by=_me(),
+            )
+    except directory.DirectoryError as exc:
+        return render_template(
+            "admin/lists/index.html", rows=directory.lists_with_counts(db.session), error=str(exc)
+        ), 400
+    flash(f"List {lst.name!r} created.", "success")
+    return redirect(url_for("lists.lists_show", list_id=lst.id))
+
+
+@lists_bp.get("/<int:list_id>")
+def lists_show(list_id: int) -> ResponseReturnValue:
+    session = get_db().session
+    lst = session.get(ContactList, list_id) or abort(404)
+    page = directory.search(
+        session,
+        directory.ContactFilter(list_id=lst.id),
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    return render_template("admin/lists/show.html", lst=lst, page=page)
+
+
+@lists_bp.post("/<int:list_id>/members")
+@requires("can_edit")
+def lists_members(list_id: int) -> ResponseReturnValue:
+    db = get_db()
+    with db.transaction(db.session) as s:
+        lst = s.get(ContactList, list_id) or abort(404)
+        if request.form.get("action") == "remove":
+            ids = [int(v) for v in request.form.getlist("contact") if v.isdigit()]
+            removed = directory.bulk_remove(s, lst, contact_ids=ids, by=_me())
+            flash(f"Removed {removed} contact(s) from {lst.name}.", "success")
+        else:
+            added, missing = directory.bulk_add(
+                s, lst, addresses=request.form.get("addresses", ""), by=_me()
+            )
+            flash(f"Added {added} contact(s) to {lst.name}.", "success")
+            if missing:
+                flash(
+                    f"Not contacts yet (import or add them first): {', '.join(missing[:20])}"
+                    f"{' …' if len(missing) > 20 else ''}",
+                    "error",
+                )
+    return redirect(url_for("lists.lists_show", list_id=list_id))
+
+
+# --- suppressions -----------------------------------------------------------------------
+
+
+@suppressions_bp.get("/")
+def suppressions_index() -> ResponseReturnValue:
+    page = request.args.get("page", 1, type=int) or 1
+    rows, total = directory.suppressions(get_db().session, page=page)
+    return render_template(
+        "admin/suppressions.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // directory.PER_PAGE)),
+    )
+
+
+@suppressions_bp.post("/<int:entry_id>/remove")
+@requires("can_manage_users")
+def suppressions_remove(entry_id: int) -> ResponseReturnValue:
+    db = get_db()
+    with db.transaction(db.session) as s:
+        entry = s.get(Suppression, entry_id) or abort(404)
+        directory.remove_suppression(s, entry, by=_me())
+    flash("Suppression removed: this address can be mailed again.", "success")
+    return redirect(url_for("suppressions.suppressions_index"))
+
+
+__all__ = ["ListMembership", "contacts_bp", "lists_bp", "suppressions_bp"]
