@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from sqlalchemy import select
 
+from contacts import tokens
+from contacts.models import Contact, ContactList
 from mailer.accounts.models import User
+from mailer.database import Database
 from tests.conftest import PASSWORD
+from tests.contacts.test_importing import HEADER, run_import
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/admin/", "/admin/users/", "/admin/account/", "/admin/audit/", "/admin/no-such-page"]
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/users/",
+    "/admin/account/",
+    "/admin/audit/",
+    "/admin/no-such-page",
+    "/admin/contacts/",
+    "/admin/contacts/new",
+    "/admin/contacts/import",
+    "/admin/lists/",
+    "/admin/suppressions/",
+]
 
 
 def serious(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -25,14 +42,33 @@ def serious(page) -> list[str]:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("width", [1280, 375])
 def test_no_serious_accessibility_violations(
     browser,
+    app: Flask,
     live_server: str,  # type: ignore[no-untyped-def]
     admin_user: User,
+    db: Database,
     width: int,
 ) -> None:
+    run_import(db, f"{HEADER}\nalice@example.org,Alice,Council,Health,,,a\n", lists=["Partners"])
+    with db.transaction() as session:
+        contact_id = session.scalar(select(Contact.id))
+        list_id = session.scalar(select(ContactList.id))
+        session.add(ContactList(name="Plan updates", choosable=True, description="News"))
+    with app.app_context():
+        unsubscribe = tokens.make(tokens.UNSUBSCRIBE, contact_id=contact_id)
+        preferences = tokens.make(tokens.PREFERENCES, contact_id=contact_id)
+
     context = browser.new_context(viewport={"width": width, "height": 800})
     page = context.new_page()
     problems: dict[str, list[str]] = {}
     try:
+        # Public pages, as a stakeholder sees them.
+        for path in (f"/u/{unsubscribe}", f"/p/{preferences}"):
+            page.goto(live_server + path)
+            problems[path] = serious(page)
+        page.goto(f"{live_server}/u/{unsubscribe}")
+        page.get_by_role("button", name="Unsubscribe").click()
+        problems["/u/ (unsubscribed)"] = serious(page)
+
         page.goto(f"{live_server}/login")
         problems["/login"] = serious(page)
         page.get_by_label("Email address").fill(admin_user.email)
@@ -42,9 +78,21 @@ def test_no_serious_accessibility_violations(
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{live_server}/admin/")
-        for path in PAGES:
+        for path in [*ADMIN_PAGES, f"/admin/contacts/{contact_id}", f"/admin/lists/{list_id}"]:
             page.goto(live_server + path)
             problems[path] = serious(page)
+        page.goto(f"{live_server}/admin/contacts/import")
+        page.get_by_label("CSV file").set_input_files(
+            files=[
+                {
+                    "name": "x.csv",
+                    "mimeType": "text/csv",
+                    "buffer": f"{HEADER}\nnew@example.org,New,,,,,\nbad,,,,,,\n".encode(),
+                }
+            ]
+        )
+        page.get_by_role("button", name="Check the file").click()
+        problems["import preview"] = serious(page)
     finally:
         context.close()
     assert {path: found for path, found in problems.items() if found} == {}
