@@ -50,16 +50,21 @@ def _private(response):  # type: ignore[no-untyped-def]
     return response
 
 
-@public_bp.get("/u/<token>")
-def unsubscribe_page(token: str) -> ResponseReturnValue:
-    contact, _parsed = _contact(tokens.UNSUBSCRIBE, token)
+def _unsubscribe_page(contact: Contact, token: str, *, done: bool, **extra: object) -> str:
     return render_template(
         "public/unsubscribe.html",
         contact=contact,
         token=token,
         masked=subscriptions.masked(contact.email),
-        done=False,
+        done=done,
+        **extra,
     )
+
+
+@public_bp.get("/u/<token>")
+def unsubscribe_page(token: str) -> ResponseReturnValue:
+    contact, _parsed = _contact(tokens.UNSUBSCRIBE, token)
+    return _unsubscribe_page(contact, token, done=False)
 
 
 @public_bp.post("/u/<token>")
@@ -70,13 +75,7 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     db = get_db()
     with db.transaction(db.session) as session:
         subscriptions.unsubscribe(session, contact, send_id=parsed.send_id, one_click=one_click)
-    return render_template(
-        "public/unsubscribe.html",
-        contact=contact,
-        token=token,
-        masked=subscriptions.masked(contact.email),
-        done=True,
-    )
+    return _unsubscribe_page(contact, token, done=True)
 
 
 @public_bp.post("/u/<token>/resubscribe")
@@ -84,14 +83,7 @@ def resubscribe(token: str) -> ResponseReturnValue:
     contact, _parsed = _contact(tokens.UNSUBSCRIBE, token)
     if request.form.get("confirm") != "yes":
         flash("Tick the box to confirm you want these emails again.", "error")
-        return render_template(
-            "public/unsubscribe.html",
-            contact=contact,
-            token=token,
-            masked=subscriptions.masked(contact.email),
-            done=True,
-            confirm_error=True,
-        ), 400
+        return _unsubscribe_page(contact, token, done=True, confirm_error=True), 400
     db = get_db()
     with db.transaction(db.session) as session:
         subscriptions.resubscribe(session, contact)
