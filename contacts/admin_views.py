@@ -36,7 +36,6 @@ from contacts.models import (
     STATUSES,
     Contact,
     ContactList,
-    ListMembership,
     Suppression,
 )
 from mailer.accounts.models import User
@@ -471,4 +470,4 @@ def suppressions_remove(entry_id: int) -> ResponseReturnValue:
     return redirect(url_for("suppressions.suppressions_index"))
 
 
-__all__ = ["ListMembership", "contacts_bp", "lists_bp", "suppressions_bp"]
+__all__ = ["contacts_bp", "lists_bp", "suppressions_bp"]
