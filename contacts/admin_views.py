@@ -25,7 +25,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from sqlalchemy import select
 
 from contacts import data_rights, directory
@@ -38,8 +37,7 @@ from contacts.models import (
     ContactList,
     Suppression,
 )
-from mailer.accounts.models import User
-from mailer.admin.guards import client_ip, requires
+from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit.models import AuditEntry
 from mailer.database import get_db
 
@@ -49,13 +47,6 @@ suppressions_bp = Blueprint("suppressions", __name__, url_prefix="/admin/suppres
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 UPLOADS_KEPT_FOR_S = 24 * 3600
-
-
-def _me() -> User:
-    user = get_db().session.get(User, current_user.id)
-    if user is None:
-        abort(403)
-    return user
 
 
 def _int_arg(name: str) -> int | None:
@@ -165,7 +156,7 @@ def _save(session, contact: Contact | None) -> Contact:  # type: ignore[no-untyp
         area=form.get("area", ""),
         tags=form.get("tags", ""),
         lawful_basis=form.get("lawful_basis", ""),
-        by=_me(),
+        by=acting_user(),
     )
 
 
@@ -182,9 +173,9 @@ def change_lists(contact_id: int) -> ResponseReturnValue:
             if lst is None:
                 continue
             if adding:
-                directory.bulk_add(s, lst, addresses=contact.email, by=_me())
+                directory.add_members(s, lst, contact_ids=[contact.id], by=acting_user())
             else:
-                directory.bulk_remove(s, lst, contact_ids=[contact.id], by=_me())
+                directory.bulk_remove(s, lst, contact_ids=[contact.id], by=acting_user())
     return redirect(url_for("contacts.show", contact_id=contact_id))
 
 
@@ -194,7 +185,9 @@ def suppress(contact_id: int) -> ResponseReturnValue:
     db = get_db()
     with db.transaction(db.session) as s:
         contact = s.get(Contact, contact_id) or abort(404)
-        directory.suppress_contact(s, contact, by=_me(), reason=request.form.get("reason", ""))
+        directory.suppress_contact(
+            s, contact, by=acting_user(), reason=request.form.get("reason", "")
+        )
     flash("No more email will go to this contact.", "success")
     return redirect(url_for("contacts.show", contact_id=contact_id))
 
@@ -211,7 +204,7 @@ def data(contact_id: int) -> ResponseReturnValue:
         audit.record(
             s,
             "contact.data_exported",
-            actor=_me(),
+            actor=acting_user(),
             target_type="contact",
             target_id=contact.id,
             summary=f"Exported the data of contact #{contact.id}",
@@ -231,7 +224,7 @@ def erase(contact_id: int) -> ResponseReturnValue:
         flash("Type the contact's email address to confirm the erasure.", "error")
         return redirect(url_for("contacts.show", contact_id=contact_id))
     with db.transaction(db.session) as s:
-        data_rights.erase(s, contact, by=_me(), ip=client_ip())
+        data_rights.erase(s, contact, by=acting_user(), ip=client_ip())
     flash(
         f"Contact #{contact_id} was erased. Only a keyed hash of the address remains, "
         "so it cannot be imported again.",
@@ -358,7 +351,7 @@ def import_confirm() -> ResponseReturnValue:
                 lists=_chosen_lists(),
                 lawful_basis=request.form.get("lawful_basis", LAWFUL_BASES[0]),
                 filename=filename,
-                by=_me(),
+                by=acting_user(),
             )
     except UnusableFile as exc:
         flash(str(exc), "error")
@@ -397,7 +390,7 @@ def lists_create() -> ResponseReturnValue:
                 name=request.form.get("name", ""),
                 description=request.form.get("description", ""),
                 choosable=request.form.get("choosable") == "yes",
-                by=_me(),
+                by=acting_user(),
             )
     except directory.DirectoryError as exc:
         return render_template(
@@ -427,11 +420,11 @@ def lists_members(list_id: int) -> ResponseReturnValue:
         lst = s.get(ContactList, list_id) or abort(404)
         if request.form.get("action") == "remove":
             ids = [int(v) for v in request.form.getlist("contact") if v.isdigit()]
-            removed = directory.bulk_remove(s, lst, contact_ids=ids, by=_me())
+            removed = directory.bulk_remove(s, lst, contact_ids=ids, by=acting_user())
             flash(f"Removed {removed} contact(s) from {lst.name}.", "success")
         else:
             added, missing = directory.bulk_add(
-                s, lst, addresses=request.form.get("addresses", ""), by=_me()
+                s, lst, addresses=request.form.get("addresses", ""), by=acting_user()
             )
             flash(f"Added {added} contact(s) to {lst.name}.", "success")
             if missing:
@@ -465,7 +458,7 @@ def suppressions_remove(entry_id: int) -> ResponseReturnValue:
     db = get_db()
     with db.transaction(db.session) as s:
         entry = s.get(Suppression, entry_id) or abort(404)
-        directory.remove_suppression(s, entry, by=_me())
+        directory.remove_suppression(s, entry, by=acting_user())
     flash("Suppression removed: this address can be mailed again.", "success")
     return redirect(url_for("suppressions.suppressions_index"))
 

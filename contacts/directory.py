@@ -9,7 +9,7 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from contacts import suppression
-from contacts.importing import clean_text, normalise_tags
+from contacts.importing import clean_text, list_name_problem, normalise_tags
 from contacts.models import (
     ACTIVE,
     LAWFUL_BASES,
@@ -132,8 +132,9 @@ def create_list(
     session: Session, *, name: str, description: str, choosable: bool, by: User
 ) -> ContactList:
     name = clean_text(name)
-    if not name:
-        raise DirectoryError("Give the list a name.")
+    problem = list_name_problem(name)
+    if problem:
+        raise DirectoryError(problem[0].upper() + problem[1:] + ".")
     if session.scalar(select(ContactList).where(func.lower(ContactList.name) == name.lower())):
         raise DirectoryError(f"There is already a list called {name!r}.")
     lst = ContactList(name=name, description=description.strip()[:2000], choosable=choosable)
@@ -150,6 +151,32 @@ def create_list(
     return lst
 
 
+def add_members(session: Session, lst: ContactList, *, contact_ids: list[int], by: User) -> int:
+    """Add contacts to a list (those already on it are left as they are)."""
+    already = set(
+        session.scalars(
+            select(ListMembership.contact_id).where(
+                ListMembership.list_id == lst.id, ListMembership.contact_id.in_(contact_ids)
+            )
+        )
+    )
+    added = 0
+    for contact_id in dict.fromkeys(contact_ids):
+        if contact_id not in already:
+            session.add(ListMembership(list_id=lst.id, contact_id=contact_id, source=SOURCE_MANUAL))
+            added += 1
+    if added:
+        audit.record(
+            session,
+            "list.members_added",
+            actor=by,
+            target_type="list",
+            target_id=lst.id,
+            summary=f"Added {added} contact(s) to {lst.name!r}",
+        )
+    return added
+
+
 def bulk_add(
     session: Session, lst: ContactList, *, addresses: str, by: User
 ) -> tuple[int, list[str]]:
@@ -161,27 +188,7 @@ def bulk_add(
             select(Contact.email_key, Contact.id).where(Contact.email_key.in_(list(keys)))
         ).all()
     )
-    already = set(
-        session.scalars(
-            select(ListMembership.contact_id).where(
-                ListMembership.list_id == lst.id,
-                ListMembership.contact_id.in_(list(found.values())),
-            )
-        )
-    )
-    added = 0
-    for contact_id in set(found.values()) - already:
-        session.add(ListMembership(list_id=lst.id, contact_id=contact_id, source=SOURCE_MANUAL))
-        added += 1
-    if added:
-        audit.record(
-            session,
-            "list.members_added",
-            actor=by,
-            target_type="list",
-            target_id=lst.id,
-            summary=f"Added {added} contact(s) to {lst.name!r}",
-        )
+    added = add_members(session, lst, contact_ids=list(found.values()), by=by)
     return added, [original for key, original in keys.items() if key not in found]
 
 
@@ -230,6 +237,13 @@ def save_contact(
     key = normalised.casefold()
     if lawful_basis not in LAWFUL_BASES:
         raise DirectoryError("Choose a lawful basis.")
+    if (
+        organisation_type_id is not None
+        and session.get(OrganisationType, organisation_type_id) is None
+    ):
+        raise DirectoryError(
+            "That organisation type does not exist (it may have been removed); choose another."
+        )
     clash = session.scalar(select(Contact).where(Contact.email_key == key))
     if clash is not None and clash is not contact:
         raise DirectoryError(f"{normalised} is already a contact.")

@@ -117,10 +117,6 @@ class ImportReport:
     delimiter: str = ""
     dry_run: bool = False
 
-    @property
-    def total(self) -> int:
-        return self.added + self.updated + self.unchanged + self.rejected + self.suppressed
-
     def summary_line(self) -> str:
         return (
             f"added={self.added} updated={self.updated} unchanged={self.unchanged} "
@@ -263,14 +259,27 @@ def read_rows(stream: BinaryIO, report: ImportReport) -> Iterator[tuple[int, dic
 # --- importing --------------------------------------------------------------------------
 
 
+LIST_NAME_MAX = 120
+
+
+def list_name_problem(name: str) -> str | None:
+    """Why a (cleaned) list name cannot be used, or None."""
+    if not name:
+        return "a list needs a name"
+    if len(name) > LIST_NAME_MAX:
+        return f"a list name must be at most {LIST_NAME_MAX} characters ({name[:40]!r}...)"
+    return None
+
+
 def get_or_create_lists(
     session: Session, names: list[str], report: ImportReport
 ) -> list[ContactList]:
     found: list[ContactList] = []
     for raw in names:
         name = clean_text(raw)
-        if not name:
-            raise UnusableFile("a list name is empty")
+        problem = list_name_problem(name)
+        if problem:
+            raise UnusableFile(problem)
         existing = session.scalar(
             select(ContactList).where(func.lower(ContactList.name) == name.lower())
         )

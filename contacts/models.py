@@ -115,10 +115,6 @@ class Contact(Base):
     def tag_list(self) -> list[str]:
         return [t for t in self.tags.split(";") if t]
 
-    @property
-    def is_active(self) -> bool:
-        return self.status == ACTIVE
-
 
 class ContactList(Base):
     __tablename__ = "contact_lists"

@@ -1,7 +1,7 @@
 """The suppression list: addresses never to mail again, kept only as keyed hashes.
 
-The key is made once per installation and stored in the database (so every process
-shares it) and is separate from the secret key, so rotating the secret key does not
+The key is made once per installation by migration 0002 and kept in the database (so
+every process shares it) and is separate from the secret key, so rotating the secret key does not
 orphan the list. A keyed hash, unlike a plain one, cannot be reversed by hashing a
 list of guessable addresses.
 """
@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contacts.models import Contact, Suppression, SystemKey
@@ -23,20 +21,14 @@ KEY_NAME = "suppression"
 
 def _key(session: Session) -> bytes:
     cache = session.info.setdefault("system_keys", {})
-    if KEY_NAME in cache:
-        return cache[KEY_NAME]
-    value = session.scalar(select(SystemKey.value).where(SystemKey.name == KEY_NAME))
-    if value is None:
-        # First use: make it in a savepoint so a concurrent process making it at the same
-        # moment leaves exactly one (the loser reads the winner's).
-        try:
-            with session.begin_nested():
-                session.add(SystemKey(name=KEY_NAME, value=secrets.token_hex(32)))
-        except IntegrityError:
-            pass
+    if KEY_NAME not in cache:
         value = session.scalar(select(SystemKey.value).where(SystemKey.name == KEY_NAME))
-    assert value is not None
-    cache[KEY_NAME] = bytes.fromhex(value)
+        if value is None:
+            raise RuntimeError(
+                "the suppression key is missing from system_keys; "
+                "run `mailer init` (migration 0002 makes it)"
+            )
+        cache[KEY_NAME] = bytes.fromhex(value)
     return cache[KEY_NAME]
 
 

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from contacts.models import SEEDED_ORGANISATION_TYPES, OrganisationType
+from contacts.models import SEEDED_ORGANISATION_TYPES, OrganisationType, SystemKey
 from mailer import migrate
 from mailer.accounts import roles
 from mailer.accounts import service as accounts
@@ -124,6 +124,8 @@ def _clean(database: Database) -> None:
     """Empty every table, keeping the rows the migrations seed."""
     with database.engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
+            if table.name == SystemKey.__tablename__:
+                continue
             if table.name == OrganisationType.__tablename__:
                 connection.execute(
                     table.delete().where(table.c.name.not_in(SEEDED_ORGANISATION_TYPES))

@@ -28,7 +28,7 @@ from mailer.accounts.forms import (
 )
 from mailer.accounts.models import User
 from mailer.accounts.roles import LABELS as ROLE_LABELS
-from mailer.admin.guards import client_ip, requires
+from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
 from mailer.database import get_db, utcnow
 from mailer.web.redirects import safe_admin_path
@@ -89,7 +89,7 @@ def logout():  # type: ignore[no-untyped-def]
             audit.record(
                 s,
                 actions.LOGOUT,
-                actor=_me(s),
+                actor=acting_user(s),
                 target_type="user",
                 target_id=current_user.id,
                 summary="Signed out",
@@ -137,7 +137,7 @@ def create():  # type: ignore[no-untyped-def]
                 name=form.name.data or "",
                 role=form.role.data or "",
                 password=password,
-                by=_me(s),
+                by=acting_user(s),
                 ip=client_ip(),
             )
     except accounts.AccountError as exc:
@@ -160,7 +160,9 @@ def change_role(user_id: int):  # type: ignore[no-untyped-def]
     try:
         with db.transaction(db.session) as s:
             user = _user_or_404(s, user_id)
-            accounts.change_role(s, user, role=form.role.data or "", by=_me(s), ip=client_ip())
+            accounts.change_role(
+                s, user, role=form.role.data or "", by=acting_user(s), ip=client_ip()
+            )
         flash(f"{user.email} is now {roles_label(user.role)}.", "success")
     except accounts.AccountError as exc:
         flash(str(exc), "error")
@@ -178,7 +180,7 @@ def change_status(user_id: int):  # type: ignore[no-untyped-def]
     try:
         with db.transaction(db.session) as s:
             user = _user_or_404(s, user_id)
-            accounts.set_active(s, user, active=active, by=_me(s), ip=client_ip())
+            accounts.set_active(s, user, active=active, by=acting_user(s), ip=client_ip())
         flash(f"{user.email} is now {'enabled' if active else 'disabled'}.", "success")
     except accounts.AccountError as exc:
         flash(str(exc), "error")
@@ -196,7 +198,7 @@ def index_own():  # type: ignore[no-untyped-def]
         db = get_db()
         try:
             with db.transaction(db.session) as s:
-                me = _me(s)
+                me = acting_user(s)
                 accounts.change_password(
                     s, me, current=form.current.data or "", new=form.new.data or "", ip=client_ip()
                 )
@@ -213,13 +215,6 @@ def index_own():  # type: ignore[no-untyped-def]
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def _me(s) -> User:  # type: ignore[no-untyped-def]
-    user = s.get(User, current_user.id)
-    if user is None:
-        abort(403)
-    return user
 
 
 def _user_or_404(s, user_id: int) -> User:  # type: ignore[no-untyped-def]

@@ -29,3 +29,16 @@ def client_ip() -> str:
     from flask import request
 
     return request.remote_addr or ""
+
+
+def acting_user(session=None):  # type: ignore[no-untyped-def]
+    """The signed-in user as a row of ``session`` (the request's by default), for
+    services that record who acted. 403 if the account has gone meanwhile."""
+    from mailer.accounts.models import User
+    from mailer.database import get_db
+
+    session = session or get_db().session
+    user = session.get(User, current_user.id)
+    if user is None:
+        abort(403)
+    return user

@@ -7,7 +7,9 @@ Create Date: 2026-11-22 20:28:36.700534
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -55,7 +57,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisation_types")),
         sa.UniqueConstraint("name", name=op.f("uq_organisation_types_name")),
     )
-    op.create_table(
+    system_keys = op.create_table(
         "system_keys",
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("value", sa.String(length=200), nullable=False),
@@ -144,6 +146,13 @@ def upgrade() -> None:
     op.bulk_insert(
         organisation_types,
         [{"name": name, "position": i} for i, name in enumerate(SEEDED_ORGANISATION_TYPES)],
+    )
+
+    # The key of the suppression list's hashes, made once here so every process finds
+    # it and nothing has to create it in the middle of some other transaction.
+    op.bulk_insert(
+        system_keys,
+        [{"name": "suppression", "value": secrets.token_hex(32), "created_at": datetime.now(UTC)}],
     )
 
 

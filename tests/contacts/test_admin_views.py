@@ -281,3 +281,25 @@ def test_manual_add_refuses_suppressed_and_invalid(admin_client: FlaskClient, db
         data={"csrf_token": csrf, "email": "gone@example.org", "lawful_basis": "consent"},
     )
     assert "is on the suppression list" in refused.get_data(as_text=True)
+
+
+def test_forged_organisation_type_and_long_list_names_are_explained(
+    admin_client: FlaskClient, db: Database
+) -> None:
+    csrf = token(admin_client, "/admin/contacts/new")
+    forged = admin_client.post(
+        "/admin/contacts/new",
+        data={
+            "csrf_token": csrf,
+            "email": "new@example.org",
+            "lawful_basis": "consent",
+            "organisation_type_id": "999999",
+        },
+    )
+    assert forged.status_code == 400
+    assert "That organisation type does not exist" in forged.get_data(as_text=True)
+    assert count(db, Contact) == 0
+    long_name = admin_client.post("/admin/lists/", data={"csrf_token": csrf, "name": "L" * 121})
+    assert long_name.status_code == 400
+    assert "at most 120 characters" in long_name.get_data(as_text=True)
+    assert count(db, ContactList) == 0

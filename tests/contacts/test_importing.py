@@ -245,3 +245,9 @@ def test_cli_messy_file_counts_lines_and_exit_codes(tmp_path: Path) -> None:
         "contacts", "export", "--list", "Nope", cwd=tmp_path, MAILER_DATABASE_URL=url
     )
     assert unknown.returncode == 1 and "no list called 'Nope'" in unknown.stderr
+
+
+def test_a_list_name_too_long_makes_the_file_unusable(db: Database) -> None:
+    with pytest.raises(UnusableFile, match="at most 120 characters"):
+        run_import(db, f"{HEADER}\nalice@example.org,,,,,,\n", lists=["L" * 121])
+    assert contacts(db) == {}
