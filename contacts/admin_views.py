@@ -27,7 +27,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from contacts import data_rights, directory
+from contacts import data_rights, directory, organisation_types
 from contacts.exporting import export_rows
 from contacts.importing import UnusableFile, import_contacts
 from contacts.models import (
@@ -35,15 +35,19 @@ from contacts.models import (
     STATUSES,
     Contact,
     ContactList,
+    OrganisationType,
     Suppression,
 )
+from mailer import audit
 from mailer.admin.guards import acting_user, client_ip, requires
+from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import get_db
 
 contacts_bp = Blueprint("contacts", __name__, url_prefix="/admin/contacts")
 lists_bp = Blueprint("lists", __name__, url_prefix="/admin/lists")
 suppressions_bp = Blueprint("suppressions", __name__, url_prefix="/admin/suppressions")
+types_bp = Blueprint("organisation_types", __name__, url_prefix="/admin/organisation-types")
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 UPLOADS_KEPT_FOR_S = 24 * 3600
@@ -199,11 +203,9 @@ def data(contact_id: int) -> ResponseReturnValue:
     with db.transaction(db.session) as s:
         contact = s.get(Contact, contact_id) or abort(404)
         payload = data_rights.contact_data(s, contact)
-        from mailer import audit
-
         audit.record(
             s,
-            "contact.data_exported",
+            actions.CONTACT_DATA_EXPORTED,
             actor=acting_user(),
             target_type="contact",
             target_id=contact.id,
@@ -463,4 +465,84 @@ def suppressions_remove(entry_id: int) -> ResponseReturnValue:
     return redirect(url_for("suppressions.suppressions_index"))
 
 
-__all__ = ["contacts_bp", "lists_bp", "suppressions_bp"]
+# --- organisation types ---------------------------------------------------------------
+
+
+def _types_page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    return render_template(
+        "admin/organisation_types.html",
+        rows=organisation_types.with_counts(get_db().session),
+        error=error,
+    ), status
+
+
+@types_bp.get("/")
+def types_index() -> ResponseReturnValue:
+    return _types_page()
+
+
+@types_bp.post("/")
+@requires("can_edit")
+def types_add() -> ResponseReturnValue:
+    db = get_db()
+    try:
+        with db.transaction(db.session) as s:
+            kind = organisation_types.add(s, name=request.form.get("name", ""), by=acting_user())
+    except organisation_types.OrganisationTypeError as exc:
+        return _types_page(str(exc), 400)
+    flash(f"Organisation type {kind.name!r} added.", "success")
+    return redirect(url_for("organisation_types.types_index"))
+
+
+@types_bp.post("/<int:type_id>/rename")
+@requires("can_edit")
+def types_rename(type_id: int) -> ResponseReturnValue:
+    db = get_db()
+    try:
+        with db.transaction(db.session) as s:
+            kind = s.get(OrganisationType, type_id) or abort(404)
+            organisation_types.rename(s, kind, name=request.form.get("name", ""), by=acting_user())
+    except organisation_types.OrganisationTypeError as exc:
+        return _types_page(str(exc), 400)
+    flash(f"Renamed to {kind.name!r}.", "success")
+    return redirect(url_for("organisation_types.types_index"))
+
+
+@types_bp.post("/<int:type_id>/move")
+@requires("can_edit")
+def types_move(type_id: int) -> ResponseReturnValue:
+    db = get_db()
+    with db.transaction(db.session) as s:
+        kind = s.get(OrganisationType, type_id) or abort(404)
+        organisation_types.move(
+            s, kind, direction=request.form.get("direction", ""), by=acting_user()
+        )
+    return redirect(url_for("organisation_types.types_index"))
+
+
+@types_bp.post("/<int:type_id>/remove")
+@requires("can_manage_users")
+def types_remove(type_id: int) -> ResponseReturnValue:
+    db = get_db()
+    try:
+        with db.transaction(db.session) as s:
+            kind = s.get(OrganisationType, type_id) or abort(404)
+            name = kind.name
+            target_id = request.form.get("move_to", type=int)
+            move_to = s.get(OrganisationType, target_id) if target_id else None
+            if target_id and move_to is None:
+                raise organisation_types.OrganisationTypeError(
+                    "The type to move the contacts to no longer exists; choose again."
+                )
+            moved = organisation_types.remove(s, kind, move_to=move_to, by=acting_user())
+    except organisation_types.OrganisationTypeError as exc:
+        return _types_page(str(exc), 400)
+    flash(
+        f"Organisation type {name!r} removed; {moved} contact(s) now "
+        + (f"have {move_to.name!r}." if move_to else "have no type."),
+        "success",
+    )
+    return redirect(url_for("organisation_types.types_index"))
+
+
+__all__ = ["contacts_bp", "lists_bp", "suppressions_bp", "types_bp"]

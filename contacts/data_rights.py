@@ -19,6 +19,7 @@ from contacts import suppression
 from contacts.models import SUPPRESSED_ERASED, Contact, Suppression
 from mailer import audit
 from mailer.accounts.models import User
+from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def erase(session: Session, contact: Contact, *, by: User, ip: str | None = None
     # Deliberately without the address: the log must not undo the erasure.
     audit.record(
         session,
-        "contact.erased",
+        actions.CONTACT_ERASED,
         actor=by,
         target_type="contact",
         target_id=contact_id,

@@ -24,6 +24,7 @@ from contacts.models import (
 )
 from mailer import audit
 from mailer.accounts.models import User
+from mailer.audit import actions
 
 PER_PAGE = 50
 
@@ -142,7 +143,7 @@ def create_list(
     session.flush()
     audit.record(
         session,
-        "list.created",
+        actions.LIST_CREATED,
         actor=by,
         target_type="list",
         target_id=lst.id,
@@ -168,7 +169,7 @@ def add_members(session: Session, lst: ContactList, *, contact_ids: list[int], b
     if added:
         audit.record(
             session,
-            "list.members_added",
+            actions.LIST_MEMBERS_ADDED,
             actor=by,
             target_type="list",
             target_id=lst.id,
@@ -204,7 +205,7 @@ def bulk_remove(session: Session, lst: ContactList, *, contact_ids: list[int], b
     if removed:
         audit.record(
             session,
-            "list.members_removed",
+            actions.LIST_MEMBERS_REMOVED,
             actor=by,
             target_type="list",
             target_id=lst.id,
@@ -280,7 +281,7 @@ def save_contact(
     session.flush()
     audit.record(
         session,
-        "contact.saved",
+        actions.CONTACT_SAVED,
         actor=by,
         target_type="contact",
         target_id=contact.id,
@@ -314,7 +315,7 @@ def suppress_contact(session: Session, contact: Contact, *, by: User, reason: st
     contact.status = "unsubscribed"
     audit.record(
         session,
-        "suppression.added",
+        actions.SUPPRESSION_ADDED,
         actor=by,
         target_type="contact",
         target_id=contact.id,
@@ -330,7 +331,7 @@ def remove_suppression(session: Session, entry: Suppression, *, by: User) -> Non
         contact.unsubscribed_at = None
     audit.record(
         session,
-        "suppression.removed",
+        actions.SUPPRESSION_REMOVED,
         actor=by,
         target_type="suppression",
         target_id=entry.id,

@@ -43,6 +43,7 @@ from contacts.models import (
 )
 from mailer import audit
 from mailer.accounts.models import User
+from mailer.audit import actions
 from mailer.database import utcnow
 
 log = logging.getLogger(__name__)
@@ -323,7 +324,7 @@ def import_contacts(
         if not dry_run:
             audit.record(
                 session,
-                "contacts.imported",
+                actions.CONTACTS_IMPORTED,
                 actor=by,
                 actor_label=by_label,
                 target_type="import",
@@ -353,7 +354,7 @@ def _run(
     progress: Callable[[int], None] | None,
 ) -> None:
     types = {
-        _type_key(name): type_id
+        type_key(name): type_id
         for type_id, name in session.execute(select(OrganisationType.id, OrganisationType.name))
     }
     rows = read_rows(stream, report)  # reads the header: an unusable file fails here
@@ -408,7 +409,7 @@ def _run(
         type_id = None
         type_name = clean_text(cells.get("organisation_type", ""))
         if type_name:
-            type_id = types.get(_type_key(type_name))
+            type_id = types.get(type_key(type_name))
             if type_id is None:
                 problem = f"unknown organisation type {type_name!r}"
                 unknown_type = True
@@ -430,7 +431,7 @@ def _run(
         report.notes.append("columns ignored: " + ", ".join(report.ignored_columns))
 
 
-def _type_key(name: str) -> str:
+def type_key(name: str) -> str:
     return name.replace("\u2019", "'").strip().casefold()
 
 

@@ -22,6 +22,7 @@ from contacts.models import (
     Suppression,
 )
 from mailer import audit
+from mailer.audit import actions
 from mailer.database import utcnow
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def unsubscribe(
     )
     audit.record(
         session,
-        "contact.unsubscribed",
+        actions.CONTACT_UNSUBSCRIBED,
         actor_label=STAKEHOLDER,
         target_type="contact",
         target_id=contact.id,
@@ -76,7 +77,7 @@ def resubscribe(session: Session, contact: Contact) -> bool:
     contact.unsubscribed_from_send = None
     audit.record(
         session,
-        "contact.resubscribed",
+        actions.CONTACT_RESUBSCRIBED,
         actor_label=STAKEHOLDER,
         target_type="contact",
         target_id=contact.id,
@@ -123,7 +124,7 @@ def set_preferences(session: Session, contact: Contact, *, chosen: set[int]) -> 
     if joined or left:
         audit.record(
             session,
-            "contact.preferences",
+            actions.CONTACT_PREFERENCES,
             actor_label=STAKEHOLDER,
             target_type="contact",
             target_id=contact.id,

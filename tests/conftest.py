@@ -126,12 +126,12 @@ def _clean(database: Database) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name == SystemKey.__tablename__:
                 continue
-            if table.name == OrganisationType.__tablename__:
-                connection.execute(
-                    table.delete().where(table.c.name.not_in(SEEDED_ORGANISATION_TYPES))
-                )
-            else:
-                connection.execute(table.delete())
+            connection.execute(table.delete())
+        # Tests may rename, reorder or remove the seeded types: put them back as seeded.
+        connection.execute(
+            OrganisationType.__table__.insert(),
+            [{"name": name, "position": i} for i, name in enumerate(SEEDED_ORGANISATION_TYPES)],
+        )
 
 
 @pytest.fixture

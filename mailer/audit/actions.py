@@ -10,6 +10,22 @@ USER_DISABLED = "user.disabled"
 USER_ENABLED = "user.enabled"
 USER_PASSWORD_CHANGED = "user.password_changed"
 SYSTEM_INITIALISED = "system.initialised"
+CONTACTS_IMPORTED = "contacts.imported"
+CONTACT_SAVED = "contact.saved"
+CONTACT_UNSUBSCRIBED = "contact.unsubscribed"
+CONTACT_RESUBSCRIBED = "contact.resubscribed"
+CONTACT_PREFERENCES = "contact.preferences"
+CONTACT_DATA_EXPORTED = "contact.data_exported"
+CONTACT_ERASED = "contact.erased"
+LIST_CREATED = "list.created"
+LIST_MEMBERS_ADDED = "list.members_added"
+LIST_MEMBERS_REMOVED = "list.members_removed"
+SUPPRESSION_ADDED = "suppression.added"
+SUPPRESSION_REMOVED = "suppression.removed"
+ORGANISATION_TYPE_ADDED = "organisation_type.added"
+ORGANISATION_TYPE_RENAMED = "organisation_type.renamed"
+ORGANISATION_TYPE_MOVED = "organisation_type.moved"
+ORGANISATION_TYPE_REMOVED = "organisation_type.removed"
 
 LABELS = {
     LOGIN: "Signed in",
@@ -22,4 +38,20 @@ LABELS = {
     USER_ENABLED: "User enabled",
     USER_PASSWORD_CHANGED: "Password changed",
     SYSTEM_INITIALISED: "Database initialised",
+    CONTACTS_IMPORTED: "Contacts imported",
+    CONTACT_SAVED: "Contact saved",
+    CONTACT_UNSUBSCRIBED: "Unsubscribed",
+    CONTACT_RESUBSCRIBED: "Resubscribed",
+    CONTACT_PREFERENCES: "Preferences changed",
+    CONTACT_DATA_EXPORTED: "Contact data exported",
+    CONTACT_ERASED: "Contact erased",
+    LIST_CREATED: "List created",
+    LIST_MEMBERS_ADDED: "Added to a list",
+    LIST_MEMBERS_REMOVED: "Removed from a list",
+    SUPPRESSION_ADDED: "Address suppressed",
+    SUPPRESSION_REMOVED: "Suppression removed",
+    ORGANISATION_TYPE_ADDED: "Organisation type added",
+    ORGANISATION_TYPE_RENAMED: "Organisation type renamed",
+    ORGANISATION_TYPE_MOVED: "Organisation types reordered",
+    ORGANISATION_TYPE_REMOVED: "Organisation type removed",
 }

@@ -27,6 +27,7 @@ ADMIN_PAGES = [
     "/admin/contacts/import",
     "/admin/lists/",
     "/admin/suppressions/",
+    "/admin/organisation-types/",
 ]
 
 
