@@ -137,6 +137,7 @@ def _ensure_schema(ctx: Context, *, announce: bool = True) -> Any:
     if before is None:
         with db.transaction() as session:
             audit.record(session, actions.SYSTEM_INITIALISED, summary=f"Schema created at {after}")
+    seeded = _seed(db)
     if announce:
         state = (
             f"created (revision {after})"
@@ -146,7 +147,23 @@ def _ensure_schema(ctx: Context, *, announce: bool = True) -> Any:
             else f"already up to date (revision {after})"
         )
         click.echo(f"database {_safe_url(db.url)}: schema {state}")
+        if seeded:
+            click.echo(f"added {seeded} Stakeholder Special template(s)")
     return db
+
+
+def _seed(db: Any) -> int:
+    """The shipped template family and the organisation settings row, once."""
+    from sqlalchemy.exc import IntegrityError
+
+    from mailer.bulletins import family
+
+    try:
+        with db.transaction() as session:
+            return family.ensure_seeded(session)
+    except IntegrityError:
+        # A concurrent `mailer init` seeded them first: nothing is left to do.
+        return 0
 
 
 def _safe_url(url: str) -> str:

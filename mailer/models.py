@@ -10,17 +10,31 @@ from contacts.models import (
 )
 from mailer.accounts.models import LoginAttempt, User
 from mailer.audit.models import AuditEntry
+from mailer.bulletins.models import (
+    Bulletin,
+    BulletinAttachment,
+    EmailTemplate,
+    OrganisationSettings,
+    StoredFile,
+    TemplateVersion,
+)
 from mailer.database import Base
 
 __all__ = [
     "AuditEntry",
     "Base",
+    "Bulletin",
+    "BulletinAttachment",
     "Contact",
     "ContactList",
+    "EmailTemplate",
     "ListMembership",
     "LoginAttempt",
+    "OrganisationSettings",
     "OrganisationType",
+    "StoredFile",
     "Suppression",
     "SystemKey",
+    "TemplateVersion",
     "User",
 ]

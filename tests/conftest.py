@@ -29,6 +29,7 @@ from mailer.accounts import roles
 from mailer.accounts import service as accounts
 from mailer.accounts.models import User
 from mailer.app import create_app
+from mailer.bulletins import family
 from mailer.config import Config, from_mapping
 from mailer.database import Base, Database
 
@@ -116,6 +117,8 @@ def database_url(
 def migrated_url(database_url: str) -> str:
     database = Database(database_url)
     migrate.upgrade(database)
+    with database.transaction() as session:
+        family.ensure_seeded(session)
     database.dispose()
     return database_url
 
@@ -132,6 +135,8 @@ def _clean(database: Database) -> None:
             OrganisationType.__table__.insert(),
             [{"name": name, "position": i} for i, name in enumerate(SEEDED_ORGANISATION_TYPES)],
         )
+    with database.transaction() as session:
+        family.ensure_seeded(session)
 
 
 @pytest.fixture

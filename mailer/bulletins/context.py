@@ -1,0 +1,120 @@
+"""The values a template sees (DESIGN.md "Template context"), built in one place.
+
+Stored template versions depend on these names, so they only ever grow. Times are
+converted to the configured timezone here, so templates format them as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from mailer.bulletins.models import KIND_BULLETIN
+from mailer.rendering.markdown import to_html
+from mailer.rendering.text import html_to_text
+
+
+@dataclass(frozen=True)
+class ConsultationView:
+    title: str
+    summary: str
+    opens_at: datetime
+    closes_at: datetime
+    page_url: str
+    survey_url: str
+
+
+@dataclass(frozen=True)
+class Content:
+    """A bulletin's words as an editor wrote them."""
+
+    subject: str
+    preheader: str
+    body_markdown: str
+
+
+def long_date(value: datetime) -> str:
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def time_left(now: datetime, closes_at: datetime) -> str:
+    """'14 days', '2 days', 'one day', 'today' (in the consultation's local calendar)."""
+    days = (closes_at.date() - now.astimezone(closes_at.tzinfo).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "one day"
+    return f"{days} days"
+
+
+def build(
+    *,
+    kind: str,
+    content: Content,
+    org: dict[str, Any],
+    consultation: ConsultationView | None,
+    documents: list[dict[str, str]],
+    timezone: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Everything but the personal values (``contact`` and the personal ``links``)."""
+    zone = ZoneInfo(timezone)
+    local_now = now.astimezone(zone)
+    body = to_html(content.body_markdown)
+    context: dict[str, Any] = {
+        "kind": kind,
+        "org": dict(org),
+        "bulletin": {
+            "subject": content.subject,
+            "preheader": content.preheader,
+            "body_html": Markup(body.html),  # noqa: S704 - sanitised by nh3 in to_html
+            "body_text": html_to_text(body.html),
+        },
+        "links": {"documents": list(documents)},
+        "message": {"date": long_date(local_now)},
+        "consultation": None,
+    }
+    if consultation is not None and kind != KIND_BULLETIN:
+        closes = consultation.closes_at.astimezone(zone)
+        context["consultation"] = {
+            "title": consultation.title,
+            "summary": consultation.summary,
+            "opens_at": consultation.opens_at.astimezone(zone),
+            "closes_at": closes,
+            "page_url": consultation.page_url,
+            "time_left": time_left(local_now, closes),
+        }
+    return context
+
+
+def sample_consultation(*, now: datetime, timezone: str, base_url: str) -> ConsultationView:
+    """An example consultation for previews of templates and bulletins without one."""
+    zone = ZoneInfo(timezone)
+    closes = (now.astimezone(zone) + timedelta(days=28)).replace(
+        hour=23, minute=59, second=0, microsecond=0
+    )
+    return ConsultationView(
+        title="Draft Police and Crime Plan (example)",
+        summary="An example consultation, shown so you can see the whole message: "
+        "the survey button, the closing date and the request to pass it on.",
+        opens_at=now,
+        closes_at=closes,
+        page_url=f"{base_url}/consultations/example",
+        survey_url="https://survey.example.org/plan",
+    )
+
+
+SAMPLE_BODY = """I am pleased to share the draft plan with you.
+
+It sets out the priorities for policing and community safety over the next three years:
+
+- prevent and tackle crime
+- make our roads safer
+- support victims of crime
+
+Your views will shape the final plan.
+"""

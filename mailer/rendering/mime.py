@@ -1,0 +1,106 @@
+"""Wire format pieces: quoted-printable segments, header lines, attachment parts.
+
+Everything here returns bytes with CRLF line endings, because SMTP requires them and
+the test servers we use would accept bare LF without complaint. A header value never
+carries CR or LF: whitespace runs (line breaks included) collapse to one space before a
+value is encoded, so no data can start a header of its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+from email.header import Header
+from email.utils import quote
+from pathlib import Path
+
+MAX_LINE = 78
+_WHITESPACE = re.compile(r"\s+")
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+
+
+def one_line(value: str) -> str:
+    """``value`` with every run of whitespace, CR and LF included, as one space."""
+    return _WHITESPACE.sub(" ", value).strip()
+
+
+def header(name: str, value: str) -> bytes:
+    """One header line (folded if long, RFC 2047 encoded if not ASCII), CRLF-ended."""
+    value = one_line(value)
+    if value.isascii() and len(name) + 2 + len(value) <= MAX_LINE:
+        return f"{name}: {value}\r\n".encode("ascii")
+    charset = "us-ascii" if value.isascii() else "utf-8"
+    encoded = Header(value, charset, header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded}\r\n".encode("ascii")
+
+
+def address(display_name: str, email: str) -> str:
+    """``Name <email>`` for a To or From header, the name encoded as it needs."""
+    display_name = one_line(display_name)
+    email = one_line(email)
+    if "<" in email or ">" in email or " " in email:
+        raise ValueError(f"not a bare address: {email!r}")
+    if not email.isascii():
+        local, _, domain = email.rpartition("@")
+        email = f"{local}@{domain.encode('idna').decode('ascii')}"
+    if not display_name:
+        return email
+    if not display_name.isascii():
+        encoded = Header(display_name, "utf-8").encode(linesep="\r\n")
+        return f"{encoded} <{email}>"
+    if _SPECIALS.search(display_name):
+        return f'"{quote(display_name)}" <{email}>'
+    return f"{display_name} <{email}>"
+
+
+def address_header(name: str, display_name: str, email: str) -> bytes:
+    value = address(display_name, email)
+    if value.isascii() and len(name) + 2 + len(value) > MAX_LINE and " <" in value:
+        # Fold before the angle address rather than run past 78 characters.
+        shown, angle = value.rsplit(" <", 1)
+        return f"{name}: {shown}\r\n <{angle}\r\n".encode("ascii")
+    # Only an internationalised local part (RFC 6532, sent with SMTPUTF8) is not ASCII.
+    return f"{name}: {value}\r\n".encode()
+
+
+def qp(text: str) -> bytes:
+    """``text`` as quoted-printable UTF-8 with CRLF line ends.
+
+    A segment that does not end with a line break gets a soft one, so the next segment
+    starts on a fresh line: the segments of a part can be encoded apart and joined."""
+    if not text:
+        return b""
+    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
+    encoded = encoded.replace(b"\n", b"\r\n")
+    if not encoded.endswith(b"\r\n"):
+        encoded += b"=\r\n"
+    return encoded
+
+
+def boundary() -> str:
+    # "=_" cannot occur in quoted-printable text and "-" not in base64.
+    return f"=_mailer_{secrets.token_hex(12)}"
+
+
+def attachment_part(filename: str, content_type: str, data: bytes) -> bytes:
+    """A base64 attachment part (headers and body), CRLF-ended."""
+    safe_name = one_line(Path(filename).name) or "attachment"
+    if safe_name.isascii() and '"' not in safe_name and "\\" not in safe_name:
+        disposition = f'attachment; filename="{safe_name}"'
+        type_line = f'{content_type}; name="{safe_name}"'
+    else:
+        from urllib.parse import quote as url_quote
+
+        encoded = url_quote(safe_name, safe="")
+        disposition = f"attachment; filename*=utf-8''{encoded}"
+        type_line = content_type
+    body = base64.encodebytes(data).replace(b"\n", b"\r\n")
+    return (
+        header("Content-Type", type_line)
+        + header("Content-Disposition", disposition)
+        + b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + body
+    )

@@ -1,0 +1,126 @@
+"""Admin-written templates, compiled and run in Jinja2's sandbox.
+
+Autoescape is on for HTML and off for the plain-text part and the subject; undefined
+names are errors (StrictUndefined), so a typo is caught when the template is saved, not
+when a thousand stakeholders receive ``Dear ,``. Every failure becomes a
+:class:`TemplateProblem` that names the part and the line.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from types import TracebackType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from mailer.rendering.placeholders import PersonalValueMisused, fallback
+
+PART_LABELS = {
+    "subject": "Subject",
+    "preheader": "Preheader",
+    "html": "HTML body",
+    "text": "Plain-text body",
+}
+
+
+@dataclass(eq=False)
+class TemplateProblem(Exception):
+    """What is wrong with a template, where, in words an editor can act on."""
+
+    part: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = PART_LABELS.get(self.part, self.part)
+        if self.line:
+            where += f", line {self.line}"
+        return f"{where}: {self.message}"
+
+
+def _long_date(value: datetime, timezone: str = "Europe/London") -> str:
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def _clock(value: datetime, timezone: str = "Europe/London") -> str:
+    return value.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
+
+
+@lru_cache(maxsize=2)
+def environment(html: bool) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        autoescape=html,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fallback"] = fallback
+    env.filters["long_date"] = _long_date
+    env.filters["clock"] = _clock
+    return env
+
+
+def compile_part(part: str, source: str) -> Template:
+    try:
+        return environment(part == "html").from_string(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(part, _syntax_message(exc), exc.lineno) from None
+
+
+def render_part(part: str, template: Template, context: dict[str, Any]) -> str:
+    try:
+        return template.render(context)
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(part, _syntax_message(exc), exc.lineno) from None
+    except UndefinedError as exc:
+        raise TemplateProblem(part, _undefined_message(exc), _line(sys.exc_info()[2])) from None
+    except SecurityError as exc:
+        raise TemplateProblem(
+            part,
+            f"not allowed in a template ({exc}); templates can use only the values "
+            "listed beside the editor",
+            _line(sys.exc_info()[2]),
+        ) from None
+    except PersonalValueMisused as exc:
+        raise TemplateProblem(part, str(exc), _line(sys.exc_info()[2])) from None
+    except Exception as exc:  # any failure of an admin's template is reported, not raised
+        raise TemplateProblem(
+            part, f"{type(exc).__name__}: {exc}", _line(sys.exc_info()[2])
+        ) from None
+
+
+def render(part: str, source: str, context: dict[str, Any]) -> str:
+    return render_part(part, compile_part(part, source), context)
+
+
+def _syntax_message(exc: TemplateSyntaxError) -> str:
+    return exc.message or "syntax error"
+
+
+def _undefined_message(exc: UndefinedError) -> str:
+    message = str(exc.message or exc)
+    # "'dict object' has no attribute 'nmae'" -> something an editor can read.
+    if "has no attribute" in message:
+        name = message.rsplit("has no attribute", 1)[1].strip(" '\"")
+        return f"unknown value {name!r}; see the list of values beside the editor"
+    if message.endswith("is undefined"):
+        return f"unknown value {message.split()[0]}; see the list of values beside the editor"
+    return message
+
+
+def _line(tb: TracebackType | None) -> int | None:
+    """The template line of the innermost frame that ran template code."""
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
