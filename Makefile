@@ -6,13 +6,15 @@ BIN := $(VENV)/bin
 # `make test` adds the test tools (playwright, ruff, axe-core) on top.
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# The email checkers the tests run (Nu HTML Checker, caniemail data), from npm.
+EMAIL_CHECKS := tools/email-checks/node_modules/.installed
 
 .PHONY: run test lint bench install clean
 
 run: $(STAMP)
 	$(BIN)/mailer run
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) $(EMAIL_CHECKS)
 	@scripts/ensure-test-services
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -39,5 +41,10 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(TEST_STAMP)
 
+$(EMAIL_CHECKS): tools/email-checks/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the email checks (apt-get install nodejs npm)"; exit 1; }
+	cd tools/email-checks && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(EMAIL_CHECKS)
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache test-artifacts tools/email-checks/node_modules
