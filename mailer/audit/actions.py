@@ -26,6 +26,7 @@ ORGANISATION_TYPE_ADDED = "organisation_type.added"
 ORGANISATION_TYPE_RENAMED = "organisation_type.renamed"
 ORGANISATION_TYPE_MOVED = "organisation_type.moved"
 ORGANISATION_TYPE_REMOVED = "organisation_type.removed"
+ORGANISATION_SETTINGS_CHANGED = "organisation.settings_changed"
 
 LABELS = {
     LOGIN: "Signed in",
@@ -54,4 +55,5 @@ LABELS = {
     ORGANISATION_TYPE_RENAMED: "Organisation type renamed",
     ORGANISATION_TYPE_MOVED: "Organisation types reordered",
     ORGANISATION_TYPE_REMOVED: "Organisation type removed",
+    ORGANISATION_SETTINGS_CHANGED: "Organisation settings changed",
 }

@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from mailer.accounts.views import account_bp, auth_bp, users_bp
     from mailer.admin import admin_bp
     from mailer.audit.views import audit_bp
+    from mailer.bulletins.views import organisation_bp
     from mailer.web.health import health_bp
 
     # Every admin blueprint lives under /admin/, where the sign-in guard
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
         users_bp,
         account_bp,
         audit_bp,
+        organisation_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)

@@ -28,6 +28,7 @@ ADMIN_PAGES = [
     "/admin/lists/",
     "/admin/suppressions/",
     "/admin/organisation-types/",
+    "/admin/organisation/",
 ]
 
 
