@@ -528,13 +528,9 @@ def types_remove(type_id: int) -> ResponseReturnValue:
         with db.transaction(db.session) as s:
             kind = s.get(OrganisationType, type_id) or abort(404)
             name = kind.name
-            target_id = request.form.get("move_to", type=int)
-            move_to = s.get(OrganisationType, target_id) if target_id else None
-            if target_id and move_to is None:
-                raise organisation_types.OrganisationTypeError(
-                    "The type to move the contacts to no longer exists; choose again."
-                )
-            moved = organisation_types.remove(s, kind, move_to=move_to, by=acting_user())
+            moved, move_to = organisation_types.remove(
+                s, kind, move_to_id=request.form.get("move_to", type=int), by=acting_user()
+            )
     except organisation_types.OrganisationTypeError as exc:
         return _types_page(str(exc), 400)
     flash(

@@ -90,6 +90,8 @@ def rename(session: Session, kind: OrganisationType, *, name: str, by: User) -> 
 
 def move(session: Session, kind: OrganisationType, *, direction: str, by: User) -> bool:
     """Swap a type with its neighbour above or below; False at either end."""
+    if direction not in (UP, DOWN):
+        return False
     ordered = list(
         session.scalars(
             select(OrganisationType).order_by(OrganisationType.position, OrganisationType.name)
@@ -100,7 +102,7 @@ def move(session: Session, kind: OrganisationType, *, direction: str, by: User) 
         each.position = position
     index = ordered.index(kind)
     other = index - 1 if direction == UP else index + 1
-    if direction not in (UP, DOWN) or not 0 <= other < len(ordered):
+    if not 0 <= other < len(ordered):
         return False
     ordered[index].position, ordered[other].position = other, index
     audit.record(
@@ -115,9 +117,15 @@ def move(session: Session, kind: OrganisationType, *, direction: str, by: User) 
 
 
 def remove(
-    session: Session, kind: OrganisationType, *, move_to: OrganisationType | None, by: User
-) -> int:
-    """Delete a type, giving its contacts ``move_to`` (or no type). Returns how many moved."""
+    session: Session, kind: OrganisationType, *, move_to_id: int | None, by: User
+) -> tuple[int, OrganisationType | None]:
+    """Delete a type, giving its contacts the type ``move_to_id`` (or none).
+    Returns how many contacts moved, and the type they moved to."""
+    move_to = session.get(OrganisationType, move_to_id) if move_to_id else None
+    if move_to_id and move_to is None:
+        raise OrganisationTypeError(
+            "The type to move the contacts to no longer exists; choose again."
+        )
     if move_to is not None and move_to.id == kind.id:
         raise OrganisationTypeError("Choose a different type to move its contacts to.")
     moved = session.execute(
@@ -139,4 +147,4 @@ def remove(
             + (repr(move_to.name) if move_to else "no type")
         ),
     )
-    return moved
+    return moved, move_to

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from mailer.bulletins.models import KIND_BULLETIN
 from mailer.rendering.markdown import to_html
+from mailer.rendering.sandbox import long_date
 from mailer.rendering.text import html_to_text
 
 
@@ -35,10 +36,6 @@ class Content:
     subject: str
     preheader: str
     body_markdown: str
-
-
-def long_date(value: datetime) -> str:
-    return f"{value:%A} {value.day} {value:%B %Y}"
 
 
 def time_left(now: datetime, closes_at: datetime) -> str:

@@ -15,6 +15,7 @@ import secrets
 from email.header import Header
 from email.utils import quote
 from pathlib import Path
+from urllib.parse import quote as url_quote
 
 MAX_LINE = 78
 _WHITESPACE = re.compile(r"\s+")
@@ -92,8 +93,6 @@ def attachment_part(filename: str, content_type: str, data: bytes) -> bytes:
         disposition = f'attachment; filename="{safe_name}"'
         type_line = f'{content_type}; name="{safe_name}"'
     else:
-        from urllib.parse import quote as url_quote
-
         encoded = url_quote(safe_name, safe="")
         disposition = f"attachment; filename*=utf-8''{encoded}"
         type_line = content_type

@@ -21,9 +21,6 @@ from typing import Any
 
 CONTACT_FIELDS = ("name", "email", "organisation", "role")
 LINK_FIELDS = ("survey", "share", "confirm_cascade", "unsubscribe", "preferences")
-PERSONAL_FIELDS = tuple(f"contact.{name}" for name in CONTACT_FIELDS) + tuple(
-    f"links.{name}" for name in LINK_FIELDS
-)
 
 
 class PersonalValueMisused(Exception):

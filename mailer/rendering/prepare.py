@@ -23,7 +23,12 @@ from markupsafe import escape
 from mailer.rendering import mime, sandbox
 from mailer.rendering.dkim import DkimSigner, canonical_body_segment
 from mailer.rendering.inline import inline_css
-from mailer.rendering.placeholders import LINK_FIELDS, Markers, Slot, personal_namespace
+from mailer.rendering.placeholders import (
+    Markers,
+    PersonalValueMisused,
+    Slot,
+    personal_namespace,
+)
 
 ONE_CLICK = b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
 
@@ -142,7 +147,6 @@ class PreparedMessage:
                 break
             self._hash_prefix.update(self._canonical[index] or b"")
             self._first_slot = index + 1
-        self.size_estimate = sum(len(s) for s in self._body if isinstance(s, bytes))
 
     # --- per recipient ----------------------------------------------------------------
 
@@ -254,14 +258,16 @@ def prepare(
 ) -> PreparedMessage:
     markers = Markers()
     subject, _preheader, html, text = render_parts(parts, context, markers)
-    try:
-        split = [markers.split(subject), markers.split(html), markers.split(text)]
-    except Exception as exc:
-        raise sandbox.TemplateProblem("html", str(exc)) from None
+    split: dict[str, list[str | Slot]] = {}
+    for part, rendered in (("subject", subject), ("html", html), ("text", text)):
+        try:
+            split[part] = markers.split(rendered)
+        except PersonalValueMisused as exc:
+            raise sandbox.TemplateProblem(part, str(exc)) from None
     return PreparedMessage(
-        subject=split[0],
-        html=split[1],
-        text=split[2],
+        subject=split["subject"],
+        html=split["html"],
+        text=split["text"],
         sender=sender,
         attachments=attachments,
         signer=signer,
@@ -274,7 +280,6 @@ def message_id(domain: str) -> str:
 
 
 __all__ = [
-    "LINK_FIELDS",
     "Attachment",
     "PreparedMessage",
     "Recipient",

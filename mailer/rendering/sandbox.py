@@ -14,7 +14,6 @@ from datetime import datetime
 from functools import lru_cache
 from types import TracebackType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
@@ -44,13 +43,15 @@ class TemplateProblem(Exception):
         return f"{where}: {self.message}"
 
 
-def _long_date(value: datetime, timezone: str = "Europe/London") -> str:
-    local = value.astimezone(ZoneInfo(timezone))
-    return f"{local:%A} {local.day} {local:%B %Y}"
+def long_date(value: datetime) -> str:
+    """'Sunday 15 August 2027'. Times reach templates already in the configured
+    timezone (mailer.bulletins.context), so the filters only format."""
+    return f"{value:%A} {value.day} {value:%B %Y}"
 
 
-def _clock(value: datetime, timezone: str = "Europe/London") -> str:
-    return value.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
+def clock(value: datetime) -> str:
+    """'23:59'."""
+    return value.strftime("%H:%M")
 
 
 @lru_cache(maxsize=2)
@@ -63,8 +64,8 @@ def environment(html: bool) -> SandboxedEnvironment:
         lstrip_blocks=True,
     )
     env.filters["fallback"] = fallback
-    env.filters["long_date"] = _long_date
-    env.filters["clock"] = _clock
+    env.filters["long_date"] = long_date
+    env.filters["clock"] = clock
     return env
 
 

@@ -33,6 +33,7 @@ class _TextParser(HTMLParser):
         self.link_start: list[int] = []
         self.heading: str | None = None
         self.cells: list[str] = []
+        self.cell_start: list[int] = []
         self.fresh = False  # the next tight block starts a new list or table
 
     # --- blocks ---------------------------------------------------------------------
@@ -94,7 +95,7 @@ class _TextParser(HTMLParser):
                 self.inline.append(f"[{alt}]")
         elif tag in ("td", "th"):
             self.cells.append("")
-            self.link_start.append(len(self.inline))
+            self.cell_start.append(len(self.inline))
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("p", "h2", "h3", "h4"):
@@ -126,8 +127,8 @@ class _TextParser(HTMLParser):
                 label = re.sub(r"\D", "", label)
             if href and target != label:
                 self.inline.append(f" ({href.removeprefix('mailto:')})" if label else href)
-        elif tag in ("td", "th") and self.link_start:
-            start = self.link_start.pop()
+        elif tag in ("td", "th") and self.cell_start:
+            start = self.cell_start.pop()
             cell = _SPACES.sub(" ", "".join(self.inline[start:])).strip()
             del self.inline[start:]
             self.cells[-1] = cell

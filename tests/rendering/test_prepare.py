@@ -186,3 +186,25 @@ def test_the_bytes_arrive_unchanged_at_a_real_smtp_server(smtp_sink, signer, dns
     assert rcpts == [AWKWARD[1].email]
     assert content.rstrip(b"\r\n") == raw.rstrip(b"\r\n")
     assert dkim.verify(content, dnsfunc=dns)
+
+
+def test_an_unusable_dkim_key_is_refused_with_a_reason(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from mailer.rendering.dkim import DkimKeyError, DkimSigner
+
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a key")
+    with pytest.raises(DkimKeyError, match="not a PEM private key"):
+        DkimSigner.from_file(domain="example.org", selector="s", path=garbage)
+    ec_key = tmp_path / "ec.pem"
+    ec_key.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    with pytest.raises(DkimKeyError, match="use an RSA or Ed25519 key"):
+        DkimSigner.from_file(domain="example.org", selector="s", path=ec_key)

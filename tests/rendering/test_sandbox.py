@@ -80,3 +80,31 @@ def test_autoescape_covers_organisation_settings_and_content() -> None:
 def test_every_shipped_template_compiles_for_its_kind() -> None:
     for member in family.MEMBERS:
         render_parts(family.parts_for(member.kind), build_context(member.kind), Markers())
+
+
+def test_a_personal_value_changed_in_the_subject_is_blamed_on_the_subject() -> None:
+    parts = dataclasses.replace(
+        family.parts_for("bulletin"), subject="{{ contact.name | upper }} news"
+    )
+    with pytest.raises(TemplateProblem, match=r"^Subject: contact.name .* cannot change it"):
+        prepare(parts, build_context("bulletin"), sender=SENDER)
+
+
+def test_dates_are_formatted_in_the_configured_timezone() -> None:
+    context = build_context("launch")
+    assert context["consultation"]["closes_at"].utcoffset().total_seconds() == 3600  # BST
+    from mailer.bulletins import context as builder
+    from tests.rendering.conftest import CONSULTATION, NOW, ORG
+
+    new_york = builder.build(
+        kind="launch",
+        content=builder.Content("s", "p", "b"),
+        org=ORG,
+        consultation=CONSULTATION,
+        documents=[],
+        timezone="America/New_York",
+        now=NOW,
+    )
+    _s, _p, _html, text = render_parts(family.parts_for("launch"), new_york, Markers())
+    # 23:59 in London is 18:59 in New York; the filters must not convert back to London.
+    assert "closes at 18:59 on Sunday 15 August 2027" in text
