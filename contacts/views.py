@@ -110,3 +110,13 @@ def preferences(token: str) -> ResponseReturnValue:
         member=subscriptions.member_list_ids(db.session, contact),
         unsubscribe_token=tokens.make(tokens.UNSUBSCRIBE, contact_id=contact.id),
     )
+
+
+# The stand-in links of previews and test messages (mailer.bulletins.messages.TEST_TOKEN).
+# Static routes win over /u/<token>, so no real token can be shadowed ("test" is not a
+# valid signed token anyway).
+@public_bp.route("/u/test", methods=["GET", "POST"])
+@public_bp.get("/p/test")
+@csrf.exempt
+def test_link() -> ResponseReturnValue:
+    return render_template("public/test_link.html")

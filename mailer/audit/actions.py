@@ -27,6 +27,13 @@ ORGANISATION_TYPE_RENAMED = "organisation_type.renamed"
 ORGANISATION_TYPE_MOVED = "organisation_type.moved"
 ORGANISATION_TYPE_REMOVED = "organisation_type.removed"
 ORGANISATION_SETTINGS_CHANGED = "organisation.settings_changed"
+TEMPLATE_VERSION_SAVED = "template.version_saved"
+TEMPLATE_COPIED = "template.copied"
+BULLETIN_CREATED = "bulletin.created"
+BULLETIN_CHANGED = "bulletin.changed"
+BULLETIN_ATTACHMENT_ADDED = "bulletin.attachment_added"
+BULLETIN_ATTACHMENT_REMOVED = "bulletin.attachment_removed"
+BULLETIN_TEST_SENT = "bulletin.test_sent"
 
 LABELS = {
     LOGIN: "Signed in",
@@ -56,4 +63,11 @@ LABELS = {
     ORGANISATION_TYPE_MOVED: "Organisation types reordered",
     ORGANISATION_TYPE_REMOVED: "Organisation type removed",
     ORGANISATION_SETTINGS_CHANGED: "Organisation settings changed",
+    TEMPLATE_VERSION_SAVED: "Template edited",
+    TEMPLATE_COPIED: "Template copied",
+    BULLETIN_CREATED: "Bulletin created",
+    BULLETIN_CHANGED: "Bulletin edited",
+    BULLETIN_ATTACHMENT_ADDED: "Document attached",
+    BULLETIN_ATTACHMENT_REMOVED: "Document removed",
+    BULLETIN_TEST_SENT: "Test message sent",
 }

@@ -36,6 +36,8 @@ class BodyHtml:
     html: str
     images_without_alt: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    # (target, the words a reader sees) for every link, for the link-text warning
+    link_texts: list[tuple[str, str]] = field(default_factory=list)
 
 
 def to_html(markdown: str) -> BodyHtml:
@@ -51,7 +53,7 @@ def to_html(markdown: str) -> BodyHtml:
     )
     scan = _Scan()
     scan.feed(clean)
-    return BodyHtml(clean, scan.images_without_alt, scan.links)
+    return BodyHtml(clean, scan.images_without_alt, scan.links, scan.link_texts)
 
 
 class _Scan(HTMLParser):
@@ -61,6 +63,8 @@ class _Scan(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.images_without_alt: list[str] = []
         self.links: list[str] = []
+        self.link_texts: list[tuple[str, str]] = []
+        self._open: tuple[str, list[str]] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
@@ -68,3 +72,16 @@ class _Scan(HTMLParser):
             self.images_without_alt.append(values.get("src") or "")
         if tag == "a" and values.get("href"):
             self.links.append(values["href"] or "")
+            self._open = (values["href"] or "", [])
+        elif tag == "img" and self._open is not None:
+            self._open[1].append(values.get("alt") or "")
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open[1].append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._open is not None:
+            href, words = self._open
+            self.link_texts.append((href, " ".join("".join(words).split())))
+            self._open = None

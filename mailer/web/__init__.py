@@ -13,6 +13,9 @@ def init_app(app: Flask) -> None:
     from mailer.accounts.views import account_bp, auth_bp, users_bp
     from mailer.admin import admin_bp
     from mailer.audit.views import audit_bp
+    from mailer.bulletins.bulletin_views import bulletins_bp
+    from mailer.bulletins.public_views import documents_bp
+    from mailer.bulletins.template_views import templates_bp
     from mailer.bulletins.views import organisation_bp
     from mailer.web.health import health_bp
 
@@ -28,10 +31,13 @@ def init_app(app: Flask) -> None:
         account_bp,
         audit_bp,
         organisation_bp,
+        bulletins_bp,
+        templates_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)
     app.register_blueprint(subscriptions_bp)
+    app.register_blueprint(documents_bp)
     app.register_blueprint(health_bp)
 
     filters.init_app(app)

@@ -18,6 +18,13 @@ def format_datetime(value: datetime | None, fmt: str = "%a %-d %b %Y, %H:%M %Z")
     return "" if moment is None else moment.strftime(fmt)
 
 
+def filesize(size: int) -> str:
+    from mailer.bulletins.files import human_size
+
+    return human_size(size)
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(filesize, "filesize")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(local, "localtime")

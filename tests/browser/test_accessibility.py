@@ -10,6 +10,7 @@ from sqlalchemy import select
 from contacts import tokens
 from contacts.models import Contact, ContactList
 from mailer.accounts.models import User
+from mailer.bulletins import compose
 from mailer.database import Database
 from tests.conftest import PASSWORD
 from tests.contacts.test_importing import HEADER, run_import
@@ -29,6 +30,9 @@ ADMIN_PAGES = [
     "/admin/suppressions/",
     "/admin/organisation-types/",
     "/admin/organisation/",
+    "/admin/bulletins/",
+    "/admin/bulletins/new",
+    "/admin/templates/",
 ]
 
 
@@ -55,6 +59,18 @@ def test_no_serious_accessibility_violations(
         contact_id = session.scalar(select(Contact.id))
         list_id = session.scalar(select(ContactList.id))
         session.add(ContactList(name="Plan updates", choosable=True, description="News"))
+        bulletin = compose.create(
+            session,
+            compose.Draft(
+                kind="launch",
+                template_id=None,
+                subject="Have your say",
+                preheader="Closes soon",
+                body_markdown="Hello **all**",
+            ),
+            by=session.get(User, admin_user.id),
+        )
+        bulletin_id, template_id = bulletin.id, bulletin.template_id
     with app.app_context():
         unsubscribe = tokens.make(tokens.UNSUBSCRIBE, contact_id=contact_id)
         preferences = tokens.make(tokens.PREFERENCES, contact_id=contact_id)
@@ -64,7 +80,7 @@ def test_no_serious_accessibility_violations(
     problems: dict[str, list[str]] = {}
     try:
         # Public pages, as a stakeholder sees them.
-        for path in (f"/u/{unsubscribe}", f"/p/{preferences}"):
+        for path in (f"/u/{unsubscribe}", f"/p/{preferences}", "/u/test"):
             page.goto(live_server + path)
             problems[path] = serious(page)
         page.goto(f"{live_server}/u/{unsubscribe}")
@@ -80,7 +96,20 @@ def test_no_serious_accessibility_violations(
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{live_server}/admin/")
-        for path in [*ADMIN_PAGES, f"/admin/contacts/{contact_id}", f"/admin/lists/{list_id}"]:
+        bulletin_pages = [
+            f"/admin/bulletins/{bulletin_id}",
+            f"/admin/bulletins/{bulletin_id}/preview",
+            f"/admin/bulletins/{bulletin_id}/preview?view=text",
+            f"/admin/bulletins/{bulletin_id}/preview?view=source",
+            f"/admin/templates/{template_id}",
+            f"/admin/templates/{template_id}/versions/1",
+        ]
+        for path in [
+            *ADMIN_PAGES,
+            f"/admin/contacts/{contact_id}",
+            f"/admin/lists/{list_id}",
+            *bulletin_pages,
+        ]:
             page.goto(live_server + path)
             problems[path] = serious(page)
         page.goto(f"{live_server}/admin/contacts/import")

@@ -1,0 +1,127 @@
+"""Writing bulletins: create and edit, checked and audited in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer import audit
+from mailer.accounts.models import User
+from mailer.audit import actions
+from mailer.bulletins.models import KIND_LABELS, KINDS, Bulletin, EmailTemplate
+from mailer.rendering.mime import one_line
+
+MAX_SUBJECT = 300
+MAX_PREHEADER = 300
+MAX_BODY = 100_000
+
+
+@dataclass
+class BulletinInvalid(Exception):
+    """Field name -> what is wrong with it, for the form."""
+
+    errors: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the compose form sends."""
+
+    kind: str
+    template_id: int | None
+    subject: str
+    preheader: str
+    body_markdown: str
+    link_documents: bool = False
+
+
+def templates_for(session: Session, kind: str) -> list[EmailTemplate]:
+    return list(
+        session.scalars(
+            select(EmailTemplate).where(EmailTemplate.kind == kind).order_by(EmailTemplate.id)
+        )
+    )
+
+
+def _clean(session: Session, draft: Draft) -> dict[str, object]:
+    errors: dict[str, str] = {}
+    if draft.kind not in KINDS:
+        errors["kind"] = "Choose what the bulletin is for."
+    subject = one_line(draft.subject)
+    if not subject:
+        errors["subject"] = "Write a subject: it is the first thing a stakeholder reads."
+    elif len(subject) > MAX_SUBJECT:
+        errors["subject"] = f"Use at most {MAX_SUBJECT} characters."
+    preheader = one_line(draft.preheader)
+    if len(preheader) > MAX_PREHEADER:
+        errors["preheader"] = f"Use at most {MAX_PREHEADER} characters."
+    body = draft.body_markdown.replace("\r\n", "\n")
+    if len(body) > MAX_BODY:
+        errors["body_markdown"] = f"The message is over {MAX_BODY:,} characters; shorten it."
+    template = session.get(EmailTemplate, draft.template_id) if draft.template_id else None
+    if template is None and draft.kind in KINDS:
+        choices = templates_for(session, draft.kind)
+        template = choices[0] if choices else None
+    if template is None:
+        errors["template_id"] = "Choose a template."
+    elif draft.kind in KINDS and template.kind != draft.kind:
+        errors["template_id"] = (
+            f'"{template.name}" is a template for a {KIND_LABELS[template.kind].lower()}; '
+            f"choose one made for a {KIND_LABELS[draft.kind].lower()}."
+        )
+    if errors:
+        raise BulletinInvalid(errors)
+    return {
+        "kind": draft.kind,
+        "template": template,
+        "subject": subject,
+        "preheader": preheader,
+        "body_markdown": body,
+        "link_documents": bool(draft.link_documents),
+    }
+
+
+def create(session: Session, draft: Draft, *, by: User) -> Bulletin:
+    values = _clean(session, draft)
+    bulletin = Bulletin(**values, created_by_id=by.id)
+    session.add(bulletin)
+    session.flush()
+    audit.record(
+        session,
+        actions.BULLETIN_CREATED,
+        actor=by,
+        target_type="bulletin",
+        target_id=bulletin.id,
+        summary=f'Created the {KIND_LABELS[bulletin.kind].lower()} "{bulletin.subject}"',
+    )
+    return bulletin
+
+
+def update(session: Session, bulletin: Bulletin, draft: Draft, *, by: User) -> list[str]:
+    """Save the edit; returns the names of what changed (nothing is audited if none)."""
+    values = _clean(session, Draft(**{**draft.__dict__, "kind": bulletin.kind}))
+    changed = []
+    for name, value in values.items():
+        current = getattr(bulletin, name)
+        if current != value:
+            setattr(bulletin, name, value)
+            changed.append(name)
+    if changed:
+        labels = {
+            "template": "template",
+            "subject": "subject",
+            "preheader": "preheader",
+            "body_markdown": "message",
+            "link_documents": "documents as links",
+        }
+        audit.record(
+            session,
+            actions.BULLETIN_CHANGED,
+            actor=by,
+            target_type="bulletin",
+            target_id=bulletin.id,
+            summary=f'Edited "{bulletin.subject}": ' + ", ".join(labels.get(n, n) for n in changed),
+        )
+    return changed

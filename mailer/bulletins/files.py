@@ -1,0 +1,243 @@
+"""Documents attached to bulletins: checked, stored once by content, read back.
+
+A file is stored under its SHA-256 in the instance folder (``files/ab/abcdef...``) and
+recorded once in ``stored_files``, however many bulletins attach it; a bulletin's
+attachment row carries the name and title it is shown with. The type is judged by the
+contents as well as the name, so a renamed program is not sent as a "PDF".
+
+The file is written before the transaction that records it commits; if that commit
+fails the file stays on disk unreferenced, which is harmless (content-addressed, it is
+simply reused by the next upload of the same bytes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import secrets
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailer import audit
+from mailer.accounts.models import User
+from mailer.audit import actions
+from mailer.bulletins.models import Bulletin, BulletinAttachment, StoredFile
+from mailer.config import Config
+from mailer.rendering.mime import one_line
+
+FILES_FOLDER = "files"
+MAX_FILENAME = 150
+
+
+class FileRefused(Exception):
+    """Why an upload cannot be attached, worded for the person who chose the file."""
+
+
+def _zip_has(data: bytes, member: str, content: bytes | None = None) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if content is None:
+                return member in archive.namelist()
+            return archive.read(member).strip() == content
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError):
+        return False
+
+
+def _is_text(data: bytes) -> bool:
+    sample = data[:65536]
+    if b"\x00" in sample:
+        return False
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            sample.decode(encoding)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+@dataclass(frozen=True)
+class FileType:
+    label: str
+    content_type: str
+    looks_right: Callable[[bytes], bool]
+
+
+TYPES: dict[str, FileType] = {
+    ".pdf": FileType("PDF", "application/pdf", lambda d: d.startswith(b"%PDF-")),
+    ".docx": FileType(
+        "Word (DOCX)",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        lambda d: _zip_has(d, "word/document.xml"),
+    ),
+    ".xlsx": FileType(
+        "Excel (XLSX)",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        lambda d: _zip_has(d, "xl/workbook.xml"),
+    ),
+    ".odt": FileType(
+        "OpenDocument text (ODT)",
+        "application/vnd.oasis.opendocument.text",
+        lambda d: _zip_has(d, "mimetype", b"application/vnd.oasis.opendocument.text"),
+    ),
+    ".csv": FileType("CSV", "text/csv", _is_text),
+    ".png": FileType("PNG image", "image/png", lambda d: d.startswith(b"\x89PNG\r\n\x1a\n")),
+    ".jpg": FileType("JPEG image", "image/jpeg", lambda d: d.startswith(b"\xff\xd8\xff")),
+    ".jpeg": FileType("JPEG image", "image/jpeg", lambda d: d.startswith(b"\xff\xd8\xff")),
+    ".gif": FileType("GIF image", "image/gif", lambda d: d[:6] in (b"GIF87a", b"GIF89a")),
+}
+ACCEPT = ",".join(TYPES)  # for the upload field's accept attribute
+KINDS_SENTENCE = "a PDF, a Word (DOCX), OpenDocument (ODT) or Excel (XLSX) file, a CSV or an image"
+
+
+def folder_for(config: Config) -> Path:
+    return config.instance_path / FILES_FOLDER
+
+
+def path_of(folder: Path, sha256: str) -> Path:
+    return folder / sha256[:2] / sha256
+
+
+def clean_filename(raw: str) -> str:
+    """The name without any folder part, control characters or line breaks."""
+    name = PureWindowsPath(PurePosixPath(raw or "").name).name
+    name = one_line(re.sub(r"[\x00-\x1f\x7f\"<>|?*:]", " ", name)).strip(" .")
+    stem, dot, suffix = name.rpartition(".")
+    if dot and len(name) > MAX_FILENAME:
+        name = stem[: MAX_FILENAME - len(suffix) - 1].rstrip() + "." + suffix
+    return name[:MAX_FILENAME]
+
+
+def check(filename: str, data: bytes) -> tuple[str, FileType]:
+    """The cleaned name and the file's type, or FileRefused saying what to do instead."""
+    name = clean_filename(filename)
+    if not name:
+        raise FileRefused("The file has no name; choose it again.")
+    if not data:
+        raise FileRefused(f"{name} is empty; choose the file again.")
+    suffix = Path(name).suffix.lower()
+    kind = TYPES.get(suffix)
+    if kind is None:
+        raise FileRefused(f"{name} is not a type we send: attach {KINDS_SENTENCE}.")
+    if not kind.looks_right(data):
+        raise FileRefused(
+            f"{name} does not look like a {kind.label} file inside, whatever its name "
+            f"says. Save it again as {kind.label} and upload that."
+        )
+    return name, kind
+
+
+def store(session: Session, folder: Path, data: bytes, content_type: str) -> StoredFile:
+    """The stored file for ``data``, written to disk and recorded if it is new."""
+    digest = hashlib.sha256(data).hexdigest()
+    existing = session.scalar(select(StoredFile).where(StoredFile.sha256 == digest))
+    target = path_of(folder, digest)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{digest}.{secrets.token_hex(4)}.part")
+        with open(partial, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    if existing is not None:
+        return existing
+    stored = StoredFile(sha256=digest, size=len(data), content_type=content_type)
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def read(folder: Path, sha256: str) -> bytes:
+    try:
+        return path_of(folder, sha256).read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"the stored file {sha256} is missing from {folder}; restore the "
+            "instance folder from a backup or attach the document again"
+        ) from None
+
+
+def total_size(session: Session, bulletin: Bulletin) -> int:
+    return (
+        session.scalar(
+            select(func.coalesce(func.sum(StoredFile.size), 0))
+            .join(BulletinAttachment, BulletinAttachment.file_id == StoredFile.id)
+            .where(BulletinAttachment.bulletin_id == bulletin.id)
+        )
+        or 0
+    )
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def attach(
+    session: Session,
+    bulletin: Bulletin,
+    *,
+    filename: str,
+    data: bytes,
+    title: str = "",
+    folder: Path,
+    limit_bytes: int,
+    by: User,
+) -> BulletinAttachment:
+    name, kind = check(filename, data)
+    used = total_size(session, bulletin)
+    if used + len(data) > limit_bytes:
+        raise FileRefused(
+            f"{name} ({human_size(len(data))}) would take this bulletin's attachments to "
+            f"{human_size(used + len(data))}, over the limit of {human_size(limit_bytes)}. "
+            'Tick "link to the documents instead" for large files, or make them smaller.'
+        )
+    if any(a.filename == name for a in bulletin.attachments):
+        raise FileRefused(f"This bulletin already has a file called {name}.")
+    stored = store(session, folder, data, kind.content_type)
+    attachment = BulletinAttachment(
+        file=stored,
+        filename=name,
+        title=one_line(title)[:255] or Path(name).stem,
+        position=len(bulletin.attachments),
+    )
+    bulletin.attachments.append(attachment)
+    session.flush()
+    audit.record(
+        session,
+        actions.BULLETIN_ATTACHMENT_ADDED,
+        actor=by,
+        target_type="bulletin",
+        target_id=bulletin.id,
+        summary=f'Attached {name} ({human_size(len(data))}) to "{bulletin.subject}"',
+    )
+    return attachment
+
+
+def detach(session: Session, bulletin: Bulletin, attachment_id: int, *, by: User) -> str:
+    attachment = next((a for a in bulletin.attachments if a.id == attachment_id), None)
+    if attachment is None:
+        raise LookupError("that attachment is not on this bulletin")
+    bulletin.attachments.remove(attachment)
+    for position, remaining in enumerate(bulletin.attachments):
+        remaining.position = position
+    audit.record(
+        session,
+        actions.BULLETIN_ATTACHMENT_REMOVED,
+        actor=by,
+        target_type="bulletin",
+        target_id=bulletin.id,
+        summary=f'Removed {attachment.filename} from "{bulletin.subject}"',
+    )
+    return attachment.filename

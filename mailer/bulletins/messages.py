@@ -1,0 +1,263 @@
+"""From a bulletin to a prepared message: the one path previews, test sends and (with
+issue 5) real sends all take.
+
+``freeze`` captures everything a message depends on (the template version's sources,
+the bulletin's words, the organisation settings, the documents by content hash) as one
+JSON-able value. A send stores that value when it is approved, so later edits to the
+template, the bulletin or the settings never change what it delivers. ``prepare_frozen``
+turns a frozen value into a :class:`PreparedMessage`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from contacts.models import Contact
+from mailer.bulletins import context, files, organisation
+from mailer.bulletins.models import KIND_BULLETIN, Bulletin, TemplateVersion
+from mailer.config import Config
+from mailer.rendering.dkim import DkimSigner
+from mailer.rendering.prepare import (
+    Attachment,
+    PreparedMessage,
+    Recipient,
+    Sender,
+    TemplateParts,
+    prepare,
+)
+
+TEST_SUBJECT_PREFIX = "[TEST] "
+# The token that stands in for a real one in previews and test sends: its pages say
+# that the link works in the real message (contacts/views.py).
+TEST_TOKEN = "test"
+
+
+class TemplateUnusable(Exception):
+    """The bulletin's template has a problem that stops it from being used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What rendering needs from the configuration."""
+
+    base_url: str
+    timezone: str
+    sender: Sender
+    files_folder: Path
+    signer: DkimSigner | None = None
+
+    @property
+    def message_id_domain(self) -> str:
+        return self.sender.from_address.rpartition("@")[2]
+
+
+def settings_from(config: Config, *, org_name: str = "") -> Settings:
+    name, address = parseaddr(config.mail.from_address)
+    signer = None
+    if config.dkim is not None:
+        signer = DkimSigner.from_file(
+            domain=config.dkim.domain,
+            selector=config.dkim.selector,
+            path=config.dkim.private_key_file,
+        )
+    return Settings(
+        base_url=config.app.base_url.rstrip("/"),
+        timezone=config.app.timezone,
+        sender=Sender(
+            from_name=name or org_name,
+            from_address=address,
+            list_id=config.mail.list_id,
+            reply_to=config.mail.reply_to,
+        ),
+        files_folder=files.folder_for(config),
+        signer=signer,
+    )
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    title: str
+    sha256: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Frozen:
+    template_version_id: int
+    kind: str
+    parts: TemplateParts
+    content: context.Content
+    org: dict[str, Any]
+    documents: tuple[Document, ...] = ()
+    link_documents: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Frozen:
+        return cls(
+            template_version_id=data["template_version_id"],
+            kind=data["kind"],
+            parts=TemplateParts(**data["parts"]),
+            content=context.Content(**data["content"]),
+            org=dict(data["org"]),
+            documents=tuple(Document(**d) for d in data.get("documents", ())),
+            link_documents=bool(data.get("link_documents")),
+            extra=dict(data.get("extra", {})),
+        )
+
+
+def current_version(bulletin: Bulletin) -> TemplateVersion:
+    versions = bulletin.template.versions
+    if not versions:
+        raise TemplateUnusable(f"the template {bulletin.template.name!r} has no version")
+    return versions[-1]
+
+
+def freeze(session: Session, bulletin: Bulletin) -> Frozen:
+    """Everything ``bulletin`` would send now. Raises TemplateUnusable."""
+    version = current_version(bulletin)
+    if version.problem:
+        raise TemplateUnusable(
+            f'The template "{bulletin.template.name}" cannot be used until its problem '
+            f"is fixed: {version.problem}"
+        )
+    return Frozen(
+        template_version_id=version.id,
+        kind=bulletin.kind,
+        parts=TemplateParts(
+            subject=version.subject,
+            preheader=version.preheader,
+            html=version.html,
+            text=version.text,
+        ),
+        content=context.Content(
+            subject=bulletin.subject,
+            preheader=bulletin.preheader,
+            body_markdown=bulletin.body_markdown,
+        ),
+        org=organisation.get(session).snapshot(),
+        documents=tuple(
+            Document(
+                filename=a.filename,
+                title=a.title,
+                sha256=a.file.sha256,
+                content_type=a.file.content_type,
+                size=a.file.size,
+            )
+            for a in bulletin.attachments
+        ),
+        link_documents=bulletin.link_documents,
+    )
+
+
+def consultation_or_example(
+    kind: str,
+    consultation: context.ConsultationView | None,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> context.ConsultationView | None:
+    """The consultation a message of ``kind`` shows: the given one, or for a kind that
+    needs one, an example (previews and tests of a bulletin not yet on a timeline)."""
+    if consultation is None and kind != KIND_BULLETIN:
+        return context.sample_consultation(
+            now=now, timezone=settings.timezone, base_url=settings.base_url
+        )
+    return consultation
+
+
+def document_url(base_url: str, document: Document) -> str:
+    from urllib.parse import quote
+
+    return f"{base_url}/documents/{document.sha256}/{quote(document.filename)}"
+
+
+def prepare_frozen(
+    frozen: Frozen,
+    *,
+    settings: Settings,
+    consultation: context.ConsultationView | None,
+    now: datetime,
+    subject_prefix: str = "",
+) -> PreparedMessage:
+    """The message a frozen bulletin makes. Raises sandbox.TemplateProblem and
+    FileNotFoundError (a stored document missing from disk)."""
+    attachments: list[Attachment] = []
+    links: list[dict[str, str]] = []
+    if frozen.link_documents:
+        links = [
+            {"title": d.title, "url": document_url(settings.base_url, d)} for d in frozen.documents
+        ]
+    else:
+        attachments = [
+            Attachment(
+                filename=d.filename,
+                content_type=d.content_type,
+                data=files.read(settings.files_folder, d.sha256),
+            )
+            for d in frozen.documents
+        ]
+    values = context.build(
+        kind=frozen.kind,
+        content=frozen.content,
+        org=frozen.org,
+        consultation=consultation,
+        documents=links,
+        timezone=settings.timezone,
+        now=now,
+    )
+    parts = frozen.parts
+    if subject_prefix:
+        parts = TemplateParts(
+            subject=subject_prefix.replace("{", "") + parts.subject,
+            preheader=parts.preheader,
+            html=parts.html,
+            text=parts.text,
+        )
+    sender = settings.sender
+    if not sender.from_name:
+        sender = Sender(
+            from_name=frozen.org.get("name", ""),
+            from_address=sender.from_address,
+            list_id=sender.list_id,
+            reply_to=sender.reply_to,
+        )
+    return prepare(parts, values, sender=sender, attachments=attachments, signer=settings.signer)
+
+
+def preview_recipient(
+    settings: Settings,
+    *,
+    email: str,
+    contact: Contact | None = None,
+    consultation: context.ConsultationView | None = None,
+) -> Recipient:
+    """A recipient whose personal links are harmless stand-ins: a preview or a test
+    message must never let its reader unsubscribe, or share as, a real stakeholder."""
+    base = settings.base_url
+    page = consultation.page_url if consultation else base
+    survey = consultation.survey_url if consultation else page
+    return Recipient(
+        email=contact.email if contact else email,
+        name=contact.name if contact else "",
+        organisation=contact.organisation if contact else "",
+        role=contact.role if contact else "",
+        links={
+            "unsubscribe": f"{base}/u/{TEST_TOKEN}",
+            "preferences": f"{base}/p/{TEST_TOKEN}",
+            "share": page,
+            "survey": survey,
+            "confirm_cascade": page,
+        },
+    )

@@ -1,0 +1,36 @@
+"""The public address of a document a bulletin links to instead of attaching.
+
+Served by content hash and name: the address cannot be guessed without the file
+itself, and only files attached to some bulletin are served.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from mailer.bulletins.bulletin_views import file_response
+from mailer.bulletins.models import BulletinAttachment, StoredFile
+from mailer.database import get_db
+
+documents_bp = Blueprint("documents", __name__)
+
+
+@documents_bp.get("/documents/<sha256>/<path:filename>")
+def document(sha256: str, filename: str) -> ResponseReturnValue:
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        abort(404)
+    found = (
+        get_db()
+        .session.execute(
+            select(StoredFile.content_type)
+            .join(BulletinAttachment, BulletinAttachment.file_id == StoredFile.id)
+            .where(StoredFile.sha256 == sha256, BulletinAttachment.filename == filename)
+            .limit(1)
+        )
+        .first()
+    )
+    if found is None:
+        abort(404)
+    return file_response(sha256, filename, found.content_type)

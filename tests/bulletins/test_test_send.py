@@ -1,0 +1,199 @@
+"""Test sends: the real message, marked [TEST], arriving at a real SMTP server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from contacts.models import Contact
+from mailer.app import create_app
+from mailer.audit import actions
+from mailer.audit.models import AuditEntry
+from mailer.bulletins.models import Bulletin, EmailTemplate, TemplateVersion
+from mailer.database import Database
+from tests.bulletins.test_bulletin_views import create_bulletin
+from tests.conftest import add_user, csrf_from, login, make_config
+from tests.smtp_server import FaultySmtp, smtp_server
+
+
+@pytest.fixture
+def server() -> Iterator[FaultySmtp]:
+    with smtp_server() as handler:
+        yield handler
+
+
+@pytest.fixture
+def editor(tmp_path: Path, db: Database, server: FaultySmtp) -> Iterator[FlaskClient]:
+    config = make_config(
+        tmp_path,
+        db.url,
+        mail={"transport": "smtp", "from_address": "Northshire PCC <news@pcc.example.org>"},
+        smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": "5s"},
+    )
+    app = create_app(config)
+    add_user(db, email="ed@example.org", role="editor", name="Ed Editor")
+    client = app.test_client()
+    login(client, "ed@example.org")
+    yield client
+    app.extensions["mailer.db"].dispose()
+
+
+def send(client: FlaskClient, bulletin_id: int, addresses: str) -> str:
+    token = csrf_from(client.get(f"/admin/bulletins/{bulletin_id}").get_data(as_text=True))
+    response = client.post(
+        f"/admin/bulletins/{bulletin_id}/test",
+        data={"csrf_token": token, "addresses": addresses},
+        follow_redirects=True,
+    )
+    return response.get_data(as_text=True)
+
+
+def test_a_test_arrives_marked_and_personalised_for_a_known_contact(
+    editor: FlaskClient, server: FaultySmtp, db: Database
+) -> None:
+    with db.transaction() as session:
+        session.add(
+            Contact(
+                email="sam@example.org",
+                email_key="sam@example.org",
+                name="Sam Ñúñez",
+                organisation="Northshire Council",
+            )
+        )
+    bulletin_id = create_bulletin(editor, kind="launch")
+    page = send(editor, bulletin_id, "SAM@example.org, other@example.org")
+    assert "Test sent to SAM@example.org: 250" in page
+    assert "Test sent to other@example.org: 250" in page
+    assert [r.recipients for r in server.received] == [["SAM@example.org"], ["other@example.org"]]
+
+    raw = server.received[0].data
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF only, checked by hand
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert message["Subject"].startswith("[TEST] Stakeholder Special")
+    assert message["From"].addresses[0].addr_spec == "news@pcc.example.org"
+    assert message["To"].addresses[0].addr_spec == "SAM@example.org"
+    assert message["List-Unsubscribe"] == "<http://127.0.0.1:5000/u/test>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Message-ID"].endswith("@pcc.example.org>")
+    assert "Dear Sam Ñúñez," in message.get_body(("plain",)).get_content()
+    other = BytesParser(policy=policy.default).parsebytes(server.received[1].data)
+    assert "Dear colleague," in other.get_body(("plain",)).get_content()
+    assert other["Message-ID"] != message["Message-ID"]
+
+    with db.transaction() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == actions.BULLETIN_TEST_SENT)
+        ).one()
+        assert "SAM@example.org, other@example.org" in entry.summary
+
+
+def test_bad_addresses_or_too_many_send_nothing(
+    editor: FlaskClient, server: FaultySmtp, db: Database
+) -> None:
+    bulletin_id = create_bulletin(editor)
+    page = send(editor, bulletin_id, "good@example.org, not-an-address")
+    assert "Nothing was sent. Check these addresses: not-an-address" in page
+    many = ", ".join(f"p{n}@example.org" for n in range(11))
+    assert "at most 10 addresses; you gave 11" in send(editor, bulletin_id, many)
+    assert "Give at least one address" in send(editor, bulletin_id, "  ")
+    assert server.received == []
+
+
+def test_one_refused_address_does_not_stop_the_others(
+    editor: FlaskClient, server: FaultySmtp, db: Database
+) -> None:
+    server.refuse["gone@example.org"] = "550 5.1.1 user unknown"
+    bulletin_id = create_bulletin(editor)
+    page = send(editor, bulletin_id, "gone@example.org\nhere@example.org")
+    assert (
+        "Test not sent to gone@example.org: permanent failure at RCPT: 550 5.1.1 user unknown"
+        in page
+    )
+    assert "Test sent to here@example.org" in page
+    assert [r.recipients for r in server.received] == [["here@example.org"]]
+    with db.transaction() as session:
+        summary = session.scalars(
+            select(AuditEntry.summary).where(AuditEntry.action == actions.BULLETIN_TEST_SENT)
+        ).one()
+    assert "not sent to gone@example.org (permanent failure at RCPT: 550" in summary
+
+
+def test_a_broken_template_stops_the_test_with_its_line(
+    editor: FlaskClient, server: FaultySmtp, db: Database
+) -> None:
+    bulletin_id = create_bulletin(editor)
+    with db.transaction() as session:
+        bulletin = session.get(Bulletin, bulletin_id)
+        template = session.get(EmailTemplate, bulletin.template_id)
+        latest = template.versions[-1]
+        template.versions.append(
+            TemplateVersion(
+                number=latest.number + 1,
+                subject=latest.subject,
+                preheader=latest.preheader,
+                html=latest.html,
+                text=latest.text,
+                problem="HTML body, line 3: unknown value 'nope'",
+            )
+        )
+    page = send(editor, bulletin_id, "me@example.org")
+    assert "cannot be used until its problem is fixed: HTML body, line 3: unknown value" in page
+    assert server.received == []
+
+
+def test_the_outbox_transport_keeps_the_test_as_a_file(tmp_path: Path, db: Database) -> None:
+    app = create_app(make_config(tmp_path, db.url))
+    add_user(db, email="ed@example.org", role="editor")
+    client = app.test_client()
+    login(client, "ed@example.org")
+    bulletin_id = create_bulletin(client)
+    page = send(client, bulletin_id, "me@example.org")
+    assert "written to the outbox as" in page
+    files = list((tmp_path / "instance" / "outbox").glob("*.eml"))
+    assert len(files) == 1
+    assert b"Subject: [TEST] " in files[0].read_bytes()
+    app.extensions["mailer.db"].dispose()
+
+
+def test_the_links_in_a_test_lead_to_a_page_that_changes_nothing(client: FlaskClient) -> None:
+    for response in (
+        client.get("/u/test"),
+        client.post("/u/test", data={"List-Unsubscribe": "One-Click"}),
+        client.get("/p/test"),
+    ):
+        assert response.status_code == 200
+        assert "This link came from a test message" in response.get_data(as_text=True)
+
+
+def test_a_relay_that_cannot_be_reached_fails_every_address_at_once(
+    tmp_path: Path, db: Database
+) -> None:
+    from tests.cli_helpers import free_port
+
+    config = make_config(
+        tmp_path,
+        db.url,
+        mail={"transport": "smtp"},
+        smtp={"host": "127.0.0.1", "port": free_port(), "security": "none", "timeout": "5s"},
+    )
+    app = create_app(config)
+    add_user(db, email="ed@example.org", role="editor")
+    client = app.test_client()
+    login(client, "ed@example.org")
+    bulletin_id = create_bulletin(client)
+    page = send(client, bulletin_id, "a@example.org, b@example.org, c@example.org")
+    for address in ("a@example.org", "b@example.org", "c@example.org"):
+        assert f"Test not sent to {address}: temporary failure at CONNECT: cannot reach" in page
+    with db.transaction() as session:
+        summary = session.scalars(
+            select(AuditEntry.summary).where(AuditEntry.action == actions.BULLETIN_TEST_SENT)
+        ).one()
+    assert summary.startswith("Sent a test of")
+    assert "to nobody; not sent to a@example.org" in summary
+    app.extensions["mailer.db"].dispose()
