@@ -3,6 +3,8 @@ contact (desktop, phone, plain text, raw message) and test sends."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import (
     Blueprint,
     Response,
@@ -17,11 +19,12 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from markupsafe import escape
 from sqlalchemy import select
 
 from contacts.models import Contact
 from mailer.admin.guards import acting_user, requires
-from mailer.bulletins import compose, files, messages, test_send, warnings
+from mailer.bulletins import compose, family, files, messages, test_send, warnings
 from mailer.bulletins.frames import email_frame
 from mailer.bulletins.models import KIND_BULLETIN, KIND_LABELS, KINDS, Bulletin
 from mailer.database import get_db, utcnow
@@ -73,8 +76,6 @@ def index() -> ResponseReturnValue:
 @bulletins_bp.route("/new", methods=["GET", "POST"])
 @requires("can_edit")
 def new() -> ResponseReturnValue:
-    from mailer.bulletins import family
-
     kind = request.values.get("kind", KIND_BULLETIN)
     if kind not in KINDS:
         abort(404)
@@ -284,8 +285,6 @@ def preview_frame(bulletin_id: int) -> ResponseReturnValue:
     try:
         prepared, recipient, _consultation = _render(bulletin, contact=contact)
     except _RenderProblem as exc:
-        from markupsafe import escape
-
         return email_frame(f"<!doctype html><title>Problem</title><p>{escape(str(exc))}</p>")
     return email_frame(prepared.html(recipient), phone=request.args.get("phone") == "1")
 
@@ -398,8 +397,6 @@ def attachment(bulletin_id: int, attachment_id: int) -> ResponseReturnValue:
 
 
 def file_response(sha256: str, filename: str, content_type: str) -> Response:
-    from urllib.parse import quote
-
     try:
         data = files.read(files.folder_for(current_app.config["MAILER"]), sha256)
     except FileNotFoundError:

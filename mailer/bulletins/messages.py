@@ -15,6 +15,7 @@ from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
@@ -178,8 +179,6 @@ def consultation_or_example(
 
 
 def document_url(base_url: str, document: Document) -> str:
-    from urllib.parse import quote
-
     return f"{base_url}/documents/{document.sha256}/{quote(document.filename)}"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from markupsafe import escape
 
 from mailer.admin.guards import acting_user, requires
 from mailer.bulletins import messages, organisation, template_versions
@@ -194,15 +195,9 @@ def preview(template_id: int, number: int) -> ResponseReturnValue:
     except TemplateProblem as exc:
         return email_frame(
             '<!doctype html><html lang="en"><head><title>Problem</title></head><body>'
-            f"<p>This version cannot be shown: {_escape(str(exc))}</p></body></html>"
+            f"<p>This version cannot be shown: {escape(str(exc))}</p></body></html>"
         )
     recipient = messages.preview_recipient(
         settings, email="someone@example.org", consultation=consultation
     )
     return email_frame(prepared.html(recipient))
-
-
-def _escape(text: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(text))
