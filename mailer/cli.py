@@ -362,7 +362,23 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
     )
     _ensure_first_admin(db)
     db.dispose()
-    _serve(ctx, host, port)
+    # The delivery workers run as threads beside the web server, on the app's database.
+    import threading
+
+    from mailer.delivery import pool
+
+    app = ctx.app()
+    stop = threading.Event()
+    threads = pool.start(app.extensions["mailer.db"], config, stop)
+    try:
+        from mailer.server import serve
+
+        serve(app, host=host or "127.0.0.1", port=port or _default_port(config))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    sys.exit(0)
 
 
 @cli.command()
@@ -373,6 +389,40 @@ def web(ctx: Context, host: str | None, port: int | None) -> None:
     """Only the web admin and public pages (run the other parts separately)."""
     require_schema(ctx).dispose()
     _serve(ctx, host, port)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@pass_ctx
+def worker(ctx: Context, once: bool) -> None:
+    """Delivery workers: send what is due (run as many as you like, on any machine)."""
+    import signal
+    import threading
+
+    from mailer.delivery import pool
+
+    config = ctx.config
+    db = require_schema(ctx)
+    if once:
+        sent = pool.run_once(db, config)
+        click.echo(f"sent={sent}")
+        db.dispose()
+        return
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        click.echo(f"received {signal.Signals(signum).name}; finishing the messages in hand")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    threads = pool.start(db, config, stop)
+    click.echo(f"{len(threads)} delivery worker(s) running (Ctrl+C to stop)")
+    while not stop.wait(1):
+        pass
+    for thread in threads:
+        thread.join(timeout=60)
+    db.dispose()
 
 
 def _register_commands() -> None:

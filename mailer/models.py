@@ -19,6 +19,7 @@ from mailer.bulletins.models import (
     TemplateVersion,
 )
 from mailer.database import Base
+from mailer.delivery.models import Delivery, Send
 
 __all__ = [
     "AuditEntry",
@@ -27,11 +28,13 @@ __all__ = [
     "BulletinAttachment",
     "Contact",
     "ContactList",
+    "Delivery",
     "EmailTemplate",
     "ListMembership",
     "LoginAttempt",
     "OrganisationSettings",
     "OrganisationType",
+    "Send",
     "StoredFile",
     "Suppression",
     "SystemKey",

@@ -1,0 +1,126 @@
+"""Sends and deliveries: the database's record of who gets what, and how it went.
+
+A send is one bulletin, frozen as approved, going to one audience. When it falls due,
+one delivery row per eligible recipient is made (unique on send and contact), and the
+workers work through those rows. The rows are the truth: a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mailer.database import Base, UTCDateTime, utcnow
+
+# A send's life.
+SEND_DRAFT = "draft"  # being prepared; nothing frozen yet
+SEND_SCHEDULED = "scheduled"  # approved and frozen, waiting for its time
+SEND_SENDING = "sending"  # due: delivery rows made, workers at it
+SEND_PAUSED = "paused"  # held by a person or by the relay refusing us
+SEND_DONE = "done"  # every delivery sent, failed or skipped
+SEND_CANCELLED = "cancelled"
+SEND_STATES = (SEND_DRAFT, SEND_SCHEDULED, SEND_SENDING, SEND_PAUSED, SEND_DONE, SEND_CANCELLED)
+SEND_LABELS = {
+    SEND_DRAFT: "Draft",
+    SEND_SCHEDULED: "Scheduled",
+    SEND_SENDING: "Sending",
+    SEND_PAUSED: "Paused",
+    SEND_DONE: "Done",
+    SEND_CANCELLED: "Cancelled",
+}
+
+# A delivery's life.
+QUEUED = "queued"
+SENDING = "sending"  # claimed by a worker under a lease
+SENT = "sent"
+FAILED = "failed"
+SKIPPED = "skipped"
+DELIVERY_STATES = (QUEUED, SENDING, SENT, FAILED, SKIPPED)
+
+# Why a delivery was skipped.
+SKIP_UNSUBSCRIBED = "unsubscribed"
+SKIP_BOUNCED = "bounced"
+SKIP_ERASED = "erased"
+SKIP_DUPLICATE = "duplicate address"
+SKIP_SUPPRESSED = "suppressed"
+SKIP_CANCELLED = "send cancelled"
+
+# BIGINT on PostgreSQL (a busy office sends millions over the years); SQLite needs
+# INTEGER for its rowid alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Send(Base):
+    __tablename__ = "sends"
+    __table_args__ = (Index("ix_sends_state_due_at", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bulletin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bulletins.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    # {"lists": [ids], "organisation_types": [ids]}: contacts on any of the lists, or
+    # of any of the types, are the audience.
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # messages.Frozen.to_json(): what was approved, which later edits cannot change.
+    frozen: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    state: Mapped[str] = mapped_column(String(20), default=SEND_DRAFT)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Why it is paused (a person, or the relay's reply that refused us).
+    paused_reason: Mapped[str] = mapped_column(Text, default="")
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("send_id", "contact_id"),
+        # The workers' question: which rows are due?
+        Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_deliveries_contact_id", "contact_id"),
+        Index("ix_deliveries_sent_at", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    send_id: Mapped[int] = mapped_column(ForeignKey("sends.id", ondelete="CASCADE"))
+    # NULL once the contact is erased (the row stays, so counts stay right).
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
+    )
+    # The address at the time the row was made ("" once erased).
+    address: Mapped[str] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(20), default=QUEUED)
+    skip_reason: Mapped[str] = mapped_column(String(40), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_owner: Mapped[str] = mapped_column(String(80), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_reply: Mapped[str] = mapped_column(Text, default="")
+    # A permanent refusal of the recipient ("user unknown"): counts towards suppression.
+    hard_bounce: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Made with the row, the same on every retry: a repeat is recognisable as one.
+    message_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    send: Mapped[Send] = relationship()

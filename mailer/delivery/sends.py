@@ -1,0 +1,271 @@
+"""Sends: from an approved bulletin to one delivery row per recipient, and the controls
+a person has over a running send (pause, resume, cancel, retry failures).
+
+Every function takes a session and never commits; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import false, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from contacts import suppression
+from contacts.models import ACTIVE, BOUNCED, UNSUBSCRIBED, Contact, ListMembership
+from mailer.bulletins import messages
+from mailer.bulletins.models import Bulletin
+from mailer.delivery.models import (
+    FAILED,
+    QUEUED,
+    SEND_CANCELLED,
+    SEND_DONE,
+    SEND_PAUSED,
+    SEND_SCHEDULED,
+    SEND_SENDING,
+    SENDING,
+    SENT,
+    SKIP_BOUNCED,
+    SKIP_CANCELLED,
+    SKIP_SUPPRESSED,
+    SKIP_UNSUBSCRIBED,
+    SKIPPED,
+    Delivery,
+    Send,
+)
+
+log = logging.getLogger(__name__)
+
+INSERT_CHUNK = 2000
+
+
+class SendRefused(Exception):
+    """The action does not fit the send's state; the message says why."""
+
+
+def message_id(domain: str) -> str:
+    return f"<{secrets.token_hex(12)}@{domain}>"
+
+
+def create(
+    session: Session,
+    bulletin: Bulletin,
+    *,
+    audience: dict[str, list[int]],
+    due_at: datetime,
+    title: str = "",
+    extra: dict[str, Any] | None = None,
+) -> Send:
+    """A send of ``bulletin`` as it is now, frozen and scheduled for ``due_at``.
+    (Approval and the consultation timeline, which call this, come with issue 6.)"""
+    frozen = messages.freeze(session, bulletin)
+    if extra:
+        frozen = messages.Frozen(**{**frozen.__dict__, "extra": dict(extra)})
+    send = Send(
+        bulletin_id=bulletin.id,
+        kind=bulletin.kind,
+        title=title or bulletin.subject,
+        audience={
+            "lists": sorted(set(audience.get("lists", []))),
+            "organisation_types": sorted(set(audience.get("organisation_types", []))),
+        },
+        frozen=frozen.to_json(),
+        state=SEND_SCHEDULED,
+        due_at=due_at,
+    )
+    session.add(send)
+    session.flush()
+    return send
+
+
+def audience_contacts(session: Session, audience: dict[str, Any]) -> Any:
+    """A SELECT of (id, email, email_key, status) for every contact in the audience."""
+    lists = audience.get("lists") or []
+    types = audience.get("organisation_types") or []
+    conditions = []
+    if lists:
+        conditions.append(
+            Contact.id.in_(
+                select(ListMembership.contact_id).where(ListMembership.list_id.in_(lists))
+            )
+        )
+    if types:
+        conditions.append(Contact.organisation_type_id.in_(types))
+    query = select(Contact.id, Contact.email, Contact.email_key, Contact.status)
+    if not conditions:
+        return query.where(false())
+    return query.where(or_(*conditions)).order_by(Contact.id)
+
+
+def make_due(session: Session, send: Send, *, now: datetime, domain: str) -> int:
+    """Create the delivery rows of ``send``: one per audience contact not yet having
+    one. Idempotent (unique on send and contact); also how a late joiner is added.
+    Returns how many rows it made."""
+    if send.state not in (SEND_SCHEDULED, SEND_SENDING, SEND_PAUSED):
+        raise SendRefused(f"send {send.id} is {send.state}; only a scheduled send falls due")
+    existing = set(session.scalars(select(Delivery.contact_id).where(Delivery.send_id == send.id)))
+    rows: list[dict[str, Any]] = []
+    for contact_id, email, key, status in session.execute(
+        audience_contacts(session, send.audience)
+    ):
+        if contact_id in existing:
+            continue
+        rows.append(
+            {
+                "send_id": send.id,
+                "contact_id": contact_id,
+                "address": email,
+                "email_key": key,
+                "status": status,
+            }
+        )
+    suppressed = suppression.suppressed_hashes(
+        session, [suppression.address_hash(session, r["email_key"]) for r in rows]
+    )
+    for row in rows:
+        key, status = row.pop("email_key"), row.pop("status")
+        row.update(
+            state=QUEUED,
+            skip_reason="",
+            attempts=0,
+            next_attempt_at=now,
+            lease_owner="",
+            last_reply="",
+            hard_bounce=False,
+            message_id=message_id(domain),
+            created_at=now,
+        )
+        reason = _skip_reason(status)
+        if reason is None and suppressed and suppression.address_hash(session, key) in suppressed:
+            reason = SKIP_SUPPRESSED
+        if reason:
+            row.update(state=SKIPPED, skip_reason=reason, next_attempt_at=None)
+    for start in range(0, len(rows), INSERT_CHUNK):
+        session.execute(Delivery.__table__.insert(), rows[start : start + INSERT_CHUNK])
+    if send.state == SEND_SCHEDULED:
+        send.state = SEND_SENDING
+        send.fired_at = now
+    log.info("send %s due: %d delivery rows made", send.id, len(rows))
+    return len(rows)
+
+
+def _skip_reason(status: str) -> str | None:
+    if status == ACTIVE:
+        return None
+    if status == UNSUBSCRIBED:
+        return SKIP_UNSUBSCRIBED
+    if status == BOUNCED:
+        return SKIP_BOUNCED
+    return status
+
+
+@dataclass(frozen=True)
+class Progress:
+    queued: int = 0
+    sending: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.queued + self.sending + self.sent + self.failed + self.skipped
+
+    @property
+    def outstanding(self) -> int:
+        return self.queued + self.sending
+
+
+def progress(session: Session, send_id: int) -> Progress:
+    counts = dict(
+        session.execute(
+            select(Delivery.state, func.count())
+            .where(Delivery.send_id == send_id)
+            .group_by(Delivery.state)
+        ).all()
+    )
+    return Progress(**{state: counts.get(state, 0) for state in Progress.__dataclass_fields__})
+
+
+def finish_if_done(session: Session, send: Send, *, now: datetime) -> bool:
+    """Mark a sending send done when nothing is left to do."""
+    if send.state != SEND_SENDING or progress(session, send.id).outstanding:
+        return False
+    send.state = SEND_DONE
+    send.finished_at = now
+    log.info("send %s done", send.id)
+    return True
+
+
+def pause(session: Session, send: Send, *, reason: str) -> None:
+    if send.state not in (SEND_SENDING, SEND_SCHEDULED):
+        raise SendRefused(
+            f"Only a scheduled or running send can be paused; this one is {send.state}."
+        )
+    send.state = SEND_PAUSED
+    send.paused_reason = reason[:2000]
+    log.warning("send %s paused: %s", send.id, reason)
+
+
+def resume(session: Session, send: Send, *, now: datetime) -> None:
+    if send.state != SEND_PAUSED:
+        raise SendRefused(f"Only a paused send can be resumed; this one is {send.state}.")
+    send.state = SEND_SENDING if send.fired_at else SEND_SCHEDULED
+    send.paused_reason = ""
+    # Rows waiting on a backoff go now: the pause may have been long.
+    session.execute(
+        update(Delivery)
+        .where(Delivery.send_id == send.id, Delivery.state == QUEUED)
+        .values(next_attempt_at=now)
+    )
+
+
+def cancel(session: Session, send: Send, *, now: datetime) -> int:
+    """Stop the send for good; queued rows are skipped. Rows a worker holds right now
+    finish (the message may already be on the wire). Returns the rows skipped."""
+    if send.state in (SEND_DONE, SEND_CANCELLED):
+        raise SendRefused(f"This send is already {send.state}.")
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.send_id == send.id, Delivery.state == QUEUED)
+        .values(state=SKIPPED, skip_reason=SKIP_CANCELLED, next_attempt_at=None)
+    )
+    send.state = SEND_CANCELLED
+    send.finished_at = now
+    return result.rowcount or 0
+
+
+def retry_failed(session: Session, send: Send, *, now: datetime) -> int:
+    """Queue the failed deliveries again (a fixed relay, a corrected address)."""
+    if send.state in (SEND_CANCELLED,):
+        raise SendRefused("A cancelled send cannot be retried.")
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.send_id == send.id, Delivery.state == FAILED)
+        .values(state=QUEUED, attempts=0, next_attempt_at=now)
+    )
+    count = result.rowcount or 0
+    if count and send.state == SEND_DONE:
+        send.state = SEND_SENDING
+        send.finished_at = None
+    return count
+
+
+__all__ = [
+    "SENDING",
+    "SENT",
+    "Progress",
+    "SendRefused",
+    "cancel",
+    "create",
+    "finish_if_done",
+    "make_due",
+    "pause",
+    "progress",
+    "resume",
+    "retry_failed",
+]

@@ -1,0 +1,377 @@
+"""Workers: claim due deliveries under a lease, render, send, record each outcome.
+
+A claim marks a batch of rows "sending" with this worker's name and a lease expiry, in
+one short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL, so workers never wait on
+each other; BEGIN IMMEDIATE on SQLite, so the claim's write cannot fail half-way). The
+contact is checked again at that moment: someone who unsubscribed since the send
+began is skipped. Each outcome is committed on its own, and only while the row is still
+this worker's: a worker that stalled past its lease finds its rows taken over and
+records nothing. A worker that dies leaves "sending" rows whose lease runs out; the
+next claim takes them. At most the messages in flight at the crash go twice, with the
+same Message-ID.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from contacts import tokens
+from contacts.models import ACTIVE, Contact
+from mailer.bulletins import context, messages
+from mailer.config import Config
+from mailer.database import Database, utcnow
+from mailer.delivery import bounces, sends
+from mailer.delivery.models import (
+    FAILED,
+    QUEUED,
+    SEND_SENDING,
+    SENDING,
+    SENT,
+    SKIP_ERASED,
+    SKIPPED,
+    Delivery,
+    Send,
+)
+from mailer.delivery.transport import STAGE_RCPT, Transport, TransportError
+from mailer.rendering.prepare import PreparedMessage, Recipient
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=2)
+
+
+def backoff(attempts: int, *, rng: random.Random = random._inst) -> timedelta:  # type: ignore[attr-defined]
+    """How long to wait after the ``attempts``-th failure: doubling from a minute, at
+    most two hours, with jitter so a relay's recovery is not met by every retry at once."""
+    ceiling = min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+    return ceiling / 2 + ceiling / 2 * rng.random()
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    send_id: int
+    contact_id: int
+    address: str
+    name: str
+    organisation: str
+    role: str
+    message_id: str
+    attempts: int
+    created_at: datetime
+
+
+class _SendUnusable(Exception):
+    """The send's message cannot be made (a template problem, a missing document)."""
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        *,
+        transport: Transport,
+        secret_keys: list[str],
+        name: str | None = None,
+        batch_size: int = 50,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.transport = transport
+        self.secret_keys = secret_keys
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.batch_size = batch_size
+        self.clock = clock
+        self.settings = messages.settings_from(config)
+        self._prepared: dict[int, tuple[PreparedMessage, dict[str, str]]] = {}
+
+    # --- claiming ---------------------------------------------------------------------
+
+    def claim(self) -> list[Claimed]:
+        now = self.clock()
+        session = self.db.new_session()
+        try:
+            with self.db.transaction(session):
+                if self.db.is_sqlite:
+                    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+                due = (
+                    select(Delivery.id)
+                    .where(
+                        Delivery.send_id.in_(select(Send.id).where(Send.state == SEND_SENDING)),
+                        or_(
+                            and_(Delivery.state == QUEUED, Delivery.next_attempt_at <= now),
+                            and_(Delivery.state == SENDING, Delivery.lease_until < now),
+                        ),
+                    )
+                    .order_by(Delivery.next_attempt_at, Delivery.id)
+                    .limit(self.batch_size)
+                )
+                if not self.db.is_sqlite:
+                    due = due.with_for_update(skip_locked=True, of=Delivery)
+                ids = list(session.scalars(due))
+                if not ids:
+                    return []
+                session.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(ids))
+                    .values(
+                        state=SENDING,
+                        lease_owner=self.name,
+                        lease_until=now + self.config.smtp.lease,
+                        attempts=Delivery.attempts + 1,
+                    )
+                )
+                rows = session.execute(
+                    select(Delivery, Contact)
+                    .outerjoin(Contact, Contact.id == Delivery.contact_id)
+                    .where(Delivery.id.in_(ids))
+                    .order_by(Delivery.id)
+                ).all()
+                claimed: list[Claimed] = []
+                for delivery, contact in rows:
+                    if contact is None or contact.status != ACTIVE:
+                        # Checked again now: an unsubscribe since the send began counts.
+                        delivery.state = SKIPPED
+                        delivery.skip_reason = (
+                            SKIP_ERASED if contact is None else sends._skip_reason(contact.status)
+                        ) or ""
+                        delivery.lease_owner, delivery.lease_until = "", None
+                        delivery.next_attempt_at = None
+                        continue
+                    claimed.append(
+                        Claimed(
+                            id=delivery.id,
+                            send_id=delivery.send_id,
+                            contact_id=contact.id,
+                            address=contact.email,
+                            name=contact.name,
+                            organisation=contact.organisation,
+                            role=contact.role,
+                            message_id=delivery.message_id,
+                            attempts=delivery.attempts,
+                            created_at=delivery.created_at,
+                        )
+                    )
+                return claimed
+        finally:
+            session.close()
+
+    # --- rendering --------------------------------------------------------------------
+
+    def _prepared_for(self, send_id: int) -> tuple[PreparedMessage, dict[str, str]]:
+        cached = self._prepared.get(send_id)
+        if cached is not None:
+            return cached
+        with self.db.transaction() as session:
+            send = session.get(Send, send_id)
+            if send is None or send.frozen is None:
+                raise _SendUnusable(f"send {send_id} has nothing approved to send")
+            frozen = messages.Frozen.from_json(send.frozen)
+        consultation = _consultation(frozen.extra.get("consultation"))
+        try:
+            prepared = messages.prepare_frozen(
+                frozen, settings=self.settings, consultation=consultation, now=self.clock()
+            )
+        except Exception as exc:  # a template problem or a missing document
+            raise _SendUnusable(f"the message cannot be made: {exc}") from exc
+        base = self.settings.base_url
+        shared = {
+            "share": consultation.page_url if consultation else base,
+            "survey": consultation.survey_url if consultation else base,
+            "confirm_cascade": consultation.page_url if consultation else base,
+        }
+        self._prepared[send_id] = (prepared, shared)
+        return prepared, shared
+
+    def _recipient(self, row: Claimed, shared: dict[str, str]) -> Recipient:
+        base = self.settings.base_url
+        unsubscribe = tokens.make(
+            tokens.UNSUBSCRIBE,
+            contact_id=row.contact_id,
+            send_id=row.send_id,
+            keys=self.secret_keys,
+        )
+        preferences = tokens.make(
+            tokens.PREFERENCES, contact_id=row.contact_id, keys=self.secret_keys
+        )
+        return Recipient(
+            email=row.address,
+            name=row.name,
+            organisation=row.organisation,
+            role=row.role,
+            links={
+                **shared,
+                "unsubscribe": f"{base}/u/{unsubscribe}",
+                "preferences": f"{base}/p/{preferences}",
+            },
+        )
+
+    # --- sending ----------------------------------------------------------------------
+
+    def process(self, claimed: list[Claimed]) -> int:
+        """Send each claimed row and record its outcome; returns how many were sent."""
+        sent = 0
+        stopped: set[int] = set()  # sends paused during this batch
+        for row in claimed:
+            if row.send_id in stopped:
+                self._release(row)
+                continue
+            try:
+                prepared, shared = self._prepared_for(row.send_id)
+            except _SendUnusable as exc:
+                self._pause(row.send_id, str(exc))
+                stopped.add(row.send_id)
+                self._release(row)
+                continue
+            data = prepared.personalise(
+                self._recipient(row, shared), message_id=row.message_id, now=self.clock()
+            )
+            try:
+                reply = self.transport.send(
+                    sender=self.settings.sender.from_address, recipient=row.address, data=data
+                )
+            except TransportError as exc:
+                if not exc.temporary and exc.stage != STAGE_RCPT:
+                    # The relay refuses us, not this recipient: stop, keep the row.
+                    self._pause(row.send_id, f"The mail relay refused the send: {exc}")
+                    stopped.add(row.send_id)
+                    self._release(row)
+                else:
+                    self._failed(row, exc)
+                continue
+            self._record(row, state=SENT, last_reply=reply, sent_at=self.clock())
+            sent += 1
+        self._finish(set(r.send_id for r in claimed))
+        return sent
+
+    def _record(self, row: Claimed, **values: object) -> bool:
+        """Commit one outcome if the row is still ours; False if the lease was lost."""
+        values = {"lease_owner": "", "lease_until": None, **values}
+        with self.db.transaction() as session:
+            result = session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == row.id,
+                    Delivery.state == SENDING,
+                    Delivery.lease_owner == self.name,
+                )
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                log.warning(
+                    "delivery %s (send %s): lease lost before its outcome was recorded",
+                    row.id,
+                    row.send_id,
+                )
+                return False
+            if values.get("hard_bounce"):
+                bounces.record_hard_bounce(
+                    session,
+                    contact_id=row.contact_id,
+                    send_id=row.send_id,
+                    reply=str(values.get("last_reply", "")),
+                    limit=self.config.smtp.hard_bounce_limit,
+                )
+        return True
+
+    def _failed(self, row: Claimed, exc: TransportError) -> None:
+        now = self.clock()
+        reply = str(exc)
+        if exc.temporary:
+            give_up = (
+                row.attempts >= self.config.smtp.max_attempts
+                or now - row.created_at >= self.config.smtp.retry_for
+            )
+            if not give_up:
+                delay = backoff(row.attempts)
+                log.info(
+                    "delivery %s (send %s) to retry in %ds after attempt %d: %s",
+                    row.id,
+                    row.send_id,
+                    delay.total_seconds(),
+                    row.attempts,
+                    reply,
+                )
+                self._record(row, state=QUEUED, last_reply=reply, next_attempt_at=now + delay)
+                return
+            reply = f"gave up after {row.attempts} attempts: {reply}"
+        hard = not exc.temporary and bounces.is_hard_bounce(exc.code, exc.reply)
+        log.warning("delivery %s (send %s) failed: %s", row.id, row.send_id, reply)
+        self._record(row, state=FAILED, last_reply=reply, next_attempt_at=None, hard_bounce=hard)
+
+    def _release(self, row: Claimed) -> None:
+        """Give a claimed row back untried (its attempt does not count)."""
+        self._record(row, state=QUEUED, attempts=row.attempts - 1)
+
+    def _pause(self, send_id: int, reason: str) -> None:
+        with self.db.transaction() as session:
+            send = session.get(Send, send_id)
+            if send is not None and send.state == SEND_SENDING:
+                sends.pause(session, send, reason=reason)
+        self._prepared.pop(send_id, None)
+
+    def _finish(self, send_ids: set[int]) -> None:
+        for send_id in send_ids:
+            with self.db.transaction() as session:
+                send = session.get(Send, send_id)
+                if send is not None:
+                    sends.finish_if_done(session, send, now=self.clock())
+
+    # --- loops ------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Work until nothing is due; returns how many messages were sent."""
+        total = 0
+        try:
+            while batch := self.claim():
+                total += self.process(batch)
+        finally:
+            self.transport.close()
+        return total
+
+    def run(self, stop: threading.Event, *, idle: float = 1.0) -> None:
+        log.info("worker %s started", self.name)
+        while not stop.is_set():
+            try:
+                batch = self.claim()
+                if batch:
+                    self.process(batch)
+                    continue
+                self.transport.close()  # do not hold a relay connection while idle
+            except Exception:
+                log.exception("worker %s: unexpected error; carrying on", self.name)
+            stop.wait(idle)
+        self.transport.close()
+        log.info("worker %s stopped", self.name)
+
+
+def _consultation(data: dict | None) -> context.ConsultationView | None:
+    if not data:
+        return None
+    return context.ConsultationView(
+        title=data["title"],
+        summary=data.get("summary", ""),
+        opens_at=datetime.fromisoformat(data["opens_at"]),
+        closes_at=datetime.fromisoformat(data["closes_at"]),
+        page_url=data["page_url"],
+        survey_url=data["survey_url"],
+    )
+
+
+def secret_keys_for(config: Config) -> list[str]:
+    """The keys links are signed with, as the web app has them (contacts.tokens)."""
+    from mailer.instance import secret_key
+
+    return [secret_key(config), *config.app.old_secret_keys]

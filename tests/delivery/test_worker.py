@@ -1,0 +1,248 @@
+"""The delivery engine against a real SMTP server that misbehaves on request, on
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from contacts import tokens
+from contacts.models import BOUNCED, UNSUBSCRIBED, Contact, Suppression
+from mailer.accounts.models import User
+from mailer.database import Database
+from mailer.delivery import sends
+from mailer.delivery.models import (
+    FAILED,
+    QUEUED,
+    SEND_DONE,
+    SEND_PAUSED,
+    SEND_SENDING,
+    SENT,
+    SKIPPED,
+    Delivery,
+    Send,
+)
+from tests.delivery.helpers import DOMAIN, Clock, make_send, smtp_config, worker
+from tests.smtp_server import DROP, FaultySmtp, smtp_server
+
+ADDRESSES = [f"person{n}@example.org" for n in range(6)]
+
+
+@pytest.fixture
+def server() -> Iterator[FaultySmtp]:
+    with smtp_server() as handler:
+        yield handler
+
+
+@pytest.fixture
+def author(admin_user: User) -> User:
+    return admin_user
+
+
+def rows(db: Database, send_id: int) -> list[Delivery]:
+    with db.transaction() as session:
+        return list(
+            session.scalars(
+                select(Delivery).where(Delivery.send_id == send_id).order_by(Delivery.id)
+            )
+        )
+
+
+def send_state(db: Database, send_id: int) -> Send:
+    with db.transaction() as session:
+        return session.get(Send, send_id)
+
+
+def test_everyone_gets_one_standard_message_and_the_send_finishes(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port)
+    send_id = make_send(db, addresses=ADDRESSES, author=author)
+    clock = Clock()
+    assert worker(db, config, clock, batch_size=4).run_once() == len(ADDRESSES)
+
+    assert sorted(r.recipients[0] for r in server.received) == sorted(ADDRESSES)
+    by_address = {r.recipients[0]: r.data for r in server.received}
+    for row in rows(db, send_id):
+        assert (row.state, row.attempts, row.lease_owner) == (SENT, 1, "")
+        assert row.last_reply.startswith("250")
+        data = by_address[row.address]
+        assert b"\n" not in data.replace(b"\r\n", b"")
+        message = BytesParser(policy=policy.default).parsebytes(data)
+        assert message["Message-ID"] == row.message_id
+        assert message["Message-ID"].endswith(f"@{DOMAIN}>")
+        assert message["To"].addresses[0].addr_spec == row.address
+        # The unsubscribe link is this contact's own, signed, naming the send.
+        token = message["List-Unsubscribe"].strip("<>").rsplit("/u/", 1)[1]
+        parsed = tokens.read(tokens.UNSUBSCRIBE, token, keys=[config.app.secret_key])
+        assert parsed is not None and (parsed.contact_id, parsed.send_id) == (
+            row.contact_id,
+            send_id,
+        )
+    assert send_state(db, send_id).state == SEND_DONE
+    assert server.connections == 1  # one kept-open connection for the whole batch
+
+
+def test_making_a_send_due_twice_creates_nothing_new(db: Database, author: User) -> None:
+    send_id = make_send(db, addresses=ADDRESSES, author=author)
+    with db.transaction() as session:
+        made = sends.make_due(session, session.get(Send, send_id), now=Clock()(), domain=DOMAIN)
+    assert made == 0
+    assert len(rows(db, send_id)) == len(ADDRESSES)
+    assert len({r.message_id for r in rows(db, send_id)}) == len(ADDRESSES)
+
+
+def test_unsubscribed_before_or_during_the_send_are_skipped(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    with db.transaction() as session:
+        session.add(Contact(email=ADDRESSES[0], email_key=ADDRESSES[0], status=UNSUBSCRIBED))
+    send_id = make_send(db, addresses=ADDRESSES[1:], author=author, due=False)
+    with db.transaction() as session:
+        # The earlier unsubscriber is on the list too.
+        from contacts.models import ListMembership
+
+        list_id = session.get(Send, send_id).audience["lists"][0]
+        contact = session.scalar(select(Contact).where(Contact.email_key == ADDRESSES[0]))
+        session.add(ListMembership(list_id=list_id, contact_id=contact.id))
+    with db.transaction() as session:
+        sends.make_due(session, session.get(Send, send_id), now=Clock()(), domain=DOMAIN)
+    # One more unsubscribes after the rows are made, before any worker reaches them.
+    with db.transaction() as session:
+        late = session.scalar(select(Contact).where(Contact.email_key == ADDRESSES[1]))
+        late.status = UNSUBSCRIBED
+    config = smtp_config(tmp_path, db, server.port)
+    worker(db, config, Clock()).run_once()
+
+    states = {r.address: (r.state, r.skip_reason) for r in rows(db, send_id)}
+    assert states[ADDRESSES[0]] == (SKIPPED, "unsubscribed")
+    assert states[ADDRESSES[1]] == (SKIPPED, "unsubscribed")
+    assert {r.recipients[0] for r in server.received} == set(ADDRESSES[2:])
+
+
+def test_a_temporary_refusal_is_retried_later_with_the_same_message_id(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port)
+    send_id = make_send(db, addresses=ADDRESSES[:2], author=author)
+    server.fail("rcpt", "451 4.7.1 greylisted, try again later")
+    clock = Clock()
+    assert worker(db, config, clock).run_once() == 1
+    waiting = [r for r in rows(db, send_id) if r.state == QUEUED]
+    assert len(waiting) == 1 and "451 4.7.1 greylisted" in waiting[0].last_reply
+    assert waiting[0].next_attempt_at > clock()
+    assert send_state(db, send_id).state == SEND_SENDING
+
+    assert worker(db, config, clock).run_once() == 0  # not yet due
+    clock.advance(hours=3)
+    assert worker(db, config, clock).run_once() == 1
+    again = next(r for r in rows(db, send_id) if r.id == waiting[0].id)
+    assert (again.state, again.attempts, again.message_id) == (SENT, 2, waiting[0].message_id)
+    received = BytesParser(policy=policy.default).parsebytes(server.received[-1].data)
+    assert received["Message-ID"] == waiting[0].message_id
+    assert send_state(db, send_id).state == SEND_DONE
+
+
+def test_a_dropped_connection_is_retried_and_nobody_is_lost(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port)
+    send_id = make_send(db, addresses=ADDRESSES, author=author)
+    server.fail("data", DROP)
+    server.fail("rcpt", "421 4.3.2 shutting down")
+    clock = Clock()
+    worker(db, config, clock).run_once()
+    clock.advance(hours=3)
+    worker(db, config, clock).run_once()
+    assert all(r.state == SENT for r in rows(db, send_id))
+    assert sorted(r.recipients[0] for r in server.received) == sorted(ADDRESSES)
+
+
+def test_user_unknown_fails_at_once_and_suppresses_the_address(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port)
+    send_id = make_send(db, addresses=ADDRESSES[:3], author=author)
+    server.refuse[ADDRESSES[1]] = "550 5.1.1 <person1@example.org>: user unknown"
+    worker(db, config, Clock()).run_once()
+    failed = next(r for r in rows(db, send_id) if r.address == ADDRESSES[1])
+    assert (failed.state, failed.attempts, failed.hard_bounce) == (FAILED, 1, True)
+    assert "550 5.1.1" in failed.last_reply
+    with db.transaction() as session:
+        contact = session.get(Contact, failed.contact_id)
+        assert contact.status == BOUNCED
+        assert session.scalar(select(Suppression).where(Suppression.contact_id == contact.id))
+    assert send_state(db, send_id).state == SEND_DONE
+
+
+def test_a_relay_refusing_us_pauses_the_send_and_suppresses_nobody(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port)
+    send_id = make_send(db, addresses=ADDRESSES, author=author)
+    server.fail("mail", "554 5.7.0 daily sending quota exceeded")
+    clock = Clock()
+    assert worker(db, config, clock).run_once() == 0
+    send = send_state(db, send_id)
+    assert send.state == SEND_PAUSED
+    assert "554 5.7.0 daily sending quota exceeded" in send.paused_reason
+    assert all((r.state, r.attempts) == (QUEUED, 0) for r in rows(db, send_id))
+    with db.transaction() as session:
+        assert session.scalars(select(Suppression)).all() == []
+
+    with db.transaction() as session:
+        sends.resume(session, session.get(Send, send_id), now=clock())
+    assert worker(db, config, clock).run_once() == len(ADDRESSES)
+    assert send_state(db, send_id).state == SEND_DONE
+
+
+def test_temporary_failures_give_up_after_max_attempts_with_the_reply(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port, max_attempts=3)
+    send_id = make_send(db, addresses=ADDRESSES[:1], author=author)
+    server.fail("rcpt", *["452 4.2.2 mailbox full"] * 3)
+    clock = Clock()
+    for _ in range(3):
+        worker(db, config, clock).run_once()
+        clock.advance(hours=3)
+    (row,) = rows(db, send_id)
+    assert row.state == FAILED and row.attempts == 3
+    assert row.last_reply.startswith("gave up after 3 attempts") and "452 4.2.2" in row.last_reply
+    assert not row.hard_bounce
+    assert send_state(db, send_id).state == SEND_DONE
+
+
+def test_a_worker_that_stalls_past_its_lease_loses_its_rows_and_records_nothing(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port)
+    send_id = make_send(db, addresses=ADDRESSES[:2], author=author)
+    clock = Clock()
+    stalled = worker(db, config, clock, name="stalled")
+    claimed = stalled.claim()
+    assert len(claimed) == 2
+    other = worker(db, config, clock, name="other")
+    assert other.claim() == []  # leased
+    clock.advance(minutes=6)  # past the 5-minute lease
+    assert other.run_once() == 2
+    # The stalled worker wakes and sends what it had: its outcomes are not recorded.
+    stalled.process(claimed)
+    assert all(r.state == SENT and r.attempts == 2 for r in rows(db, send_id))
+    # Only those in flight repeat, with their own Message-ID.
+    ids = [
+        BytesParser(policy=policy.default).parsebytes(r.data)["Message-ID"] for r in server.received
+    ]
+    assert len(ids) == 4 and len(set(ids)) == 2
+
+
+def test_cancel_skips_what_is_queued(db: Database, author: User) -> None:
+    send_id = make_send(db, addresses=ADDRESSES, author=author)
+    with db.transaction() as session:
+        assert sends.cancel(session, session.get(Send, send_id), now=Clock()()) == len(ADDRESSES)
+    assert {(r.state, r.skip_reason) for r in rows(db, send_id)} == {(SKIPPED, "send cancelled")}
