@@ -42,9 +42,10 @@ def create_app(config: Config | None = None) -> Flask:
 
     Database(config.database_url).init_app(app)
 
-    from mailer import admin, security, web
+    from mailer import admin, delivery, security, web
 
     admin.init_app(app)  # the sign-in guard goes first (see its docstring)
     security.init_app(app)
     web.init_app(app)
+    delivery.init_app(app)
     return app

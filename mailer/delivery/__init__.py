@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from flask import Flask
+
 from mailer.config import Config
 from mailer.delivery.outbox import OutboxTransport
 from mailer.delivery.smtp import SmtpTransport
 from mailer.delivery.transport import Transport, TransportError
 
 OUTBOX_FOLDER = "outbox"
+
+
+def init_app(app: Flask) -> None:
+    # Erasure must reach delivery records and outbox files: importing registers them.
+    from mailer.delivery import privacy  # noqa: F401
 
 
 def transport_for(config: Config) -> Transport:
