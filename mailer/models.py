@@ -19,7 +19,7 @@ from mailer.bulletins.models import (
     TemplateVersion,
 )
 from mailer.database import Base
-from mailer.delivery.models import Delivery, Send
+from mailer.delivery.models import Delivery, RelayState, Send
 
 __all__ = [
     "AuditEntry",
@@ -34,6 +34,7 @@ __all__ = [
     "LoginAttempt",
     "OrganisationSettings",
     "OrganisationType",
+    "RelayState",
     "Send",
     "StoredFile",
     "Suppression",

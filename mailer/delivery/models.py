@@ -124,3 +124,13 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     send: Mapped[Send] = relationship()
+
+
+class RelayState(Base):
+    """One row (id 1) shared by every worker: the next free slot under
+    ``[smtp] rate_per_second``. Workers reserve slots for a whole batch at once."""
+
+    __tablename__ = "relay_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    next_slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -13,11 +13,13 @@ same Message-ID.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +31,7 @@ from contacts.models import ACTIVE, Contact
 from mailer.bulletins import context, messages
 from mailer.config import Config
 from mailer.database import Database, utcnow
-from mailer.delivery import bounces, sends
+from mailer.delivery import bounces, sends, throttle
 from mailer.delivery.models import (
     FAILED,
     QUEUED,
@@ -69,6 +71,7 @@ class Claimed:
     message_id: str
     attempts: int
     created_at: datetime
+    not_before: datetime | None = None  # its slot under [smtp] rate_per_second
 
 
 class _SendUnusable(Exception):
@@ -86,6 +89,7 @@ class Worker:
         name: str | None = None,
         batch_size: int = 50,
         clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.db = db
         self.config = config
@@ -94,6 +98,9 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.batch_size = batch_size
         self.clock = clock
+        self.sleep = sleep
+        # When a relay cap (per hour or day) is used up: when to look again.
+        self.capped_until: datetime | None = None
         self.settings = messages.settings_from(config)
         self._prepared: dict[int, tuple[PreparedMessage, dict[str, str]]] = {}
 
@@ -106,6 +113,9 @@ class Worker:
             with self.db.transaction(session):
                 if self.db.is_sqlite:
                     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+                room, self.capped_until = throttle.allowance(session, self.config.smtp, now)
+                if room == 0:
+                    return []
                 due = (
                     select(Delivery.id)
                     .where(
@@ -116,7 +126,7 @@ class Worker:
                         ),
                     )
                     .order_by(Delivery.next_attempt_at, Delivery.id)
-                    .limit(self.batch_size)
+                    .limit(min(self.batch_size, room) if room is not None else self.batch_size)
                 )
                 if not self.db.is_sqlite:
                     due = due.with_for_update(skip_locked=True, of=Delivery)
@@ -164,6 +174,12 @@ class Worker:
                             created_at=delivery.created_at,
                         )
                     )
+                slots = throttle.reserve(session, self.config.smtp, len(claimed), now)
+                if slots:
+                    claimed = [
+                        dataclasses.replace(c, not_before=t)
+                        for c, t in zip(claimed, slots, strict=True)
+                    ]
                 return claimed
         finally:
             session.close()
@@ -238,6 +254,10 @@ class Worker:
             data = prepared.personalise(
                 self._recipient(row, shared), message_id=row.message_id, now=self.clock()
             )
+            if row.not_before is not None:
+                wait = (row.not_before - self.clock()).total_seconds()
+                if wait > 0:
+                    self.sleep(wait)
             try:
                 reply = self.transport.send(
                     sender=self.settings.sender.from_address, recipient=row.address, data=data

@@ -87,9 +87,17 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_deliveries_state_next_attempt_at", ["state", "next_attempt_at"], unique=False
         )
+    relay_state = op.create_table(
+        "relay_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("next_slot_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_relay_state")),
+    )
+    op.bulk_insert(relay_state, [{"id": 1, "next_slot_at": None}])
 
 
 def downgrade() -> None:
+    op.drop_table("relay_state")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_deliveries_state_next_attempt_at")
         batch_op.drop_index("ix_deliveries_sent_at")

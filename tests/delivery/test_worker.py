@@ -3,7 +3,9 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -27,7 +29,7 @@ from mailer.delivery.models import (
     Delivery,
     Send,
 )
-from tests.delivery.helpers import DOMAIN, Clock, make_send, smtp_config, worker
+from tests.delivery.helpers import DOMAIN, START, Clock, make_send, smtp_config, worker
 from tests.smtp_server import DROP, FaultySmtp, smtp_server
 
 ADDRESSES = [f"person{n}@example.org" for n in range(6)]
@@ -246,3 +248,44 @@ def test_cancel_skips_what_is_queued(db: Database, author: User) -> None:
     with db.transaction() as session:
         assert sends.cancel(session, session.get(Send, send_id), now=Clock()()) == len(ADDRESSES)
     assert {(r.state, r.skip_reason) for r in rows(db, send_id)} == {(SKIPPED, "send cancelled")}
+
+
+def test_rate_per_second_spaces_messages_across_workers(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port, rate_per_second=4)
+    make_send(db, addresses=ADDRESSES, author=author)
+    clock = Clock()
+
+    def sleep(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+
+    first = worker(db, config, clock, name="a", batch_size=3, sleep=sleep)
+    second = worker(db, config, clock, name="b", batch_size=3, sleep=sleep)
+    # Two workers claim one batch each: the second's slots start where the first's end,
+    # a quarter of a second apart throughout.
+    batches = [(first, first.claim()), (second, second.claim())]
+    slots = sorted(c.not_before for _w, batch in batches for c in batch)
+    gaps = {round((b - a).total_seconds(), 6) for a, b in itertools.pairwise(slots)}
+    assert gaps == {0.25}
+    for w, batch in batches:
+        w.process(batch)  # each waits (on the test's clock) for its slots
+    assert len(server.received) == len(ADDRESSES)
+    assert clock() >= slots[-1]
+
+
+def test_hourly_cap_holds_the_rest_until_the_window_moves(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port, per_hour=4)
+    send_id = make_send(db, addresses=ADDRESSES, author=author)
+    clock = Clock()
+    w = worker(db, config, clock)
+    assert w.run_once() == 4
+    assert w.capped_until == START + timedelta(hours=1)
+    assert [r.state for r in rows(db, send_id)].count(QUEUED) == 2
+    clock.advance(minutes=59)
+    assert worker(db, config, clock).run_once() == 0
+    clock.advance(minutes=2)
+    assert worker(db, config, clock).run_once() == 2
+    assert send_state(db, send_id).state == SEND_DONE
