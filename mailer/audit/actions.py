@@ -34,6 +34,10 @@ BULLETIN_CHANGED = "bulletin.changed"
 BULLETIN_ATTACHMENT_ADDED = "bulletin.attachment_added"
 BULLETIN_ATTACHMENT_REMOVED = "bulletin.attachment_removed"
 BULLETIN_TEST_SENT = "bulletin.test_sent"
+SEND_PAUSED = "send.paused"
+SEND_RESUMED = "send.resumed"
+SEND_CANCELLED = "send.cancelled"
+SEND_RETRIED = "send.retried"
 
 LABELS = {
     LOGIN: "Signed in",
@@ -70,4 +74,8 @@ LABELS = {
     BULLETIN_ATTACHMENT_ADDED: "Document attached",
     BULLETIN_ATTACHMENT_REMOVED: "Document removed",
     BULLETIN_TEST_SENT: "Test message sent",
+    SEND_PAUSED: "Send paused",
+    SEND_RESUMED: "Send resumed",
+    SEND_CANCELLED: "Send cancelled",
+    SEND_RETRIED: "Failed deliveries retried",
 }

@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     from mailer.bulletins.public_views import documents_bp
     from mailer.bulletins.template_views import templates_bp
     from mailer.bulletins.views import organisation_bp
+    from mailer.delivery.views import outbox_bp, sends_bp
     from mailer.web.health import health_bp
 
     # Every admin blueprint lives under /admin/, where the sign-in guard
@@ -33,6 +34,8 @@ def init_app(app: Flask) -> None:
         organisation_bp,
         bulletins_bp,
         templates_bp,
+        sends_bp,
+        outbox_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)

@@ -11,9 +11,11 @@ from contacts import tokens
 from contacts.models import Contact, ContactList
 from mailer.accounts.models import User
 from mailer.bulletins import compose
-from mailer.database import Database
+from mailer.database import Database, utcnow
+from mailer.delivery import pool
 from tests.conftest import PASSWORD
 from tests.contacts.test_importing import HEADER, run_import
+from tests.delivery.helpers import make_send
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +35,8 @@ ADMIN_PAGES = [
     "/admin/bulletins/",
     "/admin/bulletins/new",
     "/admin/templates/",
+    "/admin/sends/",
+    "/admin/outbox/",
 ]
 
 
@@ -71,6 +75,9 @@ def test_no_serious_accessibility_violations(
             by=session.get(User, admin_user.id),
         )
         bulletin_id, template_id = bulletin.id, bulletin.template_id
+    send_id = make_send(db, addresses=["outbox@example.org"], author=admin_user, now=utcnow())
+    pool.run_once(app.extensions["mailer.db"], app.config["MAILER"])
+    (message,) = (app.config["MAILER"].instance_path / "outbox").glob("*.eml")
     with app.app_context():
         unsubscribe = tokens.make(tokens.UNSUBSCRIBE, contact_id=contact_id)
         preferences = tokens.make(tokens.PREFERENCES, contact_id=contact_id)
@@ -103,6 +110,9 @@ def test_no_serious_accessibility_violations(
             f"/admin/bulletins/{bulletin_id}/preview?view=source",
             f"/admin/templates/{template_id}",
             f"/admin/templates/{template_id}/versions/1",
+            f"/admin/sends/{send_id}",
+            f"/admin/outbox/{message.name}",
+            f"/admin/outbox/{message.name}?view=text",
         ]
         for path in [
             *ADMIN_PAGES,

@@ -1,0 +1,234 @@
+"""Admin pages for delivery: running sends (progress, pause, resume, cancel, failures,
+retry, CSV) and the outbox shown like a mail catcher."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+
+from contacts.exporting import neutralise
+from mailer import audit
+from mailer.admin.guards import acting_user, client_ip
+from mailer.audit import actions
+from mailer.bulletins.frames import email_frame
+from mailer.database import get_db, utcnow
+from mailer.delivery import OUTBOX_FOLDER, outbox_reader, sends
+from mailer.delivery.models import FAILED, SEND_LABELS, SENT, Delivery, Send
+
+sends_bp = Blueprint("sends", __name__, url_prefix="/admin/sends")
+outbox_bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")
+
+FAILURES_SHOWN = 200
+
+
+def _send(send_id: int) -> Send:
+    send = get_db().session.get(Send, send_id)
+    if send is None:
+        abort(404)
+    return send
+
+
+def _status(send: Send) -> dict[str, object]:
+    session = get_db().session
+    counts = sends.progress(session, send.id)
+    minute_ago = utcnow() - timedelta(minutes=1)
+    per_minute = session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.send_id == send.id, Delivery.state == SENT, Delivery.sent_at > minute_ago)
+    )
+    return {
+        "state": send.state,
+        "state_label": SEND_LABELS.get(send.state, send.state),
+        "queued": counts.queued,
+        "sending": counts.sending,
+        "sent": counts.sent,
+        "failed": counts.failed,
+        "skipped": counts.skipped,
+        "total": counts.total,
+        "per_minute": per_minute or 0,
+        "paused_reason": send.paused_reason,
+    }
+
+
+@sends_bp.get("/")
+def index() -> ResponseReturnValue:
+    session = get_db().session
+    rows = session.scalars(
+        select(Send).order_by(Send.due_at.desc().nulls_last(), Send.id.desc()).limit(200)
+    ).all()
+    return render_template(
+        "admin/sends/index.html",
+        sends=[(s, sends.progress(session, s.id)) for s in rows],
+        labels=SEND_LABELS,
+    )
+
+
+@sends_bp.get("/<int:send_id>")
+def show(send_id: int) -> ResponseReturnValue:
+    send = _send(send_id)
+    failures = (
+        get_db()
+        .session.scalars(
+            select(Delivery)
+            .where(Delivery.send_id == send.id, Delivery.state == FAILED)
+            .order_by(Delivery.id)
+            .limit(FAILURES_SHOWN)
+        )
+        .all()
+    )
+    return render_template(
+        "admin/sends/show.html",
+        send=send,
+        status=_status(send),
+        failures=failures,
+        failures_shown=FAILURES_SHOWN,
+    )
+
+
+@sends_bp.get("/<int:send_id>/status.json")
+def status(send_id: int) -> ResponseReturnValue:
+    return jsonify(_status(_send(send_id)))
+
+
+_ACTIONS = {
+    "pause": actions.SEND_PAUSED,
+    "resume": actions.SEND_RESUMED,
+    "cancel": actions.SEND_CANCELLED,
+    "retry": actions.SEND_RETRIED,
+}
+
+
+@sends_bp.post("/<int:send_id>/<any(pause, resume, cancel, retry):action>")
+def control(send_id: int, action: str) -> ResponseReturnValue:
+    db = get_db()
+    now = utcnow()
+    try:
+        with db.transaction(db.session) as session:
+            send = _send(send_id)
+            user = acting_user(session)
+            if action == "pause":
+                sends.pause(session, send, reason=f"Paused by {user.display_name}")
+                message = "Paused. Messages already on their way finish; nothing else goes."
+            elif action == "resume":
+                sends.resume(session, send, now=now)
+                message = "Resumed."
+            elif action == "cancel":
+                skipped = sends.cancel(session, send, now=now)
+                message = f"Cancelled: {skipped} waiting messages will not be sent."
+            else:
+                count = sends.retry_failed(session, send, now=now)
+                message = f"{count} failed deliveries queued again."
+            audit.record(
+                session,
+                _ACTIONS[action],
+                actor=user,
+                target_type="send",
+                target_id=send.id,
+                summary=f"{message} ({send.title})",
+                ip=client_ip(),
+            )
+    except sends.SendRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("sends.show", send_id=send_id))
+
+
+@sends_bp.get("/<int:send_id>/failures.csv")
+def failures_csv(send_id: int) -> ResponseReturnValue:
+    send = _send(send_id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["address", "attempts", "reply", "hard_bounce"])
+    for row in get_db().session.scalars(
+        select(Delivery)
+        .where(Delivery.send_id == send.id, Delivery.state == FAILED)
+        .order_by(Delivery.id)
+    ):
+        writer.writerow(
+            [neutralise(row.address), row.attempts, neutralise(row.last_reply), row.hard_bounce]
+        )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=send-{send.id}-failures.csv"},
+    )
+
+
+# --- the outbox ------------------------------------------------------------------------
+
+
+def _folder():  # type: ignore[no-untyped-def]
+    return current_app.config["MAILER"].instance_path / OUTBOX_FOLDER
+
+
+def _message(name: str):  # type: ignore[no-untyped-def]
+    try:
+        return outbox_reader.read(_folder(), name)
+    except FileNotFoundError:
+        abort(404)
+
+
+@outbox_bp.get("/")
+def outbox_index() -> ResponseReturnValue:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    entries, total = outbox_reader.listing(_folder(), page=page)
+    return render_template(
+        "admin/outbox/index.html",
+        entries=entries,
+        total=total,
+        page=page,
+        pages=max((total + outbox_reader.PER_PAGE - 1) // outbox_reader.PER_PAGE, 1),
+        transport=current_app.config["MAILER"].mail.transport,
+    )
+
+
+@outbox_bp.get("/<name>")
+def outbox_show(name: str) -> ResponseReturnValue:
+    view = request.args.get("view", "html")
+    data, message = _message(name)
+    html, text, attachments = outbox_reader.parts(message)
+    return render_template(
+        "admin/outbox/show.html",
+        name=name,
+        message=message,
+        view=view if view in ("html", "text", "source") else "html",
+        text=text,
+        source=data[: 512 * 1024].decode("utf-8", "replace"),
+        attachments=attachments,
+        has_html=bool(html),
+    )
+
+
+@outbox_bp.get("/<name>/frame.html")
+def outbox_frame(name: str) -> ResponseReturnValue:
+    _data, message = _message(name)
+    html, _text, _attachments = outbox_reader.parts(message)
+    return email_frame(html or "<p>This message has no HTML part.</p>")
+
+
+@outbox_bp.get("/<name>/download")
+def outbox_download(name: str) -> ResponseReturnValue:
+    data, _parsed = _message(name)
+    return Response(
+        data,
+        mimetype="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
