@@ -8,6 +8,7 @@ can be rotated. A token for one purpose is useless for another (each has its sal
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from flask import current_app
@@ -24,8 +25,15 @@ class LinkToken:
 
 
 def _serializer(purpose: str, secret_keys: list[str]) -> URLSafeSerializer:
-    # The first key signs; all are tried when checking.
-    return URLSafeSerializer(secret_keys, salt=f"stakeholder-mailer.{purpose}")
+    return _cached_serializer(purpose, tuple(secret_keys))
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_serializer(purpose: str, secret_keys: tuple[str, ...]) -> URLSafeSerializer:
+    # Ours are newest first; itsdangerous signs with the *last* of its list and tries
+    # them all when checking, so the list is turned round. Kept, because a send makes
+    # two tokens per recipient.
+    return URLSafeSerializer(list(reversed(secret_keys)), salt=f"stakeholder-mailer.{purpose}")
 
 
 def secret_keys(app=None) -> list[str]:  # type: ignore[no-untyped-def]

@@ -101,6 +101,11 @@ def test_tokens_survive_a_key_rotation(app: Flask, db: Database, tmp_path: Path)
     client = rotated.test_client(use_cookies=False)
     assert client.post(f"/u/{old_token}", data={"List-Unsubscribe": "One-Click"}).status_code == 200
     assert status(db, contact_id) == UNSUBSCRIBED
+    # New links are signed with the new key, so the old one can be dropped later.
+    with rotated.app_context():
+        new_token = tokens.make(tokens.UNSUBSCRIBE, contact_id=contact_id)
+    assert tokens.read(tokens.UNSUBSCRIBE, new_token, keys=["the-new-secret-" + "z" * 32])
+    assert tokens.read(tokens.UNSUBSCRIBE, new_token, keys=[TEST_SECRET]) is None
 
 
 def test_coming_back_needs_a_deliberate_confirmation(
