@@ -37,12 +37,12 @@ from mailer.delivery.models import (
     QUEUED,
     SEND_SENDING,
     SENDING,
-    SENT,
     SKIP_ERASED,
     SKIPPED,
     Delivery,
     Send,
 )
+from mailer.delivery.outcomes import SentWriter
 from mailer.delivery.transport import STAGE_RCPT, Transport, TransportError
 from mailer.rendering.prepare import PreparedMessage, Recipient
 
@@ -74,6 +74,17 @@ class Claimed:
     not_before: datetime | None = None  # its slot under [smtp] rate_per_second
 
 
+def batch_limit(config: Config, wanted: int) -> int:
+    """A batch this worker can finish well inside its lease. With a rate limit shared by
+    every connection, a batch takes ``size x connections / rate`` seconds; it must not
+    outlast the lease, or another worker would take over rows still being sent."""
+    rate = config.smtp.rate_per_second
+    if not rate:
+        return wanted
+    seconds = config.smtp.lease.total_seconds() / 2  # half: room for slow replies
+    return max(1, min(wanted, int(seconds * rate / max(config.smtp.connections, 1))))
+
+
 class _SendUnusable(Exception):
     """The send's message cannot be made (a template problem, a missing document)."""
 
@@ -87,7 +98,7 @@ class Worker:
         transport: Transport,
         secret_keys: list[str],
         name: str | None = None,
-        batch_size: int = 50,
+        batch_size: int = 200,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -97,11 +108,15 @@ class Worker:
         self.secret_keys = secret_keys
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.batch_size = batch_size
+        self._batch = batch_limit(config, batch_size)
         self.clock = clock
         self.sleep = sleep
         # When a relay cap (per hour or day) is used up: when to look again.
         self.capped_until: datetime | None = None
         self.settings = messages.settings_from(config)
+        # One driver connection kept for the per-message writes: checking one out of
+        # the pool and back (with its reset) each time would cost as much as the write.
+        self._sent_writer = SentWriter(db.engine)
         self._prepared: dict[int, tuple[PreparedMessage, dict[str, str]]] = {}
 
     # --- claiming ---------------------------------------------------------------------
@@ -126,7 +141,7 @@ class Worker:
                         ),
                     )
                     .order_by(Delivery.next_attempt_at, Delivery.id)
-                    .limit(min(self.batch_size, room) if room is not None else self.batch_size)
+                    .limit(min(self._batch, room) if room is not None else self._batch)
                 )
                 if not self.db.is_sqlite:
                     due = due.with_for_update(skip_locked=True, of=Delivery)
@@ -143,35 +158,57 @@ class Worker:
                         attempts=Delivery.attempts + 1,
                     )
                 )
+                # Plain rows, not ORM objects: this runs once per batch of hundreds.
                 rows = session.execute(
-                    select(Delivery, Contact)
+                    select(
+                        Delivery.id,
+                        Delivery.send_id,
+                        Delivery.message_id,
+                        Delivery.attempts,
+                        Delivery.created_at,
+                        Contact.id.label("contact_id"),
+                        Contact.email,
+                        Contact.name,
+                        Contact.organisation,
+                        Contact.role,
+                        Contact.status,
+                    )
                     .outerjoin(Contact, Contact.id == Delivery.contact_id)
                     .where(Delivery.id.in_(ids))
                     .order_by(Delivery.id)
                 ).all()
                 claimed: list[Claimed] = []
-                for delivery, contact in rows:
-                    if contact is None or contact.status != ACTIVE:
+                gone: dict[str, list[int]] = {}
+                for row in rows:
+                    if row.contact_id is None or row.status != ACTIVE:
                         # Checked again now: an unsubscribe since the send began counts.
-                        delivery.state = SKIPPED
-                        delivery.skip_reason = (
-                            SKIP_ERASED if contact is None else sends._skip_reason(contact.status)
-                        ) or ""
-                        delivery.lease_owner, delivery.lease_until = "", None
-                        delivery.next_attempt_at = None
+                        reason = SKIP_ERASED if row.contact_id is None else row.status
+                        gone.setdefault(sends._skip_reason(reason) or reason, []).append(row.id)
                         continue
                     claimed.append(
                         Claimed(
-                            id=delivery.id,
-                            send_id=delivery.send_id,
-                            contact_id=contact.id,
-                            address=contact.email,
-                            name=contact.name,
-                            organisation=contact.organisation,
-                            role=contact.role,
-                            message_id=delivery.message_id,
-                            attempts=delivery.attempts,
-                            created_at=delivery.created_at,
+                            id=row.id,
+                            send_id=row.send_id,
+                            contact_id=row.contact_id,
+                            address=row.email,
+                            name=row.name,
+                            organisation=row.organisation,
+                            role=row.role,
+                            message_id=row.message_id,
+                            attempts=row.attempts,
+                            created_at=row.created_at,
+                        )
+                    )
+                for reason, skipped in gone.items():
+                    session.execute(
+                        update(Delivery)
+                        .where(Delivery.id.in_(skipped))
+                        .values(
+                            state=SKIPPED,
+                            skip_reason=reason,
+                            lease_owner="",
+                            lease_until=None,
+                            next_attempt_at=None,
                         )
                     )
                 slots = throttle.reserve(session, self.config.smtp, len(claimed), now)
@@ -271,10 +308,24 @@ class Worker:
                 else:
                     self._failed(row, exc)
                 continue
-            self._record(row, state=SENT, last_reply=reply, sent_at=self.clock())
+            self._record_sent(row, reply)
             sent += 1
         self._finish(set(r.send_id for r in claimed))
         return sent
+
+    def _record_sent(self, row: Claimed, reply: str) -> bool:
+        """The hot path of _record: one prepared UPDATE in its own short transaction,
+        without the ORM (a send of 20,000 commits 20,000 times)."""
+        recorded = self._sent_writer.record(
+            delivery_id=row.id, owner=self.name, reply=reply, at=self.clock()
+        )
+        if not recorded:
+            log.warning(
+                "delivery %s (send %s): lease lost before its outcome was recorded",
+                row.id,
+                row.send_id,
+            )
+        return recorded
 
     def _record(self, row: Claimed, **values: object) -> bool:
         """Commit one outcome if the row is still ours; False if the lease was lost."""
@@ -349,6 +400,9 @@ class Worker:
                 if send is not None:
                     sends.finish_if_done(session, send, now=self.clock())
 
+    def _close_connection(self) -> None:
+        self._sent_writer.close()
+
     # --- loops ------------------------------------------------------------------------
 
     def run_once(self) -> int:
@@ -359,6 +413,7 @@ class Worker:
                 total += self.process(batch)
         finally:
             self.transport.close()
+            self._close_connection()
         return total
 
     def run(self, stop: threading.Event, *, idle: float = 1.0) -> None:
@@ -370,10 +425,12 @@ class Worker:
                     self.process(batch)
                     continue
                 self.transport.close()  # do not hold a relay connection while idle
+                self._close_connection()
             except Exception:
                 log.exception("worker %s: unexpected error; carrying on", self.name)
             stop.wait(idle)
         self.transport.close()
+        self._close_connection()
         log.info("worker %s stopped", self.name)
 
 

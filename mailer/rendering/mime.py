@@ -49,11 +49,31 @@ def address(display_name: str, email: str) -> str:
     if not display_name:
         return email
     if not display_name.isascii():
-        encoded = Header(display_name, "utf-8").encode(linesep="\r\n")
-        return f"{encoded} <{email}>"
+        return f"{encoded_words(display_name)} <{email}>"
     if _SPECIALS.search(display_name):
         return f'"{quote(display_name)}" <{email}>'
     return f"{display_name} <{email}>"
+
+
+# An encoded word may be 75 characters (RFC 2047 section 2): "=?utf-8?b?" + 60 base64
+# characters + "?=" is 72, and 60 base64 characters carry 45 bytes.
+_WORD_BYTES = 45
+
+
+def encoded_words(text: str) -> str:
+    """``text`` as RFC 2047 base64 encoded words, folded between words. Per recipient,
+    so done directly rather than through email.header (several times slower)."""
+    words: list[str] = []
+    chunk = bytearray()
+    for char in text:
+        data = char.encode("utf-8")
+        if len(chunk) + len(data) > _WORD_BYTES:
+            words.append(base64.b64encode(chunk).decode("ascii"))
+            chunk = bytearray()
+        chunk += data
+    if chunk:
+        words.append(base64.b64encode(chunk).decode("ascii"))
+    return "\r\n ".join(f"=?utf-8?b?{word}?=" for word in words)
 
 
 def address_header(name: str, display_name: str, email: str) -> bytes:

@@ -1,0 +1,370 @@
+"""Delivery benchmark: N personalised Stakeholder Specials through the real pipeline,
+against the transport's own ceiling measured in the same run.
+
+- pipeline: contacts on a list, a bulletin, a send made due (one delivery row each),
+  then the workers as `mailer worker` runs them ([smtp] connections threads, each with
+  a kept-open connection): claim under a lease, render, MIME, SMTP, per-message commit.
+- ceiling: the same number of pre-rendered messages pushed through the same transport
+  with the same number of connections, no database.
+- naive: what a simple mailer does: the template and premailer for every message, and
+  a new SMTP connection for every message.
+Each phase runs in its own process, so its peak memory (ru_maxrss) is its own. The sink
+is postfix's smtp-sink when installed (`apt-get install postfix`), else aiosmtpd in a
+separate process. DKIM is off for the ratios; the DKIM line shows the rate with it on.
+
+    .venv/bin/python bench/bench_delivery.py [--messages 20000] [--memory]
+
+Targets (issue 5): pipeline >= 0.6 of the ceiling on SQLite and >= 0.5 on PostgreSQL,
+>= 5 x the naive baseline, peak memory < 150 MB at 100,000 recipients and within 15 %
+of the figure at 10,000 (--memory). Measures only; never fails on a figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PG_SERVER = os.environ.get(
+    "MAILER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+CONNECTIONS = 4
+DOMAIN = "bench.example.org"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_sink() -> tuple[subprocess.Popen[bytes], int, str]:
+    port = free_port()
+    if shutil.which("smtp-sink"):
+        command = ["smtp-sink", "-u", "nobody", "-c", f"127.0.0.1:{port}", "256"]
+        name = "postfix smtp-sink"
+    else:
+        command = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                   "-c", "aiosmtpd.handlers.Sink"]  # fmt: skip
+        name = "aiosmtpd Sink (install postfix for smtp-sink)"
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process, port, name
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit("the SMTP sink did not start")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- phases (each in its own process) ---------------------------------------------------
+
+
+def _config(url: str, port: int, workdir: Path, *, dkim_key: str | None = None):  # type: ignore[no-untyped-def]
+    from mailer.config import from_mapping
+
+    data = {
+        "app": {"database_url": url, "instance_dir": str(workdir / "instance"),
+                "secret_key": "bench-secret-" + "x" * 40},
+        "mail": {"transport": "smtp", "from_address": f"Northshire PCC <news@{DOMAIN}>"},
+        "smtp": {"host": "127.0.0.1", "port": port, "security": "none",
+                 "connections": CONNECTIONS, "timeout": "30s"},
+    }  # fmt: skip
+    if dkim_key:
+        data["dkim"] = {"domain": DOMAIN, "selector": "mail", "private_key_file": dkim_key}
+    return from_mapping(data, environ={})
+
+
+def _dkim_key(workdir: Path) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = workdir / "dkim.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(path)
+
+
+def phase_pipeline(url: str, port: int, count: int, workdir: Path, dkim: bool) -> dict:
+    from sqlalchemy import insert
+
+    from contacts.models import Contact, ContactList, ListMembership
+    from mailer import migrate
+    from mailer.accounts import service as accounts
+    from mailer.bulletins import compose, family
+    from mailer.database import Database, utcnow
+    from mailer.delivery import pool, sends
+    from tests.rendering.conftest import BODY
+
+    config = _config(url, port, workdir, dkim_key=_dkim_key(workdir) if dkim else None)
+    db = Database(url)
+    migrate.upgrade(db)
+    with db.transaction() as session:
+        family.ensure_seeded(session)
+        author = accounts.create_user(
+            session, email="bench@example.org", password=uuid.uuid4().hex,
+            role="admin", name="Bench", by_label="bench",
+        )  # fmt: skip
+        partners = ContactList(name="Partners")
+        session.add(partners)
+        session.flush()
+        list_id = partners.id
+    with db.transaction() as session:
+        now = utcnow()
+        for start in range(0, count, 5000):
+            rows = [
+                {"id": n + 1, "email": f"person{n}@example.org",
+                 "email_key": f"person{n}@example.org",
+                 "name": f"Person {n} Ó'Brien", "organisation": f"Organisation {n % 700}",
+                 "created_at": now, "updated_at": now, "lawful_basis_recorded_at": now}
+                for n in range(start, min(start + 5000, count))
+            ]  # fmt: skip
+            session.execute(insert(Contact), rows)
+            session.execute(
+                insert(ListMembership),
+                [{"list_id": list_id, "contact_id": r["id"], "joined_at": now} for r in rows],
+            )
+        bulletin = compose.create(
+            session,
+            compose.Draft(kind="bulletin", template_id=None, subject="Stakeholder Special",
+                          preheader="News for partners", body_markdown=BODY),
+            by=session.get(type(author), author.id),
+        )  # fmt: skip
+        send = sends.create(session, bulletin, audience={"lists": [list_id]}, due_at=now)
+        send_id = send.id
+    started = time.perf_counter()
+    with db.transaction() as session:
+        from mailer.delivery.models import Send
+
+        sends.make_due(session, session.get(Send, send_id), now=utcnow(), domain=DOMAIN)
+    rows_made = time.perf_counter()
+    sent = pool.run_once(db, config)
+    finished = time.perf_counter()
+    db.dispose()
+    return {
+        "sent": sent,
+        "rows_seconds": rows_made - started,
+        "send_seconds": finished - rows_made,
+        "rate": sent / (finished - rows_made),
+        "rate_with_rows": sent / (finished - started),
+        "peak_mb": peak_mb(),
+    }
+
+
+def phase_ceiling(port: int, count: int) -> dict:
+    from mailer.delivery.smtp import SmtpTransport
+    from mailer.rendering.prepare import Recipient
+    from tests.rendering.conftest import links, prepared
+
+    message = prepared("bulletin")
+    distinct = min(count, 1000)  # the transport's cost does not depend on distinctness
+    data = [
+        message.personalise(
+            Recipient(f"person{n}@example.org", f"Person {n}", "Org", links=links(f"t{n}")),
+            message_id=f"<{n}.ceiling@{DOMAIN}>",
+        )
+        for n in range(distinct)
+    ]
+    counter = iter(range(count))
+    lock = threading.Lock()
+
+    def push() -> None:
+        smtp = SmtpTransport(host="127.0.0.1", port=port, security="none", timeout=30)
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                break
+            smtp.send(sender=f"news@{DOMAIN}", recipient=f"person{n}@example.org",
+                      data=data[n % distinct])  # fmt: skip
+        smtp.close()
+
+    threads = [threading.Thread(target=push) for _ in range(CONNECTIONS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {"rate": count / elapsed, "peak_mb": peak_mb()}
+
+
+def phase_naive(port: int, count: int) -> dict:
+    """Template, premailer and a new SMTP connection for every message."""
+    import smtplib
+    from email.message import EmailMessage
+
+    import premailer
+
+    from mailer.bulletins import family
+    from mailer.rendering.placeholders import Markers, personal_namespace
+    from mailer.rendering.sandbox import environment
+    from tests.rendering.conftest import build_context
+
+    parts = family.parts_for("bulletin")
+    values = build_context("bulletin")
+    html_env, text_env = environment(True), environment(False)
+    started = time.perf_counter()
+    for n in range(count):
+        namespace = personal_namespace(Markers())  # stands in for per-person values
+        context = {**values, "contact": {"name": f"Person {n}", "email": f"p{n}@example.org",
+                   "organisation": "Org", "role": ""},
+                   "links": {**values["links"], **{k: f"https://x.example.org/{k}/{n}"
+                             for k in namespace["links"]}}}  # fmt: skip
+        context["message"] = {**context["message"], "subject": "S", "preheader": "P"}
+        html = premailer.transform(html_env.from_string(parts.html).render(context))
+        text = text_env.from_string(parts.text).render(context)
+        message = EmailMessage()
+        message["From"] = f"news@{DOMAIN}"
+        message["To"] = f"person{n}@example.org"
+        message["Subject"] = "Stakeholder Special"
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+            client.send_message(message)
+    elapsed = time.perf_counter() - started
+    return {"rate": count / elapsed, "peak_mb": peak_mb()}
+
+
+# --- orchestration -------------------------------------------------------------------
+
+
+def run_phase(*args: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, __file__, "--phase", *args],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-3000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def with_database(backend: str, workdir: Path, action) -> dict | None:  # type: ignore[no-untyped-def]
+    if backend == "sqlite":
+        path = workdir / f"bench-{uuid.uuid4().hex[:6]}.db"
+        try:
+            return action(f"sqlite:///{path}")
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"mailer_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        print(f"[postgresql] skipped: {exc.__class__.__name__}: {exc}")
+        return None
+    try:
+        url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+        return action(url)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--naive", type=int, default=400, help="messages for the baseline")
+    parser.add_argument("--memory", action="store_true", help="peak memory at 10k and 100k")
+    parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        kind, *rest = args.phase
+        if kind == "pipeline":
+            url, port, count, workdir, dkim = rest
+            result = phase_pipeline(url, int(port), int(count), Path(workdir), dkim == "1")
+        elif kind == "ceiling":
+            result = phase_ceiling(int(rest[0]), int(rest[1]))
+        else:
+            result = phase_naive(int(rest[0]), int(rest[1]))
+        print(json.dumps(result))
+        return
+
+    sink, port, sink_name = start_sink()
+    n = args.messages
+    print(f"sink: {sink_name}; {CONNECTIONS} connections; {n:,} messages; {os.cpu_count()} cores")
+    print("targets: pipeline/ceiling >= 0.6 SQLite, >= 0.5 PostgreSQL; >= 5x naive; "
+          "< 150 MB at 100k, within 15 % of 10k")  # fmt: skip
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            naive = run_phase("naive", str(port), str(args.naive))
+            print(f"naive baseline: {naive['rate']:,.0f} msg/s (premailer and a new "
+                  f"connection per message, {args.naive} messages)")  # fmt: skip
+            for backend in ("sqlite", "postgresql"):
+                ceiling = run_phase("ceiling", str(port), str(n))
+                result = with_database(
+                    backend, workdir,
+                    lambda url: run_phase("pipeline", url, str(port), str(n), str(workdir), "0"),
+                )  # fmt: skip
+                if result is None:
+                    continue
+                print(
+                    f"[{backend}] ceiling {ceiling['rate']:,.0f} msg/s; pipeline "
+                    f"{result['rate']:,.0f} msg/s = {result['rate'] / ceiling['rate']:.2f} of the "
+                    f"ceiling, {result['rate'] / naive['rate']:.1f}x naive; delivery rows "
+                    f"{result['rows_seconds']:.1f} s ({result['rate_with_rows']:,.0f} msg/s "
+                    f"counting them); peak {result['peak_mb']:.0f} MB"
+                )
+                dkim_n = str(min(n, 5000))
+                signed = with_database(
+                    backend, workdir,
+                    lambda url, c=dkim_n: run_phase(
+                        "pipeline", url, str(port), c, str(workdir), "1"
+                    ),
+                )  # fmt: skip
+                if signed:
+                    print(f"[{backend}] with DKIM (RSA-2048): {signed['rate']:,.0f} msg/s "
+                          f"({dkim_n} messages)")  # fmt: skip
+            if args.memory:
+                peaks = {}
+                for count in (10_000, 100_000):
+                    result = with_database(
+                        "sqlite", workdir,
+                        lambda url, c=count: run_phase(
+                            "pipeline", url, str(port), str(c), str(workdir), "0"
+                        ),
+                    )  # fmt: skip
+                    peaks[count] = result["peak_mb"]
+                    print(f"[sqlite] {count:,} recipients: peak {result['peak_mb']:.0f} MB, "
+                          f"{result['rate']:,.0f} msg/s")  # fmt: skip
+                growth = peaks[100_000] / peaks[10_000] - 1
+                print(f"memory growth from 10k to 100k: {growth:+.0%}")
+    finally:
+        sink.terminate()
+        sink.wait(10)
+
+
+if __name__ == "__main__":
+    main()
