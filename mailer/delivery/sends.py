@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import false, func, or_, select, update
+from sqlalchemy import exists, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from contacts import suppression
@@ -104,53 +104,50 @@ def audience_contacts(session: Session, audience: dict[str, Any]) -> Any:
 def make_due(session: Session, send: Send, *, now: datetime, domain: str) -> int:
     """Create the delivery rows of ``send``: one per audience contact not yet having
     one. Idempotent (unique on send and contact); also how a late joiner is added.
-    Returns how many rows it made."""
+    Returns how many rows it made. Works through the audience a chunk at a time, so
+    memory stays flat however large the list."""
     if send.state not in (SEND_SCHEDULED, SEND_SENDING, SEND_PAUSED):
         raise SendRefused(f"send {send.id} is {send.state}; only a scheduled send falls due")
-    existing = set(session.scalars(select(Delivery.contact_id).where(Delivery.send_id == send.id)))
-    rows: list[dict[str, Any]] = []
-    for contact_id, email, key, status in session.execute(
-        audience_contacts(session, send.audience)
-    ):
-        if contact_id in existing:
-            continue
-        rows.append(
-            {
-                "send_id": send.id,
-                "contact_id": contact_id,
-                "address": email,
-                "email_key": key,
-                "status": status,
-            }
-        )
-    suppressed = suppression.suppressed_hashes(
-        session, [suppression.address_hash(session, r["email_key"]) for r in rows]
+    missing = audience_contacts(session, send.audience).where(
+        ~exists().where(Delivery.send_id == send.id, Delivery.contact_id == Contact.id)
     )
-    for row in rows:
-        key, status = row.pop("email_key"), row.pop("status")
-        row.update(
-            state=QUEUED,
-            skip_reason="",
-            attempts=0,
-            next_attempt_at=now,
-            lease_owner="",
-            last_reply="",
-            hard_bounce=False,
-            message_id=message_id(domain),
-            created_at=now,
-        )
-        reason = _skip_reason(status)
-        if reason is None and suppressed and suppression.address_hash(session, key) in suppressed:
-            reason = SKIP_SUPPRESSED
-        if reason:
-            row.update(state=SKIPPED, skip_reason=reason, next_attempt_at=None)
-    for start in range(0, len(rows), INSERT_CHUNK):
-        session.execute(Delivery.__table__.insert(), rows[start : start + INSERT_CHUNK])
+    made = 0
+    last_id = 0
+    while True:
+        chunk = session.execute(missing.where(Contact.id > last_id).limit(INSERT_CHUNK)).all()
+        if not chunk:
+            break
+        last_id = chunk[-1].id
+        hashes = {row.id: suppression.address_hash(session, row.email_key) for row in chunk}
+        suppressed = suppression.suppressed_hashes(session, list(hashes.values()))
+        rows: list[dict[str, Any]] = []
+        for row in chunk:
+            reason = _skip_reason(row.status)
+            if reason is None and hashes[row.id] in suppressed:
+                reason = SKIP_SUPPRESSED
+            rows.append(
+                {
+                    "send_id": send.id,
+                    "contact_id": row.id,
+                    "address": row.email,
+                    "state": SKIPPED if reason else QUEUED,
+                    "skip_reason": reason or "",
+                    "attempts": 0,
+                    "next_attempt_at": None if reason else now,
+                    "lease_owner": "",
+                    "last_reply": "",
+                    "hard_bounce": False,
+                    "message_id": message_id(domain),
+                    "created_at": now,
+                }
+            )
+        session.execute(Delivery.__table__.insert(), rows)
+        made += len(rows)
     if send.state == SEND_SCHEDULED:
         send.state = SEND_SENDING
         send.fired_at = now
-    log.info("send %s due: %d delivery rows made", send.id, len(rows))
-    return len(rows)
+    log.info("send %s due: %d delivery rows made", send.id, made)
+    return made
 
 
 def _skip_reason(status: str) -> str | None:
