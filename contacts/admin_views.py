@@ -43,6 +43,7 @@ from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import get_db
+from mailer.delivery.models import Delivery, Send
 
 contacts_bp = Blueprint("contacts", __name__, url_prefix="/admin/contacts")
 lists_bp = Blueprint("lists", __name__, url_prefix="/admin/lists")
@@ -93,6 +94,14 @@ def show(contact_id: int) -> ResponseReturnValue:
         .order_by(AuditEntry.id.desc())
         .limit(50)
     ).all()
+    # What was sent to them: the newest sends first (delivery records, issue 5).
+    messages = session.execute(
+        select(Delivery, Send.title)
+        .join(Send, Send.id == Delivery.send_id)
+        .where(Delivery.contact_id == contact.id)
+        .order_by(Delivery.id.desc())
+        .limit(50)
+    ).all()
     member_ids = {m.list_id for m in contact.memberships}
     other_lists = [
         lst
@@ -103,6 +112,7 @@ def show(contact_id: int) -> ResponseReturnValue:
         "admin/contacts/show.html",
         contact=contact,
         history=history,
+        messages=messages,
         other_lists=other_lists,
         types=directory.organisation_types(session),
         lawful_bases=LAWFUL_BASES,

@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+from contacts.models import Contact
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
@@ -92,3 +93,21 @@ def test_the_outbox_shows_what_would_have_gone_out(
     # Only names the outbox makes can be opened.
     for bad in ("..%2Fconfig.toml", "secret_key", "20270101T000000-zzzzzzzzzzzz.eml"):
         assert admin_client.get(f"/admin/outbox/{bad}").status_code == 404
+
+
+def test_a_contacts_page_lists_what_was_sent_to_them(
+    admin_client: FlaskClient, db: Database, admin_user: User, app: Flask
+) -> None:
+    make_send(db, addresses=ADDRESSES[:2], author=admin_user, now=utcnow())
+    pool.run_once(app.extensions["mailer.db"], app.config["MAILER"])
+    with db.transaction() as session:
+        contact_id = session.scalar(
+            select(Delivery.contact_id).where(Delivery.address == ADDRESSES[0])
+        )
+    page = admin_client.get(f"/admin/contacts/{contact_id}").get_data(as_text=True)
+    assert "Stakeholder Special: news</a>:" in page and "sent" in page
+    make_send(db, addresses=["new@example.org"], author=admin_user, due=False)
+    with db.transaction() as session:
+        new_id = session.scalar(select(Contact.id).where(Contact.email == "new@example.org"))
+    page = admin_client.get(f"/admin/contacts/{new_id}").get_data(as_text=True)
+    assert "Nothing has been sent to this contact yet." in page  # its send is not due
