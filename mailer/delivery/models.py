@@ -82,6 +82,8 @@ class Send(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The final counts, kept when [retention] deletes the delivery rows themselves.
+    summary: Mapped[dict[str, int] | None] = mapped_column(JSON, nullable=True)
     # Why it is paused (a person, or the relay's reply that refused us).
     paused_reason: Mapped[str] = mapped_column(Text, default="")
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -178,6 +178,7 @@ class Progress:
 
 
 def progress(session: Session, send_id: int) -> Progress:
+    """Counts by state; for a send whose rows retention has deleted, the kept summary."""
     counts = dict(
         session.execute(
             select(Delivery.state, func.count())
@@ -185,6 +186,10 @@ def progress(session: Session, send_id: int) -> Progress:
             .group_by(Delivery.state)
         ).all()
     )
+    if not counts:
+        send = session.get(Send, send_id)
+        if send is not None and send.summary:
+            return Progress(**send.summary)
     return Progress(**{state: counts.get(state, 0) for state in Progress.__dataclass_fields__})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ def make_send(
 ) -> int:
     """A general bulletin to a list holding ``addresses``; its rows made when ``due``."""
     with db.transaction() as session:
-        partners = ContactList(name=f"Partners {now.timestamp()}")
+        partners = ContactList(name=f"Partners {uuid.uuid4().hex[:8]}")
         session.add(partners)
         for number, address in enumerate(addresses):
             contact = Contact(
