@@ -273,12 +273,14 @@ class Worker:
 
     # --- sending ----------------------------------------------------------------------
 
-    def process(self, claimed: list[Claimed]) -> int:
-        """Send each claimed row and record its outcome; returns how many were sent."""
+    def process(self, claimed: list[Claimed], stop: threading.Event | None = None) -> int:
+        """Send each claimed row and record its outcome; returns how many were sent.
+        When ``stop`` is set (SIGTERM), the rows not yet begun are handed back at once
+        rather than kept until the lease runs out."""
         sent = 0
         stopped: set[int] = set()  # sends paused during this batch
         for row in claimed:
-            if row.send_id in stopped:
+            if row.send_id in stopped or (stop is not None and stop.is_set()):
                 self._release(row)
                 continue
             try:
@@ -422,7 +424,7 @@ class Worker:
             try:
                 batch = self.claim()
                 if batch:
-                    self.process(batch)
+                    self.process(batch, stop)
                     continue
                 self.transport.close()  # do not hold a relay connection while idle
                 self._close_connection()

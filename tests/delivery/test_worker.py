@@ -289,3 +289,20 @@ def test_hourly_cap_holds_the_rest_until_the_window_moves(
     clock.advance(minutes=2)
     assert worker(db, config, clock).run_once() == 2
     assert send_state(db, send_id).state == SEND_DONE
+
+
+def test_a_stopping_worker_hands_back_what_it_has_not_begun(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    import threading
+
+    config = smtp_config(tmp_path, db, server.port)
+    send_id = make_send(db, addresses=ADDRESSES, author=author)
+    clock = Clock()
+    w = worker(db, config, clock)
+    claimed = w.claim()
+    stop = threading.Event()
+    stop.set()
+    assert w.process(claimed, stop) == 0
+    assert all((r.state, r.attempts, r.lease_owner) == (QUEUED, 0, "") for r in rows(db, send_id))
+    assert worker(db, config, clock, name="next").run_once() == len(ADDRESSES)
