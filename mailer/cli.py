@@ -417,7 +417,7 @@ def worker(ctx: Context, once: bool) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     threads = pool.start(db, config, stop)
-    click.echo(f"{len(threads)} delivery worker(s) running (Ctrl+C to stop)")
+    click.echo(f"{pool.thread_count(config)} delivery worker(s) running (Ctrl+C to stop)")
     while not stop.wait(1):
         pass
     for thread in threads:

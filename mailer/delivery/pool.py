@@ -24,8 +24,10 @@ def workers(db: Database, config: Config) -> list[Worker]:
 
 
 def start(db: Database, config: Config, stop: threading.Event) -> list[threading.Thread]:
-    """Start the worker threads; they run until ``stop`` is set."""
-    threads = []
+    """Start the worker threads (and housekeeping); they run until ``stop`` is set."""
+    from mailer.delivery import housekeeping
+
+    threads = [housekeeping.start(db, config, stop)]
     for number, worker in enumerate(workers(db, config), start=1):
         thread = threading.Thread(
             target=worker.run, args=(stop,), name=f"worker-{number}", daemon=True

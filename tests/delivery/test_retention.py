@@ -42,3 +42,25 @@ def test_old_finished_sends_lose_their_rows_but_keep_their_counts(
         assert (kept.sent, kept.total) == (2, 2)
         # Running it again changes nothing.
         assert retention.purge(session, now=START, keep=timedelta(days=730)) == 0
+
+
+def test_housekeeping_applies_the_configured_retention(
+    tmp_path,
+    db: Database,
+    admin_user: User,  # type: ignore[no-untyped-def]
+) -> None:
+    from mailer.database import utcnow
+    from mailer.delivery import housekeeping
+    from tests.conftest import make_config
+
+    send_id = make_send(db, addresses=["a@example.org"], author=admin_user)
+    with db.transaction() as session:
+        session.execute(
+            update(Send)
+            .where(Send.id == send_id)
+            .values(state=SEND_DONE, finished_at=utcnow() - timedelta(days=40))
+        )
+    config = make_config(tmp_path, db.url, retention={"deliveries": "30d"})
+    assert housekeeping.run_once(db, config) == 1
+    longer = make_config(tmp_path, db.url, retention={"deliveries": "730d"})
+    assert housekeeping.run_once(db, longer) == 0

@@ -1,0 +1,46 @@
+"""Housekeeping that runs beside the workers: retention, once at start and then daily.
+
+It lives with the workers because they are the process every installation runs
+(`mailer run` has them as threads, production runs `mailer worker`). Several workers
+doing it at once is harmless: purging is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from mailer.config import Config
+from mailer.database import Database, utcnow
+from mailer.delivery import retention
+
+log = logging.getLogger(__name__)
+
+EVERY = timedelta(days=1)
+
+
+def run_once(db: Database, config: Config) -> int:
+    with db.transaction() as session:
+        removed = retention.purge(session, now=utcnow(), keep=config.retention.deliveries)
+    if removed:
+        log.info("retention removed %d delivery rows older than %s", removed,
+                 config.retention.deliveries)  # fmt: skip
+    return removed
+
+
+def loop(db: Database, config: Config, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            run_once(db, config)
+        except Exception:
+            log.exception("housekeeping failed; trying again in a day")
+        stop.wait(EVERY.total_seconds())
+
+
+def start(db: Database, config: Config, stop: threading.Event) -> threading.Thread:
+    thread = threading.Thread(
+        target=loop, args=(db, config, stop), name="housekeeping", daemon=True
+    )
+    thread.start()
+    return thread
