@@ -231,13 +231,19 @@ def cancel(session: Session, send: Send, *, now: datetime) -> int:
     finish (the message may already be on the wire). Returns the rows skipped."""
     if send.state in (SEND_DONE, SEND_CANCELLED):
         raise SendRefused(f"This send is already {send.state}.")
+    skipped = skip_queued(session, send)
+    send.state = SEND_CANCELLED
+    send.finished_at = now
+    return skipped
+
+
+def skip_queued(session: Session, send: Send) -> int:
+    """Mark the send's waiting rows skipped (send cancelled); returns how many."""
     result = session.execute(
         update(Delivery)
         .where(Delivery.send_id == send.id, Delivery.state == QUEUED)
         .values(state=SKIPPED, skip_reason=SKIP_CANCELLED, next_attempt_at=None)
     )
-    send.state = SEND_CANCELLED
-    send.finished_at = now
     return result.rowcount or 0
 
 

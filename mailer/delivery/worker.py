@@ -35,8 +35,10 @@ from mailer.delivery import bounces, sends, throttle
 from mailer.delivery.models import (
     FAILED,
     QUEUED,
+    SEND_CANCELLED,
     SEND_SENDING,
     SENDING,
+    SKIP_CANCELLED,
     SKIP_ERASED,
     SKIPPED,
     Delivery,
@@ -48,6 +50,7 @@ from mailer.rendering.prepare import PreparedMessage, Recipient
 
 log = logging.getLogger(__name__)
 
+STATE_CHECK_SECONDS = 1.0
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=2)
 
@@ -118,11 +121,13 @@ class Worker:
         # the pool and back (with its reset) each time would cost as much as the write.
         self._sent_writer = SentWriter(db.engine)
         self._prepared: dict[int, tuple[PreparedMessage, dict[str, str]]] = {}
+        self._states: dict[int, tuple[float, str | None]] = {}
 
     # --- claiming ---------------------------------------------------------------------
 
     def claim(self) -> list[Claimed]:
         now = self.clock()
+        self._states.clear()  # a send's state is cached within one batch only
         session = self.db.new_session()
         try:
             with self.db.transaction(session):
@@ -283,6 +288,17 @@ class Worker:
             if row.send_id in stopped or (stop is not None and stop.is_set()):
                 self._release(row)
                 continue
+            state = self._send_state(row.send_id)
+            if state == SEND_CANCELLED:
+                # Cancelled in the admin since the claim: this row will never go.
+                self._record(row, state=SKIPPED, skip_reason=SKIP_CANCELLED,
+                             next_attempt_at=None, attempts=row.attempts - 1)  # fmt: skip
+                continue
+            if state != SEND_SENDING:
+                # Paused since the claim: stop within a second, keep the row for later.
+                stopped.add(row.send_id)
+                self._release(row)
+                continue
             try:
                 prepared, shared = self._prepared_for(row.send_id)
             except _SendUnusable as exc:
@@ -314,6 +330,18 @@ class Worker:
             sent += 1
         self._finish(set(r.send_id for r in claimed))
         return sent
+
+    def _send_state(self, send_id: int) -> str | None:
+        """The send's state, read at most once a second per send (cheap enough to ask
+        before every message, fresh enough that a pause takes effect at once)."""
+        now = time.monotonic()
+        known = self._states.get(send_id)
+        if known is not None and now - known[0] < STATE_CHECK_SECONDS:
+            return known[1]
+        with self.db.engine.connect() as connection:
+            state = connection.scalar(select(Send.state).where(Send.id == send_id))
+        self._states[send_id] = (now, state)
+        return state
 
     def _record_sent(self, row: Claimed, reply: str) -> bool:
         """The hot path of _record: one prepared UPDATE in its own short transaction,
@@ -399,8 +427,12 @@ class Worker:
         for send_id in send_ids:
             with self.db.transaction() as session:
                 send = session.get(Send, send_id)
-                if send is not None:
-                    sends.finish_if_done(session, send, now=self.clock())
+                if send is None:
+                    continue
+                if send.state == SEND_CANCELLED:
+                    # Rows this batch handed back after a cancel must not wait forever.
+                    sends.skip_queued(session, send)
+                sends.finish_if_done(session, send, now=self.clock())
 
     def _close_connection(self) -> None:
         self._sent_writer.close()

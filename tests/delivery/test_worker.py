@@ -224,23 +224,41 @@ def test_a_worker_that_stalls_past_its_lease_loses_its_rows_and_records_nothing(
     tmp_path: Path, db: Database, server: FaultySmtp, author: User
 ) -> None:
     config = smtp_config(tmp_path, db, server.port)
-    send_id = make_send(db, addresses=ADDRESSES[:2], author=author)
+    send_id = make_send(db, addresses=ADDRESSES[:3], author=author)
+    clock = Clock()
+    stalled = worker(db, config, clock, name="stalled", batch_size=2)
+    claimed = stalled.claim()
+    assert len(claimed) == 2
+    other = worker(db, config, clock, name="other", batch_size=2)
+    taken = other.claim()
+    assert [r.address for r in taken] == [ADDRESSES[2]]  # the leased two are not free
+    clock.advance(minutes=6)  # past the 5-minute lease
+    retaken = other.claim()
+    assert {r.id for r in retaken} == {r.id for r in claimed}
+    assert other.process(retaken) == 2
+    # The stalled worker wakes while the send still runs and sends what it had: the
+    # messages go again, each with its own Message-ID, and its outcomes are not recorded.
+    stalled.process(claimed)
+    by_id = {r.id: r for r in rows(db, send_id)}
+    assert all(by_id[c.id].state == SENT and by_id[c.id].attempts == 2 for c in claimed)
+    parse = BytesParser(policy=policy.default).parsebytes
+    ids = [parse(r.data)["Message-ID"] for r in server.received]
+    assert len(ids) == 4 and len(set(ids)) == 2
+    assert set(ids) == {c.message_id for c in claimed}
+
+
+def test_a_worker_that_wakes_after_the_send_finished_sends_nothing(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port)
+    make_send(db, addresses=ADDRESSES[:2], author=author)
     clock = Clock()
     stalled = worker(db, config, clock, name="stalled")
     claimed = stalled.claim()
-    assert len(claimed) == 2
-    other = worker(db, config, clock, name="other")
-    assert other.claim() == []  # leased
-    clock.advance(minutes=6)  # past the 5-minute lease
-    assert other.run_once() == 2
-    # The stalled worker wakes and sends what it had: its outcomes are not recorded.
-    stalled.process(claimed)
-    assert all(r.state == SENT and r.attempts == 2 for r in rows(db, send_id))
-    # Only those in flight repeat, with their own Message-ID.
-    ids = [
-        BytesParser(policy=policy.default).parsebytes(r.data)["Message-ID"] for r in server.received
-    ]
-    assert len(ids) == 4 and len(set(ids)) == 2
+    clock.advance(minutes=6)
+    assert worker(db, config, clock, name="other").run_once() == 2
+    assert stalled.process(claimed) == 0
+    assert len(server.received) == 2
 
 
 def test_cancel_skips_what_is_queued(db: Database, author: User) -> None:
@@ -306,3 +324,26 @@ def test_a_stopping_worker_hands_back_what_it_has_not_begun(
     assert w.process(claimed, stop) == 0
     assert all((r.state, r.attempts, r.lease_owner) == (QUEUED, 0, "") for r in rows(db, send_id))
     assert worker(db, config, clock, name="next").run_once() == len(ADDRESSES)
+
+
+def test_pause_or_cancel_in_the_admin_stops_a_batch_already_claimed(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port)
+    clock = Clock()
+    paused_id = make_send(db, addresses=ADDRESSES[:3], author=author)
+    w = worker(db, config, clock)
+    claimed = w.claim()
+    with db.transaction() as session:
+        sends.pause(session, session.get(Send, paused_id), reason="Paused by Ada")
+    assert w.process(claimed) == 0
+    assert {(r.state, r.attempts) for r in rows(db, paused_id)} == {(QUEUED, 0)}
+
+    with db.transaction() as session:
+        sends.resume(session, session.get(Send, paused_id), now=clock())
+    claimed = w.claim()
+    with db.transaction() as session:
+        sends.cancel(session, session.get(Send, paused_id), now=clock())
+    assert w.process(claimed) == 0
+    assert {(r.state, r.skip_reason) for r in rows(db, paused_id)} == {(SKIPPED, "send cancelled")}
+    assert server.received == []
