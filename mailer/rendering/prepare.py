@@ -135,6 +135,15 @@ class PreparedMessage:
         if attachments:
             body.append(f"--{mixed}--\r\n".encode("ascii"))
         self._body = _merge_fixed(body)
+        # Each distinct slot (a value, in HTML or in text) numbered once, so a value that
+        # appears several times is escaped and encoded once per recipient.
+        numbers: dict[tuple[Slot, bool], int] = {}
+        self._slot_numbers = [
+            None if isinstance(s, bytes) else numbers.setdefault(s, len(numbers))
+            for s in self._body
+        ]
+        self._distinct_slots = len(numbers)
+        self._date: tuple[datetime, bytes] | None = None  # the Date line, kept a second
         # For DKIM: the fixed segments canonicalised once, the hash of the leading fixed
         # run computed once and copied per recipient.
         self._canonical: list[bytes | None] = [
@@ -161,20 +170,24 @@ class PreparedMessage:
             raise ValueError("every message needs its recipient's unsubscribe link")
         now = now or datetime.now(UTC)
         filled: list[bytes] = []
-        for segment in self._body:
-            if isinstance(segment, bytes):
-                filled.append(segment)
-            else:
-                slot, in_html = segment
+        encoded: list[bytes | None] = [None] * self._distinct_slots
+        for segment, number in zip(self._body, self._slot_numbers, strict=True):
+            if number is None:
+                filled.append(segment)  # type: ignore[arg-type]
+                continue
+            data = encoded[number]
+            if data is None:
+                slot, in_html = segment  # type: ignore[misc]
                 value = recipient.value(slot)
-                filled.append(mime.qp(str(escape(value)) if in_html else value))
+                data = encoded[number] = mime.qp(str(escape(value)) if in_html else value)
+            filled.append(data)
         body = b"".join(filled)
 
         headers: list[tuple[str, bytes]] = [
             ("from", self._from),
             ("to", mime.address_header("To", recipient.name, recipient.email)),
             ("subject", self._fixed_subject or mime.header("Subject", self.subject(recipient))),
-            ("date", f"Date: {format_datetime(now)}\r\n".encode("ascii")),
+            ("date", self._date_line(now)),
             ("message-id", f"Message-ID: {message_id}\r\n".encode("ascii")),
         ]
         if self._reply_to:
@@ -201,6 +214,15 @@ class PreparedMessage:
                 + head
             )
         return head + b"\r\n" + body
+
+    def _date_line(self, now: datetime) -> bytes:
+        # The same for every message sent within a second; formatting it is a tenth of
+        # the cost of a personalised message.
+        second = now.replace(microsecond=0)
+        cached = self._date
+        if cached is None or cached[0] != second:
+            cached = self._date = (second, f"Date: {format_datetime(now)}\r\n".encode("ascii"))
+        return cached[1]
 
     def subject(self, recipient: Recipient) -> str:
         return mime.one_line(_fill(self.subject_parts, recipient, html=False))
