@@ -9,6 +9,7 @@ path in worker.py, which every other outcome takes.
 from __future__ import annotations
 
 import contextlib
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +24,9 @@ _SQL = (
 
 
 class SentWriter:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, lock: AbstractContextManager[Any]) -> None:
         self.engine = engine
+        self.lock = lock  # Database.write_lock: the process's SQLite writers take turns
         dialect = engine.dialect
         self._sqlite = dialect.name == "sqlite"
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -42,30 +44,36 @@ class SentWriter:
             self._raw = self._connect()
         try:
             cursor = self._raw.cursor()
-            if self._sqlite:
-                # The connection is in autocommit mode (database.py); take the write lock
-                # at once, so the busy timeout applies.
-                cursor.execute("BEGIN IMMEDIATE")
-            cursor.execute(
-                self._sql, (SENT, reply, self._convert_at(at), delivery_id, SENDING, owner)
-            )
+            # The connection is in autocommit mode (SQLite: database.py takes transaction
+            # control; PostgreSQL: set in _connect), so the one UPDATE is its own
+            # transaction: one statement instead of BEGIN, UPDATE, COMMIT, the same
+            # atomicity. On SQLite a lone write statement takes the write lock before it
+            # reads anything, so it waits out the busy timeout like BEGIN IMMEDIATE does.
+            with self.lock:
+                cursor.execute(self._sql, self._params(delivery_id, owner, reply, at))
             changed = cursor.rowcount
-            if self._sqlite:
-                cursor.execute("COMMIT")
-            else:
-                self._raw.commit()
             cursor.close()
         except Exception:
             self.close()
             raise
         return changed == 1
 
+    def _params(self, delivery_id: int, owner: str, reply: str, at: datetime) -> tuple:
+        return (SENT, reply, self._convert_at(at), delivery_id, SENDING, owner)
+
     def _connect(self) -> Any:
-        return self.engine.raw_connection()
+        raw = self.engine.raw_connection()
+        if not self._sqlite:
+            raw.driver_connection.autocommit = True
+        return raw
 
     def close(self) -> None:
         raw, self._raw = self._raw, None
         if raw is not None:
             with contextlib.suppress(Exception):
                 raw.rollback()
+            if not self._sqlite:
+                with contextlib.suppress(Exception):
+                    # Back to the pool as the pool hands connections out.
+                    raw.driver_connection.autocommit = False
             raw.close()

@@ -119,7 +119,7 @@ class Worker:
         self.settings = messages.settings_from(config)
         # One driver connection kept for the per-message writes: checking one out of
         # the pool and back (with its reset) each time would cost as much as the write.
-        self._sent_writer = SentWriter(db.engine)
+        self._sent_writer = SentWriter(db.engine, lock=db.write_lock)
         self._prepared: dict[int, tuple[PreparedMessage, dict[str, str]]] = {}
         self._states: dict[int, tuple[float, str | None]] = {}
 
@@ -130,7 +130,7 @@ class Worker:
         self._states.clear()  # a send's state is cached within one batch only
         session = self.db.new_session()
         try:
-            with self.db.transaction(session):
+            with self.db.write_lock, self.db.transaction(session):
                 if self.db.is_sqlite:
                     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
                 room, self.capped_until = throttle.allowance(session, self.config.smtp, now)
