@@ -6,9 +6,17 @@ against the transport's own ceiling measured in the same run.
   a kept-open connection): claim under a lease, render, MIME, SMTP, per-message commit.
 - ceiling: the same number of pre-rendered messages pushed through the same transport
   with the same number of connections, no database.
+Both run in two layouts, each against its own ceiling: the 4 connections as threads of
+one process (what `mailer run` does) and spread over one process per core (what an
+operator runs for a large list: several `mailer worker` processes, here each with
+[smtp] connections = 4 / processes). The ceiling of each layout is measured the same
+way (same processes, same threads, same connections), so each ratio compares like
+with like.
 - naive: what a simple mailer does: the template and premailer for every message, and
   a new SMTP connection for every message.
-Each phase runs in its own process, so its peak memory (ru_maxrss) is its own. The sink
+Each phase runs in its own processes, so a peak memory (ru_maxrss) is its own; the
+pipeline's is the largest worker process's (setting up the contacts is the benchmark's
+scaffolding, printed apart). The sink
 is postfix's smtp-sink when installed (`apt-get install postfix`), else aiosmtpd in a
 separate process. DKIM is off for the ratios; the DKIM line shows the rate with it on.
 
@@ -84,7 +92,7 @@ def peak_mb() -> float:
 # --- phases (each in its own process) ---------------------------------------------------
 
 
-def _config(url: str, port: int, workdir: Path, *, dkim_key: str | None = None):  # type: ignore[no-untyped-def]
+def _config(url: str, port: int, workdir: Path, *, dkim_key: str | None, connections: int):  # type: ignore[no-untyped-def]
     from mailer.config import from_mapping
 
     data = {
@@ -92,7 +100,7 @@ def _config(url: str, port: int, workdir: Path, *, dkim_key: str | None = None):
                 "secret_key": "bench-secret-" + "x" * 40},
         "mail": {"transport": "smtp", "from_address": f"Northshire PCC <news@{DOMAIN}>"},
         "smtp": {"host": "127.0.0.1", "port": port, "security": "none",
-                 "connections": CONNECTIONS, "timeout": "30s"},
+                 "connections": connections, "timeout": "30s"},
     }  # fmt: skip
     if dkim_key:
         data["dkim"] = {"domain": DOMAIN, "selector": "mail", "private_key_file": dkim_key}
@@ -115,16 +123,24 @@ def _dkim_key(workdir: Path) -> str:
     return str(path)
 
 
-def phase_pipeline(url: str, port: int, count: int, workdir: Path, dkim: bool) -> dict:
+def _await_go() -> float:
+    """Tell the parent this process is ready, wait for its word, return the start."""
+    print("ready", flush=True)
+    sys.stdin.readline()
+    return time.time()
+
+
+def phase_setup(url: str, count: int) -> dict:
+    """The contacts, a bulletin and a send made due: one delivery row per recipient."""
     from sqlalchemy import insert
 
     from contacts.models import Contact, ContactList, ListMembership
     from mailer.accounts import service as accounts
     from mailer.bulletins import compose, family
     from mailer.database import Database, utcnow
-    from mailer.delivery import pool, sends
+    from mailer.delivery import sends
+    from mailer.delivery.models import Send
 
-    config = _config(url, port, workdir, dkim_key=_dkim_key(workdir) if dkim else None)
     db = Database(url)  # migrated by the parent: Alembic is not part of what is measured
     with db.transaction() as session:
         family.ensure_seeded(session)
@@ -161,24 +177,29 @@ def phase_pipeline(url: str, port: int, count: int, workdir: Path, dkim: bool) -
         send_id = send.id
     started = time.perf_counter()
     with db.transaction() as session:
-        from mailer.delivery.models import Send
-
         sends.make_due(session, session.get(Send, send_id), now=utcnow(), domain=DOMAIN)
-    rows_made = time.perf_counter()
-    sent = pool.run_once(db, config)
-    finished = time.perf_counter()
+    rows_seconds = time.perf_counter() - started
     db.dispose()
-    return {
-        "sent": sent,
-        "rows_seconds": rows_made - started,
-        "send_seconds": finished - rows_made,
-        "rate": sent / (finished - rows_made),
-        "rate_with_rows": sent / (finished - started),
-        "peak_mb": peak_mb(),
-    }
+    return {"rows_seconds": rows_seconds, "peak_mb": peak_mb()}
 
 
-def phase_ceiling(port: int, count: int) -> dict:
+def phase_work(url: str, port: int, workdir: Path, dkim: bool, connections: int) -> dict:
+    """One worker process, as `mailer worker --once` runs: [smtp] connections threads."""
+    from mailer.database import Database
+    from mailer.delivery import pool
+
+    key = str(workdir / "dkim.pem") if dkim else None
+    config = _config(url, port, workdir, dkim_key=key, connections=connections)
+    db = Database(url)
+    _await_go()
+    sent = pool.run_once(db, config)
+    finished = time.time()
+    db.dispose()
+    return {"sent": sent, "finished": finished, "peak_mb": peak_mb()}
+
+
+def phase_push(port: int, count: int, connections: int) -> dict:
+    """The ceiling: pre-rendered messages through the same transport, no database."""
     from mailer.delivery.smtp import SmtpTransport
     from mailer.rendering.prepare import Recipient
     from tests.rendering.conftest import links, prepared
@@ -206,14 +227,13 @@ def phase_ceiling(port: int, count: int) -> dict:
                       data=data[n % distinct])  # fmt: skip
         smtp.close()
 
-    threads = [threading.Thread(target=push) for _ in range(CONNECTIONS)]
-    started = time.perf_counter()
+    threads = [threading.Thread(target=push) for _ in range(connections)]
+    _await_go()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
-    return {"rate": count / elapsed, "peak_mb": peak_mb()}
+    return {"finished": time.time(), "peak_mb": peak_mb()}
 
 
 def phase_naive(port: int, count: int) -> dict:
@@ -266,6 +286,66 @@ def run_phase(*args: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def run_together(commands: list[list[str]]) -> tuple[float, list[dict]]:
+    """Start the phase processes, wait until each has done its preparing, release them
+    at once; returns the wall time from release to the last one's finish."""
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    processes = [
+        subprocess.Popen([sys.executable, __file__, "--phase", *args], cwd=ROOT, text=True, **pipes)
+        for args in commands
+    ]
+    try:
+        for process in processes:
+            if process.stdout.readline().strip() != "ready":  # type: ignore[union-attr]
+                raise RuntimeError(process.communicate()[1][-3000:])
+        started = time.time()
+        for process in processes:
+            process.stdin.write("go\n")  # type: ignore[union-attr]
+            process.stdin.flush()  # type: ignore[union-attr]
+        results = []
+        for process in processes:
+            out, err = process.communicate()
+            if process.returncode != 0:
+                raise RuntimeError(err[-3000:])
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    return max(r["finished"] for r in results) - started, results
+
+
+def ceiling(port: int, count: int, processes: int) -> float:
+    """Messages per second through the bare transport in this layout."""
+    connections = CONNECTIONS // processes
+    shares = [count // processes + (i < count % processes) for i in range(processes)]
+    elapsed, _ = run_together(
+        [["push", str(port), str(share), str(connections)] for share in shares]
+    )
+    return count / elapsed
+
+
+def pipeline(url: str, port: int, count: int, workdir: Path, *, dkim: bool,
+             processes: int) -> dict:  # fmt: skip
+    """The whole pipeline in this layout: rows made, then every worker process."""
+    setup = run_phase("setup", url, str(count))
+    if dkim and not (workdir / "dkim.pem").exists():
+        _dkim_key(workdir)
+    connections = str(CONNECTIONS // processes)
+    elapsed, results = run_together(
+        [["work", url, str(port), str(workdir), "1" if dkim else "0", connections]] * processes
+    )
+    sent = sum(r["sent"] for r in results)
+    return {
+        "sent": sent,
+        "rows_seconds": setup["rows_seconds"],
+        "rate": sent / elapsed,
+        "rate_with_rows": sent / (elapsed + setup["rows_seconds"]),
+        "peak_mb": max(r["peak_mb"] for r in results),
+        "setup_peak_mb": setup["peak_mb"],
+    }
+
+
 def _migrated(url: str) -> str:
     from mailer import migrate
     from mailer.database import Database
@@ -313,11 +393,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.phase:
         kind, *rest = args.phase
-        if kind == "pipeline":
-            url, port, count, workdir, dkim = rest
-            result = phase_pipeline(url, int(port), int(count), Path(workdir), dkim == "1")
-        elif kind == "ceiling":
-            result = phase_ceiling(int(rest[0]), int(rest[1]))
+        if kind == "setup":
+            result = phase_setup(rest[0], int(rest[1]))
+        elif kind == "work":
+            url, port, workdir, dkim, connections = rest
+            result = phase_work(url, int(port), Path(workdir), dkim == "1", int(connections))
+        elif kind == "push":
+            result = phase_push(int(rest[0]), int(rest[1]), int(rest[2]))
         else:
             result = phase_naive(int(rest[0]), int(rest[1]))
         print(json.dumps(result))
@@ -325,7 +407,10 @@ def main() -> None:
 
     sink, port, sink_name = start_sink()
     n = args.messages
-    print(f"sink: {sink_name}; {CONNECTIONS} connections; {n:,} messages; {os.cpu_count()} cores")
+    cores = os.cpu_count() or 1
+    # One process with every connection as a thread; then one process per core.
+    layouts = sorted({1, min(cores, CONNECTIONS)})
+    print(f"sink: {sink_name}; {CONNECTIONS} connections; {n:,} messages; {cores} cores")
     print("targets: pipeline/ceiling >= 0.6 SQLite, >= 0.5 PostgreSQL; >= 5x naive; "
           "< 150 MB at 100k, within 15 % of 10k")  # fmt: skip
     try:
@@ -334,45 +419,51 @@ def main() -> None:
             naive = run_phase("naive", str(port), str(args.naive))
             print(f"naive baseline: {naive['rate']:,.0f} msg/s (premailer and a new "
                   f"connection per message, {args.naive} messages)")  # fmt: skip
-            for backend in ("sqlite", "postgresql"):
-                ceiling = run_phase("ceiling", str(port), str(n))
-                result = with_database(
-                    backend, workdir,
-                    lambda url: run_phase("pipeline", url, str(port), str(n), str(workdir), "0"),
-                )  # fmt: skip
-                if result is None:
-                    continue
-                print(
-                    f"[{backend}] ceiling {ceiling['rate']:,.0f} msg/s; pipeline "
-                    f"{result['rate']:,.0f} msg/s = {result['rate'] / ceiling['rate']:.2f} of the "
-                    f"ceiling, {result['rate'] / naive['rate']:.1f}x naive; delivery rows "
-                    f"{result['rows_seconds']:.1f} s ({result['rate_with_rows']:,.0f} msg/s "
-                    f"counting them); peak {result['peak_mb']:.0f} MB"
-                )
-                dkim_n = str(min(n, 5000))
-                signed = with_database(
-                    backend, workdir,
-                    lambda url, c=dkim_n: run_phase(
-                        "pipeline", url, str(port), c, str(workdir), "1"
-                    ),
-                )  # fmt: skip
-                if signed:
-                    print(f"[{backend}] with DKIM (RSA-2048): {signed['rate']:,.0f} msg/s "
-                          f"({dkim_n} messages)")  # fmt: skip
+            for processes in layouts:
+                layout = (f"{processes} process(es) x {CONNECTIONS // processes} "
+                          "connection thread(s)")  # fmt: skip
+                for backend in ("sqlite", "postgresql"):
+                    top = ceiling(port, n, processes)
+                    result = with_database(
+                        backend, workdir,
+                        lambda url, p=processes: pipeline(
+                            url, port, n, workdir, dkim=False, processes=p
+                        ),
+                    )  # fmt: skip
+                    if result is None:
+                        continue
+                    print(
+                        f"[{backend}, {layout}] ceiling {top:,.0f} msg/s; pipeline "
+                        f"{result['rate']:,.0f} msg/s = {result['rate'] / top:.2f} of the "
+                        f"ceiling, {result['rate'] / naive['rate']:.1f}x naive; delivery rows "
+                        f"{result['rows_seconds']:.1f} s ({result['rate_with_rows']:,.0f} msg/s "
+                        f"counting them); peak {result['peak_mb']:.0f} MB per worker process"
+                    )
+                    dkim_n = min(n, 5000)
+                    signed = with_database(
+                        backend, workdir,
+                        lambda url, p=processes, c=dkim_n: pipeline(
+                            url, port, c, workdir, dkim=True, processes=p
+                        ),
+                    )  # fmt: skip
+                    if signed:
+                        print(f"[{backend}, {layout}] with DKIM (RSA-2048): "
+                              f"{signed['rate']:,.0f} msg/s ({dkim_n:,} messages)")  # fmt: skip
             if args.memory:
                 peaks = {}
                 for count in (10_000, 100_000):
                     result = with_database(
                         "sqlite", workdir,
-                        lambda url, c=count: run_phase(
-                            "pipeline", url, str(port), str(c), str(workdir), "0"
+                        lambda url, c=count: pipeline(
+                            url, port, c, workdir, dkim=False, processes=1
                         ),
                     )  # fmt: skip
                     peaks[count] = result["peak_mb"]
-                    print(f"[sqlite] {count:,} recipients: peak {result['peak_mb']:.0f} MB, "
-                          f"{result['rate']:,.0f} msg/s")  # fmt: skip
+                    print(f"[sqlite, 1 process] {count:,} recipients: worker peak "
+                          f"{result['peak_mb']:.0f} MB ({result['rate']:,.0f} msg/s); "
+                          f"setting up the contacts: {result['setup_peak_mb']:.0f} MB")  # fmt: skip
                 growth = peaks[100_000] / peaks[10_000] - 1
-                print(f"memory growth from 10k to 100k: {growth:+.0%}")
+                print(f"worker memory growth from 10k to 100k: {growth:+.0%}")
     finally:
         sink.terminate()
         sink.wait(10)
