@@ -34,6 +34,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+SQLITE_CACHE_KB = 512
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -111,6 +112,11 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            # Each connection keeps its own page cache (2 MB by default), and the workers
+            # hold several connections each: on a large database their memory grew with
+            # it (+16 % from 10,000 to 100,000 recipients). The kernel caches the file
+            # for everyone; a small cache per connection costs a read call, not the disk.
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
