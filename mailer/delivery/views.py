@@ -191,7 +191,7 @@ def outbox_index() -> ResponseReturnValue:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     entries, total = outbox_reader.listing(_folder(), page=page)
     return render_template(
-        "admin/outbox/index.html",
+        "admin/mail_catcher/index.html",
         entries=entries,
         total=total,
         page=page,
@@ -206,7 +206,7 @@ def outbox_show(name: str) -> ResponseReturnValue:
     data, message = _message(name)
     html, text, attachments = outbox_reader.parts(message)
     return render_template(
-        "admin/outbox/show.html",
+        "admin/mail_catcher/show.html",
         name=name,
         message=message,
         view=view if view in ("html", "text", "source") else "html",
