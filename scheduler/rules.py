@@ -34,6 +34,15 @@ class Blackout:
     ends_at: datetime
     reason: str
 
+    def __post_init__(self) -> None:
+        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
+            raise ValueError("a blackout's start and end need a timezone")
+        if self.ends_at <= self.starts_at:
+            raise ValueError(
+                f'the blackout "{self.reason}" must end after it starts '
+                f"({self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M} UTC)"
+            )
+
     def __contains__(self, moment: datetime) -> bool:
         return self.starts_at <= moment < self.ends_at
 
@@ -111,9 +120,6 @@ class Rules:
             return f"quiet hours {self.quiet_hours}"
         return None
 
-    def allowed(self, moment: datetime) -> bool:
-        return self.why_not(moment) is None
-
     # --- moving a moment -------------------------------------------------------------
 
     def at_local(self, day: date, clock: time) -> datetime:
@@ -123,27 +129,27 @@ class Rules:
 
     def later(self, moment: datetime) -> Moved:
         """The first allowed moment at or after ``moment``."""
-        at, reasons = moment, []
-        for _ in range(_MAX_MOVES):
-            reason = self.why_not(at)
-            if reason is None:
-                return Moved(moment, at, tuple(dict.fromkeys(reasons)))
-            reasons.append(reason)
-            at = self._forward(at, reason)
-        raise NoAllowedTime(f"no allowed moment after {moment:%Y-%m-%d %H:%M} UTC")
+        return self._move(moment, self._forward, "after")
 
     def earlier(self, moment: datetime) -> Moved:
         """The last allowed moment at or before ``moment``."""
+        return self._move(moment, self._back, "before")
+
+    def _move(
+        self, moment: datetime, step: Callable[[datetime], datetime], direction: str
+    ) -> Moved:
+        if moment.tzinfo is None:
+            raise ValueError(f"{moment} has no timezone; the rules need an exact moment")
         at, reasons = moment, []
         for _ in range(_MAX_MOVES):
             reason = self.why_not(at)
             if reason is None:
                 return Moved(moment, at, tuple(dict.fromkeys(reasons)))
             reasons.append(reason)
-            at = self._back(at, reason)
-        raise NoAllowedTime(f"no allowed moment before {moment:%Y-%m-%d %H:%M} UTC")
+            at = step(at)
+        raise NoAllowedTime(f"no allowed moment {direction} {moment:%Y-%m-%d %H:%M} UTC")
 
-    def _forward(self, at: datetime, reason: str) -> datetime:
+    def _forward(self, at: datetime) -> datetime:
         for blackout in self.blackouts:
             if at in blackout:
                 return blackout.ends_at
@@ -151,11 +157,11 @@ class Rules:
         if self.closed_day(local.date()):
             return self.at_local(local.date() + timedelta(days=1), time(0, 0))
         quiet = self.quiet_hours
-        assert quiet is not None, reason
+        assert quiet is not None  # why_not: neither a blackout nor a closed day
         day = local.date() if local.time() < quiet.end else local.date() + timedelta(days=1)
         return self.at_local(day, quiet.end)
 
-    def _back(self, at: datetime, reason: str) -> datetime:
+    def _back(self, at: datetime) -> datetime:
         for blackout in self.blackouts:
             if at in blackout:
                 return blackout.starts_at - BEFORE_WINDOW
@@ -165,7 +171,7 @@ class Rules:
             # Sunday morning goes on Friday morning, not on Friday night.
             return self.at_local(local.date() - timedelta(days=1), local.time())
         quiet = self.quiet_hours
-        assert quiet is not None, reason
+        assert quiet is not None  # why_not: neither a blackout nor a closed day
         day = local.date() if local.time() >= quiet.start else local.date() - timedelta(days=1)
         return self.at_local(day, quiet.start) - BEFORE_WINDOW
 

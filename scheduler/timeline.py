@@ -65,10 +65,6 @@ class PlannedSend:
     reasons: tuple[str, ...] = ()  # why it moved
     dropped: str = ""  # why it will not go
 
-    @property
-    def moved(self) -> bool:
-        return self.due_at is not None and self.due_at != self.planned_at
-
 
 def plan(
     *,
@@ -79,6 +75,8 @@ def plan(
     close_notice_after: timedelta | None = None,
 ) -> list[PlannedSend]:
     """The sends of a consultation open from ``opens_at`` until ``closes_at``."""
+    if opens_at.tzinfo is None or closes_at.tzinfo is None:
+        raise TimelineError("the opening and closing times need a timezone")
     if closes_at <= opens_at:
         raise TimelineError("the consultation must close after it opens")
     launch = rules.later(opens_at)

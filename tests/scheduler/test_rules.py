@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
+
+from mailer.config import from_mapping
 from scheduler.rules import Blackout, Rules, holiday_calendar
 from tests.scheduler.helpers import LONDON, local, shown
 
@@ -88,3 +91,26 @@ def test_a_time_the_spring_change_skips_counts_as_the_hour_before(office: Rules)
 def test_the_next_sending_day_skips_weekends_and_holidays(office: Rules) -> None:
     assert office.next_sending_day(date(2027, 3, 25)) == date(2027, 3, 30)  # Easter
     assert office.next_sending_day(date(2027, 3, 10)) == date(2027, 3, 11)
+
+
+def test_the_rules_come_from_the_scheduler_section_of_the_config() -> None:
+    config = from_mapping(
+        {"scheduler": {"quiet_hours": "", "send_on_weekends": True, "holidays": "scotland"}},
+        environ={},
+    )
+    rules = Rules.from_config(config)
+    assert rules.timezone == LONDON and rules.quiet_hours is None and rules.send_on_weekends
+    # Scotland keeps 2 January too; in 2027 it falls on a Saturday, so Monday 4th.
+    assert rules.why_not(local("2027-01-04 10:00")) == "bank holiday (New Year Holiday (observed))"
+
+
+def test_a_blackout_that_ends_before_it_starts_is_refused_with_its_name() -> None:
+    with pytest.raises(ValueError, match='"pre-election period" must end after it starts'):
+        Blackout(local("2027-05-07 00:00"), local("2027-03-29 00:00"), "pre-election period")
+    with pytest.raises(ValueError, match="need a timezone"):
+        Blackout(datetime(2027, 3, 29), datetime(2027, 5, 7), "pre-election period")
+
+
+def test_a_moment_without_a_timezone_is_refused(office: Rules) -> None:
+    with pytest.raises(ValueError, match="has no timezone"):
+        office.later(datetime(2027, 3, 10, 21, 0))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -138,3 +138,8 @@ def test_the_october_clock_change_keeps_reminders_at_nine_local(office: Rules) -
         timedelta(hours=1),
         timedelta(0),
     ]
+
+
+def test_times_without_a_timezone_are_refused(office: Rules) -> None:
+    with pytest.raises(TimelineError, match="need a timezone"):
+        plan(opens_at=datetime(2027, 3, 1, 10), closes_at=local("2027-03-10 23:59"), rules=office)
