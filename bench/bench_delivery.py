@@ -123,11 +123,10 @@ def _dkim_key(workdir: Path) -> str:
     return str(path)
 
 
-def _await_go() -> float:
-    """Tell the parent this process is ready, wait for its word, return the start."""
+def _await_go() -> None:
+    """Tell the parent this process is ready, then wait for its word to start."""
     print("ready", flush=True)
     sys.stdin.readline()
-    return time.time()
 
 
 def phase_setup(url: str, count: int) -> dict:

@@ -33,3 +33,11 @@ def test_every_header_is_one_logical_line(value: str) -> None:
         assert continuation.startswith(b" ")
     assert b"\n" not in line.replace(b"\r\n", b"")
     assert b"Bcc:" not in line.split(b"\r\n", 1)[-1][:4]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Jo Bloggs", " Jo", "Jo ", "Jo  Bloggs", "Jo\tBloggs", "Jo\u2028Bloggs", "Jo\xa0Bloggs", ""],
+)
+def test_one_line_takes_its_shortcut_only_when_nothing_would_change(value: str) -> None:
+    assert mime.one_line(value) == " ".join(value.split())
