@@ -353,7 +353,7 @@ def _serve(ctx: Context, host: str | None, port: int | None) -> NoReturn:
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default: base_url's, or 5000).")
 @pass_ctx
 def run(ctx: Context, host: str | None, port: int | None) -> None:
-    """Web admin and background services in one process: the embedded default."""
+    """Web admin, scheduler and delivery workers in one process: the embedded default."""
     config = ctx.config
     # The embedded database belongs to this process, so it may set itself up; a
     # shared database is the operator's to migrate with `mailer init`.
@@ -362,14 +362,22 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
     )
     _ensure_first_admin(db)
     db.dispose()
-    # The delivery workers run as threads beside the web server, on the app's database.
+    # The scheduler and the delivery workers run as threads beside the web server, on
+    # the app's database.
     import threading
 
     from mailer.delivery import pool
+    from scheduler.runner import Scheduler
 
     app = ctx.app()
     stop = threading.Event()
-    threads = pool.start(app.extensions["mailer.db"], config, stop)
+    app_db = app.extensions["mailer.db"]
+    threads = pool.start(app_db, config, stop)
+    scheduler = threading.Thread(
+        target=Scheduler(app_db, config).run, args=(stop,), name="scheduler", daemon=True
+    )
+    scheduler.start()
+    threads.append(scheduler)
     try:
         from mailer.server import serve
 
@@ -427,8 +435,11 @@ def worker(ctx: Context, once: bool) -> None:
 
 def _register_commands() -> None:
     from contacts.cli import contacts
+    from scheduler.cli import consultation, scheduler_command
 
     cli.add_command(contacts)
+    cli.add_command(consultation)
+    cli.add_command(scheduler_command)
 
 
 _register_commands()

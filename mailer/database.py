@@ -187,6 +187,16 @@ class Database:
             if own:
                 session.close()
 
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A transaction that will write. On SQLite it begins IMMEDIATE, under this
+        process's write lock: a deferred transaction that turns into a write fails at
+        once when another holds the lock, whatever the busy timeout."""
+        with self.write_lock, self.transaction() as session:
+            if self.is_sqlite:
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            yield session
+
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))

@@ -19,13 +19,17 @@ from mailer.bulletins.models import (
     TemplateVersion,
 )
 from mailer.database import Base
-from mailer.delivery.models import Delivery, RelayState, Send
+from mailer.delivery.models import Delivery, RelayState, Send, SendingSwitch
+from scheduler.models import Blackout, Consultation, ConsultationDocument, SchedulerStatus
 
 __all__ = [
     "AuditEntry",
     "Base",
+    "Blackout",
     "Bulletin",
     "BulletinAttachment",
+    "Consultation",
+    "ConsultationDocument",
     "Contact",
     "ContactList",
     "Delivery",
@@ -35,7 +39,9 @@ __all__ = [
     "OrganisationSettings",
     "OrganisationType",
     "RelayState",
+    "SchedulerStatus",
     "Send",
+    "SendingSwitch",
     "StoredFile",
     "Suppression",
     "SystemKey",

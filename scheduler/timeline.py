@@ -27,6 +27,7 @@ CLOSE_NOTICE = "close_notice"
 KINDS = (LAUNCH, REMINDER, CLOSE_NOTICE)
 
 MORNING = time(9, 0)
+BEFORE_OPENING = "it falls before the opening"
 
 
 class TimelineError(ValueError):
@@ -39,6 +40,13 @@ class ReminderSpec:
     # True: at 09:00 on the day ``before.days`` days before the closing day (the
     # defaults); False: exactly ``before`` before the close (what --reminder gives).
     morning: bool = False
+
+    @property
+    def slot(self) -> str:
+        """Names this reminder on a stored timeline, so a re-plan finds its send."""
+        return (
+            f"reminder:{int(self.before.total_seconds())}:{'morning' if self.morning else 'exact'}"
+        )
 
     def label(self) -> str:
         if self.morning:
@@ -64,6 +72,7 @@ class PlannedSend:
     due_at: datetime | None  # where the rules put it; None when it will not go
     reasons: tuple[str, ...] = ()  # why it moved
     dropped: str = ""  # why it will not go
+    slot: str = ""  # which send of the timeline this is (LAUNCH, CLOSE_NOTICE, spec.slot)
 
 
 def plan(
@@ -85,7 +94,7 @@ def plan(
             "the launch cannot go before the close: "
             f"{', '.join(launch.reasons)} until after it; open earlier or close later"
         )
-    planned = [PlannedSend(LAUNCH, "Launch", opens_at, launch.at, launch.reasons)]
+    planned = [PlannedSend(LAUNCH, "Launch", opens_at, launch.at, launch.reasons, slot=LAUNCH)]
 
     taken: set[datetime] = {launch.at}
     for spec in sorted(reminders, key=lambda s: s.before, reverse=True):
@@ -107,7 +116,9 @@ def plan(
         asked = rules.days_after(closes_at, close_notice_after)
         label = f"Close notice: {_duration(close_notice_after)} after the close"
     notice = rules.later(asked)
-    planned.append(PlannedSend(CLOSE_NOTICE, label, asked, notice.at, notice.reasons))
+    planned.append(
+        PlannedSend(CLOSE_NOTICE, label, asked, notice.at, notice.reasons, slot=CLOSE_NOTICE)
+    )
     return sorted(planned, key=lambda p: (p.due_at or p.planned_at, KINDS.index(p.kind)))
 
 
@@ -121,16 +132,20 @@ def _reminder(
         asked = rules.days_before(closes_at, spec.before)
     label = spec.label()
     if asked < opens_at:
-        return PlannedSend(REMINDER, label, asked, None, dropped="it falls before the opening")
+        return PlannedSend(REMINDER, label, asked, None, dropped=BEFORE_OPENING, slot=spec.slot)
     if asked >= closes_at:
-        return PlannedSend(REMINDER, label, asked, None, dropped="it falls after the close")
+        return PlannedSend(
+            REMINDER, label, asked, None, dropped="it falls after the close", slot=spec.slot
+        )
     moved = rules.earlier(asked)
-    return PlannedSend(REMINDER, label, asked, moved.at, moved.reasons)
+    return PlannedSend(REMINDER, label, asked, moved.at, moved.reasons, slot=spec.slot)
 
 
 def _drop(send: PlannedSend, why: str) -> PlannedSend:
     moved = f" (moved for {', '.join(send.reasons)})" if send.reasons else ""
-    return PlannedSend(send.kind, send.label, send.planned_at, None, send.reasons, why + moved)
+    return PlannedSend(
+        send.kind, send.label, send.planned_at, None, send.reasons, why + moved, send.slot
+    )
 
 
 def _duration(delta: timedelta) -> str:

@@ -38,6 +38,19 @@ SEND_PAUSED = "send.paused"
 SEND_RESUMED = "send.resumed"
 SEND_CANCELLED = "send.cancelled"
 SEND_RETRIED = "send.retried"
+SEND_NOW = "send.send_now"
+CONSULTATION_CREATED = "consultation.created"
+CONSULTATION_CHANGED = "consultation.changed"
+CONSULTATION_SUBMITTED = "consultation.submitted"
+CONSULTATION_APPROVED = "consultation.approved"
+CONSULTATION_RETURNED = "consultation.returned"
+CONSULTATION_CANCELLED = "consultation.cancelled"
+CONSULTATION_DOCUMENT_ADDED = "consultation.document_added"
+CONSULTATION_DOCUMENT_REMOVED = "consultation.document_removed"
+SENDING_STOPPED = "sending.stopped"
+SENDING_RESUMED = "sending.resumed"
+BLACKOUT_ADDED = "blackout.added"
+BLACKOUT_REMOVED = "blackout.removed"
 
 LABELS = {
     LOGIN: "Signed in",
@@ -78,4 +91,17 @@ LABELS = {
     SEND_RESUMED: "Send resumed",
     SEND_CANCELLED: "Send cancelled",
     SEND_RETRIED: "Failed deliveries retried",
+    SEND_NOW: "Missed send sent now",
+    CONSULTATION_CREATED: "Consultation created",
+    CONSULTATION_CHANGED: "Consultation edited",
+    CONSULTATION_SUBMITTED: "Consultation submitted for approval",
+    CONSULTATION_APPROVED: "Consultation approved",
+    CONSULTATION_RETURNED: "Consultation returned to draft",
+    CONSULTATION_CANCELLED: "Consultation cancelled",
+    CONSULTATION_DOCUMENT_ADDED: "Consultation document added",
+    CONSULTATION_DOCUMENT_REMOVED: "Consultation document removed",
+    SENDING_STOPPED: "All sending stopped",
+    SENDING_RESUMED: "Sending resumed",
+    BLACKOUT_ADDED: "Blackout added",
+    BLACKOUT_REMOVED: "Blackout removed",
 }

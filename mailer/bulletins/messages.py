@@ -10,6 +10,7 @@ turns a frozen value into a :class:`PreparedMessage`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
@@ -125,8 +126,18 @@ def current_version(bulletin: Bulletin) -> TemplateVersion:
     return versions[-1]
 
 
-def freeze(session: Session, bulletin: Bulletin) -> Frozen:
-    """Everything ``bulletin`` would send now. Raises TemplateUnusable."""
+def freeze(
+    session: Session,
+    bulletin: Bulletin,
+    *,
+    documents: Sequence[Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Frozen:
+    """Everything ``bulletin`` would send now. Raises TemplateUnusable.
+
+    ``documents`` (anything with filename, title and file) stand in for the bulletin's
+    own attachments: a consultation's sends carry the consultation's documents.
+    ``extra`` is kept as it is (the consultation the message is about)."""
     version = current_version(bulletin)
     if version.problem:
         raise TemplateUnusable(
@@ -156,9 +167,10 @@ def freeze(session: Session, bulletin: Bulletin) -> Frozen:
                 content_type=a.file.content_type,
                 size=a.file.size,
             )
-            for a in bulletin.attachments
+            for a in (bulletin.attachments if documents is None else documents)
         ),
         link_documents=bulletin.link_documents,
+        extra=dict(extra or {}),
     )
 
 

@@ -32,7 +32,18 @@ SEND_SENDING = "sending"  # due: delivery rows made, workers at it
 SEND_PAUSED = "paused"  # held by a person or by the relay refusing us
 SEND_DONE = "done"  # every delivery sent, failed or skipped
 SEND_CANCELLED = "cancelled"
-SEND_STATES = (SEND_DRAFT, SEND_SCHEDULED, SEND_SENDING, SEND_PAUSED, SEND_DONE, SEND_CANCELLED)
+# Its time passed by more than [scheduler] misfire_grace while nothing could fire it
+# (scheduler down, sending stopped): kept for a person to send now or cancel.
+SEND_MISSED = "missed"
+SEND_STATES = (
+    SEND_DRAFT,
+    SEND_SCHEDULED,
+    SEND_SENDING,
+    SEND_PAUSED,
+    SEND_DONE,
+    SEND_CANCELLED,
+    SEND_MISSED,
+)
 SEND_LABELS = {
     SEND_DRAFT: "Draft",
     SEND_SCHEDULED: "Scheduled",
@@ -40,6 +51,7 @@ SEND_LABELS = {
     SEND_PAUSED: "Paused",
     SEND_DONE: "Done",
     SEND_CANCELLED: "Cancelled",
+    SEND_MISSED: "Missed",
 }
 
 # A delivery's life.
@@ -91,6 +103,17 @@ class Send(Base):
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # On a consultation's timeline: which planned send this is ("launch",
+    # "reminder:1209600:morning", "close_notice"), where the timeline asked for it, and
+    # why the sending rules moved it from there to due_at.
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    slot: Mapped[str] = mapped_column(String(60), default="")
+    label: Mapped[str] = mapped_column(String(200), default="")
+    planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Delivery(Base):
@@ -136,3 +159,18 @@ class RelayState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     next_slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SendingSwitch(Base):
+    """One row (id 1): the stop switch. While ``stopped``, workers claim nothing and
+    hand back what they hold, and the scheduler fires nothing."""
+
+    __tablename__ = "sending_switch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    changed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )

@@ -62,9 +62,7 @@ def create(
 ) -> Send:
     """A send of ``bulletin`` as it is now, frozen and scheduled for ``due_at``.
     (Approval and the consultation timeline, which call this, come with issue 6.)"""
-    frozen = messages.freeze(session, bulletin)
-    if extra:
-        frozen = messages.Frozen(**{**frozen.__dict__, "extra": dict(extra)})
+    frozen = messages.freeze(session, bulletin, extra=extra)
     send = Send(
         bulletin_id=bulletin.id,
         kind=bulletin.kind,
@@ -101,12 +99,17 @@ def audience_contacts(session: Session, audience: dict[str, Any]) -> Any:
     return query.where(or_(*conditions)).order_by(Contact.id)
 
 
-def make_due(session: Session, send: Send, *, now: datetime, domain: str) -> int:
+def make_due(
+    session: Session, send: Send, *, now: datetime, domain: str, late_joiners: bool = False
+) -> int:
     """Create the delivery rows of ``send``: one per audience contact not yet having
-    one. Idempotent (unique on send and contact); also how a late joiner is added.
+    one. Idempotent (unique on send and contact). With ``late_joiners`` it also adds
+    contacts who joined the audience after a finished send went (a launch while the
+    consultation is open), and sets the send going again for them.
     Returns how many rows it made. Works through the audience a chunk at a time, so
     memory stays flat however large the list."""
-    if send.state not in (SEND_SCHEDULED, SEND_SENDING, SEND_PAUSED):
+    allowed = (SEND_SCHEDULED, SEND_SENDING, SEND_PAUSED) + ((SEND_DONE,) if late_joiners else ())
+    if send.state not in allowed:
         raise SendRefused(f"send {send.id} is {send.state}; only a scheduled send falls due")
     missing = audience_contacts(session, send.audience).where(
         ~exists().where(Delivery.send_id == send.id, Delivery.contact_id == Contact.id)
@@ -146,7 +149,12 @@ def make_due(session: Session, send: Send, *, now: datetime, domain: str) -> int
     if send.state == SEND_SCHEDULED:
         send.state = SEND_SENDING
         send.fired_at = now
-    log.info("send %s due: %d delivery rows made", send.id, made)
+        log.info("send %s due: %d delivery rows made", send.id, made)
+    elif made:
+        if send.state == SEND_DONE:
+            send.state = SEND_SENDING
+            send.finished_at = None
+        log.info("send %s: %d delivery rows made for late joiners", send.id, made)
     return made
 
 

@@ -31,7 +31,7 @@ from contacts.models import ACTIVE, Contact
 from mailer.bulletins import context, messages
 from mailer.config import Config
 from mailer.database import Database, utcnow
-from mailer.delivery import bounces, sends, throttle
+from mailer.delivery import bounces, sends, switch, throttle
 from mailer.delivery.models import (
     FAILED,
     QUEUED,
@@ -43,6 +43,7 @@ from mailer.delivery.models import (
     SKIPPED,
     Delivery,
     Send,
+    SendingSwitch,
 )
 from mailer.delivery.outcomes import SentWriter
 from mailer.delivery.transport import STAGE_RCPT, Transport, TransportError
@@ -51,6 +52,7 @@ from mailer.rendering.prepare import PreparedMessage, Recipient
 log = logging.getLogger(__name__)
 
 STATE_CHECK_SECONDS = 1.0
+switch_off = select(SendingSwitch.stopped).where(SendingSwitch.id == 1)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=2)
 
@@ -133,6 +135,8 @@ class Worker:
             with self.db.write_lock, self.db.transaction(session):
                 if self.db.is_sqlite:
                     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+                if switch.is_stopped(session):
+                    return []
                 room, self.capped_until = throttle.allowance(session, self.config.smtp, now)
                 if room == 0:
                     return []
@@ -339,7 +343,11 @@ class Worker:
         if known is not None and now - known[0] < STATE_CHECK_SECONDS:
             return known[1]
         with self.db.engine.connect() as connection:
-            state = connection.scalar(select(Send.state).where(Send.id == send_id))
+            row = connection.execute(
+                select(Send.state, switch_off.scalar_subquery()).where(Send.id == send_id)
+            ).first()
+        # The stop switch counts as a pause of every send.
+        state = None if row is None else (switch.STOPPED if row[1] else row[0])
         self._states[send_id] = (now, state)
         return state
 

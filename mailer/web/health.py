@@ -7,7 +7,8 @@ import logging
 from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from mailer.database import get_db
+from mailer.database import get_db, utcnow
+from scheduler import status
 
 log = logging.getLogger(__name__)
 health_bp = Blueprint("health", __name__)
@@ -24,7 +25,15 @@ def healthz():  # type: ignore[no-untyped-def]
         log.warning("health check: database unreachable: %s", exc)
         database.update(ok=False, error=type(exc).__name__)
     ok = bool(database["ok"])
-    response = jsonify(status="ok" if ok else "error", database=database)
+    scheduler: dict[str, object] = {"state": "unknown", "ok": False}
+    if ok:
+        try:
+            scheduler = status.read(db.session, now=utcnow())
+        except SQLAlchemyError as exc:
+            log.warning("health check: scheduler state unreadable: %s", exc)
+    # A web server without a scheduler still serves pages: "degraded", not an error.
+    overall = "error" if not ok else ("ok" if scheduler["ok"] else "degraded")
+    response = jsonify(status=overall, database=database, scheduler=scheduler)
     response.status_code = 200 if ok else 503
     response.headers["Cache-Control"] = "no-store"
     return response

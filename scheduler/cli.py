@@ -1,0 +1,397 @@
+"""``mailer consultation ...`` and ``mailer scheduler`` (DESIGN.md, "Contract")."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from scheduler.models import TYPE_GENERAL, TYPE_LABELS
+
+CLOSING_TIME = time(23, 59)
+
+
+def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> datetime:
+    """ISO 8601; without an offset it is local time in ``zone``. A date alone is the
+    start of that day, or 23:59 with ``end_of_day`` (a closing date)."""
+    text = text.strip()
+    try:
+        if len(text) == 10 and "T" not in text and " " not in text:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, CLOSING_TIME if end_of_day else time(0, 0))
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a date and time; write it as 2026-03-14T09:00 "
+            "(local time), 2026-03-14T09:00+00:00, or a date alone such as 2026-03-14"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def _when(closing: bool = False):  # type: ignore[no-untyped-def]
+    def convert(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None
+        return parse_when(value, ctx.obj.config.app.tz, end_of_day=closing)
+
+    return convert
+
+
+def _durations(
+    _ctx: click.Context, param: click.Parameter, values: Any
+) -> Any:
+    from mailer.config import parse_duration
+
+    def one(text: str) -> timedelta:
+        try:
+            return parse_duration(text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param=param) from None
+
+    if values is None:
+        return None
+    if isinstance(values, tuple):
+        return tuple(one(v) for v in values)
+    return one(values)
+
+
+def _user(session: Any, email: str | None) -> Any:
+    from sqlalchemy import select
+
+    from mailer.accounts import roles
+    from mailer.accounts import service as accounts
+    from mailer.accounts.models import User
+    from mailer.cli import Refused
+
+    if email:
+        user = accounts.find_by_email(session, email)
+        if user is None:
+            raise Refused(f"no user has the address {email}; add one with `mailer users add`")
+    else:
+        user = session.scalar(
+            select(User).where(User.role == roles.ADMIN, User.active.is_(True)).order_by(User.id)
+        )
+        if user is None:
+            raise Refused("there is no admin yet; name the author with --by EMAIL")
+    if not user.active:
+        raise Refused(f"{user.email} is disabled")
+    return user
+
+
+def _consultation(session: Any, key: str) -> Any:
+    from mailer.cli import Refused
+    from scheduler import consultations
+
+    found = consultations.find(session, key)
+    if found is None:
+        raise Refused(f"no consultation has the id or slug {key!r}")
+    return found
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(f"warning: {line}", err=True)
+
+
+@click.group()
+def consultation() -> None:
+    """Consultations: create, submit, approve, show."""
+
+
+@consultation.command("create")
+@click.option("--title", required=True, help="The consultation's title.")
+@click.option("--opens", required=True, callback=_when(), help="Opening time (ISO 8601).")
+@click.option(
+    "--closes",
+    required=True,
+    callback=_when(closing=True),
+    help="Closing time (ISO 8601); a date alone means 23:59 that day.",
+)
+@click.option("--survey-url", required=True, help="Where people respond.")
+@click.option(
+    "--list", "lists", multiple=True, required=True, metavar="NAME", help="Audience list."
+)
+@click.option(
+    "--reminder",
+    "reminders",
+    multiple=True,
+    callback=_durations,
+    metavar="BEFORE",
+    help="A reminder this long before the close (7d, 36h); replaces the defaults.",
+)
+@click.option(
+    "--close-notice",
+    callback=_durations,
+    metavar="AFTER",
+    help="Send the close notice this long after the close (default: 09:00 next working day).",
+)
+@click.option(
+    "--attach", "attachments", multiple=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--body-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The launch message's words (Markdown).",
+)
+@click.option("--summary", default="", help="A sentence or two for the public page.")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(sorted(TYPE_LABELS)),
+    default=TYPE_GENERAL,
+    show_default=True,
+    help="What is consulted on; sets the statutory consultees.",
+)
+@click.option("--by", "by_email", metavar="EMAIL", help="The author (default: the first admin).")
+@click.pass_obj
+def create(  # type: ignore[no-untyped-def]
+    ctx,
+    title: str,
+    opens: datetime,
+    closes: datetime,
+    survey_url: str,
+    lists: tuple[str, ...],
+    reminders: tuple[timedelta, ...],
+    close_notice: timedelta | None,
+    attachments: tuple[Path, ...],
+    body_file: Path | None,
+    summary: str,
+    kind: str,
+    by_email: str | None,
+) -> None:
+    """Create a draft consultation; prints its id alone on the last line."""
+    from sqlalchemy import select
+
+    from contacts.models import ContactList
+    from mailer.bulletins import files
+    from mailer.cli import Refused, Unusable, require_schema
+    from mailer.database import utcnow
+    from scheduler import consultations
+    from scheduler.timeline import ReminderSpec
+
+    config = ctx.config
+    body = ""
+    if body_file is not None:
+        try:
+            body = body_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise Unusable(f"cannot read {body_file}: {exc}") from None
+    documents: list[tuple[str, bytes]] = []
+    for path in attachments:
+        try:
+            documents.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            raise Unusable(f"cannot read {path}: {exc.strerror}") from None
+    db = require_schema(ctx)
+    now = utcnow()
+    with db.transaction() as session:
+        author = _user(session, by_email)
+        list_ids = []
+        for name in lists:
+            found = session.scalar(select(ContactList.id).where(ContactList.name == name))
+            if found is None:
+                raise Refused(f"no list is called {name!r}")
+            list_ids.append(found)
+        details = consultations.Details(
+            title=title,
+            opens_at=opens,
+            closes_at=closes,
+            survey_url=survey_url,
+            summary=summary,
+            type=kind,
+            lists=tuple(list_ids),
+            reminders=tuple(ReminderSpec(r) for r in reminders) if reminders else None,
+            close_notice_after=close_notice,
+            launch_body=body,
+        )
+        rules = consultations.rules_for(session, config)
+        try:
+            created, warnings = consultations.create(
+                session, details, by=author, rules=rules, now=now
+            )
+            for filename, data in documents:
+                consultations.add_document(
+                    session,
+                    created,
+                    filename=filename,
+                    data=data,
+                    folder=files.folder_for(config),
+                    limit_bytes=config.mail.max_attachments_mb * 1024 * 1024,
+                    by=author,
+                )
+        except consultations.ConsultationInvalid as exc:
+            raise Refused("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
+        except files.FileRefused as exc:
+            raise Refused(str(exc)) from None
+        created_id = created.id
+    _warn(warnings)
+    click.echo(created_id)
+
+
+@consultation.command("submit")
+@click.argument("key", metavar="ID")
+@click.option("--by", "by_email", required=True, metavar="EMAIL")
+@click.pass_obj
+def submit(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def]
+    """Ask for approval."""
+    from mailer.cli import Refused, require_schema
+    from mailer.database import utcnow
+    from scheduler import consultations
+
+    db = require_schema(ctx)
+    with db.transaction() as session:
+        found = _consultation(session, key)
+        try:
+            warnings = consultations.submit(
+                session, found, by=_user(session, by_email), now=utcnow()
+            )
+        except consultations.ConsultationRefused as exc:
+            raise Refused(str(exc)) from None
+    _warn(warnings)
+    click.echo(f"consultation {found.id} submitted for approval")
+
+
+@consultation.command("approve")
+@click.argument("key", metavar="ID")
+@click.option("--by", "by_email", required=True, metavar="EMAIL")
+@click.pass_obj
+def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def]
+    """Approve as that user and schedule the timeline."""
+    from mailer.cli import Refused, require_schema
+    from mailer.database import utcnow
+    from scheduler import consultations
+
+    config = ctx.config
+    db = require_schema(ctx)
+    with db.transaction() as session:
+        found = _consultation(session, key)
+        try:
+            warnings = consultations.approve(
+                session,
+                found,
+                by=_user(session, by_email),
+                two_person=config.approval.two_person,
+                base_url=config.app.base_url,
+                now=utcnow(),
+            )
+        except consultations.ConsultationRefused as exc:
+            raise Refused(str(exc)) from None
+        scheduled = [s for s in consultations.timeline(session, found) if s.state == "scheduled"]
+    _warn(warnings)
+    click.echo(f"consultation {found.id} approved: {len(scheduled)} send(s) scheduled")
+
+
+@consultation.command("cancel")
+@click.argument("key", metavar="ID")
+@click.option("--by", "by_email", required=True, metavar="EMAIL")
+@click.pass_obj
+def cancel(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def]
+    """Cancel: nothing more is sent."""
+    from mailer.cli import Refused, require_schema
+    from mailer.database import utcnow
+    from scheduler import consultations
+
+    db = require_schema(ctx)
+    with db.transaction() as session:
+        found = _consultation(session, key)
+        user = _user(session, by_email)
+        if not user.can_edit:
+            raise Refused(f"{user.email} is a {user.role}; only an editor or admin cancels")
+        try:
+            stopped = consultations.cancel(session, found, by=user, now=utcnow())
+        except consultations.ConsultationRefused as exc:
+            raise Refused(str(exc)) from None
+    click.echo(f"consultation {found.id} cancelled: {stopped} send(s) stopped")
+
+
+@consultation.command("list")
+@click.pass_obj
+def list_(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Every consultation: id, state, opening and closing, title."""
+    from sqlalchemy import select
+
+    from mailer.cli import require_schema
+    from mailer.database import utcnow
+    from scheduler.models import Consultation
+
+    db = require_schema(ctx)
+    zone = ctx.config.app.tz
+    now = utcnow()
+    with db.transaction() as session:
+        click.echo(f"{'ID':>4} {'STATE':17} {'OPENS':16} {'CLOSES':16} TITLE")
+        for item in session.scalars(select(Consultation).order_by(Consultation.opens_at)):
+            click.echo(
+                f"{item.id:>4} {item.phase(now):17} "
+                f"{item.opens_at.astimezone(zone):%Y-%m-%d %H:%M} "
+                f"{item.closes_at.astimezone(zone):%Y-%m-%d %H:%M} {item.title}"
+            )
+
+
+@consultation.command("show")
+@click.argument("key", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (times in UTC).")
+@click.pass_obj
+def show(ctx, key: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """The timeline: each send, when it goes, its state and counts."""
+    from mailer.cli import require_schema
+    from mailer.database import utcnow
+    from scheduler import consultations
+
+    db = require_schema(ctx)
+    zone = ctx.config.app.tz
+    with db.transaction() as session:
+        found = _consultation(session, key)
+        data = consultations.to_json(session, found, now=utcnow())
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"{data['title']} (id {data['id']}, /consultations/{data['slug']})")
+    click.echo(
+        f"state: {data['state']}; opens {_local(data['opens_at'], zone)}, "
+        f"closes {_local(data['closes_at'], zone)}; {data['recipients']} active recipient(s)"
+    )
+    for send in data["sends"]:
+        counts = send["counts"]
+        click.echo(
+            f"  {_local(send['due_at'], zone)}  {send['label']:45} {send['state']:9} "
+            f"queued={counts['queued']} sent={counts['sent']} "
+            f"failed={counts['failed']} skipped={counts['skipped']}"
+        )
+        for reason in send["reasons"]:
+            click.echo(f"      moved: {reason}")
+
+
+def _local(iso: str | None, zone: ZoneInfo) -> str:
+    if iso is None:
+        return "-"
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%a %d %b %Y %H:%M")
+
+
+@click.command("scheduler")
+@click.pass_obj
+def scheduler_command(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The scheduler: fires each planned send on time (one is active; others wait)."""
+    from mailer.cli import require_schema
+    from scheduler.runner import Scheduler
+
+    db = require_schema(ctx)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        click.echo(f"received {signal.Signals(signum).name}; stopping the scheduler")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo("scheduler running (Ctrl+C to stop)")
+    Scheduler(db, ctx.config).run(stop)
+    db.dispose()
