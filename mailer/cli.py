@@ -302,14 +302,14 @@ def require_schema(ctx: Context) -> Any:
 # --- serving ----------------------------------------------------------------------------
 
 
-def _ensure_first_admin(db: Any) -> None:
-    """On a database with no users at all, make the first admin (once)."""
+def _ensure_first_admin(db: Any) -> bool:
+    """On a database with no users at all, make the first admin (once). True if made."""
     from mailer.accounts import roles
     from mailer.accounts import service as accounts
 
     with db.transaction() as session:
         if accounts.count_users(session) > 0:
-            return
+            return False
         email = os.environ.get(ENV_ADMIN_EMAIL) or DEFAULT_ADMIN_EMAIL
         given = os.environ.get(ENV_ADMIN_PASSWORD)
         password = given or secrets.token_urlsafe(12)
@@ -332,6 +332,36 @@ def _ensure_first_admin(db: Any) -> None:
         f"    email:    {email}\n    password: {shown}\n"
         f"  {'' if given else 'This password is shown only once. '}"
         f"Change it under “My account”.\n{banner}\n"
+    )
+    return True
+
+
+def _load_demo(db: Any, config: Config) -> None:
+    """The demo office (mailer/demo.py), with the approver's sign-in printed once."""
+    from sqlalchemy import select
+
+    from mailer import demo
+    from mailer.accounts import roles
+    from mailer.accounts.models import User
+    from mailer.database import utcnow
+
+    with db.transaction() as session:
+        author = session.scalar(
+            select(User).where(User.role == roles.ADMIN, User.active.is_(True)).order_by(User.id)
+        )
+        if author is None:
+            raise Refused("there is no admin to write the demo consultation; run `mailer init`")
+        loaded = demo.load(session, config, author=author, now=utcnow())
+    if loaded is None:
+        click.echo("The demo office is already loaded.")
+        return
+    password = loaded.approver_password or "(unchanged: the account already existed)"
+    click.echo(
+        f"Demo office loaded: contacts, lists, the draft plan and a consultation "
+        f"(id {loaded.consultation_id}) awaiting approval.\n"
+        f"  To approve it, sign in as the approver:\n"
+        f"    email:    {loaded.approver_email}\n    password: {password}\n"
+        f"  Approved, its launch goes to the outbox (Admin > Outbox) at its time."
     )
 
 
@@ -360,7 +390,9 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
     db = (
         _ensure_schema(ctx, announce=False) if config.uses_default_database else require_schema(ctx)
     )
-    _ensure_first_admin(db)
+    if _ensure_first_admin(db) and config.uses_default_database:
+        # A first run of the embedded default shows the whole product at once.
+        _load_demo(db, config)
     db.dispose()
     # The scheduler and the delivery workers run as threads beside the web server, on
     # the app's database.
@@ -387,6 +419,19 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
         for thread in threads:
             thread.join(timeout=30)
     sys.exit(0)
+
+
+@cli.command()
+@pass_ctx
+def demo(ctx: Context) -> None:
+    """Load a fictional demo office: contacts, lists and a consultation to approve."""
+    config = ctx.config
+    db = (
+        _ensure_schema(ctx, announce=False) if config.uses_default_database else require_schema(ctx)
+    )
+    _ensure_first_admin(db)
+    _load_demo(db, config)
+    db.dispose()
 
 
 @cli.command()

@@ -166,10 +166,16 @@ class Database:
     @property
     def session(self) -> Session:
         """The session of the current request (or app context), made on first use."""
-        from flask import g
+        from flask import g, has_request_context, request
 
         if "db_session" not in g:
             g.db_session = self.new_session()
+            writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+            if self.is_sqlite and writes:
+                # A form post reads, then writes. On SQLite a deferred transaction that
+                # turns into a write fails at once if another connection (a worker, the
+                # scheduler) committed meanwhile; an immediate one waits its turn.
+                g.db_session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         return g.db_session
 
     @contextmanager

@@ -46,9 +46,7 @@ def _when(closing: bool = False):  # type: ignore[no-untyped-def]
     return convert
 
 
-def _durations(
-    _ctx: click.Context, param: click.Parameter, values: Any
-) -> Any:
+def _durations(_ctx: click.Context, param: click.Parameter, values: Any) -> Any:
     from mailer.config import parse_duration
 
     def one(text: str) -> timedelta:
@@ -193,7 +191,7 @@ def create(  # type: ignore[no-untyped-def]
             raise Unusable(f"cannot read {path}: {exc.strerror}") from None
     db = require_schema(ctx)
     now = utcnow()
-    with db.transaction() as session:
+    with db.writing() as session:
         author = _user(session, by_email)
         list_ids = []
         for name in lists:
@@ -248,7 +246,7 @@ def submit(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def
     from scheduler import consultations
 
     db = require_schema(ctx)
-    with db.transaction() as session:
+    with db.writing() as session:
         found = _consultation(session, key)
         try:
             warnings = consultations.submit(
@@ -272,7 +270,7 @@ def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-de
 
     config = ctx.config
     db = require_schema(ctx)
-    with db.transaction() as session:
+    with db.writing() as session:
         found = _consultation(session, key)
         try:
             warnings = consultations.approve(
@@ -301,7 +299,7 @@ def cancel(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def
     from scheduler import consultations
 
     db = require_schema(ctx)
-    with db.transaction() as session:
+    with db.writing() as session:
         found = _consultation(session, key)
         user = _user(session, by_email)
         if not user.can_edit:

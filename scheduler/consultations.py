@@ -26,7 +26,7 @@ from contacts.models import ACTIVE, ContactList, OrganisationType
 from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
-from mailer.bulletins import compose, files, messages
+from mailer.bulletins import compose, context, files, messages
 from mailer.bulletins.family import MEMBERS
 from mailer.bulletins.models import Bulletin
 from mailer.bulletins.organisation import check_url
@@ -253,7 +253,9 @@ def _check(
     for item in planned_sends:
         if item.due_at is not None:
             continue
-        if item.dropped == BEFORE_OPENING and details.reminders is not None:
+        # A reminder asked for as an exact time before the close is an error when it
+        # cannot go; a morning one (the defaults, or ticked in the form) is left out.
+        if item.dropped == BEFORE_OPENING and item.slot.endswith(":exact"):
             errors["reminders"] = (
                 f"{item.label} would go on {_shown(rules, item.planned_at)}, before the "
                 "consultation opens; choose a shorter time before the close."
@@ -380,7 +382,12 @@ def replan(session: Session, consultation: Consultation, *, rules: Rules) -> int
         return 0
     moved = 0
     stored = {s.slot: s for s in timeline(session, consultation)}
-    for item in planned(consultation, rules):
+    try:
+        items = planned(consultation, rules)
+    except TimelineError as exc:
+        log.warning("consultation %s: timeline not moved: %s", consultation.id, exc)
+        return 0
+    for item in items:
         send = stored.get(item.slot)
         if send is None or send.state not in UNFIRED:
             continue
@@ -796,6 +803,40 @@ def mark_missed(session: Session, send: Send, *, now: datetime) -> None:
 
 
 # --- reading ----------------------------------------------------------------------------
+
+
+def owner_of(session: Session, bulletin_id: int) -> tuple[Send, Consultation] | None:
+    """The timeline send and consultation a bulletin was made for, if any."""
+    row = session.execute(
+        select(Send, Consultation)
+        .join(Consultation, Consultation.id == Send.consultation_id)
+        .where(Send.bulletin_id == bulletin_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def locked_reason(session: Session, bulletin_id: int) -> str | None:
+    """Why a consultation's message cannot be edited now (approved or sent), or None."""
+    found = owner_of(session, bulletin_id)
+    if found is None or found[0].state == SEND_DRAFT:
+        return None
+    send, consultation = found
+    return (
+        f'This message is part of "{consultation.title}" and was approved as it is '
+        f"({send.state}). Return the consultation to draft to change a message not yet sent."
+    )
+
+
+def view_of(consultation: Consultation, base_url: str) -> context.ConsultationView:
+    """The consultation as a message shows it (previews of its messages)."""
+    return context.ConsultationView(
+        title=consultation.title,
+        summary=consultation.summary,
+        opens_at=consultation.opens_at,
+        closes_at=consultation.closes_at,
+        page_url=page_url(consultation, base_url),
+        survey_url=consultation.survey_url,
+    )
 
 
 def find(session: Session, key: str | int) -> Consultation | None:

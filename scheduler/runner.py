@@ -147,6 +147,10 @@ class Scheduler:
                         consultations.mark_missed(session, send, now=now)
                 elif not stopped:
                     wanted[f"{JOB_PREFIX}{send_id}"] = (send_id, due_at)
+            # A send whose last rows a worker recorded without finishing it (the worker
+            # stopped, or its last write failed) is finished here.
+            for sending in session.scalars(select(Send).where(Send.state == SEND_SENDING)):
+                sends.finish_if_done(session, sending, now=now)
             if not stopped and self._late_joiners_due(now):
                 self._add_late_joiners(session, now)
             upcoming = min(wanted.values(), key=lambda item: item[1], default=None)

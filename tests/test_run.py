@@ -54,9 +54,22 @@ def test_first_run_sets_everything_up_and_prints_the_admin_password(tmp_path: Pa
         assert (tmp_path / "instance" / "mailer.db").is_file()
         assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
 
+        # The demo office is there, with an approver to walk the approval as.
+        assert "Demo office loaded" in output
+        approver_password = re.search(r"approver@example.org\n\s+password: (\S+)", output).group(1)
+
         base = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-            assert json.load(response)["database"]["ok"] is True
+            health = json.load(response)
+        assert health["database"]["ok"] is True
+        # The scheduler thread of `mailer run` reports itself within a tick.
+        deadline = time.monotonic() + 10
+        while health["scheduler"]["state"] != "running":
+            assert time.monotonic() < deadline, health
+            time.sleep(0.2)
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+                health = json.load(response)
+        assert health["status"] == "ok"
 
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -68,6 +81,9 @@ def test_first_run_sets_everything_up_and_prints_the_admin_password(tmp_path: Pa
         dashboard = opener.open(f"{base}/login", data=body, timeout=5)
         assert dashboard.url == f"{base}/admin/"
         assert "Dashboard" in dashboard.read().decode()
+        listing = opener.open(f"{base}/admin/consultations/", timeout=5).read().decode()
+        assert "Draft Police and Crime Plan" in listing and "Awaiting approval" in listing
+        assert len(approver_password) >= 12
     finally:
         assert stop(process) == 0
 

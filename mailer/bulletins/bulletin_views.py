@@ -31,6 +31,7 @@ from mailer.database import get_db, utcnow
 from mailer.delivery import transport_for
 from mailer.rendering.markdown import to_html
 from mailer.rendering.prepare import PreparedMessage, Recipient, message_id
+from scheduler import consultations
 
 bulletins_bp = Blueprint("bulletins", __name__, url_prefix="/admin/bulletins")
 
@@ -130,6 +131,9 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         if not current_user.can_edit:
             abort(403)
+        if locked := consultations.locked_reason(session, bulletin.id):
+            flash(locked, "error")
+            return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
         draft = _draft(bulletin.kind)
         db = get_db()
         try:
@@ -151,6 +155,8 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         body_preview=body.html,
         body_warnings=warnings.for_body(body),
         review=_review(bulletin) if not errors else None,
+        owner=consultations.owner_of(session, bulletin.id),
+        locked=consultations.locked_reason(session, bulletin.id),
         attachments_total=files.human_size(files.total_size(session, bulletin)),
         attachments_limit=files.human_size(_limit_bytes()),
         accept=files.ACCEPT,
@@ -201,11 +207,18 @@ def _render(
 ) -> tuple[PreparedMessage, Recipient, object]:
     settings = _settings()
     now = utcnow()
+    session = get_db().session
     try:
-        frozen = messages.freeze(get_db().session, bulletin)
-        consultation = messages.consultation_or_example(
-            frozen.kind, None, settings=settings, now=now
-        )
+        # A consultation's message shows its consultation and carries its documents.
+        owner = consultations.owner_of(session, bulletin.id)
+        if owner is None:
+            frozen = messages.freeze(session, bulletin)
+            consultation = messages.consultation_or_example(
+                frozen.kind, None, settings=settings, now=now
+            )
+        else:
+            frozen = messages.freeze(session, bulletin, documents=owner[1].documents)
+            consultation = consultations.view_of(owner[1], settings.base_url)
         prepared = messages.prepare_frozen(
             frozen,
             settings=settings,
@@ -347,6 +360,9 @@ def send_test(bulletin_id: int) -> ResponseReturnValue:
 def add_attachment(bulletin_id: int) -> ResponseReturnValue:
     bulletin = _bulletin(bulletin_id)
     target = url_for("bulletins.edit", bulletin_id=bulletin.id) + "#documents"
+    if consultations.owner_of(get_db().session, bulletin.id) is not None:
+        flash("This message carries its consultation's documents; attach them there.", "error")
+        return redirect(target)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash("Choose a file to attach.", "error")

@@ -21,7 +21,7 @@ EVERY = timedelta(days=1)
 
 
 def run_once(db: Database, config: Config) -> int:
-    with db.transaction() as session:
+    with db.writing() as session:
         removed = retention.purge(session, now=utcnow(), keep=config.retention.deliveries)
     if removed:
         log.info("retention removed %d delivery rows older than %s", removed,

@@ -425,7 +425,7 @@ class Worker:
         self._record(row, state=QUEUED, attempts=row.attempts - 1)
 
     def _pause(self, send_id: int, reason: str) -> None:
-        with self.db.transaction() as session:
+        with self.db.writing() as session:
             send = session.get(Send, send_id)
             if send is not None and send.state == SEND_SENDING:
                 sends.pause(session, send, reason=reason)
@@ -433,7 +433,8 @@ class Worker:
 
     def _finish(self, send_ids: set[int]) -> None:
         for send_id in send_ids:
-            with self.db.transaction() as session:
+            # Read, then write: on SQLite that needs BEGIN IMMEDIATE (Database.writing).
+            with self.db.writing() as session:
                 send = session.get(Send, send_id)
                 if send is None:
                     continue

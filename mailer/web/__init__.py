@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     from mailer.bulletins.views import organisation_bp
     from mailer.delivery.views import outbox_bp, sends_bp
     from mailer.web.health import health_bp
+    from scheduler.views import consultations_bp, sending_bp
 
     # Every admin blueprint lives under /admin/, where the sign-in guard
     # (mailer.admin.init_app) covers it: a new admin page cannot forget to require it.
@@ -36,6 +37,8 @@ def init_app(app: Flask) -> None:
         templates_bp,
         sends_bp,
         outbox_bp,
+        consultations_bp,
+        sending_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)

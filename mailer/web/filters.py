@@ -24,7 +24,20 @@ def filesize(size: int) -> str:
     return human_size(size)
 
 
+def time_left(closes_at: datetime, now: datetime) -> str:
+    """How long a consultation has left: "3 days", "5 hours", "40 minutes"."""
+    seconds = int((closes_at - now).total_seconds())
+    if seconds <= 0:
+        return "no time"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "under a minute"
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(time_left, "time_left")
     app.add_template_filter(filesize, "filesize")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(local, "localtime")

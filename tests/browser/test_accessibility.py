@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
@@ -13,6 +15,7 @@ from mailer.accounts.models import User
 from mailer.bulletins import compose
 from mailer.database import Database, utcnow
 from mailer.delivery import pool
+from scheduler import consultations
 from tests.conftest import PASSWORD
 from tests.contacts.test_importing import HEADER, run_import
 from tests.delivery.helpers import make_send
@@ -37,6 +40,10 @@ ADMIN_PAGES = [
     "/admin/templates/",
     "/admin/sends/",
     "/admin/outbox/",
+    "/admin/consultations/",
+    "/admin/consultations/new",
+    "/admin/consultations/calendar",
+    "/admin/sending/",
 ]
 
 
@@ -75,6 +82,21 @@ def test_no_serious_accessibility_violations(
             by=session.get(User, admin_user.id),
         )
         bulletin_id, template_id = bulletin.id, bulletin.template_id
+        consultation, _ = consultations.create(
+            session,
+            consultations.Details(
+                title="Draft Police and Crime Plan",
+                opens_at=utcnow() + timedelta(days=10),
+                closes_at=utcnow() + timedelta(days=50),
+                survey_url="https://survey.example.org/plan",
+                type="plan_draft",
+                lists=(list_id,),
+            ),
+            by=session.get(User, admin_user.id),
+            rules=consultations.rules_for(session, app.config["MAILER"]),
+            now=utcnow(),
+        )
+        consultation_id = consultation.id
     send_id = make_send(db, addresses=["outbox@example.org"], author=admin_user, now=utcnow())
     pool.run_once(app.extensions["mailer.db"], app.config["MAILER"])
     (message,) = (app.config["MAILER"].instance_path / "outbox").glob("*.eml")
@@ -113,6 +135,9 @@ def test_no_serious_accessibility_violations(
             f"/admin/sends/{send_id}",
             f"/admin/outbox/{message.name}",
             f"/admin/outbox/{message.name}?view=text",
+            f"/admin/consultations/{consultation_id}",
+            f"/admin/consultations/{consultation_id}/edit",
+            f"/admin/consultations/{consultation_id}/evidence",
         ]
         for path in [
             *ADMIN_PAGES,

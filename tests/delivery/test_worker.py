@@ -347,3 +347,32 @@ def test_pause_or_cancel_in_the_admin_stops_a_batch_already_claimed(
     assert w.process(claimed) == 0
     assert {(r.state, r.skip_reason) for r in rows(db, paused_id)} == {(SKIPPED, "send cancelled")}
     assert server.received == []
+
+
+def test_the_stop_switch_holds_every_delivery_until_resumed(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    from mailer.delivery import switch
+
+    config = smtp_config(tmp_path, db, server.port)
+    send_id = make_send(db, addresses=ADDRESSES, author=author)
+    clock = Clock()
+    with db.transaction() as session:
+        switch.stop(session, by=session.get(User, author.id), reason="Purdah", now=clock())
+    assert worker(db, config, clock).run_once() == 0
+    assert server.received == []
+    # Stopped while a worker holds a batch: the rows go back within a second, untried.
+    claimed = worker(db, config, clock).claim()
+    assert claimed == []
+    with db.transaction() as session:
+        switch.resume(session, by=session.get(User, author.id), now=clock())
+    busy = worker(db, config, clock, name="w2")
+    batch = busy.claim()
+    assert len(batch) == len(ADDRESSES)
+    with db.transaction() as session:
+        switch.stop(session, by=session.get(User, author.id), reason="Again", now=clock())
+    assert busy.process(batch) == 0
+    assert {(r.state, r.attempts) for r in rows(db, send_id)} == {(QUEUED, 0)}
+    with db.transaction() as session:
+        switch.resume(session, by=session.get(User, author.id), now=clock())
+    assert worker(db, config, clock, name="w3").run_once() == len(ADDRESSES)

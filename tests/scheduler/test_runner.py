@@ -297,3 +297,31 @@ def test_the_active_scheduler_reports_itself_and_its_next_send(
         scheduler.step_down()
     with db.transaction() as session:
         assert status.read(session, now=utcnow())["state"] == "not running"
+
+
+def test_a_contact_who_joins_the_list_while_it_is_open_gets_the_launch(
+    tmp_path: Path, db: Database, server: FaultySmtp
+) -> None:
+    from contacts.models import ContactList, ListMembership
+
+    config = config_for(tmp_path, db, server.port)
+    cid = approved_consultation(db, config, opens_in=0.5, open_for=3600)
+    time.sleep(0.6)
+    scheduler = Scheduler(db, config, late_joiners_seconds=0)
+    try:
+        scheduler.step()
+        wait_for(lambda: scheduler.fired == 1, timeout=5)
+        launch = timeline(db, cid)[0]
+        with db.transaction() as session:
+            list_id = session.get(Send, launch.id).audience["lists"][0]
+            late = Contact(email="late@example.org", email_key="late@example.org")
+            session.add(late)
+            session.add(ListMembership(list=session.get(ContactList, list_id), contact=late))
+        scheduler.step()
+    finally:
+        scheduler.step_down()
+    with db.transaction() as session:
+        addresses = session.scalars(
+            select(Delivery.address).where(Delivery.send_id == launch.id)
+        ).all()
+    assert sorted(addresses) == sorted([*ADDRESSES, "late@example.org"])

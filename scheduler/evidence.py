@@ -1,0 +1,158 @@
+"""The statutory evidence report: per required audience, who was sent which message
+when, and the outcome. What a Police and Crime Panel would ask for.
+
+Rows come from the delivery records (what actually happened) and from the audience as
+it is now (someone who joined after a message went shows "not sent to"). Erased
+contacts cannot be named: they stay in the counts only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contacts.models import Contact
+from mailer.delivery import sends
+from mailer.delivery.models import FAILED, QUEUED, SENDING, SENT, SKIPPED, Delivery, Send
+from scheduler import statutory
+from scheduler.models import Consultation
+
+CSV_HEADER = [
+    "required_audience",
+    "name",
+    "organisation",
+    "email",
+    "message",
+    "due_at_utc",
+    "outcome",
+    "at_utc",
+    "detail",
+]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    label: str  # "sent", "failed", "skipped: unsubscribed", "on its way", "not sent to"
+    at: datetime | None = None
+    detail: str = ""
+
+    @property
+    def good(self) -> bool:
+        return self.label == "sent"
+
+
+@dataclass
+class Person:
+    contact_id: int
+    name: str
+    organisation: str
+    email: str
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+
+
+@dataclass
+class AudienceEvidence:
+    coverage: statutory.Coverage
+    people: list[Person]
+
+    def reached(self, send_id: int) -> int:
+        return sum(1 for p in self.people if p.outcomes.get(send_id, NOT_SENT).good)
+
+
+NOT_SENT = Outcome("not sent to")
+
+
+@dataclass
+class Report:
+    sends: list[Send]
+    audiences: list[AudienceEvidence]
+    totals: dict[int, sends.Progress]
+
+
+def coverage_rows(session: Session, consultation: Consultation) -> list[statutory.Coverage]:
+    return statutory.coverage(session, consultation)
+
+
+def _outcome(row: Delivery) -> Outcome:
+    if row.state == SENT:
+        return Outcome("sent", row.sent_at, row.last_reply)
+    if row.state == FAILED:
+        return Outcome("failed", None, row.last_reply)
+    if row.state == SKIPPED:
+        return Outcome(f"skipped: {row.skip_reason}", row.created_at)
+    if row.state in (QUEUED, SENDING):
+        return Outcome("on its way", None, row.last_reply)
+    return Outcome(row.state)
+
+
+def report(session: Session, consultation: Consultation) -> Report:
+    timeline = list(
+        session.scalars(
+            select(Send).where(Send.consultation_id == consultation.id).order_by(Send.due_at)
+        )
+    )
+    send_ids = [s.id for s in timeline]
+    audience = sends.audience_contacts(session, consultation.audience).subquery()
+    audiences = []
+    for coverage in statutory.coverage(session, consultation):
+        people: dict[int, Person] = {}
+        type_id = coverage.organisation_type_id
+        if type_id is not None:
+            delivered = session.execute(
+                select(Delivery, Contact)
+                .join(Contact, Contact.id == Delivery.contact_id)
+                .where(Delivery.send_id.in_(send_ids), Contact.organisation_type_id == type_id)
+                .order_by(Contact.organisation, Contact.name, Contact.id)
+            ).all()
+            for row, contact in delivered:
+                person = people.setdefault(contact.id, _person(contact))
+                person.outcomes[row.send_id] = _outcome(row)
+            for contact in session.scalars(
+                select(Contact)
+                .join(audience, audience.c.id == Contact.id)
+                .where(Contact.organisation_type_id == type_id)
+                .order_by(Contact.organisation, Contact.name, Contact.id)
+            ):
+                people.setdefault(contact.id, _person(contact))
+        ordered = sorted(people.values(), key=lambda p: (p.organisation, p.name, p.email))
+        audiences.append(AudienceEvidence(coverage, ordered))
+    totals = {s.id: sends.progress(session, s.id) for s in timeline}
+    return Report(timeline, audiences, totals)
+
+
+def _person(contact: Contact) -> Person:
+    return Person(contact.id, contact.name, contact.organisation, contact.email)
+
+
+def csv_rows(session: Session, consultation: Consultation) -> list[list[object]]:
+    found = report(session, consultation)
+    rows: list[list[object]] = []
+    for group in found.audiences:
+        if not group.people:
+            rows.append(
+                [group.coverage.requirement.audience, "", "", "", "", "", "no recipient", "", ""]
+            )
+        for person in group.people:
+            for send in found.sends:
+                outcome = person.outcomes.get(send.id, NOT_SENT)
+                rows.append(
+                    [
+                        group.coverage.requirement.audience,
+                        person.name,
+                        person.organisation,
+                        person.email,
+                        send.label,
+                        _iso(send.due_at),
+                        outcome.label,
+                        _iso(outcome.at),
+                        outcome.detail,
+                    ]
+                )
+    return rows
+
+
+def _iso(moment: datetime | None) -> str:
+    return "" if moment is None else moment.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,400 @@
+"""The consultation pages as a comms officer and an approver use them: create with the
+form, read the timeline, attach the draft plan, submit, approve (not one's own), edit
+after approval, the evidence report and its CSV, the calendar, the stop switch and
+blackouts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+
+from mailer.accounts import roles
+from mailer.bulletins.models import Bulletin
+from mailer.database import Database, utcnow
+from mailer.delivery import sends
+from mailer.delivery.models import SEND_MISSED, Send, SendingSwitch
+from scheduler import statutory
+from scheduler.models import Blackout, Consultation
+from tests.conftest import add_user, csrf_from, login
+from tests.scheduler.audience import make_list
+
+REQUIRED = [statutory.CHIEF_CONSTABLE, statutory.PANEL, statutory.PUBLIC, statutory.VICTIMS]
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def as_user(app: Flask, db: Database, email: str, role: str) -> FlaskClient:
+    add_user(db, email=email, role=role)
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    return client
+
+
+def form_for(list_id: int, **changes: object) -> dict[str, object]:
+    soon = (utcnow() + timedelta(days=9)).date()
+    values: dict[str, object] = {
+        "title": "Draft Police and Crime Plan",
+        "summary": "Tell us what matters.",
+        "type": "plan_draft",
+        "opens_date": soon.isoformat(),
+        "opens_time": "09:00",
+        "closes_date": (soon + timedelta(days=40)).isoformat(),
+        "closes_time": "23:59",
+        "survey_url": "https://survey.example.org/plan",
+        "lists": [str(list_id)],
+        "reminder_defaults": ["reminder:1209600:morning", "reminder:0:morning"],
+        "reminders_extra": "36h",
+        "late_joiners": "on",
+        "launch_body": "Our draft plan is out. **Please respond.**",
+    }
+    values.update(changes)
+    return values
+
+
+def post(client: FlaskClient, path: str, page: str, **data: object):  # type: ignore[no-untyped-def]
+    token = csrf_from(client.get(page).get_data(as_text=True))
+    return client.post(path, data={"csrf_token": token, **data}, follow_redirects=True)
+
+
+def create(client: FlaskClient, list_id: int, **changes: object) -> int:
+    response = post(
+        client,
+        "/admin/consultations/new",
+        "/admin/consultations/new",
+        **form_for(list_id, **changes),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return int(response.request.path.rstrip("/").split("/")[-1])
+
+
+def launch_of(session: Any, consultation_id: int) -> Send:
+    return session.scalar(
+        select(Send).where(Send.consultation_id == consultation_id, Send.slot == "launch")
+    )
+
+
+def test_an_editor_creates_a_consultation_and_sees_its_timeline(app: Flask, db: Database) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    partners = make_list(db, [("cc@example.org", statutory.CHIEF_CONSTABLE)])
+    cid = create(editor, partners)
+    page = editor.get(f"/admin/consultations/{cid}").get_data(as_text=True)
+    for words in (
+        "Draft Police and Crime Plan",
+        "Launch",
+        "Reminder: 14 days before the close",
+        "Reminder: 36 hours before the close",
+        "Reminder: the morning of the last day",
+        "Close notice: the next working day",
+        "Submit for approval",
+        # The statutory check names what is missing.
+        "No active recipient is a &#34;Member of the public&#34;",
+    ):
+        assert words in page, words
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        launch = session.scalar(
+            select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
+        )
+        assert consultation.late_joiners is True
+        bulletin_page = editor.get(f"/admin/bulletins/{launch.bulletin_id}").get_data(as_text=True)
+    assert "Our draft plan is out." in bulletin_page
+    listing = editor.get("/admin/consultations/").get_data(as_text=True)
+    assert "Draft Police and Crime Plan" in listing and "Draft" in listing
+
+
+def test_the_form_shows_what_is_wrong_and_keeps_what_was_typed(app: Flask, db: Database) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    partners = make_list(db, [("a@example.org", None)])
+    past = (utcnow() - timedelta(days=3)).date().isoformat()
+    response = post(
+        editor,
+        "/admin/consultations/new",
+        "/admin/consultations/new",
+        **form_for(partners, closes_date=past, survey_url="not a link", title="Kept title"),
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "has passed; choose a later one" in page
+    assert "Kept title" in page
+    response = post(
+        editor,
+        "/admin/consultations/new",
+        "/admin/consultations/new",
+        **form_for(partners, reminders_extra="soonish"),
+    )
+    assert response.status_code == 400
+    assert "is not a time before the close" in response.get_data(as_text=True)
+    with db.transaction() as session:
+        assert session.scalars(select(Consultation)).all() == []
+
+
+def test_submit_then_an_approver_other_than_the_author_approves(app: Flask, db: Database) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(editor, partners, type="general")
+    page = f"/admin/consultations/{cid}"
+    # An editor cannot approve at all.
+    assert post(editor, f"{page}/approve", page).status_code == 403
+    submitted = post(editor, f"{page}/submit", page).get_data(as_text=True)
+    assert "Submitted." in submitted and "Awaiting approval" in submitted
+
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    seen = approver.get(page).get_data(as_text=True)
+    assert "Approve and schedule" in seen
+    approved = post(approver, f"{page}/approve", page).get_data(as_text=True)
+    assert "Approved." in approved
+    with db.transaction() as session:
+        assert session.get(Consultation, cid).state == "scheduled"
+
+
+def test_an_admin_who_wrote_it_is_told_another_must_approve(
+    admin_client: FlaskClient, db: Database
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(admin_client, partners, type="general")
+    page = f"/admin/consultations/{cid}"
+    post(admin_client, f"{page}/submit", page)
+    shown = admin_client.get(page).get_data(as_text=True)
+    assert "another approver must approve it" in shown
+    assert "Approve and schedule" not in shown
+    refused = post(admin_client, f"{page}/approve", page).get_data(as_text=True)
+    assert "wrote this consultation; another approver must approve it" in refused
+
+
+def test_an_edit_after_approval_asks_before_returning_it_to_draft(app: Flask, db: Database) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(editor, partners, type="general")
+    page = f"/admin/consultations/{cid}"
+    post(editor, f"{page}/submit", page)
+    post(approver, f"{page}/approve", page)
+    edit = f"{page}/edit"
+    asked = post(editor, edit, edit, **form_for(partners, title="Renamed plan", type="general"))
+    assert asked.status_code == 409
+    text = asked.get_data(as_text=True)
+    assert "Saving a change returns its" in text and 'name="confirmed" value="yes"' in text
+    with db.transaction() as session:
+        assert session.get(Consultation, cid).title == "Draft Police and Crime Plan"
+    saved = post(
+        editor,
+        edit,
+        edit,
+        confirmed="yes",
+        **form_for(partners, title="Renamed plan", type="general"),
+    )
+    assert "Saved." in saved.get_data(as_text=True)
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        assert (consultation.title, consultation.state) == ("Renamed plan", "draft")
+
+
+def test_the_draft_plan_is_attached_and_can_be_removed(
+    admin_client: FlaskClient, db: Database
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(admin_client, partners)
+    page = f"/admin/consultations/{cid}"
+    token = csrf_from(admin_client.get(page).get_data(as_text=True))
+    added = admin_client.post(
+        f"{page}/documents",
+        data={
+            "csrf_token": token,
+            "title": "The draft plan",
+            "document": (io.BytesIO(PDF), "plan.pdf"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Document attached." in added and "The draft plan (plan.pdf" in added
+    refused = admin_client.post(
+        f"{page}/documents",
+        data={"csrf_token": token, "document": (io.BytesIO(b"MZ\x90\x00"), "plan.exe")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "is not a type we send" in refused
+    with db.transaction() as session:
+        document = session.get(Consultation, cid).documents[0]
+    removed = post(admin_client, f"{page}/documents/{document.id}/remove", page)
+    assert "Document removed." in removed.get_data(as_text=True)
+
+
+def test_the_evidence_report_names_every_required_audience(app: Flask, db: Database) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(
+        db,
+        [
+            ("cc@example.org", statutory.CHIEF_CONSTABLE),
+            ("=cmd@example.org", statutory.PANEL),
+            ("resident@example.org", statutory.PUBLIC),
+        ],
+    )
+    cid = create(editor, partners)
+    page = f"/admin/consultations/{cid}"
+    post(editor, f"{page}/submit", page)
+    post(approver, f"{page}/approve", page)
+    with db.transaction() as session:
+        launch = session.scalar(
+            select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
+        )
+        sends.make_due(session, launch, now=utcnow(), domain="example.org")
+    report = editor.get(f"{page}/evidence").get_data(as_text=True)
+    for audience in (
+        "Chief Constable&#39;s office",
+        "Police and Crime Panel",
+        "Member of the public",
+        "Victims&#39; service",
+    ):
+        assert audience in report, audience
+    assert "No recipient of this kind was in the audience." in report  # victims
+    assert "cc@example.org" in report
+    rows = list(csv.reader(io.StringIO(editor.get(f"{page}/evidence.csv").get_data(as_text=True))))
+    assert rows[0][:4] == ["required_audience", "name", "organisation", "email"]
+    audiences = {row[0] for row in rows[1:]}
+    assert audiences == {
+        "Chief Constable's office",
+        "Police and Crime Panel",
+        "Member of the public",
+        "Victims' service",
+    }
+    # A launch row for the Chief Constable, queued; an address that looks like a formula
+    # is neutralised for spreadsheets.
+    assert rows[1][:5] == [
+        "Chief Constable's office",
+        "Person 0",
+        "Northshire partner",
+        "cc@example.org",
+        "Launch",
+    ]
+    assert any(row[3] == "'=cmd@example.org" for row in rows)
+
+
+def test_the_calendar_shows_each_message_on_its_day(
+    admin_client: FlaskClient, db: Database
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(admin_client, partners)
+    with db.transaction() as session:
+        launch = session.scalar(
+            select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
+        )
+        month = launch.due_at.strftime("%Y-%m")
+    page = admin_client.get(f"/admin/consultations/calendar?month={month}").get_data(as_text=True)
+    assert "09:00 Launch" in page
+    assert "Draft Police and Crime Plan opens" in page
+    assert admin_client.get("/admin/consultations/calendar?month=nonsense").status_code == 200
+
+
+def test_the_stop_switch_and_a_blackout_from_the_sending_controls(
+    admin_client: FlaskClient, db: Database
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(admin_client, partners)
+    page = "/admin/sending/"
+    assert "Why" in admin_client.get(page).get_data(as_text=True)
+    refused = post(admin_client, "/admin/sending/stop", page, reason="  ")
+    assert "Say why sending is stopped" in refused.get_data(as_text=True)
+    stopped = post(admin_client, "/admin/sending/stop", page, reason="Pre-election period")
+    assert "All sending is stopped: Pre-election period" in stopped.get_data(as_text=True)
+    with db.transaction() as session:
+        assert session.get(SendingSwitch, 1).stopped is True
+    post(admin_client, "/admin/sending/resume", page)
+    with db.transaction() as session:
+        assert session.get(SendingSwitch, 1).stopped is False
+        launch = session.scalar(
+            select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
+        )
+        was = launch.due_at
+    day = was.date()
+    added = post(
+        admin_client,
+        "/admin/sending/blackouts",
+        page,
+        starts_date=day.isoformat(),
+        starts_time="00:00",
+        ends_date=(day + timedelta(days=1)).isoformat(),
+        ends_time="12:00",
+        reason="By-election",
+    ).get_data(as_text=True)
+    assert "Blackout added." in added
+    with db.transaction() as session:
+        moved = session.get(Send, launch.id)
+        assert moved.due_at > was
+        assert any("By-election" in reason for reason in moved.reasons)
+        blackout = session.scalar(select(Blackout))
+    backwards = post(
+        admin_client,
+        "/admin/sending/blackouts",
+        page,
+        starts_date=day.isoformat(),
+        ends_date=(day - timedelta(days=1)).isoformat(),
+        reason="Backwards",
+    ).get_data(as_text=True)
+    assert "must end after it starts" in backwards
+    post(admin_client, f"/admin/sending/blackouts/{blackout.id}/remove", page)
+    with db.transaction() as session:
+        assert session.get(Send, launch.id).due_at == was
+
+
+def test_a_missed_send_offers_send_now(app: Flask, db: Database) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(editor, partners, type="general")
+    page = f"/admin/consultations/{cid}"
+    post(editor, f"{page}/submit", page)
+    post(approver, f"{page}/approve", page)
+    with db.transaction() as session:
+        launch = session.scalar(
+            select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
+        )
+        session.execute(update(Send).where(Send.id == launch.id).values(state=SEND_MISSED))
+    shown = approver.get(page).get_data(as_text=True)
+    assert "Send now" in shown and "Missed" in shown
+    done = post(approver, f"{page}/sends/{launch.id}/send-now", page).get_data(as_text=True)
+    assert "It goes within a few seconds." in done
+    with db.transaction() as session:
+        again = session.get(Send, launch.id)
+        assert again.state == "scheduled"
+        assert abs((again.due_at - utcnow()).total_seconds()) < 60
+
+
+def test_a_message_on_an_approved_timeline_cannot_be_changed_under_the_approval(
+    app: Flask, db: Database
+) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(editor, partners, type="general", title="Budget and precept 2027")
+    with db.transaction() as session:
+        bulletin_id = launch_of(session, cid).bulletin_id
+    message = f"/admin/bulletins/{bulletin_id}"
+    # While a draft, the message is edited like any bulletin, and previews show the
+    # consultation itself rather than an example.
+    shown = editor.get(message).get_data(as_text=True)
+    assert "This is the <strong>launch</strong> of the consultation" in shown
+    preview = editor.get(f"{message}/preview?view=text").get_data(as_text=True)
+    assert "Budget and precept 2027" in preview
+    page = f"/admin/consultations/{cid}"
+    post(editor, f"{page}/submit", page)
+    post(approver, f"{page}/approve", page)
+    refused = post(
+        editor,
+        message,
+        message,
+        subject="Changed after approval",
+        preheader="",
+        body_markdown="New words",
+    ).get_data(as_text=True)
+    assert "was approved as it is" in refused
+    with db.transaction() as session:
+        assert (
+            session.get(Bulletin, bulletin_id).subject == "Have your say: Budget and precept 2027"
+        )
