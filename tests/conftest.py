@@ -33,6 +33,10 @@ from mailer.bulletins import family
 from mailer.config import Config, from_mapping
 from mailer.database import Base, Database
 
+# scrypt costs 0.2 s a hash, and the suite makes hundreds of users: minutes of hashing.
+# Commands run as subprocesses (tests/test_cli.py) still hash with the real method.
+accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
 PG_SERVER = os.environ.get(
     "MAILER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import create_engine, func, inspect, select, text
 
 from mailer.accounts.models import User
 from mailer.database import Database
@@ -66,6 +66,12 @@ def test_users_add_and_list(empty_url: str, tmp_path: Path) -> None:
     )
     assert added.returncode == 0, added.stderr
     assert "Ed@example.org added as editor" in added.stdout
+    # Stored as a scrypt hash (the suite itself uses a cheap method: tests/conftest.py).
+    engine = create_engine(empty_url)
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT password_hash FROM users")).scalar_one()
+    engine.dispose()
+    assert stored.startswith("scrypt:") and PASSWORD not in stored
     again = run_mailer(
         "users",
         "add",

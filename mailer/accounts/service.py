@@ -31,6 +31,10 @@ MAX_FAILURES_PER_IP = 20
 MAX_FAILURES_PER_ACCOUNT = 50
 ATTEMPTS_KEPT_FOR = timedelta(days=1)
 
+# werkzeug's scrypt: about 0.2 s a hash, which is the point. The test suite, which makes
+# hundreds of users, swaps in a cheap method (tests/conftest.py); nothing else may.
+PASSWORD_METHOD = "scrypt"
+
 # Checked against when the e-mail is unknown, so a wrong address takes as long to
 # refuse as a wrong password and sign-in does not reveal who has an account.
 _DUMMY_HASH = generate_password_hash("not a real password, only for timing")
@@ -109,7 +113,7 @@ def create_user(
         email_key=email_key(address),
         name=name,
         role=role,
-        password_hash=generate_password_hash(password),
+        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
         active=True,
     )
     session.add(user)
@@ -199,7 +203,7 @@ def change_password(
     if current is not None and not check_password_hash(user.password_hash, current):
         raise AccountError("The current password is not right.")
     check_password_policy(new, email=user.email)
-    user.password_hash = generate_password_hash(new)
+    user.password_hash = generate_password_hash(new, method=PASSWORD_METHOD)
     user.password_changed_at = utcnow()
     user.session_token = new_session_token()
     audit.record(

@@ -213,13 +213,13 @@ def test_a_short_consultation_goes_out_on_time_through_a_restart_of_mailer_run(
         process = start_run(config, port)
         try:
             start = datetime.now(UTC)
-            # Launch at +15 s, reminder at +21 s, close at +29 s, close notice at +31 s.
+            # Launch at +9 s, reminder at +15 s, close at +21 s, close notice at +23 s.
             created = create(
                 config,
-                "--reminder", "8s",
+                "--reminder", "6s",
                 "--close-notice", "2s",
-                opens=iso(start + timedelta(seconds=15)),
-                closes=iso(start + timedelta(seconds=29)),
+                opens=iso(start + timedelta(seconds=9)),
+                closes=iso(start + timedelta(seconds=21)),
             )  # fmt: skip
             assert created.returncode == 0, created.stderr
             cid = created.stdout.strip().splitlines()[-1]

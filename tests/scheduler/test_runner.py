@@ -151,7 +151,7 @@ def test_launch_reminder_and_close_notice_go_on_time_and_an_unsubscribe_is_honou
     tmp_path: Path, db: Database, server: FaultySmtp
 ) -> None:
     config = config_for(tmp_path, db, server.port)
-    cid = approved_consultation(db, config, opens_in=3, open_for=12, reminders=(5,))
+    cid = approved_consultation(db, config, opens_in=2, open_for=6, reminders=(3,))
     sends = timeline(db, cid)
     assert [s.kind for s in sends] == ["launch", "reminder", "close_notice"]
     due = {s.kind: s.due_at.timestamp() for s in sends}
@@ -190,7 +190,7 @@ def test_two_schedulers_fire_each_send_once_and_the_second_takes_over(
     tmp_path: Path, db: Database, server: FaultySmtp
 ) -> None:
     config = config_for(tmp_path, db, server.port)
-    cid = approved_consultation(db, config, opens_in=2, open_for=8, reminders=(4,))
+    cid = approved_consultation(db, config, opens_in=2, open_for=5, reminders=(2.5,))
     with running(db, config, schedulers=2) as (first, second):
         wait_for(lambda: first.leading or second.leading, timeout=5)
         leader, standby = (first, second) if first.leading else (second, first)
