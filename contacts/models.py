@@ -103,6 +103,11 @@ class Contact(Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Which send the unsubscribe came from (a send id once sends exist; 0: not from one).
     unsubscribed_from_send: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Who passed the consultation on to this contact (a confirmed sign-up through a
+    # share link): the cascade's next step.
+    referred_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -20,6 +20,15 @@ from mailer.bulletins.models import (
 )
 from mailer.database import Base
 from mailer.delivery.models import Delivery, RelayState, Send, SendingSwitch
+from mailer.tracking.models import (
+    CascadeConfirmation,
+    ClickCount,
+    PersonClick,
+    ShareCode,
+    ShareVisit,
+    SignUp,
+    TrackedLink,
+)
 from scheduler.models import Blackout, Consultation, ConsultationDocument, SchedulerStatus
 
 __all__ = [
@@ -28,6 +37,8 @@ __all__ = [
     "Blackout",
     "Bulletin",
     "BulletinAttachment",
+    "CascadeConfirmation",
+    "ClickCount",
     "Consultation",
     "ConsultationDocument",
     "Contact",
@@ -38,13 +49,18 @@ __all__ = [
     "LoginAttempt",
     "OrganisationSettings",
     "OrganisationType",
+    "PersonClick",
     "RelayState",
     "SchedulerStatus",
     "Send",
     "SendingSwitch",
+    "ShareCode",
+    "ShareVisit",
+    "SignUp",
     "StoredFile",
     "Suppression",
     "SystemKey",
     "TemplateVersion",
+    "TrackedLink",
     "User",
 ]

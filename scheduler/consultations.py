@@ -306,6 +306,19 @@ def create(
     )
     session.add(consultation)
     session.flush()
+    # Where confirmed "register for updates" sign-ups go: part of the audience, so they
+    # get the reminders and the close notice (and the launch, as late joiners).
+    signups = ContactList(
+        name=f"Registered for updates: {consultation.title[:80]} (#{consultation.id})",
+        description=f'People who asked for updates on "{consultation.title}" on its page.',
+    )
+    session.add(signups)
+    session.flush()
+    consultation.signup_list_id = signups.id
+    consultation.audience = {
+        **consultation.audience,
+        "lists": sorted({*consultation.audience.get("lists", []), signups.id}),
+    }
     _store_plan(session, consultation, checked.planned, by=by, launch_body=details.launch_body)
     audit.record(
         session,
@@ -355,6 +368,10 @@ def update(
             "stay as they are."
         )
     checked = _check(session, details, rules=rules, now=now, current=consultation)
+    if consultation.signup_list_id is not None:
+        # The sign-up list stays in the audience whatever the form says.
+        audience = checked.values["audience"]
+        audience["lists"] = sorted({*audience["lists"], consultation.signup_list_id})
     changed = [
         name for name, value in checked.values.items() if getattr(consultation, name) != value
     ]

@@ -69,6 +69,12 @@ class Consultation(Base):
     close_notice_after: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # A contact who joins an audience list while the consultation is open gets the launch.
     late_joiners: Mapped[bool] = mapped_column(Boolean, default=True)
+    # With [tracking] per_person: reminders leave out those who followed the survey link.
+    skip_responders: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where confirmed "register for updates" sign-ups go; part of the audience.
+    signup_list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_lists.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(

@@ -33,10 +33,11 @@ from mailer.config import Config
 from mailer.database import Database, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import SEND_DONE, SEND_SCHEDULED, SEND_SENDING, Send
+from mailer.tracking import links
 from scheduler import consultations, status
 from scheduler.locks import LeaderLock, lock_for
 from scheduler.models import SCHEDULED, Consultation
-from scheduler.timeline import LAUNCH
+from scheduler.timeline import LAUNCH, REMINDER
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,7 @@ class Scheduler:
                 log.warning("send %s: not fired, sending is stopped", send_id)
                 return False
             made = sends.make_due(session, send, now=now, domain=self.domain)
+            self._prepare(session, send)
             late = now - send.due_at
         self.fired += 1
         log.info(
@@ -211,6 +213,18 @@ class Scheduler:
             made,
         )
         return True
+
+    def _prepare(self, session: Session, send: Send) -> None:
+        """Share codes and tracked links for the send's recipients, and (per-person
+        tracking, when the consultation asks) reminders left out for those who have
+        already followed the survey link."""
+        tracking = self.config.tracking
+        links.prepare_send(session, send, base_url=self.config.app.base_url, links=tracking.links)
+        if tracking.per_person and send.kind == REMINDER and send.consultation_id:
+            consultation = session.get(Consultation, send.consultation_id)
+            if consultation is not None and consultation.skip_responders:
+                skipped = links.skip_responders(session, send)
+                log.info("send %s: %d who already responded left out", send.id, skipped)
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         # APScheduler found the job more than the grace time late (the process was
@@ -247,4 +261,5 @@ class Scheduler:
         for send in launches:
             made = sends.make_due(session, send, now=now, domain=self.domain, late_joiners=True)
             if made:
+                self._prepare(session, send)
                 log.info("send %s: launch made due for %d late joiner(s)", send.id, made)

@@ -201,14 +201,18 @@ def prepare_frozen(
     consultation: context.ConsultationView | None,
     now: datetime,
     subject_prefix: str = "",
+    document_links: dict[str, str] | None = None,
 ) -> PreparedMessage:
     """The message a frozen bulletin makes. Raises sandbox.TemplateProblem and
-    FileNotFoundError (a stored document missing from disk)."""
+    FileNotFoundError (a stored document missing from disk). ``document_links`` (by
+    content hash) replace the documents' plain addresses (tracked links)."""
     attachments: list[Attachment] = []
     links: list[dict[str, str]] = []
+    tracked = document_links or {}
     if frozen.link_documents:
         links = [
-            {"title": d.title, "url": document_url(settings.base_url, d)} for d in frozen.documents
+            {"title": d.title, "url": tracked.get(d.sha256, document_url(settings.base_url, d))}
+            for d in frozen.documents
         ]
     else:
         attachments = [

@@ -1,7 +1,8 @@
 """The public address of a document a bulletin links to instead of attaching.
 
 Served by content hash and name: the address cannot be guessed without the file
-itself, and only files attached to some bulletin are served.
+itself, and only files attached to some bulletin, or to an approved consultation, are
+served.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from mailer.bulletins.bulletin_views import file_response
 from mailer.bulletins.models import BulletinAttachment, StoredFile
 from mailer.database import get_db
+from scheduler.models import Consultation, ConsultationDocument
 
 documents_bp = Blueprint("documents", __name__)
 
@@ -21,16 +23,26 @@ documents_bp = Blueprint("documents", __name__)
 def document(sha256: str, filename: str) -> ResponseReturnValue:
     if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
         abort(404)
-    found = (
-        get_db()
-        .session.execute(
+    session = get_db().session
+    found = session.execute(
+        select(StoredFile.content_type)
+        .join(BulletinAttachment, BulletinAttachment.file_id == StoredFile.id)
+        .where(StoredFile.sha256 == sha256, BulletinAttachment.filename == filename)
+        .limit(1)
+    ).first()
+    if found is None:
+        # A consultation's documents (the draft plan): public once it is approved.
+        found = session.execute(
             select(StoredFile.content_type)
-            .join(BulletinAttachment, BulletinAttachment.file_id == StoredFile.id)
-            .where(StoredFile.sha256 == sha256, BulletinAttachment.filename == filename)
+            .join(ConsultationDocument, ConsultationDocument.file_id == StoredFile.id)
+            .join(Consultation, Consultation.id == ConsultationDocument.consultation_id)
+            .where(
+                StoredFile.sha256 == sha256,
+                ConsultationDocument.filename == filename,
+                Consultation.approved_at.is_not(None),
+            )
             .limit(1)
-        )
-        .first()
-    )
+        ).first()
     if found is None:
         abort(404)
     return file_response(sha256, filename, found.content_type)

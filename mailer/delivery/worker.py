@@ -48,6 +48,7 @@ from mailer.delivery.models import (
 from mailer.delivery.outcomes import SentWriter
 from mailer.delivery.transport import STAGE_RCPT, Transport, TransportError
 from mailer.rendering.prepare import PreparedMessage, Recipient
+from mailer.tracking.models import LINK_DOCUMENT, LINK_SURVEY, ShareCode, TrackedLink
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class Claimed:
     attempts: int
     created_at: datetime
     not_before: datetime | None = None  # its slot under [smtp] rate_per_second
+    share_code: str | None = None  # the contact's share code for the consultation
 
 
 def batch_limit(config: Config, wanted: int) -> int:
@@ -181,8 +183,17 @@ class Worker:
                         Contact.organisation,
                         Contact.role,
                         Contact.status,
+                        ShareCode.code.label("share_code"),
                     )
                     .outerjoin(Contact, Contact.id == Delivery.contact_id)
+                    .join(Send, Send.id == Delivery.send_id)
+                    .outerjoin(
+                        ShareCode,
+                        and_(
+                            ShareCode.consultation_id == Send.consultation_id,
+                            ShareCode.contact_id == Delivery.contact_id,
+                        ),
+                    )
                     .where(Delivery.id.in_(ids))
                     .order_by(Delivery.id)
                 ).all()
@@ -206,6 +217,7 @@ class Worker:
                             message_id=row.message_id,
                             attempts=row.attempts,
                             created_at=row.created_at,
+                            share_code=row.share_code,
                         )
                     )
                 for reason, skipped in gone.items():
@@ -241,18 +253,35 @@ class Worker:
             if send is None or send.frozen is None:
                 raise _SendUnusable(f"send {send_id} has nothing approved to send")
             frozen = messages.Frozen.from_json(send.frozen)
+            tracked = {
+                (link.kind, link.target): f"{self.settings.base_url}/r/{link.token}"
+                for link in session.scalars(
+                    select(TrackedLink).where(TrackedLink.send_id == send_id)
+                )
+            }
         consultation = _consultation(frozen.extra.get("consultation"))
+        document_links = {
+            d.sha256: tracked[(LINK_DOCUMENT, messages.document_url(self.settings.base_url, d))]
+            for d in frozen.documents
+            if (LINK_DOCUMENT, messages.document_url(self.settings.base_url, d)) in tracked
+        }
         try:
             prepared = messages.prepare_frozen(
-                frozen, settings=self.settings, consultation=consultation, now=self.clock()
+                frozen,
+                settings=self.settings,
+                consultation=consultation,
+                now=self.clock(),
+                document_links=document_links,
             )
         except Exception as exc:  # a template problem or a missing document
             raise _SendUnusable(f"the message cannot be made: {exc}") from exc
         base = self.settings.base_url
+        page = consultation.page_url if consultation else base
+        survey = consultation.survey_url if consultation else base
         shared = {
-            "share": consultation.page_url if consultation else base,
-            "survey": consultation.survey_url if consultation else base,
-            "confirm_cascade": consultation.page_url if consultation else base,
+            "share": page,
+            "survey": tracked.get((LINK_SURVEY, survey), survey),
+            "confirm_cascade": f"{page}#shared",
         }
         self._prepared[send_id] = (prepared, shared)
         return prepared, shared
@@ -268,13 +297,22 @@ class Worker:
         preferences = tokens.make(
             tokens.PREFERENCES, contact_id=row.contact_id, keys=self.secret_keys
         )
+        links = dict(shared)
+        if row.share_code:
+            # The personal share link (DESIGN.md: a forwarded copy shares as its reader's
+            # referrer, never as them) and the "tell us you shared this" form.
+            links["share"] = f"{base}/s/{row.share_code}"
+            links["confirm_cascade"] = f"{base}/s/{row.share_code}/shared"
+            if self.config.tracking.per_person and shared["survey"].startswith(f"{base}/r/"):
+                # Per-person counting (off by default): the survey link names its reader.
+                links["survey"] = f"{shared['survey']}/{row.share_code}"
         return Recipient(
             email=row.address,
             name=row.name,
             organisation=row.organisation,
             role=row.role,
             links={
-                **shared,
+                **links,
                 "unsubscribe": f"{base}/u/{unsubscribe}",
                 "preferences": f"{base}/p/{preferences}",
             },

@@ -18,6 +18,8 @@ def init_app(app: Flask) -> None:
     from mailer.bulletins.template_views import templates_bp
     from mailer.bulletins.views import organisation_bp
     from mailer.delivery.views import outbox_bp, sends_bp
+    from mailer.tracking.admin_views import reports_bp
+    from mailer.tracking.public_views import public_bp as consultation_public_bp
     from mailer.web.health import health_bp
     from scheduler.views import consultations_bp, sending_bp
 
@@ -39,11 +41,13 @@ def init_app(app: Flask) -> None:
         outbox_bp,
         consultations_bp,
         sending_bp,
+        reports_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)
     app.register_blueprint(subscriptions_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(consultation_public_bp)
     app.register_blueprint(health_bp)
 
     filters.init_app(app)

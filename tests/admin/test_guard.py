@@ -38,12 +38,20 @@ def test_every_admin_route_redirects_anonymous_visitors_to_login(
 def test_public_routes_are_only_the_intended_ones(app: Flask) -> None:
     public = sorted({r.rule for r in app.url_map.iter_rules() if not r.rule.startswith("/admin")})
     assert public == [
+        "/consultations/<slug>",
+        "/consultations/<slug>/confirm/<token>",
+        "/consultations/<slug>/register",
+        "/consultations/<slug>/shared",
         "/documents/<sha256>/<path:filename>",
         "/healthz",
         "/login",
         "/logout",
         "/p/<token>",
         "/p/test",
+        "/r/<token>",
+        "/r/<token>/<code>",
+        "/s/<code>",
+        "/s/<code>/shared",
         "/static/<path:filename>",
         "/u/<token>",
         "/u/<token>/resubscribe",

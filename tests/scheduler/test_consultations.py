@@ -235,7 +235,11 @@ def test_approval_needs_someone_other_than_the_author_who_may_approve(
         assert consultation.approved_by_id == people["approver"].id
         for send in consultations.timeline(session, consultation):
             assert send.state == SEND_SCHEDULED
-            assert send.audience == {"lists": [partners], "organisation_types": []}
+            # The chosen list, and the consultation's own list of sign-ups.
+            assert send.audience == {
+                "lists": [partners, consultation.signup_list_id],
+                "organisation_types": [],
+            }
             about = send.frozen["extra"]["consultation"]
             assert about["page_url"] == f"{BASE}/consultations/{consultation.slug}"
             assert about["survey_url"] == "https://survey.example.org/plan"

@@ -1,0 +1,236 @@
+"""Making share codes and tracked links, and counting what people do with them.
+
+Codes and links are made when a consultation's send falls due (a chunk of rows at a
+time, as delivery rows are), so the workers only read them. A ``/r/`` token names a
+stored row whose target the product wrote: a forged or altered token finds nothing
+(404), and no token can point anywhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contacts.models import Contact
+from mailer.bulletins.messages import document_url
+from mailer.delivery import sends
+from mailer.delivery.models import QUEUED, SKIPPED, Delivery, Send
+from mailer.tracking.models import (
+    LINK_DOCUMENT,
+    LINK_PAGE,
+    LINK_SURVEY,
+    ClickCount,
+    PersonClick,
+    ShareCode,
+    ShareVisit,
+    TrackedLink,
+)
+
+log = logging.getLogger(__name__)
+
+CHUNK = 2000
+CODE_BYTES = 8  # 64 random bits: 11 characters in a link, never guessed
+
+
+def new_code() -> str:
+    return secrets.token_urlsafe(CODE_BYTES)
+
+
+def ensure_share_codes(session: Session, consultation_id: int, audience: dict[str, Any]) -> int:
+    """A share code for every audience contact of the consultation that lacks one."""
+    missing = sends.audience_contacts(session, audience).where(
+        ~exists().where(
+            ShareCode.consultation_id == consultation_id, ShareCode.contact_id == Contact.id
+        )
+    )
+    made = 0
+    last_id = 0
+    while True:
+        chunk = session.execute(missing.where(Contact.id > last_id).limit(CHUNK)).all()
+        if not chunk:
+            return made
+        last_id = chunk[-1].id
+        session.execute(
+            ShareCode.__table__.insert(),
+            [
+                {
+                    "code": new_code(),
+                    "consultation_id": consultation_id,
+                    "contact_id": row.id,
+                    "created_at": datetime.now().astimezone(),
+                }
+                for row in chunk
+            ],
+        )
+        made += len(chunk)
+
+
+def share_code_for(session: Session, consultation_id: int, contact_id: int) -> ShareCode:
+    """The contact's code, made now if missing (a sign-up who shares in turn)."""
+    found = session.scalar(
+        select(ShareCode).where(
+            ShareCode.consultation_id == consultation_id, ShareCode.contact_id == contact_id
+        )
+    )
+    if found is None:
+        found = ShareCode(code=new_code(), consultation_id=consultation_id, contact_id=contact_id)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def ensure_links(
+    session: Session,
+    *,
+    consultation_id: int,
+    send_id: int | None,
+    targets: Iterable[tuple[str, str, str]],
+) -> dict[tuple[str, str], TrackedLink]:
+    """The tracked links of a send (or, with ``send_id`` None, of the public page) for
+    ``(kind, target, label)``, made once: (kind, target) -> link."""
+    existing = {
+        (link.kind, link.target): link
+        for link in session.scalars(
+            select(TrackedLink).where(
+                TrackedLink.consultation_id == consultation_id,
+                TrackedLink.send_id.is_(None)
+                if send_id is None
+                else TrackedLink.send_id == send_id,
+            )
+        )
+    }
+    for kind, target, label in targets:
+        if (kind, target) not in existing:
+            link = TrackedLink(
+                token=new_code(),
+                consultation_id=consultation_id,
+                send_id=send_id,
+                kind=kind,
+                target=target,
+                label=label[:255],
+            )
+            session.add(link)
+            existing[(kind, target)] = link
+    session.flush()
+    return existing
+
+
+def targets_for(frozen: dict[str, Any], base_url: str) -> list[tuple[str, str, str]]:
+    """What a send's message links to that is worth counting: the survey, the public
+    page and each document."""
+    about = frozen.get("extra", {}).get("consultation") or {}
+    found: list[tuple[str, str, str]] = []
+    if about.get("survey_url"):
+        found.append((LINK_SURVEY, about["survey_url"], "Survey"))
+    if about.get("page_url"):
+        found.append((LINK_PAGE, about["page_url"], "Consultation page"))
+    from mailer.bulletins.messages import Document
+
+    for raw in frozen.get("documents", ()):
+        document = Document(**raw)
+        found.append((LINK_DOCUMENT, document_url(base_url, document), document.title))
+    return found
+
+
+def prepare_send(session: Session, send: Send, *, base_url: str, links: bool) -> None:
+    """Share codes for the send's audience, and (with ``[tracking] links``) its tracked
+    links. Called when a consultation's send falls due; idempotent."""
+    if send.consultation_id is None or not links:
+        return
+    made = ensure_share_codes(session, send.consultation_id, send.audience)
+    if send.frozen:
+        about = send.frozen.get("extra", {}).get("consultation") or {}
+        if about.get("survey_url"):
+            # The public page's survey button: clicks there are credited to the share
+            # link the visitor came through.
+            ensure_links(
+                session,
+                consultation_id=send.consultation_id,
+                send_id=None,
+                targets=[(LINK_SURVEY, about["survey_url"], "Survey (public page)")],
+            )
+        ensure_links(
+            session,
+            consultation_id=send.consultation_id,
+            send_id=send.id,
+            targets=targets_for(send.frozen, base_url),
+        )
+    if made:
+        log.info("send %s: %d share codes made", send.id, made)
+
+
+# --- counting ---------------------------------------------------------------------------
+
+
+def _bump(session: Session, model: Any, key: dict[str, Any]) -> None:
+    """Add one to a day's counter, making the row on the first hit. Two first hits at
+    once: the loser of the insert race adds to the winner's row."""
+    condition = [getattr(model, name) == value for name, value in key.items()]
+    result = session.execute(update(model).where(*condition).values(count=model.count + 1))
+    if result.rowcount:
+        return
+    try:
+        with session.begin_nested():
+            session.add(model(**key, count=1))
+    except IntegrityError:
+        session.execute(update(model).where(*condition).values(count=model.count + 1))
+
+
+def count_click(
+    session: Session,
+    link: TrackedLink,
+    *,
+    day: Any,
+    via: ShareCode | None,
+    person: int | None,
+) -> None:
+    _bump(session, ClickCount, {"link_id": link.id, "via": via.id if via else 0, "day": day})
+    if person is not None:
+        seen = session.scalar(
+            select(PersonClick.id).where(
+                PersonClick.link_id == link.id, PersonClick.contact_id == person
+            )
+        )
+        if seen is None:
+            try:
+                with session.begin_nested():
+                    session.add(PersonClick(link_id=link.id, contact_id=person))
+            except IntegrityError:
+                pass  # the same person twice at once: once is what is kept
+
+
+def count_visit(session: Session, code: ShareCode, *, day: Any) -> None:
+    _bump(session, ShareVisit, {"share_code_id": code.id, "day": day})
+
+
+SKIP_RESPONDED = "followed the survey link"
+
+
+def skip_responders(session: Session, send: Send) -> int:
+    """Leave out of a reminder the contacts known (per-person tracking) to have followed
+    this consultation's survey link."""
+    responded = (
+        select(PersonClick.contact_id)
+        .join(TrackedLink, TrackedLink.id == PersonClick.link_id)
+        .where(
+            TrackedLink.consultation_id == send.consultation_id,
+            TrackedLink.kind == LINK_SURVEY,
+        )
+    )
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.send_id == send.id,
+            Delivery.state == QUEUED,
+            Delivery.contact_id.in_(responded),
+        )
+        .values(state=SKIPPED, skip_reason=SKIP_RESPONDED, next_attempt_at=None)
+    )
+    return result.rowcount or 0

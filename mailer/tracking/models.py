@@ -1,0 +1,140 @@
+"""Cascade tracking: personal share codes, tracked links, and the counts they feed.
+
+Counts only (DESIGN.md, privacy): no IP address, no cookie, no open pixel. A click or a
+visit adds one to a counter per day; who clicked is kept only with
+``[tracking] per_person`` on, and then only as "this contact followed this link".
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mailer.database import Base, UTCDateTime, utcnow
+
+# What a tracked link leads to.
+LINK_SURVEY = "survey"
+LINK_DOCUMENT = "document"
+LINK_PAGE = "page"
+
+# How a stakeholder says they passed it on.
+CHANNELS = {
+    "email": "Email",
+    "newsletter": "Newsletter or bulletin",
+    "social": "Social media",
+    "meeting": "A meeting or event",
+    "other": "Another way",
+}
+
+
+class ShareCode(Base):
+    """A stakeholder's personal share link for one consultation: ``/s/<code>``."""
+
+    __tablename__ = "share_codes"
+    __table_args__ = (UniqueConstraint("consultation_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
+    # NULL once the contact is erased: the counts stay, the person does not.
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrackedLink(Base):
+    """A link the product put in a message or on the public page: ``/r/<token>`` leads
+    to ``target`` and nowhere else. ``send_id`` NULL: the public page's own link."""
+
+    __tablename__ = "tracked_links"
+    __table_args__ = (Index("ix_tracked_links_consultation_id", "consultation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(24), unique=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
+    send_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sends.id", ondelete="CASCADE"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(1000))
+    label: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClickCount(Base):
+    """Clicks on one link on one day; ``via`` is the share code id the visitor came
+    through (0: straight from a message or the page)."""
+
+    __tablename__ = "click_counts"
+    __table_args__ = (UniqueConstraint("link_id", "via", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("tracked_links.id", ondelete="CASCADE"))
+    via: Mapped[int] = mapped_column(Integer, default=0)
+    day: Mapped[date] = mapped_column(Date)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PersonClick(Base):
+    """With ``[tracking] per_person`` on: this contact followed this link."""
+
+    __tablename__ = "person_clicks"
+    __table_args__ = (UniqueConstraint("link_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("tracked_links.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ShareVisit(Base):
+    """Visits through one share link on one day."""
+
+    __tablename__ = "share_visits"
+    __table_args__ = (UniqueConstraint("share_code_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    share_code_id: Mapped[int] = mapped_column(ForeignKey("share_codes.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SignUp(Base):
+    """A "register for updates" request: a contact only once the address is confirmed."""
+
+    __tablename__ = "sign_ups"
+    __table_args__ = (Index("ix_sign_ups_email_key_created_at", "email_key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    share_code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("share_codes.id", ondelete="SET NULL"), nullable=True
+    )
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class CascadeConfirmation(Base):
+    """ "I shared this": how, and roughly with how many people."""
+
+    __tablename__ = "cascade_confirmations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
+    share_code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("share_codes.id", ondelete="SET NULL"), nullable=True
+    )
+    channel: Mapped[str] = mapped_column(String(20))
+    reach: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

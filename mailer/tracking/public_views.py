@@ -1,0 +1,320 @@
+"""Public pages and links (no sign-in): ``/r/<token>``, ``/s/<code>``, the public
+consultation page with its two forms, and the sign-up confirmation.
+
+Every redirect goes to an address the product wrote (a stored link's target, or the
+consultation page); an unknown or altered token or code is a 404.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from mailer.bulletins import organisation
+from mailer.database import get_db, utcnow
+from mailer.delivery import transport_for
+from mailer.tracking import bots, links, signups
+from mailer.tracking.models import CHANNELS, LINK_SURVEY, ShareCode, TrackedLink
+from scheduler.models import CANCELLED, CLOSED, OPEN, SCHEDULED, Consultation
+
+log = logging.getLogger(__name__)
+public_bp = Blueprint("public", __name__)
+
+CODE_MAX = 24
+
+
+def _config() -> Any:
+    return current_app.config["MAILER"]
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _code(session: Any, code: str | None, consultation_id: int | None = None) -> ShareCode | None:
+    if not code or len(code) > CODE_MAX:
+        return None
+    query = select(ShareCode).where(ShareCode.code == code)
+    if consultation_id is not None:
+        query = query.where(ShareCode.consultation_id == consultation_id)
+    return session.scalar(query)
+
+
+def _counting() -> bool:
+    """Whether this hit is a person's (not a scanner's), when tracking is on."""
+    return _config().tracking.links and bots.is_person(
+        method=request.method,
+        user_agent=request.headers.get("User-Agent", ""),
+        visitor=request.remote_addr or "",
+        target=request.path,
+    )
+
+
+@public_bp.route("/r/<token>", methods=["GET", "HEAD"])
+@public_bp.route("/r/<token>/<code>", methods=["GET", "HEAD"])
+def follow(token: str, code: str | None = None) -> ResponseReturnValue:
+    db = get_db()
+    if len(token) > CODE_MAX:
+        abort(404)
+    with db.transaction(db.session) as session:
+        link = session.scalar(select(TrackedLink).where(TrackedLink.token == token))
+        if link is None:
+            abort(404)
+        person = None
+        if code is not None:
+            personal = _code(session, code, link.consultation_id)
+            if personal is None:
+                abort(404)
+            person = personal.contact_id if _config().tracking.per_person else None
+        # The page's own links say which share link brought the visitor.
+        via = _code(session, request.args.get("via"), link.consultation_id)
+        if _counting():
+            links.count_click(session, link, day=utcnow().date(), via=via, person=person)
+        target = link.target
+    return _no_store(redirect(target, 302))
+
+
+@public_bp.route("/s/<code>", methods=["GET", "HEAD"])
+def share(code: str) -> ResponseReturnValue:
+    db = get_db()
+    with db.transaction(db.session) as session:
+        found = _code(session, code)
+        if found is None:
+            abort(404)
+        consultation = session.get(Consultation, found.consultation_id)
+        if consultation is None:
+            abort(404)
+        if _counting():
+            links.count_visit(session, found, day=utcnow().date())
+        slug = consultation.slug
+    return _no_store(redirect(url_for("public.consultation_page", slug=slug, via=code), 302))
+
+
+@public_bp.get("/s/<code>/shared")
+def shared_form(code: str) -> ResponseReturnValue:
+    """The "tell us you shared this" link in a stakeholder's message."""
+    session = get_db().session
+    found = _code(session, code)
+    if found is None:
+        abort(404)
+    consultation = session.get(Consultation, found.consultation_id)
+    if consultation is None:
+        abort(404)
+    target = url_for("public.consultation_page", slug=consultation.slug, sharer=code)
+    return _no_store(redirect(target + "#shared", 302))
+
+
+def _published(session: Any, slug: str) -> Consultation:
+    consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
+    # Drafts are not public: only what an approver let out is.
+    if consultation is None or consultation.approved_at is None:
+        abort(404)
+    return consultation
+
+
+def _page(
+    consultation: Consultation,
+    *,
+    via: ShareCode | None,
+    sharer: ShareCode | None,
+    status: int = 200,
+    **extra: Any,
+) -> ResponseReturnValue:
+    session = get_db().session
+    now = utcnow()
+    config = _config()
+    survey = consultation.survey_url
+    tracked = session.scalar(
+        select(TrackedLink).where(
+            TrackedLink.consultation_id == consultation.id,
+            TrackedLink.send_id.is_(None),
+            TrackedLink.kind == LINK_SURVEY,
+            TrackedLink.target == consultation.survey_url,
+        )
+    )
+    if tracked is not None and config.tracking.links:
+        survey = url_for("public.follow", token=tracked.token, via=via.code if via else None)
+    phase = consultation.phase(now)
+    org = organisation.get(session)
+    response = render_template(
+        "public/consultation.html",
+        consultation=consultation,
+        phase=phase,
+        survey=survey,
+        via=via,
+        sharer=sharer,
+        channels=CHANNELS,
+        now=now,
+        org=org,
+        sender_name=org.name,
+        open_states=(OPEN,),
+        states={"scheduled": SCHEDULED, "closed": CLOSED, "cancelled": CANCELLED},
+        **extra,
+    )
+    return _no_store(Response(response, status=status))
+
+
+@public_bp.get("/consultations/<slug>")
+def consultation_page(slug: str) -> ResponseReturnValue:
+    session = get_db().session
+    consultation = _published(session, slug)
+    via = _code(session, request.args.get("via"), consultation.id)
+    sharer = _code(session, request.args.get("sharer"), consultation.id)
+    return _page(consultation, via=via, sharer=sharer)
+
+
+def _honeypot() -> bool:
+    # A field people cannot see; software that fills in every field fills it in.
+    return bool(request.form.get("website", "").strip())
+
+
+@public_bp.post("/consultations/<slug>/register")
+def register(slug: str) -> ResponseReturnValue:
+    db = get_db()
+    session = db.session
+    consultation = _published(session, slug)
+    via = _code(session, request.form.get("via"), consultation.id)
+    if _honeypot():
+        return _page(consultation, via=via, sharer=None, registered=True)
+    config = _config()
+    if consultation.phase(utcnow()) == CANCELLED:
+        abort(404)
+    try:
+        with db.transaction(session):
+            requested = signups.request_sign_up(
+                session,
+                consultation,
+                email=request.form.get("email", ""),
+                name=request.form.get("name", ""),
+                via=via,
+                now=utcnow(),
+            )
+            if requested.sign_up is not None:
+                confirm_url = config.app.base_url.rstrip("/") + url_for(
+                    "public.confirm_page", slug=slug, token=requested.sign_up.token
+                )
+                data = signups.confirmation_message(
+                    config,
+                    consultation,
+                    requested.sign_up,
+                    confirm_url=confirm_url,
+                    org=organisation.get(session).name,
+                )
+                # Sent inside the transaction: if it cannot go, nothing is kept.
+                signups.send_confirmation(
+                    transport_for(config),
+                    sender=_envelope_sender(config),
+                    recipient=requested.sign_up.email,
+                    data=data,
+                )
+    except signups.Refused as exc:
+        return _page(
+            consultation,
+            via=via,
+            sharer=None,
+            status=400,
+            register_error=str(exc),
+            register_values=request.form,
+        )
+    return _page(consultation, via=via, sharer=None, registered=True)
+
+
+def _envelope_sender(config: Any) -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(config.mail.from_address)[1]
+
+
+@public_bp.get("/consultations/<slug>/confirm/<token>")
+def confirm_page(slug: str, token: str) -> ResponseReturnValue:
+    session = get_db().session
+    consultation = _published(session, slug)
+    try:
+        sign_up = signups.pending(session, consultation, token, utcnow())
+    except LookupError:
+        abort(404)
+    # Mail scanners open links: confirming needs the button, not the visit.
+    return _no_store(
+        Response(
+            render_template(
+                "public/confirm.html",
+                consultation=consultation,
+                sign_up=sign_up,
+                token=token,
+                done=sign_up.confirmed_at is not None,
+                sender_name=organisation.get(session).name,
+            )
+        )
+    )
+
+
+@public_bp.post("/consultations/<slug>/confirm/<token>")
+def confirm(slug: str, token: str) -> ResponseReturnValue:
+    db = get_db()
+    session = db.session
+    consultation = _published(session, slug)
+    with db.transaction(session):
+        try:
+            sign_up = signups.pending(session, consultation, token, utcnow())
+        except LookupError:
+            abort(404)
+        signups.confirm(session, consultation, sign_up, now=utcnow())
+    return _no_store(
+        Response(
+            render_template(
+                "public/confirm.html",
+                consultation=consultation,
+                sign_up=sign_up,
+                token=token,
+                done=True,
+                sender_name=organisation.get(session).name,
+            )
+        )
+    )
+
+
+@public_bp.post("/consultations/<slug>/shared")
+def shared(slug: str) -> ResponseReturnValue:
+    db = get_db()
+    session = db.session
+    consultation = _published(session, slug)
+    sharer = _code(session, request.form.get("sharer"), consultation.id)
+    via = _code(session, request.form.get("via"), consultation.id)
+    if _honeypot():
+        return _page(consultation, via=via, sharer=sharer, thanked=True)
+    try:
+        with db.transaction(session):
+            signups.record_shared(
+                session,
+                consultation,
+                sharer=sharer,
+                channel=request.form.get("channel", ""),
+                reach=request.form.get("reach", ""),
+                note=request.form.get("note", ""),
+                now=utcnow(),
+            )
+    except signups.Refused as exc:
+        return _page(
+            consultation,
+            via=via,
+            sharer=sharer,
+            status=400,
+            shared_error=str(exc),
+            shared_values=request.form,
+        )
+    return _page(consultation, via=via, sharer=sharer, thanked=True)

@@ -1,0 +1,261 @@
+"""Sign-ups and cascade confirmations from the public consultation page.
+
+"Register for updates" is double opt-in: the form makes a pending sign-up and sends a
+confirmation email; only the confirmed address becomes a contact (source "cascade",
+referred by the stakeholder whose share link brought them), on the consultation's list
+of sign-ups. "I shared this" records how a stakeholder passed it on and roughly to how
+many people. Both are rate limited per address and per sharer.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from contacts import suppression
+from contacts.models import ACTIVE, SOURCE_CASCADE, Contact, ListMembership
+from mailer import audit
+from mailer.audit import actions
+from mailer.config import Config
+from mailer.delivery.transport import Transport, TransportError
+from mailer.rendering.mime import one_line
+from mailer.tracking.models import CHANNELS, CascadeConfirmation, ShareCode, SignUp
+from scheduler.models import Consultation
+
+log = logging.getLogger(__name__)
+
+SIGNUPS_PER_ADDRESS_PER_HOUR = 3
+SIGNUPS_PER_SHARER_PER_HOUR = 30
+CONFIRMATIONS_PER_SHARER_PER_DAY = 10
+CONFIRM_WITHIN = timedelta(days=7)
+MAX_REACH = 1_000_000
+MAX_NOTE = 1000
+
+
+class Refused(Exception):
+    """Why the form cannot be taken, worded for the person who filled it in."""
+
+
+@dataclass(frozen=True)
+class Requested:
+    sign_up: SignUp | None  # None: nothing was sent (a suppressed address, quietly)
+
+
+def normalise(address: str) -> str:
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise Refused(f"That email address does not look right: {exc}") from None
+
+
+def request_sign_up(
+    session: Session,
+    consultation: Consultation,
+    *,
+    email: str,
+    name: str,
+    via: ShareCode | None,
+    now: datetime,
+) -> Requested:
+    """A pending sign-up, or Refused. The caller sends the confirmation and commits."""
+    address = normalise(email)
+    key = address.casefold()
+    hour_ago = now - timedelta(hours=1)
+    recent = session.scalar(
+        select(func.count())
+        .select_from(SignUp)
+        .where(SignUp.email_key == key, SignUp.created_at > hour_ago)
+    )
+    if recent >= SIGNUPS_PER_ADDRESS_PER_HOUR:
+        raise Refused(
+            "We have already sent confirmation emails to this address in the last hour. "
+            "Check your inbox (and spam folder), or try again later."
+        )
+    if via is not None:
+        through = session.scalar(
+            select(func.count())
+            .select_from(SignUp)
+            .where(SignUp.share_code_id == via.id, SignUp.created_at > hour_ago)
+        )
+        if through >= SIGNUPS_PER_SHARER_PER_HOUR:
+            raise Refused("Too many sign-ups have come through this link just now; try later.")
+    if suppression.is_suppressed(session, key):
+        # Unsubscribed, bounced or erased: we do not write to it, and the page does not
+        # say so (the form must not tell anyone whether an address is known).
+        log.info("sign-up for consultation %s: address suppressed; nothing sent", consultation.id)
+        return Requested(None)
+    sign_up = SignUp(
+        consultation_id=consultation.id,
+        email=address,
+        email_key=key,
+        name=one_line(name)[:200],
+        share_code_id=via.id if via else None,
+        token=secrets.token_urlsafe(24),
+        created_at=now,
+    )
+    session.add(sign_up)
+    session.flush()
+    return Requested(sign_up)
+
+
+def confirmation_message(
+    config: Config, consultation: Consultation, sign_up: SignUp, *, confirm_url: str, org: str
+) -> bytes:
+    name, sender = parseaddr(config.mail.from_address)
+    message = EmailMessage()
+    message["From"] = formataddr((one_line(name or org), sender))
+    message["To"] = sign_up.email
+    message["Subject"] = one_line(f"Confirm: updates on {consultation.title}")
+    message["Date"] = format_datetime(sign_up.created_at)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-generated"
+    text = (
+        f"Someone (we hope you) asked for updates on {consultation.title}.\n\n"
+        f"To confirm, open this link and press the button:\n{confirm_url}\n\n"
+        "If it was not you, ignore this email: nothing more will be sent.\n\n"
+        f"{org}\n"
+    )
+    message.set_content(text)
+    html_title = _escape(consultation.title)
+    message.add_alternative(
+        f"<p>Someone (we hope you) asked for updates on <strong>{html_title}</strong>.</p>"
+        f'<p><a href="{_escape(confirm_url)}">Confirm that you want these updates</a></p>'
+        "<p>If it was not you, ignore this email: nothing more will be sent.</p>"
+        f"<p>{_escape(org)}</p>",
+        subtype="html",
+    )
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def send_confirmation(transport: Transport, *, sender: str, recipient: str, data: bytes) -> None:
+    """Hand the confirmation over, or Refused with what to do."""
+    try:
+        transport.send(sender=sender, recipient=recipient, data=data)
+    except TransportError as exc:
+        log.warning("sign-up confirmation to a new address not sent: %s", exc)
+        raise Refused(
+            "We could not send the confirmation email just now. Please try again in a few minutes."
+        ) from None
+    finally:
+        transport.close()
+
+
+def pending(session: Session, consultation: Consultation, token: str, now: datetime) -> SignUp:
+    sign_up = session.scalar(
+        select(SignUp).where(SignUp.token == token, SignUp.consultation_id == consultation.id)
+    )
+    if sign_up is None or (
+        sign_up.confirmed_at is None and now - sign_up.created_at > CONFIRM_WITHIN
+    ):
+        raise LookupError("unknown or expired confirmation")
+    return sign_up
+
+
+def confirm(
+    session: Session, consultation: Consultation, sign_up: SignUp, *, now: datetime
+) -> Contact:
+    """Make (or find) the contact and put them on the consultation's sign-up list.
+    Idempotent: a second confirmation changes nothing."""
+    contact = session.scalar(select(Contact).where(Contact.email_key == sign_up.email_key))
+    referrer = None
+    if sign_up.share_code_id is not None:
+        code = session.get(ShareCode, sign_up.share_code_id)
+        referrer = code.contact_id if code else None
+    if contact is None:
+        contact = Contact(
+            email=sign_up.email,
+            email_key=sign_up.email_key,
+            name=sign_up.name,
+            source=SOURCE_CASCADE,
+            lawful_basis="consent",
+            referred_by_id=referrer,
+        )
+        session.add(contact)
+        session.flush()
+    elif contact.referred_by_id is None and referrer is not None and referrer != contact.id:
+        contact.referred_by_id = referrer
+    if contact.status != ACTIVE:
+        # They asked again and confirmed: their consent, given twice over.
+        contact.status = ACTIVE
+        contact.unsubscribed_at = None
+    list_id = consultation.signup_list_id
+    if list_id is not None:
+        member = session.scalar(
+            select(ListMembership).where(
+                ListMembership.list_id == list_id, ListMembership.contact_id == contact.id
+            )
+        )
+        if member is None:
+            session.add(
+                ListMembership(list_id=list_id, contact_id=contact.id, source=SOURCE_CASCADE)
+            )
+    if sign_up.confirmed_at is None:
+        sign_up.confirmed_at = now
+        sign_up.contact_id = contact.id
+        audit.record(
+            session,
+            actions.CONTACT_SAVED,
+            actor_label="stakeholder (sign-up confirmed)",
+            target_type="contact",
+            target_id=contact.id,
+            summary=f'Registered for updates on "{consultation.title}"'
+            + (" through a share link" if sign_up.share_code_id else ""),
+        )
+    session.flush()
+    return contact
+
+
+def record_shared(
+    session: Session,
+    consultation: Consultation,
+    *,
+    sharer: ShareCode | None,
+    channel: str,
+    reach: str,
+    note: str,
+    now: datetime,
+) -> CascadeConfirmation:
+    if channel not in CHANNELS:
+        raise Refused("Choose how you shared it.")
+    try:
+        people = int(reach.strip() or "0")
+    except ValueError:
+        raise Refused("Give roughly how many people, as a number (0 if you do not know).") from None
+    if not 0 <= people <= MAX_REACH:
+        raise Refused(f"Give a number from 0 to {MAX_REACH:,}.")
+    if sharer is not None:
+        today = session.scalar(
+            select(func.count())
+            .select_from(CascadeConfirmation)
+            .where(
+                CascadeConfirmation.share_code_id == sharer.id,
+                CascadeConfirmation.created_at > now - timedelta(days=1),
+            )
+        )
+        if today >= CONFIRMATIONS_PER_SHARER_PER_DAY:
+            raise Refused("Thank you: we already have several of these from you today.")
+    confirmation = CascadeConfirmation(
+        consultation_id=consultation.id,
+        share_code_id=sharer.id if sharer else None,
+        channel=channel,
+        reach=people,
+        note=note.strip()[:MAX_NOTE],
+        created_at=now,
+    )
+    session.add(confirmation)
+    session.flush()
+    return confirmation
