@@ -128,6 +128,8 @@ class Details:
     reminders: tuple[ReminderSpec, ...] | None = None  # None: the defaults
     close_notice_after: timedelta | None = None
     late_joiners: bool = True
+    # With [tracking] per_person: reminders leave out who followed the survey link.
+    skip_responders: bool = False
     launch_body: str = ""  # the launch bulletin's words, on creation
 
 
@@ -281,6 +283,7 @@ def _check(
             else int(details.close_notice_after.total_seconds())
         ),
         "late_joiners": bool(details.late_joiners),
+        "skip_responders": bool(details.skip_responders),
     }
     return Checked(values, planned_sends, warnings)
 

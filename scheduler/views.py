@@ -175,6 +175,7 @@ def _details_from_form() -> tuple[consultations.Details | None, dict[str, str], 
         "reminders_extra": form.get("reminders_extra", ""),
         "close_notice_after": form.get("close_notice_after", ""),
         "late_joiners": form.get("late_joiners") == "on",
+        "skip_responders": form.get("skip_responders") == "on",
         "launch_body": form.get("launch_body", ""),
     }
     opens = _parse_local(raw["opens_date"], raw["opens_time"], field="opens_at", errors=errors)
@@ -210,6 +211,7 @@ def _details_from_form() -> tuple[consultations.Details | None, dict[str, str], 
         reminders=tuple(reminders),
         close_notice_after=notice,
         late_joiners=raw["late_joiners"],
+        skip_responders=raw["skip_responders"],
         launch_body=raw["launch_body"],
     )
     return details, errors, raw
@@ -234,6 +236,7 @@ def _raw_from(consultation: Consultation | None) -> dict[str, Any]:
             "reminders_extra": "",
             "close_notice_after": "",
             "late_joiners": True,
+            "skip_responders": False,
             "launch_body": "",
         }
     specs = consultations.reminder_specs(consultation)
@@ -255,6 +258,7 @@ def _raw_from(consultation: Consultation | None) -> dict[str, Any]:
         "reminders_extra": ", ".join(_duration(s.before) for s in specs if not s.morning),
         "close_notice_after": "" if after is None else _duration(timedelta(seconds=after)),
         "late_joiners": consultation.late_joiners,
+        "skip_responders": consultation.skip_responders,
         "launch_body": "",
     }
 
@@ -285,6 +289,7 @@ def _form_page(
         type_labels=TYPE_LABELS,
         reminder_choices=REMINDER_CHOICES,
         zone=_config().app.timezone,
+        per_person=_config().tracking.per_person,
     ), status_code
 
 

@@ -97,6 +97,18 @@ def test_no_serious_accessibility_violations(
             now=utcnow(),
         )
         consultation_id = consultation.id
+        consultations.submit(
+            session, consultation, by=session.get(User, admin_user.id), now=utcnow()
+        )
+        consultations.approve(
+            session,
+            consultation,
+            by=session.get(User, admin_user.id),
+            two_person=False,
+            base_url=live_server,
+            now=utcnow(),
+        )
+        slug = consultation.slug
     send_id = make_send(db, addresses=["outbox@example.org"], author=admin_user, now=utcnow())
     pool.run_once(app.extensions["mailer.db"], app.config["MAILER"])
     (message,) = (app.config["MAILER"].instance_path / "outbox").glob("*.eml")
@@ -109,7 +121,12 @@ def test_no_serious_accessibility_violations(
     problems: dict[str, list[str]] = {}
     try:
         # Public pages, as a stakeholder sees them.
-        for path in (f"/u/{unsubscribe}", f"/p/{preferences}", "/u/test"):
+        for path in (
+            f"/u/{unsubscribe}",
+            f"/p/{preferences}",
+            "/u/test",
+            f"/consultations/{slug}",
+        ):
             page.goto(live_server + path)
             problems[path] = serious(page)
         page.goto(f"{live_server}/u/{unsubscribe}")
@@ -138,6 +155,7 @@ def test_no_serious_accessibility_violations(
             f"/admin/consultations/{consultation_id}",
             f"/admin/consultations/{consultation_id}/edit",
             f"/admin/consultations/{consultation_id}/evidence",
+            f"/admin/cascade/{consultation_id}",
         ]
         for path in [
             *ADMIN_PAGES,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -53,9 +54,9 @@ class Message:
         return self.link(r"/r/[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)?")
 
 
-def launched(app: Flask, db: Database) -> tuple[int, dict[str, Message]]:
-    """An approved consultation whose launch went to the outbox: id, and the message
-    each stakeholder got (by address)."""
+def launched(app: Flask, db: Database, server: Any = None) -> tuple[int, dict[str, Message]]:
+    """An approved consultation whose launch went out (to the outbox, or to the test
+    SMTP ``server``): id, and the message each stakeholder got (by address)."""
     partners = make_list(db, STAKEHOLDERS)
     editor = add_user(db, email="editor@example.org", role=roles.EDITOR)
     approver = add_user(db, email="approver@example.org", role=roles.APPROVER)
@@ -94,14 +95,20 @@ def launched(app: Flask, db: Database) -> tuple[int, dict[str, Message]]:
         )
         cid = created.id
     pool.run_once(app.extensions["mailer.db"], config)
+    if server is not None:
+        return cid, parse([m.data for m in server.received])
     return cid, read_outbox(config.instance_path / "outbox")
 
 
 def read_outbox(folder: Path) -> dict[str, Message]:
+    return parse([path.read_bytes() for path in sorted(folder.glob("*.eml"))])
+
+
+def parse(raw: list[bytes]) -> dict[str, Message]:
     parser = BytesParser(policy=policy.default)
     found: dict[str, Message] = {}
-    for path in sorted(folder.glob("*.eml")):
-        message = parser.parsebytes(path.read_bytes())
+    for data in raw:
+        message = parser.parsebytes(data)
         text = message.get_body(preferencelist=("plain",)).get_content()
         address = message["To"].addresses[0].addr_spec
         found[address] = Message(address, text)
