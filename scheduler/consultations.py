@@ -522,6 +522,7 @@ def add_document(
     filename: str,
     data: bytes,
     title: str = "",
+    alternative_url: str = "",
     folder: Path,
     limit_bytes: int,
     by: User,
@@ -534,6 +535,9 @@ def add_document(
             "to return it to draft."
         )
     name, kind = files.check(filename, data)
+    alternative_url = alternative_url.strip()
+    if problem := check_url(alternative_url):
+        raise files.FileRefused(f"The web version's address: {problem}")
     used = sum(d.file.size for d in consultation.documents)
     if used + len(data) > limit_bytes:
         raise files.FileRefused(
@@ -549,6 +553,7 @@ def add_document(
         filename=name,
         title=one_line(title)[:255] or Path(name).stem,
         position=len(consultation.documents),
+        alternative_url=alternative_url,
     )
     consultation.documents.append(document)
     session.flush()

@@ -118,6 +118,8 @@ class ConsultationDocument(Base):
     filename: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(255), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # An accessible web version of the document (an HTML page), where one is published.
+    alternative_url: Mapped[str] = mapped_column(String(1000), default="")
 
     consultation: Mapped[Consultation] = relationship(back_populates="documents")
     file: Mapped[StoredFile] = relationship(lazy="joined")

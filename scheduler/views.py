@@ -516,6 +516,7 @@ def add_document(consultation_id: int) -> ResponseReturnValue:
                 filename=upload.filename or "",
                 data=data,
                 title=request.form.get("title", ""),
+                alternative_url=request.form.get("alternative_url", ""),
                 folder=files.folder_for(config),
                 limit_bytes=config.mail.max_attachments_mb * 1024 * 1024,
                 by=u,

@@ -1,4 +1,5 @@
-"""Housekeeping that runs beside the workers: retention, once at start and then daily.
+"""Housekeeping that runs beside the workers: retention of delivery and tracking
+records, once at start and then daily.
 
 It lives with the workers because they are the process every installation runs
 (`mailer run` has them as threads, production runs `mailer worker`). Several workers
@@ -21,8 +22,11 @@ EVERY = timedelta(days=1)
 
 
 def run_once(db: Database, config: Config) -> int:
+    from mailer.tracking import privacy as tracking_privacy
+
     with db.writing() as session:
         removed = retention.purge(session, now=utcnow(), keep=config.retention.deliveries)
+        removed += tracking_privacy.purge(session, now=utcnow(), keep=config.retention.deliveries)
     if removed:
         log.info("retention removed %d delivery rows older than %s", removed,
                  config.retention.deliveries)  # fmt: skip

@@ -187,6 +187,11 @@ def upgrade() -> None:
             "link_id", "contact_id", name=op.f("uq_person_clicks_link_id_contact_id")
         ),
     )
+    with op.batch_alter_table("consultation_documents", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("alternative_url", sa.String(length=1000), nullable=False, server_default="")
+        )
+
     with op.batch_alter_table("consultations", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("skip_responders", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -212,6 +217,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("consultation_documents", schema=None) as batch_op:
+        batch_op.drop_column("alternative_url")
+
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_contacts_referred_by_id_contacts"), type_="foreignkey"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -15,11 +16,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from mailer.accounts import roles
+from mailer.accounts.models import User
 from mailer.bulletins.models import Bulletin
 from mailer.database import Database, utcnow
 from mailer.delivery import sends
 from mailer.delivery.models import SEND_MISSED, Send, SendingSwitch
-from scheduler import statutory
+from scheduler import consultations, statutory
 from scheduler.models import Blackout, Consultation
 from tests.conftest import add_user, csrf_from, login
 from tests.scheduler.audience import make_list
@@ -398,3 +400,51 @@ def test_a_message_on_an_approved_timeline_cannot_be_changed_under_the_approval(
         assert (
             session.get(Bulletin, bulletin_id).subject == "Have your say: Budget and precept 2027"
         )
+
+
+def test_the_public_page_offers_the_draft_plan_and_its_web_version_once_approved(
+    admin_client: FlaskClient, app: Flask, db: Database
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(admin_client, partners, type="general")
+    page = f"/admin/consultations/{cid}"
+    token = csrf_from(admin_client.get(page).get_data(as_text=True))
+
+    def attach(name: str, alternative: str) -> str:
+        return admin_client.post(
+            f"{page}/documents",
+            data={
+                "csrf_token": token,
+                "title": "The draft plan",
+                "alternative_url": alternative,
+                "document": (io.BytesIO(PDF), name),
+            },
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        ).get_data(as_text=True)
+
+    assert "The web version&#39;s address" in attach("plan.pdf", "javascript:alert(1)")
+    assert "Document attached." in attach("plan.pdf", "https://pcc.example.org/plan.html")
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        slug = consultation.slug
+    public = app.test_client()
+    # Not public while a draft: neither the page nor its document.
+    assert public.get(f"/consultations/{slug}").status_code == 404
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        admin = session.scalar(select(User).where(User.role == roles.ADMIN))
+        consultations.submit(session, consultation, by=admin, now=utcnow())
+        consultations.approve(
+            session,
+            consultation,
+            by=admin,
+            two_person=False,
+            base_url="http://127.0.0.1:5000",
+            now=utcnow(),
+        )
+    shown = public.get(f"/consultations/{slug}").get_data(as_text=True)
+    assert 'href="https://pcc.example.org/plan.html">read it as a web page' in shown
+    document = re.search(r'href="(/documents/[0-9a-f]{64}/plan.pdf)"', shown).group(1)
+    response = public.get(document)
+    assert response.status_code == 200 and response.data == PDF
