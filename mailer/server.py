@@ -22,6 +22,12 @@ def serve(app: Flask, *, host: str, port: int) -> None:
         port=port,
         threads=THREADS,
         ident="stakeholder-mailer",
+        # A reverse proxy on this machine (docs/operating.md) says who the visitor is;
+        # anyone else's X-Forwarded-For is dropped. Only the visitor's address is taken
+        # (for counting a repeat click once, in memory), never the host or scheme.
+        trusted_proxy="127.0.0.1",
+        trusted_proxy_count=1,
+        trusted_proxy_headers={"x-forwarded-for"},
         clear_untrusted_proxy_headers=True,
     )
 

@@ -60,7 +60,15 @@ def _counting() -> bool:
     return _config().tracking.links and bots.is_person(
         method=request.method,
         user_agent=request.headers.get("User-Agent", ""),
-        visitor=request.remote_addr or "",
+        # Address, browser and language together: people behind one office's NAT
+        # still count as themselves.
+        visitor=" ".join(
+            (
+                request.remote_addr or "",
+                request.headers.get("User-Agent", ""),
+                request.headers.get("Accept-Language", ""),
+            )
+        ),
         target=request.path,
     )
 
