@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from contacts.models import ACTIVE, ContactList, OrganisationType
@@ -828,6 +828,17 @@ def mark_missed(session: Session, send: Send, *, now: datetime) -> None:
 
 
 # --- reading ----------------------------------------------------------------------------
+
+
+def public_condition() -> Any:
+    """SQL: the consultation is public. Once approved, or once any of its messages went
+    (a later edit returns it to draft, but the links people hold keep working)."""
+    went = (
+        select(Send.id)
+        .where(Send.consultation_id == Consultation.id, Send.fired_at.is_not(None))
+        .exists()
+    )
+    return or_(Consultation.approved_at.is_not(None), went)
 
 
 def owner_of(session: Session, bulletin_id: int) -> tuple[Send, Consultation] | None:

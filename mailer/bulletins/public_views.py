@@ -14,6 +14,7 @@ from sqlalchemy import select
 from mailer.bulletins.bulletin_views import file_response
 from mailer.bulletins.models import BulletinAttachment, StoredFile
 from mailer.database import get_db
+from scheduler import consultations
 from scheduler.models import Consultation, ConsultationDocument
 
 documents_bp = Blueprint("documents", __name__)
@@ -39,7 +40,7 @@ def document(sha256: str, filename: str) -> ResponseReturnValue:
             .where(
                 StoredFile.sha256 == sha256,
                 ConsultationDocument.filename == filename,
-                Consultation.approved_at.is_not(None),
+                consultations.public_condition(),
             )
             .limit(1)
         ).first()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, select, update
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from contacts.models import Contact
 from mailer.bulletins.messages import document_url
+from mailer.database import utcnow
 from mailer.delivery import sends
 from mailer.delivery.models import QUEUED, SKIPPED, Delivery, Send
 from mailer.tracking.models import (
@@ -64,7 +64,7 @@ def ensure_share_codes(session: Session, consultation_id: int, audience: dict[st
                     "code": new_code(),
                     "consultation_id": consultation_id,
                     "contact_id": row.id,
-                    "created_at": datetime.now().astimezone(),
+                    "created_at": utcnow(),
                 }
                 for row in chunk
             ],

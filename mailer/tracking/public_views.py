@@ -28,6 +28,7 @@ from mailer.database import get_db, utcnow
 from mailer.delivery import transport_for
 from mailer.tracking import bots, links, signups
 from mailer.tracking.models import CHANNELS, LINK_SURVEY, ShareCode, TrackedLink
+from scheduler import consultations
 from scheduler.models import CANCELLED, CLOSED, OPEN, SCHEDULED, Consultation
 
 log = logging.getLogger(__name__)
@@ -128,9 +129,11 @@ def shared_form(code: str) -> ResponseReturnValue:
 
 
 def _published(session: Any, slug: str) -> Consultation:
-    consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
     # Drafts are not public: only what an approver let out is.
-    if consultation is None or consultation.approved_at is None:
+    consultation = session.scalar(
+        select(Consultation).where(Consultation.slug == slug, consultations.public_condition())
+    )
+    if consultation is None:
         abort(404)
     return consultation
 

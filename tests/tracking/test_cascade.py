@@ -18,7 +18,7 @@ from contacts.models import SOURCE_CASCADE, Contact
 from mailer.database import Database
 from mailer.tracking import links
 from tests.conftest import csrf_from
-from tests.tracking.helpers import STAKEHOLDERS, consultation, launched, read_outbox
+from tests.tracking.helpers import STAKEHOLDERS, consultation, launched
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126"
 
@@ -227,8 +227,37 @@ def test_turning_tracking_off_removes_every_tracked_link_from_new_messages(
         app.extensions["mailer.db"].dispose()
 
 
-def test_a_draft_consultation_has_no_public_page(app: Flask, db: Database) -> None:
-    cid, _ = launched(app, db)
-    assert read_outbox  # the helper module's reader is shared with the sign-up tests
-    client = app.test_client()
-    assert client.get(f"/consultations/{consultation(db, cid).slug}").status_code == 200
+def test_the_page_is_public_once_approved_and_stays_so_for_links_already_sent(
+    app: Flask, db: Database
+) -> None:
+    from mailer.accounts.models import User
+    from scheduler import consultations as service
+
+    cid, messages = launched(app, db)
+    slug = consultation(db, cid).slug
+    client = visitor(app, 1)
+    assert client.get(f"/consultations/{slug}").status_code == 200
+    # Taken back to draft to change a reminder: the links people hold still work.
+    with db.transaction() as session:
+        editor = session.scalar(select(User).where(User.email == "editor@example.org"))
+        row = service.find(session, cid)
+        service.return_to_draft(session, row, by=editor, now=row.opens_at)
+    share = messages["partner0@example.org"].share
+    assert client.get(client.get(share).headers["Location"]).status_code == 200
+    # A consultation nobody approved has no public page.
+    with db.transaction() as session:
+        draft, _ = service.create(
+            session,
+            service.Details(
+                title="Budget consultation",
+                opens_at=row.closes_at,
+                closes_at=row.closes_at + (row.closes_at - row.opens_at),
+                survey_url="https://survey.example.org/budget",
+                lists=tuple(row.audience["lists"]),
+            ),
+            by=editor,
+            rules=service.rules_for(session, app.config["MAILER"]),
+            now=row.opens_at,
+        )
+        draft_slug = draft.slug
+    assert client.get(f"/consultations/{draft_slug}").status_code == 404
