@@ -1,17 +1,28 @@
+"""The dashboard: a comms officer's first questions, answered at a glance."""
+
 from __future__ import annotations
 
 from flask import current_app, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
+from contacts.models import UNSUBSCRIBED, Contact
 from mailer.admin import admin_bp
 from mailer.audit import service as audit_service
 from mailer.audit.actions import LABELS as ACTION_LABELS
 from mailer.database import get_db, utcnow
-from mailer.delivery import switch
-from mailer.delivery.models import SEND_MISSED, SEND_SCHEDULED, Send
+from mailer.delivery import sends, switch
+from mailer.delivery.models import (
+    FAILED,
+    SEND_MISSED,
+    SEND_PAUSED,
+    SEND_SCHEDULED,
+    SEND_SENDING,
+    Delivery,
+    Send,
+)
 from scheduler import status
-from scheduler.models import AWAITING_APPROVAL, Consultation
+from scheduler.models import AWAITING_APPROVAL, SCHEDULED, Consultation
 
 
 @admin_bp.get("/")
@@ -43,13 +54,47 @@ def dashboard():  # type: ignore[no-untyped-def]
         .order_by(Send.due_at)
         .limit(5)
     ).all()
+    now = utcnow()
+    sending = [
+        (send, sends.progress(session, send.id))
+        for send in session.scalars(
+            select(Send).where(Send.state.in_((SEND_SENDING, SEND_PAUSED))).order_by(Send.fired_at)
+        )
+    ]
+    open_now = session.scalars(
+        select(Consultation)
+        .where(
+            Consultation.state == SCHEDULED,
+            Consultation.opens_at <= now,
+            Consultation.closes_at > now,
+        )
+        .order_by(Consultation.closes_at)
+    ).all()
+    failures = session.execute(
+        select(Delivery.address, Delivery.last_reply, Delivery.send_id, Send.title)
+        .join(Send, Send.id == Delivery.send_id)
+        .where(Delivery.state == FAILED)
+        .order_by(Delivery.id.desc())
+        .limit(5)
+    ).all()
+    unsubscribes = session.scalars(
+        select(Contact)
+        .where(Contact.status == UNSUBSCRIBED, Contact.unsubscribed_at.is_not(None))
+        .order_by(Contact.unsubscribed_at.desc())
+        .limit(5)
+    ).all()
     return render_template(
         "admin/dashboard.html",
+        sending=sending,
+        open_now=open_now,
+        failures=failures,
+        unsubscribes=unsubscribes,
+        now=now,
         recent=recent,
         system=system,
         action_labels=ACTION_LABELS,
         waiting=waiting,
         upcoming=upcoming,
         stopped=switch.is_stopped(session),
-        scheduler=status.read(session, now=utcnow()),
+        scheduler=status.read(session, now=now),
     )
