@@ -184,6 +184,12 @@ class Database:
         own = session is None
         session = self.new_session() if own else session
         try:
+            if own and self.is_sqlite:
+                # A unit of work of its own (a command, a job) usually reads, then
+                # writes. On SQLite a deferred transaction that turns into a write
+                # fails at once if another connection committed meanwhile; an
+                # immediate one waits its turn (busy_timeout) instead.
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             yield session
             session.commit()
         except BaseException:
@@ -195,12 +201,10 @@ class Database:
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        """A transaction that will write. On SQLite it begins IMMEDIATE, under this
-        process's write lock: a deferred transaction that turns into a write fails at
-        once when another holds the lock, whatever the busy timeout."""
+        """A transaction that will write, under this process's write lock: on SQLite
+        the threads of one process queue on the lock rather than in SQLite's busy
+        handler (a transaction of its own begins IMMEDIATE there, see transaction)."""
         with self.write_lock, self.transaction() as session:
-            if self.is_sqlite:
-                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             yield session
 
     def ping(self) -> None:

@@ -36,7 +36,9 @@ def _activity_chart(report: reports.Report) -> dict[str, object]:
     if not days:
         return {"bars": [], "marks": [], "max": 0}
     first, last = days[0], days[-1]
-    span = (last - first).days + 1
+    # At least a fortnight wide: one busy day is a bar, not the whole chart.
+    span = max((last - first).days + 1, 14)
+    last = max(last, first + timedelta(days=span - 1))
     width = CHART_WIDTH / max(span, 1)
     layers = ("visits", "survey_direct", "survey_cascade", "sign_ups", "confirmations")
     peak = max((sum(row[k] for k in layers) for row in rows), default=0) or 1
@@ -67,7 +69,7 @@ def _activity_chart(report: reports.Report) -> dict[str, object]:
         ],
         "max": peak,
         "first": first,
-        "last": last + timedelta(days=0),
+        "last": last,
     }
 
 
