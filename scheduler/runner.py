@@ -14,6 +14,7 @@ runs late; one missed by more is marked missed, for a person to send now or canc
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import select
@@ -171,14 +173,26 @@ class Scheduler:
         current = {job.id: job for job in aps.get_jobs()}
         for job_id, job in current.items():
             if job_id not in wanted:
-                job.remove()
+                # It may have just run (and gone) since get_jobs: nothing to remove then.
+                with contextlib.suppress(JobLookupError):
+                    job.remove()
         for job_id, (send_id, due_at) in wanted.items():
             job = current.get(job_id)
             if job is None:
-                aps.add_job(self.fire, DateTrigger(run_date=due_at), args=[send_id], id=job_id)
+                aps.add_job(
+                    self.fire,
+                    DateTrigger(run_date=due_at),
+                    args=[send_id],
+                    id=job_id,
+                    replace_existing=True,
+                )
                 log.info("send %s: timer set for %s", send_id, due_at.isoformat())
             elif job.trigger.run_date != due_at:
-                job.reschedule(DateTrigger(run_date=due_at))
+                try:
+                    job.reschedule(DateTrigger(run_date=due_at))
+                except JobLookupError:
+                    # It ran meanwhile; fire() saw the new time and left it for this.
+                    aps.add_job(self.fire, DateTrigger(run_date=due_at), args=[send_id], id=job_id)
                 log.info("send %s: timer moved to %s", send_id, due_at.isoformat())
 
     # --- what a fired job does ---------------------------------------------------------

@@ -80,7 +80,9 @@ def follow(token: str, code: str | None = None) -> ResponseReturnValue:
     db = get_db()
     if len(token) > CODE_MAX:
         abort(404)
-    with db.transaction(db.session) as session:
+    # A click writes a count: on SQLite, an immediate transaction (Database.writing), so
+    # it waits for the workers' writes instead of failing beside them.
+    with db.writing() as session:
         link = session.scalar(select(TrackedLink).where(TrackedLink.token == token))
         if link is None:
             abort(404)
@@ -101,7 +103,7 @@ def follow(token: str, code: str | None = None) -> ResponseReturnValue:
 @public_bp.route("/s/<code>", methods=["GET", "HEAD"])
 def share(code: str) -> ResponseReturnValue:
     db = get_db()
-    with db.transaction(db.session) as session:
+    with db.writing() as session:
         found = _code(session, code)
         if found is None:
             abort(404)

@@ -183,7 +183,7 @@ def test_the_whole_journey(  # type: ignore[no-untyped-def]
     def launch_out() -> list:  # type: ignore[type-arg]
         return [m for m in outbox_messages(app) if str(m["Subject"]).startswith("Have your say")]
 
-    wait_for(lambda: len(launch_out()) == 5, timeout=30)
+    wait_for(lambda: len(launch_out()) == 5, timeout=60)
     approver.goto(f"{live_server}/admin/outbox/")
     shot(approver, folder, "05-outbox")
 

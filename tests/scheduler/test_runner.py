@@ -262,8 +262,9 @@ def test_the_stop_switch_holds_every_send_until_resumed(
 ) -> None:
     config = config_for(tmp_path, db, server.port)
     cid = approved_consultation(db, config, opens_in=1, open_for=3600)
+    admin_id = add_user(db, email="admin@example.org").id
     with db.transaction() as session:
-        admin = session.get(User, add_user(db, email="admin@example.org").id)
+        admin = session.get(User, admin_id)
         switch.stop(session, by=admin, reason="Pre-election period", now=utcnow())
     scheduler = Scheduler(db, config)
     try:
