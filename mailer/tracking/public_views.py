@@ -29,7 +29,7 @@ from mailer.delivery import transport_for
 from mailer.tracking import bots, links, signups
 from mailer.tracking.models import CHANNELS, LINK_SURVEY, ShareCode, TrackedLink
 from scheduler import consultations
-from scheduler.models import CANCELLED, CLOSED, OPEN, SCHEDULED, Consultation
+from scheduler.models import CANCELLED, CLOSED, SCHEDULED, Consultation
 
 log = logging.getLogger(__name__)
 public_bp = Blueprint("public", __name__)
@@ -175,7 +175,6 @@ def _page(
         now=now,
         org=org,
         sender_name=org.name,
-        open_states=(OPEN,),
         states={"scheduled": SCHEDULED, "closed": CLOSED, "cancelled": CANCELLED},
         **extra,
     )
