@@ -538,15 +538,16 @@ def add_document(
     alternative_url = alternative_url.strip()
     if problem := check_url(alternative_url):
         raise files.FileRefused(f"The web version's address: {problem}")
-    used = sum(d.file.size for d in consultation.documents)
-    if used + len(data) > limit_bytes:
-        raise files.FileRefused(
-            f"{name} ({files.human_size(len(data))}) would take the documents to "
-            f"{files.human_size(used + len(data))}, over the limit of "
-            f"{files.human_size(limit_bytes)} for a message. Make it smaller."
-        )
-    if any(d.filename == name for d in consultation.documents):
-        raise files.FileRefused(f"This consultation already has a document called {name}.")
+    files.check_room(
+        name,
+        len(data),
+        used=sum(d.file.size for d in consultation.documents),
+        limit_bytes=limit_bytes,
+        taken=[d.filename for d in consultation.documents],
+        owner="This consultation",
+        what="the consultation's documents",
+        advice="The launch carries them all: make the file smaller.",
+    )
     stored = files.store(session, folder, data, kind.content_type)
     document = ConsultationDocument(
         file=stored,

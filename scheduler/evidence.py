@@ -72,10 +72,6 @@ class Report:
     totals: dict[int, sends.Progress]
 
 
-def coverage_rows(session: Session, consultation: Consultation) -> list[statutory.Coverage]:
-    return statutory.coverage(session, consultation)
-
-
 def _outcome(row: Delivery) -> Outcome:
     if row.state == SENT:
         return Outcome("sent", row.sent_at, row.last_reply)

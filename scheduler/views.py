@@ -33,11 +33,11 @@ from mailer import audit
 from mailer.admin.guards import acting_user, requires
 from mailer.audit import actions
 from mailer.bulletins import files
-from mailer.config import Config, parse_duration
+from mailer.config import Config, format_duration, parse_duration
 from mailer.database import get_db, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import SEND_LABELS, Send
-from scheduler import consultations, evidence, status
+from scheduler import consultations, evidence, status, statutory
 from scheduler.models import (
     STATE_LABELS,
     TYPE_GENERAL,
@@ -255,18 +255,12 @@ def _raw_from(consultation: Consultation | None) -> dict[str, Any]:
         "lists": list(consultation.audience.get("lists", [])),
         "organisation_types": list(consultation.audience.get("organisation_types", [])),
         "reminder_defaults": [s.slot for s in specs if s.morning],
-        "reminders_extra": ", ".join(_duration(s.before) for s in specs if not s.morning),
-        "close_notice_after": "" if after is None else _duration(timedelta(seconds=after)),
+        "reminders_extra": ", ".join(format_duration(s.before) for s in specs if not s.morning),
+        "close_notice_after": "" if after is None else format_duration(timedelta(seconds=after)),
         "late_joiners": consultation.late_joiners,
         "skip_responders": consultation.skip_responders,
         "launch_body": "",
     }
-
-
-def _duration(delta: timedelta) -> str:
-    from mailer.config import format_duration
-
-    return format_duration(delta)
 
 
 def _form_page(
@@ -388,7 +382,7 @@ def show(consultation_id: int) -> ResponseReturnValue:
         types=types,
         recipients=consultations.recipients(session, consultation),
         checks=consultations.checks(session, consultation),
-        coverage=evidence.coverage_rows(session, consultation),
+        coverage=statutory.coverage(session, consultation),
         state_labels=STATE_LABELS,
         type_labels=TYPE_LABELS,
         send_labels=SEND_LABELS,

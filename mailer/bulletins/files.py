@@ -184,6 +184,28 @@ def human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def check_room(
+    name: str,
+    size: int,
+    *,
+    used: int,
+    limit_bytes: int,
+    taken: list[str],
+    owner: str,
+    what: str,
+    advice: str,
+) -> None:
+    """FileRefused when ``name`` is already among ``taken`` or would take ``what`` (the
+    files travelling with one message) over ``limit_bytes``."""
+    if used + size > limit_bytes:
+        raise FileRefused(
+            f"{name} ({human_size(size)}) would take {what} to {human_size(used + size)}, "
+            f"over the limit of {human_size(limit_bytes)}. {advice}"
+        )
+    if name in taken:
+        raise FileRefused(f"{owner} already has a file called {name}.")
+
+
 def attach(
     session: Session,
     bulletin: Bulletin,
@@ -196,15 +218,16 @@ def attach(
     by: User,
 ) -> BulletinAttachment:
     name, kind = check(filename, data)
-    used = total_size(session, bulletin)
-    if used + len(data) > limit_bytes:
-        raise FileRefused(
-            f"{name} ({human_size(len(data))}) would take this bulletin's attachments to "
-            f"{human_size(used + len(data))}, over the limit of {human_size(limit_bytes)}. "
-            'Tick "link to the documents instead" for large files, or make them smaller.'
-        )
-    if any(a.filename == name for a in bulletin.attachments):
-        raise FileRefused(f"This bulletin already has a file called {name}.")
+    check_room(
+        name,
+        len(data),
+        used=total_size(session, bulletin),
+        limit_bytes=limit_bytes,
+        taken=[a.filename for a in bulletin.attachments],
+        owner="This bulletin",
+        what="this bulletin's attachments",
+        advice='Tick "link to the documents instead" for large files, or make them smaller.',
+    )
     stored = store(session, folder, data, kind.content_type)
     attachment = BulletinAttachment(
         file=stored,

@@ -230,7 +230,7 @@ def register(slug: str) -> ResponseReturnValue:
                 # Sent inside the transaction: if it cannot go, nothing is kept.
                 signups.send_confirmation(
                     transport_for(config),
-                    sender=_envelope_sender(config),
+                    sender=signups.envelope_sender(config),
                     recipient=requested.sign_up.email,
                     data=data,
                 )
@@ -244,12 +244,6 @@ def register(slug: str) -> ResponseReturnValue:
             register_values=request.form,
         )
     return _page(consultation, via=via, sharer=None, registered=True)
-
-
-def _envelope_sender(config: Any) -> str:
-    from email.utils import parseaddr
-
-    return parseaddr(config.mail.from_address)[1]
 
 
 @public_bp.get("/consultations/<slug>/confirm/<token>")

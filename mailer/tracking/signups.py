@@ -141,6 +141,10 @@ def _escape(text: str) -> str:
     return str(escape(text))
 
 
+def envelope_sender(config: Config) -> str:
+    return parseaddr(config.mail.from_address)[1]
+
+
 def send_confirmation(transport: Transport, *, sender: str, recipient: str, data: bytes) -> None:
     """Hand the confirmation over, or Refused with what to do."""
     try:

@@ -448,3 +448,36 @@ def test_the_public_page_offers_the_draft_plan_and_its_web_version_once_approved
     document = re.search(r'href="(/documents/[0-9a-f]{64}/plan.pdf)"', shown).group(1)
     response = public.get(document)
     assert response.status_code == 200 and response.data == PDF
+
+
+def test_a_blackout_without_dates_or_a_reason_is_refused_with_what_to_give(
+    admin_client: FlaskClient, db: Database
+) -> None:
+    page = "/admin/sending/"
+    refused = post(
+        admin_client, "/admin/sending/blackouts", page, starts_date="", ends_date="31/02", reason=""
+    ).get_data(as_text=True)
+    assert "Give a date (and time)" in refused
+    assert "Say why nothing may be sent" in refused
+    with db.transaction() as session:
+        assert session.scalars(select(Blackout)).all() == []
+
+
+def test_a_second_document_with_the_same_name_is_refused(
+    admin_client: FlaskClient, db: Database
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(admin_client, partners)
+    page = f"/admin/consultations/{cid}"
+    token = csrf_from(admin_client.get(page).get_data(as_text=True))
+
+    def attach() -> str:
+        return admin_client.post(
+            f"{page}/documents",
+            data={"csrf_token": token, "document": (io.BytesIO(PDF), "plan.pdf")},
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        ).get_data(as_text=True)
+
+    assert "Document attached." in attach()
+    assert "This consultation already has a file called plan.pdf." in attach()
