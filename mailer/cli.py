@@ -361,7 +361,7 @@ def _load_demo(db: Any, config: Config) -> None:
         f"(id {loaded.consultation_id}) awaiting approval.\n"
         f"  To approve it, sign in as the approver:\n"
         f"    email:    {loaded.approver_email}\n    password: {password}\n"
-        f"  Approved, its launch goes to the outbox (Admin > Outbox) at its time."
+        f'  Approve it, then "Open now": its launch is in the Outbox within seconds.'
     )
 
 

@@ -172,8 +172,9 @@ def load(session: Session, config: Config, *, author: User, now: datetime) -> Lo
             select(ContactList.id).where(ContactList.name.in_([STAKEHOLDERS, PUBLIC_UPDATES]))
         )
     ]
-    # Opening in an hour: approve it, and the launch goes to the outbox (moved to the
-    # next allowed time if that falls in quiet hours or on a weekend).
+    # Opening in an hour (moved to the next allowed time if that falls in quiet hours or
+    # on a weekend), so approving it sends nothing at once; "Open now" sends the launch
+    # to the outbox within seconds, which is what a newcomer trying it wants.
     opens = (now + timedelta(hours=1)).replace(second=0, microsecond=0)
     zone = config.app.tz
     closes_day = (opens.astimezone(zone) + timedelta(days=42)).date()

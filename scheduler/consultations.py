@@ -817,6 +817,57 @@ def send_now(session: Session, send: Send, *, by: User, now: datetime) -> None:
     )
 
 
+def open_now(
+    session: Session, consultation: Consultation, *, by: User, base_url: str, now: datetime
+) -> Send:
+    """Open an approved consultation now rather than at its opening time: the launch
+    goes on the scheduler's next tick. The approver asks for it deliberately, so quiet
+    hours and blackouts do not move it; the rest of the timeline stays as approved."""
+    if not by.can_approve:
+        raise ConsultationRefused(
+            f"{by.email} is an {by.role}; only an approver or an admin can open it early."
+        )
+    if consultation.state != SCHEDULED:
+        raise ConsultationRefused("Approve the consultation first; then it can open now.")
+    if consultation.opens_at <= now:
+        raise ConsultationRefused("The consultation is already open.")
+    launch = next(
+        (s for s in timeline(session, consultation) if s.slot == LAUNCH),
+        None,
+    )
+    if launch is None or launch.state != SEND_SCHEDULED:
+        raise ConsultationRefused(
+            "Its launch is not waiting to go, so opening early would send nothing."
+        )
+    was = consultation.opens_at
+    consultation.opens_at = now.replace(microsecond=0)
+    # What each approved message says of the consultation includes its opening time.
+    opening = consultation.opens_at.isoformat()
+    for send in timeline(session, consultation):
+        if send.state == SEND_SCHEDULED and send.frozen:
+            frozen = dict(send.frozen)
+            extra = dict(frozen.get("extra") or {})
+            if "consultation" in extra:
+                extra["consultation"] = {**extra["consultation"], "opens_at": opening}
+                frozen["extra"] = extra
+                send.frozen = frozen
+    launch.due_at = consultation.opens_at
+    launch.reasons = [
+        *launch.reasons,
+        f"opened early at {by.email}'s request (was due {was:%Y-%m-%d %H:%M} UTC)",
+    ]
+    audit.record(
+        session,
+        actions.CONSULTATION_OPENED_EARLY,
+        actor=by,
+        target_type="consultation",
+        target_id=consultation.id,
+        summary=f'Opened "{consultation.title}" now instead of {was:%Y-%m-%d %H:%M} UTC',
+    )
+    log.info("consultation %s opened early by %s", consultation.id, by.email)
+    return launch
+
+
 def mark_missed(session: Session, send: Send, *, now: datetime) -> None:
     send.state = SEND_MISSED
     send.missed_at = now

@@ -472,6 +472,19 @@ def approve(consultation_id: int) -> ResponseReturnValue:
     )
 
 
+@consultations_bp.post("/<int:consultation_id>/open-now")
+@requires("can_approve")
+def open_now(consultation_id: int) -> ResponseReturnValue:
+    config = _config()
+    return _step(
+        consultation_id,
+        lambda s, c, u: (
+            consultations.open_now(s, c, by=u, base_url=config.app.base_url, now=utcnow()) and []
+        ),
+        "Open now: the launch goes within a few seconds.",
+    )
+
+
 @consultations_bp.post("/<int:consultation_id>/return")
 @requires("can_edit")
 def return_to_draft(consultation_id: int) -> ResponseReturnValue:

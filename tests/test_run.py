@@ -84,6 +84,30 @@ def test_first_run_sets_everything_up_and_prints_the_admin_password(tmp_path: Pa
         listing = opener.open(f"{base}/admin/consultations/", timeout=5).read().decode()
         assert "Draft Police and Crime Plan" in listing and "Awaiting approval" in listing
         assert len(approver_password) >= 12
+
+        # A few clicks from there to the outbox: the approver approves the demo
+        # consultation and opens it now; the launch lands in the outbox.
+        approver = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+        def click(path: str, page_path: str, **data: str) -> str:
+            page = approver.open(f"{base}{page_path}", timeout=5).read().decode()
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+            body = urllib.parse.urlencode({"csrf_token": token, **data}).encode()
+            return approver.open(f"{base}{path}", data=body, timeout=10).read().decode()
+
+        click("/login", "/login", email="approver@example.org", password=approver_password)
+        page = re.search(r'href="(/admin/consultations/\d+)"', listing).group(1)
+        assert "Approved." in click(f"{page}/approve", page)
+        assert "the launch goes within a few seconds" in click(f"{page}/open-now", page)
+        outbox = tmp_path / "instance" / "outbox"
+        deadline = time.monotonic() + 30
+        while len(list(outbox.glob("*.eml"))) < 5:
+            assert time.monotonic() < deadline, "the launch did not reach the outbox"
+            time.sleep(0.3)
+        shown = approver.open(f"{base}/admin/outbox/", timeout=5).read().decode()
+        assert "Have your say" in shown
     finally:
         assert stop(process) == 0
 

@@ -45,6 +45,7 @@ CONSULTATION_SUBMITTED = "consultation.submitted"
 CONSULTATION_APPROVED = "consultation.approved"
 CONSULTATION_RETURNED = "consultation.returned"
 CONSULTATION_CANCELLED = "consultation.cancelled"
+CONSULTATION_OPENED_EARLY = "consultation.opened_early"
 CONSULTATION_DOCUMENT_ADDED = "consultation.document_added"
 CONSULTATION_DOCUMENT_REMOVED = "consultation.document_removed"
 SENDING_STOPPED = "sending.stopped"
@@ -98,6 +99,7 @@ LABELS = {
     CONSULTATION_APPROVED: "Consultation approved",
     CONSULTATION_RETURNED: "Consultation returned to draft",
     CONSULTATION_CANCELLED: "Consultation cancelled",
+    CONSULTATION_OPENED_EARLY: "Consultation opened early",
     CONSULTATION_DOCUMENT_ADDED: "Consultation document added",
     CONSULTATION_DOCUMENT_REMOVED: "Consultation document removed",
     SENDING_STOPPED: "All sending stopped",

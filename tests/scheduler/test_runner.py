@@ -238,6 +238,35 @@ def test_a_send_missed_beyond_the_grace_time_is_marked_and_can_be_sent_now(
     assert any("sent late" in reason for reason in sent.reasons)
 
 
+def test_an_approved_consultation_opened_early_sends_its_launch_on_the_next_tick(
+    tmp_path: Path, db: Database, server: FaultySmtp
+) -> None:
+    config = config_for(tmp_path, db, server.port)
+    cid = approved_consultation(db, config, opens_in=3600, open_for=7200)
+    later = [s.id for s in timeline(db, cid)[1:]]
+    with running(db, config):
+        time.sleep(0.5)
+        assert not server.received
+        with db.transaction() as session:
+            approver = session.scalar(select(User).where(User.role == roles.APPROVER))
+            consultation = session.get(Consultation, cid)
+            consultations.open_now(
+                session, consultation, by=approver, base_url="http://x.example.org", now=utcnow()
+            )
+        wait_for(lambda: len(server.received) == len(ADDRESSES), timeout=10)
+    assert all(subject(m).startswith("Have your say") for m in server.received)
+    launch, *rest = timeline(db, cid)
+    assert launch.fired_at is not None
+    assert any("opened early" in reason for reason in launch.reasons)
+    # The reminders and the close notice keep their approved times.
+    assert [s.id for s in rest] == later and all(s.fired_at is None for s in rest)
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        assert consultation.phase(utcnow()) == "open"
+        frozen_opening = rest[0].frozen["extra"]["consultation"]["opens_at"]
+        assert frozen_opening == consultation.opens_at.isoformat()
+
+
 def test_a_send_missed_within_the_grace_time_runs_late(
     tmp_path: Path, db: Database, server: FaultySmtp
 ) -> None:

@@ -368,6 +368,34 @@ def test_a_missed_send_offers_send_now(app: Flask, db: Database) -> None:
         assert abs((again.due_at - utcnow()).total_seconds()) < 60
 
 
+def test_an_approver_can_open_an_approved_consultation_now(app: Flask, db: Database) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(editor, partners, type="general")
+    page = f"/admin/consultations/{cid}"
+    post(editor, f"{page}/submit", page)
+    # Not before approval: nothing is frozen yet.
+    early = post(approver, f"{page}/open-now", page).get_data(as_text=True)
+    assert "Approve the consultation first" in early
+    post(approver, f"{page}/approve", page)
+    assert "Open now" not in editor.get(page).get_data(as_text=True)
+    assert "Open now" in approver.get(page).get_data(as_text=True)
+    refused = post(editor, f"{page}/open-now", page)
+    assert refused.status_code == 403
+    done = post(approver, f"{page}/open-now", page).get_data(as_text=True)
+    assert "the launch goes within a few seconds" in done
+    assert "Open now</button>" not in done
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        assert consultation.phase(utcnow()) == "open"
+        launch = launch_of(session, cid)
+        assert launch.state == "scheduled"
+        assert abs((launch.due_at - utcnow()).total_seconds()) < 60
+    again = post(approver, f"{page}/open-now", page).get_data(as_text=True)
+    assert "already open" in again
+
+
 def test_a_message_on_an_approved_timeline_cannot_be_changed_under_the_approval(
     app: Flask, db: Database
 ) -> None:
