@@ -121,7 +121,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("send_id", "contact_id"),
         # The workers' question: which rows are due?
-        Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at", "id"),
         Index("ix_deliveries_contact_id", "contact_id"),
         Index("ix_deliveries_sent_at", "sent_at"),
     )

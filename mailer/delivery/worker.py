@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import Session
 
 from contacts import tokens
 from contacts.models import ACTIVE, Contact
@@ -142,21 +143,8 @@ class Worker:
                 room, self.capped_until = throttle.allowance(session, self.config.smtp, now)
                 if room == 0:
                     return []
-                due = (
-                    select(Delivery.id)
-                    .where(
-                        Delivery.send_id.in_(select(Send.id).where(Send.state == SEND_SENDING)),
-                        or_(
-                            and_(Delivery.state == QUEUED, Delivery.next_attempt_at <= now),
-                            and_(Delivery.state == SENDING, Delivery.lease_until < now),
-                        ),
-                    )
-                    .order_by(Delivery.next_attempt_at, Delivery.id)
-                    .limit(min(self._batch, room) if room is not None else self._batch)
-                )
-                if not self.db.is_sqlite:
-                    due = due.with_for_update(skip_locked=True, of=Delivery)
-                ids = list(session.scalars(due))
+                limit = min(self._batch, room) if room is not None else self._batch
+                ids = self._due(session, now, limit)
                 if not ids:
                     return []
                 session.execute(
@@ -241,6 +229,37 @@ class Worker:
                 return claimed
         finally:
             session.close()
+
+    def _due(self, session: Session, now: datetime, limit: int) -> list[int]:
+        """Up to ``limit`` rows to claim: those whose lease ran out (a worker died),
+        then queued rows in the order they fell due. Two queries, not one with OR: each
+        walks the (state, next_attempt_at, id) index and stops at the limit, where an
+        OR would sort every queued row of a large send on every claim."""
+        # The running sends as values, not a subquery: the planner then knows how many
+        # rows each has and reads the index in order rather than sorting them all.
+        sending = list(session.scalars(select(Send.id).where(Send.state == SEND_SENDING)))
+        if not sending:
+            return []
+        running = Delivery.send_id.in_(sending)
+        expired = (
+            select(Delivery.id)
+            .where(Delivery.state == SENDING, Delivery.lease_until < now, running)
+            .order_by(Delivery.id)
+            .limit(limit)
+        )
+        queued = (
+            select(Delivery.id)
+            .where(Delivery.state == QUEUED, Delivery.next_attempt_at <= now, running)
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+        )
+        if not self.db.is_sqlite:
+            # Rows another worker is claiming this instant are passed over, not waited on.
+            expired = expired.with_for_update(skip_locked=True, of=Delivery)
+            queued = queued.with_for_update(skip_locked=True, of=Delivery)
+        ids = list(session.scalars(expired))
+        if len(ids) < limit:
+            ids += session.scalars(queued.limit(limit - len(ids)))
+        return ids
 
     # --- rendering --------------------------------------------------------------------
 
@@ -471,6 +490,8 @@ class Worker:
 
     def _finish(self, send_ids: set[int]) -> None:
         for send_id in send_ids:
+            if self._has_work_left(send_id):
+                continue  # the usual case, answered without counting every row
             # Read, then write: on SQLite that needs BEGIN IMMEDIATE (Database.writing).
             with self.db.writing() as session:
                 send = session.get(Send, send_id)
@@ -480,6 +501,19 @@ class Worker:
                     # Rows this batch handed back after a cancel must not wait forever.
                     sends.skip_queued(session, send)
                 sends.finish_if_done(session, send, now=self.clock())
+
+    def _has_work_left(self, send_id: int) -> bool:
+        """A running send with a row still queued or being sent: nothing to finish."""
+        left = (
+            select(Delivery.id)
+            .where(Delivery.send_id == send_id, Delivery.state.in_((QUEUED, SENDING)))
+            .limit(1)
+        )
+        with self.db.engine.connect() as connection:
+            row = connection.execute(
+                select(Send.state, left.scalar_subquery()).where(Send.id == send_id)
+            ).first()
+        return row is not None and row[0] == SEND_SENDING and row[1] is not None
 
     def _close_connection(self) -> None:
         self._sent_writer.close()

@@ -247,6 +247,29 @@ def test_a_worker_that_stalls_past_its_lease_loses_its_rows_and_records_nothing(
     assert set(ids) == {c.message_id for c in claimed}
 
 
+def test_a_claim_takes_expired_leases_first_then_due_rows_in_order_and_skips_paused_sends(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port)
+    paused_id = make_send(db, addresses=ADDRESSES[:2], author=author)
+    running_id = make_send(db, addresses=ADDRESSES[2:], author=author)
+    with db.transaction() as session:
+        sends.pause(session, session.get(Send, paused_id), reason="checking a figure")
+    clock = Clock()
+    dead = worker(db, config, clock, name="dead", batch_size=1)
+    (abandoned,) = dead.claim()  # its worker dies holding it
+    later = rows(db, running_id)[1]
+    with db.transaction() as session:  # a retry waiting on its backoff
+        session.get(Delivery, later.id).next_attempt_at = START + timedelta(minutes=3)
+    clock.advance(minutes=6)  # past the lease and the backoff
+    # Three places: the abandoned row, then the two that fell due first.
+    taken = worker(db, config, clock, name="other", batch_size=3).claim()
+    first_due = [r.id for r in rows(db, running_id) if r.id not in (abandoned.id, later.id)]
+    assert sorted(r.id for r in taken) == sorted([abandoned.id, *first_due])
+    assert {r.send_id for r in taken} == {running_id}
+    assert all(r.state == QUEUED for r in rows(db, paused_id))
+
+
 def test_a_worker_that_wakes_after_the_send_finished_sends_nothing(
     tmp_path: Path, db: Database, server: FaultySmtp, author: User
 ) -> None:
