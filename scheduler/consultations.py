@@ -817,9 +817,7 @@ def send_now(session: Session, send: Send, *, by: User, now: datetime) -> None:
     )
 
 
-def open_now(
-    session: Session, consultation: Consultation, *, by: User, base_url: str, now: datetime
-) -> Send:
+def open_now(session: Session, consultation: Consultation, *, by: User, now: datetime) -> Send:
     """Open an approved consultation now rather than at its opening time: the launch
     goes on the scheduler's next tick. The approver asks for it deliberately, so quiet
     hours and blackouts do not move it; the rest of the timeline stays as approved."""
@@ -831,10 +829,7 @@ def open_now(
         raise ConsultationRefused("Approve the consultation first; then it can open now.")
     if consultation.opens_at <= now:
         raise ConsultationRefused("The consultation is already open.")
-    launch = next(
-        (s for s in timeline(session, consultation) if s.slot == LAUNCH),
-        None,
-    )
+    launch = next((s for s in timeline(session, consultation) if s.slot == LAUNCH), None)
     if launch is None or launch.state != SEND_SCHEDULED:
         raise ConsultationRefused(
             "Its launch is not waiting to go, so opening early would send nothing."

@@ -475,12 +475,9 @@ def approve(consultation_id: int) -> ResponseReturnValue:
 @consultations_bp.post("/<int:consultation_id>/open-now")
 @requires("can_approve")
 def open_now(consultation_id: int) -> ResponseReturnValue:
-    config = _config()
     return _step(
         consultation_id,
-        lambda s, c, u: (
-            consultations.open_now(s, c, by=u, base_url=config.app.base_url, now=utcnow()) and []
-        ),
+        lambda s, c, u: consultations.open_now(s, c, by=u, now=utcnow()) and [],
         "Open now: the launch goes within a few seconds.",
     )
 

@@ -250,9 +250,7 @@ def test_an_approved_consultation_opened_early_sends_its_launch_on_the_next_tick
         with db.transaction() as session:
             approver = session.scalar(select(User).where(User.role == roles.APPROVER))
             consultation = session.get(Consultation, cid)
-            consultations.open_now(
-                session, consultation, by=approver, base_url="http://x.example.org", now=utcnow()
-            )
+            consultations.open_now(session, consultation, by=approver, now=utcnow())
         wait_for(lambda: len(server.received) == len(ADDRESSES), timeout=10)
     assert all(subject(m).startswith("Have your say") for m in server.received)
     launch, *rest = timeline(db, cid)
