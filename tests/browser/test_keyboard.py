@@ -117,6 +117,12 @@ def test_tab_reaches_every_control_with_a_visible_focus(
         for path in [*site.public, "/login"]:
             page.goto(live_server + path)
             problems[path] = walk(page)
+        # Stakeholders often read on a phone, perhaps with a keyboard attached.
+        page.set_viewport_size({"width": 375, "height": 800})
+        for path in site.public:
+            page.goto(live_server + path)
+            problems[f"{path} (phone)"] = walk(page)
+        page.set_viewport_size({"width": 1280, "height": 800})
         sign_in_by_keyboard(page, live_server, admin_user.email)
         for path in site.admin:
             page.goto(live_server + path)
