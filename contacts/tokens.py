@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import zlib
 from dataclasses import dataclass
 
 from flask import current_app
@@ -62,12 +63,25 @@ def secret_keys(app=None) -> list[str]:  # type: ignore[no-untyped-def]
 def make(
     purpose: str, *, contact_id: int, send_id: int | None = None, keys: list[str] | None = None
 ) -> str:
-    payload = [contact_id] if send_id is None else [contact_id, send_id]
-    serializer, keyed, sep = _signing(purpose, tuple(keys or secret_keys()))
-    value = serializer.dump_payload(payload)
+    _, keyed, sep = _signing(purpose, tuple(keys or secret_keys()))
+    value = _payload(contact_id, send_id)
     mac = keyed.copy()
     mac.update(value)
     return (value + sep + base64_encode(mac.digest())).decode("ascii")
+
+
+def _payload(contact_id: int, send_id: int | None) -> bytes:
+    """What ``URLSafeSerializer.dump_payload`` makes of ``[contact_id(, send_id)]``:
+    compact JSON, zlib-compressed only when that is shorter, URL-safe base64. Written
+    out because itsdangerous's general JSON encoder was a third of a token's cost."""
+    ids = (contact_id,) if send_id is None else (contact_id, send_id)
+    if not all(type(n) is int for n in ids):
+        raise TypeError("token payloads are whole numbers")
+    data = ("[" + ",".join(map(str, ids)) + "]").encode("ascii")
+    compressed = zlib.compress(data)
+    if len(compressed) < len(data) - 1:
+        return b"." + base64_encode(compressed)
+    return base64_encode(data)
 
 
 def read(purpose: str, token: str, *, keys: list[str] | None = None) -> LinkToken | None:
