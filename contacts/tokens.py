@@ -40,18 +40,15 @@ def _cached_serializer(purpose: str, secret_keys: tuple[str, ...]) -> URLSafeSer
 
 
 @functools.lru_cache(maxsize=32)
-def _signing(
-    purpose: str, secret_keys: tuple[str, ...]
-) -> tuple[URLSafeSerializer, hmac.HMAC, bytes]:
-    """The serializer and an HMAC already keyed with its derived key. itsdangerous
-    derives the key and builds the HMAC again for every token; a send makes two per
-    recipient, so the keyed HMAC is made once and copied. The token is byte for byte
-    what ``URLSafeSerializer.dumps`` makes (tests/contacts/test_tokens.py checks it)."""
-    serializer = _cached_serializer(purpose, secret_keys)
-    signer = serializer.make_signer()
+def _signing(purpose: str, secret_keys: tuple[str, ...]) -> tuple[hmac.HMAC, bytes]:
+    """An HMAC already keyed with the serializer's derived key, and its separator.
+    itsdangerous derives the key and builds the HMAC again for every token; a send makes
+    two per recipient, so the keyed HMAC is made once and copied. The token is byte for
+    byte what ``URLSafeSerializer.dumps`` makes (tests/contacts/test_tokens.py checks it)."""
+    signer = _cached_serializer(purpose, secret_keys).make_signer()
     algorithm = signer.algorithm
     keyed = hmac.new(signer.derive_key(), digestmod=algorithm.digest_method)  # type: ignore[attr-defined]
-    return serializer, keyed, signer.sep
+    return keyed, signer.sep
 
 
 def secret_keys(app=None) -> list[str]:  # type: ignore[no-untyped-def]
@@ -63,7 +60,7 @@ def secret_keys(app=None) -> list[str]:  # type: ignore[no-untyped-def]
 def make(
     purpose: str, *, contact_id: int, send_id: int | None = None, keys: list[str] | None = None
 ) -> str:
-    _, keyed, sep = _signing(purpose, tuple(keys or secret_keys()))
+    keyed, sep = _signing(purpose, tuple(keys or secret_keys()))
     value = _payload(contact_id, send_id)
     mac = keyed.copy()
     mac.update(value)

@@ -10,6 +10,7 @@ Every function takes a session and never commits; the caller owns the transactio
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import unicodedata
@@ -829,23 +830,24 @@ def open_now(session: Session, consultation: Consultation, *, by: User, now: dat
         raise ConsultationRefused("Approve the consultation first; then it can open now.")
     if consultation.opens_at <= now:
         raise ConsultationRefused("The consultation is already open.")
-    launch = next((s for s in timeline(session, consultation) if s.slot == LAUNCH), None)
+    stored = timeline(session, consultation)
+    launch = next((s for s in stored if s.slot == LAUNCH), None)
     if launch is None or launch.state != SEND_SCHEDULED:
         raise ConsultationRefused(
             "Its launch is not waiting to go, so opening early would send nothing."
         )
     was = consultation.opens_at
     consultation.opens_at = now.replace(microsecond=0)
-    # What each approved message says of the consultation includes its opening time.
-    opening = consultation.opens_at.isoformat()
-    for send in timeline(session, consultation):
-        if send.state == SEND_SCHEDULED and send.frozen:
-            frozen = dict(send.frozen)
-            extra = dict(frozen.get("extra") or {})
-            if "consultation" in extra:
-                extra["consultation"] = {**extra["consultation"], "opens_at": opening}
-                frozen["extra"] = extra
-                send.frozen = frozen
+    # What each approved message knows of the consultation (consultation_extra, frozen
+    # at approval) includes its opening time; nothing else of what was approved moves.
+    for send in stored:
+        if send.state != SEND_SCHEDULED or not send.frozen:
+            continue
+        frozen = messages.Frozen.from_json(send.frozen)
+        if "consultation" in frozen.extra:
+            known = {**frozen.extra["consultation"], "opens_at": consultation.opens_at.isoformat()}
+            extra = {**frozen.extra, "consultation": known}
+            send.frozen = dataclasses.replace(frozen, extra=extra).to_json()
     launch.due_at = consultation.opens_at
     launch.reasons = [
         *launch.reasons,

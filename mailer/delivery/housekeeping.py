@@ -15,6 +15,7 @@ from datetime import timedelta
 from mailer.config import Config
 from mailer.database import Database, utcnow
 from mailer.delivery import retention
+from mailer.tracking import privacy as tracking_privacy
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +23,15 @@ EVERY = timedelta(days=1)
 
 
 def run_once(db: Database, config: Config) -> int:
-    from mailer.tracking import privacy as tracking_privacy
-
+    """Apply [retention] once; returns how many rows went (deliveries and tracking)."""
+    keep = config.retention.deliveries
     with db.writing() as session:
-        removed = retention.purge(session, now=utcnow(), keep=config.retention.deliveries)
-        removed += tracking_privacy.purge(session, now=utcnow(), keep=config.retention.deliveries)
-    if removed:
-        log.info("retention removed %d delivery rows older than %s", removed,
-                 config.retention.deliveries)  # fmt: skip
-    return removed
+        now = utcnow()
+        deliveries = retention.purge(session, now=now, keep=keep)
+        tracking = tracking_privacy.purge(session, now=now, keep=keep)
+    if deliveries:
+        log.info("retention removed %d delivery rows older than %s", deliveries, keep)
+    return deliveries + tracking
 
 
 def loop(db: Database, config: Config, stop: threading.Event) -> None:

@@ -373,6 +373,48 @@ def test_cancelling_stops_every_send_not_yet_made(
         )
 
 
+def open_now(db: Database, cid: int, user: User, *, now: datetime = NOW) -> None:
+    with db.transaction() as session:
+        consultations.open_now(
+            session, session.get(Consultation, cid), by=session.get(User, user.id), now=now
+        )
+
+
+def test_opening_early_moves_only_the_launch_and_refuses_what_it_cannot_do(
+    db: Database, office_config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid, _ = create(db, office_config, people["editor"], details(partners))
+    submit(db, cid, people["editor"])
+    with pytest.raises(ConsultationRefused, match="Approve the consultation first"):
+        open_now(db, cid, people["approver"])
+    approve(db, cid, people["approver"])
+    with pytest.raises(ConsultationRefused, match="only an approver or an admin"):
+        open_now(db, cid, people["editor"])
+    before = plan_of(db, cid)
+    open_now(db, cid, people["approver"])
+    after = plan_of(db, cid)
+    assert after[0][2] == shown(NOW) and "opened early" in after[0][3][-1]
+    assert after[1:] == before[1:]  # reminders and close notice as approved
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        assert consultation.phase(NOW) == OPEN
+        for send in consultations.timeline(session, consultation):
+            assert send.frozen["extra"]["consultation"]["opens_at"] == NOW.isoformat()
+    with pytest.raises(ConsultationRefused, match="already open"):
+        open_now(db, cid, people["approver"])
+
+    # A launch that is no longer waiting (here: made by hand already) is not sent again.
+    again, _ = create(db, office_config, people["editor"], details(partners, title="Precept"))
+    submit(db, again, people["editor"])
+    approve(db, again, people["approver"])
+    with db.transaction() as session:
+        launch = consultations.timeline(session, session.get(Consultation, again))[0]
+        launch.state = SEND_SENDING
+    with pytest.raises(ConsultationRefused, match="launch is not waiting"):
+        open_now(db, again, people["approver"])
+
+
 def test_the_phase_follows_the_clock_once_approved(
     db: Database, office_config: Config, people: dict[str, User]
 ) -> None:

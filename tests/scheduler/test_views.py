@@ -74,6 +74,18 @@ def create(client: FlaskClient, list_id: int, **changes: object) -> int:
     return int(response.request.path.rstrip("/").split("/")[-1])
 
 
+def submitted(app: Flask, db: Database) -> tuple[FlaskClient, FlaskClient, int, int, str]:
+    """An editor and an approver signed in, and the editor's general consultation to
+    one partner, submitted: (editor, approver, list id, consultation id, its page)."""
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(editor, partners, type="general")
+    page = f"/admin/consultations/{cid}"
+    post(editor, f"{page}/submit", page)
+    return editor, approver, partners, cid, page
+
+
 def launch_of(session: Any, consultation_id: int) -> Send:
     return session.scalar(
         select(Send).where(Send.consultation_id == consultation_id, Send.slot == "launch")
@@ -169,12 +181,7 @@ def test_an_admin_who_wrote_it_is_told_another_must_approve(
 
 
 def test_an_edit_after_approval_asks_before_returning_it_to_draft(app: Flask, db: Database) -> None:
-    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
-    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
-    partners = make_list(db, [("a@example.org", None)])
-    cid = create(editor, partners, type="general")
-    page = f"/admin/consultations/{cid}"
-    post(editor, f"{page}/submit", page)
+    editor, approver, partners, cid, page = submitted(app, db)
     post(approver, f"{page}/approve", page)
     edit = f"{page}/edit"
     asked = post(editor, edit, edit, **form_for(partners, title="Renamed plan", type="general"))
@@ -346,17 +353,10 @@ def test_the_stop_switch_and_a_blackout_from_the_sending_controls(
 
 
 def test_a_missed_send_offers_send_now(app: Flask, db: Database) -> None:
-    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
-    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
-    partners = make_list(db, [("a@example.org", None)])
-    cid = create(editor, partners, type="general")
-    page = f"/admin/consultations/{cid}"
-    post(editor, f"{page}/submit", page)
+    _editor, approver, _partners, cid, page = submitted(app, db)
     post(approver, f"{page}/approve", page)
     with db.transaction() as session:
-        launch = session.scalar(
-            select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
-        )
+        launch = launch_of(session, cid)
         session.execute(update(Send).where(Send.id == launch.id).values(state=SEND_MISSED))
     shown = approver.get(page).get_data(as_text=True)
     assert "Send now" in shown and "Missed" in shown
@@ -369,12 +369,7 @@ def test_a_missed_send_offers_send_now(app: Flask, db: Database) -> None:
 
 
 def test_an_approver_can_open_an_approved_consultation_now(app: Flask, db: Database) -> None:
-    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
-    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
-    partners = make_list(db, [("a@example.org", None)])
-    cid = create(editor, partners, type="general")
-    page = f"/admin/consultations/{cid}"
-    post(editor, f"{page}/submit", page)
+    editor, approver, _partners, cid, page = submitted(app, db)
     # Not before approval: nothing is frozen yet.
     early = post(approver, f"{page}/open-now", page).get_data(as_text=True)
     assert "Approve the consultation first" in early
