@@ -20,6 +20,10 @@ from urllib.parse import quote as url_quote
 MAX_LINE = 78
 _WHITESPACE = re.compile(r"\s+")
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+# Printable ASCII but "=", with spaces only between other characters (and not a lone
+# ".", which it encodes): text that quoted-printable leaves as it is, if on one line.
+_QP_PLAIN = re.compile(r"[!-<>-~](?:[ !-<>-~]*[!-<>-~])?\Z")
+_QP_PLAIN_MAX = 70
 
 
 def one_line(value: str) -> str:
@@ -71,6 +75,9 @@ _WORD_BYTES = 45
 def encoded_words(text: str) -> str:
     """``text`` as RFC 2047 base64 encoded words, folded between words. Per recipient,
     so done directly rather than through email.header (several times slower)."""
+    data = text.encode("utf-8")
+    if len(data) <= _WORD_BYTES:  # a name: nearly always one word
+        return f"=?utf-8?b?{base64.b64encode(data).decode('ascii')}?="
     words: list[str] = []
     chunk = bytearray()
     for char in text:
@@ -101,6 +108,11 @@ def qp(text: str) -> bytes:
     starts on a fresh line: the segments of a part can be encoded apart and joined."""
     if not text:
         return b""
+    if len(text) <= _QP_PLAIN_MAX and text != "." and _QP_PLAIN.match(text):
+        # A link or a plain name (most personal values): quoted-printable leaves it as
+        # it is, so only the soft line break is added. tests/rendering/test_mime.py
+        # checks this against binascii for the edge cases.
+        return text.encode("ascii") + b"=\r\n"
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
     encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
     encoded = encoded.replace(b"\n", b"\r\n")

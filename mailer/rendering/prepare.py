@@ -10,6 +10,7 @@ no Jinja, no premailer, no MIME library per recipient.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Mapping, Sequence
@@ -74,6 +75,24 @@ class Recipient:
 
 # A body segment is fixed bytes, or a slot to fill (and whether it sits in HTML).
 Segment = bytes | tuple[Slot, bool]
+_HTML_SPECIAL = re.compile("[&<>\"']")  # what markupsafe.escape would change
+
+
+@dataclass(frozen=True, slots=True)
+class _Fill:
+    """One distinct slot of the body, read straight off the recipient: whether it is a
+    contact attribute or a link, its name and fallback, HTML or text, and its places."""
+
+    contact: bool
+    name: str
+    fallback: str
+    html: bool
+    places: tuple[int, ...]
+
+    @classmethod
+    def of(cls, slot: Slot, html: bool, places: tuple[int, ...]) -> _Fill:
+        group, _, name = slot.field.partition(".")
+        return cls(group == "contact", name, slot.fallback, html, places)
 
 
 class PreparedMessage:
@@ -135,14 +154,15 @@ class PreparedMessage:
         if attachments:
             body.append(f"--{mixed}--\r\n".encode("ascii"))
         self._body = _merge_fixed(body)
-        # Each distinct slot (a value, in HTML or in text) numbered once, so a value that
-        # appears several times is escaped and encoded once per recipient.
-        numbers: dict[tuple[Slot, bool], int] = {}
-        self._slot_numbers = [
-            None if isinstance(s, bytes) else numbers.setdefault(s, len(numbers))
-            for s in self._body
-        ]
-        self._distinct_slots = len(numbers)
+        # Each distinct slot (a value, in HTML or in text) filled once per recipient,
+        # however many times it appears: the body's fixed bytes are copied and the slot's
+        # encoded value written at each of its places.
+        self._skeleton = [s if isinstance(s, bytes) else b"" for s in self._body]
+        places: dict[tuple[Slot, bool], list[int]] = {}
+        for index, segment in enumerate(self._body):
+            if not isinstance(segment, bytes):
+                places.setdefault(segment, []).append(index)
+        self._fills = [_Fill.of(slot, in_html, tuple(at)) for (slot, in_html), at in places.items()]
         self._date: tuple[datetime, bytes] | None = None  # the Date line, kept a second
         # For DKIM: the fixed segments canonicalised once, the hash of the leading fixed
         # run computed once and copied per recipient.
@@ -169,18 +189,16 @@ class PreparedMessage:
         if not unsubscribe.startswith("https://") and not unsubscribe.startswith("http://"):
             raise ValueError("every message needs its recipient's unsubscribe link")
         now = now or datetime.now(UTC)
-        filled: list[bytes] = []
-        encoded: list[bytes | None] = [None] * self._distinct_slots
-        for segment, number in zip(self._body, self._slot_numbers, strict=True):
-            if number is None:
-                filled.append(segment)  # type: ignore[arg-type]
-                continue
-            data = encoded[number]
-            if data is None:
-                slot, in_html = segment  # type: ignore[misc]
-                value = recipient.value(slot)
-                data = encoded[number] = mime.qp(str(escape(value)) if in_html else value)
-            filled.append(data)
+        filled = self._skeleton.copy()
+        links = recipient.links
+        for fill in self._fills:
+            value = getattr(recipient, fill.name, "") if fill.contact else links.get(fill.name, "")
+            value = mime.one_line(value) or fill.fallback
+            if fill.html and _HTML_SPECIAL.search(value):
+                value = str(escape(value))
+            data = mime.qp(value)
+            for index in fill.places:
+                filled[index] = data
         body = b"".join(filled)
 
         headers: list[tuple[str, bytes]] = [
