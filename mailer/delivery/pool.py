@@ -17,10 +17,15 @@ def thread_count(config: Config) -> int:
 
 def workers(db: Database, config: Config) -> list[Worker]:
     keys = secret_keys_for(config)
-    return [
-        Worker(db, config, transport=transport_for(config), secret_keys=keys)
-        for _ in range(thread_count(config))
+    first = Worker(db, config, transport=transport_for(config), secret_keys=keys)
+    # The threads share the first one's prepared messages: one premailer run per send.
+    rest = [
+        Worker(
+            db, config, transport=transport_for(config), secret_keys=keys, prepared=first.prepared
+        )
+        for _ in range(thread_count(config) - 1)
     ]
+    return [first, *rest]
 
 
 def start(db: Database, config: Config, stop: threading.Event) -> list[threading.Thread]:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from contacts import tokens
 from contacts.models import ACTIVE
-from mailer.bulletins import context, messages
+from mailer.bulletins import messages
 from mailer.config import Config
 from mailer.database import Database, utcnow
 from mailer.delivery import bounces, claims, sends, switch, throttle
@@ -46,9 +46,9 @@ from mailer.delivery.models import (
     SendingSwitch,
 )
 from mailer.delivery.outcomes import SentWriter
+from mailer.delivery.prepared import PreparedSends, SendUnusable
 from mailer.delivery.transport import STAGE_RCPT, Transport, TransportError
-from mailer.rendering.prepare import PreparedMessage, Recipient
-from mailer.tracking.models import LINK_DOCUMENT, LINK_SURVEY, TrackedLink
+from mailer.rendering.prepare import Recipient
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,6 @@ def batch_limit(config: Config, wanted: int) -> int:
     return max(1, min(wanted, int(seconds * rate / max(config.smtp.connections, 1))))
 
 
-class _SendUnusable(Exception):
-    """The send's message cannot be made (a template problem, a missing document)."""
-
-
 class Worker:
     def __init__(
         self,
@@ -109,6 +105,7 @@ class Worker:
         batch_size: int = 200,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
+        prepared: PreparedSends | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -125,7 +122,8 @@ class Worker:
         # One driver connection kept for the per-message writes: checking one out of
         # the pool and back (with its reset) each time would cost as much as the write.
         self._sent_writer = SentWriter(db.engine, lock=db.write_lock)
-        self._prepared: dict[int, tuple[PreparedMessage, dict[str, str]]] = {}
+        # The send's message, prepared once per process (pool.workers shares it).
+        self.prepared = prepared or PreparedSends(db, self.settings, clock=clock)
         self._states: dict[int, tuple[float, str | None]] = {}
         self._sql = claims.statements(sqlite=db.is_sqlite)
 
@@ -203,48 +201,6 @@ class Worker:
 
     # --- rendering --------------------------------------------------------------------
 
-    def _prepared_for(self, send_id: int) -> tuple[PreparedMessage, dict[str, str]]:
-        cached = self._prepared.get(send_id)
-        if cached is not None:
-            return cached
-        with self.db.transaction() as session:
-            send = session.get(Send, send_id)
-            if send is None or send.frozen is None:
-                raise _SendUnusable(f"send {send_id} has nothing approved to send")
-            frozen = messages.Frozen.from_json(send.frozen)
-            tracked = {
-                (link.kind, link.target): f"{self.settings.base_url}/r/{link.token}"
-                for link in session.scalars(
-                    select(TrackedLink).where(TrackedLink.send_id == send_id)
-                )
-            }
-        consultation = _consultation(frozen.extra.get("consultation"))
-        document_links = {
-            d.sha256: tracked[(LINK_DOCUMENT, messages.document_url(self.settings.base_url, d))]
-            for d in frozen.documents
-            if (LINK_DOCUMENT, messages.document_url(self.settings.base_url, d)) in tracked
-        }
-        try:
-            prepared = messages.prepare_frozen(
-                frozen,
-                settings=self.settings,
-                consultation=consultation,
-                now=self.clock(),
-                document_links=document_links,
-            )
-        except Exception as exc:  # a template problem or a missing document
-            raise _SendUnusable(f"the message cannot be made: {exc}") from exc
-        base = self.settings.base_url
-        page = consultation.page_url if consultation else base
-        survey = consultation.survey_url if consultation else base
-        shared = {
-            "share": page,
-            "survey": tracked.get((LINK_SURVEY, survey), survey),
-            "confirm_cascade": f"{page}#shared",
-        }
-        self._prepared[send_id] = (prepared, shared)
-        return prepared, shared
-
     def _recipient(self, row: Claimed, shared: dict[str, str]) -> Recipient:
         base = self.settings.base_url
         unsubscribe = tokens.make(
@@ -301,8 +257,8 @@ class Worker:
                 self._release(row)
                 continue
             try:
-                prepared, shared = self._prepared_for(row.send_id)
-            except _SendUnusable as exc:
+                prepared, shared = self.prepared.get(row.send_id)
+            except SendUnusable as exc:
                 self._pause(row.send_id, str(exc))
                 stopped.add(row.send_id)
                 self._release(row)
@@ -426,7 +382,7 @@ class Worker:
             send = session.get(Send, send_id)
             if send is not None and send.state == SEND_SENDING:
                 sends.pause(session, send, reason=reason)
-        self._prepared.pop(send_id, None)
+        self.prepared.forget(send_id)
 
     def _finish(self, send_ids: set[int]) -> None:
         for send_id in send_ids:
@@ -487,19 +443,6 @@ class Worker:
         self.transport.close()
         self._close_connection()
         log.info("worker %s stopped", self.name)
-
-
-def _consultation(data: dict | None) -> context.ConsultationView | None:
-    if not data:
-        return None
-    return context.ConsultationView(
-        title=data["title"],
-        summary=data.get("summary", ""),
-        opens_at=datetime.fromisoformat(data["opens_at"]),
-        closes_at=datetime.fromisoformat(data["closes_at"]),
-        page_url=data["page_url"],
-        survey_url=data["survey_url"],
-    )
 
 
 def secret_keys_for(config: Config) -> list[str]:

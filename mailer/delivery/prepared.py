@@ -1,0 +1,114 @@
+"""Each running send's message, prepared once per worker process.
+
+Preparing runs the sandboxed template and premailer (about a tenth of a second); after
+that a recipient's copy is spliced from it (mailer.rendering.prepare). The worker
+threads of one process share one cache, so a send is prepared once there rather than
+once per SMTP connection, and it holds only the last few sends, so a long-running
+`mailer run` does not keep every bulletin (and its attachments) it ever sent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+
+from mailer.bulletins import context, messages
+from mailer.database import Database
+from mailer.delivery.models import Send
+from mailer.rendering.prepare import PreparedMessage
+from mailer.tracking.models import LINK_DOCUMENT, LINK_SURVEY, TrackedLink
+
+KEEP = 8  # sends kept prepared; more than run at once in any office we know of
+
+# The message, and the links every recipient of the send shares (where the personal
+# ones, made per recipient, are missing).
+Prepared = tuple[PreparedMessage, dict[str, str]]
+
+
+class SendUnusable(Exception):
+    """The send's message cannot be made (a template problem, a missing document)."""
+
+
+class PreparedSends:
+    def __init__(
+        self, db: Database, settings: messages.Settings, *, clock: Callable[[], datetime]
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self._cache: OrderedDict[int, Prepared] = OrderedDict()
+        # One thread prepares a send while the others wait for it, rather than each
+        # running premailer on the same bulletin at the same moment.
+        self._lock = threading.Lock()
+
+    def get(self, send_id: int) -> Prepared:
+        cached = self._cache.get(send_id)
+        if cached is not None:
+            return cached
+        with self._lock:
+            cached = self._cache.get(send_id)
+            if cached is None:
+                cached = self._cache[send_id] = self._prepare(send_id)
+                while len(self._cache) > KEEP:
+                    self._cache.popitem(last=False)
+            return cached
+
+    def forget(self, send_id: int) -> None:
+        """Prepare it again next time (after a pause: the problem may have been fixed)."""
+        with self._lock:
+            self._cache.pop(send_id, None)
+
+    def _prepare(self, send_id: int) -> Prepared:
+        base = self.settings.base_url
+        with self.db.transaction() as session:
+            send = session.get(Send, send_id)
+            if send is None or send.frozen is None:
+                raise SendUnusable(f"send {send_id} has nothing approved to send")
+            frozen = messages.Frozen.from_json(send.frozen)
+            tracked = {
+                (link.kind, link.target): f"{base}/r/{link.token}"
+                for link in session.scalars(
+                    select(TrackedLink).where(TrackedLink.send_id == send_id)
+                )
+            }
+        consultation = _consultation(frozen.extra.get("consultation"))
+        document_links = {
+            d.sha256: tracked[(LINK_DOCUMENT, messages.document_url(base, d))]
+            for d in frozen.documents
+            if (LINK_DOCUMENT, messages.document_url(base, d)) in tracked
+        }
+        try:
+            prepared = messages.prepare_frozen(
+                frozen,
+                settings=self.settings,
+                consultation=consultation,
+                now=self.clock(),
+                document_links=document_links,
+            )
+        except Exception as exc:  # a template problem or a missing document
+            raise SendUnusable(f"the message cannot be made: {exc}") from exc
+        page = consultation.page_url if consultation else base
+        survey = consultation.survey_url if consultation else base
+        shared = {
+            "share": page,
+            "survey": tracked.get((LINK_SURVEY, survey), survey),
+            "confirm_cascade": f"{page}#shared",
+        }
+        return prepared, shared
+
+
+def _consultation(data: dict | None) -> context.ConsultationView | None:
+    if not data:
+        return None
+    return context.ConsultationView(
+        title=data["title"],
+        summary=data.get("summary", ""),
+        opens_at=datetime.fromisoformat(data["opens_at"]),
+        closes_at=datetime.fromisoformat(data["closes_at"]),
+        page_url=data["page_url"],
+        survey_url=data["survey_url"],
+    )
