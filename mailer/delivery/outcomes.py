@@ -63,8 +63,19 @@ class SentWriter:
 
     def _connect(self) -> Any:
         raw = self.engine.raw_connection()
+        driver = raw.driver_connection
+        # The worker's own from now on, closed with it rather than handed back to the
+        # pool in the state set below.
+        raw.detach()
         if not self._sqlite:
-            raw.driver_connection.autocommit = True
+            driver.autocommit = True
+            # database.py makes PostgreSQL plan every statement with its values, for the
+            # queries whose best plan depends on them. This one finds a row by its key
+            # whatever the values, and planning it afresh cost three times the write
+            # itself (450 us a message instead of 150 at 20,000 rows): the default lets
+            # the server keep one plan for it once psycopg has prepared it.
+            with driver.cursor() as cursor:
+                cursor.execute("SET plan_cache_mode TO DEFAULT")
         return raw
 
     def close(self) -> None:
@@ -72,8 +83,4 @@ class SentWriter:
         if raw is not None:
             with contextlib.suppress(Exception):
                 raw.rollback()
-            if not self._sqlite:
-                with contextlib.suppress(Exception):
-                    # Back to the pool as the pool hands connections out.
-                    raw.driver_connection.autocommit = False
             raw.close()
