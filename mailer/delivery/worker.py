@@ -126,26 +126,41 @@ class Worker:
         self.prepared = prepared or PreparedSends(db, self.settings, clock=clock)
         self._states: dict[int, tuple[float, str | None]] = {}
         self._sql = claims.statements(sqlite=db.is_sqlite)
+        self._touched: set[int] = set()  # sends worked on since the last finish check
+        self._drained = False  # the last claim took every due row there was
 
     # --- claiming ---------------------------------------------------------------------
 
     def claim(self) -> list[Claimed]:
+        """A batch of due rows, leased to this worker; empty when nothing is due."""
+        while True:
+            claimed, chosen = self._claim_once()
+            if claimed or not chosen:
+                return claimed
+            # Every row chosen was skipped (their people left since the send began):
+            # look again rather than report an empty queue.
+
+    def _claim_once(self) -> tuple[list[Claimed], int]:
+        """The batch, and how many rows were chosen for it (skipped ones included)."""
         now = self.clock()
         self._states.clear()  # a send's state is cached within one batch only
+        self._drained = True
         session = self.db.new_session()
         try:
             with self.db.write_lock, self.db.transaction(session):
                 if self.db.is_sqlite:
                     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
                 if switch.is_stopped(session):
-                    return []
+                    return [], 0
                 room, self.capped_until = throttle.allowance(session, self.config.smtp, now)
                 if room == 0:
-                    return []
+                    return [], 0
                 limit = min(self._batch, room) if room is not None else self._batch
                 ids = self._due(session, now, limit)
+                # A short batch: nothing else was due, so the send may end with it.
+                self._drained = len(ids) < limit
                 if not ids:
-                    return []
+                    return [], 0
                 connection = session.connection()
                 connection.execute(
                     self._sql.lease,
@@ -178,7 +193,7 @@ class Worker:
                     claimed = [
                         c._replace(not_before=t) for c, t in zip(claimed, slots, strict=True)
                     ]
-                return claimed
+                return claimed, len(ids)
         finally:
             session.close()
 
@@ -285,7 +300,9 @@ class Worker:
                 continue
             self._record_sent(row, reply)
             sent += 1
-        self._finish(set(r.send_id for r in claimed))
+        self._touched.update(r.send_id for r in claimed)
+        if self._drained:
+            self._finish()
         return sent
 
     def _send_state(self, send_id: int) -> str | None:
@@ -384,7 +401,12 @@ class Worker:
                 sends.pause(session, send, reason=reason)
         self.prepared.forget(send_id)
 
-    def _finish(self, send_ids: set[int]) -> None:
+    def _finish(self) -> None:
+        """End the sends this worker has worked on that have nothing left to do. Asked
+        after a short batch or an empty claim, not after every batch: while a full
+        batch was due, its send cannot have ended, and the worker that takes the last
+        rows (or finds none left) finishes it."""
+        send_ids, self._touched = self._touched, set()
         for send_id in send_ids:
             if self._has_work_left(send_id):
                 continue  # the usual case, answered without counting every row
@@ -422,6 +444,7 @@ class Worker:
         try:
             while batch := self.claim():
                 total += self.process(batch)
+            self._finish()
         finally:
             self.transport.close()
             self._close_connection()
@@ -435,6 +458,7 @@ class Worker:
                 if batch:
                     self.process(batch, stop)
                     continue
+                self._finish()
                 self.transport.close()  # do not hold a relay connection while idle
                 self._close_connection()
             except Exception:

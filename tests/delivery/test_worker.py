@@ -127,6 +127,31 @@ def test_unsubscribed_before_or_during_the_send_are_skipped(
     assert {r.recipients[0] for r in server.received} == set(ADDRESSES[2:])
 
 
+def test_a_batch_of_people_who_all_left_does_not_end_the_run_early(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    send_id = make_send(db, addresses=ADDRESSES, author=author)
+    with db.transaction() as session:  # the first two rows' people leave mid-send
+        for address in ADDRESSES[:2]:
+            contact = session.scalar(select(Contact).where(Contact.email_key == address))
+            contact.status = UNSUBSCRIBED
+    config = smtp_config(tmp_path, db, server.port)
+    assert worker(db, config, Clock(), batch_size=2).run_once() == len(ADDRESSES) - 2
+    assert {r.recipients[0] for r in server.received} == set(ADDRESSES[2:])
+    assert send_state(db, send_id).state == SEND_DONE
+
+
+def test_a_send_of_whole_batches_finishes_when_no_row_is_left(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    # Every claim is full (2 of 2, then 2, then 2): no short batch says "that was the
+    # last", so the empty claim after them must end the send.
+    send_id = make_send(db, addresses=ADDRESSES, author=author)
+    config = smtp_config(tmp_path, db, server.port)
+    assert worker(db, config, Clock(), batch_size=2).run_once() == len(ADDRESSES)
+    assert send_state(db, send_id).state == SEND_DONE
+
+
 def test_a_temporary_refusal_is_retried_later_with_the_same_message_id(
     tmp_path: Path, db: Database, server: FaultySmtp, author: User
 ) -> None:
