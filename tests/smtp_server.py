@@ -8,7 +8,7 @@ import asyncio
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -38,6 +38,8 @@ class FaultySmtp:
     delay: float = 0.0
     connections: int = 0
     arrived: threading.Event = field(default_factory=threading.Event)
+    # Called as each message arrives, before it is accepted (a test's look at the world).
+    on_data: Callable[[], None] | None = None
 
     def fail(self, stage: str, *replies: str) -> None:
         self.faults[stage].extend(replies)
@@ -80,6 +82,8 @@ class FaultySmtp:
         fault = await self._fault(server, "data")
         if fault:
             return fault
+        if self.on_data is not None:
+            self.on_data()
         self.received.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
         )

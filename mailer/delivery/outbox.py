@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +25,16 @@ class OutboxTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, *, sender: str, recipient: str, data: bytes) -> str:
+    def send(
+        self,
+        *,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        before_data: Callable[[], object] | None = None,
+    ) -> str:
+        if before_data is not None:
+            before_data()
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         name = f"{stamp}-{secrets.token_hex(6)}{SUFFIX}"
         temporary = self.folder / f".{name}.part"

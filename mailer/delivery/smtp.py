@@ -14,6 +14,7 @@ import contextlib
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from typing import NoReturn
 
 from mailer.config import SmtpSection
@@ -153,14 +154,21 @@ class SmtpTransport:
 
     # --- one message ----------------------------------------------------------------
 
-    def send(self, *, sender: str, recipient: str, data: bytes) -> str:
+    def send(
+        self,
+        *,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        before_data: Callable[[], object] | None = None,
+    ) -> str:
         for attempt in (1, 2):
             reused = self._connection is not None
             if self._connection is None:
                 self._connection = self._connect()
             stage = STAGE_MAIL
             try:
-                return self._transaction(self._connection, sender, recipient, data)
+                return self._transaction(self._connection, sender, recipient, data, before_data)
             except _Dropped as dropped:
                 self._discard()
                 stage = dropped.stage
@@ -177,10 +185,18 @@ class SmtpTransport:
                 if exc.code == 421:  # the relay is closing this connection
                     self._discard()
                 raise
+            except _CallerFailed as failed:
+                # before_data's own error (a database's, say), not the relay's.
+                raise failed.error from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _transaction(
-        self, connection: smtplib.SMTP, sender: str, recipient: str, data: bytes
+        self,
+        connection: smtplib.SMTP,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        before_data: Callable[[], object] | None,
     ) -> str:
         stage = STAGE_MAIL
         try:
@@ -202,6 +218,12 @@ class SmtpTransport:
             if code not in (250, 251):
                 self._reset(connection)
                 _refused(STAGE_RCPT, code, message)
+            if before_data is not None:
+                try:
+                    before_data()
+                except Exception as exc:
+                    self._reset(connection)  # nothing handed over
+                    raise _CallerFailed(exc) from exc
             stage = STAGE_DATA
             try:
                 code, message = connection.data(data)
@@ -218,6 +240,14 @@ class SmtpTransport:
     def _reset(connection: smtplib.SMTP) -> None:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             connection.rset()  # if this fails, the next send finds out and reconnects
+
+
+class _CallerFailed(Exception):
+    """``before_data`` raised: carried past the handling of the relay's own errors."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class _Dropped(Exception):

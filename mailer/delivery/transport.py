@@ -9,6 +9,7 @@ two facts alone, so SMTP and the outbox are interchangeable and tests can use ei
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -41,9 +42,18 @@ class Transport(Protocol):
 
     name: str
 
-    def send(self, *, sender: str, recipient: str, data: bytes) -> str:
+    def send(
+        self,
+        *,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        before_data: Callable[[], object] | None = None,
+    ) -> str:
         """Hand one message over; return the server's reply (or where it was stored).
-        Raises TransportError."""
+        Raises TransportError. ``before_data`` is called once the message is about to
+        be handed over (SMTP: recipient accepted, DATA next) and may raise to stop it:
+        the delivery workers use it to make sure the previous outcome is recorded."""
         ...
 
     def close(self) -> None:

@@ -146,6 +146,40 @@ def test_non_ascii_addresses_need_smtputf8() -> None:
         assert "SMTPUTF8" in str(caught.value) and not caught.value.temporary
 
 
+@pytest.mark.parametrize("error", [RuntimeError("the database went away"), OSError(5, "EIO")])
+def test_a_failing_before_data_hands_nothing_over_and_keeps_the_connection(
+    server: FaultySmtp, error: Exception
+) -> None:
+    # The workers record the previous outcome there; if that fails, this message must
+    # not go, and the caller sees its own error, not a relay failure.
+    smtp = transport(server)
+
+    def fail() -> None:
+        raise error
+
+    with pytest.raises(type(error)) as caught:
+        smtp.send(sender="a@example.org", recipient="r@example.org", data=MESSAGE, before_data=fail)
+    assert caught.value is error
+    assert server.received == []
+    called: list[bool] = []
+    smtp.send(sender="a@example.org", recipient="r@example.org", data=MESSAGE,
+              before_data=lambda: called.append(True))  # fmt: skip
+    smtp.close()
+    assert called == [True]
+    assert len(server.received) == 1 and server.connections == 1
+
+
+def test_outbox_calls_before_data_first(tmp_path: Path) -> None:
+    def fail() -> None:
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        OutboxTransport(tmp_path / "outbox").send(
+            sender="a", recipient="b", data=MESSAGE, before_data=fail
+        )
+    assert not (tmp_path / "outbox").exists()
+
+
 def test_outbox_writes_whole_files_only(tmp_path: Path) -> None:
     outbox = OutboxTransport(tmp_path / "outbox")
     reply = outbox.send(sender="a@example.org", recipient="b@example.org", data=MESSAGE)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from contacts import tokens
 from contacts.models import BOUNCED, UNSUBSCRIBED, Contact, Suppression
@@ -125,6 +126,49 @@ def test_unsubscribed_before_or_during_the_send_are_skipped(
     assert states[ADDRESSES[0]] == (SKIPPED, "unsubscribed")
     assert states[ADDRESSES[1]] == (SKIPPED, "unsubscribed")
     assert {r.recipients[0] for r in server.received} == set(ADDRESSES[2:])
+
+
+def test_each_outcome_is_recorded_before_the_next_message_is_handed_over(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    # PostgreSQL's outcome write is sent and waited for later; it must still land
+    # before the next message goes, so a crash repeats at most the one in flight.
+    send_id = make_send(db, addresses=ADDRESSES, author=author)
+    recorded_before: list[int] = []
+    server.on_data = lambda: recorded_before.append(sum(r.state == SENT for r in rows(db, send_id)))
+    config = smtp_config(tmp_path, db, server.port)
+    with slow_outcome_writes(db):
+        assert worker(db, config, Clock()).run_once() == len(ADDRESSES)
+    assert recorded_before == list(range(len(ADDRESSES)))
+    assert all(r.state == SENT for r in rows(db, send_id))
+
+
+@contextmanager
+def slow_outcome_writes(db: Database) -> Iterator[None]:
+    """On PostgreSQL, every write to a delivery takes a tenth of a second (a trigger), so
+    an outcome still on its way when the next message is handed over would show."""
+    if db.is_sqlite:  # written at once there: nothing is ever on its way
+        yield
+        return
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE FUNCTION test_slow_write() RETURNS trigger AS "
+                "$$ BEGIN PERFORM pg_sleep(0.1); RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+        )
+        connection.execute(
+            text(
+                "CREATE TRIGGER test_slow_write BEFORE UPDATE ON deliveries "
+                "FOR EACH ROW EXECUTE FUNCTION test_slow_write()"
+            )
+        )
+    try:
+        yield
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER test_slow_write ON deliveries"))
+            connection.execute(text("DROP FUNCTION test_slow_write()"))
 
 
 def test_a_batch_of_people_who_all_left_does_not_end_the_run_early(
