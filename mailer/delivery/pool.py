@@ -18,11 +18,13 @@ def thread_count(config: Config) -> int:
 def workers(db: Database, config: Config) -> list[Worker]:
     keys = secret_keys_for(config)
     first = Worker(db, config, transport=transport_for(config), secret_keys=keys)
-    # The threads share the first one's prepared messages: one premailer run per send.
+    # The threads share the first one's prepared messages (one premailer run per send)
+    # and, on SQLite, its outcome writer (one connection, its page cache kept warm).
+    shared = {"prepared": first.prepared}
+    if db.is_sqlite:
+        shared["writer"] = first.sent_writer
     rest = [
-        Worker(
-            db, config, transport=transport_for(config), secret_keys=keys, prepared=first.prepared
-        )
+        Worker(db, config, transport=transport_for(config), secret_keys=keys, **shared)
         for _ in range(thread_count(config) - 1)
     ]
     return [first, *rest]

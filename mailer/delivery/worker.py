@@ -45,7 +45,7 @@ from mailer.delivery.models import (
     Send,
     SendingSwitch,
 )
-from mailer.delivery.outcomes import sent_writer
+from mailer.delivery.outcomes import SentWriter, sent_writer
 from mailer.delivery.prepared import PreparedSends, SendUnusable
 from mailer.delivery.transport import STAGE_RCPT, Transport, TransportError
 from mailer.rendering.prepare import Recipient
@@ -106,6 +106,7 @@ class Worker:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
         prepared: PreparedSends | None = None,
+        writer: SentWriter | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -121,7 +122,8 @@ class Worker:
         self.settings = messages.settings_from(config)
         # One driver connection kept for the per-message writes: checking one out of
         # the pool and back (with its reset) each time would cost as much as the write.
-        self._sent_writer = sent_writer(db.engine, lock=db.write_lock)
+        # On SQLite the process's threads share one (pool.workers).
+        self.sent_writer = writer or sent_writer(db.engine, lock=db.write_lock)
         # The send's message, prepared once per process (pool.workers shares it).
         self.prepared = prepared or PreparedSends(db, self.settings, clock=clock)
         self._states: dict[int, tuple[float, str | None]] = {}
@@ -292,7 +294,7 @@ class Worker:
                     data=data,
                     # The last message's outcome is committed before this one is handed
                     # over: never more than one sent and unrecorded per connection.
-                    before_data=self._sent_writer.settle,
+                    before_data=self.sent_writer.settle,
                 )
             except TransportError as exc:
                 if not exc.temporary and exc.stage != STAGE_RCPT:
@@ -305,7 +307,7 @@ class Worker:
                 continue
             self._record_sent(row, reply)
             sent += 1
-        self._sent_writer.settle()
+        self.sent_writer.settle()
         self._touched.update(r.send_id for r in claimed)
         if self._drained:
             self._finish()
@@ -331,7 +333,7 @@ class Worker:
         """The hot path of _record: one prepared UPDATE in its own short transaction,
         without the ORM (a send of 20,000 commits 20,000 times). On PostgreSQL its
         commit is waited for just before the next message is handed over."""
-        self._sent_writer.record(
+        self.sent_writer.record(
             delivery_id=row.id, send_id=row.send_id, owner=self.name, reply=reply,
             at=self.clock(),
         )  # fmt: skip
@@ -435,7 +437,7 @@ class Worker:
         return row is not None and row[0] == SEND_SENDING and row[1] is not None
 
     def _close_connection(self) -> None:
-        self._sent_writer.close()
+        self.sent_writer.close()
 
     # --- loops ------------------------------------------------------------------------
 
