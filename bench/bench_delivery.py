@@ -5,7 +5,10 @@ against the transport's own ceiling measured in the same run.
   then the workers as `mailer worker` runs them ([smtp] connections threads, each with
   a kept-open connection): claim under a lease, render, MIME, SMTP, per-message commit.
 - ceiling: the same number of pre-rendered messages pushed through the same transport
-  with the same number of connections, no database.
+  with the same number of connections, no database. The workers' SMTP transport keeps
+  its connections in a sender process beside the worker process
+  (mailer/delivery/sender.py), so the ceiling does too; smtplib called in one process,
+  without it, is measured as well and the pipeline's ratio to it printed beside.
 Both run in two layouts, each against its own ceiling: the 4 connections as threads of
 one process (what `mailer run` does) and spread over one process per core (what an
 operator runs for a large list: several `mailer worker` processes, here each with
@@ -15,8 +18,8 @@ with like.
 - naive: what a simple mailer does: the template and premailer for every message, and
   a new SMTP connection for every message.
 Each phase runs in its own processes, so a peak memory (ru_maxrss) is its own; the
-pipeline's is the largest worker process's (setting up the contacts is the benchmark's
-scaffolding, printed apart). The sink
+pipeline's is the largest worker process's, its sender process's printed beside it
+(setting up the contacts is the benchmark's scaffolding, printed apart). The sink
 is postfix's smtp-sink when installed (`apt-get install postfix`), else aiosmtpd in a
 separate process. DKIM is off for the ratios; the DKIM line shows the rate with it on.
 
@@ -190,15 +193,67 @@ def phase_work(url: str, port: int, workdir: Path, dkim: bool, connections: int)
     key = str(workdir / "dkim.pem") if dkim else None
     config = _config(url, port, workdir, dkim_key=key, connections=connections)
     db = Database(url)
+    senders = SenderPeak(pool)
     _await_go()
     sent = pool.run_once(db, config)
     finished = time.time()
     db.dispose()
-    return {"sent": sent, "finished": finished, "peak_mb": peak_mb()}
+    return {"sent": sent, "finished": finished, "peak_mb": peak_mb(), "sender_mb": senders.stop()}
 
 
-def phase_push(port: int, count: int, connections: int) -> dict:
-    """The ceiling: pre-rendered messages through the same transport, no database."""
+class SenderPeak:
+    """The peak memory of the sender processes the workers start. Read off
+    /proc/<pid>/status (VmHWM: the peak since it started its own program) while they
+    live: the rusage of a finished child would count the worker's memory it was forked
+    with."""
+
+    def __init__(self, pool) -> None:  # type: ignore[no-untyped-def]
+        self.pids: list[int] = []
+        self.peak_kb = 0
+        self._done = threading.Event()
+        real = pool.sender_for
+
+        def sender_for(config):  # type: ignore[no-untyped-def]
+            sender = real(config)
+            if sender is not None:
+                start = sender._start
+
+                def started() -> None:
+                    start()
+                    self.pids.append(sender._process.pid)
+
+                sender._start = started
+            return sender
+
+        pool.sender_for = sender_for
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.05):
+            for pid in self.pids:
+                try:
+                    with open(f"/proc/{pid}/status") as status:
+                        for line in status:
+                            if line.startswith("VmHWM:"):
+                                self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+                except OSError:
+                    continue  # it has exited
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        return self.peak_kb / 1024
+
+
+def phase_push(port: int, count: int, connections: int, mode: str) -> dict:
+    """The ceiling: pre-rendered messages through the same transport, no database.
+    ``sender``: the workers' transport, SMTP connections in a sender process;
+    ``direct``: smtplib in this process (for comparison)."""
+    from datetime import timedelta
+
+    from mailer.config import SmtpSection
+    from mailer.delivery.sender import SenderProcess
     from mailer.delivery.smtp import SmtpTransport
     from mailer.rendering.prepare import Recipient
     from tests.rendering.conftest import links, prepared
@@ -214,9 +269,12 @@ def phase_push(port: int, count: int, connections: int) -> dict:
     ]
     counter = iter(range(count))
     lock = threading.Lock()
+    settings = SmtpSection(host="127.0.0.1", port=port, security="none",
+                           timeout=timedelta(seconds=30))  # fmt: skip
+    sender = SenderProcess(settings) if mode == "sender" else None
 
     def push() -> None:
-        smtp = SmtpTransport(host="127.0.0.1", port=port, security="none", timeout=30)
+        smtp = sender.transport() if sender else SmtpTransport.from_config(settings)
         while True:
             with lock:
                 n = next(counter, None)
@@ -232,7 +290,10 @@ def phase_push(port: int, count: int, connections: int) -> dict:
         thread.start()
     for thread in threads:
         thread.join()
-    return {"finished": time.time(), "peak_mb": peak_mb()}
+    finished = time.time()
+    if sender:
+        sender.close()
+    return {"finished": finished, "peak_mb": peak_mb()}
 
 
 def phase_naive(port: int, count: int) -> dict:
@@ -314,12 +375,12 @@ def run_together(commands: list[list[str]]) -> tuple[float, list[dict]]:
     return max(r["finished"] for r in results) - started, results
 
 
-def ceiling(port: int, count: int, processes: int) -> float:
+def ceiling(port: int, count: int, processes: int, mode: str = "sender") -> float:
     """Messages per second through the bare transport in this layout."""
     connections = CONNECTIONS // processes
     shares = [count // processes + (i < count % processes) for i in range(processes)]
     elapsed, _ = run_together(
-        [["push", str(port), str(share), str(connections)] for share in shares]
+        [["push", str(port), str(share), str(connections), mode] for share in shares]
     )
     return count / elapsed
 
@@ -341,6 +402,7 @@ def pipeline(url: str, port: int, count: int, workdir: Path, *, dkim: bool,
         "rate": sent / elapsed,
         "rate_with_rows": sent / (elapsed + setup["rows_seconds"]),
         "peak_mb": max(r["peak_mb"] for r in results),
+        "sender_mb": max(r["sender_mb"] for r in results),
         "setup_peak_mb": setup["peak_mb"],
     }
 
@@ -398,7 +460,7 @@ def main() -> None:
             url, port, workdir, dkim, connections = rest
             result = phase_work(url, int(port), Path(workdir), dkim == "1", int(connections))
         elif kind == "push":
-            result = phase_push(int(rest[0]), int(rest[1]), int(rest[2]))
+            result = phase_push(int(rest[0]), int(rest[1]), int(rest[2]), rest[3])
         else:
             result = phase_naive(int(rest[0]), int(rest[1]))
         print(json.dumps(result))
@@ -423,6 +485,7 @@ def main() -> None:
                           "connection thread(s)")  # fmt: skip
                 for backend in ("sqlite", "postgresql"):
                     top = ceiling(port, n, processes)
+                    direct = ceiling(port, n, processes, "direct")
                     result = with_database(
                         backend, workdir,
                         lambda url, p=processes: pipeline(
@@ -434,9 +497,12 @@ def main() -> None:
                     print(
                         f"[{backend}, {layout}] ceiling {top:,.0f} msg/s; pipeline "
                         f"{result['rate']:,.0f} msg/s = {result['rate'] / top:.2f} of the "
-                        f"ceiling, {result['rate'] / naive['rate']:.1f}x naive; delivery rows "
-                        f"{result['rows_seconds']:.1f} s ({result['rate_with_rows']:,.0f} msg/s "
-                        f"counting them); peak {result['peak_mb']:.0f} MB per worker process"
+                        f"ceiling ({result['rate'] / direct:.2f} of smtplib in one process, "
+                        f"{direct:,.0f} msg/s), {result['rate'] / naive['rate']:.1f}x naive; "
+                        f"delivery rows {result['rows_seconds']:.1f} s "
+                        f"({result['rate_with_rows']:,.0f} msg/s counting them); peak "
+                        f"{result['peak_mb']:.0f} MB per worker process, "
+                        f"{result['sender_mb']:.0f} MB its sender process"
                     )
                     dkim_n = min(n, 5000)
                     signed = with_database(
@@ -459,7 +525,8 @@ def main() -> None:
                     )  # fmt: skip
                     peaks[count] = result["peak_mb"]
                     print(f"[sqlite, 1 process] {count:,} recipients: worker peak "
-                          f"{result['peak_mb']:.0f} MB ({result['rate']:,.0f} msg/s); "
+                          f"{result['peak_mb']:.0f} MB, its sender process "
+                          f"{result['sender_mb']:.0f} MB ({result['rate']:,.0f} msg/s); "
                           f"setting up the contacts: {result['setup_peak_mb']:.0f} MB")  # fmt: skip
                 growth = peaks[100_000] / peaks[10_000] - 1
                 print(f"worker memory growth from 10k to 100k: {growth:+.0%}")

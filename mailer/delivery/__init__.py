@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from mailer.config import Config
 from mailer.delivery.outbox import OutboxTransport
 from mailer.delivery.smtp import SmtpTransport
 from mailer.delivery.transport import Transport, TransportError
+
+if TYPE_CHECKING:  # the SMTP sender process imports this package without Flask
+    from flask import Flask
 
 OUTBOX_FOLDER = "outbox"
 

@@ -1,4 +1,8 @@
-"""Running workers as threads: one per SMTP connection, each with its own transport."""
+"""Running workers as threads: one per SMTP connection, each with its own transport.
+
+With SMTP the connections themselves live in a sender process beside this one
+(mailer/delivery/sender.py), so the SMTP conversation and the workers' rendering and
+database work run on two cores instead of taking turns on one."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import threading
 from mailer.config import Config
 from mailer.database import Database
 from mailer.delivery import transport_for
+from mailer.delivery.sender import SenderProcess
+from mailer.delivery.transport import Transport
 from mailer.delivery.worker import Worker, secret_keys_for
 
 
@@ -15,19 +21,29 @@ def thread_count(config: Config) -> int:
     return config.smtp.connections if config.mail.transport == "smtp" else 1
 
 
-def workers(db: Database, config: Config) -> list[Worker]:
+def workers(db: Database, config: Config, *, sender: SenderProcess | None = None) -> list[Worker]:
+    """One worker per connection. With SMTP, their connections live in ``sender`` (the
+    process's sender process, mailer/delivery/sender.py)."""
     keys = secret_keys_for(config)
-    first = Worker(db, config, transport=transport_for(config), secret_keys=keys)
+
+    def transport() -> Transport:
+        return sender.transport() if sender is not None else transport_for(config)
+
+    first = Worker(db, config, transport=transport(), secret_keys=keys)
     # The threads share the first one's prepared messages (one premailer run per send)
     # and, on SQLite, its outcome writer (one connection, its page cache kept warm).
     shared = {"prepared": first.prepared}
     if db.is_sqlite:
         shared["writer"] = first.sent_writer
     rest = [
-        Worker(db, config, transport=transport_for(config), secret_keys=keys, **shared)
+        Worker(db, config, transport=transport(), secret_keys=keys, **shared)
         for _ in range(thread_count(config) - 1)
     ]
     return [first, *rest]
+
+
+def sender_for(config: Config) -> SenderProcess | None:
+    return SenderProcess(config.smtp) if config.mail.transport == "smtp" else None
 
 
 def start(db: Database, config: Config, stop: threading.Event) -> list[threading.Thread]:
@@ -35,7 +51,8 @@ def start(db: Database, config: Config, stop: threading.Event) -> list[threading
     from mailer.delivery import housekeeping
 
     threads = [housekeeping.start(db, config, stop)]
-    for number, worker in enumerate(workers(db, config), start=1):
+    # The sender process lives as long as this one (it exits when this one does).
+    for number, worker in enumerate(workers(db, config, sender=sender_for(config)), start=1):
         thread = threading.Thread(
             target=worker.run, args=(stop,), name=f"worker-{number}", daemon=True
         )
@@ -54,9 +71,14 @@ def run_once(db: Database, config: Config) -> int:
         with lock:
             counts.append(sent)
 
-    threads = [threading.Thread(target=work, args=(w,)) for w in workers(db, config)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    sender = sender_for(config)
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers(db, config, sender=sender)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        if sender is not None:
+            sender.close()
     return sum(counts)
