@@ -48,9 +48,15 @@ log = logging.getLogger(__name__)
 
 # A request: the lengths of sender, recipient and data, then those bytes.
 _REQUEST = struct.Struct("!III")
-# A reply: 0 sent / 1 refused, temporary, SMTP code, length of the JSON that follows.
+# After the request, one byte: go on to DATA, or stop (before_data failed in the worker).
+_GO, _STOP = b"g", b"s"
+# A reply: 0 sent / 1 refused / 2 stopped, temporary, SMTP code, length of the JSON.
 _REPLY = struct.Struct("!BBHI")
-_SENT, _REFUSED = 0, 1
+_SENT, _REFUSED, _STOPPED = 0, 1, 2
+
+
+class _Stopped(Exception):
+    """The worker said stop before DATA."""
 
 
 class SenderProcess:
@@ -142,10 +148,10 @@ class ChannelTransport:
         data: bytes,
         before_data: Callable[[], object] | None = None,
     ) -> str:
-        if before_data is not None:
-            before_data()  # before the message leaves this process at all
         envelope = sender.encode("utf-8"), recipient.encode("utf-8")
         request = _REQUEST.pack(len(envelope[0]), len(envelope[1]), len(data))
+        # With nothing to wait for, the word to go on to DATA goes with the request.
+        request_end = _GO if before_data is None else b""
         if self._channel is None:
             try:
                 self._open()
@@ -155,7 +161,7 @@ class ChannelTransport:
                 ) from exc
         assert self._channel is not None and self._reader is not None
         try:
-            self._channel.sendall(request + envelope[0] + envelope[1] + data)
+            self._channel.sendall(request + envelope[0] + envelope[1] + data + request_end)
         except OSError as exc:
             self._discard()
             raise TransportError(
@@ -163,6 +169,25 @@ class ChannelTransport:
                 stage=STAGE_MAIL,
                 temporary=True,
             ) from exc
+        failure: Exception | None = None
+        if before_data is not None:
+            # The sender opens the SMTP transaction meanwhile (MAIL, RCPT) and waits for
+            # the word before DATA: what before_data waits for overlaps with that.
+            try:
+                before_data()
+            except Exception as exc:
+                failure = exc
+            try:
+                self._channel.sendall(_STOP if failure else _GO)
+            except OSError as exc:
+                self._discard()
+                if failure:
+                    raise failure from None
+                raise TransportError(
+                    f"the SMTP sender process stopped before the message reached it: {exc}",
+                    stage=STAGE_MAIL,
+                    temporary=True,
+                ) from exc
         try:
             head = self._reader.read(_REPLY.size)
             status, temporary, code, length = _REPLY.unpack(head)
@@ -176,6 +201,8 @@ class ChannelTransport:
                 stage=STAGE_DATA,
                 temporary=True,
             ) from exc
+        if failure is not None:
+            raise failure  # the sender reset the transaction: nothing was handed over
         if status == _SENT:
             return str(body["reply"])
         raise TransportError(
@@ -203,6 +230,24 @@ class ChannelTransport:
 # --- the sender process ----------------------------------------------------------------
 
 
+class _Word:
+    """The worker's go or stop for one message, read once: before DATA, or after the
+    relay refused the message earlier (the worker sends it either way)."""
+
+    def __init__(self, reader: BinaryIO) -> None:
+        self.reader = reader
+        self.value: bytes | None = None
+
+    def wait(self) -> None:  # SmtpTransport's before_data
+        if self.read() != _GO:
+            raise _Stopped
+
+    def read(self) -> bytes:
+        if self.value is None:
+            self.value = self.reader.read(1)
+        return self.value
+
+
 def _serve(channel: socket.socket, make: Callable[[], SmtpTransport]) -> None:
     smtp = make()
     reader = channel.makefile("rb")
@@ -217,14 +262,22 @@ def _serve(channel: socket.socket, make: Callable[[], SmtpTransport]) -> None:
                 return
             envelope_from = body[: sizes[0]].decode("utf-8")
             envelope_to = body[sizes[0] : sizes[0] + sizes[1]].decode("utf-8")
+            word = _Word(reader)
             try:
                 reply = smtp.send(
-                    sender=envelope_from, recipient=envelope_to, data=body[sizes[0] + sizes[1] :]
+                    sender=envelope_from,
+                    recipient=envelope_to,
+                    data=body[sizes[0] + sizes[1] :],
+                    before_data=word.wait,
                 )
                 status, temporary, code, answer = _SENT, False, 0, {"reply": reply}
             except TransportError as exc:
                 status, temporary, code = _REFUSED, exc.temporary, exc.code or 0
                 answer = {"reply": exc.reply, "stage": exc.stage}
+            except _Stopped:
+                status, temporary, code, answer = _STOPPED, False, 0, {}
+            if word.read() not in (_GO, _STOP):
+                return  # the worker is gone
             text = json.dumps(answer).encode("utf-8")
             channel.sendall(_REPLY.pack(status, temporary, code, len(text)) + text)
     except OSError:

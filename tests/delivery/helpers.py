@@ -82,10 +82,10 @@ def make_send(
 
 
 def worker(db: Database, config: Config, clock: Clock, name: str = "w1", **kw: Any) -> Worker:
+    kw.setdefault("transport", transport_for(config))
     return Worker(
         db,
         config,
-        transport=transport_for(config),
         secret_keys=[config.app.secret_key],
         name=name,
         clock=clock,

@@ -113,6 +113,25 @@ def test_a_failing_before_data_sends_nothing(server: FaultySmtp, sender: SenderP
     smtp.close()
 
 
+def test_before_data_runs_even_when_the_relay_refuses_first(
+    server: FaultySmtp, sender: SenderProcess
+) -> None:
+    # The worker's word (go or stop) follows every message; after a refusal at RCPT
+    # the channel must still be in step for the next message.
+    smtp = sender.transport()
+    calls: list[str] = []
+    server.refuse["gone@example.org"] = "550 5.1.1 user unknown"
+    with pytest.raises(TransportError) as caught:
+        smtp.send(sender="a@example.org", recipient="gone@example.org", data=MESSAGE,
+                  before_data=lambda: calls.append("gone"))  # fmt: skip
+    assert caught.value.code == 550
+    smtp.send(sender="a@example.org", recipient="b@example.org", data=MESSAGE,
+              before_data=lambda: calls.append("b"))  # fmt: skip
+    assert calls == ["gone", "b"]
+    assert [r.recipients[0] for r in server.received] == ["b@example.org"]
+    smtp.close()
+
+
 def test_a_killed_sender_fails_one_message_as_temporary_and_is_started_again(
     server: FaultySmtp, sender: SenderProcess
 ) -> None:

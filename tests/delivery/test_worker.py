@@ -30,6 +30,7 @@ from mailer.delivery.models import (
     Delivery,
     Send,
 )
+from mailer.delivery.sender import SenderProcess
 from tests.delivery.helpers import DOMAIN, START, Clock, make_send, smtp_config, worker
 from tests.smtp_server import DROP, FaultySmtp, smtp_server
 
@@ -128,8 +129,9 @@ def test_unsubscribed_before_or_during_the_send_are_skipped(
     assert {r.recipients[0] for r in server.received} == set(ADDRESSES[2:])
 
 
+@pytest.mark.parametrize("in_sender_process", [False, True], ids=["smtplib", "sender"])
 def test_each_outcome_is_recorded_before_the_next_message_is_handed_over(
-    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User, in_sender_process: bool
 ) -> None:
     # PostgreSQL's outcome write is sent and waited for later; it must still land
     # before the next message goes, so a crash repeats at most the one in flight.
@@ -137,8 +139,14 @@ def test_each_outcome_is_recorded_before_the_next_message_is_handed_over(
     recorded_before: list[int] = []
     server.on_data = lambda: recorded_before.append(sum(r.state == SENT for r in rows(db, send_id)))
     config = smtp_config(tmp_path, db, server.port)
-    with slow_outcome_writes(db):
-        assert worker(db, config, Clock()).run_once() == len(ADDRESSES)
+    sender = SenderProcess(config.smtp) if in_sender_process else None
+    options = {"transport": sender.transport()} if sender else {}
+    try:
+        with slow_outcome_writes(db):
+            assert worker(db, config, Clock(), **options).run_once() == len(ADDRESSES)
+    finally:
+        if sender:
+            sender.close()
     assert recorded_before == list(range(len(ADDRESSES)))
     assert all(r.state == SENT for r in rows(db, send_id))
 
