@@ -208,7 +208,7 @@ class SenderPeak:
     with."""
 
     def __init__(self, pool) -> None:  # type: ignore[no-untyped-def]
-        self.pids: list[int] = []
+        self.senders: list = []  # type: ignore[type-arg]
         self.peak_kb = 0
         self._done = threading.Event()
         real = pool.sender_for
@@ -216,13 +216,7 @@ class SenderPeak:
         def sender_for(config):  # type: ignore[no-untyped-def]
             sender = real(config)
             if sender is not None:
-                start = sender._start
-
-                def started() -> None:
-                    start()
-                    self.pids.append(sender._process.pid)
-
-                sender._start = started
+                self.senders.append(sender)
             return sender
 
         pool.sender_for = sender_for
@@ -231,7 +225,7 @@ class SenderPeak:
 
     def _watch(self) -> None:
         while not self._done.wait(0.05):
-            for pid in self.pids:
+            for pid in filter(None, (sender.pid for sender in self.senders)):
                 try:
                     with open(f"/proc/{pid}/status") as status:
                         for line in status:

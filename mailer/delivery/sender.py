@@ -71,6 +71,12 @@ class SenderProcess:
     def transport(self) -> ChannelTransport:
         return ChannelTransport(self)
 
+    @property
+    def pid(self) -> int | None:
+        """The sender process's id while it runs (for the operator and the tests)."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
     def channel(self) -> socket.socket:
         """A new channel to the sender (started, or started again, as needed)."""
         with self._lock:
