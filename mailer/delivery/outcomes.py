@@ -28,6 +28,10 @@ from mailer.delivery.models import SENDING, SENT, Delivery
 
 log = logging.getLogger(__name__)
 
+# How long an outcome write may take before the worker gives up on the connection (its
+# rows then wait for their lease to run out, and go again).
+ANSWER_TIMEOUT = 60.0
+
 _SQL = (
     "UPDATE deliveries SET state = ?, last_reply = ?, sent_at = ?, lease_owner = '', "
     "lease_until = NULL WHERE id = ? AND state = ? AND lease_owner = ?"
@@ -181,7 +185,9 @@ class PostgresqlSentWriter:
             while pgconn.is_busy():
                 # Wait for the server without holding the interpreter lock (select does
                 # not hold it), then read what arrived.
-                select.select([pgconn.socket], [], [], 60.0)
+                readable, _, _ = select.select([pgconn.socket], [], [], ANSWER_TIMEOUT)
+                if not readable:
+                    raise TimeoutError(f"the database did not answer for {ANSWER_TIMEOUT:.0f} s")
                 pgconn.consume_input()
             result = pgconn.get_result()
             while pgconn.get_result() is not None:  # the end of this statement's results

@@ -111,18 +111,23 @@ class SenderProcess:
             "timeout": self.smtp.timeout.total_seconds(),
             "control": theirs.fileno(),
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mailer.delivery.sender"],
-            stdin=subprocess.PIPE,
-            pass_fds=[theirs.fileno()],
-        )
-        theirs.close()
-        assert process.stdin is not None
-        with process.stdin:
-            process.stdin.write(json.dumps(settings).encode("utf-8") + b"\n")
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "mailer.delivery.sender"],
+                stdin=subprocess.PIPE,
+                pass_fds=[theirs.fileno()],
+            )
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
         # Collected when it exits, whenever that is, so it never lingers as a zombie.
         threading.Thread(target=process.wait, name="sender-reaper", daemon=True).start()
         self._process, self._control = process, ours
+        assert process.stdin is not None
+        with process.stdin:  # a sender that died at once shows as a closed pipe here
+            process.stdin.write(json.dumps(settings).encode("utf-8") + b"\n")
         log.info("sender process %s started for %s:%s", process.pid, self.smtp.host, self.smtp.port)
 
     def _stop(self) -> None:

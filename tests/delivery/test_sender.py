@@ -193,3 +193,20 @@ def test_nobody_listening_is_a_temporary_failure_at_connect() -> None:
     assert caught.value.temporary and caught.value.stage in ("connect", STAGE_MAIL)
     assert "cannot reach" in str(caught.value)
     sender.close()
+
+
+def test_a_sender_that_cannot_start_is_a_temporary_failure_saying_so(
+    server: FaultySmtp, sender: SenderProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    smtp = sender.transport()
+    with pytest.raises(TransportError) as caught:
+        send(smtp)
+    assert caught.value.temporary and caught.value.stage == STAGE_MAIL
+    assert "cannot start the SMTP sender process" in str(caught.value)
+    monkeypatch.undo()
+    send(smtp)  # once it can, the next message goes
+    assert len(server.received) == 1
+    smtp.close()
