@@ -179,6 +179,28 @@ def slow_outcome_writes(db: Database) -> Iterator[None]:
             connection.execute(text("DROP FUNCTION test_slow_write()"))
 
 
+def test_an_outcome_write_that_gets_no_answer_stops_the_worker_before_the_next_message(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.is_sqlite:
+        pytest.skip("SQLite writes at once: there is no answer to wait for")
+    from mailer.delivery import outcomes
+
+    monkeypatch.setattr(outcomes, "ANSWER_TIMEOUT", 0.02)  # the trigger takes 0.1 s
+    send_id = make_send(db, addresses=ADDRESSES, author=author)
+    config = smtp_config(tmp_path, db, server.port)
+    clock = Clock()
+    with slow_outcome_writes(db), pytest.raises(TimeoutError, match="did not answer"):
+        worker(db, config, clock).run_once()
+    assert len(server.received) == 1  # the second message was not handed over
+    monkeypatch.undo()
+    clock.advance(minutes=6)  # the stalled worker's leases run out
+    assert worker(db, config, clock, name="next").run_once() == len(ADDRESSES) - 1
+    received = [r.recipients[0] for r in server.received]
+    assert sorted(received) == sorted(ADDRESSES)  # nobody lost, nobody twice
+    assert all(r.state == SENT for r in rows(db, send_id))
+
+
 def test_a_batch_of_people_who_all_left_does_not_end_the_run_early(
     tmp_path: Path, db: Database, server: FaultySmtp, author: User
 ) -> None:
