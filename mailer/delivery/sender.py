@@ -204,9 +204,11 @@ class ChannelTransport:
             status, temporary, code, length = _REPLY.unpack(head)
             body = json.loads(self._reader.read(length))
         except (OSError, struct.error, ValueError) as exc:
+            self._discard()
+            if failure is not None:
+                raise failure from None  # told to stop: it never reached DATA
             # It had the message: whether the relay took it is not known. Retried later
             # with the same Message-ID, like a connection dropped during DATA.
-            self._discard()
             raise TransportError(
                 "the SMTP sender process stopped while sending",
                 stage=STAGE_DATA,
