@@ -45,6 +45,14 @@ def send(transport, recipient: str = "b@example.org") -> str:  # type: ignore[no
     return transport.send(sender="a@example.org", recipient=recipient, data=MESSAGE)
 
 
+def started(sender: SenderProcess):  # type: ignore[no-untyped-def]
+    """A transport that has sent one message (b@example.org), and the sender's pid."""
+    smtp = sender.transport()
+    send(smtp)
+    assert sender.pid is not None
+    return smtp, sender.pid
+
+
 def wait_for(condition, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not condition():
@@ -135,10 +143,7 @@ def test_before_data_runs_even_when_the_relay_refuses_first(
 def test_a_killed_sender_fails_one_message_as_temporary_and_is_started_again(
     server: FaultySmtp, sender: SenderProcess
 ) -> None:
-    smtp = sender.transport()
-    send(smtp)
-    first = sender.pid
-    assert first is not None
+    smtp, first = started(sender)
     os.kill(first, signal.SIGKILL)
     wait_for(lambda: sender.pid is None)
     with pytest.raises(TransportError) as caught:
@@ -153,11 +158,10 @@ def test_a_killed_sender_fails_one_message_as_temporary_and_is_started_again(
 def test_the_sender_exits_when_its_worker_lets_go_and_never_shows_the_password(
     server: FaultySmtp, sender: SenderProcess
 ) -> None:
-    smtp = sender.transport()
-    send(smtp)
+    smtp, pid = started(sender)
     process = sender._process
-    assert process is not None and sender.pid == process.pid
-    with open(f"/proc/{process.pid}/cmdline", "rb") as cmdline:
+    assert process is not None and process.pid == pid
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
         assert b"relay-secret" not in cmdline.read()
     sender.close()
     assert process.poll() is None  # an open channel keeps it: its message may be in flight
@@ -171,10 +175,7 @@ def test_a_stop_signal_to_the_whole_group_leaves_the_sender_to_its_worker(
 ) -> None:
     # systemd's stop and Ctrl-C reach every process of the group: the sender goes on
     # until its worker, stopping gracefully, closes the channels.
-    smtp = sender.transport()
-    send(smtp)
-    pid = sender.pid
-    assert pid is not None
+    smtp, pid = started(sender)
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         os.kill(pid, signal_number)
     time.sleep(0.2)
