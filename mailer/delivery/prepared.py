@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -24,9 +25,15 @@ from mailer.tracking.models import LINK_DOCUMENT, LINK_SURVEY, TrackedLink
 
 KEEP = 8  # sends kept prepared; more than run at once in any office we know of
 
-# The message, and the links every recipient of the send shares (where the personal
-# ones, made per recipient, are missing).
-Prepared = tuple[PreparedMessage, dict[str, str]]
+
+class Prepared(NamedTuple):
+    message: PreparedMessage
+    # The links every recipient of the send shares (the personal ones are added per
+    # recipient) ...
+    links: dict[str, str]
+    # ... and whether the survey link names its reader ([tracking] per_person, and a
+    # tracked survey link to add the reader's share code to): decided once per send.
+    personal_survey: bool
 
 
 class SendUnusable(Exception):
@@ -35,11 +42,17 @@ class SendUnusable(Exception):
 
 class PreparedSends:
     def __init__(
-        self, db: Database, settings: messages.Settings, *, clock: Callable[[], datetime]
+        self,
+        db: Database,
+        settings: messages.Settings,
+        *,
+        clock: Callable[[], datetime],
+        per_person: bool = False,
     ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
+        self.per_person = per_person
         self._cache: OrderedDict[int, Prepared] = OrderedDict()
         # One thread prepares a send while the others wait for it, rather than each
         # running premailer on the same bulletin at the same moment.
@@ -93,12 +106,13 @@ class PreparedSends:
             raise SendUnusable(f"the message cannot be made: {exc}") from exc
         page = consultation.page_url if consultation else base
         survey = consultation.survey_url if consultation else base
-        shared = {
+        links = {
             "share": page,
             "survey": tracked.get((LINK_SURVEY, survey), survey),
             "confirm_cascade": f"{page}#shared",
         }
-        return prepared, shared
+        personal = self.per_person and (LINK_SURVEY, survey) in tracked
+        return Prepared(prepared, links, personal)
 
 
 def _consultation(data: dict | None) -> context.ConsultationView | None:

@@ -75,7 +75,7 @@ class SenderProcess:
     def pid(self) -> int | None:
         """The sender process's id while it runs (for the operator and the tests)."""
         process = self._process
-        return process.pid if process is not None and process.poll() is None else None
+        return process.pid if process is not None and self._running() else None
 
     def channel(self) -> socket.socket:
         """A new channel to the sender (started, or started again, as needed)."""
@@ -174,12 +174,7 @@ class ChannelTransport:
         try:
             self._channel.sendall(request + envelope[0] + envelope[1] + data + request_end)
         except OSError as exc:
-            self._discard()
-            raise TransportError(
-                f"the SMTP sender process stopped before the message reached it: {exc}",
-                stage=STAGE_MAIL,
-                temporary=True,
-            ) from exc
+            raise self._lost_before_sending(exc) from exc
         failure: Exception | None = None
         if before_data is not None:
             # The sender opens the SMTP transaction meanwhile (MAIL, RCPT) and waits for
@@ -191,14 +186,10 @@ class ChannelTransport:
             try:
                 self._channel.sendall(_STOP if failure else _GO)
             except OSError as exc:
-                self._discard()
+                lost = self._lost_before_sending(exc)
                 if failure:
                     raise failure from None
-                raise TransportError(
-                    f"the SMTP sender process stopped before the message reached it: {exc}",
-                    stage=STAGE_MAIL,
-                    temporary=True,
-                ) from exc
+                raise lost from exc
         try:
             head = self._reader.read(_REPLY.size)
             status, temporary, code, length = _REPLY.unpack(head)
@@ -222,6 +213,15 @@ class ChannelTransport:
             str(body["reply"]), stage=str(body["stage"]), temporary=bool(temporary),
             code=code or None,
         )  # fmt: skip
+
+    def _lost_before_sending(self, exc: OSError) -> TransportError:
+        """The sender went away before it could begin DATA: nothing was handed over."""
+        self._discard()
+        return TransportError(
+            f"the SMTP sender process stopped before the message reached it: {exc}",
+            stage=STAGE_MAIL,
+            temporary=True,
+        )
 
     def _open(self) -> None:
         self._channel = self.sender.channel()

@@ -46,7 +46,7 @@ from mailer.delivery.models import (
     SendingSwitch,
 )
 from mailer.delivery.outcomes import SentWriter, sent_writer
-from mailer.delivery.prepared import PreparedSends, SendUnusable
+from mailer.delivery.prepared import Prepared, PreparedSends, SendUnusable
 from mailer.delivery.transport import STAGE_RCPT, Transport, TransportError
 from mailer.rendering.prepare import Recipient
 
@@ -125,7 +125,9 @@ class Worker:
         # On SQLite the process's threads share one (pool.workers).
         self.sent_writer = writer or sent_writer(db.engine, lock=db.write_lock)
         # The send's message, prepared once per process (pool.workers shares it).
-        self.prepared = prepared or PreparedSends(db, self.settings, clock=clock)
+        self.prepared = prepared or PreparedSends(
+            db, self.settings, clock=clock, per_person=config.tracking.per_person
+        )
         self._states: dict[int, tuple[float, str | None]] = {}
         self._sql = claims.statements(sqlite=db.is_sqlite)
         self._touched: set[int] = set()  # sends worked on since the last finish check
@@ -218,7 +220,7 @@ class Worker:
 
     # --- rendering --------------------------------------------------------------------
 
-    def _recipient(self, row: Claimed, shared: dict[str, str]) -> Recipient:
+    def _recipient(self, row: Claimed, prepared: Prepared) -> Recipient:
         base = self.settings.base_url
         unsubscribe = tokens.make(
             tokens.UNSUBSCRIBE,
@@ -229,15 +231,15 @@ class Worker:
         preferences = tokens.make(
             tokens.PREFERENCES, contact_id=row.contact_id, keys=self.secret_keys
         )
-        links = dict(shared)
+        links = dict(prepared.links)
         if row.share_code:
             # The personal share link (DESIGN.md: a forwarded copy shares as its reader's
             # referrer, never as them) and the "tell us you shared this" form.
             links["share"] = f"{base}/s/{row.share_code}"
             links["confirm_cascade"] = f"{base}/s/{row.share_code}/shared"
-            if self.config.tracking.per_person and shared["survey"].startswith(f"{base}/r/"):
+            if prepared.personal_survey:
                 # Per-person counting (off by default): the survey link names its reader.
-                links["survey"] = f"{shared['survey']}/{row.share_code}"
+                links["survey"] = f"{links['survey']}/{row.share_code}"
         return Recipient(
             email=row.address,
             name=row.name,
@@ -274,14 +276,14 @@ class Worker:
                 self._release(row)
                 continue
             try:
-                prepared, shared = self.prepared.get(row.send_id)
+                prepared = self.prepared.get(row.send_id)
             except SendUnusable as exc:
                 self._pause(row.send_id, str(exc))
                 stopped.add(row.send_id)
                 self._release(row)
                 continue
-            data = prepared.personalise(
-                self._recipient(row, shared), message_id=row.message_id, now=self.clock()
+            data = prepared.message.personalise(
+                self._recipient(row, prepared), message_id=row.message_id, now=self.clock()
             )
             if row.not_before is not None:
                 wait = (row.not_before - self.clock()).total_seconds()

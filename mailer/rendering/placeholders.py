@@ -42,6 +42,12 @@ class Slot:
     field: str
     fallback: str = ""
 
+    @property
+    def source(self) -> tuple[bool, str]:
+        """Where the value comes from: (a contact attribute rather than a link, its name)."""
+        group, _, name = self.field.partition(".")
+        return group == "contact", name
+
 
 @dataclass
 class Markers:

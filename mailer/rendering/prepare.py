@@ -68,8 +68,8 @@ class Recipient:
     links: Mapping[str, str] = field(default_factory=dict)
 
     def value(self, slot: Slot) -> str:
-        group, _, name = slot.field.partition(".")
-        value = getattr(self, name, "") if group == "contact" else self.links.get(name, "")
+        contact, name = slot.source
+        value = getattr(self, name, "") if contact else self.links.get(name, "")
         return mime.one_line(value) or slot.fallback
 
 
@@ -91,8 +91,8 @@ class _Fill:
 
     @classmethod
     def of(cls, slot: Slot, html: bool, places: tuple[int, ...]) -> _Fill:
-        group, _, name = slot.field.partition(".")
-        return cls(group == "contact", name, slot.fallback, html, places)
+        contact, name = slot.source
+        return cls(contact, name, slot.fallback, html, places)
 
 
 class PreparedMessage:

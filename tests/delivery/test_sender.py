@@ -94,6 +94,14 @@ def test_refusals_come_back_with_their_stage_code_and_kind(
     assert (caught.value.stage, caught.value.temporary, caught.value.code) == (
         STAGE_RCPT, False, 550,
     )  # fmt: skip
+    # The relay refusing us (a quota, a policy): the workers pause the send on this.
+    server.fail("mail", "554 5.7.1 sending quota exceeded")
+    with pytest.raises(TransportError) as caught:
+        send(smtp)
+    assert (caught.value.stage, caught.value.temporary, caught.value.code) == (
+        STAGE_MAIL, False, 554,
+    )  # fmt: skip
+    assert "sending quota exceeded" in str(caught.value)
     server.fail("data", "552 5.3.4 message too big")
     with pytest.raises(TransportError) as caught:
         send(smtp)
