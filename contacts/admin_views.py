@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from pathlib import Path
 
 from flask import (
@@ -27,7 +26,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from contacts import data_rights, directory, organisation_types
+from contacts import data_rights, directory, organisation_types, pending_imports
 from contacts.exporting import export_rows
 from contacts.importing import UnusableFile, import_contacts
 from contacts.models import (
@@ -49,9 +48,6 @@ contacts_bp = Blueprint("contacts", __name__, url_prefix="/admin/contacts")
 lists_bp = Blueprint("lists", __name__, url_prefix="/admin/lists")
 suppressions_bp = Blueprint("suppressions", __name__, url_prefix="/admin/suppressions")
 types_bp = Blueprint("organisation_types", __name__, url_prefix="/admin/organisation-types")
-
-UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
-UPLOADS_KEPT_FOR_S = 24 * 3600
 
 
 def _int_arg(name: str) -> int | None:
@@ -278,14 +274,8 @@ def export() -> ResponseReturnValue:
 # --- import with a preview --------------------------------------------------------------
 
 
-def _uploads_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads"
-    path.mkdir(exist_ok=True)
-    cutoff = time.time() - UPLOADS_KEPT_FOR_S
-    for old in path.glob("*.csv"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    return path
+def _instance_path() -> Path:
+    return Path(current_app.instance_path)
 
 
 @contacts_bp.route("/import", methods=["GET", "POST"])
@@ -313,8 +303,7 @@ def import_preview() -> ResponseReturnValue:
             error="Choose a CSV file to import.",
         ), 400
     upload_id = secrets.token_hex(16)
-    path = _uploads_dir() / f"{upload_id}.csv"
-    upload.save(path)
+    path = pending_imports.save(_instance_path(), upload_id, upload.stream)
     error = None
     report = None
     try:
@@ -347,11 +336,11 @@ def import_preview() -> ResponseReturnValue:
 @requires("can_edit")
 def import_confirm() -> ResponseReturnValue:
     upload_id = request.form.get("upload_id", "")
-    if not UPLOAD_ID.match(upload_id):
+    if not pending_imports.UPLOAD_ID.match(upload_id):
         abort(400)
-    path = _uploads_dir() / f"{upload_id}.csv"
+    path = pending_imports.folder(_instance_path()) / f"{upload_id}.csv"
     if not path.is_file():
-        flash("That upload has expired; choose the file again.", "error")
+        flash(pending_imports.why_missing(_instance_path(), upload_id), "error")
         return redirect(url_for("contacts.import_preview"))
     filename = request.form.get("filename", "upload.csv")[:200]
     db = get_db()

@@ -67,7 +67,10 @@ class Context:
     def app(self):  # type: ignore[no-untyped-def]
         from mailer.app import create_app
 
-        return create_app(self.config)
+        try:
+            return create_app(self.config)
+        except ConfigError as exc:  # an unusable generated key file, say
+            raise ConfigProblem(str(exc)) from None
 
     def database(self):  # type: ignore[no-untyped-def]
         from mailer.database import Database
@@ -491,7 +494,15 @@ _register_commands()
 
 
 def main() -> None:
-    cli(prog_name="mailer")
+    from mailer.private_files import UMASK
+
+    # What this process writes (the instance folder, SQLite's side files) is owner-only.
+    os.umask(UMASK)
+    try:
+        cli(prog_name="mailer")
+    except ConfigError as exc:  # met after start-up checks: a worker loading its keys
+        ConfigProblem(str(exc)).show()
+        sys.exit(ConfigProblem.exit_code)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailer import audit
+from mailer import audit, private_files
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins.models import Bulletin, BulletinAttachment, StoredFile
@@ -140,9 +140,9 @@ def store(session: Session, folder: Path, data: bytes, content_type: str) -> Sto
     existing = session.scalar(select(StoredFile).where(StoredFile.sha256 == digest))
     target = path_of(folder, digest)
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_files.make_dir(target.parent)
         partial = target.with_name(f".{digest}.{secrets.token_hex(4)}.part")
-        with open(partial, "wb") as handle:
+        with private_files.open_new(partial) as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mailer import private_files
 from mailer.delivery.transport import STAGE_STORE, TransportError
 
 SUFFIX = ".eml"
@@ -39,8 +40,8 @@ class OutboxTransport:
         name = f"{stamp}-{secrets.token_hex(6)}{SUFFIX}"
         temporary = self.folder / f".{name}.part"
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with open(temporary, "wb") as handle:
+            private_files.make_dir(self.folder)
+            with private_files.open_new(temporary) as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
