@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import (
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -65,6 +67,11 @@ SEEDED_ORGANISATION_TYPES = (
 )
 
 
+def new_link_key() -> str:
+    """A contact's link key: 72 random bits, 12 URL-safe characters."""
+    return secrets.token_urlsafe(9)
+
+
 class OrganisationType(Base):
     __tablename__ = "organisation_types"
 
@@ -80,9 +87,18 @@ class Contact(Base):
         Index("ix_contacts_organisation_type_id", "organisation_type_id"),
         Index("ix_contacts_name", "name"),
         Index("ix_contacts_organisation", "organisation"),
+        # Ids are never reused, even after the newest contact is erased: an old link
+        # must not name whoever would have come next.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Carried in every link made for this contact and checked when it is followed
+    # (contacts.tokens, contacts.link_owner): a link acts on this person and nobody else.
+    link_key: Mapped[str] = mapped_column(String(24), default=new_link_key)
+    # A link made before links carried the key still acts for this contact: set when
+    # the keys came in, for contacts whose id no erased contact had held before them.
+    legacy_links: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # As email-validator normalises it: the local part keeps its case.
     email: Mapped[str] = mapped_column(String(320))
     # Case-folded, so Alice@X.org and alice@x.org are one contact.

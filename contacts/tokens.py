@@ -1,9 +1,15 @@
 """Signed tokens for the links in every message: unsubscribe and preferences.
 
-They carry the contact (and for unsubscribe, the send) and are signed with
+They carry the contact, its link key (for unsubscribe, the send too) and are signed with
 itsdangerous without an expiry: a bulletin read a year late must still let its reader
 leave. They are checked against the current secret key and every old one, so the key
 can be rotated. A token for one purpose is useless for another (each has its salt).
+
+The payload is ``[contact_id, send_id, "link_key"]`` (no send for preferences). The
+key is random per contact, so a token acts only on the person it was made for, even if
+that person is erased and their id were ever given to someone else (contacts.link_owner
+checks it). Tokens made before keys existed carry ids alone; link_owner accepts those
+only where it can prove whose they are.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import base64
 import functools
 import hmac
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -21,10 +28,15 @@ UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"
 
 
+# What new_link_key makes (contacts.models), and nothing JSON would have to escape.
+_KEY = re.compile(r"[A-Za-z0-9_-]{8,32}")
+
+
 @dataclass(frozen=True)
 class LinkToken:
     contact_id: int
     send_id: int | None
+    key: str | None = None  # None: a token made before tokens carried the contact's key
 
 
 def _serializer(purpose: str, secret_keys: list[str]) -> URLSafeSerializer:
@@ -58,10 +70,19 @@ def secret_keys(app=None) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def make(
-    purpose: str, *, contact_id: int, send_id: int | None = None, keys: list[str] | None = None
+    purpose: str,
+    *,
+    contact_id: int,
+    key: str | None,
+    send_id: int | None = None,
+    keys: list[str] | None = None,
 ) -> str:
+    """A token for ``contact_id`` with its link key. ``key=None`` makes the older
+    keyless form, which only tests of links already in mailboxes should want."""
     keyed, sep = _signing(purpose, tuple(keys or secret_keys()))
-    value = _payload(contact_id, send_id)
+    value = (
+        _payload(contact_id, send_id) if key is None else _keyed_payload(contact_id, send_id, key)
+    )
     mac = keyed.copy()
     mac.update(value)
     return (value + sep + _b64(mac.digest())).decode("ascii")
@@ -92,6 +113,23 @@ def _payload(contact_id: int, send_id: int | None) -> bytes:
     return _b64(data)
 
 
+def _keyed_payload(contact_id: int, send_id: int | None, key: str) -> bytes:
+    """``[contact_id(, send_id), "key"]`` as compact JSON in URL-safe base64, never
+    compressed: itsdangerous would compress only a payload with long repeats, which a
+    random key all but rules out, and asking zlib costs more than the rest of the token.
+    Its ``loads`` reads either form, so every token stays readable by itsdangerous."""
+    if type(contact_id) is not int or (send_id is not None and type(send_id) is not int):
+        raise TypeError("token ids are whole numbers")
+    if not _KEY.fullmatch(key):
+        raise ValueError("a link key is 8 to 32 URL-safe characters")
+    ids = str(contact_id) if send_id is None else f"{contact_id},{send_id}"
+    return _b64(f'[{ids},"{key}"]'.encode("ascii"))
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def read(purpose: str, token: str, *, keys: list[str] | None = None) -> LinkToken | None:
     """The token's contents, or None for anything forged, altered or malformed."""
     if not token or len(token) > 200:
@@ -100,10 +138,13 @@ def read(purpose: str, token: str, *, keys: list[str] | None = None) -> LinkToke
         payload = _serializer(purpose, keys or secret_keys()).loads(token)
     except BadSignature:
         return None
-    if (
-        not isinstance(payload, list)
-        or not 1 <= len(payload) <= 2
-        or not all(isinstance(x, int) and not isinstance(x, bool) for x in payload)
-    ):
+    if not isinstance(payload, list) or not 1 <= len(payload) <= 3:
         return None
-    return LinkToken(payload[0], payload[1] if len(payload) == 2 else None)
+    key = None
+    if isinstance(payload[-1], str):
+        key = payload.pop()
+        if not _KEY.fullmatch(key):
+            return None
+    if not 1 <= len(payload) <= 2 or not all(_is_id(x) for x in payload):
+        return None
+    return LinkToken(payload[0], payload[1] if len(payload) == 2 else None, key)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from contacts import subscriptions, tokens
+from contacts import link_owner, subscriptions, tokens
 from contacts.models import Contact
 from mailer.database import get_db
 from mailer.security import csrf
@@ -19,14 +19,24 @@ from mailer.security import csrf
 public_bp = Blueprint("subscriptions", __name__)
 
 
+class _LinkGone(Exception):
+    """A real link that acts on nobody now (see contacts.link_owner)."""
+
+
 def _contact(purpose: str, token: str) -> tuple[Contact, tokens.LinkToken]:
-    parsed = tokens.read(purpose, token)
-    if parsed is None:
-        abort(404)
-    contact = get_db().session.get(Contact, parsed.contact_id)
-    if contact is None:  # erased, or never existed
-        abort(404)
-    return contact, parsed
+    try:
+        found = link_owner.owner(get_db().session, purpose, token)
+    except link_owner.Refused as refused:
+        if refused.forged:
+            abort(404)
+        raise _LinkGone from None
+    return found.contact, found.token
+
+
+@public_bp.errorhandler(_LinkGone)
+def _link_gone(_error: _LinkGone) -> ResponseReturnValue:
+    # Its person was erased (or it cannot be proven whose it is): nothing was done.
+    return render_template("public/link_gone.html"), 404
 
 
 @public_bp.app_context_processor
@@ -35,11 +45,8 @@ def _helpers() -> dict[str, object]:
 
     from flask import current_app
 
-    def preferences_token(contact: Contact) -> str:
-        return tokens.make(tokens.PREFERENCES, contact_id=contact.id)
-
     name, _address = parseaddr(current_app.config["MAILER"].mail.from_address)
-    return {"preferences_token": preferences_token, "sender_name": name}
+    return {"preferences_token": link_owner.preferences_token, "sender_name": name}
 
 
 @public_bp.after_request
@@ -108,7 +115,7 @@ def preferences(token: str) -> ResponseReturnValue:
         masked=subscriptions.masked(contact.email),
         lists=subscriptions.choosable_lists(db.session),
         member=subscriptions.member_list_ids(db.session, contact),
-        unsubscribe_token=tokens.make(tokens.UNSUBSCRIBE, contact_id=contact.id),
+        unsubscribe_token=link_owner.unsubscribe_token(contact),
     )
 
 

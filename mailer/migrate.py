@@ -10,6 +10,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from mailer import paths
 from mailer.database import Database
@@ -40,16 +41,43 @@ def current_revision(db: Database) -> str | None:
 def upgrade(db: Database) -> tuple[str | None, str | None]:
     """Bring the schema to the head revision. Returns (before, after)."""
     cfg = alembic_config(db.url)
-    with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-        before = MigrationContext.configure(connection).get_current_revision()
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
-        after = MigrationContext.configure(connection).get_current_revision()
+    with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by rebuilding it, and dropping the old table with
+            # foreign keys on would run every ON DELETE rule (memberships cascaded
+            # away, deliveries unlinked). The pragma is ignored inside a transaction,
+            # so it is set on the driver connection before ours begins; the keys are
+            # checked before committing and turned on again after.
+            _sqlite_pragma(connection, "PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                if not sqlite:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK}
+                    )
+                before = MigrationContext.configure(connection).get_current_revision()
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, "head")
+                after = MigrationContext.configure(connection).get_current_revision()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                _sqlite_pragma(connection, "PRAGMA foreign_keys = ON")
     if before != after:
         log.info("database schema upgraded from %s to %s", before or "empty", after)
     return before, after
+
+
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    """Run ``pragma`` outside any transaction (pysqlite's own transaction handling is
+    off on our connections, see mailer.database)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(pragma)
 
 
 def _main(argv: list[str]) -> None:

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select, text
 
+from contacts.models import Contact, ListMembership
 from mailer import migrate
-from mailer.database import Base, Database
+from mailer.database import Base, Database, utcnow
+from tests.conftest import BACKENDS, fresh_database
 
 
 def test_upgrade_from_empty_then_again_changes_nothing(database_url: str) -> None:
@@ -40,3 +46,66 @@ def test_one_head_and_every_revision_file_is_reachable() -> None:
     files = {p.stem for p in (migrate.paths.migrations_dir() / "versions").glob("*.py")}
     revisions = {rev.revision for rev in script.walk_revisions()}
     assert revisions == files, "revision ids must match their file names"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_contact_keys_come_in_without_losing_anything_or_reusing_an_id(
+    backend: str, tmp_path: Path
+) -> None:
+    """0009 on a database with contacts: each gets a key; keyless links stay good only
+    where no erased contact held the id before; nothing is cascaded away by the SQLite
+    table rebuild; a new contact never gets an erased contact's id."""
+    with fresh_database(backend, tmp_path) as url:
+        database = Database(url)
+        try:
+            cfg = migrate.alembic_config(url)
+            with database.engine.begin() as connection:
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, "0007_claim_index")
+                connection.execute(
+                    text(
+                        "INSERT INTO contacts (id, email, email_key, name, organisation, role,"
+                        " area, tags, status, source, lawful_basis, lawful_basis_recorded_at,"
+                        " created_at, updated_at) VALUES (:id, :e, :e, '', '', '', '', '',"
+                        " 'active', 'import', 'public task', :now, :now, :now)"
+                    ),
+                    [{"id": n, "e": f"p{n}@example.org", "now": utcnow()} for n in (1, 2, 3)],
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO contact_lists (id, name, description, choosable, created_at)"
+                        " VALUES (1, 'Partners', '', false, :now)"
+                    ),
+                    {"now": utcnow()},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO list_memberships (list_id, contact_id, joined_at, source)"
+                        " VALUES (1, :c, :now, 'import')"
+                    ),
+                    [{"c": n, "now": utcnow()} for n in (1, 2, 3)],
+                )
+                # Contact 3 holds an id an erased contact had; 4 was erased and not reused.
+                connection.execute(
+                    text(
+                        "INSERT INTO audit_log (at, actor_label, action, target_type, target_id,"
+                        " summary, detail) VALUES (:now, 'admin', 'contact.erased', 'contact',"
+                        " :id, '', '{}')"
+                    ),
+                    [{"id": "3", "now": utcnow()}, {"id": "4", "now": utcnow()}],
+                )
+                if backend == "postgresql":  # where the sequence would be had it made them
+                    connection.execute(text("SELECT setval('contacts_id_seq', 4)"))
+            migrate.upgrade(database)
+            with database.transaction() as session:
+                contacts = {c.id: c for c in session.scalars(select(Contact))}
+                assert len({c.link_key for c in contacts.values()}) == 3
+                legacy = {n: c.legacy_links for n, c in contacts.items()}
+                # PostgreSQL never reused an id; SQLite may have.
+                assert legacy == {1: True, 2: True, 3: backend == "postgresql"}
+                assert session.scalar(select(func.count()).select_from(ListMembership)) == 3
+                session.add(Contact(email="new@example.org", email_key="new@example.org"))
+                session.flush()
+                assert session.scalar(select(func.max(Contact.id))) > 4
+        finally:
+            database.dispose()

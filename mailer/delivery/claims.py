@@ -89,6 +89,7 @@ class ClaimStatements:
                 Delivery.attempts,
                 Delivery.created_at,
                 ShareCode.code.label("share_code"),
+                Contact.link_key,
                 Contact.status,
             )
             .outerjoin(Contact, Contact.id == Delivery.contact_id)

@@ -77,7 +77,11 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class Send(Base):
     __tablename__ = "sends"
-    __table_args__ = (Index("ix_sends_state_due_at", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_sends_state_due_at", "state", "due_at"),
+        # Unsubscribe links name their send: an id is never given to another one.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     bulletin_id: Mapped[int | None] = mapped_column(

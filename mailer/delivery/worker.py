@@ -80,6 +80,7 @@ class Claimed(NamedTuple):
     created_at: datetime
     not_before: datetime | None = None  # its slot under [smtp] rate_per_second
     share_code: str | None = None  # the contact's share code for the consultation
+    link_key: str = ""  # the contact's link key, signed into its unsubscribe and preferences links
 
 
 def batch_limit(config: Config, wanted: int) -> int:
@@ -179,7 +180,7 @@ class Worker:
                         gone.setdefault(sends._skip_reason(reason) or reason, []).append(row.id)
                         continue
                     # The columns are in Claimed's order, not_before aside.
-                    claimed.append(Claimed(*row[:10], None, row.share_code))
+                    claimed.append(Claimed(*row[:10], None, row.share_code, row.link_key))
                 for reason, skipped in gone.items():
                     session.execute(
                         update(Delivery)
@@ -225,11 +226,12 @@ class Worker:
         unsubscribe = tokens.make(
             tokens.UNSUBSCRIBE,
             contact_id=row.contact_id,
+            key=row.link_key,
             send_id=row.send_id,
             keys=self.secret_keys,
         )
         preferences = tokens.make(
-            tokens.PREFERENCES, contact_id=row.contact_id, keys=self.secret_keys
+            tokens.PREFERENCES, contact_id=row.contact_id, key=row.link_key, keys=self.secret_keys
         )
         links = dict(prepared.links)
         if row.share_code:

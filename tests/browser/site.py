@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from contacts import tokens
+from contacts import link_owner
 from contacts.models import Contact, ContactList
 from mailer.accounts.models import User
 from mailer.bulletins import compose
@@ -97,9 +97,10 @@ def populate(app: Flask, db: Database, admin: User, base_url: str) -> Site:
     send_id = make_send(db, addresses=["outbox@example.org"], author=admin, now=utcnow())
     pool.run_once(app.extensions["mailer.db"], app.config["MAILER"])
     (message,) = (app.config["MAILER"].instance_path / "outbox").glob("*.eml")
-    with app.app_context():
-        unsubscribe = tokens.make(tokens.UNSUBSCRIBE, contact_id=contact_id)
-        preferences = tokens.make(tokens.PREFERENCES, contact_id=contact_id)
+    with app.app_context(), db.transaction() as session:
+        contact = session.get(Contact, contact_id)
+        unsubscribe = link_owner.unsubscribe_token(contact)
+        preferences = link_owner.preferences_token(contact)
     return Site(
         public=[f"/u/{unsubscribe}", f"/p/{preferences}", "/u/test", f"/consultations/{slug}"],
         admin=[

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from contacts import tokens
+from contacts import link_owner
 from contacts.models import Contact
 from mailer.accounts import roles
 from mailer.database import Database
@@ -78,9 +78,10 @@ def test_stakeholder_unsubscribes_and_comes_back(
 ) -> None:
     run_import(db, f"{HEADER}\nalice@example.org,Alice,,,,,\n")
     with db.transaction() as session:
-        contact_id = session.scalar(select(Contact.id))
-    with app.app_context():
-        token = tokens.make(tokens.UNSUBSCRIBE, contact_id=contact_id, send_id=1)
+        contact = session.scalar(select(Contact))
+        contact_id = contact.id
+        with app.app_context():
+            token = link_owner.unsubscribe_token(contact, send_id=1)
     page.goto(f"{live_server}/u/{token}")
     assert page.get_by_role("heading", name="Unsubscribe?").is_visible()
     page.screenshot(path=str(artifacts_dir / f"unsubscribe-{db.engine.dialect.name}.png"))

@@ -27,9 +27,21 @@ def status(db: Database, contact_id: int) -> str:
         return session.get(Contact, contact_id).status
 
 
+def link_key(db: Database, contact_id: int) -> str:
+    with db.transaction() as session:
+        return session.get(Contact, contact_id).link_key
+
+
 def unsub_token(app: Flask, contact_id: int, send_id: int | None = 7) -> str:
     with app.app_context():
-        return tokens.make(tokens.UNSUBSCRIBE, contact_id=contact_id, send_id=send_id)
+        key = link_key(app.extensions["mailer.db"], contact_id)
+        return tokens.make(tokens.UNSUBSCRIBE, contact_id=contact_id, key=key, send_id=send_id)
+
+
+def prefs_token(app: Flask, contact_id: int) -> str:
+    with app.app_context():
+        key = link_key(app.extensions["mailer.db"], contact_id)
+        return tokens.make(tokens.PREFERENCES, contact_id=contact_id, key=key)
 
 
 def test_get_shows_a_page_and_changes_nothing(
@@ -79,7 +91,7 @@ def test_forged_and_altered_tokens_change_nothing(
     forged = unsub_token(other_app, contact_id)
     altered = good[:-2] + ("AA" if not good.endswith("AA") else "BB")
     with app.app_context():
-        wrong_purpose = tokens.make(tokens.PREFERENCES, contact_id=contact_id)
+        wrong_purpose = prefs_token(app, contact_id)
     for token in (forged, altered, wrong_purpose, "x", "a" * 500):
         assert client.get(f"/u/{token}").status_code == 404, token
         assert (
@@ -103,7 +115,7 @@ def test_tokens_survive_a_key_rotation(app: Flask, db: Database, tmp_path: Path)
     assert status(db, contact_id) == UNSUBSCRIBED
     # New links are signed with the new key, so the old one can be dropped later.
     with rotated.app_context():
-        new_token = tokens.make(tokens.UNSUBSCRIBE, contact_id=contact_id)
+        new_token = unsub_token(rotated, contact_id, send_id=None)
     assert tokens.read(tokens.UNSUBSCRIBE, new_token, keys=["the-new-secret-" + "z" * 32])
     assert tokens.read(tokens.UNSUBSCRIBE, new_token, keys=[TEST_SECRET]) is None
 
@@ -146,8 +158,7 @@ def test_preferences_change_only_choosable_lists(
         )
     with db.transaction() as session:
         lists = {lst.name: lst.id for lst in session.scalars(select(ContactList))}
-    with app.app_context():
-        token = tokens.make(tokens.PREFERENCES, contact_id=contact_id)
+    token = prefs_token(app, contact_id)
     page = client.get(f"/p/{token}").get_data(as_text=True)
     assert "Plan updates" in page and "Events" in page and "Partners" not in page
     response = client.post(

@@ -88,6 +88,8 @@ def test_everyone_gets_one_standard_message_and_the_send_finishes(
             row.contact_id,
             send_id,
         )
+        with db.transaction() as session:
+            assert parsed.key == session.get(Contact, row.contact_id).link_key
     assert send_state(db, send_id).state == SEND_DONE
     assert server.connections == 1  # one kept-open connection for the whole batch
 
