@@ -97,7 +97,7 @@ def upgrade() -> None:
     for table, target_type in (("contacts", "contact"), ("sends", "send")):
         highest = max(
             _highest_audited_id(connection, target_type),
-            connection.execute(sa.text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one(),
+            connection.scalar(sa.select(sa.func.max(sa.table(table, sa.column("id")).c.id))) or 0,
         )
         connection.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = :t"), {"t": table})
         connection.execute(
