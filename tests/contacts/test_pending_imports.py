@@ -1,0 +1,82 @@
+"""Uploads between an import preview and its confirmation: owner-only, and withdrawn
+when someone in them is erased."""
+
+from __future__ import annotations
+
+import io
+import stat
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from contacts import data_rights
+from contacts.models import Contact
+from mailer.accounts.models import User
+from mailer.database import Database
+from tests.conftest import csrf_from
+from tests.contacts.test_importing import HEADER, run_import
+
+UPLOAD = f"{HEADER}\nbob@example.org,Bob,,,,,\nAlice@Example.org,Alice,,,,,\n"
+
+
+def _preview(client: FlaskClient, data: bytes) -> str:
+    csrf = csrf_from(client.get("/admin/contacts/import").get_data(as_text=True))
+    page = client.post(
+        "/admin/contacts/import",
+        data={
+            "csrf_token": csrf,
+            "new_list": "Partners",
+            "lawful_basis": "public task",
+            "file": (io.BytesIO(data), "partners.csv"),
+        },
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    return page.split('name="upload_id" value="')[1].split('"')[0]
+
+
+def _confirm(client: FlaskClient, upload_id: str):  # type: ignore[no-untyped-def]
+    csrf = csrf_from(client.get("/admin/contacts/import").get_data(as_text=True))
+    return client.post(
+        "/admin/contacts/import/confirm",
+        data={
+            "csrf_token": csrf,
+            "upload_id": upload_id,
+            "filename": "partners.csv",
+            "lawful_basis": "public task",
+            "lists": "Partners",
+        },
+        follow_redirects=True,
+    )
+
+
+def _uploads(app: Flask) -> Path:
+    return Path(app.instance_path) / "uploads"
+
+
+def test_erasure_withdraws_a_pending_upload_holding_the_address(
+    app: Flask, admin_client: FlaskClient, db: Database, admin_user: User
+) -> None:
+    run_import(db, f"{HEADER}\nalice@example.org,Alice,,,,,\n")
+    other = _preview(admin_client, f"{HEADER}\ncarol@example.org,Carol,,,,,\n".encode())
+    # Excel's Windows-1252, with the address in another case.
+    upload_id = _preview(admin_client, UPLOAD.replace("Bob", "Zoë").encode("cp1252"))
+    stored = _uploads(app) / f"{upload_id}.csv"
+    assert b"alice@example.org" in stored.read_bytes().lower()
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+
+    with app.app_context(), db.transaction() as session:
+        alice = session.scalar(select(Contact).where(Contact.email_key == "alice@example.org"))
+        data_rights.erase(session, alice, by=session.get(User, admin_user.id))
+
+    # No file in the instance folder holds the address any more.
+    for path in _uploads(app).iterdir():
+        assert b"alice@example.org" not in path.read_bytes().lower(), path.name
+    # The editor who confirms is told why, and nothing is imported.
+    page = _confirm(admin_client, upload_id).get_data(as_text=True)
+    assert "withdrawn because someone in it has since been erased" in page
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Contact)) == 0
+    # An upload without the address is untouched.
+    assert "Imported partners.csv" in _confirm(admin_client, other).get_data(as_text=True)
