@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from mailer.instance import MIN_KEY_LENGTH
+
 UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"
 
@@ -45,6 +47,12 @@ def _serializer(purpose: str, secret_keys: list[str]) -> URLSafeSerializer:
 
 @functools.lru_cache(maxsize=32)
 def _cached_serializer(purpose: str, secret_keys: tuple[str, ...]) -> URLSafeSerializer:
+    if not secret_keys or any(len(key) < MIN_KEY_LENGTH for key in secret_keys):
+        # A link signed with an empty or short key could be forged by anyone.
+        raise ValueError(
+            f"refusing to sign or check links with a secret key of fewer than "
+            f"{MIN_KEY_LENGTH} characters"
+        )
     # Ours are newest first; itsdangerous signs with the *last* of its list and tries
     # them all when checking, so the list is turned round. Kept, because a send makes
     # two tokens per recipient.

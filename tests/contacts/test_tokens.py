@@ -94,3 +94,11 @@ def test_a_token_names_its_contact_s_key_and_nothing_else_reads_as_one():
         assert tokens.read(tokens.PREFERENCES, serializer.dumps(odd), keys=KEYS) is None
     with pytest.raises(ValueError):
         tokens.make(tokens.PREFERENCES, contact_id=7, key='"injected', keys=KEYS)
+
+
+def test_an_empty_or_short_secret_key_is_refused():
+    for keys in (["short"], [""], [KEYS[0], "x" * 31]):
+        with pytest.raises(ValueError, match="32 characters"):
+            tokens.make(tokens.UNSUBSCRIBE, contact_id=7, key=LINK_KEY, keys=keys)
+        with pytest.raises(ValueError, match="32 characters"):
+            tokens.read(tokens.UNSUBSCRIBE, "e30.abc", keys=keys)
