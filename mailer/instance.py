@@ -25,6 +25,21 @@ MIN_KEY_LENGTH = 32
 # available): how long a reader waits for it to be whole.
 _WAIT_FOR_WRITER_S = 5.0
 
+# What the product keeps in the instance folder (the database and its side files, the
+# key, the outbox, stored documents, import uploads, the scheduler's lock file).
+OWN_ENTRIES = (
+    "mailer.db",
+    "mailer.db-wal",
+    "mailer.db-shm",
+    "mailer.db-journal",
+    "mailer.db.scheduler-lock",
+    SECRET_KEY_FILE,
+    "scheduler.lock",
+    "outbox",
+    "files",
+    "uploads",
+)
+
 _tightened: set[Path] = set()
 
 
@@ -34,7 +49,7 @@ def ensure_instance_dir(config: Config) -> Path:
     private_files.make_dir(path)
     if existed and path not in _tightened:
         # Once per process: the app factory and the commands both come through here.
-        changed = private_files.tighten(path)
+        changed = private_files.tighten(path, OWN_ENTRIES)
         if changed:
             log.warning(
                 "instance folder %s: made %d files and folders owner-only "

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -44,25 +45,33 @@ def touch(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
 
 
-def tighten(folder: Path) -> int:
-    """Take group and other permissions off ``folder`` and everything under it (an
-    instance folder made by an older version); returns how many entries changed.
-    Symbolic links are left alone: what they point at is not ours to change."""
-    changed = 0
-    for root, dirs, files in os.walk(folder):
-        for name in [*dirs, *files, ""]:
-            path = os.path.join(root, name) if name else root
-            try:
-                info = os.lstat(path)
-            except FileNotFoundError:
-                continue
-            if stat.S_ISLNK(info.st_mode) or not info.st_mode & 0o077:
-                continue
-            wanted = DIR_MODE if stat.S_ISDIR(info.st_mode) else FILE_MODE
-            try:
-                os.chmod(path, stat.S_IMODE(info.st_mode) & wanted)
-            except PermissionError:
-                log.warning("cannot make %s owner-only: not its owner", path)
-                continue
-            changed += 1
+def tighten(folder: Path, entries: Iterable[str]) -> int:
+    """Take group and other permissions off ``folder`` and off the ``entries`` in it
+    (and everything under those that are folders): what an older version left readable.
+    Only the named entries: an instance folder pointed at a folder holding other things
+    leaves those alone. Returns how many changed. Symbolic links are not followed."""
+    changed = _tighten_one(str(folder))
+    for name in entries:
+        top = folder / name
+        if not top.is_dir() or top.is_symlink():
+            changed += _tighten_one(str(top))
+            continue
+        for root, dirs, files in os.walk(top):
+            changed += sum(_tighten_one(os.path.join(root, n)) for n in ["", *dirs, *files])
     return changed
+
+
+def _tighten_one(path: str) -> int:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return 0
+    if stat.S_ISLNK(info.st_mode) or not info.st_mode & 0o077:
+        return 0
+    wanted = DIR_MODE if stat.S_ISDIR(info.st_mode) else FILE_MODE
+    try:
+        os.chmod(path, stat.S_IMODE(info.st_mode) & wanted)
+    except PermissionError:
+        log.warning("cannot make %s owner-only: not its owner", path)
+        return 0
+    return 1

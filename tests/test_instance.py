@@ -130,9 +130,10 @@ def test_an_existing_readable_folder_is_tightened_at_start_with_a_log_line(
     (folder / "outbox").mkdir(parents=True)
     (folder / "mailer.db").write_bytes(b"")
     (folder / "outbox" / "old.eml").write_bytes(b"To: someone@example.org\r\n")
+    (folder / "not-ours.txt").write_bytes(b"an operator's own file")
     for path, mode in ((folder, 0o755), (folder / "outbox", 0o755)):
         path.chmod(mode)
-    for path in (folder / "mailer.db", folder / "outbox" / "old.eml"):
+    for path in (folder / "mailer.db", folder / "outbox" / "old.eml", folder / "not-ours.txt"):
         path.chmod(0o644)
     instance._tightened.discard(folder.resolve())
     with caplog.at_level(logging.WARNING, logger="mailer.instance"):
@@ -142,3 +143,13 @@ def test_an_existing_readable_folder_is_tightened_at_start_with_a_log_line(
     assert _mode(folder / "mailer.db") == 0o600
     assert _mode(folder / "outbox" / "old.eml") == 0o600
     assert any("owner-only" in r.getMessage() for r in caplog.records)
+    assert _mode(folder / "not-ours.txt") == 0o644  # only what the product keeps there
+
+
+def test_the_entries_tightened_are_the_ones_the_product_writes() -> None:
+    from contacts import pending_imports
+    from mailer.bulletins.files import FILES_FOLDER
+    from mailer.delivery import OUTBOX_FOLDER
+
+    for name in (OUTBOX_FOLDER, FILES_FOLDER, pending_imports.FOLDER, instance.SECRET_KEY_FILE):
+        assert name in instance.OWN_ENTRIES
