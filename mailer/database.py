@@ -211,6 +211,36 @@ class Database:
         with self.write_lock, self.transaction() as session:
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session of its own for slow reading (rendering a message, parsing an
+        upload) in a request that writes afterwards. On SQLite a form post's session
+        holds the write lock from its first query (see ``session``); it lets go of it
+        meanwhile, so nobody else's write waits on this work, and takes it again on
+        leaving. Nothing may be pending in the request's session when this begins."""
+        from flask import g
+
+        request_session: Session | None = g.get("db_session") if self.is_sqlite else None
+        self._release(request_session)
+        reader = self.new_session()
+        try:
+            yield reader
+        finally:
+            reader.rollback()
+            reader.close()
+            if request_session is not None:
+                # Rows read meanwhile through it (it autobegins) were read deferred.
+                self._release(request_session)
+                request_session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+    @staticmethod
+    def _release(session: Session | None) -> None:
+        if session is None:
+            return
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("unsaved changes in the request's session; write them first")
+        session.rollback()
+
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
