@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from contacts.data_rights import register_scrubber
@@ -195,6 +195,16 @@ def _record(db: Database, message: QueuedMessage, *, owner: str, **values: objec
         )
         if result.rowcount != 1:
             log.warning("queued message %s: lease lost before its outcome was recorded", message.id)
+
+
+def purge(session: Session, *, now: datetime, keep: timedelta) -> int:
+    """[retention]: finished queued messages older than ``keep`` go (they name a person)."""
+    result = session.execute(
+        delete(QueuedMessage).where(
+            QueuedMessage.state.in_((SENT, FAILED)), QueuedMessage.created_at < now - keep
+        )
+    )
+    return result.rowcount or 0
 
 
 def scrub_queued(session: Session, contact_id: int, email: str) -> None:

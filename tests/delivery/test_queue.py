@@ -3,6 +3,7 @@ message for good is recorded, not retried."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -74,3 +75,15 @@ def test_a_permanent_refusal_is_recorded_once(tmp_path: Path, db: Database) -> N
         row = session.get(QueuedMessage, gone)
     assert row.state == "failed" and "550 5.1.1 user unknown" in row.last_reply
     assert row.attempts == 1 and row.data == b""
+
+
+def test_retention_removes_finished_queued_messages(db: Database) -> None:
+    old = _queue(db, "old@example.org")
+    waiting = _queue(db, "waiting@example.org")
+    with db.transaction() as session:
+        session.get(QueuedMessage, old).state = "sent"
+        later = utcnow() + timedelta(days=731)
+        assert queue.purge(session, now=later, keep=timedelta(days=730)) == 1
+    with db.transaction() as session:
+        assert session.get(QueuedMessage, old) is None
+        assert session.get(QueuedMessage, waiting) is not None  # not finished: kept
