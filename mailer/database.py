@@ -219,9 +219,11 @@ class Database:
         holds the write lock from its first query (see ``session``); it lets go of it
         meanwhile, so nobody else's write waits on this work, and takes it again on
         leaving. Nothing may be pending in the request's session when this begins."""
-        from flask import g
+        from flask import g, has_app_context
 
-        request_session: Session | None = g.get("db_session") if self.is_sqlite else None
+        request_session: Session | None = (
+            g.get("db_session") if self.is_sqlite and has_app_context() else None
+        )
         self._release(request_session)
         reader = self.new_session()
         try:
