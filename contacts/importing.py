@@ -272,10 +272,18 @@ def list_name_problem(name: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _PlannedList:
+    """A list a dry run would create: never written, so it has a stand-in id."""
+
+    id: int
+    name: str
+
+
 def get_or_create_lists(
-    session: Session, names: list[str], report: ImportReport
-) -> list[ContactList]:
-    found: list[ContactList] = []
+    session: Session, names: list[str], report: ImportReport, *, create: bool = True
+) -> list[ContactList | _PlannedList]:
+    found: list[ContactList | _PlannedList] = []
     for raw in names:
         name = clean_text(raw)
         problem = list_name_problem(name)
@@ -284,6 +292,11 @@ def get_or_create_lists(
         existing = session.scalar(
             select(ContactList).where(func.lower(ContactList.name) == name.lower())
         )
+        if existing is None and not create:
+            if name.lower() not in (c.lower() for c in report.created_lists):
+                report.created_lists.append(name)
+                found.append(_PlannedList(-len(report.created_lists), name))
+            continue
         if existing is None:
             existing = ContactList(name=name)
             session.add(existing)
@@ -308,33 +321,36 @@ def import_contacts(
 ) -> ImportReport:
     """Import a CSV into the caller's transaction and say what happened to every row.
 
-    With ``dry_run`` the work is done inside a savepoint that is rolled back, so the
-    counts are exactly those a real run would give.
+    With ``dry_run`` nothing is written: every row is judged exactly as a real run
+    would judge it (rows of one file never depend on each other's writes: a repeated
+    address is rejected before), so the counts are those a real run would give, and a
+    preview needs no write lock (the admin runs it in a read-only session).
     """
     if lawful_basis not in LAWFUL_BASES:
         raise UnusableFile(
             f"unknown lawful basis {lawful_basis!r} (one of: {', '.join(LAWFUL_BASES)})"
         )
     report = ImportReport(dry_run=dry_run)
-    savepoint = session.begin_nested() if dry_run else None
-    try:
-        _run(
-            session, stream, report, lists=list(lists), lawful_basis=lawful_basis, progress=progress
+    _run(
+        session,
+        stream,
+        report,
+        lists=list(lists),
+        lawful_basis=lawful_basis,
+        progress=progress,
+        write=not dry_run,
+    )
+    if not dry_run:
+        audit.record(
+            session,
+            actions.CONTACTS_IMPORTED,
+            actor=by,
+            actor_label=by_label,
+            target_type="import",
+            target_id=filename[:64] or None,
+            summary=f"Imported {filename or 'a file'}: {report.summary_line()}",
+            detail={"file": filename, "lists": [*lists], "counts": report.summary_line()},
         )
-        if not dry_run:
-            audit.record(
-                session,
-                actions.CONTACTS_IMPORTED,
-                actor=by,
-                actor_label=by_label,
-                target_type="import",
-                target_id=filename[:64] or None,
-                summary=f"Imported {filename or 'a file'}: {report.summary_line()}",
-                detail={"file": filename, "lists": [*lists], "counts": report.summary_line()},
-            )
-    finally:
-        if savepoint is not None:
-            savepoint.rollback()
     log.info(
         "import %s%s: %s",
         filename or "(stream)",
@@ -352,6 +368,7 @@ def _run(
     lists: list[str],
     lawful_basis: str,
     progress: Callable[[int], None] | None,
+    write: bool = True,
 ) -> None:
     types = {
         type_key(name): type_id
@@ -359,7 +376,7 @@ def _run(
     }
     rows = read_rows(stream, report)  # reads the header: an unusable file fails here
     first = next(rows, None)
-    target_lists = get_or_create_lists(session, lists, report)
+    target_lists = get_or_create_lists(session, lists, report, create=write)
     seen: dict[str, int] = {}
     batch: list[_Row] = []
     addresses = AddressValidator()
@@ -418,10 +435,10 @@ def _run(
             continue
         batch.append(_Row(line, email, key, values, type_id))
         if len(batch) >= BATCH_SIZE:
-            _apply(session, batch, report, target_lists, lawful_basis)
+            _apply(session, batch, report, target_lists, lawful_basis, write=write)
             batch = []
     if batch:
-        _apply(session, batch, report, target_lists, lawful_basis)
+        _apply(session, batch, report, target_lists, lawful_basis, write=write)
     if unknown_type:
         names = session.scalars(
             select(OrganisationType.name).order_by(OrganisationType.position, OrganisationType.name)
@@ -457,8 +474,10 @@ def _apply(
     session: Session,
     batch: list[_Row],
     report: ImportReport,
-    target_lists: list[ContactList],
+    target_lists: list[ContactList | _PlannedList],
     lawful_basis: str,
+    *,
+    write: bool = True,
 ) -> None:
     keys = [row.email_key for row in batch]
     existing = {
@@ -562,6 +581,11 @@ def _apply(
         else:
             report.unchanged += 1
 
+    if not write:  # a dry run: what would be written, counted
+        for row in new_lines.values():
+            report.added += 1
+            report.additions.append(RowReport(row.line, row.email, ""))
+        return
     if new_rows:
         # An executemany (batched into multi-row INSERTs on PostgreSQL, see
         # mailer.database) and one lookup of the new ids: RETURNING over many rows makes

@@ -36,7 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
         REMEMBER_COOKIE_SECURE=config.app.is_https,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
-        MAX_CONTENT_LENGTH=(config.mail.max_attachments_mb + 5) * 1024 * 1024,
+        MAX_CONTENT_LENGTH=config.max_request_bytes,
         PREFERRED_URL_SCHEME="https" if config.app.is_https else "http",
     )
 

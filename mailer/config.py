@@ -111,6 +111,12 @@ class AppSection:
     timezone: str = "Europe/London"
     database_url: str = ""
     instance_dir: str = "instance"
+    # The web server's limits (mailer.server): a request body's size (0: [mail]
+    # max_attachments_mb plus 5), open connections, and how long a connection may sit
+    # idle or half-sent before it is closed.
+    max_request_mb: int = 0
+    connection_limit: int = 500
+    request_timeout: timedelta = timedelta(seconds=30)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -210,6 +216,11 @@ class Config:
     @property
     def uses_default_database(self) -> bool:
         return not self.app.database_url
+
+    @property
+    def max_request_bytes(self) -> int:
+        megabytes = self.app.max_request_mb or self.mail.max_attachments_mb + 5
+        return megabytes * 1024 * 1024
 
 
 def is_loopback_url(url: str) -> bool:
@@ -393,6 +404,9 @@ _SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
         "timezone": _timezone,
         "database_url": _database_url,
         "instance_dir": _nonempty(_string),
+        "max_request_mb": _integer(0, 1000),
+        "connection_limit": _integer(10, 10_000),
+        "request_timeout": _duration(),
     },
     "mail": {
         "transport": _choice(*TRANSPORTS),
@@ -552,6 +566,13 @@ def _check_whole(config: Config, *, source: str) -> None:
             "[app] secret_key",
             f"required when base_url is not loopback ({config.app.base_url}); "
             f"set it in the file or in ${ENV_SECRET_KEY}",
+            source=source,
+        )
+    if config.app.max_request_mb and config.app.max_request_mb <= config.mail.max_attachments_mb:
+        raise ConfigError(
+            "[app] max_request_mb",
+            f"must be more than [mail] max_attachments_mb ({config.mail.max_attachments_mb}), "
+            "or a document of that size could never be uploaded (0: that plus 5)",
             source=source,
         )
     if config.dkim is not None:

@@ -36,6 +36,7 @@ NAMING_CONVENTION = {
 
 SQLITE_CACHE_KB = 512
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+HEALTH_WRITE_TIMEOUT_MS = 2_000
 
 
 class Base(DeclarativeBase):
@@ -211,9 +212,70 @@ class Database:
         with self.write_lock, self.transaction() as session:
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session of its own for slow reading (rendering a message, parsing an
+        upload) in a request that writes afterwards. On SQLite a form post's session
+        holds the write lock from its first query (see ``session``); it lets go of it
+        meanwhile, so nobody else's write waits on this work, and takes it again on
+        leaving. Nothing may be pending in the request's session when this begins."""
+        from flask import g, has_app_context
+
+        request_session: Session | None = (
+            g.get("db_session") if self.is_sqlite and has_app_context() else None
+        )
+        self._release(request_session)
+        reader = self.new_session()
+        try:
+            yield reader
+        finally:
+            reader.rollback()
+            reader.close()
+            if request_session is not None:
+                # Rows read meanwhile through it (it autobegins) were read deferred.
+                self._release(request_session)
+                request_session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+    @staticmethod
+    def _release(session: Session | None) -> None:
+        if session is None:
+            return
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("unsaved changes in the request's session; write them first")
+        session.rollback()
+
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+
+    def check_write(self, *, timeout_ms: int = HEALTH_WRITE_TIMEOUT_MS) -> None:
+        """Raise unless the database accepts a write now: one is made and rolled back.
+        A database that answers reads may still refuse writes (a read-only file, a
+        full disk, a writer holding SQLite's lock); waiting at most ``timeout_ms``,
+        so a health check answers quickly when writes would fail."""
+        with self.engine.connect() as connection:
+            if self.is_sqlite:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+                connection.commit()  # the statement above began a (deferred) transaction
+                connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+            try:
+                transaction = connection.begin()
+                try:
+                    if not self.is_sqlite:
+                        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(timeout_ms)}")
+                        connection.exec_driver_sql(
+                            f"SET LOCAL statement_timeout = {int(timeout_ms) * 2}"
+                        )
+                    # A row every migrated database has; rewritten as it is.
+                    connection.exec_driver_sql(
+                        "UPDATE alembic_version SET version_num = version_num"
+                    )
+                finally:
+                    transaction.rollback()
+            finally:
+                if self.is_sqlite:
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+                    connection.commit()
 
     def dispose(self) -> None:
         if self._engine is not None:

@@ -19,7 +19,13 @@ from mailer.bulletins.models import (
     TemplateVersion,
 )
 from mailer.database import Base
-from mailer.delivery.models import Delivery, RelayState, Send, SendingSwitch
+from mailer.delivery.models import (
+    Delivery,
+    QueuedMessage,
+    RelayState,
+    Send,
+    SendingSwitch,
+)
 from mailer.tracking.models import (
     CascadeConfirmation,
     ClickCount,
@@ -50,6 +56,7 @@ __all__ = [
     "OrganisationSettings",
     "OrganisationType",
     "PersonClick",
+    "QueuedMessage",
     "RelayState",
     "SchedulerStatus",
     "Send",

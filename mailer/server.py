@@ -7,21 +7,39 @@ import signal
 from types import FrameType
 
 from flask import Flask
-from waitress.server import create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+
+from mailer.config import Config
 
 log = logging.getLogger(__name__)
 
 THREADS = 8
 
 
-def serve(app: Flask, *, host: str, port: int) -> None:
-    """Serve until SIGINT or SIGTERM, then return after closing the listening socket."""
-    server = create_server(
+MAX_HEADER_BYTES = 64 * 1024
+
+
+def make_server(app: Flask, *, host: str, port: int) -> BaseWSGIServer | MultiSocketServer:
+    """The waitress server, with the limits ``[app]`` sets, not waitress's defaults: a
+    body larger than max_request_mb is answered 413 as soon as its headers say so,
+    before it is read; a connection idle or half-sent for request_timeout is closed
+    (checked at least every few seconds), so slow or silent clients cannot fill
+    connection_limit and leave /healthz unanswered for minutes."""
+    config: Config = app.config["MAILER"]
+    timeout = max(1, int(config.app.request_timeout.total_seconds()))
+    return create_server(
         app,
         host=host,
         port=port,
         threads=THREADS,
         ident="stakeholder-mailer",
+        max_request_body_size=config.max_request_bytes,
+        max_request_header_size=MAX_HEADER_BYTES,
+        connection_limit=config.app.connection_limit,
+        channel_timeout=timeout,
+        cleanup_interval=max(1, min(30, timeout // 2)),
+        # poll(), not select(): select() cannot watch more than 1,024 sockets.
+        asyncore_use_poll=True,
         # A reverse proxy on this machine (docs/operating.md) says who the visitor is;
         # anyone else's X-Forwarded-For is dropped. Only the visitor's address is taken
         # (for counting a repeat click once, in memory), never the host or scheme.
@@ -30,6 +48,11 @@ def serve(app: Flask, *, host: str, port: int) -> None:
         trusted_proxy_headers={"x-forwarded-for"},
         clear_untrusted_proxy_headers=True,
     )
+
+
+def serve(app: Flask, *, host: str, port: int) -> None:
+    """Serve until SIGINT or SIGTERM, then return after closing the listening socket."""
+    server = make_server(app, host=host, port=port)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s, shutting down", signal.Signals(signum).name)

@@ -230,3 +230,12 @@ def test_cli_exits_2_with_one_line_naming_the_key(tmp_path: Path, text: str, key
     assert len(lines) == 1, result.stderr
     assert key in lines[0]
     assert lines[0].startswith("mailer: configuration error:")
+
+
+def test_web_server_limits(tmp_path: Path) -> None:
+    config = from_mapping({}, environ={})
+    assert config.max_request_bytes == 15 * 1024 * 1024  # max_attachments_mb + 5
+    assert (config.app.connection_limit, config.app.request_timeout.total_seconds()) == (500, 30)
+    error = refused("[app]\nmax_request_mb = 10\n", tmp_path)
+    assert "[app] max_request_mb" in str(error) and "max_attachments_mb (10)" in str(error)
+    assert "[app] connection_limit" in str(refused("[app]\nconnection_limit = 1\n", tmp_path))

@@ -28,7 +28,7 @@ from mailer.bulletins import compose, family, files, messages, test_send, warnin
 from mailer.bulletins.frames import email_frame
 from mailer.bulletins.models import KIND_BULLETIN, KIND_LABELS, KINDS, Bulletin
 from mailer.database import get_db, utcnow
-from mailer.delivery import transport_for
+from mailer.delivery import queue
 from mailer.rendering.markdown import to_html
 from mailer.rendering.prepare import PreparedMessage, Recipient, message_id
 from scheduler import consultations
@@ -161,6 +161,7 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         attachments_limit=files.human_size(_limit_bytes()),
         accept=files.ACCEPT,
         max_test=test_send.MAX_ADDRESSES,
+        recent_tests=queue.recent_tests(session, bulletin.id),
     ), (400 if errors else 200)
 
 
@@ -331,27 +332,36 @@ def send_test(bulletin_id: int) -> ResponseReturnValue:
     except test_send.TestSendRefused as exc:
         flash(str(exc), "error")
         return redirect(target)
-    config = current_app.config["MAILER"]
     db = get_db()
+    settings = _settings()
+    now = utcnow()
     try:
-        with db.transaction(db.session) as session:
-            outcomes = test_send.send_test(
-                session,
-                bulletin,
+        # Rendered outside the write lock; queued in a short write; sent by a worker.
+        with db.reading() as reader:
+            tests = test_send.render_tests(
+                reader,
+                reader.get(Bulletin, bulletin.id),
                 addresses,
-                by=acting_user(session),
-                transport=transport_for(config),
-                settings=_settings(),
-                now=utcnow(),
+                settings=settings,
+                now=now,
             )
     except test_send.TestSendRefused as exc:
         flash(str(exc), "error")
         return redirect(target)
-    for outcome in outcomes:
-        if outcome.sent:
-            flash(f"Test sent to {outcome.address}: {outcome.reply}", "success")
-        else:
-            flash(f"Test not sent to {outcome.address}: {outcome.reply}", "error")
+    with db.transaction(db.session) as session:
+        test_send.queue_tests(
+            session,
+            bulletin,
+            tests,
+            by=acting_user(session),
+            sender=settings.sender.from_address,
+            now=now,
+        )
+    flash(
+        "Test queued for " + ", ".join(addresses) + ": it goes within a few seconds; "
+        "how it went shows below.",
+        "success",
+    )
     return redirect(target)
 
 

@@ -40,13 +40,40 @@ class FileRefused(Exception):
     """Why an upload cannot be attached, worded for the person who chose the file."""
 
 
+# An office document is a zip archive. Its entries are judged by what the archive
+# declares before anything is unpacked: a 300 KB "document" whose entries unpack to
+# gigabytes (a zip bomb) is refused without being read, and whatever is read is read
+# only as far as the comparison needs, whatever the declaration says.
+MAX_UNPACKED = 300 * 1024 * 1024  # all entries together, as declared
+MAX_RATIO = 200  # unpacked size / packed size, for any entry over RATIO_FROM bytes
+RATIO_FROM = 1024 * 1024
+
+
+def _check_archive(archive: zipfile.ZipFile) -> None:
+    """FileRefused if the archive declares more than a document would ever unpack to."""
+    total = 0
+    for entry in archive.infolist():
+        total += entry.file_size
+        ratio = entry.file_size / max(entry.compress_size, 1)
+        if total > MAX_UNPACKED or (entry.file_size > RATIO_FROM and ratio > MAX_RATIO):
+            raise FileRefused(
+                "This file is an archive that would unpack to far more than any document "
+                f"(over {MAX_UNPACKED // (1024 * 1024)} MB, or more than {MAX_RATIO} times "
+                "its packed size); it was not opened. Save the document again and upload that."
+            )
+
+
 def _zip_has(data: bytes, member: str, content: bytes | None = None) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            _check_archive(archive)
             if content is None:
                 return member in archive.namelist()
-            return archive.read(member).strip() == content
-    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError):
+            if archive.getinfo(member).file_size > len(content) + 64:
+                return False
+            with archive.open(member) as entry:
+                return entry.read(len(content) + 65).strip() == content
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, EOFError):
         return False
 
 

@@ -8,6 +8,7 @@ used until a later version fixes it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -90,18 +91,8 @@ def latest(template: EmailTemplate) -> TemplateVersion:
     return template.versions[-1]
 
 
-def save_version(
-    session: Session,
-    template: EmailTemplate,
-    parts: TemplateParts,
-    *,
-    note: str,
-    by: User,
-    settings: Settings,
-    now: datetime,
-) -> tuple[TemplateVersion, bool]:
-    """The new version (checked, audited), or the latest one and False when nothing
-    changed."""
+def clean(parts: TemplateParts) -> TemplateParts:
+    """The parts as they are stored, or TemplateInvalid (empty or oversized)."""
     parts = TemplateParts(
         subject=one_line(parts.subject),
         preheader=one_line(parts.preheader),
@@ -116,6 +107,42 @@ def save_version(
             raise TemplateInvalid(
                 f"{PART_LABELS[name]} is longer than {MAX_PART_CHARS} characters."
             )
+    return parts
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Parts already checked (:func:`check_parts`) and what was found."""
+
+    kind: str
+    parts: TemplateParts
+    problem: str | None
+
+
+def check_parts(
+    session: Session, kind: str, parts: TemplateParts, *, settings: Settings, now: datetime
+) -> Checked:
+    """The check of a save, which renders the template (the slow part): done first, in a
+    read-only session (Database.reading), so no write lock is held while it runs."""
+    parts = clean(parts)
+    org = organisation.get(session).snapshot()
+    return Checked(kind, parts, check(kind, parts, org=org, settings=settings, now=now))
+
+
+def save_version(
+    session: Session,
+    template: EmailTemplate,
+    parts: TemplateParts,
+    *,
+    note: str,
+    by: User,
+    settings: Settings,
+    now: datetime,
+    checked: Checked | None = None,
+) -> tuple[TemplateVersion, bool]:
+    """The new version (checked, audited), or the latest one and False when nothing
+    changed. ``checked``: the check already made for these parts, not made again."""
+    parts = clean(parts)
     current = latest(template)
     if (current.subject, current.preheader, current.html, current.text) == (
         parts.subject,
@@ -124,9 +151,16 @@ def save_version(
         parts.text,
     ):
         return current, False
-    problem = check(
-        template.kind, parts, org=organisation.get(session).snapshot(), settings=settings, now=now
-    )
+    if checked is not None and (checked.kind, checked.parts) == (template.kind, parts):
+        problem = checked.problem
+    else:
+        problem = check(
+            template.kind,
+            parts,
+            org=organisation.get(session).snapshot(),
+            settings=settings,
+            now=now,
+        )
     number = (
         session.scalar(
             select(func.max(TemplateVersion.number)).where(

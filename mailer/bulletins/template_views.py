@@ -55,6 +55,28 @@ def _version(template: EmailTemplate, number: int) -> TemplateVersion:
     return version
 
 
+def _save(
+    template: EmailTemplate, parts: TemplateParts, *, note: str
+) -> tuple[TemplateVersion, bool]:
+    """Check the parts (a render: slow for a heavy template) without the write lock,
+    then save the version in a short write."""
+    db = get_db()
+    settings, now, kind = _settings(), utcnow(), template.kind
+    with db.reading() as reader:
+        checked = template_versions.check_parts(reader, kind, parts, settings=settings, now=now)
+    with db.transaction(db.session) as session:
+        return template_versions.save_version(
+            session,
+            template,
+            parts,
+            note=note,
+            by=acting_user(session),
+            settings=settings,
+            now=now,
+            checked=checked,
+        )
+
+
 @templates_bp.get("/")
 def index() -> ResponseReturnValue:
     session = get_db().session
@@ -80,20 +102,11 @@ def edit(template_id: int) -> ResponseReturnValue:
         if not current_user.can_edit:
             abort(403)
         values = {name: request.form.get(name, "") for name in values}
-        db = get_db()
+        parts = TemplateParts(
+            values["subject"], values["preheader"], values["html"], values["text"]
+        )
         try:
-            with db.transaction(db.session) as session:
-                version, created = template_versions.save_version(
-                    session,
-                    template,
-                    TemplateParts(
-                        values["subject"], values["preheader"], values["html"], values["text"]
-                    ),
-                    note=values["note"],
-                    by=acting_user(session),
-                    settings=_settings(),
-                    now=utcnow(),
-                )
+            version, created = _save(template, parts, note=values["note"])
         except template_versions.TemplateInvalid as exc:
             error = str(exc)
         else:
@@ -136,17 +149,11 @@ def version(template_id: int, number: int) -> ResponseReturnValue:
 def restore(template_id: int, number: int) -> ResponseReturnValue:
     template = _template(template_id)
     old = _version(template, number)
-    db = get_db()
-    with db.transaction(db.session) as session:
-        version, created = template_versions.save_version(
-            session,
-            template,
-            TemplateParts(old.subject, old.preheader, old.html, old.text),
-            note=f"Restored version {number}",
-            by=acting_user(session),
-            settings=_settings(),
-            now=utcnow(),
-        )
+    version, created = _save(
+        template,
+        TemplateParts(old.subject, old.preheader, old.html, old.text),
+        note=f"Restored version {number}",
+    )
     if created:
         flash(f"Version {number} restored as version {version.number}.", "success")
     else:

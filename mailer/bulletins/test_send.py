@@ -1,6 +1,7 @@
 """Test sends: the real message, marked [TEST], to at most ten addresses.
 
-A test goes through the same rendering and the same transport a real send uses, so
+A test goes through the same rendering and the same transport a real send uses (queued
+for the delivery workers, like every message a request asks for), so
 what arrives is what stakeholders will get, except that the subject says [TEST] and
 every personal link is a harmless stand-in (see ``messages.preview_recipient``). Where
 an address belongs to a contact, the message is personalised with that contact's name
@@ -10,7 +11,6 @@ and organisation, so "preview as" and "send a test as" agree.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,10 +25,9 @@ from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins import messages
 from mailer.bulletins.models import Bulletin
-from mailer.delivery.transport import STAGE_AUTH, STAGE_CONNECT, Transport, TransportError
+from mailer.delivery import queue
+from mailer.delivery.models import MAIL_TEST
 from mailer.rendering.prepare import message_id
-
-log = logging.getLogger(__name__)
 
 MAX_ADDRESSES = 10
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -39,10 +38,9 @@ class TestSendRefused(Exception):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class TestMessage:
     address: str
-    sent: bool
-    reply: str
+    data: bytes
 
 
 def parse_addresses(text: str) -> list[str]:
@@ -69,18 +67,16 @@ def parse_addresses(text: str) -> list[str]:
     return addresses
 
 
-def send_test(
+def render_tests(
     session: Session,
     bulletin: Bulletin,
     addresses: list[str],
     *,
-    by: User,
-    transport: Transport,
     settings: messages.Settings,
     now: datetime,
-) -> list[Outcome]:
-    """Send the test to each address (each on its own: one refusal stops no other),
-    and audit who sent what to whom."""
+) -> list[TestMessage]:
+    """Each address's finished message. The slow part (the template, CSS inlining):
+    the caller runs it in a read-only session (Database.reading), outside the write lock."""
     try:
         frozen = messages.freeze(session, bulletin)
     except messages.TemplateUnusable as exc:
@@ -102,40 +98,46 @@ def send_test(
             select(Contact).where(Contact.email_key.in_([a.casefold() for a in addresses]))
         )
     }
-    outcomes: list[Outcome] = []
-    try:
-        for address in addresses:
-            recipient = messages.preview_recipient(
-                settings,
-                email=address,
-                contact=contacts.get(address.casefold()),
-                consultation=consultation,
-            )
-            # The contact's stored address may differ in case; the test goes where asked.
-            recipient = dataclasses.replace(recipient, email=address)
-            data = prepared.personalise(
-                recipient, message_id=message_id(settings.message_id_domain), now=now
-            )
-            try:
-                reply = transport.send(
-                    sender=settings.sender.from_address, recipient=address, data=data
-                )
-                outcomes.append(Outcome(address, True, reply))
-            except TransportError as exc:
-                log.warning("test send of bulletin %s to %s failed: %s", bulletin.id, address, exc)
-                outcomes.append(Outcome(address, False, str(exc)))
-                if exc.stage in (STAGE_CONNECT, STAGE_AUTH):
-                    # The relay cannot be used at all: say so for everyone left rather
-                    # than wait for the same timeout once per address.
-                    outcomes += [Outcome(a, False, str(exc)) for a in addresses[len(outcomes) :]]
-                    break
-    finally:
-        transport.close()
-    sent = [o.address for o in outcomes if o.sent]
-    failed = [o for o in outcomes if not o.sent]
-    summary = f'Sent a test of "{bulletin.subject}" to ' + (", ".join(sent) or "nobody")
-    if failed:
-        summary += "; not sent to " + ", ".join(f"{o.address} ({o.reply})" for o in failed)
+    rendered: list[TestMessage] = []
+    for address in addresses:
+        recipient = messages.preview_recipient(
+            settings,
+            email=address,
+            contact=contacts.get(address.casefold()),
+            consultation=consultation,
+        )
+        # The contact's stored address may differ in case; the test goes where asked.
+        recipient = dataclasses.replace(recipient, email=address)
+        data = prepared.personalise(
+            recipient, message_id=message_id(settings.message_id_domain), now=now
+        )
+        rendered.append(TestMessage(address, data))
+    return rendered
+
+
+def queue_tests(
+    session: Session,
+    bulletin: Bulletin,
+    tests: list[TestMessage],
+    *,
+    by: User,
+    sender: str,
+    now: datetime,
+) -> None:
+    """Queue the tests for the delivery workers (mailer.delivery.queue), each on its
+    own (one refusal stops no other), and audit who sent what to whom. The bulletin's
+    page shows how each went (:func:`mailer.delivery.queue.recent_tests`)."""
+    for test in tests:
+        queue.enqueue(
+            session,
+            kind=MAIL_TEST,
+            sender=sender,
+            recipient=test.address,
+            data=test.data,
+            now=now,
+            bulletin_id=bulletin.id,
+        )
+    summary = f'Sent a test of "{bulletin.subject}" to ' + ", ".join(t.address for t in tests)
     audit.record(
         session,
         actions.BULLETIN_TEST_SENT,
@@ -144,4 +146,3 @@ def send_test(
         target_id=bulletin.id,
         summary=summary[:500],
     )
-    return outcomes

@@ -18,7 +18,7 @@ OUTBOX_FOLDER = "outbox"
 def init_app(app: Flask) -> None:
     # Erasure must reach delivery records, outbox files and sign-ups: importing
     # registers their scrubbers.
-    from mailer.delivery import privacy  # noqa: F401
+    from mailer.delivery import privacy, queue  # noqa: F401
     from mailer.tracking import privacy as tracking_privacy  # noqa: F401
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from mailer.config import Config
 from mailer.database import Database, utcnow
-from mailer.delivery import retention
+from mailer.delivery import queue, retention
 from mailer.tracking import privacy as tracking_privacy
 
 log = logging.getLogger(__name__)
@@ -23,15 +23,17 @@ EVERY = timedelta(days=1)
 
 
 def run_once(db: Database, config: Config) -> int:
-    """Apply [retention] once; returns how many rows went (deliveries and tracking)."""
+    """Apply [retention] once; returns how many rows went (deliveries, tracking and
+    queued messages)."""
     keep = config.retention.deliveries
     with db.writing() as session:
         now = utcnow()
         deliveries = retention.purge(session, now=now, keep=keep)
         tracking = tracking_privacy.purge(session, now=now, keep=keep)
+        queued = queue.purge(session, now=now, keep=keep)
     if deliveries:
         log.info("retention removed %d delivery rows older than %s", deliveries, keep)
-    return deliveries + tracking
+    return deliveries + tracking + queued
 
 
 def loop(db: Database, config: Config, stop: threading.Event) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -177,4 +178,41 @@ class SendingSwitch(Base):
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     changed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+# Mail a request asked for (a sign-up confirmation, an admin's test send): queued by the
+# request, which commits and answers at once, and sent by the delivery workers.
+MAIL_SIGNUP = "signup"
+MAIL_TEST = "test"
+
+
+class QueuedMessage(Base):
+    """One finished message to one recipient, waiting for a worker (mailer.delivery.queue)."""
+
+    __tablename__ = "queued_messages"
+    __table_args__ = (
+        Index("ix_queued_messages_state_next_attempt_at", "state", "next_attempt_at", "id"),
+        Index("ix_queued_messages_bulletin_id", "bulletin_id"),
+        Index("ix_queued_messages_recipient_key", "recipient_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(String(320))  # "" once erased
+    recipient_key: Mapped[str] = mapped_column(String(320))  # casefolded, for erasure
+    # The message as it will go, CRLF; emptied once it is sent or given up on.
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(20), default=QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_owner: Mapped[str] = mapped_column(String(80), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_reply: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A test send: which bulletin, so its page can say how the test went.
+    bulletin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bulletins.id", ondelete="CASCADE"), nullable=True
     )

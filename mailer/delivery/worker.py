@@ -31,7 +31,7 @@ from contacts.models import ACTIVE
 from mailer.bulletins import messages
 from mailer.config import Config
 from mailer.database import Database, utcnow
-from mailer.delivery import bounces, claims, sends, switch, throttle
+from mailer.delivery import bounces, claims, queue, sends, switch, throttle
 from mailer.delivery.models import (
     FAILED,
     QUEUED,
@@ -445,12 +445,20 @@ class Worker:
 
     # --- loops ------------------------------------------------------------------------
 
+    def drain_queue(self) -> int:
+        """Send the mail requests queued (sign-up confirmations, test sends)."""
+        return queue.drain(
+            self.db, self.config, transport=self.transport, owner=self.name, clock=self.clock
+        )
+
     def run_once(self) -> int:
         """Work until nothing is due; returns how many messages were sent."""
         total = 0
         try:
+            total += self.drain_queue()
             while batch := self.claim():
                 total += self.process(batch)
+                total += self.drain_queue()
             self._finish()
         finally:
             self.transport.close()
@@ -461,6 +469,8 @@ class Worker:
         log.info("worker %s started", self.name)
         while not stop.is_set():
             try:
+                # Between batches, so a confirmation waits at most one batch of a send.
+                self.drain_queue()
                 batch = self.claim()
                 if batch:
                     self.process(batch, stop)

@@ -2,8 +2,9 @@
 
 Autoescape is on for HTML and off for the plain-text part and the subject; undefined
 names are errors (StrictUndefined), so a typo is caught when the template is saved, not
-when a thousand stakeholders receive ``Dear ,``. Every failure becomes a
-:class:`TemplateProblem` that names the part and the line.
+when a thousand stakeholders receive ``Dear ,``. A render has a time and a size limit
+(limits.py). Every failure becomes a :class:`TemplateProblem` that names the part and
+the line.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from functools import lru_cache
 from types import TracebackType
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from mailer.rendering import limits
 from mailer.rendering.placeholders import PersonalValueMisused, fallback
 
 PART_LABELS = {
@@ -54,9 +58,42 @@ def clock(value: datetime) -> str:
     return value.strftime("%H:%M")
 
 
+class _LimitedCodeGenerator(CodeGenerator):
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        # ``a ~ b`` builds a new string: bounded like every other value (limits.py).
+        self.write("environment.bounded(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
+class LimitedSandbox(SandboxedEnvironment):
+    """Jinja's sandbox with a size limit on what a template makes (limits.py)."""
+
+    code_generator_class = _LimitedCodeGenerator
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+    concat = staticmethod(limits.bounded_join)  # type: ignore[assignment]
+
+    @staticmethod
+    def bounded(value: Any) -> Any:
+        return limits.bounded(value)
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        limits.predicted_binop(operator, left, right)
+        return limits.bounded(super().call_binop(context, operator, left, right))
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        limits.check_arguments(args)
+        limits.check_arguments(kwargs.values())
+        if getattr(__obj, "__name__", "") in ("format", "format_map"):
+            # The sandbox hands templates str.format wrapped; the string is its __self__.
+            method = getattr(__obj, "__wrapped__", __obj)
+            limits.check_format(getattr(method, "__self__", None))
+        return limits.bounded(super().call(__context, __obj, *args, **kwargs))
+
+
 @lru_cache(maxsize=2)
 def environment(html: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = LimitedSandbox(
         autoescape=html,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
@@ -66,19 +103,28 @@ def environment(html: bool) -> SandboxedEnvironment:
     env.filters["fallback"] = fallback
     env.filters["long_date"] = long_date
     env.filters["clock"] = clock
+    env.filters = {name: limits.limited_filter(f) for name, f in env.filters.items()}
     return env
 
 
 def compile_part(part: str, source: str) -> Template:
     try:
-        return environment(part == "html").from_string(source)
+        # Compiling folds constant expressions, so it runs template code too.
+        with limits.Deadline():
+            return environment(part == "html").from_string(source)
+    except limits.RenderLimit as exc:
+        raise TemplateProblem(part, str(exc)) from None
     except TemplateSyntaxError as exc:
         raise TemplateProblem(part, _syntax_message(exc), exc.lineno) from None
 
 
 def render_part(part: str, template: Template, context: dict[str, Any]) -> str:
     try:
-        return template.render(context)
+        with limits.Deadline():
+            return template.render(context)
+    except limits.RenderLimit as exc:
+        # Jinja maps lines only for the Exceptions it catches; this one it lets through.
+        raise TemplateProblem(part, str(exc), _template_line(sys.exc_info()[2])) from None
     except TemplateSyntaxError as exc:
         raise TemplateProblem(part, _syntax_message(exc), exc.lineno) from None
     except UndefinedError as exc:
@@ -123,5 +169,17 @@ def _line(tb: TracebackType | None) -> int | None:
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == "<template>":
             line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _template_line(tb: TracebackType | None) -> int | None:
+    """The template line of the innermost frame of compiled template code, mapped
+    from the generated Python's line (as jinja2.debug does for the errors it sees)."""
+    line = None
+    while tb is not None:
+        template = tb.tb_frame.f_globals.get("__jinja_template__")
+        if template is not None:
+            line = template.get_corresponding_lineno(tb.tb_lineno)
         tb = tb.tb_next
     return line

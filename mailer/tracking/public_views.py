@@ -25,7 +25,6 @@ from sqlalchemy import select
 
 from mailer.bulletins import organisation
 from mailer.database import get_db, utcnow
-from mailer.delivery import transport_for
 from mailer.tracking import bots, links, signups
 from mailer.tracking.models import CHANNELS, LINK_SURVEY, ShareCode, TrackedLink
 from scheduler import consultations
@@ -227,12 +226,12 @@ def register(slug: str) -> ResponseReturnValue:
                     confirm_url=confirm_url,
                     org=organisation.get(session).name,
                 )
-                # Sent inside the transaction: if it cannot go, nothing is kept.
-                signups.send_confirmation(
-                    transport_for(config),
+                signups.queue_confirmation(
+                    session,
                     sender=signups.envelope_sender(config),
                     recipient=requested.sign_up.email,
                     data=data,
+                    now=utcnow(),
                 )
     except signups.Refused as exc:
         return _page(

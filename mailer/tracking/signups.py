@@ -25,7 +25,8 @@ from contacts.models import ACTIVE, SOURCE_CASCADE, Contact, ListMembership
 from mailer import audit
 from mailer.audit import actions
 from mailer.config import Config
-from mailer.delivery.transport import Transport, TransportError
+from mailer.delivery import queue
+from mailer.delivery.models import MAIL_SIGNUP
 from mailer.rendering.mime import one_line
 from mailer.tracking.models import CHANNELS, CascadeConfirmation, ShareCode, SignUp
 from scheduler.models import Consultation
@@ -65,7 +66,7 @@ def request_sign_up(
     via: ShareCode | None,
     now: datetime,
 ) -> Requested:
-    """A pending sign-up, or Refused. The caller sends the confirmation and commits."""
+    """A pending sign-up, or Refused. The caller queues the confirmation and commits."""
     address = normalise(email)
     key = address.casefold()
     hour_ago = now - timedelta(hours=1)
@@ -145,17 +146,13 @@ def envelope_sender(config: Config) -> str:
     return parseaddr(config.mail.from_address)[1]
 
 
-def send_confirmation(transport: Transport, *, sender: str, recipient: str, data: bytes) -> None:
-    """Hand the confirmation over, or Refused with what to do."""
-    try:
-        transport.send(sender=sender, recipient=recipient, data=data)
-    except TransportError as exc:
-        log.warning("sign-up confirmation to a new address not sent: %s", exc)
-        raise Refused(
-            "We could not send the confirmation email just now. Please try again in a few minutes."
-        ) from None
-    finally:
-        transport.close()
+def queue_confirmation(
+    session: Session, *, sender: str, recipient: str, data: bytes, now: datetime
+) -> None:
+    """Queue the confirmation for the delivery workers (mailer.delivery.queue): the
+    request commits and answers at once, never waiting on the relay while it holds
+    the database's write lock. A relay that is down delays it; workers retry."""
+    queue.enqueue(session, kind=MAIL_SIGNUP, sender=sender, recipient=recipient, data=data, now=now)
 
 
 def pending(session: Session, consultation: Consultation, token: str, now: datetime) -> SignUp:

@@ -24,6 +24,15 @@ def healthz():  # type: ignore[no-untyped-def]
     except SQLAlchemyError as exc:
         log.warning("health check: database unreachable: %s", exc)
         database.update(ok=False, error=type(exc).__name__)
+    else:
+        # Reads alone are not health: a database that refuses writes (read-only, a disk
+        # full, SQLite's write lock held for long) loses every form and every outcome.
+        try:
+            db.check_write()
+            database["writes"] = True
+        except SQLAlchemyError as exc:
+            log.warning("health check: database refuses writes: %s", exc)
+            database.update(ok=False, writes=False, error=type(exc).__name__)
     ok = bool(database["ok"])
     scheduler: dict[str, object] = {"state": "unknown", "ok": False}
     if ok:
