@@ -357,3 +357,23 @@ def test_an_approver_cannot_cancel_a_send(office: Office, db: Database) -> None:
             select(func.count()).where(AuditEntry.action == actions.SEND_CANCELLED)
         )
     assert cancelled == 0
+
+
+def test_cancelling_an_approved_consultation_is_an_admins(office: Office, db: Database) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(office.clients[EDITOR], partners, type="general")
+    page = f"/admin/consultations/{cid}"
+    # A draft is its editor's to cancel...
+    assert "Cancel the consultation" in office.clients[EDITOR].get(page).get_data(as_text=True)
+    # ...but once its messages are approved, cancelling them is final: an admin's.
+    office.set(Consultation, cid, state="scheduled")
+    with db.transaction() as session:
+        session.execute(update(Send).where(Send.consultation_id == cid).values(state="scheduled"))
+    for role in (EDITOR, APPROVER):
+        shown = office.clients[role].get(page).get_data(as_text=True)
+        assert "Cancel the consultation" not in shown
+        office.post(role, f"{page}/cancel")
+        assert office.get(Consultation, cid).state == "scheduled"
+    assert "Cancel the consultation" in office.clients[ADMIN].get(page).get_data(as_text=True)
+    office.post(ADMIN, f"{page}/cancel")
+    assert office.get(Consultation, cid).state == "cancelled"
