@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from mailer.accounts.models import User, UserSession
@@ -35,13 +35,15 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def begin(session: Session, user: User, *, now: datetime) -> str:
-    """A new session for ``user``; returns the key for the cookie (never stored)."""
+def begin(session: Session, user: User, *, now: datetime, longest: timedelta) -> str:
+    """A new session for ``user``; returns the key for the cookie (never stored).
+    Rows ended long ago, or last used so long ago they are past ``longest``, go."""
     key = secrets.token_urlsafe(32)
     session.add(UserSession(key_hash=_hash(key), user_id=user.id, created_at=now, last_seen_at=now))
+    forget = now - max(KEPT_FOR, longest)
     session.execute(
         delete(UserSession).where(
-            UserSession.ended_at.is_not(None), UserSession.ended_at < now - KEPT_FOR
+            func.coalesce(UserSession.ended_at, UserSession.last_seen_at) < forget
         )
     )
     return key

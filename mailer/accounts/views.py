@@ -7,6 +7,7 @@ import logging
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -68,7 +69,9 @@ def login():  # type: ignore[no-untyped-def]
                 now=now,
             )
             if result.user is not None:
-                key = sessions.begin(s, result.user, now=now)
+                key = sessions.begin(
+                    s, result.user, now=now, longest=current_app.config["MAILER"].auth.session_max
+                )
         if result.user is not None:
             # A fresh session on sign-in, so a session fixed before it is useless.
             session.clear()

@@ -138,3 +138,18 @@ def test_bad_lifetimes_are_refused_with_the_key(auth: dict[str, str], message: s
     with pytest.raises(ConfigError) as caught:
         from_mapping({"auth": auth}, environ={})
     assert message in str(caught.value)
+
+
+def test_long_dead_sessions_are_deleted_at_the_next_sign_in(
+    app: Flask, client: FlaskClient, db: Database, admin_user: User
+) -> None:
+    clock = Clock()
+    app.extensions[CLOCK] = clock
+    login(client, admin_user.email)  # abandoned: the browser never comes back
+    sign_out_later = app.test_client()
+    login(sign_out_later, admin_user.email)
+    sign_out(sign_out_later)
+    clock.advance(days=31)
+    login(app.test_client(), admin_user.email)
+    with db.transaction() as session:
+        assert len(session.scalars(select(UserSession)).all()) == 1
