@@ -6,12 +6,14 @@ locked for everyone: counting failures per account would let a stranger with rot
 addresses keep its owner out. Instead, when failures across every account and address
 pass a rate no office makes by mistyping, a global brake makes every sign-in attempt
 wait a few seconds before it is checked, which costs a distributed guesser dearly (each
-guess takes the brake's time) and costs a person signing in once only that wait.
+guess takes the brake's time) and costs a person signing in once only that wait. Only a
+few braked attempts are checked at once per process, so sleeping attempts cannot take
+every server thread; the others get a short refusal and try again in a moment.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -27,15 +29,9 @@ MAX_FAILURES_PER_IP = 20
 BRAKE_WINDOW = timedelta(minutes=5)
 BRAKE_FAILURES = 30
 BRAKE_DELAY = 3.0  # seconds each attempt waits while the brake is on
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """``retry_at``: refused until then (this pair or this address); ``delay``: seconds
-    to wait before checking the password (the global brake)."""
-
-    retry_at: datetime | None = None
-    delay: float = 0.0
+# How many braked attempts one process checks at once; the others are refused at once
+# ("try again in a few seconds") rather than each holding a server thread asleep.
+BRAKE_SLOTS = threading.BoundedSemaphore(2)
 
 
 def _failures(since: datetime):  # type: ignore[no-untyped-def]

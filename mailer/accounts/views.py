@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import (
     Blueprint,
@@ -57,56 +59,77 @@ def login():  # type: ignore[no-untyped-def]
     status = 200
     if form.validate_on_submit():
         db = get_db()
-        _brake(db)
-        now = clock()
-        key = None
-        with db.transaction(db.session) as s:
-            result = accounts.authenticate(
-                s,
-                email=form.email.data or "",
-                password=form.password.data or "",
-                ip=client_ip(),
-                now=now,
-            )
-            if result.user is not None:
-                key = sessions.begin(
-                    s, result.user, now=now, longest=current_app.config["MAILER"].auth.session_max
+        with _brake(db) as admitted:
+            if not admitted:
+                error = (
+                    "Many sign-in attempts are being made right now. "
+                    "Wait a few seconds and try again."
                 )
-        if result.user is not None:
-            # A fresh session on sign-in, so a session fixed before it is useless.
-            session.clear()
-            login_user(result.user)
-            session[SESSION_KEY] = key
-            flash(f"Signed in as {result.user.email}.", "success")
-            return redirect(safe_admin_path(form.next.data) or url_for("admin.dashboard"))
-        if result.retry_at is not None:
-            minutes = max(1, round((result.retry_at - now).total_seconds() / 60))
-            error = (
-                f"Too many failed sign-in attempts. Wait {minutes} minute"
-                f"{'s' if minutes != 1 else ''} and try again."
-            )
-            status = 429
-        else:
-            error = "That email address and password do not match an active account."
-            status = 401
+                return render_template("auth/login.html", form=form, error=error), 429
+            now = clock()
+            key = None
+            with db.transaction(db.session) as s:
+                result = accounts.authenticate(
+                    s,
+                    email=form.email.data or "",
+                    password=form.password.data or "",
+                    ip=client_ip(),
+                    now=now,
+                )
+                if result.user is not None:
+                    key = sessions.begin(
+                        s,
+                        result.user,
+                        now=now,
+                        longest=current_app.config["MAILER"].auth.session_max,
+                    )
+            if result.user is not None:
+                # A fresh session on sign-in, so a session fixed before it is useless.
+                session.clear()
+                login_user(result.user)
+                session[SESSION_KEY] = key
+                flash(f"Signed in as {result.user.email}.", "success")
+                return redirect(safe_admin_path(form.next.data) or url_for("admin.dashboard"))
+            if result.retry_at is not None:
+                minutes = max(1, round((result.retry_at - now).total_seconds() / 60))
+                error = (
+                    f"Too many failed sign-in attempts. Wait {minutes} minute"
+                    f"{'s' if minutes != 1 else ''} and try again."
+                )
+                status = 429
+            else:
+                error = "That email address and password do not match an active account."
+                status = 401
     elif request.method == "POST":
         error = "Enter your email address and password."
         status = 400
     return render_template("auth/login.html", form=form, error=error), status
 
 
-def _brake(db: Database) -> None:
+@contextmanager
+def _brake(db: Database) -> Iterator[bool]:
     """While failures everywhere run high, every attempt waits before it is checked
-    (mailer/accounts/throttling.py). Read on a session of its own, and waited out
-    holding no transaction."""
+    (mailer/accounts/throttling.py), and only a few at a time per process, so waiting
+    attempts cannot take every thread: the rest are told to try again in a moment.
+    Yields whether this attempt may go on. Holds no transaction while it waits."""
     peek = db.new_session()
     try:
         delay = throttling.brake_delay(peek, now=clock())
     finally:
         peek.close()
-    if delay:
+    if not delay:
+        yield True
+        return
+    if not throttling.BRAKE_SLOTS.acquire(blocking=False):
+        log.warning("sign-in brake on and every slot busy: attempt refused for now")
+        yield False
+        return
+    try:
         log.warning("sign-in brake on: many failed sign-ins; this attempt waits %.0fs", delay)
         wait(delay)
+        yield True
+    finally:
+        throttling.BRAKE_SLOTS.release()
 
 
 @auth_bp.post("/logout")

@@ -77,3 +77,34 @@ def test_one_address_guessing_across_accounts_is_refused(
         assert attempt(client, f"someone{n}@example.org", "whatever it is", "198.51.100.9") == 401
     assert attempt(client, "ed@example.org", PASSWORD, "198.51.100.9") == 429
     assert attempt(app.test_client(), "ed@example.org", PASSWORD, "203.0.113.7") == 302
+
+
+def test_braked_attempts_cannot_take_every_server_thread(
+    app: Flask, db: Database, admin_user: User
+) -> None:
+    app.extensions[SLEEP] = lambda _seconds: None
+    attacker = app.test_client()
+    for n in range(throttling.BRAKE_FAILURES):
+        attempt(attacker, admin_user.email, f"guess number {n}", f"198.51.100.{n}")
+    # Other braked attempts are asleep in every slot: this one is told to come back...
+    taken = 0
+    while throttling.BRAKE_SLOTS.acquire(blocking=False):
+        taken += 1
+    try:
+        owner = app.test_client()
+        page = owner.get("/login")
+        response = owner.post(
+            "/login",
+            data={
+                "email": admin_user.email,
+                "password": PASSWORD,
+                "csrf_token": csrf_from(page.get_data(as_text=True)),
+            },
+        )
+        assert response.status_code == 429
+        assert "Wait a few seconds and try again" in response.get_data(as_text=True)
+    finally:
+        for _ in range(taken):
+            throttling.BRAKE_SLOTS.release()
+    # ...and a moment later gets in.
+    assert attempt(owner, admin_user.email, PASSWORD, "203.0.113.7") == 302
