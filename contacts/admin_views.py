@@ -26,7 +26,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from contacts import data_rights, directory, organisation_types, pending_imports
+from contacts import data_rights, directory, exporting, organisation_types, pending_imports
 from contacts.exporting import export_rows
 from contacts.importing import UnusableFile, import_contacts
 from contacts.models import (
@@ -38,6 +38,7 @@ from contacts.models import (
     Suppression,
 )
 from mailer import audit
+from mailer.accounts.roles import Action
 from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
@@ -203,7 +204,7 @@ def suppress(contact_id: int) -> ResponseReturnValue:
 
 
 @contacts_bp.get("/<int:contact_id>/data.json")
-@requires("can_manage_users")
+@requires(Action.EXPORT_CONTACT_DATA)
 def data(contact_id: int) -> ResponseReturnValue:
     db = get_db()
     with db.transaction(db.session) as s:
@@ -224,7 +225,7 @@ def data(contact_id: int) -> ResponseReturnValue:
 
 
 @contacts_bp.post("/<int:contact_id>/erase")
-@requires("can_manage_users")
+@requires(Action.ERASE_CONTACT)
 def erase(contact_id: int) -> ResponseReturnValue:
     db = get_db()
     contact = db.session.get(Contact, contact_id) or abort(404)
@@ -242,16 +243,20 @@ def erase(contact_id: int) -> ResponseReturnValue:
 
 
 @contacts_bp.get("/export.csv")
+@requires(Action.EXPORT_ALL_CONTACTS)
 def export() -> ResponseReturnValue:
     list_id = _int_arg("list")
-    session = get_db().new_session()
+    db = get_db()
     name = None
     if list_id:
-        lst = session.get(ContactList, list_id)
+        lst = db.session.get(ContactList, list_id)
         if lst is None:
-            session.close()
             abort(404)
         name = lst.name
+    # Every copy of the whole address book that leaves the building is on the record.
+    with db.transaction(db.session) as s:
+        exporting.record_export(s, by=acting_user(s), list_name=name, ip=client_ip())
+    session = db.new_session()
 
     def generate():  # type: ignore[no-untyped-def]
         try:
@@ -455,7 +460,7 @@ def suppressions_index() -> ResponseReturnValue:
 
 
 @suppressions_bp.post("/<int:entry_id>/remove")
-@requires("can_manage_users")
+@requires(Action.REMOVE_SUPPRESSION)
 def suppressions_remove(entry_id: int) -> ResponseReturnValue:
     db = get_db()
     with db.transaction(db.session) as s:
@@ -521,7 +526,7 @@ def types_move(type_id: int) -> ResponseReturnValue:
 
 
 @types_bp.post("/<int:type_id>/remove")
-@requires("can_manage_users")
+@requires(Action.REMOVE_ORGANISATION_TYPE)
 def types_remove(type_id: int) -> ResponseReturnValue:
     db = get_db()
     try:

@@ -93,7 +93,7 @@ def import_(ctx, file: Path, lists: tuple[str, ...], dry_run: bool, lawful_basis
 @click.pass_obj
 def export(ctx, list_name: str | None) -> None:  # type: ignore[no-untyped-def]
     """Write contacts as CSV to standard output."""
-    from contacts.exporting import export_rows
+    from contacts.exporting import export_rows, record_export
     from mailer.cli import Refused, require_schema
 
     db = require_schema(ctx)
@@ -104,3 +104,5 @@ def export(ctx, list_name: str | None) -> None:  # type: ignore[no-untyped-def]
                 out.write(line)
         except LookupError:
             raise Refused(f"no list called {list_name!r}") from None
+        # The operator's own copy; on the record all the same, as from the command line.
+        record_export(session, by=None, by_label="command line", list_name=list_name)

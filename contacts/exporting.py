@@ -9,6 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from contacts.models import Contact, ContactList, ListMembership
+from mailer import audit
+from mailer.accounts.models import User
+from mailer.audit import actions
 
 HEADER = (
     "email",
@@ -42,6 +45,29 @@ class _Line:
 
     def write(self, text: str) -> None:
         self.value = text
+
+
+def record_export(
+    session: Session,
+    *,
+    by: User | None,
+    list_name: str | None,
+    by_label: str | None = None,
+    ip: str | None = None,
+) -> None:
+    """Audit a bulk export (the admin page, or ``by_label="command line"``)."""
+    what = f"the list {list_name}" if list_name else "all contacts"
+    audit.record(
+        session,
+        actions.CONTACTS_EXPORTED,
+        actor=by,
+        actor_label=by_label,
+        target_type="list" if list_name else None,
+        target_id=list_name,
+        summary=f"Exported {what} as CSV" + (f" ({by_label})" if by_label else ""),
+        detail={"list": list_name},
+        ip=ip,
+    )
 
 
 def export_rows(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from flask import Flask
 
@@ -34,7 +33,9 @@ def create_app(config: Config | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=config.app.is_https,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # The cookie is a browser-session cookie; the server ends sessions itself
+        # ([auth] session_idle and session_max, mailer/accounts/sessions.py).
+        PERMANENT_SESSION_LIFETIME=config.auth.session_max,
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
         MAX_CONTENT_LENGTH=config.max_request_bytes,
         PREFERRED_URL_SCHEME="https" if config.app.is_https else "http",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sys
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -307,7 +306,7 @@ def require_schema(ctx: Context) -> Any:
 
 def _ensure_first_admin(db: Any) -> bool:
     """On a database with no users at all, make the first admin (once). True if made."""
-    from mailer.accounts import roles
+    from mailer.accounts import passwords, roles
     from mailer.accounts import service as accounts
 
     with db.transaction() as session:
@@ -315,7 +314,7 @@ def _ensure_first_admin(db: Any) -> bool:
             return False
         email = os.environ.get(ENV_ADMIN_EMAIL) or DEFAULT_ADMIN_EMAIL
         given = os.environ.get(ENV_ADMIN_PASSWORD)
-        password = given or secrets.token_urlsafe(12)
+        password = given or passwords.generate()
         try:
             accounts.create_user(
                 session,

@@ -190,6 +190,14 @@ class RetentionSection:
 
 
 @dataclass(frozen=True)
+class AuthSection:
+    # A signed-in browser left alone this long is signed out; none lasts longer than
+    # session_max however busy (checked on the server, not trusted to the cookie).
+    session_idle: timedelta = timedelta(hours=2)
+    session_max: timedelta = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration. ``source`` says where it came from."""
 
@@ -201,6 +209,7 @@ class Config:
     approval: ApprovalSection = ApprovalSection()
     tracking: TrackingSection = TrackingSection()
     retention: RetentionSection = RetentionSection()
+    auth: AuthSection = AuthSection()
     source: str = "built-in defaults"
 
     @property
@@ -445,6 +454,10 @@ _SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
     "approval": {"two_person": _boolean},
     "tracking": {"links": _boolean, "per_person": _boolean},
     "retention": {"deliveries": _duration(timedelta(days=1))},
+    "auth": {
+        "session_idle": _duration(timedelta(minutes=1)),
+        "session_max": _duration(timedelta(minutes=1)),
+    },
 }
 
 _SECTION_TYPES: dict[str, type] = {
@@ -456,6 +469,7 @@ _SECTION_TYPES: dict[str, type] = {
     "approval": ApprovalSection,
     "tracking": TrackingSection,
     "retention": RetentionSection,
+    "auth": AuthSection,
 }
 
 
@@ -561,6 +575,7 @@ def _unknown_key(section: str, key: str) -> str:
 
 def _check_whole(config: Config, *, source: str) -> None:
     """Rules that involve more than one key."""
+    _check_auth(config, source=source)
     if not config.app.secret_key and not config.app.is_loopback:
         raise ConfigError(
             "[app] secret_key",
@@ -589,6 +604,17 @@ def _check_whole(config: Config, *, source: str) -> None:
             "[smtp] security",
             '"none" would send the SMTP password in clear text to '
             f"{config.smtp.host}; use starttls or ssl",
+            source=source,
+        )
+
+
+def _check_auth(config: Config, *, source: str) -> None:
+    if config.auth.session_idle > config.auth.session_max:
+        raise ConfigError(
+            "[auth] session_idle",
+            f"must not be longer than [auth] session_max "
+            f"({format_duration(config.auth.session_idle)} > "
+            f"{format_duration(config.auth.session_max)})",
             source=source,
         )
 

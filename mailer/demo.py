@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from contacts.importing import import_contacts
 from contacts.models import ContactList
-from mailer.accounts import roles
+from mailer.accounts import passwords, roles
 from mailer.accounts import service as accounts
 from mailer.accounts.models import User
 from mailer.bulletins import files, organisation
@@ -157,7 +156,7 @@ def load(session: Session, config: Config, *, author: User, now: datetime) -> Lo
     approver = accounts.find_by_email(session, APPROVER_EMAIL)
     password = None
     if approver is None:
-        password = secrets.token_urlsafe(12)
+        password = passwords.generate()
         approver = accounts.create_user(
             session,
             email=APPROVER_EMAIL,

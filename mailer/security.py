@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask_login import LoginManager
+import functools
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Flask, Response, current_app, request, session
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from mailer.accounts import service as accounts
-from mailer.database import get_db
+from mailer.accounts import sessions
+from mailer.database import get_db, utcnow
+
+# Where the signed cookie keeps the server-side session's key (mailer/accounts/sessions.py).
+SESSION_KEY = "session_key"
+CLOCK = "mailer.clock"
+SLEEP = "mailer.sleep"
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -21,12 +32,62 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def _load_user(login_id: str):  # type: ignore[no-untyped-def]
+    user_id, _, _token = login_id.partition(".")
+    if not user_id.isdigit() or not _session_is_good(int(user_id)):
+        return None
     return accounts.get_by_login_id(get_db().session, login_id)
 
 
+def _session_is_good(user_id: int) -> bool:
+    """Check the server-side session on sessions of its own, before the request's own
+    session is used: a peek that only reads, then (at most once a minute, or when it
+    ends the session) a short write that waits its turn for SQLite's lock."""
+    db = get_db()
+    auth = current_app.config["MAILER"].auth
+    check = functools.partial(
+        sessions.check,
+        key=session.get(SESSION_KEY),
+        user_id=user_id,
+        now=clock(),
+        idle=auth.session_idle,
+        longest=auth.session_max,
+    )
+    peek = db.new_session()
+    try:
+        good, needs_write = check(peek, dry_run=True)
+    finally:
+        peek.close()
+    if needs_write:
+        with db.transaction() as own:
+            good, _ = check(own)
+    return good
+
+
+def _load_early() -> None:
+    # Load the signed-in user before any view touches the request's database session:
+    # the check above may write on a session of its own, which on SQLite must not wait
+    # for a write lock this same request already holds.
+    if SESSION_KEY in session:
+        _ = current_user.is_authenticated
+
+
+def clock() -> datetime:
+    """Now, as sign-in and sessions see it (tests put their own clock in the app)."""
+    now: Callable[[], datetime] = current_app.extensions.get(CLOCK, utcnow)
+    return now()
+
+
+def wait(seconds: float) -> None:
+    """Sleep (the login brake); tests put their own in the app to count the waits."""
+    current_app.extensions.get(SLEEP, time.sleep)(seconds)
+
+
 def init_app(app: Flask) -> None:
+    app.extensions.setdefault(CLOCK, utcnow)
+    app.extensions.setdefault(SLEEP, time.sleep)
     csrf.init_app(app)
     login_manager.init_app(app)
+    app.before_request(_load_early)
     app.after_request(_security_headers)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from contacts.models import ACTIVE, ContactList, OrganisationType
 from mailer import audit
+from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins import compose, context, files, messages
@@ -771,8 +772,15 @@ def cancel(session: Session, consultation: Consultation, *, by: User, now: datet
     Returns how many sends were stopped."""
     if consultation.state == CANCELLED:
         raise ConsultationRefused("This consultation is already cancelled.")
+    stored = timeline(session, consultation)
+    # Cancelling approved messages is final, like cancelling a send: the role table
+    # keeps it for those who may cancel a send; an unapproved draft is its editor's.
+    if any(s.state in (SEND_SCHEDULED, SEND_MISSED, SEND_SENDING, SEND_PAUSED) for s in stored):
+        reason = roles.refusal(by, roles.Action.CANCEL_SEND)
+        if reason:
+            raise ConsultationRefused(reason)
     stopped = 0
-    for send in timeline(session, consultation):
+    for send in stored:
         if send.state in UNFIRED:
             send.state = SEND_CANCELLED
             send.finished_at = now
@@ -795,6 +803,8 @@ def cancel(session: Session, consultation: Consultation, *, by: User, now: datet
 
 def send_now(session: Session, send: Send, *, by: User, now: datetime) -> None:
     """Fire a missed send now: the scheduler picks it up on its next tick."""
+    if reason := roles.refusal(by, roles.Action.SEND_MISSED_NOW):
+        raise ConsultationRefused(reason)
     if send.state != SEND_MISSED:
         raise ConsultationRefused(f"Only a missed send can be sent now; this one is {send.state}.")
     consultation = session.get(Consultation, send.consultation_id) if send.consultation_id else None

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from contacts.exporting import neutralise
 from contacts.models import ContactList, OrganisationType
 from mailer import audit
+from mailer.accounts.roles import Action
 from mailer.admin.guards import acting_user, requires
 from mailer.audit import actions
 from mailer.bulletins import files
@@ -473,7 +474,7 @@ def approve(consultation_id: int) -> ResponseReturnValue:
 
 
 @consultations_bp.post("/<int:consultation_id>/open-now")
-@requires("can_approve")
+@requires(Action.OPEN_NOW)
 def open_now(consultation_id: int) -> ResponseReturnValue:
     return _step(
         consultation_id,
@@ -542,7 +543,7 @@ def remove_document(consultation_id: int, document_id: int) -> ResponseReturnVal
 
 
 @consultations_bp.post("/<int:consultation_id>/sends/<int:send_id>/send-now")
-@requires("can_approve")
+@requires(Action.SEND_MISSED_NOW)
 def send_now(consultation_id: int, send_id: int) -> ResponseReturnValue:
     def work(session: Any, consultation: Consultation, user: Any) -> list[str]:
         send = session.get(Send, send_id)
@@ -640,7 +641,7 @@ def resume() -> ResponseReturnValue:
 
 
 @sending_bp.post("/blackouts")
-@requires("can_approve")
+@requires(Action.ADD_BLACKOUT)
 def add_blackout() -> ResponseReturnValue:
     form = request.form
     errors: dict[str, str] = {}
@@ -687,7 +688,7 @@ def add_blackout() -> ResponseReturnValue:
 
 
 @sending_bp.post("/blackouts/<int:blackout_id>/remove")
-@requires("can_approve")
+@requires(Action.REMOVE_BLACKOUT)
 def remove_blackout(blackout_id: int) -> ResponseReturnValue:
     db = get_db()
     with db.transaction(db.session) as session:

@@ -50,22 +50,25 @@ class User(Base):
     def get_id(self) -> str:
         return f"{self.id}.{self.session_token}"
 
-    # --- capabilities ---------------------------------------------------------------
+    # --- capabilities (from the one table in roles.py) --------------------------------
+    def may(self, action: roles.Action, *, held_by: str | None = None) -> bool:
+        return roles.may(self, action, held_by=held_by)
+
     @property
     def can_edit(self) -> bool:
-        return self.role in roles.CAN_EDIT
+        return self.may(roles.Action.EDIT)
 
     @property
     def can_approve(self) -> bool:
-        return self.role in roles.CAN_APPROVE
+        return self.may(roles.Action.APPROVE)
 
     @property
     def can_manage_users(self) -> bool:
-        return self.role in roles.CAN_MANAGE_USERS
+        return self.may(roles.Action.MANAGE_USERS)
 
     @property
     def can_read_audit(self) -> bool:
-        return self.role in roles.CAN_READ_AUDIT
+        return self.may(roles.Action.READ_AUDIT)
 
     @property
     def display_name(self) -> str:
@@ -92,3 +95,21 @@ class LoginAttempt(Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), nullable=True
     )
+
+
+class UserSession(Base):
+    """One signed-in browser. The cookie carries a random key whose hash is kept here;
+    signing out ends the row, so a copied cookie is dead, and the idle and absolute
+    lifetimes are checked here rather than trusted to the cookie."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # "signed out", "idle", "too old", "password changed", "disabled"
+    ended_reason: Mapped[str] = mapped_column(String(40), default="")

@@ -12,23 +12,20 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mailer import audit
-from mailer.accounts import roles
+from mailer.accounts import passwords, roles, sessions, throttling
 from mailer.accounts.models import LoginAttempt, User, new_session_token
 from mailer.audit import actions
 from mailer.database import utcnow
 
 log = logging.getLogger(__name__)
 
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024  # hashing cost grows with length; refuse absurd input
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+MAX_PASSWORD_LENGTH = passwords.MAX_LENGTH
 
-# Throttling: a window, and how many failures it tolerates for one account from one
-# address, for one address across accounts, and for one account from anywhere (the
-# last is high so a stranger cannot lock a real admin out by guessing on purpose).
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_ACCOUNT_AND_IP = 5
-MAX_FAILURES_PER_IP = 20
-MAX_FAILURES_PER_ACCOUNT = 50
+# Throttling lives in throttling.py; these names stay for callers that read them.
+THROTTLE_WINDOW = throttling.WINDOW
+MAX_FAILURES_ACCOUNT_AND_IP = throttling.MAX_FAILURES_ACCOUNT_AND_IP
+MAX_FAILURES_PER_IP = throttling.MAX_FAILURES_PER_IP
 ATTEMPTS_KEPT_FOR = timedelta(days=1)
 
 # werkzeug's scrypt: about 0.2 s a hash, which is the point. The test suite, which makes
@@ -58,13 +55,12 @@ def normalise_email(email: str) -> str:
         ) from None
 
 
-def check_password_policy(password: str, *, email: str = "") -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError(f"The password must be at most {MAX_PASSWORD_LENGTH} characters.")
-    if email and password.casefold() == email.casefold():
-        raise AccountError("The password must not be the email address.")
+def check_password_policy(password: str, *, email: str = "", name: str = "") -> None:
+    """Refuse a short, common or guessable password (mailer/accounts/passwords.py)."""
+    try:
+        passwords.check(password, email=email, name=name)
+    except passwords.PasswordRefused as exc:
+        raise AccountError(str(exc)) from None
 
 
 def find_by_email(session: Session, email: str) -> User | None:
@@ -105,7 +101,7 @@ def create_user(
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(roles.ROLES)}.")
     address = normalise_email(email)
     name = " ".join(name.split())[:200]
-    check_password_policy(password, email=address)
+    check_password_policy(password, email=address, name=name)
     if find_by_email(session, address) is not None:
         raise AccountError(f"There is already a user with the address {address}.")
     user = User(
@@ -178,6 +174,7 @@ def set_active(
             raise AccountError("This is the only active admin; make another admin first.")
         # Signs the user out of every browser at the next request.
         user.session_token = new_session_token()
+        sessions.end_all(session, user, now=utcnow(), reason=sessions.DISABLED)
     user.active = active
     audit.record(
         session,
@@ -198,14 +195,19 @@ def change_password(
     new: str,
     by: User | None = None,
     ip: str | None = None,
+    keep_session: str | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """Change a password; ``current`` is required when users change their own."""
+    """Change a password; ``current`` is required when users change their own. Every
+    other signed-in browser of the user is signed out (all but ``keep_session``)."""
+    now = now or utcnow()
     if current is not None and not check_password_hash(user.password_hash, current):
         raise AccountError("The current password is not right.")
-    check_password_policy(new, email=user.email)
+    check_password_policy(new, email=user.email, name=user.name)
     user.password_hash = generate_password_hash(new, method=PASSWORD_METHOD)
-    user.password_changed_at = utcnow()
+    user.password_changed_at = now
     user.session_token = new_session_token()
+    sessions.end_all(session, user, now=now, reason=sessions.PASSWORD_CHANGED, keep=keep_session)
     audit.record(
         session,
         actions.USER_PASSWORD_CHANGED,
@@ -236,7 +238,7 @@ def authenticate(
     """
     now = now or utcnow()
     key = email_key(email)[:320]
-    retry_at = _throttled_until(session, key=key, ip=ip, now=now)
+    retry_at = throttling.refused_until(session, key=key, ip=ip, now=now)
     if retry_at is not None:
         audit.record(
             session,
@@ -289,27 +291,6 @@ def authenticate(
     )
     _prune_attempts(session, now=now)
     return SignIn(None, reason)
-
-
-def _throttled_until(session: Session, *, key: str, ip: str, now: datetime) -> datetime | None:
-    since = now - THROTTLE_WINDOW
-    failures = select(LoginAttempt.at).where(
-        LoginAttempt.succeeded.is_(False), LoginAttempt.at > since
-    )
-    checks = (
-        (
-            failures.where(LoginAttempt.email_key == key, LoginAttempt.ip == ip),
-            MAX_FAILURES_ACCOUNT_AND_IP,
-        ),
-        (failures.where(LoginAttempt.ip == ip), MAX_FAILURES_PER_IP),
-        (failures.where(LoginAttempt.email_key == key), MAX_FAILURES_PER_ACCOUNT),
-    )
-    for query, limit in checks:
-        recent = list(session.scalars(query.order_by(LoginAttempt.at.desc()).limit(limit)))
-        if len(recent) >= limit:
-            # Free again once the oldest failure that counts leaves the window.
-            return recent[-1] + THROTTLE_WINDOW
-    return None
 
 
 def _prune_attempts(session: Session, *, now: datetime) -> None:

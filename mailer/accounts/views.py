@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -17,6 +20,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from mailer import audit
+from mailer.accounts import passwords, sessions, throttling
 from mailer.accounts import service as accounts
 from mailer.accounts.forms import (
     ChangePasswordForm,
@@ -30,8 +34,11 @@ from mailer.accounts.models import User
 from mailer.accounts.roles import LABELS as ROLE_LABELS
 from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
-from mailer.database import get_db, utcnow
+from mailer.database import Database, get_db
+from mailer.security import SESSION_KEY, clock, wait
 from mailer.web.redirects import safe_admin_path
+
+log = logging.getLogger(__name__)
 
 auth_bp = Blueprint("auth", __name__)
 users_bp = Blueprint("users", __name__, url_prefix="/admin/users")
@@ -52,30 +59,77 @@ def login():  # type: ignore[no-untyped-def]
     status = 200
     if form.validate_on_submit():
         db = get_db()
-        with db.transaction(db.session) as s:
-            result = accounts.authenticate(
-                s, email=form.email.data or "", password=form.password.data or "", ip=client_ip()
-            )
-        if result.user is not None:
-            # A fresh session on sign-in, so a session fixed before it is useless.
-            session.clear()
-            login_user(result.user)
-            flash(f"Signed in as {result.user.email}.", "success")
-            return redirect(safe_admin_path(form.next.data) or url_for("admin.dashboard"))
-        if result.retry_at is not None:
-            minutes = max(1, round((result.retry_at - utcnow()).total_seconds() / 60))
-            error = (
-                f"Too many failed sign-in attempts. Wait {minutes} minute"
-                f"{'s' if minutes != 1 else ''} and try again."
-            )
-            status = 429
-        else:
-            error = "That email address and password do not match an active account."
-            status = 401
+        with _brake(db) as admitted:
+            if not admitted:
+                error = (
+                    "Many sign-in attempts are being made right now. "
+                    "Wait a few seconds and try again."
+                )
+                return render_template("auth/login.html", form=form, error=error), 429
+            now = clock()
+            key = None
+            with db.transaction(db.session) as s:
+                result = accounts.authenticate(
+                    s,
+                    email=form.email.data or "",
+                    password=form.password.data or "",
+                    ip=client_ip(),
+                    now=now,
+                )
+                if result.user is not None:
+                    key = sessions.begin(
+                        s,
+                        result.user,
+                        now=now,
+                        longest=current_app.config["MAILER"].auth.session_max,
+                    )
+            if result.user is not None:
+                # A fresh session on sign-in, so a session fixed before it is useless.
+                session.clear()
+                login_user(result.user)
+                session[SESSION_KEY] = key
+                flash(f"Signed in as {result.user.email}.", "success")
+                return redirect(safe_admin_path(form.next.data) or url_for("admin.dashboard"))
+            if result.retry_at is not None:
+                minutes = max(1, round((result.retry_at - now).total_seconds() / 60))
+                error = (
+                    f"Too many failed sign-in attempts. Wait {minutes} minute"
+                    f"{'s' if minutes != 1 else ''} and try again."
+                )
+                status = 429
+            else:
+                error = "That email address and password do not match an active account."
+                status = 401
     elif request.method == "POST":
         error = "Enter your email address and password."
         status = 400
     return render_template("auth/login.html", form=form, error=error), status
+
+
+@contextmanager
+def _brake(db: Database) -> Iterator[bool]:
+    """While failures everywhere run high, every attempt waits before it is checked
+    (mailer/accounts/throttling.py), and only a few at a time per process, so waiting
+    attempts cannot take every thread: the rest are told to try again in a moment.
+    Yields whether this attempt may go on. Holds no transaction while it waits."""
+    peek = db.new_session()
+    try:
+        delay = throttling.brake_delay(peek, now=clock())
+    finally:
+        peek.close()
+    if not delay:
+        yield True
+        return
+    if not throttling.BRAKE_SLOTS.acquire(blocking=False):
+        log.warning("sign-in brake on and every slot busy: attempt refused for now")
+        yield False
+        return
+    try:
+        log.warning("sign-in brake on: many failed sign-ins; this attempt waits %.0fs", delay)
+        wait(delay)
+        yield True
+    finally:
+        throttling.BRAKE_SLOTS.release()
 
 
 @auth_bp.post("/logout")
@@ -95,6 +149,8 @@ def logout():  # type: ignore[no-untyped-def]
                 summary="Signed out",
                 ip=client_ip(),
             )
+            # Ended on the server too: a copy of this cookie signs nobody in.
+            sessions.end(s, session.get(SESSION_KEY), now=clock())
         logout_user()
         session.clear()
     flash("You have signed out.", "success")
@@ -200,7 +256,13 @@ def index_own():  # type: ignore[no-untyped-def]
             with db.transaction(db.session) as s:
                 me = acting_user(s)
                 accounts.change_password(
-                    s, me, current=form.current.data or "", new=form.new.data or "", ip=client_ip()
+                    s,
+                    me,
+                    current=form.current.data or "",
+                    new=form.new.data or "",
+                    ip=client_ip(),
+                    keep_session=session.get(SESSION_KEY),
+                    now=clock(),
                 )
             # The new session token signed every browser out; keep this one signed in.
             login_user(me)
@@ -229,7 +291,7 @@ def roles_label(role: str) -> str:
 
 
 def _generate_password() -> str:
-    return secrets.token_urlsafe(12)
+    return passwords.generate()
 
 
 __all__ = ["account_bp", "auth_bp", "users_bp"]

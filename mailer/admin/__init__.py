@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     # the sign-in page rather than a CSRF error, and by path, so even an unknown
     # /admin/ address says nothing about which pages exist.
     app.before_request(_require_login)
+    guards.init_app(app)
 
 
 def _require_login():  # type: ignore[no-untyped-def]
@@ -28,6 +29,6 @@ def _require_login():  # type: ignore[no-untyped-def]
     return redirect(url_for("auth.login", next=target))
 
 
-from mailer.admin import dashboard  # noqa: E402  (registers the dashboard routes)
+from mailer.admin import dashboard, guards  # noqa: E402  (registers the dashboard routes)
 
 __all__ = ["admin_bp", "dashboard", "init_app"]

@@ -1,4 +1,9 @@
-"""Capability checks for admin views (sign-in itself is checked by admin_bp)."""
+"""Role checks for admin views (sign-in itself is checked by admin_bp).
+
+Who may do what lives in one table, mailer/accounts/roles.py; ``requires`` asks it, and
+a refusal anywhere (a view, or a service it calls) answers 403 with the sentence that
+says who may.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +11,55 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort
+from flask import Flask, abort, render_template
 from flask_login import current_user
 
+from mailer.accounts import roles
+from mailer.accounts.roles import Action
 
-def requires(capability: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Allow the view only to users whose ``capability`` property is true (else 403)."""
+# The capability properties on User, each one row of the table.
+_CAPABILITIES = {
+    "can_edit": Action.EDIT,
+    "can_approve": Action.APPROVE,
+    "can_manage_users": Action.MANAGE_USERS,
+    "can_read_audit": Action.READ_AUDIT,
+}
+
+
+def requires(action: Action | str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Allow the view only to users whose role the table allows ``action`` (else 403).
+    ``action`` may also be a capability name such as "can_edit"."""
+    wanted = _CAPABILITIES[action] if action in _CAPABILITIES else Action(action)
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not getattr(current_user, capability, False):
-                abort(403)
+            roles.require(current_user, wanted)
             return view(*args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(roles.NotAllowed, _not_allowed)
+    # Templates offer a button only to someone who may use it: {% if may('pause_send') %}.
+    app.jinja_env.globals["may"] = _may
+    app.jinja_env.globals["Action"] = Action
+
+
+def _may(action: Action | str, held_by: str | None = None) -> bool:
+    return roles.may(current_user, Action(action), held_by=held_by)
+
+
+def _not_allowed(error: roles.NotAllowed):  # type: ignore[no-untyped-def]
+    return render_template(
+        "errors/error.html",
+        status=403,
+        title="You do not have permission to do that",
+        advice=str(error),
+    ), 403
 
 
 def client_ip() -> str:

@@ -11,6 +11,7 @@ USER_ENABLED = "user.enabled"
 USER_PASSWORD_CHANGED = "user.password_changed"
 SYSTEM_INITIALISED = "system.initialised"
 CONTACTS_IMPORTED = "contacts.imported"
+CONTACTS_EXPORTED = "contacts.exported"
 CONTACT_SAVED = "contact.saved"
 CONTACT_UNSUBSCRIBED = "contact.unsubscribed"
 CONTACT_RESUBSCRIBED = "contact.resubscribed"
@@ -65,6 +66,7 @@ LABELS = {
     USER_PASSWORD_CHANGED: "Password changed",
     SYSTEM_INITIALISED: "Database initialised",
     CONTACTS_IMPORTED: "Contacts imported",
+    CONTACTS_EXPORTED: "Contacts exported",
     CONTACT_SAVED: "Contact saved",
     CONTACT_UNSUBSCRIBED: "Unsubscribed",
     CONTACT_RESUBSCRIBED: "Resubscribed",

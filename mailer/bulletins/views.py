@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from mailer.accounts.roles import Action
 from mailer.admin.guards import acting_user, requires
 from mailer.bulletins import organisation
 from mailer.database import get_db
@@ -29,7 +30,7 @@ FIELDS = [
 
 
 @organisation_bp.route("/", methods=["GET", "POST"])
-@requires("can_manage_users")
+@requires(Action.ORGANISATION_SETTINGS)
 def settings() -> ResponseReturnValue:
     db = get_db()
     errors: dict[str, str] = {}

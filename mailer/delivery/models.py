@@ -103,6 +103,9 @@ class Send(Base):
     summary: Mapped[dict[str, int] | None] = mapped_column(JSON, nullable=True)
     # Why it is paused (a person, or the relay's reply that refused us).
     paused_reason: Mapped[str] = mapped_column(Text, default="")
+    # The role of whoever paused it ("" for the relay): only someone of that rank or
+    # above may resume it (mailer/accounts/roles.py).
+    paused_by_role: Mapped[str] = mapped_column(String(20), default="")
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     approved_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
@@ -179,6 +182,8 @@ class SendingSwitch(Base):
     changed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    # The role of whoever stopped it: only someone of that rank or above may restart.
+    stopped_by_role: Mapped[str] = mapped_column(String(20), default="")
 
 
 # Mail a request asked for (a sign-up confirmation, an admin's test send): queued by the

@@ -217,13 +217,15 @@ def finish_if_done(session: Session, send: Send, *, now: datetime) -> bool:
     return True
 
 
-def pause(session: Session, send: Send, *, reason: str) -> None:
+def pause(session: Session, send: Send, *, reason: str, by_role: str = "") -> None:
+    """``by_role``: the role of the person pausing it ("" when the relay refused us)."""
     if send.state not in (SEND_SENDING, SEND_SCHEDULED):
         raise SendRefused(
             f"Only a scheduled or running send can be paused; this one is {send.state}."
         )
     send.state = SEND_PAUSED
     send.paused_reason = reason[:2000]
+    send.paused_by_role = by_role
     log.warning("send %s paused: %s", send.id, reason)
 
 
@@ -232,6 +234,7 @@ def resume(session: Session, send: Send, *, now: datetime) -> None:
         raise SendRefused(f"Only a paused send can be resumed; this one is {send.state}.")
     send.state = SEND_SENDING if send.fired_at else SEND_SCHEDULED
     send.paused_reason = ""
+    send.paused_by_role = ""
     # Rows waiting on a backoff go now: the pause may have been long.
     session.execute(
         update(Delivery)

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer import audit
+from mailer.accounts import roles
 from mailer.accounts.models import User
+from mailer.accounts.roles import Action
 from mailer.audit import actions
 from mailer.delivery.models import SendingSwitch
 
@@ -42,6 +44,7 @@ def is_stopped(session: Session) -> bool:
 
 
 def stop(session: Session, *, by: User, reason: str, now: datetime) -> None:
+    roles.require(by, Action.STOP_SENDING)
     switch = current(session)
     if switch.stopped:
         raise SwitchRefused("Sending is already stopped.")
@@ -54,6 +57,7 @@ def stop(session: Session, *, by: User, reason: str, now: datetime) -> None:
         now,
         by.id,
     )
+    switch.stopped_by_role = by.role
     audit.record(
         session, actions.SENDING_STOPPED, actor=by, summary=f"Stopped all sending: {reason}"
     )
@@ -61,9 +65,13 @@ def stop(session: Session, *, by: User, reason: str, now: datetime) -> None:
 
 
 def resume(session: Session, *, by: User, now: datetime) -> None:
+    """Restart sending. Only an approver or an admin may, and a stop is lifted only by
+    someone of at least the rank of whoever made it (an admin's incident stop sticks)."""
     switch = current(session)
     if not switch.stopped:
         raise SwitchRefused("Sending is not stopped.")
+    roles.require(by, Action.RESTART_SENDING, held_by=switch.stopped_by_role)
     switch.stopped, switch.reason, switch.changed_at, switch.changed_by_id = False, "", now, by.id
+    switch.stopped_by_role = ""
     audit.record(session, actions.SENDING_RESUMED, actor=by, summary="Resumed sending")
     log.warning("sending resumed by %s", by.email)

@@ -20,15 +20,14 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from contacts.exporting import neutralise
-from mailer import audit
 from mailer.admin.guards import acting_user, client_ip
-from mailer.audit import actions
 from mailer.bulletins.frames import email_frame
 from mailer.database import get_db, utcnow
-from mailer.delivery import OUTBOX_FOLDER, outbox_reader, sends
+from mailer.delivery import OUTBOX_FOLDER, controls, outbox_reader, sends
 from mailer.delivery.models import FAILED, SEND_LABELS, SENT, Delivery, Send
 
 sends_bp = Blueprint("sends", __name__, url_prefix="/admin/sends")
@@ -99,6 +98,7 @@ def show(send_id: int) -> ResponseReturnValue:
         status=_status(send),
         failures=failures,
         failures_shown=FAILURES_SHOWN,
+        may_control=lambda control: controls.may(current_user, send, control),
     )
 
 
@@ -107,47 +107,19 @@ def status(send_id: int) -> ResponseReturnValue:
     return jsonify(_status(_send(send_id)))
 
 
-_ACTIONS = {
-    "pause": actions.SEND_PAUSED,
-    "resume": actions.SEND_RESUMED,
-    "cancel": actions.SEND_CANCELLED,
-    "retry": actions.SEND_RETRIED,
-}
-
-
 @sends_bp.post("/<int:send_id>/<any(pause, resume, cancel, retry):action>")
 def control(send_id: int, action: str) -> ResponseReturnValue:
     db = get_db()
-    now = utcnow()
     try:
         with db.transaction(db.session) as session:
             send = _send(send_id)
-            user = acting_user(session)
-            if action == "pause":
-                sends.pause(session, send, reason=f"Paused by {user.display_name}")
-                message = "Paused. Messages already on their way finish; nothing else goes."
-            elif action == "resume":
-                sends.resume(session, send, now=now)
-                message = "Resumed."
-            elif action == "cancel":
-                skipped = sends.cancel(session, send, now=now)
-                message = f"Cancelled: {skipped} waiting messages will not be sent."
-            else:
-                count = sends.retry_failed(session, send, now=now)
-                message = f"{count} failed deliveries queued again."
-            audit.record(
-                session,
-                _ACTIONS[action],
-                actor=user,
-                target_type="send",
-                target_id=send.id,
-                summary=f"{message} ({send.title})",
-                ip=client_ip(),
+            done = controls.apply(
+                session, send, action, by=acting_user(session), now=utcnow(), ip=client_ip()
             )
     except sends.SendRefused as exc:
         flash(str(exc), "error")
     else:
-        flash(message, "success")
+        flash(done.message, "success")
     return redirect(url_for("sends.show", send_id=send_id))
 
 

@@ -356,10 +356,19 @@ def test_cancelling_stops_every_send_not_yet_made(
     cid, _ = create(db, office_config, people["editor"], details(partners))
     submit(db, cid, people["editor"])
     approve(db, cid, people["approver"])
+    # Approved messages are cancelled for good only by an admin (the role table).
+    for who in ("editor", "approver"):
+        with db.transaction() as session, pytest.raises(ConsultationRefused, match="Only admins"):
+            consultations.cancel(
+                session,
+                session.get(Consultation, cid),
+                by=session.get(User, people[who].id),
+                now=NOW,
+            )
     with db.transaction() as session:
         consultation = session.get(Consultation, cid)
         stopped = consultations.cancel(
-            session, consultation, by=session.get(User, people["editor"].id), now=NOW
+            session, consultation, by=session.get(User, people["admin"].id), now=NOW
         )
         assert stopped == 5
         assert consultation.state == CANCELLED

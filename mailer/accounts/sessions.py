@@ -1,0 +1,104 @@
+"""Sign-in sessions kept on the server.
+
+The browser's signed cookie carries a random key; the server keeps only its hash, with
+when the session began and when it was last used. A session is good while its row is
+not ended, it was used within ``[auth] session_idle`` and began within
+``[auth] session_max``. Signing out ends the row, so a cookie copied before is dead; a
+password change ends every other session of the user. Callers own the transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from mailer.accounts.models import User, UserSession
+
+SIGNED_OUT = "signed out"
+IDLE = "idle"
+TOO_OLD = "too old"
+PASSWORD_CHANGED = "password changed"
+DISABLED = "disabled"
+
+# Last use is written at most this often, so reading a page is not a write each time;
+# the idle limit is therefore exact to within this.
+TOUCH_EVERY = timedelta(minutes=1)
+# Ended rows are kept a while for the record, then deleted.
+KEPT_FOR = timedelta(days=30)
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def begin(session: Session, user: User, *, now: datetime, longest: timedelta) -> str:
+    """A new session for ``user``; returns the key for the cookie (never stored).
+    Rows ended long ago, or last used so long ago they are past ``longest``, go."""
+    key = secrets.token_urlsafe(32)
+    session.add(UserSession(key_hash=_hash(key), user_id=user.id, created_at=now, last_seen_at=now))
+    forget = now - max(KEPT_FOR, longest)
+    session.execute(
+        delete(UserSession).where(
+            func.coalesce(UserSession.ended_at, UserSession.last_seen_at) < forget
+        )
+    )
+    return key
+
+
+def check(
+    session: Session,
+    *,
+    key: str | None,
+    user_id: int,
+    now: datetime,
+    idle: timedelta,
+    longest: timedelta,
+    dry_run: bool = False,
+) -> tuple[bool, bool]:
+    """(good, writes): whether the session with ``key`` is still good for ``user_id``,
+    and whether checking it writes (its last use, or ending it). ``dry_run`` decides
+    without changing anything."""
+    if not key:
+        return False, False
+    row = session.scalar(select(UserSession).where(UserSession.key_hash == _hash(key)))
+    if row is None or row.user_id != user_id or row.ended_at is not None:
+        return False, False
+    if now - row.created_at > longest or now - row.last_seen_at > idle:
+        if not dry_run:
+            _end(row, TOO_OLD if now - row.created_at > longest else IDLE, now)
+        return False, True
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        if not dry_run:
+            row.last_seen_at = now
+        return True, True
+    return True, False
+
+
+def end(session: Session, key: str | None, *, now: datetime, reason: str = SIGNED_OUT) -> None:
+    if not key:
+        return
+    row = session.scalar(select(UserSession).where(UserSession.key_hash == _hash(key)))
+    if row is not None and row.ended_at is None:
+        _end(row, reason, now)
+
+
+def end_all(
+    session: Session, user: User, *, now: datetime, reason: str, keep: str | None = None
+) -> int:
+    """End every open session of ``user`` but the one with key ``keep``."""
+    query = update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None)
+    )
+    if keep:
+        query = query.where(UserSession.key_hash != _hash(keep))
+    result = session.execute(query.values(ended_at=now, ended_reason=reason))
+    return result.rowcount or 0
+
+
+def _end(row: UserSession, reason: str, now: datetime) -> None:
+    row.ended_at = now
+    row.ended_reason = reason

@@ -1,0 +1,110 @@
+"""Password guessing is slowed without locking the real person out."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mailer.accounts import throttling
+from mailer.accounts.models import User
+from mailer.database import Database
+from mailer.security import SLEEP
+from tests.conftest import PASSWORD, add_user, csrf_from
+
+
+def attempt(client: FlaskClient, email: str, password: str, ip: str) -> int:
+    page = client.get("/login", environ_base={"REMOTE_ADDR": ip})
+    response = client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+        environ_base={"REMOTE_ADDR": ip},
+    )
+    return response.status_code
+
+
+def test_guesses_from_rotating_addresses_do_not_lock_the_owner_out(
+    app: Flask, db: Database, admin_user: User
+) -> None:
+    waits: list[float] = []
+    app.extensions[SLEEP] = waits.append
+    attacker = app.test_client()
+    for n in range(50):
+        assert attempt(attacker, admin_user.email, f"guess number {n}", f"198.51.100.{n}") == 401
+    # The brake is on: attempts now wait before they are checked...
+    assert waits and set(waits) == {throttling.BRAKE_DELAY}
+    waits.clear()
+    # ...but the owner, from an address of their own, signs in with the right password.
+    owner = app.test_client()
+    assert attempt(owner, admin_user.email, PASSWORD, "203.0.113.7") == 302
+    assert owner.get("/admin/").status_code == 200
+    assert waits == [throttling.BRAKE_DELAY]
+
+
+def test_a_few_failures_do_not_brake_anyone(app: Flask, db: Database, admin_user: User) -> None:
+    waits: list[float] = []
+    app.extensions[SLEEP] = waits.append
+    client = app.test_client()
+    for n in range(3):
+        attempt(client, admin_user.email, f"typo {n}", "203.0.113.7")
+    assert attempt(client, admin_user.email, PASSWORD, "203.0.113.7") == 302
+    assert waits == []
+
+
+def test_repeated_failures_from_one_address_are_refused_there_only(
+    app: Flask, db: Database, admin_user: User
+) -> None:
+    app.extensions[SLEEP] = lambda _seconds: None
+    client = app.test_client()
+    for n in range(throttling.MAX_FAILURES_ACCOUNT_AND_IP):
+        assert attempt(client, admin_user.email, f"guess {n}", "198.51.100.1") == 401
+    # Refused from that address even with the right password...
+    assert attempt(client, admin_user.email, PASSWORD, "198.51.100.1") == 429
+    # ...and not from another.
+    assert attempt(app.test_client(), admin_user.email, PASSWORD, "203.0.113.7") == 302
+
+
+def test_one_address_guessing_across_accounts_is_refused(
+    app: Flask, db: Database, admin_user: User
+) -> None:
+    app.extensions[SLEEP] = lambda _seconds: None
+    add_user(db, email="ed@example.org")
+    client = app.test_client()
+    for n in range(throttling.MAX_FAILURES_PER_IP):
+        assert attempt(client, f"someone{n}@example.org", "whatever it is", "198.51.100.9") == 401
+    assert attempt(client, "ed@example.org", PASSWORD, "198.51.100.9") == 429
+    assert attempt(app.test_client(), "ed@example.org", PASSWORD, "203.0.113.7") == 302
+
+
+def test_braked_attempts_cannot_take_every_server_thread(
+    app: Flask, db: Database, admin_user: User
+) -> None:
+    app.extensions[SLEEP] = lambda _seconds: None
+    attacker = app.test_client()
+    for n in range(throttling.BRAKE_FAILURES):
+        attempt(attacker, admin_user.email, f"guess number {n}", f"198.51.100.{n}")
+    # Other braked attempts are asleep in every slot: this one is told to come back...
+    taken = 0
+    while throttling.BRAKE_SLOTS.acquire(blocking=False):
+        taken += 1
+    try:
+        owner = app.test_client()
+        page = owner.get("/login")
+        response = owner.post(
+            "/login",
+            data={
+                "email": admin_user.email,
+                "password": PASSWORD,
+                "csrf_token": csrf_from(page.get_data(as_text=True)),
+            },
+        )
+        assert response.status_code == 429
+        assert "Wait a few seconds and try again" in response.get_data(as_text=True)
+    finally:
+        for _ in range(taken):
+            throttling.BRAKE_SLOTS.release()
+    # ...and a moment later gets in.
+    assert attempt(owner, admin_user.email, PASSWORD, "203.0.113.7") == 302
