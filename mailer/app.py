@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from mailer import paths
+from mailer import logs, paths
 from mailer.config import Config, load_config
 from mailer.database import Database
 from mailer.instance import ensure_instance_dir, secret_key
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 def create_app(config: Config | None = None) -> Flask:
     """Build the web app. ``config`` defaults to the file the contract says to read."""
     config = config or load_config()
+    logs.install()
     app = Flask(
         "mailer",
         template_folder=str(paths.templates_dir()),
@@ -43,7 +44,9 @@ def create_app(config: Config | None = None) -> Flask:
     Database(config.database_url).init_app(app)
 
     from mailer import admin, delivery, security, web
+    from mailer.web import inputs
 
+    inputs.init_app(app)  # before any route exists: it bounds <int:...> and checks input
     admin.init_app(app)  # the sign-in guard goes first (see its docstring)
     security.init_app(app)
     web.init_app(app)
