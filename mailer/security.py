@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from mailer.accounts import service as accounts
 from mailer.database import get_db
+
+HSTS = "max-age=31536000; includeSubDomains"
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -43,4 +45,9 @@ def _security_headers(response: Response) -> Response:
     )
     if request.path.startswith("/admin") or request.path == "/login":
         headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["MAILER"].app.is_https:
+        # Browsers then never try the plain-http address again (a year, and the
+        # subdomains, as the preload lists expect); under http it would be ignored
+        # anyway, and an operator testing locally must not be locked out of http.
+        headers.setdefault("Strict-Transport-Security", HSTS)
     return response
