@@ -26,7 +26,7 @@ from sqlalchemy import select
 from mailer.bulletins import organisation
 from mailer.database import get_db, utcnow
 from mailer.delivery import transport_for
-from mailer.tracking import bots, links, signups
+from mailer.tracking import bots, limits, links, signups
 from mailer.tracking.models import CHANNELS, LINK_SURVEY, ShareCode, TrackedLink
 from scheduler import consultations
 from scheduler.models import CANCELLED, CLOSED, SCHEDULED, Consultation
@@ -215,6 +215,7 @@ def register(slug: str) -> ResponseReturnValue:
                 name=request.form.get("name", ""),
                 via=via,
                 now=utcnow(),
+                network=limits.network_of(request.remote_addr),
             )
             if requested.sign_up is not None:
                 confirm_url = config.app.base_url.rstrip("/") + url_for(
@@ -313,6 +314,7 @@ def shared(slug: str) -> ResponseReturnValue:
                 reach=request.form.get("reach", ""),
                 note=request.form.get("note", ""),
                 now=utcnow(),
+                network=limits.network_of(request.remote_addr),
             )
     except signups.Refused as exc:
         return _page(
