@@ -217,3 +217,15 @@ def test_anonymous_claims_are_limited_capped_and_reported_apart(
     assert shown["People reached, as reported"] == "0"
     assert shown["Anonymous claims of sharing (not counted above)"] == str(overall.count)
     assert shown["People reached, as claimed anonymously"] == str(overall.count * 100_000)
+
+
+def test_daily_housekeeping_clears_old_limit_rows(db: Database) -> None:
+    from mailer.tracking import privacy
+
+    now = utcnow()
+    with db.transaction() as session:
+        for age in (timedelta(days=2), timedelta(hours=2)):
+            session.add(PublicRequest(form=limits.SIGN_UP, network_key="n", at=now - age))
+    with db.transaction() as session:
+        privacy.purge(session, now=now, keep=timedelta(days=730))
+        assert session.scalar(select(func.count()).select_from(PublicRequest)) == 1
