@@ -46,8 +46,10 @@ def create_app(config: Config | None = None) -> Flask:
     from mailer import admin, delivery, security, web
     from mailer.web import inputs
 
-    inputs.init_app(app)  # before any route exists: it bounds <int:...> and checks input
     admin.init_app(app)  # the sign-in guard goes first (see its docstring)
+    # Then the input check (before CSRF reads the form, and before any route exists:
+    # it also bounds <int:...>), so nothing unchecked reaches a view or the database.
+    inputs.init_app(app)
     security.init_app(app)
     web.init_app(app)
     delivery.init_app(app)
