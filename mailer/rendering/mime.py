@@ -164,17 +164,43 @@ def boundary() -> str:
 def attachment_part(filename: str, content_type: str, data: bytes) -> bytes:
     """A base64 attachment part (headers and body), CRLF-ended."""
     safe_name = one_line(Path(filename).name) or "attachment"
-    if safe_name.isascii() and '"' not in safe_name and "\\" not in safe_name:
+    short = len(safe_name) <= _PARAM_PIECE
+    if safe_name.isascii() and '"' not in safe_name and "\\" not in safe_name and short:
         disposition = f'attachment; filename="{safe_name}"'
         type_line = f'{content_type}; name="{safe_name}"'
+        content_headers = header("Content-Type", type_line) + header(
+            "Content-Disposition", disposition
+        )
     else:
-        encoded = url_quote(safe_name, safe="")
-        disposition = f"attachment; filename*=utf-8''{encoded}"
-        type_line = content_type
+        # Non-ASCII or long: RFC 2231 (percent-encoded UTF-8), in numbered pieces on
+        # lines of their own when long, so no line runs past 78 characters. The legacy
+        # name= parameter is left out: readers take the filename from here.
+        params = _rfc2231("filename", safe_name)
+        content_headers = header("Content-Type", content_type) + (
+            "Content-Disposition: attachment;\r\n " + ";\r\n ".join(params) + "\r\n"
+        ).encode("ascii")
     body = base64.encodebytes(data).replace(b"\n", b"\r\n")
-    return (
-        header("Content-Type", type_line)
-        + header("Content-Disposition", disposition)
-        + b"Content-Transfer-Encoding: base64\r\n\r\n"
-        + body
-    )
+    return content_headers + b"Content-Transfer-Encoding: base64\r\n\r\n" + body
+
+
+_PARAM_PIECE = 50
+
+
+def _rfc2231(name: str, value: str) -> list[str]:
+    """``name*=utf-8''...`` or its numbered continuations ``name*0*=``, ``name*1*=``..."""
+    encoded = url_quote(value, safe="")
+    pieces: list[str] = []
+    start = 0
+    while start < len(encoded):
+        end = min(start + _PARAM_PIECE, len(encoded))
+        cut = encoded.rfind("%", max(end - 2, start), end)
+        if end < len(encoded) and cut != -1:
+            end = cut  # never split a %XX
+        pieces.append(encoded[start:end])
+        start = end
+    if len(pieces) == 1:
+        return [f"{name}*=utf-8''{pieces[0]}"]
+    return [
+        f"{name}*{number}*=" + ("utf-8''" if number == 0 else "") + piece
+        for number, piece in enumerate(pieces)
+    ]

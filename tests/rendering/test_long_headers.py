@@ -102,3 +102,16 @@ def test_header_values_never_carry_a_line_break_or_a_control() -> None:
                 part.startswith(b" ") for part in line.split(b"\r\n")[1:-1]
             )
             assert not any((ch < 32 and ch not in (10, 13)) or ch == 127 for ch in line)
+
+
+@pytest.mark.parametrize(
+    "filename",
+    ["é" * 200 + ".pdf", "a" * 250 + ".pdf", "Draft plan, version 2 (easy read).pdf", "📎" * 90],
+)
+def test_a_long_attachment_name_is_folded_and_read_back(filename: str) -> None:
+    part = mime.attachment_part(filename, "application/pdf", b"%PDF-1.4")
+    head = part.split(b"\r\n\r\n", 1)[0]
+    assert max(len(line) for line in head.split(b"\r\n")) <= 78
+    parsed = email.message_from_bytes(b"MIME-Version: 1.0\r\n" + part, policy=email.policy.default)
+    assert parsed.get_filename() == filename
+    assert parsed.get_content() == b"%PDF-1.4"
