@@ -28,6 +28,7 @@ from mailer.database import get_db, utcnow
 from mailer.delivery import transport_for
 from mailer.tracking import bots, limits, links, signups
 from mailer.tracking.models import CHANNELS, LINK_SURVEY, ShareCode, TrackedLink
+from mailer.web import timing
 from scheduler import consultations
 from scheduler.models import CANCELLED, CLOSED, SCHEDULED, Consultation
 
@@ -196,6 +197,7 @@ def _honeypot() -> bool:
 
 
 @public_bp.post("/consultations/<slug>/register")
+@timing.steady(timing.SIGN_UP_ANSWER_S)
 def register(slug: str) -> ResponseReturnValue:
     db = get_db()
     session = db.session
