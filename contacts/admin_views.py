@@ -44,6 +44,7 @@ from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import get_db
 from mailer.delivery.models import Delivery, Send
+from mailer.web import inputs, paging
 
 contacts_bp = Blueprint("contacts", __name__, url_prefix="/admin/contacts")
 lists_bp = Blueprint("lists", __name__, url_prefix="/admin/lists")
@@ -52,8 +53,7 @@ types_bp = Blueprint("organisation_types", __name__, url_prefix="/admin/organisa
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value and value > 0 else None
+    return inputs.id_arg(name)
 
 
 # --- contacts ---------------------------------------------------------------------------
@@ -69,7 +69,7 @@ def index() -> ResponseReturnValue:
         status=request.args.get("status") or None,
         tag=request.args.get("tag", "")[:100],
     )
-    page = directory.search(session, filters, page=request.args.get("page", 1, type=int) or 1)
+    page = directory.search(session, filters, page=paging.page_number())
     return render_template(
         "admin/contacts/index.html",
         page=page,
@@ -155,7 +155,7 @@ def update(contact_id: int) -> ResponseReturnValue:
 
 def _save(session, contact: Contact | None) -> Contact:  # type: ignore[no-untyped-def]
     form = request.form
-    type_id = form.get("organisation_type_id", type=int) or None
+    type_id = inputs.id_arg("organisation_type_id", form) or None
     return directory.save_contact(
         session,
         contact,
@@ -177,8 +177,8 @@ def change_lists(contact_id: int) -> ResponseReturnValue:
     db = get_db()
     with db.transaction(db.session) as s:
         contact = s.get(Contact, contact_id) or abort(404)
-        add = request.form.get("add", type=int)
-        remove = request.form.get("remove", type=int)
+        add = inputs.id_arg("add", request.form)
+        remove = inputs.id_arg("remove", request.form)
         for list_id, adding in ((add, True), (remove, False)):
             lst = s.get(ContactList, list_id) if list_id else None
             if lst is None:
@@ -414,7 +414,7 @@ def lists_show(list_id: int) -> ResponseReturnValue:
     page = directory.search(
         session,
         directory.ContactFilter(list_id=lst.id),
-        page=request.args.get("page", 1, type=int) or 1,
+        page=paging.page_number(),
     )
     return render_template("admin/lists/show.html", lst=lst, page=page)
 
@@ -448,8 +448,8 @@ def lists_members(list_id: int) -> ResponseReturnValue:
 
 @suppressions_bp.get("/")
 def suppressions_index() -> ResponseReturnValue:
-    page = request.args.get("page", 1, type=int) or 1
-    rows, total = directory.suppressions(get_db().session, page=page)
+    rows, total = directory.suppressions(get_db().session, page=paging.page_number())
+    page = paging.within(paging.page_number(), total, directory.PER_PAGE)
     return render_template(
         "admin/suppressions.html",
         rows=rows,
@@ -534,7 +534,7 @@ def types_remove(type_id: int) -> ResponseReturnValue:
             kind = s.get(OrganisationType, type_id) or abort(404)
             name = kind.name
             moved, move_to = organisation_types.remove(
-                s, kind, move_to_id=request.form.get("move_to", type=int), by=acting_user()
+                s, kind, move_to_id=inputs.id_arg("move_to", request.form), by=acting_user()
             )
     except organisation_types.OrganisationTypeError as exc:
         return _types_page(str(exc), 400)

@@ -22,7 +22,7 @@ from contacts.models import (
     OrganisationType,
     Suppression,
 )
-from mailer import audit
+from mailer import audit, paging
 from mailer.accounts.models import User
 from mailer.audit import actions
 
@@ -92,7 +92,7 @@ def search(
 ) -> Page:
     query = filters.apply(select(Contact))
     total = session.scalar(filters.apply(select(func.count(Contact.id)))) or 0
-    page = max(1, page)
+    page = paging.within(page, total, per_page)
     items = list(
         session.scalars(
             query.order_by(Contact.email_key).offset((page - 1) * per_page).limit(per_page)
@@ -297,7 +297,7 @@ def suppressions(
     rows = session.scalars(
         select(Suppression)
         .order_by(Suppression.id.desc())
-        .offset((max(1, page) - 1) * per_page)
+        .offset((paging.within(page, total, per_page) - 1) * per_page)
         .limit(per_page)
     )
     return list(rows), total

@@ -44,6 +44,7 @@ from contacts.models import (
 from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
+from mailer.cleaning import strip_controls
 from mailer.database import utcnow
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,7 @@ def clean_text(value: str) -> str:
         if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
             return value[1:]
         return value
-    value = _SPACES.sub(" ", _CONTROL.sub(" ", value)).strip()
+    value = _SPACES.sub(" ", _CONTROL.sub(" ", strip_controls(value))).strip()
     if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
         value = value[1:]
     return value

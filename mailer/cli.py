@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from mailer import logs
 from mailer.config import Config, ConfigError, load_config
 
 log = logging.getLogger("mailer.cli")
@@ -85,6 +86,7 @@ pass_ctx = click.make_pass_decorator(Context)
 
 def _setup_logging() -> None:
     level = os.environ.get("MAILER_LOG_LEVEL", "INFO").upper()
+    logs.install()
     logging.basicConfig(
         level=getattr(logging, level, logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

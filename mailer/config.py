@@ -533,7 +533,8 @@ def from_mapping(
             try:
                 values[key] = validator(raw)
             except ValueError as exc:
-                raise ConfigError(f"[{name}] {key}", str(exc), source=source) from None
+                reason = _hidden(str(exc), raw) if is_secret(name, key) else str(exc)
+                raise ConfigError(f"[{name}] {key}", reason, source=source) from None
         sections[name] = values
 
     env_overrides = (
@@ -546,7 +547,8 @@ def from_mapping(
             try:
                 value = _SCHEMA[section][key](environ[variable])
             except ValueError as exc:
-                raise ConfigError(f"${variable}", str(exc), source="environment") from None
+                reason = _hidden(str(exc), environ[variable])
+                raise ConfigError(f"${variable}", reason, source="environment") from None
             sections.setdefault(section, {})[key] = value
 
     built: dict[str, Any] = {}
@@ -564,6 +566,35 @@ def from_mapping(
     config = Config(**built, source=source)
     _check_whole(config, source=source)
     return config
+
+
+# --- secrets are never echoed: a config error lands in logs, terminals and tickets ---
+
+# Keys whose value is a secret wherever they appear: any key named like these, in any
+# section ([app] secret_key, [smtp] password, [oidc] client_secret, [bounces]
+# imap_password, ...), and the database URL, which may carry a password.
+_SECRET_NAMES = ("secret", "password", "passphrase", "token", "private_key")
+_SECRET_KEYS = {("app", "database_url")}
+
+
+def is_secret(section: str, key: str) -> bool:
+    if (section, key) in _SECRET_KEYS:
+        return True
+    # private_key_file is a path, not a key.
+    return any(part in key for part in _SECRET_NAMES) and not key.endswith("_file")
+
+
+def _hidden(reason: str, value: Any) -> str:
+    """``reason`` with every spelling of ``value`` (and of its items) taken out."""
+    pieces: list[Any] = [value]
+    if isinstance(value, list | tuple):
+        pieces += list(value)
+    elif isinstance(value, dict):
+        pieces += list(value.keys()) + list(value.values())
+    spellings = {text for piece in pieces for text in (repr(piece), str(piece)) if text}
+    for text in sorted(spellings, key=len, reverse=True):
+        reason = reason.replace(text, "(value not shown)")
+    return reason
 
 
 def _unknown_key(section: str, key: str) -> str:

@@ -20,6 +20,8 @@ SESSION_KEY = "session_key"
 CLOCK = "mailer.clock"
 SLEEP = "mailer.sleep"
 
+HSTS = "max-age=31536000; includeSubDomains"
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -104,4 +106,9 @@ def _security_headers(response: Response) -> Response:
     )
     if request.path.startswith("/admin") or request.path == "/login":
         headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["MAILER"].app.is_https:
+        # Browsers then never try the plain-http address again (a year, and the
+        # subdomains, as the preload lists expect); under http it would be ignored
+        # anyway, and an operator testing locally must not be locked out of http.
+        headers.setdefault("Strict-Transport-Security", HSTS)
     return response

@@ -239,3 +239,52 @@ def test_web_server_limits(tmp_path: Path) -> None:
     error = refused("[app]\nmax_request_mb = 10\n", tmp_path)
     assert "[app] max_request_mb" in str(error) and "max_attachments_mb (10)" in str(error)
     assert "[app] connection_limit" in str(refused("[app]\nconnection_limit = 1\n", tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("app", "secret_key", 314159265358979),
+        ("app", "secret_key", ["sekrit-in-a-list"]),
+        ("app", "secret_key", {"nested": "sekrit-in-a-table"}),
+        ("app", "secret_key", "sekrit"),  # too short
+        ("app", "old_secret_keys", "sekrit-not-a-list"),
+        ("app", "old_secret_keys", [271828182845904]),
+        ("smtp", "password", 314159265358979),
+        ("smtp", "password", 3.14159265358979),
+        ("smtp", "password", ["sekrit-in-a-list"]),
+        ("smtp", "password", "sekrit\nwith a line break"),
+        ("app", "database_url", 314159265358979),
+    ],
+)
+def test_a_secret_of_the_wrong_kind_is_refused_without_its_value(
+    section: str, key: str, value: object
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        from_mapping({section: {key: value}}, environ={})
+    message = str(caught.value)
+    assert f"[{section}] {key}" in message
+    shown = [value] + (list(value) if isinstance(value, list) else [])
+    shown += list(value.values()) if isinstance(value, dict) else []
+    for piece in shown:
+        assert str(piece) not in message and repr(piece) not in message
+    assert "sekrit" not in message and "314159" not in message and "271828" not in message
+
+
+def test_a_bad_secret_from_the_environment_is_not_echoed() -> None:
+    with pytest.raises(ConfigError) as caught:
+        from_mapping({}, environ={"MAILER_SMTP_PASSWORD": "sekrit\rvalue"})
+    assert "MAILER_SMTP_PASSWORD" in str(caught.value) and "sekrit" not in str(caught.value)
+
+
+def test_keys_named_as_secrets_are_secret() -> None:
+    for section, key in [
+        ("app", "secret_key"),
+        ("smtp", "password"),
+        ("oidc", "client_secret"),
+        ("bounces", "imap_password"),
+        ("app", "database_url"),
+    ]:
+        assert cfg.is_secret(section, key)
+    assert not cfg.is_secret("dkim", "private_key_file")
+    assert not cfg.is_secret("smtp", "username")

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mailer import paging
 from mailer.accounts.models import User
 from mailer.audit.models import AuditEntry
 
@@ -66,6 +67,7 @@ def page(
     if actor_id:
         query = query.where(AuditEntry.actor_id == actor_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = paging.within(page, total, per_page)
     rows = session.scalars(
         query.order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)
     )

@@ -7,6 +7,7 @@ from mailer.admin.guards import requires
 from mailer.audit import service
 from mailer.audit.actions import LABELS
 from mailer.database import get_db
+from mailer.web import inputs, paging
 
 audit_bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -17,15 +18,16 @@ PER_PAGE = 50
 @requires("can_read_audit")
 def index():  # type: ignore[no-untyped-def]
     db = get_db()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = paging.page_number()
     action = request.args.get("action") or None
     if action not in LABELS:
         action = None
-    actor_id = request.args.get("actor", type=int)
+    actor_id = inputs.id_arg("actor")
     entries, total = service.page(
         db.session, page=page, per_page=PER_PAGE, action=action, actor_id=actor_id
     )
-    pages = max(1, -(-total // PER_PAGE))
+    pages = paging.pages(total, PER_PAGE)
+    page = paging.within(page, total, PER_PAGE)
     return render_template(
         "admin/audit.html",
         entries=entries,

@@ -31,6 +31,7 @@ from mailer.database import get_db, utcnow
 from mailer.delivery import queue
 from mailer.rendering.markdown import to_html
 from mailer.rendering.prepare import PreparedMessage, Recipient, message_id
+from mailer.web import inputs
 from scheduler import consultations
 
 bulletins_bp = Blueprint("bulletins", __name__, url_prefix="/admin/bulletins")
@@ -57,7 +58,7 @@ def _draft(kind: str) -> compose.Draft:
     form = request.form
     return compose.Draft(
         kind=kind,
-        template_id=form.get("template_id", type=int),
+        template_id=inputs.id_arg("template_id", form),
         subject=form.get("subject", ""),
         preheader=form.get("preheader", ""),
         body_markdown=form.get("body_markdown", ""),
@@ -244,8 +245,8 @@ def _preview_contact() -> tuple[Contact | None, str, str | None]:
     session = get_db().session
     typed = request.args.get("as", "").strip()[:320]
     contact = None
-    if request.args.get("contact", type=int):
-        contact = session.get(Contact, request.args.get("contact", type=int))
+    if inputs.id_arg("contact"):
+        contact = session.get(Contact, inputs.id_arg("contact"))
     elif typed:
         contact = session.scalar(select(Contact).where(Contact.email_key == typed.casefold()))
         if contact is None:

@@ -13,7 +13,9 @@ from mailer.audit import actions
 from mailer.bulletins.models import KIND_LABELS, KINDS, Bulletin, EmailTemplate
 from mailer.rendering.mime import one_line
 
-MAX_SUBJECT = 300
+# Inboxes show the first 40 to 90 characters; past 200 a subject is an essay (and a
+# long one still goes out folded, mailer.rendering.mime.text_header).
+MAX_SUBJECT = 200
 MAX_PREHEADER = 300
 MAX_BODY = 100_000
 
@@ -53,7 +55,10 @@ def _clean(session: Session, draft: Draft) -> dict[str, object]:
     if not subject:
         errors["subject"] = "Write a subject: it is the first thing a stakeholder reads."
     elif len(subject) > MAX_SUBJECT:
-        errors["subject"] = f"Use at most {MAX_SUBJECT} characters."
+        errors["subject"] = (
+            f"The subject is {len(subject)} characters long; use at most {MAX_SUBJECT} "
+            "(inboxes show only the first 40 to 90)."
+        )
     preheader = one_line(draft.preheader)
     if len(preheader) > MAX_PREHEADER:
         errors["preheader"] = f"Use at most {MAX_PREHEADER} characters."

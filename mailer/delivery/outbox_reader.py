@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+from mailer import paging
 from mailer.delivery.outbox import SUFFIX
 
 _NAME = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{12}\.eml$")
@@ -40,6 +41,7 @@ def listing(folder: Path, *, page: int = 1) -> tuple[list[Entry], int]:
     if not folder.is_dir():
         return [], 0
     names = sorted((p.name for p in folder.iterdir() if valid_name(p.name)), reverse=True)
+    page = paging.within(page, len(names), PER_PAGE)
     entries = []
     for name in names[(page - 1) * PER_PAGE : page * PER_PAGE]:
         path = folder / name

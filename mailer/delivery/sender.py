@@ -307,6 +307,9 @@ def main() -> None:
     # in the middle of a message it was handing over.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    from mailer import logs
+
+    logs.install()  # a relay's reply is quoted in the log: one line, whatever it says
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s sender[%(process)d] %(message)s"
     )

@@ -29,6 +29,7 @@ from mailer.bulletins.frames import email_frame
 from mailer.database import get_db, utcnow
 from mailer.delivery import OUTBOX_FOLDER, controls, outbox_reader, sends
 from mailer.delivery.models import FAILED, SEND_LABELS, SENT, Delivery, Send
+from mailer.web import paging
 
 sends_bp = Blueprint("sends", __name__, url_prefix="/admin/sends")
 outbox_bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")
@@ -160,8 +161,8 @@ def _message(name: str):  # type: ignore[no-untyped-def]
 
 @outbox_bp.get("/")
 def outbox_index() -> ResponseReturnValue:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    entries, total = outbox_reader.listing(_folder(), page=page)
+    entries, total = outbox_reader.listing(_folder(), page=paging.page_number())
+    page = paging.within(paging.page_number(), total, outbox_reader.PER_PAGE)
     return render_template(
         "admin/mail_catcher/index.html",
         entries=entries,

@@ -17,6 +17,8 @@ from email.utils import quote
 from pathlib import Path
 from urllib.parse import quote as url_quote
 
+from mailer.cleaning import strip_controls
+
 MAX_LINE = 78
 _WHITESPACE = re.compile(r"\s+")
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
@@ -27,12 +29,15 @@ _QP_PLAIN_MAX = 70
 
 
 def one_line(value: str) -> str:
-    """``value`` with every run of whitespace, CR and LF included, as one space."""
+    """``value`` with every run of whitespace, CR and LF included, as one space, and
+    without control or direction-changing characters (mailer.cleaning): what goes into
+    a header or a personal value, whoever wrote it (a form, an import, the admin)."""
     if value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " ":
         # Already one line (the usual case, several times per message): isprintable()
-        # is False for every whitespace character but the plain space.
+        # is False for every whitespace character but the plain space, and for every
+        # control and format character.
         return value
-    return _WHITESPACE.sub(" ", value).strip()
+    return _WHITESPACE.sub(" ", strip_controls(value)).strip()
 
 
 def header(name: str, value: str) -> bytes:
@@ -47,6 +52,30 @@ def header(name: str, value: str) -> bytes:
     charset = "us-ascii" if value.isascii() else "utf-8"
     encoded = Header(value, charset, header_name=name).encode(linesep="\r\n")
     return f"{name}: {encoded}\r\n".encode("ascii")
+
+
+def text_header(name: str, value: str) -> bytes:
+    """An unstructured header (Subject) of any length, folded so that no line is over
+    78 characters (RFC 5322 section 2.1.1): between words where they fit, else as
+    RFC 2047 encoded words (at most 75 characters each, splittable anywhere) for a
+    word too long for a line. A subject is per send, or per recipient when it names
+    them: the usual short one costs one check more than ``header``."""
+    line = header(name, value)
+    # Text that merely looks like an encoded word ("=?...?=") would be decoded by the
+    # reader's mail program: encode it, so it reads as written.
+    if _folded_well(line) and "=?" not in value:
+        return line
+    words = encoded_words(one_line(value), first_room=MAX_LINE - len(name) - 2)
+    return f"{name}: {words}\r\n".encode("ascii")
+
+
+_ENCODED_WORD = re.compile(rb"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def _folded_well(line: bytes) -> bool:
+    return all(len(part) <= MAX_LINE for part in line.split(b"\r\n")) and all(
+        len(word) <= 75 for word in _ENCODED_WORD.findall(line)
+    )
 
 
 def address(display_name: str, email: str) -> str:
@@ -72,17 +101,19 @@ def address(display_name: str, email: str) -> str:
 _WORD_BYTES = 45
 
 
-def encoded_words(text: str) -> str:
+def encoded_words(text: str, *, first_room: int = MAX_LINE) -> str:
     """``text`` as RFC 2047 base64 encoded words, folded between words. Per recipient,
-    so done directly rather than through email.header (several times slower)."""
+    so done directly rather than through email.header (several times slower).
+    ``first_room``: the characters left on the first line (after ``Subject: ``)."""
     data = text.encode("utf-8")
-    if len(data) <= _WORD_BYTES:  # a name: nearly always one word
-        return f"=?utf-8?b?{base64.b64encode(data).decode('ascii')}?="
+    first_bytes = min(_WORD_BYTES, max((first_room - 12) // 4 * 3, 3))
+    if len(data) <= _WORD_BYTES and (len(data) <= first_bytes or first_room >= MAX_LINE):
+        return f"=?utf-8?b?{base64.b64encode(data).decode('ascii')}?="  # a name, usually
     words: list[str] = []
     chunk = bytearray()
     for char in text:
         data = char.encode("utf-8")
-        if len(chunk) + len(data) > _WORD_BYTES:
+        if len(chunk) + len(data) > (first_bytes if not words else _WORD_BYTES):
             words.append(base64.b64encode(chunk).decode("ascii"))
             chunk = bytearray()
         chunk += data
@@ -96,6 +127,10 @@ def address_header(name: str, display_name: str, email: str) -> bytes:
     if value.isascii() and len(name) + 2 + len(value) > MAX_LINE and " <" in value:
         # Fold before the angle address rather than run past 78 characters.
         shown, angle = value.rsplit(" <", 1)
+        if "\r\n" not in shown and len(name) + 2 + len(shown) > MAX_LINE:
+            # A plain name too long for one line (a quoted string cannot be split
+            # everywhere): as encoded words, which fold anywhere and read back the same.
+            shown = encoded_words(one_line(display_name))
         return f"{name}: {shown}\r\n <{angle}\r\n".encode("ascii")
     # Only an internationalised local part (RFC 6532, sent with SMTPUTF8) is not ASCII.
     return f"{name}: {value}\r\n".encode()
@@ -129,17 +164,43 @@ def boundary() -> str:
 def attachment_part(filename: str, content_type: str, data: bytes) -> bytes:
     """A base64 attachment part (headers and body), CRLF-ended."""
     safe_name = one_line(Path(filename).name) or "attachment"
-    if safe_name.isascii() and '"' not in safe_name and "\\" not in safe_name:
+    short = len(safe_name) <= _PARAM_PIECE
+    if safe_name.isascii() and '"' not in safe_name and "\\" not in safe_name and short:
         disposition = f'attachment; filename="{safe_name}"'
         type_line = f'{content_type}; name="{safe_name}"'
+        content_headers = header("Content-Type", type_line) + header(
+            "Content-Disposition", disposition
+        )
     else:
-        encoded = url_quote(safe_name, safe="")
-        disposition = f"attachment; filename*=utf-8''{encoded}"
-        type_line = content_type
+        # Non-ASCII or long: RFC 2231 (percent-encoded UTF-8), in numbered pieces on
+        # lines of their own when long, so no line runs past 78 characters. The legacy
+        # name= parameter is left out: readers take the filename from here.
+        params = _rfc2231("filename", safe_name)
+        content_headers = header("Content-Type", content_type) + (
+            "Content-Disposition: attachment;\r\n " + ";\r\n ".join(params) + "\r\n"
+        ).encode("ascii")
     body = base64.encodebytes(data).replace(b"\n", b"\r\n")
-    return (
-        header("Content-Type", type_line)
-        + header("Content-Disposition", disposition)
-        + b"Content-Transfer-Encoding: base64\r\n\r\n"
-        + body
-    )
+    return content_headers + b"Content-Transfer-Encoding: base64\r\n\r\n" + body
+
+
+_PARAM_PIECE = 50
+
+
+def _rfc2231(name: str, value: str) -> list[str]:
+    """``name*=utf-8''...`` or its numbered continuations ``name*0*=``, ``name*1*=``..."""
+    encoded = url_quote(value, safe="")
+    pieces: list[str] = []
+    start = 0
+    while start < len(encoded):
+        end = min(start + _PARAM_PIECE, len(encoded))
+        cut = encoded.rfind("%", max(end - 2, start), end)
+        if end < len(encoded) and cut != -1:
+            end = cut  # never split a %XX
+        pieces.append(encoded[start:end])
+        start = end
+    if len(pieces) == 1:
+        return [f"{name}*=utf-8''{pieces[0]}"]
+    return [
+        f"{name}*{number}*=" + ("utf-8''" if number == 0 else "") + piece
+        for number, piece in enumerate(pieces)
+    ]

@@ -110,7 +110,7 @@ class PreparedMessage:
         self.html_parts = html
         self.text_parts = text
         self.signer = signer
-        self._fixed_subject = mime.header("Subject", subject[0]) if len(subject) == 1 else None
+        self._fixed_subject = mime.text_header("Subject", subject[0]) if len(subject) == 1 else None
         self._from = mime.address_header("From", sender.from_name, sender.from_address)
         self._reply_to = (
             mime.address_header("Reply-To", "", sender.reply_to) if sender.reply_to else b""
@@ -204,7 +204,10 @@ class PreparedMessage:
         headers: list[tuple[str, bytes]] = [
             ("from", self._from),
             ("to", mime.address_header("To", recipient.name, recipient.email)),
-            ("subject", self._fixed_subject or mime.header("Subject", self.subject(recipient))),
+            (
+                "subject",
+                self._fixed_subject or mime.text_header("Subject", self.subject(recipient)),
+            ),
             ("date", self._date_line(now)),
             ("message-id", f"Message-ID: {message_id}\r\n".encode("ascii")),
         ]

@@ -138,3 +138,23 @@ class CascadeConfirmation(Base):
     reach: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PublicRequest(Base):
+    """One use of a public form, kept a day so that limits hold across processes.
+
+    Only keyed hashes (the suppression key): of the normalised address, and of the
+    client's network (/24 IPv4, /64 IPv6), never the address or the IP itself."""
+
+    __tablename__ = "public_requests"
+    __table_args__ = (
+        Index("ix_public_requests_form_at", "form", "at"),
+        Index("ix_public_requests_address_key_at", "address_key", "at"),
+        Index("ix_public_requests_network_key_at", "network_key", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form: Mapped[str] = mapped_column(String(20))
+    address_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    network_key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,7 +6,8 @@ per-person clicks go with the contact row (ON DELETE CASCADE).
 
 Retention (``[retention] deliveries``): daily counts, per-person clicks, sign-up
 requests and cascade confirmations older than the limit are deleted with the delivery
-rows. Contacts made by a confirmed sign-up stay: they are contacts now.
+rows. Contacts made by a confirmed sign-up stay: they are contacts now. The public
+forms' rate-limit rows (keyed hashes) go after a day, whatever the setting.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
 from contacts.data_rights import register_scrubber
+from mailer.tracking import limits
 from mailer.tracking.models import (
     CascadeConfirmation,
     ClickCount,
     PersonClick,
+    PublicRequest,
     ShareVisit,
     SignUp,
 )
@@ -43,6 +46,8 @@ register_scrubber(scrub_sign_ups)
 def purge(session: Session, *, now: datetime, keep: timedelta) -> int:
     """Delete tracking records older than ``now - keep``; returns how many rows went."""
     cutoff = now - keep
+    # Not tracking records, only what the limits count: cleared quietly, not counted.
+    session.execute(delete(PublicRequest).where(PublicRequest.at < now - limits.KEPT_FOR))
     removed = 0
     for statement in (
         delete(ClickCount).where(ClickCount.day < cutoff.date()),

@@ -25,8 +25,9 @@ from sqlalchemy import select
 
 from mailer.bulletins import organisation
 from mailer.database import get_db, utcnow
-from mailer.tracking import bots, links, signups
+from mailer.tracking import bots, limits, links, signups
 from mailer.tracking.models import CHANNELS, LINK_SURVEY, ShareCode, TrackedLink
+from mailer.web import timing
 from scheduler import consultations
 from scheduler.models import CANCELLED, CLOSED, SCHEDULED, Consultation
 
@@ -195,6 +196,7 @@ def _honeypot() -> bool:
 
 
 @public_bp.post("/consultations/<slug>/register")
+@timing.steady(timing.SIGN_UP_ANSWER_S)
 def register(slug: str) -> ResponseReturnValue:
     db = get_db()
     session = db.session
@@ -214,6 +216,7 @@ def register(slug: str) -> ResponseReturnValue:
                 name=request.form.get("name", ""),
                 via=via,
                 now=utcnow(),
+                network=limits.network_of(request.remote_addr),
             )
             if requested.sign_up is not None:
                 confirm_url = config.app.base_url.rstrip("/") + url_for(
@@ -312,6 +315,7 @@ def shared(slug: str) -> ResponseReturnValue:
                 reach=request.form.get("reach", ""),
                 note=request.form.get("note", ""),
                 now=utcnow(),
+                network=limits.network_of(request.remote_addr),
             )
     except signups.Refused as exc:
         return _page(

@@ -58,8 +58,12 @@ class Report:
     share_visits: int = 0
     sign_ups: int = 0
     sign_ups_cascade: int = 0
+    # "I shared this" through a sharer's own link: a stakeholder we wrote to vouches.
     confirmations: int = 0
     reported_reach: int = 0
+    # Without one: anybody's claim. Shown apart and never added to the figures above.
+    anonymous_claims: int = 0
+    anonymous_reach: int = 0
     depth: int = 0
     sharers: list[Sharer] = field(default_factory=list)
     by_organisation: list[tuple[str, Sharer]] = field(default_factory=list)
@@ -80,6 +84,8 @@ class Report:
             ("Sign-ups through share links", self.sign_ups_cascade),
             ("Cascades confirmed", self.confirmations),
             ("People reached, as reported", self.reported_reach),
+            ("Anonymous claims of sharing (not counted above)", self.anonymous_claims),
+            ("People reached, as claimed anonymously", self.anonymous_reach),
             ("Deepest cascade (steps from a stakeholder)", self.depth),
         ]
 
@@ -148,6 +154,10 @@ def build(session: Session, consultation: Consultation) -> Report:
     for item in session.scalars(
         select(CascadeConfirmation).where(CascadeConfirmation.consultation_id == cid)
     ):
+        if item.share_code_id is None:
+            report.anonymous_claims += 1
+            report.anonymous_reach += item.reach
+            continue
         report.confirmations += 1
         report.reported_reach += item.reach
         channels[item.channel] += 1
@@ -266,7 +276,10 @@ def _activity(
     for sign_up in confirmed:
         days[sign_up.confirmed_at.date()]["sign_ups"] += 1
     for item in session.scalars(
-        select(CascadeConfirmation).where(CascadeConfirmation.consultation_id == cid)
+        select(CascadeConfirmation).where(
+            CascadeConfirmation.consultation_id == cid,
+            CascadeConfirmation.share_code_id.is_not(None),
+        )
     ):
         days[item.created_at.date()]["confirmations"] += 1
     marks = [

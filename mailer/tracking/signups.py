@@ -4,7 +4,8 @@
 confirmation email; only the confirmed address becomes a contact (source "cascade",
 referred by the stakeholder whose share link brought them), on the consultation's list
 of sign-ups. "I shared this" records how a stakeholder passed it on and roughly to how
-many people. Both are rate limited per address and per sharer.
+many people. Both are rate limited (mailer.tracking.limits): per address, per client
+network and overall, and sign-ups also per sharer.
 """
 
 from __future__ import annotations
@@ -24,21 +25,24 @@ from contacts import suppression
 from contacts.models import ACTIVE, SOURCE_CASCADE, Contact, ListMembership
 from mailer import audit
 from mailer.audit import actions
+from mailer.cleaning import strip_controls
 from mailer.config import Config
 from mailer.delivery import queue
 from mailer.delivery.models import MAIL_SIGNUP
 from mailer.rendering.mime import one_line
+from mailer.tracking import limits
 from mailer.tracking.models import CHANNELS, CascadeConfirmation, ShareCode, SignUp
 from scheduler.models import Consultation
 
 log = logging.getLogger(__name__)
 
-SIGNUPS_PER_ADDRESS_PER_HOUR = 3
 SIGNUPS_PER_SHARER_PER_HOUR = 30
 CONFIRMATIONS_PER_SHARER_PER_DAY = 10
 CONFIRM_WITHIN = timedelta(days=7)
-MAX_REACH = 1_000_000
+# More than a regional newsletter's readership is a claim the report cannot weigh.
+MAX_REACH = 100_000
 MAX_NOTE = 1000
+MAX_NAME = 200
 
 
 class Refused(Exception):
@@ -65,21 +69,17 @@ def request_sign_up(
     name: str,
     via: ShareCode | None,
     now: datetime,
+    network: str = "unknown",
 ) -> Requested:
-    """A pending sign-up, or Refused. The caller queues the confirmation and commits."""
+    """A pending sign-up, or Refused. The caller queues the confirmation and commits.
+
+    ``network`` is the client's (limits.network_of). Known, new and suppressed
+    addresses go through the same checks and writes up to the very last step, and
+    the caller answers them alike."""
     address = normalise(email)
     key = address.casefold()
+    _admit(session, form=limits.SIGN_UP, network=network, address=address, now=now)
     hour_ago = now - timedelta(hours=1)
-    recent = session.scalar(
-        select(func.count())
-        .select_from(SignUp)
-        .where(SignUp.email_key == key, SignUp.created_at > hour_ago)
-    )
-    if recent >= SIGNUPS_PER_ADDRESS_PER_HOUR:
-        raise Refused(
-            "We have already sent confirmation emails to this address in the last hour. "
-            "Check your inbox (and spam folder), or try again later."
-        )
     if via is not None:
         through = session.scalar(
             select(func.count())
@@ -97,7 +97,7 @@ def request_sign_up(
         consultation_id=consultation.id,
         email=address,
         email_key=key,
-        name=one_line(name)[:200],
+        name=clean_name(name),
         share_code_id=via.id if via else None,
         token=secrets.token_urlsafe(24),
         created_at=now,
@@ -105,6 +105,20 @@ def request_sign_up(
     session.add(sign_up)
     session.flush()
     return Requested(sign_up)
+
+
+def _admit(
+    session: Session, *, form: str, network: str, address: str | None = None, now: datetime
+) -> None:
+    refusal = limits.admit(session, form=form, network=network, address=address, now=now)
+    if refusal is not None:
+        raise Refused(refusal)
+
+
+def clean_name(name: str) -> str:
+    """A person's name as it may go into a To header and a message body: one line, no
+    control or direction-changing characters, at most MAX_NAME characters."""
+    return one_line(strip_controls(name))[:MAX_NAME]
 
 
 def confirmation_message(
@@ -229,7 +243,10 @@ def record_shared(
     reach: str,
     note: str,
     now: datetime,
+    network: str = "unknown",
 ) -> CascadeConfirmation:
+    """Record an "I shared this". Without a sharer's link nobody vouches for it: such
+    claims have tighter limits and the report shows them apart."""
     if channel not in CHANNELS:
         raise Refused("Choose how you shared it.")
     try:
@@ -237,7 +254,10 @@ def record_shared(
     except ValueError:
         raise Refused("Give roughly how many people, as a number (0 if you do not know).") from None
     if not 0 <= people <= MAX_REACH:
-        raise Refused(f"Give a number from 0 to {MAX_REACH:,}.")
+        raise Refused(
+            f"Give a number from 0 to {MAX_REACH:,}. If you reached more people than "
+            f"that, give {MAX_REACH:,} and tell us about it in the note."
+        )
     if sharer is not None:
         today = session.scalar(
             select(func.count())
@@ -249,14 +269,24 @@ def record_shared(
         )
         if today >= CONFIRMATIONS_PER_SHARER_PER_DAY:
             raise Refused("Thank you: we already have several of these from you today.")
+    _admit(
+        session,
+        form=limits.SHARED if sharer is not None else limits.SHARED_ANONYMOUS,
+        network=network,
+        now=now,
+    )
     confirmation = CascadeConfirmation(
         consultation_id=consultation.id,
         share_code_id=sharer.id if sharer else None,
         channel=channel,
         reach=people,
-        note=note.strip()[:MAX_NOTE],
+        note=clean_note(note),
         created_at=now,
     )
     session.add(confirmation)
     session.flush()
     return confirmation
+
+
+def clean_note(note: str) -> str:
+    return strip_controls(note).strip()[:MAX_NOTE]

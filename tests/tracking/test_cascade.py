@@ -152,6 +152,14 @@ def test_a_scripted_cascade_comes_out_exactly_in_the_report_and_its_csv(
     # Two cascades confirmed from the messages' "tell us you shared this" links.
     shared(person(40), a.link(r"/s/[A-Za-z0-9_-]+/shared"), "email", 40)
     shared(person(41), c.link(r"/s/[A-Za-z0-9_-]+/shared"), "meeting", 15)
+    # And a claim from the public page with no sharer's link: shown apart, not added.
+    anonymous = person(42)
+    page = anonymous.get(f"/consultations/{slug}").get_data(as_text=True)
+    claimed = anonymous.post(
+        f"/consultations/{slug}/shared",
+        data={"csrf_token": csrf_from(page), "channel": "social", "reach": "90000"},
+    )
+    assert "Thank you for passing it on" in claimed.get_data(as_text=True)
 
     expected = {
         "Recipients": 10,
@@ -163,6 +171,8 @@ def test_a_scripted_cascade_comes_out_exactly_in_the_report_and_its_csv(
         "Sign-ups through share links": 3,
         "Cascades confirmed": 2,
         "People reached, as reported": 55,
+        "Anonymous claims of sharing (not counted above)": 1,
+        "People reached, as claimed anonymously": 90000,
         "Deepest cascade (steps from a stakeholder)": 2,
     }
     page = admin_client.get(f"/admin/cascade/{cid}").get_data(as_text=True)
