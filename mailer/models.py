@@ -29,7 +29,13 @@ from mailer.tracking.models import (
     SignUp,
     TrackedLink,
 )
-from scheduler.models import Blackout, Consultation, ConsultationDocument, SchedulerStatus
+from scheduler.models import (
+    Blackout,
+    Consultation,
+    ConsultationDocument,
+    Contribution,
+    SchedulerStatus,
+)
 
 __all__ = [
     "AuditEntry",
@@ -43,6 +49,7 @@ __all__ = [
     "ConsultationDocument",
     "Contact",
     "ContactList",
+    "Contribution",
     "Delivery",
     "EmailTemplate",
     "ListMembership",

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import escape
+from sqlalchemy.orm import Session
 
 from mailer.admin.guards import acting_user, requires
 from mailer.bulletins import messages, organisation, template_versions
@@ -15,6 +16,7 @@ from mailer.bulletins.models import KIND_LABELS, EmailTemplate, TemplateVersion
 from mailer.database import get_db, utcnow
 from mailer.rendering.prepare import TemplateParts
 from mailer.rendering.sandbox import TemplateProblem
+from scheduler import edits
 
 templates_bp = Blueprint("email_templates", __name__, url_prefix="/admin/templates")
 
@@ -94,6 +96,7 @@ def edit(template_id: int) -> ResponseReturnValue:
                     settings=_settings(),
                     now=utcnow(),
                 )
+                returned = _returned_to_draft(session, template, version, created)
         except template_versions.TemplateInvalid as exc:
             error = str(exc)
         else:
@@ -107,6 +110,8 @@ def edit(template_id: int) -> ResponseReturnValue:
                 )
             else:
                 flash(f"Saved as version {version.number}. New bulletins use it.", "success")
+            for message in returned:
+                flash(message, "warning")
             return redirect(url_for("email_templates.edit", template_id=template.id))
     return render_template(
         "admin/templates/edit.html",
@@ -117,6 +122,21 @@ def edit(template_id: int) -> ResponseReturnValue:
         kind_labels=KIND_LABELS,
         value_names=VALUES,
     ), (400 if error else 200)
+
+
+def _returned_to_draft(
+    session: Session, template: EmailTemplate, version: TemplateVersion, created: bool
+) -> list[str]:
+    """A new version changes what a consultation awaiting approval would send: those
+    return to draft (scheduler/edits.py). What to tell the editor."""
+    if not created:
+        return []
+    returned = edits.template_saved(session, template, version, by=acting_user(session))
+    return [
+        f'"{c.title}" was awaiting approval and one of its messages uses this template, '
+        "so it is back to draft: submit it again when it is ready."
+        for c in returned
+    ]
 
 
 @templates_bp.get("/<int:template_id>/versions/<int:number>")
@@ -147,10 +167,13 @@ def restore(template_id: int, number: int) -> ResponseReturnValue:
             settings=_settings(),
             now=utcnow(),
         )
+        returned = _returned_to_draft(session, template, version, created)
     if created:
         flash(f"Version {number} restored as version {version.number}.", "success")
     else:
         flash(f"Version {number} is already the current one.", "info")
+    for message in returned:
+        flash(message, "warning")
     return redirect(url_for("email_templates.edit", template_id=template.id))
 
 
