@@ -57,6 +57,18 @@ def upgrade() -> None:
         WHERE c.state IN ('draft', 'awaiting_approval')
         """
     )
+    # Approved ones: their author's part was covered by that approval (stamped with it),
+    # which also dates the last approval.
+    op.execute(
+        """
+        INSERT INTO consultation_contributions (consultation_id, user_id, user_email,
+            action, part, at, approval_at)
+        SELECT c.id, u.id, u.email, 'created', 'the consultation', c.created_at,
+            c.approved_at
+        FROM consultations c JOIN users u ON u.id = c.created_by_id
+        WHERE c.state = 'scheduled' AND c.approved_at IS NOT NULL
+        """
+    )
     op.execute(
         """
         INSERT INTO consultation_contributions (consultation_id, user_id, user_email,
