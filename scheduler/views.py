@@ -324,6 +324,7 @@ def edit(consultation_id: int) -> ResponseReturnValue:
     if details is None:
         return _form_page(consultation, raw, errors, status_code=400)
     db = get_db()
+    was = consultation.state
     try:
         with db.transaction(db.session) as session:
             warnings = consultations.update(
@@ -345,6 +346,12 @@ def edit(consultation_id: int) -> ResponseReturnValue:
     for warning in warnings:
         flash(warning, "warning")
     flash("Saved. The timeline below shows where each message now goes.", "success")
+    if was != consultation.state:
+        flash(
+            f"It was {STATE_LABELS[was].lower()}, so this change returned it to draft: "
+            "submit it again when it is ready, and it needs a new approval.",
+            "warning",
+        )
     return redirect(url_for("consultations.show", consultation_id=consultation_id))
 
 

@@ -128,3 +128,23 @@ def test_a_launch_text_edit_while_waiting_returns_it_to_draft_and_the_old_versio
         approved_hash = session.get(Consultation, cid).approved_hash
     assert approved_hash is not None and approved_hash[:12] in summary
     assert "from the admin; made by editor@example.org (created, submitted, edited)" in summary
+
+
+def test_an_edit_of_its_details_while_waiting_says_it_returned_to_draft(
+    app: Flask, db: Database
+) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(editor, partners, type="general")
+    page = f"/admin/consultations/{cid}"
+    post(editor, f"{page}/submit", page)
+    read = version_on(approver.get(page).get_data(as_text=True))
+    edit = f"{page}/edit"
+    changed = form_for(partners, type="general", survey_url="https://evil.example.net/")
+    saved = post(editor, edit, edit, confirmed="yes", **changed).get_data(as_text=True)
+    assert "It was awaiting approval, so this change returned it to draft" in saved
+    assert "edited its details: survey address" in saved
+    post(editor, f"{page}/submit", page)
+    stale = approve_as(approver, page, version=read).get_data(as_text=True)
+    assert "Nothing was approved" in stale and state(db, cid) == "awaiting_approval"
