@@ -250,7 +250,8 @@ def content(
                 frozen = messages.freeze(
                     session, bulletin, documents=consultation.documents, extra=extra
                 ).to_json()
-            except messages.TemplateUnusable as exc:
+            except (messages.TemplateUnusable, LookupError) as exc:
+                # Approval will refuse it; the page still shows (and names) the version.
                 frozen = f"unusable: {exc}"
         items.append(
             {
