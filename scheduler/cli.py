@@ -290,7 +290,10 @@ def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-de
             raise Refused(str(exc)) from None
         scheduled = [s for s in consultations.timeline(session, found) if s.state == "scheduled"]
     _warn(warnings)
-    click.echo(f"consultation {found.id} approved: {len(scheduled)} send(s) scheduled")
+    click.echo(
+        f"consultation {found.id} approved (version {approval.short(version)}): "
+        f"{len(scheduled)} send(s) scheduled"
+    )
 
 
 @consultation.command("cancel")

@@ -200,6 +200,7 @@ def test_an_approval_from_the_command_line_says_so_with_its_version_and_authors(
         ).one()
         approved_hash = session.get(Consultation, int(cid)).approved_hash
         summary, detail = entry.summary, dict(entry.detail)
+    assert f"approved (version {approved_hash[:12]})" in approved.stdout
     assert f"version {approved_hash[:12]} from the command line" in summary
     assert "made by editor@example.org (created, submitted)" in summary
     assert detail["via"] == "the command line" and detail["content_hash"] == approved_hash
