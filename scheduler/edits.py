@@ -45,7 +45,9 @@ def message_changed(
         return None
     send, consultation = owner
     what = ", ".join(MESSAGE_FIELDS.get(name, name) for name in changed)
-    part = f"the {send.label.lower()} message: {what}"
+    label = send.label.lower()
+    named = f"the {label} message" if ":" not in label else f'the message "{send.label}"'
+    part = f"{named}: {what}"
     approval.note(session, consultation, by=by, action=approval.EDITED, part=part, now=now)
     if consultation.state != AWAITING_APPROVAL:
         return None
