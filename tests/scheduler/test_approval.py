@@ -351,3 +351,18 @@ def test_open_now_is_refused_to_whoever_made_the_approved_version(
             now=NOW + timedelta(minutes=1),
             two_person=True,
         )
+
+
+def test_the_version_covers_the_organisation_settings_frozen_with_it(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    from mailer.bulletins import organisation
+
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    submit(db, cid, people["editor"])
+    read = version(db, cid)
+    with db.transaction() as session:
+        organisation.get(session).signatory = "Someone Else"
+    with pytest.raises(ConsultationRefused, match="changed after you opened it"):
+        approve(db, cid, people["approver"], seen=read)
