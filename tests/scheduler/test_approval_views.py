@@ -148,3 +148,37 @@ def test_an_edit_of_its_details_while_waiting_says_it_returned_to_draft(
     post(editor, f"{page}/submit", page)
     stale = approve_as(approver, page, version=read).get_data(as_text=True)
     assert "Nothing was approved" in stale and state(db, cid) == "awaiting_approval"
+
+
+def test_a_template_saved_while_it_waits_returns_it_to_draft_and_bars_its_author(
+    app: Flask, db: Database
+) -> None:
+    from mailer.bulletins import template_versions
+
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    admin = as_user(app, db, "boss@example.org", roles.ADMIN)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(editor, partners, type="general")
+    page = f"/admin/consultations/{cid}"
+    post(editor, f"{page}/submit", page)
+    bulletin = launch_bulletin(db, cid)
+    with db.transaction() as session:
+        template = session.get(Bulletin, bulletin).template
+        current = template_versions.latest(template)
+        path, parts = (
+            f"/admin/templates/{template.id}",
+            {
+                "subject": current.subject,
+                "preheader": current.preheader,
+                "html": current.html + "\n<!-- a footer change -->",
+                "text": current.text,
+                "note": "footer",
+            },
+        )
+    saved = post(admin, path, path, **parts).get_data(as_text=True)
+    assert "was awaiting approval and one of its messages uses this template" in saved
+    assert state(db, cid) == "draft"
+    post(editor, f"{page}/submit", page)
+    assert "another approver must approve it" in approve_as(admin, page).get_data(as_text=True)
+    assert "Approved." in approve_as(approver, page).get_data(as_text=True)
