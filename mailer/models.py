@@ -35,7 +35,13 @@ from mailer.tracking.models import (
     SignUp,
     TrackedLink,
 )
-from scheduler.models import Blackout, Consultation, ConsultationDocument, SchedulerStatus
+from scheduler.models import (
+    Blackout,
+    Consultation,
+    ConsultationDocument,
+    Contribution,
+    SchedulerStatus,
+)
 
 __all__ = [
     "AuditEntry",
@@ -49,6 +55,7 @@ __all__ = [
     "ConsultationDocument",
     "Contact",
     "ContactList",
+    "Contribution",
     "Delivery",
     "EmailTemplate",
     "ListMembership",

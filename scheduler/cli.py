@@ -266,12 +266,15 @@ def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-de
     """Approve as that user and schedule the timeline."""
     from mailer.cli import Refused, require_schema
     from mailer.database import utcnow
-    from scheduler import consultations
+    from scheduler import approval, consultations
 
     config = ctx.config
     db = require_schema(ctx)
     with db.writing() as session:
         found = _consultation(session, key)
+        # Whoever runs the command approves the version there is now, read in the same
+        # transaction; the audit entry says it came from the command line.
+        version = consultations.version(session, found, base_url=config.app.base_url)
         try:
             warnings = consultations.approve(
                 session,
@@ -280,12 +283,17 @@ def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-de
                 two_person=config.approval.two_person,
                 base_url=config.app.base_url,
                 now=utcnow(),
+                seen=version,
+                via=approval.VIA_COMMAND_LINE,
             )
         except consultations.ConsultationRefused as exc:
             raise Refused(str(exc)) from None
         scheduled = [s for s in consultations.timeline(session, found) if s.state == "scheduled"]
     _warn(warnings)
-    click.echo(f"consultation {found.id} approved: {len(scheduled)} send(s) scheduled")
+    click.echo(
+        f"consultation {found.id} approved (version {approval.short(version)}): "
+        f"{len(scheduled)} send(s) scheduled"
+    )
 
 
 @consultation.command("cancel")

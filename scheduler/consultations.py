@@ -43,7 +43,7 @@ from mailer.delivery.models import (
     Send,
 )
 from mailer.rendering.mime import one_line
-from scheduler import statutory
+from scheduler import approval, statutory
 from scheduler.models import (
     AWAITING_APPROVAL,
     CANCELLED,
@@ -325,6 +325,9 @@ def create(
         "lists": sorted({*consultation.audience.get("lists", []), signups.id}),
     }
     _store_plan(session, consultation, checked.planned, by=by, launch_body=details.launch_body)
+    approval.note(
+        session, consultation, by=by, action=approval.CREATED, part="the consultation", now=now
+    )
     audit.record(
         session,
         actions.CONSULTATION_CREATED,
@@ -383,9 +386,18 @@ def update(
     for name in changed:
         setattr(consultation, name, checked.values[name])
     if consultation.state != DRAFT:
-        _return_to_draft(session, consultation, by=by, why="edited")
+        why = f"edited its {approval.fields_part(changed)}" if changed else "saved it unchanged"
+        _return_to_draft(session, consultation, by=by, why=why)
     _store_plan(session, consultation, checked.planned, by=by)
     if changed:
+        approval.note(
+            session,
+            consultation,
+            by=by,
+            action=approval.EDITED,
+            part=approval.fields_part(changed),
+            now=now,
+        )
         audit.record(
             session,
             actions.CONSULTATION_CHANGED,
@@ -397,9 +409,13 @@ def update(
     return checked.warnings
 
 
-def replan(session: Session, consultation: Consultation, *, rules: Rules) -> int:
+def replan(
+    session: Session, consultation: Consultation, *, rules: Rules, by: User | None = None
+) -> int:
     """Move the sends not yet made to where the rules put them now (a blackout was
-    added or removed). Approval stands: only times move. Returns how many moved."""
+    added or removed). An approval given stands: only times move. One awaiting approval
+    returns to draft when its timeline moves, since the approver would be reading a
+    timeline that is no longer the one to be approved. Returns how many moved."""
     if consultation.state == CANCELLED:
         return 0
     moved = 0
@@ -422,6 +438,10 @@ def replan(session: Session, consultation: Consultation, *, rules: Rules) -> int
             if send.state == SEND_MISSED:
                 send.state, send.missed_at = SEND_SCHEDULED, None
             moved += 1
+    if moved and consultation.state == AWAITING_APPROVAL:
+        _return_to_draft(
+            session, consultation, by=by, why="changed the blackouts, which moved its timeline"
+        )
     return moved
 
 
@@ -560,6 +580,9 @@ def add_document(
     )
     consultation.documents.append(document)
     session.flush()
+    approval.note(
+        session, consultation, by=by, action=approval.EDITED, part=f"documents: added {name}"
+    )
     audit.record(
         session,
         actions.CONSULTATION_DOCUMENT_ADDED,
@@ -584,6 +607,13 @@ def remove_document(
     consultation.documents.remove(document)
     for position, remaining in enumerate(consultation.documents):
         remaining.position = position
+    approval.note(
+        session,
+        consultation,
+        by=by,
+        action=approval.EDITED,
+        part=f"documents: removed {document.filename}",
+    )
     audit.record(
         session,
         actions.CONSULTATION_DOCUMENT_REMOVED,
@@ -637,6 +667,8 @@ def submit(session: Session, consultation: Consultation, *, by: User, now: datet
     consultation.state = AWAITING_APPROVAL
     consultation.submitted_at = now
     consultation.submitted_by_id = by.id
+    consultation.returned_note = ""
+    approval.note(session, consultation, by=by, action=approval.SUBMITTED, part="", now=now)
     audit.record(
         session,
         actions.CONSULTATION_SUBMITTED,
@@ -657,9 +689,15 @@ def approve(
     two_person: bool,
     base_url: str,
     now: datetime,
+    seen: str | None = None,
+    via: str = approval.VIA_ADMIN,
 ) -> list[str]:
     """Approve as ``by``: freeze what each send not yet made will deliver and schedule
-    it. Returns the checks' warnings."""
+    it. Returns the checks' warnings.
+
+    ``seen`` is the content hash of the version the approver read (the approval page
+    posts it back); an approval of any other version is refused. None approves the
+    version there is now: the command line, where ``via`` says so in the audit log."""
     _refuse_if_finished(consultation, now)
     if not by.can_approve:
         raise ConsultationRefused(
@@ -669,10 +707,16 @@ def approve(
         raise ConsultationRefused("This consultation is already approved.")
     if consultation.state != AWAITING_APPROVAL:
         raise ConsultationRefused("Submit the consultation for approval first.")
-    if two_person and by.id == consultation.created_by_id:
+    authors = approval.authors(session, consultation)
+    if two_person and (refused := approval.refusal(authors, by)):
+        raise ConsultationRefused(refused)
+    extra = {"consultation": consultation_extra(consultation, base_url)}
+    version = approval.content_hash(session, consultation, extra=extra)
+    if seen is not None and seen != version:
         raise ConsultationRefused(
-            f"{by.email} wrote this consultation; another approver must approve it "
-            "(the two-person rule, [approval] two_person)."
+            "Nothing was approved: this consultation changed after you opened it "
+            f"(you read version {approval.short(seen) or 'unknown'}; it is now version "
+            f"{approval.short(version)}). Read it again, then approve."
         )
     if recipients(session, consultation) == 0:
         raise ConsultationRefused(
@@ -680,9 +724,8 @@ def approve(
             "to its lists, or choose other lists."
         )
     warnings = checks(session, consultation)
-    extra = {"consultation": consultation_extra(consultation, base_url)}
     for send in timeline(session, consultation):
-        if send.state not in (SEND_DRAFT, SEND_MISSED):
+        if send.state not in approval.FROZEN_AT_APPROVAL:
             continue
         bulletin = session.get(Bulletin, send.bulletin_id) if send.bulletin_id else None
         if bulletin is None:
@@ -702,16 +745,26 @@ def approve(
     consultation.state = SCHEDULED
     consultation.approved_at = now
     consultation.approved_by_id = by.id
+    consultation.approved_hash = version
+    approval.settle(session, consultation, now=now)
+    made_by = ", ".join(a.describe() for a in authors) or "nobody recorded"
     audit.record(
         session,
         actions.CONSULTATION_APPROVED,
         actor=by,
         target_type="consultation",
         target_id=consultation.id,
-        summary=f'Approved "{consultation.title}"'
-        + (f" despite {len(warnings)} warning(s): " + " ".join(warnings) if warnings else ""),
+        summary=f'Approved "{consultation.title}" version {approval.short(version)} from '
+        f"{via}; made by {made_by}"
+        + (f"; despite {len(warnings)} warning(s): " + " ".join(warnings) if warnings else ""),
+        detail={
+            "content_hash": version,
+            "via": via,
+            "authors": [a.to_json() for a in authors],
+            "warnings": warnings,
+        },
     )
-    log.info("consultation %s approved by %s", consultation.id, by.email)
+    log.info("consultation %s approved by %s from %s", consultation.id, by.email, via)
     return warnings
 
 
@@ -729,11 +782,19 @@ def consultation_extra(consultation: Consultation, base_url: str) -> dict[str, s
     }
 
 
+def version(session: Session, consultation: Consultation, *, base_url: str) -> str:
+    """The content hash of what an approval now would freeze (scheduler/approval.py)."""
+    extra = {"consultation": consultation_extra(consultation, base_url)}
+    return approval.content_hash(session, consultation, extra=extra)
+
+
 def page_url(consultation: Consultation, base_url: str) -> str:
     return f"{base_url.rstrip('/')}/consultations/{consultation.slug}"
 
 
-def _return_to_draft(session: Session, consultation: Consultation, *, by: User, why: str) -> int:
+def _return_to_draft(
+    session: Session, consultation: Consultation, *, by: User | None, why: str
+) -> int:
     returned = 0
     for send in timeline(session, consultation):
         if send.state in (SEND_SCHEDULED, SEND_MISSED):
@@ -742,19 +803,32 @@ def _return_to_draft(session: Session, consultation: Consultation, *, by: User, 
             send.approved_at = None
             send.approved_by_id = None
             returned += 1
+    was_waiting = consultation.state == AWAITING_APPROVAL
     consultation.state = DRAFT
     consultation.approved_at = None
     consultation.approved_by_id = None
+    # Shown on its page until it is submitted again: why the approval has to start over.
+    who = by.email if by is not None else "the system"
+    what = "awaiting approval" if was_waiting else "approved"
+    consultation.returned_note = f"It was {what}; {who} {why}."[:500]
     audit.record(
         session,
         actions.CONSULTATION_RETURNED,
         actor=by,
         target_type="consultation",
         target_id=consultation.id,
-        summary=f'"{consultation.title}" returned to draft ({why}): '
+        summary=f'"{consultation.title}" returned to draft ({who} {why}): '
         f"{returned} send(s) need approval again",
     )
     return returned
+
+
+def edited_after_submission(
+    session: Session, consultation: Consultation, *, by: User | None, why: str
+) -> int:
+    """Something it would send changed after it was submitted (a message, a template
+    it uses): back to draft, saying ``why`` (scheduler/edits.py)."""
+    return _return_to_draft(session, consultation, by=by, why=why)
 
 
 def return_to_draft(
@@ -764,7 +838,7 @@ def return_to_draft(
     _refuse_if_finished(consultation, now)
     if consultation.state == DRAFT:
         raise ConsultationRefused("This consultation is already a draft.")
-    return _return_to_draft(session, consultation, by=by, why="by request")
+    return _return_to_draft(session, consultation, by=by, why="returned it to draft")
 
 
 def cancel(session: Session, consultation: Consultation, *, by: User, now: datetime) -> int:
@@ -828,16 +902,30 @@ def send_now(session: Session, send: Send, *, by: User, now: datetime) -> None:
     )
 
 
-def open_now(session: Session, consultation: Consultation, *, by: User, now: datetime) -> Send:
+def open_now(
+    session: Session,
+    consultation: Consultation,
+    *,
+    by: User,
+    now: datetime,
+    two_person: bool = True,
+) -> Send:
     """Open an approved consultation now rather than at its opening time: the launch
     goes on the scheduler's next tick. The approver asks for it deliberately, so quiet
-    hours and blackouts do not move it; the rest of the timeline stays as approved."""
+    hours and blackouts do not move it; the rest of the timeline stays as approved.
+    It changes an approved timeline, so under the two-person rule nobody who made the
+    approved version may do it (the approver, or another who could have approved it)."""
     if not by.can_approve:
         raise ConsultationRefused(
             f"{by.email} is an {by.role}; only an approver or an admin can open it early."
         )
     if consultation.state != SCHEDULED:
         raise ConsultationRefused("Approve the consultation first; then it can open now.")
+    if two_person and by.id in approval.approved_authors(session, consultation):
+        raise ConsultationRefused(
+            f"{by.email} made the version that was approved, so another approver must open "
+            "it early (the two-person rule, [approval] two_person)."
+        )
     if consultation.opens_at <= now:
         raise ConsultationRefused("The consultation is already open.")
     stored = timeline(session, consultation)

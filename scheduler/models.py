@@ -89,6 +89,10 @@ class Consultation(Base):
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The content hash of the version last approved (scheduler/approval.py).
+    approved_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Why it is a draft again (an edit after submission), for whoever submits next.
+    returned_note: Mapped[str] = mapped_column(String(500), default="")
 
     documents: Mapped[list[ConsultationDocument]] = relationship(
         back_populates="consultation",
@@ -105,6 +109,31 @@ class Consultation(Base):
         if now >= self.opens_at:
             return OPEN
         return SCHEDULED
+
+
+class Contribution(Base):
+    """Someone created, edited or submitted part of a consultation. Rows made since
+    its last approval (``approval_at`` empty) name who may not approve it under the
+    two-person rule; an approval stamps them, so the history stays."""
+
+    __tablename__ = "consultation_contributions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    # Kept as written: the audit names the person even if the account goes.
+    user_email: Mapped[str] = mapped_column(String(320))
+    # "created", "edited" or "submitted"
+    action: Mapped[str] = mapped_column(String(20))
+    # What was touched, as a person reads it ("the launch message: subject").
+    part: Mapped[str] = mapped_column(String(300), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the approval that covered it was given; None: since the last approval.
+    approval_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ConsultationDocument(Base):

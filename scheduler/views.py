@@ -38,8 +38,9 @@ from mailer.config import Config, format_duration, parse_duration
 from mailer.database import get_db, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import SEND_LABELS, Send
-from scheduler import consultations, evidence, status, statutory
+from scheduler import approval, consultations, evidence, status, statutory
 from scheduler.models import (
+    AWAITING_APPROVAL,
     STATE_LABELS,
     TYPE_GENERAL,
     TYPE_LABELS,
@@ -324,6 +325,7 @@ def edit(consultation_id: int) -> ResponseReturnValue:
     if details is None:
         return _form_page(consultation, raw, errors, status_code=400)
     db = get_db()
+    was = consultation.state
     try:
         with db.transaction(db.session) as session:
             warnings = consultations.update(
@@ -345,6 +347,12 @@ def edit(consultation_id: int) -> ResponseReturnValue:
     for warning in warnings:
         flash(warning, "warning")
     flash("Saved. The timeline below shows where each message now goes.", "success")
+    if was != consultation.state:
+        flash(
+            f"It was {STATE_LABELS[was].lower()}, so this change returned it to draft: "
+            "submit it again when it is ready, and it needs a new approval.",
+            "warning",
+        )
     return redirect(url_for("consultations.show", consultation_id=consultation_id))
 
 
@@ -371,7 +379,12 @@ def show(consultation_id: int) -> ResponseReturnValue:
         )
     ).all()
     two_person = _config().approval.two_person
-    own = consultation.created_by_id == current_user.id
+    # The version an approver reads here is the one the approve form names.
+    authors = approval.authors(session, consultation)
+    refused = approval.refusal(authors, current_user) if two_person else None
+    version = None
+    if consultation.state == AWAITING_APPROVAL:
+        version = consultations.version(session, consultation, base_url=_config().app.base_url)
     return render_template(
         "admin/consultations/show.html",
         consultation=consultation,
@@ -387,8 +400,13 @@ def show(consultation_id: int) -> ResponseReturnValue:
         state_labels=STATE_LABELS,
         type_labels=TYPE_LABELS,
         send_labels=SEND_LABELS,
-        may_approve=current_user.can_approve and not (two_person and own),
-        own_and_two_person=two_person and own,
+        may_approve=current_user.can_approve and refused is None,
+        two_person=two_person,
+        refused=refused,
+        authors=authors,
+        version=version,
+        short_version=approval.short(version),
+        approved_version=approval.short(consultation.approved_hash),
         page_url=consultations.page_url(consultation, _config().app.base_url),
         now=now,
     )
@@ -468,6 +486,9 @@ def approve(consultation_id: int) -> ResponseReturnValue:
             two_person=config.approval.two_person,
             base_url=config.app.base_url,
             now=utcnow(),
+            # A form without it names no version: refused, like a stale one.
+            seen=request.form.get("version", "").strip(),
+            via=approval.VIA_ADMIN,
         ),
         "Approved. Each message goes at the time the timeline shows.",
     )
@@ -478,7 +499,12 @@ def approve(consultation_id: int) -> ResponseReturnValue:
 def open_now(consultation_id: int) -> ResponseReturnValue:
     return _step(
         consultation_id,
-        lambda s, c, u: consultations.open_now(s, c, by=u, now=utcnow()) and [],
+        lambda s, c, u: (
+            consultations.open_now(
+                s, c, by=u, now=utcnow(), two_person=_config().approval.two_person
+            )
+            and []
+        ),
         "Open now: the launch goes within a few seconds.",
     )
 
@@ -713,9 +739,10 @@ def remove_blackout(blackout_id: int) -> ResponseReturnValue:
 
 def _replan_all(session: Any) -> int:
     rules = _rules(session)
+    by = acting_user(session)
     moved = 0
     for consultation in session.scalars(
         select(Consultation).where(Consultation.closes_at > utcnow() - timedelta(days=30))
     ):
-        moved += consultations.replan(session, consultation, rules=rules)
+        moved += consultations.replan(session, consultation, rules=rules, by=by)
     return moved

@@ -94,7 +94,10 @@ def test_first_run_sets_everything_up_and_prints_the_admin_password(tmp_path: Pa
         def click(path: str, page_path: str, **data: str) -> str:
             page = approver.open(f"{base}{page_path}", timeout=5).read().decode()
             token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-            body = urllib.parse.urlencode({"csrf_token": token, **data}).encode()
+            # The approve form names the version the approver read.
+            version = re.search(r'name="version" value="([0-9a-f]+)"', page)
+            hidden = {"version": version.group(1)} if version else {}
+            body = urllib.parse.urlencode({"csrf_token": token, **hidden, **data}).encode()
             return approver.open(f"{base}{path}", data=body, timeout=10).read().decode()
 
         click("/login", "/login", email="approver@example.org", password=approver_password)

@@ -32,7 +32,7 @@ from mailer.delivery import queue
 from mailer.rendering.markdown import to_html
 from mailer.rendering.prepare import PreparedMessage, Recipient, message_id
 from mailer.web import inputs
-from scheduler import consultations
+from scheduler import consultations, edits
 
 bulletins_bp = Blueprint("bulletins", __name__, url_prefix="/admin/bulletins")
 
@@ -139,11 +139,19 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         db = get_db()
         try:
             with db.transaction(db.session) as s:
-                changed = compose.update(s, bulletin, draft, by=acting_user(s))
+                user = acting_user(s)
+                changed = compose.update(s, bulletin, draft, by=user)
+                # A consultation's message: noted as an edit of it, and one awaiting
+                # approval goes back to draft (the approver must read what goes out).
+                returned = edits.message_changed(
+                    s, bulletin, changed=changed, by=user, now=utcnow()
+                )
         except compose.BulletinInvalid as exc:
             errors = exc.errors
         else:
             flash("Saved." if changed else "Nothing had changed.", "success")
+            if returned:
+                flash(returned, "warning")
             return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
     body = to_html(draft.body_markdown)
     return render_template(

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import escape
+from sqlalchemy.orm import Session
 
 from mailer.admin.guards import acting_user, requires
 from mailer.bulletins import messages, organisation, template_versions
@@ -15,6 +16,7 @@ from mailer.bulletins.models import KIND_LABELS, EmailTemplate, TemplateVersion
 from mailer.database import get_db, utcnow
 from mailer.rendering.prepare import TemplateParts
 from mailer.rendering.sandbox import TemplateProblem
+from scheduler import edits
 
 templates_bp = Blueprint("email_templates", __name__, url_prefix="/admin/templates")
 
@@ -57,15 +59,16 @@ def _version(template: EmailTemplate, number: int) -> TemplateVersion:
 
 def _save(
     template: EmailTemplate, parts: TemplateParts, *, note: str
-) -> tuple[TemplateVersion, bool]:
+) -> tuple[TemplateVersion, bool, list[str]]:
     """Check the parts (a render: slow for a heavy template) without the write lock,
-    then save the version in a short write."""
+    then save the version in a short write. Also what to tell the editor about
+    consultations it returned to draft."""
     db = get_db()
     settings, now, kind = _settings(), utcnow(), template.kind
     with db.reading() as reader:
         checked = template_versions.check_parts(reader, kind, parts, settings=settings, now=now)
     with db.transaction(db.session) as session:
-        return template_versions.save_version(
+        version, created = template_versions.save_version(
             session,
             template,
             parts,
@@ -75,6 +78,7 @@ def _save(
             now=now,
             checked=checked,
         )
+        return version, created, _returned_to_draft(session, template, version, created)
 
 
 @templates_bp.get("/")
@@ -106,7 +110,7 @@ def edit(template_id: int) -> ResponseReturnValue:
             values["subject"], values["preheader"], values["html"], values["text"]
         )
         try:
-            version, created = _save(template, parts, note=values["note"])
+            version, created, returned = _save(template, parts, note=values["note"])
         except template_versions.TemplateInvalid as exc:
             error = str(exc)
         else:
@@ -120,6 +124,8 @@ def edit(template_id: int) -> ResponseReturnValue:
                 )
             else:
                 flash(f"Saved as version {version.number}. New bulletins use it.", "success")
+            for message in returned:
+                flash(message, "warning")
             return redirect(url_for("email_templates.edit", template_id=template.id))
     return render_template(
         "admin/templates/edit.html",
@@ -130,6 +136,21 @@ def edit(template_id: int) -> ResponseReturnValue:
         kind_labels=KIND_LABELS,
         value_names=VALUES,
     ), (400 if error else 200)
+
+
+def _returned_to_draft(
+    session: Session, template: EmailTemplate, version: TemplateVersion, created: bool
+) -> list[str]:
+    """A new version changes what a consultation awaiting approval would send: those
+    return to draft (scheduler/edits.py). What to tell the editor."""
+    if not created:
+        return []
+    returned = edits.template_saved(session, template, version, by=acting_user(session))
+    return [
+        f'"{c.title}" was awaiting approval and one of its messages uses this template, '
+        "so it is back to draft: submit it again when it is ready."
+        for c in returned
+    ]
 
 
 @templates_bp.get("/<int:template_id>/versions/<int:number>")
@@ -149,7 +170,7 @@ def version(template_id: int, number: int) -> ResponseReturnValue:
 def restore(template_id: int, number: int) -> ResponseReturnValue:
     template = _template(template_id)
     old = _version(template, number)
-    version, created = _save(
+    version, created, returned = _save(
         template,
         TemplateParts(old.subject, old.preheader, old.html, old.text),
         note=f"Restored version {number}",
@@ -158,6 +179,8 @@ def restore(template_id: int, number: int) -> ResponseReturnValue:
         flash(f"Version {number} restored as version {version.number}.", "success")
     else:
         flash(f"Version {number} is already the current one.", "info")
+    for message in returned:
+        flash(message, "warning")
     return redirect(url_for("email_templates.edit", template_id=template.id))
 
 

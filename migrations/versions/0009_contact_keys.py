@@ -3,7 +3,7 @@ of contacts and sends are never reused (AUTOINCREMENT), so an old link cannot na
 whoever came next
 
 Revision ID: 0009_contact_keys
-Revises: 0007_claim_index
+Revises: 0008_approval_versions
 Create Date: 2026-12-01 05:30:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_contact_keys"
-down_revision: str | None = "0007_claim_index"
+down_revision: str | None = "0008_approval_versions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

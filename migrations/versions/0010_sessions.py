@@ -4,7 +4,7 @@ remember the role of whoever paused or stopped them, so a stop is lifted only by
 someone of that rank or above
 
 Revision ID: 0010_sessions
-Revises: 0007_claim_index
+Revises: 0009_contact_keys
 Create Date: 2026-12-01 05:20:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_sessions"
-down_revision: str | None = "0007_claim_index"
+down_revision: str | None = "0009_contact_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,7 @@ client network, kept a day), so that sign-up and "I shared this" limits hold acr
 every web process
 
 Revision ID: 0011_public_limits
-Revises: 0007_claim_index
+Revises: 0010_sessions
 Create Date: 2026-12-01 05:30:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_public_limits"
-down_revision: str | None = "0007_claim_index"
+down_revision: str | None = "0010_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,7 @@ queued and sent by the delivery workers, so no request holds the database's writ
 lock while it talks to a relay
 
 Revision ID: 0012_mail_queue
-Revises: 0007_claim_index
+Revises: 0011_public_limits
 Create Date: 2026-12-01 05:10:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_mail_queue"
-down_revision: str | None = "0007_claim_index"
+down_revision: str | None = "0011_public_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

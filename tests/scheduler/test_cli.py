@@ -178,6 +178,34 @@ def test_a_default_reminder_before_the_opening_is_dropped_with_a_warning(
     assert done.stdout.strip().splitlines()[-1].isdigit()
 
 
+def test_an_approval_from_the_command_line_says_so_with_its_version_and_authors(
+    tmp_path: Path, db: Database
+) -> None:
+    from sqlalchemy import select
+
+    from mailer.audit.models import AuditEntry
+    from scheduler.models import Consultation
+
+    config = write_config(tmp_path, db)
+    office(config)
+    cid = create(config, opens="2099-03-06T10:00", closes="2099-04-02").stdout.split()[-1]
+    assert (
+        mailer(config, "consultation", "submit", cid, "--by", "editor@example.org").returncode == 0
+    )
+    approved = mailer(config, "consultation", "approve", cid, "--by", "approver@example.org")
+    assert approved.returncode == 0, approved.stderr
+    with db.transaction() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "consultation.approved")
+        ).one()
+        approved_hash = session.get(Consultation, int(cid)).approved_hash
+        summary, detail = entry.summary, dict(entry.detail)
+    assert f"approved (version {approved_hash[:12]})" in approved.stdout
+    assert f"version {approved_hash[:12]} from the command line" in summary
+    assert "made by editor@example.org (created, submitted)" in summary
+    assert detail["via"] == "the command line" and detail["content_hash"] == approved_hash
+
+
 def start_run(config: Path, port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "mailer", "--config", str(config), "run", "--port", str(port)],

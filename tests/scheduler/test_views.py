@@ -63,6 +63,25 @@ def post(client: FlaskClient, path: str, page: str, **data: object):  # type: ig
     return client.post(path, data={"csrf_token": token, **data}, follow_redirects=True)
 
 
+def version_on(html: str) -> str:
+    """The version the approve form names (empty when the page offers no approval)."""
+    match = re.search(r'name="version" value="([0-9a-f]*)"', html)
+    return match.group(1) if match else ""
+
+
+def approve_as(client: FlaskClient, page: str, *, version: str | None = None):  # type: ignore[no-untyped-def]
+    """Press "Approve and schedule" as the page shows it (or naming ``version``)."""
+    html = client.get(page).get_data(as_text=True)
+    return client.post(
+        f"{page}/approve",
+        data={
+            "csrf_token": csrf_from(html),
+            "version": version_on(html) if version is None else version,
+        },
+        follow_redirects=True,
+    )
+
+
 def create(client: FlaskClient, list_id: int, **changes: object) -> int:
     response = post(
         client,
@@ -153,14 +172,14 @@ def test_submit_then_an_approver_other_than_the_author_approves(app: Flask, db: 
     cid = create(editor, partners, type="general")
     page = f"/admin/consultations/{cid}"
     # An editor cannot approve at all.
-    assert post(editor, f"{page}/approve", page).status_code == 403
+    assert approve_as(editor, page).status_code == 403
     submitted = post(editor, f"{page}/submit", page).get_data(as_text=True)
     assert "Submitted." in submitted and "Awaiting approval" in submitted
 
     approver = as_user(app, db, "approver@example.org", roles.APPROVER)
     seen = approver.get(page).get_data(as_text=True)
     assert "Approve and schedule" in seen
-    approved = post(approver, f"{page}/approve", page).get_data(as_text=True)
+    approved = approve_as(approver, page).get_data(as_text=True)
     assert "Approved." in approved
     with db.transaction() as session:
         assert session.get(Consultation, cid).state == "scheduled"
@@ -176,13 +195,13 @@ def test_an_admin_who_wrote_it_is_told_another_must_approve(
     shown = admin_client.get(page).get_data(as_text=True)
     assert "another approver must approve it" in shown
     assert "Approve and schedule" not in shown
-    refused = post(admin_client, f"{page}/approve", page).get_data(as_text=True)
+    refused = approve_as(admin_client, page).get_data(as_text=True)
     assert "wrote this consultation; another approver must approve it" in refused
 
 
 def test_an_edit_after_approval_asks_before_returning_it_to_draft(app: Flask, db: Database) -> None:
     editor, approver, partners, cid, page = submitted(app, db)
-    post(approver, f"{page}/approve", page)
+    approve_as(approver, page)
     edit = f"{page}/edit"
     asked = post(editor, edit, edit, **form_for(partners, title="Renamed plan", type="general"))
     assert asked.status_code == 409
@@ -248,7 +267,7 @@ def test_the_evidence_report_names_every_required_audience(app: Flask, db: Datab
     cid = create(editor, partners)
     page = f"/admin/consultations/{cid}"
     post(editor, f"{page}/submit", page)
-    post(approver, f"{page}/approve", page)
+    approve_as(approver, page)
     with db.transaction() as session:
         launch = session.scalar(
             select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
@@ -354,7 +373,7 @@ def test_the_stop_switch_and_a_blackout_from_the_sending_controls(
 
 def test_a_missed_send_offers_send_now(app: Flask, db: Database) -> None:
     _editor, approver, _partners, cid, page = submitted(app, db)
-    post(approver, f"{page}/approve", page)
+    approve_as(approver, page)
     with db.transaction() as session:
         launch = launch_of(session, cid)
         session.execute(update(Send).where(Send.id == launch.id).values(state=SEND_MISSED))
@@ -373,7 +392,7 @@ def test_an_approver_can_open_an_approved_consultation_now(app: Flask, db: Datab
     # Not before approval: nothing is frozen yet.
     early = post(approver, f"{page}/open-now", page).get_data(as_text=True)
     assert "Approve the consultation first" in early
-    post(approver, f"{page}/approve", page)
+    approve_as(approver, page)
     assert "Open now" not in editor.get(page).get_data(as_text=True)
     assert "Open now" in approver.get(page).get_data(as_text=True)
     refused = post(editor, f"{page}/open-now", page)
@@ -409,7 +428,7 @@ def test_a_message_on_an_approved_timeline_cannot_be_changed_under_the_approval(
     assert "Budget and precept 2027" in preview
     page = f"/admin/consultations/{cid}"
     post(editor, f"{page}/submit", page)
-    post(approver, f"{page}/approve", page)
+    approve_as(approver, page)
     refused = post(
         editor,
         message,

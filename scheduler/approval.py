@@ -1,0 +1,300 @@
+"""What an approval binds: the people who made the version approved, and its content.
+
+Two things make the two-person rule hold under editing:
+
+- Contributions. Whoever creates, edits or submits any part of a consultation (its
+  details, audience, timeline, documents, the words of its messages) is noted in
+  ``consultation_contributions``. A template version saved since the consultation's
+  last approval counts too, when one of its messages would be frozen with it: the
+  template is part of what the approver approves. Nobody noted since the last approval
+  may approve while ``[approval] two_person`` is on; an approval stamps the rows it
+  covered, so the next round starts empty and the history stays.
+- The content hash. Everything an approval freezes (each message's template version,
+  words and documents by hash, the organisation settings, the audience, times, the
+  consultation's title, summary and survey address) hashed in a canonical form. The
+  approval page shows it and posts it back; an approval naming another version is
+  refused, so what goes out is what the approver read.
+
+Every function takes a session and never commits; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from mailer.accounts.models import User
+from mailer.bulletins import messages
+from mailer.bulletins.models import Bulletin, TemplateVersion
+from mailer.delivery.models import SEND_DRAFT, SEND_MISSED, Send
+from scheduler.models import Consultation, Contribution
+
+CREATED = "created"
+EDITED = "edited"
+SUBMITTED = "submitted"
+
+# Where an approval came from, as its audit entry says.
+VIA_ADMIN = "the admin"
+VIA_COMMAND_LINE = "the command line"
+
+# The sends an approval freezes (scheduler/consultations.py approve).
+FROZEN_AT_APPROVAL = (SEND_DRAFT, SEND_MISSED)
+
+SHORT = 12  # characters of the hash a person compares
+
+# The consultation's fields as a person names them (an edit's contribution).
+FIELD_LABELS = {
+    "title": "title",
+    "summary": "summary",
+    "type": "type",
+    "opens_at": "opening time",
+    "closes_at": "closing time",
+    "survey_url": "survey address",
+    "audience": "audience",
+    "reminders": "reminders",
+    "close_notice_after": "close notice time",
+    "late_joiners": "late joiners",
+    "skip_responders": "reminders to those who responded",
+}
+
+
+@dataclass
+class Author:
+    """One person who made part of the version waiting for approval."""
+
+    email: str
+    user_id: int | None
+    actions: list[str] = field(default_factory=list)  # created / edited / submitted
+    parts: list[str] = field(default_factory=list)  # what they touched
+
+    def describe(self) -> str:
+        return f"{self.email} ({', '.join(self.actions)})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "user_id": self.user_id,
+            "actions": list(self.actions),
+            "parts": list(self.parts),
+        }
+
+
+def note(
+    session: Session,
+    consultation: Consultation,
+    *,
+    by: User,
+    action: str,
+    part: str,
+    now: datetime | None = None,
+) -> None:
+    """Record that ``by`` created, edited or submitted ``part`` of the consultation
+    (at ``now``, or the database's clock for steps that are not given one)."""
+    session.add(
+        Contribution(
+            consultation_id=consultation.id,
+            user_id=by.id,
+            user_email=by.email,
+            action=action,
+            part=part[:300],
+            **({} if now is None else {"at": now}),
+        )
+    )
+    session.flush()
+
+
+def fields_part(names: Iterable[str]) -> str:
+    return "details: " + ", ".join(FIELD_LABELS.get(n, n) for n in names)
+
+
+def last_approved_at(session: Session, consultation: Consultation) -> datetime | None:
+    return session.scalar(
+        select(func.max(Contribution.approval_at)).where(
+            Contribution.consultation_id == consultation.id
+        )
+    )
+
+
+def _pending_sends(session: Session, consultation: Consultation) -> list[Send]:
+    return list(
+        session.scalars(
+            select(Send)
+            .where(
+                Send.consultation_id == consultation.id,
+                Send.state.in_(FROZEN_AT_APPROVAL),
+            )
+            .order_by(Send.due_at, Send.id)
+        )
+    )
+
+
+def authors(session: Session, consultation: Consultation) -> list[Author]:
+    """Everyone who made part of what an approval would approve now, in the order
+    they first did: noted contributions since the last approval, and the authors of
+    template versions saved since then that its messages would be frozen with."""
+    found: dict[str, Author] = {}
+
+    def add(email: str, user_id: int | None, action: str, part: str) -> None:
+        key = f"id:{user_id}" if user_id is not None else f"email:{email.casefold()}"
+        author = found.setdefault(key, Author(email=email, user_id=user_id))
+        if action not in author.actions:
+            author.actions.append(action)
+        if part and part not in author.parts:
+            author.parts.append(part)
+
+    for row in session.scalars(
+        select(Contribution)
+        .where(Contribution.consultation_id == consultation.id, Contribution.approval_at.is_(None))
+        .order_by(Contribution.at, Contribution.id)
+    ):
+        add(row.user_email, row.user_id, row.action, row.part)
+    since = last_approved_at(session, consultation) or consultation.created_at
+    for send in _pending_sends(session, consultation):
+        version = _version_of(session, send)
+        if version is None or version.created_by_id is None:
+            continue
+        if since is not None and version.created_at <= since:
+            continue
+        user = session.get(User, version.created_by_id)
+        if user is None:
+            continue
+        part = f'template "{version.template.name}" version {version.number} ({send.label})'
+        add(user.email, user.id, EDITED, part)
+    return list(found.values())
+
+
+def _version_of(session: Session, send: Send) -> TemplateVersion | None:
+    bulletin = session.get(Bulletin, send.bulletin_id) if send.bulletin_id else None
+    if bulletin is None:
+        return None
+    try:
+        return messages.current_version(bulletin)
+    except messages.TemplateUnusable:
+        return None
+
+
+def refusal(found: list[Author], by: User) -> str | None:
+    """Why ``by`` may not approve a version made by ``found``, or None."""
+    mine = next((a for a in found if a.user_id == by.id), None)
+    if mine is None:
+        return None
+    rule = "another approver must approve it (the two-person rule, [approval] two_person)."
+    if CREATED in mine.actions:
+        return f"{by.email} wrote this consultation; {rule}"
+    if EDITED in mine.actions:
+        what = "; ".join(mine.parts[:3])
+        return f"{by.email} changed this consultation since it was last approved ({what}); {rule}"
+    return f"{by.email} submitted this consultation; {rule}"
+
+
+def approved_authors(session: Session, consultation: Consultation) -> set[int]:
+    """The users whose contributions the last approval covered."""
+    last = last_approved_at(session, consultation)
+    if last is None:
+        return set()
+    return {
+        user_id
+        for user_id in session.scalars(
+            select(Contribution.user_id).where(
+                Contribution.consultation_id == consultation.id,
+                Contribution.approval_at == last,
+                Contribution.user_id.is_not(None),
+            )
+        )
+        if user_id is not None
+    }
+
+
+def settle(session: Session, consultation: Consultation, *, now: datetime) -> None:
+    """The approval given now covers every contribution noted so far."""
+    session.execute(
+        update(Contribution)
+        .where(Contribution.consultation_id == consultation.id, Contribution.approval_at.is_(None))
+        .values(approval_at=now)
+    )
+
+
+# --- the content hash -------------------------------------------------------------------
+
+
+def _utc(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def content(
+    session: Session, consultation: Consultation, *, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """What an approval now would freeze, as plain data. ``extra`` is what each
+    frozen message knows of its consultation (consultations.consultation_extra)."""
+    about = dict(extra.get("consultation", {}))
+    for key in ("opens_at", "closes_at"):
+        # The same moment in another zone is the same version.
+        if isinstance(about.get(key), str):
+            about[key] = _utc(datetime.fromisoformat(about[key]))
+    extra = {**extra, "consultation": about}
+    items = []
+    for send in _pending_sends(session, consultation):
+        bulletin = session.get(Bulletin, send.bulletin_id) if send.bulletin_id else None
+        frozen: Any
+        if bulletin is None:
+            frozen = "no message"
+        else:
+            try:
+                frozen = messages.freeze(
+                    session, bulletin, documents=consultation.documents, extra=extra
+                ).to_json()
+            except (messages.TemplateUnusable, LookupError) as exc:
+                # Approval will refuse it; the page still shows (and names) the version.
+                frozen = f"unusable: {exc}"
+        items.append(
+            {
+                "slot": send.slot,
+                "kind": send.kind,
+                "label": send.label,
+                "due_at": _utc(send.due_at),
+                "frozen": frozen,
+            }
+        )
+    return {
+        "id": consultation.id,
+        "title": consultation.title,
+        "slug": consultation.slug,
+        "summary": consultation.summary,
+        "type": consultation.type,
+        "survey_url": consultation.survey_url,
+        "opens_at": _utc(consultation.opens_at),
+        "closes_at": _utc(consultation.closes_at),
+        "audience": consultation.audience,
+        "reminders": consultation.reminders,
+        "close_notice_after": consultation.close_notice_after,
+        "late_joiners": consultation.late_joiners,
+        "skip_responders": consultation.skip_responders,
+        "documents": [
+            {"filename": d.filename, "title": d.title, "sha256": d.file.sha256}
+            for d in consultation.documents
+        ],
+        "sends": items,
+    }
+
+
+def content_hash(session: Session, consultation: Consultation, *, extra: dict[str, Any]) -> str:
+    """The SHA-256 of ``content``, canonical JSON: the version's name."""
+    data = json.dumps(
+        content(session, consultation, extra=extra),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def short(digest: str | None) -> str:
+    return (digest or "")[:SHORT]

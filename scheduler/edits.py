@@ -1,0 +1,93 @@
+"""Edits made elsewhere that change what a consultation would send: the words of one
+of its messages (the bulletin editor) and the templates its messages use.
+
+Whatever a submitted consultation would send must be what the approver reads, so an
+edit after submission returns it to draft (and says why on its page). The person who
+edited is noted as a contributor (scheduler/approval.py), so they may not approve it.
+A template version counts when one of its messages would be frozen with it: its
+author is found at approval time, so a template saved while a consultation is a draft
+counts too. A consultation already approved is not touched by a template edit: its
+messages were frozen with the version the approver read.
+
+Every function takes a session and never commits; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer.accounts.models import User
+from mailer.bulletins.models import Bulletin, EmailTemplate, TemplateVersion
+from mailer.delivery.models import Send
+from scheduler import approval, consultations
+from scheduler.models import AWAITING_APPROVAL, Consultation
+
+# How the bulletin editor names what changed (mailer/bulletins/compose.py update).
+MESSAGE_FIELDS = {
+    "template": "template",
+    "subject": "subject",
+    "preheader": "preheader",
+    "body_markdown": "words",
+    "link_documents": "documents as links",
+}
+
+
+def message_changed(
+    session: Session, bulletin: Bulletin, *, changed: list[str], by: User, now: datetime
+) -> str | None:
+    """Note an edit of a consultation's message. Returns what to tell the editor when
+    it took the consultation back to draft, else None."""
+    owner = consultations.owner_of(session, bulletin.id)
+    if owner is None or not changed:
+        return None
+    send, consultation = owner
+    what = ", ".join(MESSAGE_FIELDS.get(name, name) for name in changed)
+    label = send.label.lower()
+    named = f"the {label} message" if ":" not in label else f'the message "{send.label}"'
+    part = f"{named}: {what}"
+    approval.note(session, consultation, by=by, action=approval.EDITED, part=part, now=now)
+    if consultation.state != AWAITING_APPROVAL:
+        return None
+    consultations.edited_after_submission(
+        session, consultation, by=by, why=f"edited {part} after it was submitted"
+    )
+    return (
+        f'"{consultation.title}" was awaiting approval, so this change returned it to '
+        "draft: submit it again when it is ready, and another approver will read it."
+    )
+
+
+def template_saved(
+    session: Session, template: EmailTemplate, version: TemplateVersion, *, by: User
+) -> list[Consultation]:
+    """A new version of ``template``: consultations awaiting approval whose messages
+    not yet approved use it return to draft. Returns them."""
+    waiting = session.scalars(
+        select(Consultation)
+        .where(
+            Consultation.state == AWAITING_APPROVAL,
+            select(Send.id)
+            .join(Bulletin, Bulletin.id == Send.bulletin_id)
+            .where(
+                Send.consultation_id == Consultation.id,
+                Send.state.in_(approval.FROZEN_AT_APPROVAL),
+                Bulletin.template_id == template.id,
+            )
+            .exists(),
+        )
+        .order_by(Consultation.id)
+    ).all()
+    for consultation in waiting:
+        consultations.edited_after_submission(
+            session,
+            consultation,
+            by=by,
+            why=(
+                f'saved version {version.number} of the template "{template.name}", which '
+                "its messages use, after it was submitted"
+            ),
+        )
+    return list(waiting)

@@ -1,0 +1,368 @@
+"""The two-person rule under editing, as the services see it: nobody who made part of
+the version waiting for approval approves it; an edit after submission returns it to
+draft; an approval names the version its approver read.
+
+Both database backends; a fixed "now" so the plans are exact."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from mailer.accounts import roles
+from mailer.accounts.models import User
+from mailer.audit.models import AuditEntry
+from mailer.bulletins import compose, messages, template_versions
+from mailer.bulletins.models import Bulletin
+from mailer.config import Config
+from mailer.database import Database, utcnow
+from mailer.delivery.models import SEND_DRAFT, Send
+from mailer.rendering.prepare import TemplateParts
+from scheduler import approval, consultations, edits
+from scheduler.consultations import ConsultationRefused, Details
+from scheduler.models import AWAITING_APPROVAL, DRAFT, SCHEDULED, Blackout, Consultation
+from tests.conftest import add_user, make_config
+from tests.scheduler.audience import make_list
+from tests.scheduler.helpers import local
+
+NOW = local("2027-01-11 10:00")
+BASE = "https://consult.example.org"
+
+
+@pytest.fixture
+def config(tmp_path, db: Database) -> Config:  # type: ignore[no-untyped-def]
+    return make_config(tmp_path, db.url)
+
+
+@pytest.fixture
+def people(db: Database) -> dict[str, User]:
+    return {
+        "editor": add_user(db, email="editor@example.org", role=roles.EDITOR),
+        "approver": add_user(db, email="approver@example.org", role=roles.APPROVER),
+        "admin": add_user(db, email="admin@example.org", role=roles.ADMIN),
+    }
+
+
+def details(list_id: int, **changes: object) -> Details:
+    values: dict[str, object] = {
+        "title": "Draft Police and Crime Plan 2027-2031",
+        "opens_at": local("2027-01-18 09:00"),
+        "closes_at": local("2027-02-28 23:59"),
+        "survey_url": "https://survey.example.org/plan",
+        "summary": "Tell us what matters for policing in Northshire.",
+        "lists": (list_id,),
+        "launch_body": "Read the plan and [take the survey](https://survey.example.org/plan).",
+    }
+    values.update(changes)
+    return Details(**values)  # type: ignore[arg-type]
+
+
+def create(db: Database, config: Config, author: User, d: Details) -> int:
+    with db.transaction() as session:
+        created, _ = consultations.create(
+            session,
+            d,
+            by=session.get(User, author.id),
+            rules=consultations.rules_for(session, config),
+            now=NOW,
+        )
+        return created.id
+
+
+def update(db: Database, config: Config, cid: int, user: User, d: Details) -> None:
+    with db.transaction() as session:
+        consultations.update(
+            session,
+            session.get(Consultation, cid),
+            d,
+            by=session.get(User, user.id),
+            rules=consultations.rules_for(session, config),
+            now=NOW,
+            confirmed=True,
+        )
+
+
+def submit(db: Database, cid: int, user: User) -> None:
+    with db.transaction() as session:
+        consultations.submit(
+            session, session.get(Consultation, cid), by=session.get(User, user.id), now=NOW
+        )
+
+
+def approve(db: Database, cid: int, user: User, *, seen: str | None = None) -> None:
+    with db.transaction() as session:
+        consultations.approve(
+            session,
+            session.get(Consultation, cid),
+            by=session.get(User, user.id),
+            two_person=True,
+            base_url=BASE,
+            now=NOW,
+            seen=seen,
+        )
+
+
+def version(db: Database, cid: int) -> str:
+    with db.transaction() as session:
+        return consultations.version(session, session.get(Consultation, cid), base_url=BASE)
+
+
+def edit_launch(db: Database, cid: int, user: User, body: str) -> str | None:
+    """What the bulletin editor does when the launch's words are saved."""
+    with db.transaction() as session:
+        launch = session.scalar(
+            select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
+        )
+        bulletin = session.get(Bulletin, launch.bulletin_id)
+        by = session.get(User, user.id)
+        draft = compose.Draft(
+            kind=bulletin.kind,
+            template_id=bulletin.template_id,
+            subject=bulletin.subject,
+            preheader=bulletin.preheader,
+            body_markdown=body,
+            link_documents=bulletin.link_documents,
+        )
+        changed = compose.update(session, bulletin, draft, by=by)
+        return edits.message_changed(session, bulletin, changed=changed, by=by, now=NOW)
+
+
+def state_of(db: Database, cid: int) -> tuple[str, set[str], bool]:
+    """The consultation's state, its sends' states, and whether any send is frozen."""
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        timeline = consultations.timeline(session, consultation)
+        return (
+            consultation.state,
+            {s.state for s in timeline},
+            any(s.frozen is not None for s in timeline),
+        )
+
+
+def approval_entry(db: Database) -> AuditEntry:
+    with db.transaction() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "consultation.approved")
+        ).one()
+        session.expunge(entry)
+        return entry
+
+
+def test_an_admin_who_rewrote_an_editors_consultation_may_not_approve_it(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    others = make_list(db, [("b@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    # The admin rewrites the title, survey address, audience and launch text...
+    rewritten = details(
+        others, title="Something else entirely", survey_url="https://elsewhere.example.net/"
+    )
+    update(db, config, cid, people["admin"], rewritten)
+    edit_launch(db, cid, people["admin"], "Go to https://elsewhere.example.net/ now.")
+    # ... submits it and tries to approve it himself: refused, nothing changes.
+    submit(db, cid, people["admin"])
+    with pytest.raises(
+        ConsultationRefused, match=re.escape("admin@example.org changed this consultation")
+    ):
+        approve(db, cid, people["admin"])
+    assert state_of(db, cid) == (AWAITING_APPROVAL, {SEND_DRAFT}, False)
+    # Another approver, who made none of it, may.
+    approve(db, cid, people["approver"])
+    assert state_of(db, cid)[0] == SCHEDULED
+    entry = approval_entry(db)
+    authors = {a["email"]: a["actions"] for a in entry.detail["authors"]}
+    assert authors == {
+        "editor@example.org": ["created"],
+        "admin@example.org": ["edited", "submitted"],
+    }
+    assert entry.detail["content_hash"] == entry.detail["content_hash"].lower()
+    assert "made by editor@example.org (created), admin@example.org (edited, submitted)" in (
+        entry.summary
+    )
+    assert "from the admin" in entry.summary
+
+
+def test_whoever_submitted_it_may_not_approve_it(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    submit(db, cid, people["admin"])
+    with pytest.raises(ConsultationRefused, match=re.escape("admin@example.org submitted this")):
+        approve(db, cid, people["admin"])
+
+
+def test_an_edit_of_the_launch_text_while_submitted_returns_it_to_draft(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    submit(db, cid, people["editor"])
+    read = version(db, cid)  # the approver opens it
+    told = edit_launch(db, cid, people["editor"], "Take the survey at https://evil.example.net/")
+    assert told and "returned it to draft" in told
+    assert state_of(db, cid) == (DRAFT, {SEND_DRAFT}, False)
+    with db.transaction() as session:
+        note = session.get(Consultation, cid).returned_note
+    assert "editor@example.org edited the launch message: words after it was submitted" in note
+    # Not approvable as a draft; once submitted again, the version read before is refused.
+    with pytest.raises(ConsultationRefused, match="Submit the consultation"):
+        approve(db, cid, people["approver"], seen=read)
+    submit(db, cid, people["editor"])
+    with pytest.raises(ConsultationRefused, match="changed after you opened it") as refused:
+        approve(db, cid, people["approver"], seen=read)
+    assert approval.short(read) in str(refused.value)
+    assert state_of(db, cid) == (AWAITING_APPROVAL, {SEND_DRAFT}, False)
+    # The version there is now, read again, is what is approved and frozen.
+    approve(db, cid, people["approver"], seen=version(db, cid))
+    with db.transaction() as session:
+        launch = session.scalar(
+            select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
+        )
+        frozen = messages.Frozen.from_json(launch.frozen)
+        approved_hash = session.get(Consultation, cid).approved_hash
+    assert "evil.example.net" in frozen.content.body_markdown
+    assert approved_hash == approval_entry(db).detail["content_hash"]
+
+
+def test_the_version_names_everything_an_approval_freezes(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    first = version(db, cid)
+    assert first == version(db, cid) and len(first) == 64
+    edit_launch(db, cid, people["editor"], "Other words.")
+    second = version(db, cid)
+    assert second != first
+    update(
+        db, config, cid, people["editor"], details(partners, survey_url="https://x.example.org/")
+    )
+    assert version(db, cid) != second
+
+
+def test_a_template_saved_after_submission_returns_it_to_draft_and_its_author_may_not_approve(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    submit(db, cid, people["editor"])
+    with db.transaction() as session:
+        launch = session.scalar(
+            select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
+        )
+        template = session.get(Bulletin, launch.bulletin_id).template
+        current = template_versions.latest(template)
+        admin = session.get(User, people["admin"].id)
+        new, created = template_versions.save_version(
+            session,
+            template,
+            TemplateParts(
+                current.subject, current.preheader, current.html + "\n<!-- v -->", current.text
+            ),
+            note="a footer change",
+            by=admin,
+            settings=messages.settings_from(config),
+            now=utcnow(),
+        )
+        assert created
+        returned = edits.template_saved(session, template, new, by=admin)
+        assert [c.id for c in returned] == [cid]
+    assert state_of(db, cid)[0] == DRAFT
+    submit(db, cid, people["editor"])
+    # The template version its messages would be frozen with was saved by the admin.
+    with pytest.raises(
+        ConsultationRefused, match=re.escape("admin@example.org changed this consultation")
+    ):
+        approve(db, cid, people["admin"])
+    approve(db, cid, people["approver"])
+    authors = {a["email"]: a["parts"] for a in approval_entry(db).detail["authors"]}
+    assert any("template" in part for part in authors["admin@example.org"])
+
+
+def test_a_blackout_that_moves_a_submitted_timeline_returns_it_to_draft(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    submit(db, cid, people["editor"])
+    with db.transaction() as session:
+        session.add(
+            Blackout(
+                starts_at=local("2027-01-17 00:00"),
+                ends_at=local("2027-01-19 00:00"),
+                reason="Pre-election period",
+            )
+        )
+        session.flush()
+        moved = consultations.replan(
+            session,
+            session.get(Consultation, cid),
+            rules=consultations.rules_for(session, config),
+            by=session.get(User, people["approver"].id),
+        )
+    assert moved >= 1
+    assert state_of(db, cid)[0] == DRAFT
+
+
+def test_an_edit_after_approval_starts_a_new_round_with_the_same_rule(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    submit(db, cid, people["editor"])
+    approve(db, cid, people["admin"])
+    # The admin who approved it edits it afterwards; the editor submits it again.
+    update(db, config, cid, people["admin"], details(partners, title="Renamed plan"))
+    assert state_of(db, cid)[0] == DRAFT
+    submit(db, cid, people["editor"])
+    with pytest.raises(ConsultationRefused, match=re.escape("admin@example.org changed this")):
+        approve(db, cid, people["admin"])
+    with pytest.raises(ConsultationRefused, match=re.escape("editor@example.org is an editor")):
+        approve(db, cid, people["editor"])
+    approve(db, cid, people["approver"])
+    assert state_of(db, cid)[0] == SCHEDULED
+
+
+def test_open_now_is_refused_to_whoever_made_the_approved_version(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["admin"], details(partners))
+    submit(db, cid, people["admin"])
+    approve(db, cid, people["approver"])
+    with db.transaction() as session, pytest.raises(ConsultationRefused, match="made the version"):
+        consultations.open_now(
+            session,
+            session.get(Consultation, cid),
+            by=session.get(User, people["admin"].id),
+            now=NOW,
+            two_person=True,
+        )
+    with db.transaction() as session:
+        consultations.open_now(
+            session,
+            session.get(Consultation, cid),
+            by=session.get(User, people["approver"].id),
+            now=NOW + timedelta(minutes=1),
+            two_person=True,
+        )
+
+
+def test_the_version_covers_the_organisation_settings_frozen_with_it(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    from mailer.bulletins import organisation
+
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    submit(db, cid, people["editor"])
+    read = version(db, cid)
+    with db.transaction() as session:
+        organisation.get(session).signatory = "Someone Else"
+    with pytest.raises(ConsultationRefused, match="changed after you opened it"):
+        approve(db, cid, people["approver"], seen=read)
