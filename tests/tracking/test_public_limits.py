@@ -27,7 +27,7 @@ from mailer.web import timing
 from tests.conftest import csrf_from, make_config
 from tests.smtp_server import FaultySmtp, smtp_server
 from tests.tracking.helpers import consultation, launched
-from tests.tracking.test_signups import BROWSER, register
+from tests.tracking.test_signups import BROWSER, deliver, register
 
 
 @pytest.fixture
@@ -78,6 +78,7 @@ def test_plus_tags_and_case_do_not_make_a_new_mailbox(
         answers.append(register(client, public_page(client, slug), email=address))
     assert [a.status_code for a in answers] == [200] * 3 + [400] * 6
     assert TOO_MANY_FOR_ADDRESS in answers[-1].get_data(as_text=True)
+    deliver(smtp_app)
     reached = [m for m in server.received[before:] if m.recipients[0].lower().startswith("victim")]
     assert len(reached) == 3
 
