@@ -706,6 +706,13 @@ def approve(
     if consultation.state == SCHEDULED:
         raise ConsultationRefused("This consultation is already approved.")
     if consultation.state != AWAITING_APPROVAL:
+        if seen is not None and consultation.returned_note:
+            # The approver's page was of a submitted version that an edit has since
+            # withdrawn: say so, rather than telling them to submit it themselves.
+            raise ConsultationRefused(
+                "Nothing was approved: this consultation went back to draft after you "
+                f"opened it. {consultation.returned_note} It needs to be submitted again."
+            )
         raise ConsultationRefused("Submit the consultation for approval first.")
     authors = approval.authors(session, consultation)
     if two_person and (refused := approval.refusal(authors, by)):

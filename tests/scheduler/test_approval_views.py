@@ -109,6 +109,10 @@ def test_a_launch_text_edit_while_waiting_returns_it_to_draft_and_the_old_versio
     assert state(db, cid) == "draft"
     back = editor.get(page).get_data(as_text=True)
     assert "Back to draft" in back and "edited the launch message: words" in back
+    # Approving the page read before, while it is back in draft, says why nothing happened.
+    withdrawn = approve_as(approver, page, version=read).get_data(as_text=True)
+    assert "Nothing was approved: this consultation went back to draft after you" in withdrawn
+    assert "edited the launch message: words" in withdrawn
     # Submitted again, the version the approver read before is not what would go out.
     post(editor, f"{page}/submit", page)
     stale = approve_as(approver, page, version=read).get_data(as_text=True)
