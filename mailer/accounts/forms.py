@@ -39,7 +39,10 @@ class NewUserForm(FlaskForm):
     password = PasswordField(
         "Initial password",
         validators=[Optional(), Length(max=1024)],
-        description="At least 12 characters. Leave blank to generate one, shown once.",
+        description=(
+            "At least 12 characters, hard to guess (a few unrelated words work well),"
+            " without the email name. Leave blank to generate one, shown once."
+        ),
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -61,6 +64,9 @@ class ChangePasswordForm(FlaskForm):
     new = PasswordField(
         "New password",
         validators=[DataRequired(), Length(max=1024)],
-        description="At least 12 characters.",
+        description=(
+            "At least 12 characters, hard to guess (a few unrelated words work well),"
+            " without your email name."
+        ),
         render_kw={"autocomplete": "new-password"},
     )
