@@ -7,49 +7,23 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from contacts import subscriptions, suppression
 from contacts.models import Contact
-from mailer.app import create_app
 from mailer.database import Database, utcnow
 from mailer.rendering import mime
 from mailer.tracking import limits
 from mailer.tracking.models import PublicRequest, SignUp
 from mailer.web import timing
-from tests.conftest import csrf_from, make_config
-from tests.smtp_server import FaultySmtp, smtp_server
+from tests.conftest import csrf_from
+from tests.smtp_server import FaultySmtp
 from tests.tracking.helpers import consultation, launched
 from tests.tracking.test_signups import BROWSER, deliver, register
-
-
-@pytest.fixture
-def server() -> Iterator[FaultySmtp]:
-    with smtp_server() as handler:
-        yield handler
-
-
-@pytest.fixture
-def smtp_app(tmp_path: Path, db: Database, server: FaultySmtp) -> Iterator[Flask]:
-    app = create_app(
-        make_config(
-            tmp_path,
-            db.url,
-            mail={"transport": "smtp", "from_address": "Northshire PCC <news@pcc.example.org>"},
-            smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": "5s"},
-        )
-    )
-    app.config["TESTING"] = True
-    yield app
-    app.extensions["mailer.db"].dispose()
-
 
 TOO_MANY_FOR_ADDRESS = "already sent confirmation emails to this address"
 

@@ -12,13 +12,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from mailer.app import create_app
 from mailer.database import Database
 from mailer.delivery import pool
 from mailer.delivery.models import QueuedMessage
 from mailer.tracking.models import SignUp
-from tests.conftest import make_config
-from tests.smtp_server import FaultySmtp, smtp_server
+from tests.smtp_server import FaultySmtp
+from tests.tracking.conftest import relay_app
 from tests.tracking.helpers import launched
 from tests.tracking.test_signups import BROWSER, page_through, register
 
@@ -26,22 +25,9 @@ SLOW = 1.5  # seconds the relay waits before each reply (MAIL, RCPT, DATA)
 
 
 @pytest.fixture
-def server() -> Iterator[FaultySmtp]:
-    with smtp_server() as handler:
-        yield handler
-
-
-@pytest.fixture
 def smtp_app(tmp_path: Path, db: Database, server: FaultySmtp) -> Iterator[Flask]:
-    app = create_app(
-        make_config(
-            tmp_path,
-            db.url,
-            mail={"transport": "smtp", "from_address": "Northshire PCC <news@pcc.example.org>"},
-            smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": "20s"},
-        )
-    )
-    app.config["TESTING"] = True
+    # The relay answers slowly on purpose: give it time.
+    app = relay_app(tmp_path, db, server, timeout="20s")
     yield app
     app.extensions["mailer.db"].dispose()
 

@@ -5,48 +5,23 @@ confirmation is queued by the request and sent by a delivery worker."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
-from pathlib import Path
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from contacts.models import SOURCE_CASCADE, Contact
-from mailer.app import create_app
 from mailer.database import Database
 from mailer.delivery import pool
 from mailer.delivery.models import QueuedMessage
 from mailer.tracking.models import CascadeConfirmation, SignUp
-from tests.conftest import csrf_from, make_config
-from tests.smtp_server import FaultySmtp, smtp_server
+from tests.conftest import csrf_from
+from tests.smtp_server import FaultySmtp
 from tests.tracking.helpers import consultation, launched
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Chrome/126"
-
-
-@pytest.fixture
-def server() -> Iterator[FaultySmtp]:
-    with smtp_server() as handler:
-        yield handler
-
-
-@pytest.fixture
-def smtp_app(tmp_path: Path, db: Database, server: FaultySmtp) -> Iterator[Flask]:
-    app = create_app(
-        make_config(
-            tmp_path,
-            db.url,
-            mail={"transport": "smtp", "from_address": "Northshire PCC <news@pcc.example.org>"},
-            smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": "5s"},
-        )
-    )
-    app.config["TESTING"] = True
-    yield app
-    app.extensions["mailer.db"].dispose()
 
 
 def page_through(client: FlaskClient, share: str) -> str:
