@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from contacts.data_rights import register_scrubber
 from mailer.config import Config
 from mailer.database import Database
-from mailer.delivery.models import FAILED, QUEUED, SENDING, SENT, QueuedMessage
+from mailer.delivery.models import FAILED, QUEUED, SENDING, SENT, QueuedMessage, SendingSwitch
 from mailer.delivery.transport import STAGE_AUTH, STAGE_CONNECT, Transport, TransportError
 
 log = logging.getLogger(__name__)
@@ -81,12 +81,19 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
+_stopped = select(SendingSwitch.stopped).where(SendingSwitch.id == 1)
+
+
 def claim(db: Database, *, owner: str, config: Config, now: datetime) -> list[QueuedMessage]:
     """Due rows (and rows whose worker died), leased to ``owner`` in one short write."""
     # Asked by every worker thread every second or so: a plain read first, so an empty
     # queue costs no write transaction (on SQLite, no turn at the write lock).
     with db.engine.connect() as connection:
         if connection.execute(select(QueuedMessage.id).where(_due(now)).limit(1)).first() is None:
+            return []
+        # "Stop all sending" means all: an incident may be the relay or the sender's
+        # reputation, so confirmations and test sends wait for the restart too.
+        if connection.execute(_stopped).scalar():
             return []
     query = select(QueuedMessage.id).where(_due(now)).order_by(QueuedMessage.id).limit(CLAIM_BATCH)
     if not db.is_sqlite:

@@ -12,7 +12,7 @@ from contacts import data_rights
 from contacts.models import Contact
 from mailer.accounts.models import User
 from mailer.database import Database, utcnow
-from mailer.delivery import pool, queue
+from mailer.delivery import pool, queue, switch
 from mailer.delivery.models import MAIL_SIGNUP, MAIL_TEST, QueuedMessage
 from tests.conftest import add_user, make_config
 from tests.smtp_server import smtp_server
@@ -87,3 +87,25 @@ def test_retention_removes_finished_queued_messages(db: Database) -> None:
     with db.transaction() as session:
         assert session.get(QueuedMessage, old) is None
         assert session.get(QueuedMessage, waiting) is not None  # not finished: kept
+
+
+def test_stopping_all_sending_holds_queued_mail_until_the_restart(
+    tmp_path: Path, db: Database
+) -> None:
+    admin = add_user(db, email="admin@example.org", role="admin")
+    _queue(db, "someone@example.org")
+    with db.transaction() as session:
+        switch.stop(session, by=session.get(User, admin.id), reason="Incident", now=utcnow())
+    with smtp_server() as server:
+        config = make_config(
+            tmp_path,
+            db.url,
+            mail={"transport": "smtp"},
+            smtp={"host": "127.0.0.1", "port": server.port, "security": "none"},
+        )
+        assert pool.run_once(db, config) == 0
+        assert server.received == []
+        with db.transaction() as session:
+            switch.resume(session, by=session.get(User, admin.id), now=utcnow())
+        assert pool.run_once(db, config) == 1
+    assert [r.recipients for r in server.received] == [["someone@example.org"]]
