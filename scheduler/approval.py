@@ -185,13 +185,14 @@ def refusal(found: list[Author], by: User) -> str | None:
     mine = next((a for a in found if a.user_id == by.id), None)
     if mine is None:
         return None
-    rule = "another approver must approve it (the two-person rule, [approval] two_person)."
+    rule = "so another approver must approve it (the two-person rule)."
+    who = f"You ({by.email})"
     if CREATED in mine.actions:
-        return f"{by.email} wrote this consultation; {rule}"
+        return f"{who} wrote this consultation, {rule}"
     if EDITED in mine.actions:
         what = "; ".join(mine.parts[:3])
-        return f"{by.email} changed this consultation since it was last approved ({what}); {rule}"
-    return f"{by.email} submitted this consultation; {rule}"
+        return f"{who} changed this consultation ({what}), {rule}"
+    return f"{who} submitted this consultation, {rule}"
 
 
 def approved_authors(session: Session, consultation: Consultation) -> set[int]:

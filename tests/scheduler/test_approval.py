@@ -166,7 +166,7 @@ def test_an_admin_who_rewrote_an_editors_consultation_may_not_approve_it(
     # ... submits it and tries to approve it himself: refused, nothing changes.
     submit(db, cid, people["admin"])
     with pytest.raises(
-        ConsultationRefused, match=re.escape("admin@example.org changed this consultation")
+        ConsultationRefused, match=re.escape("You (admin@example.org) changed this consultation")
     ):
         approve(db, cid, people["admin"])
     assert state_of(db, cid) == (AWAITING_APPROVAL, {SEND_DRAFT}, False)
@@ -192,7 +192,7 @@ def test_whoever_submitted_it_may_not_approve_it(
     partners = make_list(db, [("a@example.org", None)])
     cid = create(db, config, people["editor"], details(partners))
     submit(db, cid, people["admin"])
-    with pytest.raises(ConsultationRefused, match=re.escape("admin@example.org submitted this")):
+    with pytest.raises(ConsultationRefused, match=re.escape("You (admin@example.org) submitted this")):
         approve(db, cid, people["admin"])
 
 
@@ -210,7 +210,7 @@ def test_an_edit_of_the_launch_text_while_submitted_returns_it_to_draft(
         note = session.get(Consultation, cid).returned_note
     assert "editor@example.org edited the launch message: words after it was submitted" in note
     # Not approvable as a draft; once submitted again, the version read before is refused.
-    with pytest.raises(ConsultationRefused, match="Submit the consultation"):
+    with pytest.raises(ConsultationRefused, match="went back to draft after you opened it"):
         approve(db, cid, people["approver"], seen=read)
     submit(db, cid, people["editor"])
     with pytest.raises(ConsultationRefused, match="changed after you opened it") as refused:
@@ -276,7 +276,7 @@ def test_a_template_saved_after_submission_returns_it_to_draft_and_its_author_ma
     submit(db, cid, people["editor"])
     # The template version its messages would be frozen with was saved by the admin.
     with pytest.raises(
-        ConsultationRefused, match=re.escape("admin@example.org changed this consultation")
+        ConsultationRefused, match=re.escape("You (admin@example.org) changed this consultation")
     ):
         approve(db, cid, people["admin"])
     approve(db, cid, people["approver"])
@@ -320,7 +320,7 @@ def test_an_edit_after_approval_starts_a_new_round_with_the_same_rule(
     update(db, config, cid, people["admin"], details(partners, title="Renamed plan"))
     assert state_of(db, cid)[0] == DRAFT
     submit(db, cid, people["editor"])
-    with pytest.raises(ConsultationRefused, match=re.escape("admin@example.org changed this")):
+    with pytest.raises(ConsultationRefused, match=re.escape("You (admin@example.org) changed this")):
         approve(db, cid, people["admin"])
     with pytest.raises(ConsultationRefused, match=re.escape("editor@example.org is an editor")):
         approve(db, cid, people["editor"])

@@ -76,7 +76,7 @@ def test_an_admin_who_rewrote_an_editors_consultation_cannot_approve_it(
     post(admin, f"{page}/submit", page)
     shown = admin.get(page).get_data(as_text=True)
     assert "Approve and schedule" not in shown
-    assert "boss@example.org changed this consultation since it was last approved" in shown
+    assert "You (boss@example.org) changed this consultation" in shown
     refused = approve_as(admin, page).get_data(as_text=True)
     assert "another approver must approve it" in refused
     assert state(db, cid) == "awaiting_approval"

@@ -196,7 +196,7 @@ def test_an_admin_who_wrote_it_is_told_another_must_approve(
     assert "another approver must approve it" in shown
     assert "Approve and schedule" not in shown
     refused = approve_as(admin_client, page).get_data(as_text=True)
-    assert "wrote this consultation; another approver must approve it" in refused
+    assert "wrote this consultation, so another approver must approve it" in refused
 
 
 def test_an_edit_after_approval_asks_before_returning_it_to_draft(app: Flask, db: Database) -> None:
