@@ -9,6 +9,7 @@ import calendar as calendar_module
 import contextlib
 import csv
 import io
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -447,19 +448,23 @@ def _picture(consultation: Consultation, stored: list[Send], now: datetime) -> d
     }
 
 
-def _step(consultation_id: int, work: Any, success: str) -> ResponseReturnValue:
-    """Run one state change in the request's transaction; flash its outcome."""
+def _step(
+    consultation_id: int, work: Any, success: str | Callable[[Any], str]
+) -> ResponseReturnValue:
+    """Run one state change in the request's transaction; flash its outcome (``success``
+    may be worked out from the session once the change is made)."""
     db = get_db()
     consultation = _consultation(consultation_id)
     try:
         with db.transaction(db.session) as session:
             result = work(session, consultation, acting_user(session))
+            said = success(session) if callable(success) else success
     except (consultations.ConsultationRefused, files.FileRefused, LookupError) as exc:
         flash(str(exc), "error")
     else:
         for warning in result if isinstance(result, list) else []:
             flash(warning, "warning")
-        flash(success, "success")
+        flash(said, "success")
     return redirect(url_for("consultations.show", consultation_id=consultation_id))
 
 
@@ -497,15 +502,15 @@ def approve(consultation_id: int) -> ResponseReturnValue:
 @consultations_bp.post("/<int:consultation_id>/open-now")
 @requires(Action.OPEN_NOW)
 def open_now(consultation_id: int) -> ResponseReturnValue:
+    def said(session: Any) -> str:
+        return "Open now: the launch " + _goes_soon(session)
+
     return _step(
         consultation_id,
-        lambda s, c, u: (
-            consultations.open_now(
-                s, c, by=u, now=utcnow(), two_person=_config().approval.two_person
-            )
-            and []
+        lambda s, c, u: consultations.open_now(
+            s, c, by=u, now=utcnow(), two_person=_config().approval.two_person
         ),
-        "Open now: the launch goes within a few seconds.",
+        said,
     )
 
 
@@ -578,7 +583,14 @@ def send_now(consultation_id: int, send_id: int) -> ResponseReturnValue:
         consultations.send_now(session, send, by=user, now=utcnow())
         return []
 
-    return _step(consultation_id, work, "It goes within a few seconds.")
+    return _step(consultation_id, work, lambda session: "It " + _goes_soon(session))
+
+
+def _goes_soon(session: Any) -> str:
+    """When a message made due now goes: the stop switch holds every send."""
+    if switch.is_stopped(session):
+        return "waits: all sending is stopped, and it goes once sending restarts."
+    return "goes within a few seconds."
 
 
 # --- the evidence report ----------------------------------------------------------------

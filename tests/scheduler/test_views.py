@@ -19,7 +19,7 @@ from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.bulletins.models import Bulletin
 from mailer.database import Database, utcnow
-from mailer.delivery import sends
+from mailer.delivery import sends, switch
 from mailer.delivery.models import SEND_MISSED, Send, SendingSwitch
 from scheduler import consultations, statutory
 from scheduler.models import Blackout, Consultation
@@ -523,3 +523,16 @@ def test_a_second_document_with_the_same_name_is_refused(
 
     assert "Document attached." in attach()
     assert "This consultation already has a file called plan.pdf." in attach()
+
+
+def test_open_now_while_all_sending_is_stopped_says_the_launch_waits(
+    app: Flask, db: Database
+) -> None:
+    _editor, approver, _partners, _cid, page = submitted(app, db)
+    approve_as(approver, page)
+    admin = add_user(db, email="incident@example.org", role=roles.ADMIN)
+    with db.transaction() as session:
+        switch.stop(session, by=session.get(User, admin.id), reason="Incident", now=utcnow())
+    done = post(approver, f"{page}/open-now", page).get_data(as_text=True)
+    assert "the launch waits: all sending is stopped" in done
+    assert "within a few seconds" not in done
