@@ -78,6 +78,8 @@ class Rule:
     # A lifting rule undoes a stop: also needs the rank of whoever made the stop.
     holders: tuple[str, ...] = ()
     group: str = "Sending"
+    # What the holder did, for the refusal: "An admin paused this, so only admins ...".
+    held: str = "stopped"
 
     @property
     def lifts(self) -> bool:
@@ -96,6 +98,7 @@ MATRIX: dict[Action, Rule] = {
         "Resume a send paused by {who}",
         "resume a paused send",
         holders=(SYSTEM, EDITOR, APPROVER, ADMIN),
+        held="paused",
     ),
     Action.RETRY_SEND: Rule(
         _APPROVERS, "Retry a send's failed deliveries", "retry failed deliveries"
@@ -210,7 +213,7 @@ def refusal(user: Any, action: Action, *, held_by: str | None = None) -> str | N
     if role in rule.roles and held_by is not None:
         able = [r for r in ROLES if allows(r, action, held_by=held_by)]
         return (
-            f"{_HOLDER_WORDS.get(held_by, 'someone').capitalize()} stopped this, so only "
+            f"{_HOLDER_WORDS.get(held_by, 'someone').capitalize()} {rule.held} this, so only "
             f"{_people(able)} may {rule.verb}."
         )
     return f"Only {_people(sorted(rule.roles, key=ROLES.index))} may {rule.verb}."

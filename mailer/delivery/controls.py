@@ -52,6 +52,11 @@ def may(user: User, send: Send, control: str) -> bool:
     return roles.may(user, _ACTIONS[control], held_by=held_by(send, control))
 
 
+def refusal(user: User, send: Send, control: str) -> str | None:
+    """For templates: why ``user`` is not offered the control, or None."""
+    return roles.refusal(user, _ACTIONS[control], held_by=held_by(send, control))
+
+
 def apply(
     session: Session, send: Send, control: str, *, by: User, now: datetime, ip: str | None = None
 ) -> Done:

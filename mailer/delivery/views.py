@@ -100,6 +100,7 @@ def show(send_id: int) -> ResponseReturnValue:
         failures=failures,
         failures_shown=FAILURES_SHOWN,
         may_control=lambda control: controls.may(current_user, send, control),
+        why_not=lambda control: controls.refusal(current_user, send, control),
     )
 
 

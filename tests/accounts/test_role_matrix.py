@@ -341,6 +341,10 @@ def test_a_send_an_admin_paused_stays_paused_for_an_editor(office: Office, db: D
     assert response.status_code == 403
     assert "Only approvers and admins may resume a paused send." in response.get_data(as_text=True)
     assert ">Resume</button>" not in office.clients[EDITOR].get(page).get_data(as_text=True)
+    # Whoever may not resume it is told who may, and why.
+    told = office.clients[APPROVER].get(page).get_data(as_text=True)
+    assert ">Resume</button>" not in told
+    assert "An admin paused this, so only admins may resume a paused send." in told
     assert office.get(Send, send_id).state == "paused"
     assert office.post(ADMIN, f"{page}/resume") == 302
     assert office.get(Send, send_id).state == "sending"
