@@ -45,8 +45,9 @@ _TOO_MANY_FROM_NETWORK = (
 )
 _TOO_MANY_OVERALL = "We are receiving a great many requests just now. Please try again in an hour."
 _SHARED_TOO_OFTEN = (
-    "Thank you: we already have several of these from your network today. "
-    "If you shared it somewhere new, use the link in your own email to tell us."
+    "Thank you. We have already had several of these from your internet connection "
+    "today, so this one was not added. If this consultation reached you by email, the "
+    '"tell us you shared this" link in that email counts it.'
 )
 
 

@@ -172,6 +172,7 @@ def _page(
         via=via,
         sharer=sharer,
         channels=CHANNELS,
+        max_reach=signups.MAX_REACH,
         now=now,
         org=org,
         sender_name=org.name,

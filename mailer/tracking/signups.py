@@ -11,6 +11,7 @@ network and overall, and sign-ups also per sharer.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -249,10 +250,9 @@ def record_shared(
     claims have tighter limits and the report shows them apart."""
     if channel not in CHANNELS:
         raise Refused("Choose how you shared it.")
-    try:
-        people = int(reach.strip() or "0")
-    except ValueError:
-        raise Refused("Give roughly how many people, as a number (0 if you do not know).") from None
+    people = parse_reach(reach)
+    if people is None:
+        raise Refused("Give roughly how many people, as a number (0 if you do not know).")
     if not 0 <= people <= MAX_REACH:
         raise Refused(
             f"Give a number from 0 to {MAX_REACH:,}. If you reached more people than "
@@ -286,6 +286,24 @@ def record_shared(
     session.add(confirmation)
     session.flush()
     return confirmation
+
+
+# People write "1,500", "about 200" or "200+": the first number, with its thousands
+# separators, is what they mean.
+_NUMBER = re.compile(r"\d{1,3}(?:[,\s]\d{3})+(?!\d)|\d+")
+
+
+def parse_reach(text: str) -> int | None:
+    """The number of people in what someone typed (negative if so written, for the
+    caller's range check); 0 for nothing; None if there is no number."""
+    text = text.strip()
+    if not text:
+        return 0
+    found = _NUMBER.search(text)
+    if found is None:
+        return None
+    people = int(re.sub(r"[,\s]", "", found.group()))
+    return -people if re.search(r"-\s*$", text[: found.start()]) else people
 
 
 def clean_note(note: str) -> str:

@@ -9,6 +9,7 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from mailer.database import Database, utcnow
 from mailer.rendering import mime
 from mailer.tracking import limits
 from mailer.tracking.models import PublicRequest, SignUp
+from mailer.tracking.signups import parse_reach
 from mailer.web import timing
 from tests.conftest import csrf_from
 from tests.smtp_server import FaultySmtp
@@ -213,3 +215,15 @@ def test_daily_housekeeping_clears_old_limit_rows(db: Database) -> None:
     with db.transaction() as session:
         privacy.purge(session, now=now, keep=timedelta(days=730))
         assert session.scalar(select(func.count()).select_from(PublicRequest)) == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "people"),
+    [("", 0), ("1,500", 1500), ("about 200", 200), ("200+", 200), ("12 000", 12000), ("~40", 40)],
+)
+def test_reach_is_read_as_people_write_it(typed: str, people: int) -> None:
+    assert parse_reach(typed) == people
+
+
+def test_a_reach_that_is_no_number_or_negative_is_told_apart() -> None:
+    assert parse_reach("lots") is None and parse_reach("-5") == -5
