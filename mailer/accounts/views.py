@@ -93,7 +93,7 @@ def login():  # type: ignore[no-untyped-def]
             if result.retry_at is not None:
                 minutes = max(1, round((result.retry_at - now).total_seconds() / 60))
                 error = (
-                    f"Too many failed sign-in attempts. Wait {minutes} minute"
+                    f"Too many failed sign-in attempts from here. Wait {minutes} minute"
                     f"{'s' if minutes != 1 else ''} and try again."
                 )
                 status = 429
