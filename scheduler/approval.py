@@ -4,11 +4,12 @@ Two things make the two-person rule hold under editing:
 
 - Contributions. Whoever creates, edits or submits any part of a consultation (its
   details, audience, timeline, documents, the words of its messages) is noted in
-  ``consultation_contributions``. A template version saved since the consultation's
-  last approval counts too, when one of its messages would be frozen with it: the
-  template is part of what the approver approves. Nobody noted since the last approval
-  may approve while ``[approval] two_person`` is on; an approval stamps the rows it
-  covered, so the next round starts empty and the history stays.
+  ``consultation_contributions``. The author of a template version counts too, when one
+  of its messages would be frozen with it and nobody else has yet approved a message
+  made with that version: the template is part of what the approver approves. Nobody
+  noted since the last approval may approve while ``[approval] two_person`` is on; an
+  approval stamps the rows it covered, so the next round starts empty and the history
+  stays.
 - The content hash. Everything an approval freezes (each message's template version,
   words and documents by hash, the organisation settings, the audience, times, the
   consultation's title, summary and survey address) hashed in a canonical form. The
@@ -138,7 +139,8 @@ def _pending_sends(session: Session, consultation: Consultation) -> list[Send]:
 def authors(session: Session, consultation: Consultation) -> list[Author]:
     """Everyone who made part of what an approval would approve now, in the order
     they first did: noted contributions since the last approval, and the authors of
-    template versions saved since then that its messages would be frozen with."""
+    the template versions its messages would be frozen with, until another person has
+    approved a message made with them."""
     found: dict[str, Author] = {}
 
     def add(email: str, user_id: int | None, action: str, part: str) -> None:
@@ -155,12 +157,11 @@ def authors(session: Session, consultation: Consultation) -> list[Author]:
         .order_by(Contribution.at, Contribution.id)
     ):
         add(row.user_email, row.user_id, row.action, row.part)
-    since = last_approved_at(session, consultation) or consultation.created_at
     for send in _pending_sends(session, consultation):
         version = _version_of(session, send)
         if version is None or version.created_by_id is None:
             continue
-        if since is not None and version.created_at <= since:
+        if _reviewed(session, version):
             continue
         user = session.get(User, version.created_by_id)
         if user is None:
@@ -168,6 +169,26 @@ def authors(session: Session, consultation: Consultation) -> list[Author]:
         part = f'template "{version.template.name}" version {version.number} ({send.label})'
         add(user.email, user.id, EDITED, part)
     return list(found.values())
+
+
+def _reviewed(session: Session, version: TemplateVersion) -> bool:
+    """Whether someone other than its author has approved a message frozen with this
+    template version. Until then its author counts among the authors of whatever would
+    be frozen with it, however long ago it was saved: a template written the day before
+    a consultation is as much part of what is approved as its words."""
+    return (
+        session.scalar(
+            select(Send.id)
+            .where(
+                Send.approved_at.is_not(None),
+                Send.approved_by_id.is_not(None),
+                Send.approved_by_id != version.created_by_id,
+                Send.frozen["template_version_id"].as_integer() == version.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _version_of(session: Session, send: Send) -> TemplateVersion | None:

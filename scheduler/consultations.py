@@ -365,7 +365,7 @@ def update(
     """Save an edit and re-plan the sends not yet made. An edit after submission or
     approval returns those sends to approval, so it needs ``confirmed`` (the warning
     is the NeedsConfirmation message)."""
-    _refuse_if_finished(consultation, now)
+    _refuse_if_finished(session, consultation, now)
     if consultation.state in (AWAITING_APPROVAL, SCHEDULED) and not confirmed:
         waiting = approved_sends(session, consultation)
         where = "approved" if consultation.state == SCHEDULED else "awaiting approval"
@@ -416,6 +416,7 @@ def replan(
     added or removed). An approval given stands: only times move. One awaiting approval
     returns to draft when its timeline moves, since the approver would be reading a
     timeline that is no longer the one to be approved. Returns how many moved."""
+    lock(session, consultation)
     if consultation.state == CANCELLED:
         return 0
     moved = 0
@@ -527,7 +528,19 @@ def slugify(text: str) -> str:
     return slug[:80].rstrip("-")
 
 
-def _refuse_if_finished(consultation: Consultation, now: datetime) -> None:
+def lock(session: Session, consultation: Consultation) -> None:
+    """Hold the consultation's row for the rest of this transaction, read afresh.
+
+    Every change to what an approval covers, and the approval itself, begin here, so
+    they happen one after the other: an edit committed while an approval was between
+    reading the version and freezing it would otherwise be frozen as approved.
+    PostgreSQL takes the row (FOR UPDATE); SQLite's write lock already serialises
+    writers. Call it before changing the consultation: it reloads the row."""
+    session.refresh(consultation, with_for_update=True)
+
+
+def _refuse_if_finished(session: Session, consultation: Consultation, now: datetime) -> None:
+    lock(session, consultation)
     if consultation.state == CANCELLED:
         raise ConsultationRefused("This consultation was cancelled; it cannot change.")
     if consultation.phase(now) == CLOSED:
@@ -551,6 +564,7 @@ def add_document(
 ) -> ConsultationDocument:
     """Attach a document (the draft plan). Only a draft changes: what an approval
     froze stays as approved."""
+    lock(session, consultation)
     if consultation.state != DRAFT:
         raise ConsultationRefused(
             "Documents can be changed while the consultation is a draft; edit it first "
@@ -597,6 +611,7 @@ def add_document(
 def remove_document(
     session: Session, consultation: Consultation, document_id: int, *, by: User
 ) -> str:
+    lock(session, consultation)
     if consultation.state != DRAFT:
         raise ConsultationRefused(
             "Documents can be changed while the consultation is a draft; edit it first."
@@ -652,7 +667,7 @@ def checks(session: Session, consultation: Consultation) -> list[str]:
 
 def submit(session: Session, consultation: Consultation, *, by: User, now: datetime) -> list[str]:
     """Ask for approval. Returns the checks' warnings (they do not stop it)."""
-    _refuse_if_finished(consultation, now)
+    _refuse_if_finished(session, consultation, now)
     if not by.can_edit:
         raise ConsultationRefused(f"{by.email} is a {by.role}; only an editor or admin submits.")
     if consultation.state == AWAITING_APPROVAL:
@@ -698,7 +713,7 @@ def approve(
     ``seen`` is the content hash of the version the approver read (the approval page
     posts it back); an approval of any other version is refused. None approves the
     version there is now: the command line, where ``via`` says so in the audit log."""
-    _refuse_if_finished(consultation, now)
+    _refuse_if_finished(session, consultation, now)
     if not by.can_approve:
         raise ConsultationRefused(
             f"{by.email} is an {by.role}; only an approver or an admin can approve."
@@ -842,7 +857,7 @@ def return_to_draft(
     session: Session, consultation: Consultation, *, by: User, now: datetime
 ) -> int:
     """Take a submitted or approved consultation back to draft (to change it)."""
-    _refuse_if_finished(consultation, now)
+    _refuse_if_finished(session, consultation, now)
     if consultation.state == DRAFT:
         raise ConsultationRefused("This consultation is already a draft.")
     return _return_to_draft(session, consultation, by=by, why="returned it to draft")
@@ -851,6 +866,7 @@ def return_to_draft(
 def cancel(session: Session, consultation: Consultation, *, by: User, now: datetime) -> int:
     """Cancel the consultation: nothing more is sent; a send under way stops.
     Returns how many sends were stopped."""
+    lock(session, consultation)
     if consultation.state == CANCELLED:
         raise ConsultationRefused("This consultation is already cancelled.")
     stored = timeline(session, consultation)
@@ -882,15 +898,24 @@ def cancel(session: Session, consultation: Consultation, *, by: User, now: datet
     return stopped
 
 
-def send_now(session: Session, send: Send, *, by: User, now: datetime) -> None:
-    """Fire a missed send now: the scheduler picks it up on its next tick."""
+def send_now(
+    session: Session, send: Send, *, by: User, now: datetime, two_person: bool = True
+) -> None:
+    """Fire a missed send now: the scheduler picks it up on its next tick. Under the
+    two-person rule, as for Open now, nobody who made the approved version may."""
     if reason := roles.refusal(by, roles.Action.SEND_MISSED_NOW):
         raise ConsultationRefused(reason)
     if send.state != SEND_MISSED:
         raise ConsultationRefused(f"Only a missed send can be sent now; this one is {send.state}.")
     consultation = session.get(Consultation, send.consultation_id) if send.consultation_id else None
-    if consultation is not None and consultation.state != SCHEDULED:
-        raise ConsultationRefused("The consultation is not approved; approve it first.")
+    if consultation is not None:
+        lock(session, consultation)
+        if consultation.state != SCHEDULED:
+            raise ConsultationRefused("The consultation is not approved; approve it first.")
+        _refuse_authors_of_approved(session, consultation, by=by, two_person=two_person)
+    session.refresh(send)
+    if send.state != SEND_MISSED:
+        raise ConsultationRefused(f"Only a missed send can be sent now; this one is {send.state}.")
     was = send.due_at
     send.state = SEND_SCHEDULED
     send.due_at = now
@@ -926,13 +951,10 @@ def open_now(
         raise ConsultationRefused(
             f"{by.email} is an {by.role}; only an approver or an admin can open it early."
         )
+    lock(session, consultation)
     if consultation.state != SCHEDULED:
         raise ConsultationRefused("Approve the consultation first; then it can open now.")
-    if two_person and by.id in approval.approved_authors(session, consultation):
-        raise ConsultationRefused(
-            f"{by.email} made the version that was approved, so another approver must open "
-            "it early (the two-person rule, [approval] two_person)."
-        )
+    _refuse_authors_of_approved(session, consultation, by=by, two_person=two_person)
     if consultation.opens_at <= now:
         raise ConsultationRefused("The consultation is already open.")
     stored = timeline(session, consultation)
@@ -968,6 +990,18 @@ def open_now(
     )
     log.info("consultation %s opened early by %s", consultation.id, by.email)
     return launch
+
+
+def _refuse_authors_of_approved(
+    session: Session, consultation: Consultation, *, by: User, two_person: bool
+) -> None:
+    """Moving an approved message in time is the approver's decision: under the
+    two-person rule, not one for whoever made the version approved."""
+    if two_person and by.id in approval.approved_authors(session, consultation):
+        raise ConsultationRefused(
+            f"You ({by.email}) made the version that was approved, so another approver "
+            "must do this (the two-person rule)."
+        )
 
 
 def mark_missed(session: Session, send: Send, *, now: datetime) -> None:

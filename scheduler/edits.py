@@ -1,5 +1,6 @@
 """Edits made elsewhere that change what a consultation would send: the words of one
-of its messages (the bulletin editor) and the templates its messages use.
+of its messages (the bulletin editor), the templates its messages use and the
+organisation settings every message shows.
 
 Whatever a submitted consultation would send must be what the approver reads, so an
 edit after submission returns it to draft (and says why on its page). The person who
@@ -23,7 +24,7 @@ from mailer.accounts.models import User
 from mailer.bulletins.models import Bulletin, EmailTemplate, TemplateVersion
 from mailer.delivery.models import Send
 from scheduler import approval, consultations
-from scheduler.models import AWAITING_APPROVAL, Consultation
+from scheduler.models import AWAITING_APPROVAL, DRAFT, Consultation
 
 # How the bulletin editor names what changed (mailer/bulletins/compose.py update).
 MESSAGE_FIELDS = {
@@ -44,6 +45,7 @@ def message_changed(
     if owner is None or not changed:
         return None
     send, consultation = owner
+    consultations.lock(session, consultation)
     what = ", ".join(MESSAGE_FIELDS.get(name, name) for name in changed)
     label = send.label.lower()
     named = f"the {label} message" if ":" not in label else f'the message "{send.label}"'
@@ -79,6 +81,8 @@ def template_saved(
             .exists(),
         )
         .order_by(Consultation.id)
+        # Taken like every other change of what an approval covers (consultations.lock).
+        .with_for_update(of=Consultation)
     ).all()
     for consultation in waiting:
         consultations.edited_after_submission(
@@ -91,3 +95,27 @@ def template_saved(
             ),
         )
     return list(waiting)
+
+
+def settings_changed(session: Session, changed: list[str], *, by: User) -> list[Consultation]:
+    """The organisation settings (in every message: the sender's name, links, phone
+    numbers) changed: whoever changed them made part of every consultation not yet
+    approved, and those awaiting approval return to draft. Returns the latter."""
+    if not changed:
+        return []
+    pending = session.scalars(
+        select(Consultation)
+        .where(Consultation.state.in_((DRAFT, AWAITING_APPROVAL)))
+        .order_by(Consultation.id)
+        .with_for_update(of=Consultation)
+    ).all()
+    part = "organisation settings: " + ", ".join(changed)
+    returned = []
+    for consultation in pending:
+        approval.note(session, consultation, by=by, action=approval.EDITED, part=part)
+        if consultation.state == AWAITING_APPROVAL:
+            consultations.edited_after_submission(
+                session, consultation, by=by, why=f"changed the {part} after it was submitted"
+            )
+            returned.append(consultation)
+    return returned

@@ -580,7 +580,9 @@ def send_now(consultation_id: int, send_id: int) -> ResponseReturnValue:
         send = session.get(Send, send_id)
         if send is None or send.consultation_id != consultation.id:
             raise LookupError("That send is not on this consultation's timeline.")
-        consultations.send_now(session, send, by=user, now=utcnow())
+        consultations.send_now(
+            session, send, by=user, now=utcnow(), two_person=_config().approval.two_person
+        )
         return []
 
     return _step(consultation_id, work, lambda session: "It " + _goes_soon(session))
@@ -612,6 +614,18 @@ def evidence_report(consultation_id: int) -> ResponseReturnValue:
 @consultations_bp.get("/<int:consultation_id>/evidence.csv")
 def evidence_csv(consultation_id: int) -> ResponseReturnValue:
     consultation = _consultation(consultation_id)
+    db = get_db()
+    # It names the people of the required audiences: every copy is on the record, as a
+    # contacts export is.
+    with db.transaction(db.session) as session:
+        audit.record(
+            session,
+            actions.CONSULTATION_EVIDENCE_EXPORTED,
+            actor=acting_user(session),
+            target_type="consultation",
+            target_id=consultation.id,
+            summary=f'Downloaded the evidence report of "{consultation.title}" as CSV',
+        )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(evidence.CSV_HEADER)

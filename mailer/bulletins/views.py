@@ -9,6 +9,7 @@ from mailer.accounts.roles import Action
 from mailer.admin.guards import acting_user, requires
 from mailer.bulletins import organisation
 from mailer.database import get_db
+from scheduler import edits
 
 organisation_bp = Blueprint("organisation", __name__, url_prefix="/admin/organisation")
 
@@ -39,13 +40,22 @@ def settings() -> ResponseReturnValue:
         values["social"] = request.form.get("social", "")
         try:
             with db.transaction(db.session) as s:
-                organisation.save(s, values, by=acting_user(s))
+                before = organisation.get(s).snapshot()
+                after = organisation.save(s, values, by=acting_user(s)).snapshot()
+                changed = sorted(k for k, v in after.items() if before.get(k) != v)
+                returned = edits.settings_changed(s, changed, by=acting_user(s))
         except organisation.SettingsInvalid as exc:
             errors = exc.errors
             return render_template(
                 "admin/organisation.html", values=values, errors=errors, fields=FIELDS
             ), 400
         flash("Organisation settings saved. New messages use them from now on.", "success")
+        for consultation in returned:
+            flash(
+                f'"{consultation.title}" was awaiting approval and its messages show these '
+                "settings, so it is back to draft: it needs to be submitted again.",
+                "warning",
+            )
         return redirect(url_for("organisation.settings"))
     current = organisation.get(db.session).snapshot()
     current["social"] = "\n".join(f"{a['name']} {a['url']}" for a in current["social"])

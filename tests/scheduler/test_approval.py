@@ -7,6 +7,9 @@ Both database backends; a fixed "now" so the plans are exact."""
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -15,8 +18,8 @@ from sqlalchemy import select
 from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.audit.models import AuditEntry
-from mailer.bulletins import compose, messages, template_versions
-from mailer.bulletins.models import Bulletin
+from mailer.bulletins import compose, messages, organisation, template_versions
+from mailer.bulletins.models import Bulletin, EmailTemplate
 from mailer.config import Config
 from mailer.database import Database, utcnow
 from mailer.delivery.models import SEND_DRAFT, Send
@@ -110,8 +113,16 @@ def version(db: Database, cid: int) -> str:
         return consultations.version(session, session.get(Consultation, cid), base_url=BASE)
 
 
-def edit_launch(db: Database, cid: int, user: User, body: str) -> str | None:
-    """What the bulletin editor does when the launch's words are saved."""
+def edit_launch(
+    db: Database,
+    cid: int,
+    user: User,
+    body: str,
+    *,
+    before_commit: Callable[[], None] | None = None,
+) -> str | None:
+    """What the bulletin editor does when the launch's words are saved (``before_commit``
+    runs inside its transaction, at the end)."""
     with db.transaction() as session:
         launch = session.scalar(
             select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
@@ -127,7 +138,10 @@ def edit_launch(db: Database, cid: int, user: User, body: str) -> str | None:
             link_documents=bulletin.link_documents,
         )
         changed = compose.update(session, bulletin, draft, by=by)
-        return edits.message_changed(session, bulletin, changed=changed, by=by, now=NOW)
+        told = edits.message_changed(session, bulletin, changed=changed, by=by, now=NOW)
+        if before_commit is not None:
+            before_commit()
+        return told
 
 
 def state_of(db: Database, cid: int) -> tuple[str, set[str], bool]:
@@ -368,3 +382,135 @@ def test_the_version_covers_the_organisation_settings_frozen_with_it(
         organisation.get(session).signatory = "Someone Else"
     with pytest.raises(ConsultationRefused, match="changed after you opened it"):
         approve(db, cid, people["approver"], seen=read)
+
+
+def test_an_edit_in_flight_when_the_approval_comes_is_never_frozen_as_approved(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    """The probe's race: the editor's save and the approver's click at the same moment.
+    The edit has changed the words and not yet committed when the approval starts; the
+    approval waits for it and is refused, and nothing is frozen."""
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    submit(db, cid, people["editor"])
+    read = version(db, cid)
+    editing, may_commit = threading.Event(), threading.Event()
+    outcome: dict[str, str] = {}
+
+    def hold() -> None:
+        editing.set()
+        assert may_commit.wait(20)
+
+    def approving() -> None:
+        assert editing.wait(20)
+        try:
+            approve(db, cid, people["approver"], seen=read)
+            outcome["approved"] = "yes"
+        except ConsultationRefused as exc:
+            outcome["refused"] = str(exc)
+
+    editor = threading.Thread(
+        target=edit_launch,
+        args=(db, cid, people["editor"], "Go to https://evil.example.net/ instead."),
+        kwargs={"before_commit": hold},
+    )
+    approver = threading.Thread(target=approving)
+    editor.start()
+    approver.start()
+    assert editing.wait(20)
+    time.sleep(0.5)  # the approval is under way by now, and must be waiting
+    may_commit.set()
+    editor.join(30)
+    approver.join(30)
+    assert "went back to draft after you opened it" in outcome.get("refused", ""), outcome
+    assert state_of(db, cid) == (DRAFT, {SEND_DRAFT}, False)
+
+
+def save_launch_template(db: Database, config: Config, user: User) -> None:
+    """``user`` saves a new version of the launch template (before any consultation)."""
+    with db.transaction() as session:
+        template = session.scalar(
+            select(EmailTemplate).where(EmailTemplate.kind == "launch").order_by(EmailTemplate.id)
+        )
+        current = template_versions.latest(template)
+        _version, created = template_versions.save_version(
+            session,
+            template,
+            TemplateParts(
+                current.subject,
+                current.preheader,
+                current.html + '\n<p><a href="https://evil.example.net/">More</a></p>',
+                current.text,
+            ),
+            note="a link in every launch",
+            by=session.get(User, user.id),
+            settings=messages.settings_from(config),
+            now=utcnow(),
+        )
+        assert created
+
+
+def test_a_template_written_before_the_consultation_still_counts_until_someone_else_approves_it(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    """The probe: an admin saved the launch template, then an editor wrote and submitted a
+    consultation using it; the admin could approve it alone."""
+    save_launch_template(db, config, people["admin"])
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    submit(db, cid, people["editor"])
+    with pytest.raises(ConsultationRefused, match=re.escape('template "')):
+        approve(db, cid, people["admin"])
+    approve(db, cid, people["approver"])
+    # Once another person has approved a message made with it, it is reviewed.
+    second = create(db, config, people["editor"], details(partners, title="A second plan"))
+    submit(db, second, people["editor"])
+    approve(db, second, people["admin"])
+    assert state_of(db, second)[0] == SCHEDULED
+
+
+def test_organisation_settings_changed_after_submission_make_their_changer_an_author(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    """The probe: after the editor submitted, an admin changed the website and the sign-up
+    address every message shows, then approved it alone."""
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    submit(db, cid, people["editor"])
+    with db.transaction() as session:
+        admin = session.get(User, people["admin"].id)
+        values = {**organisation.get(session).snapshot(), "website": "https://evil.example.net/"}
+        values["social"] = ""
+        organisation.save(session, values, by=admin)
+        returned = edits.settings_changed(session, ["website"], by=admin)
+        assert [c.id for c in returned] == [cid]
+    assert state_of(db, cid)[0] == DRAFT
+    submit(db, cid, people["editor"])
+    with pytest.raises(ConsultationRefused, match="organisation settings: website"):
+        approve(db, cid, people["admin"])
+    approve(db, cid, people["approver"])
+
+
+def test_send_now_is_refused_to_whoever_made_the_approved_version(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["admin"], details(partners))
+    submit(db, cid, people["admin"])
+    approve(db, cid, people["approver"])
+    with db.transaction() as session:
+        launch = session.scalar(
+            select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
+        )
+        consultations.mark_missed(session, launch, now=NOW)
+    for who, allowed in (("admin", False), ("approver", True)):
+        with db.transaction() as session:
+            launch = session.scalar(
+                select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
+            )
+            by = session.get(User, people[who].id)
+            if allowed:
+                consultations.send_now(session, launch, by=by, now=NOW)
+            else:
+                with pytest.raises(ConsultationRefused, match="made the version"):
+                    consultations.send_now(session, launch, by=by, now=NOW)
