@@ -591,7 +591,11 @@ def _hidden(reason: str, value: Any) -> str:
         pieces += list(value)
     elif isinstance(value, dict):
         pieces += list(value.keys()) + list(value.values())
-    spellings = {text for piece in pieces for text in (repr(piece), str(piece)) if text}
+    # The checks say what they got last, in brackets: that part goes whole. Whatever
+    # else still spells the value goes too; very short spellings ("a", "1") would
+    # mangle ordinary words and cannot give a secret away, so they stay.
+    reason = re.sub(r"\s*\(got .*\)\s*$", " (value not shown)", reason, flags=re.S)
+    spellings = {text for piece in pieces for text in (repr(piece), str(piece)) if len(text) > 3}
     for text in sorted(spellings, key=len, reverse=True):
         reason = reason.replace(text, "(value not shown)")
     return reason

@@ -288,3 +288,11 @@ def test_keys_named_as_secrets_are_secret() -> None:
         assert cfg.is_secret(section, key)
     assert not cfg.is_secret("dkim", "private_key_file")
     assert not cfg.is_secret("smtp", "username")
+
+
+def test_a_nested_secret_of_the_wrong_kind_reads_plainly() -> None:
+    with pytest.raises(ConfigError) as caught:
+        from_mapping({"smtp": {"password": {"a": {"b": "sekrit-value"}}}}, environ={})
+    message = str(caught.value)
+    assert "sekrit" not in message
+    assert "expected a string (value not shown)" in message, message

@@ -49,6 +49,7 @@ CONSULTATION_CANCELLED = "consultation.cancelled"
 CONSULTATION_OPENED_EARLY = "consultation.opened_early"
 CONSULTATION_DOCUMENT_ADDED = "consultation.document_added"
 CONSULTATION_DOCUMENT_REMOVED = "consultation.document_removed"
+CONSULTATION_EVIDENCE_EXPORTED = "consultation.evidence_exported"
 SENDING_STOPPED = "sending.stopped"
 SENDING_RESUMED = "sending.resumed"
 BLACKOUT_ADDED = "blackout.added"
@@ -104,6 +105,7 @@ LABELS = {
     CONSULTATION_OPENED_EARLY: "Consultation opened early",
     CONSULTATION_DOCUMENT_ADDED: "Consultation document added",
     CONSULTATION_DOCUMENT_REMOVED: "Consultation document removed",
+    CONSULTATION_EVIDENCE_EXPORTED: "Evidence report downloaded (names and addresses)",
     SENDING_STOPPED: "All sending stopped",
     SENDING_RESUMED: "Sending resumed",
     BLACKOUT_ADDED: "Blackout added",

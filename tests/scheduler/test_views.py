@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from mailer.accounts import roles
 from mailer.accounts.models import User
+from mailer.audit.models import AuditEntry
 from mailer.bulletins.models import Bulletin
 from mailer.database import Database, utcnow
 from mailer.delivery import sends, switch
@@ -285,6 +286,11 @@ def test_the_evidence_report_names_every_required_audience(app: Flask, db: Datab
     assert "cc@example.org" in report
     rows = list(csv.reader(io.StringIO(editor.get(f"{page}/evidence.csv").get_data(as_text=True))))
     assert rows[0][:4] == ["required_audience", "name", "organisation", "email"]
+    with db.transaction() as session:
+        downloaded = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "consultation.evidence_exported")
+        ).one()
+        assert downloaded.target_id == cid and "evidence report" in downloaded.summary
     audiences = {row[0] for row in rows[1:]}
     assert audiences == {
         "Chief Constable's office",
