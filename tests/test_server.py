@@ -123,7 +123,7 @@ def test_a_request_trickled_a_line_at_a_time_is_closed_at_its_deadline(
         # (Before the deadline existed, the request was still open after 6 s and,
         # once finished, answered.)
         assert closed, f"still open after {elapsed:.1f} s of trickling"
-        assert elapsed < 4.5
+        assert elapsed < 5  # 2 s, plus a check every second, plus slack
 
 
 def _from(address: str, port: int) -> socket.socket:
