@@ -117,6 +117,10 @@ class AppSection:
     max_request_mb: int = 0
     connection_limit: int = 500
     request_timeout: timedelta = timedelta(seconds=30)
+    # Connections one client address may hold open at once (0: no cap), so one
+    # address cannot take all of connection_limit. A reverse proxy on this machine
+    # (127.0.0.1, whose X-Forwarded-For is trusted) is not counted.
+    connections_per_client: int = 20
 
     @property
     def tz(self) -> ZoneInfo:
@@ -416,6 +420,7 @@ _SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
         "max_request_mb": _integer(0, 1000),
         "connection_limit": _integer(10, 10_000),
         "request_timeout": _duration(),
+        "connections_per_client": _integer(0, 10_000),
     },
     "mail": {
         "transport": _choice(*TRANSPORTS),

@@ -7,8 +7,9 @@ import signal
 from types import FrameType
 
 from flask import Flask
-from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer
 
+from mailer.client_limits import create_limited_server
 from mailer.config import Config
 
 log = logging.getLogger(__name__)
@@ -19,16 +20,26 @@ THREADS = 8
 MAX_HEADER_BYTES = 64 * 1024
 
 
+# The address a reverse proxy on this machine connects from: its X-Forwarded-For is
+# trusted, and it is not held to [app] connections_per_client, since every visitor
+# comes through it.
+PROXY_ADDRESS = "127.0.0.1"
+
+
 def make_server(app: Flask, *, host: str, port: int) -> BaseWSGIServer | MultiSocketServer:
     """The waitress server, with the limits ``[app]`` sets, not waitress's defaults: a
     body larger than max_request_mb is answered 413 as soon as its headers say so,
-    before it is read; a connection idle or half-sent for request_timeout is closed
-    (checked at least every few seconds), so slow or silent clients cannot fill
-    connection_limit and leave /healthz unanswered for minutes."""
+    before it is read; a connection idle for request_timeout, or that has not sent a
+    whole request within request_timeout of its first byte, is closed (checked every
+    few seconds); one address may hold connections_per_client connections at once.
+    So slow, silent or many clients cannot fill connection_limit and leave /healthz
+    unanswered (mailer.client_limits)."""
     config: Config = app.config["MAILER"]
     timeout = max(1, int(config.app.request_timeout.total_seconds()))
-    return create_server(
+    return create_limited_server(
         app,
+        per_client=config.app.connections_per_client,
+        exempt=frozenset({PROXY_ADDRESS}),
         host=host,
         port=port,
         threads=THREADS,
@@ -37,13 +48,14 @@ def make_server(app: Flask, *, host: str, port: int) -> BaseWSGIServer | MultiSo
         max_request_header_size=MAX_HEADER_BYTES,
         connection_limit=config.app.connection_limit,
         channel_timeout=timeout,
-        cleanup_interval=max(1, min(30, timeout // 2)),
+        # How late past the timeout a connection may be closed.
+        cleanup_interval=max(1, min(5, timeout // 4)),
         # poll(), not select(): select() cannot watch more than 1,024 sockets.
         asyncore_use_poll=True,
         # A reverse proxy on this machine (docs/operating.md) says who the visitor is;
         # anyone else's X-Forwarded-For is dropped. Only the visitor's address is taken
         # (for counting a repeat click once, in memory), never the host or scheme.
-        trusted_proxy="127.0.0.1",
+        trusted_proxy=PROXY_ADDRESS,
         trusted_proxy_count=1,
         trusted_proxy_headers={"x-forwarded-for"},
         clear_untrusted_proxy_headers=True,

@@ -239,6 +239,9 @@ def test_web_server_limits(tmp_path: Path) -> None:
     error = refused("[app]\nmax_request_mb = 10\n", tmp_path)
     assert "[app] max_request_mb" in str(error) and "max_attachments_mb (10)" in str(error)
     assert "[app] connection_limit" in str(refused("[app]\nconnection_limit = 1\n", tmp_path))
+    assert config.app.connections_per_client == 20
+    error = refused("[app]\nconnections_per_client = -1\n", tmp_path)
+    assert "[app] connections_per_client" in str(error)
 
 
 @pytest.mark.parametrize(

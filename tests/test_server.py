@@ -82,3 +82,95 @@ def test_more_half_open_connections_than_waitress_allows_by_default(
         finally:
             for connection in hanging:
                 connection.close()
+
+
+def _closed_by_server(connection: socket.socket, *, within: float) -> bool:
+    """True when the server closes the connection (EOF or reset) within ``within``
+    seconds without answering; False when it is still open then. An answer fails."""
+    connection.settimeout(within)
+    try:
+        data = connection.recv(4096)
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+    assert data == b"", f"answered instead of closed: {data[:60]!r}"
+    return True
+
+
+def test_a_request_trickled_a_line_at_a_time_is_closed_at_its_deadline(
+    tmp_path: Path, db: Database
+) -> None:
+    with (
+        running(tmp_path, db, request_timeout="2s") as port,
+        socket.create_connection(("127.0.0.1", port), timeout=5) as connection,
+    ):
+        started = time.monotonic()
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        closed = False
+        # A header line every half second never leaves the connection idle for
+        # the 2 s timeout; only a deadline from its first byte ends it.
+        for line in range(12):
+            if _closed_by_server(connection, within=0.5):
+                closed = True
+                break
+            try:
+                connection.sendall(b"X-Trickle-%d: x\r\n" % line)
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+        elapsed = time.monotonic() - started
+        # (Before the deadline existed, the request was still open after 6 s and,
+        # once finished, answered.)
+        assert closed, f"still open after {elapsed:.1f} s of trickling"
+        assert elapsed < 5  # 2 s, plus a check every second, plus slack
+
+
+def _from(address: str, port: int) -> socket.socket:
+    # Linux answers on all of 127.0.0.0/8, so a test can be several clients.
+    return socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(address, 0))
+
+
+def test_one_address_cannot_take_every_connection(tmp_path: Path, db: Database) -> None:
+    with running(tmp_path, db, connections_per_client=5) as port:
+        hogs = [_from("127.0.0.2", port) for _ in range(5)]
+        try:
+            extra = _from("127.0.0.2", port)
+            with extra:
+                assert _closed_by_server(extra, within=3), "the sixth connection was kept"
+            # Every other address is still served while the five stay open.
+            for address in ("127.0.0.3", "127.0.0.1"):
+                with _from(address, port) as other:
+                    other.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    assert other.recv(4096).startswith(b"HTTP/1.1 200")
+            assert all(not _closed_by_server(hog, within=0.01) for hog in hogs)
+        finally:
+            for hog in hogs:
+                hog.close()
+        # Once they are closed the address may connect again.
+        deadline = time.monotonic() + 5
+        while True:
+            with _from("127.0.0.2", port) as again:
+                again.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                try:
+                    reply = again.recv(4096)
+                except ConnectionResetError:
+                    reply = b""
+            if reply or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert reply.startswith(b"HTTP/1.1 200")
+
+
+def test_a_reverse_proxy_on_this_machine_is_not_capped(tmp_path: Path, db: Database) -> None:
+    # Behind a proxy every connection comes from its address, 127.0.0.1 (the one
+    # whose X-Forwarded-For is trusted): the per-client cap must not throttle it.
+    with running(tmp_path, db, connections_per_client=5) as port:
+        proxied = [_from("127.0.0.1", port) for _ in range(8)]
+        try:
+            for connection in proxied:
+                connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert all(c.recv(4096).startswith(b"HTTP/1.1 200") for c in proxied)
+        finally:
+            for connection in proxied:
+                connection.close()
