@@ -31,6 +31,7 @@ from sqlalchemy import select
 from contacts.exporting import neutralise
 from contacts.models import ContactList, OrganisationType
 from mailer import audit
+from mailer.accounts.models import User
 from mailer.accounts.roles import Action
 from mailer.admin.guards import acting_user, requires
 from mailer.audit import actions
@@ -647,9 +648,11 @@ def evidence_csv(consultation_id: int) -> ResponseReturnValue:
 def controls() -> ResponseReturnValue:
     session = get_db().session
     now = utcnow()
+    current = switch.current(session)
     return render_template(
         "admin/sending.html",
-        switch=switch.current(session),
+        switch=current,
+        stopped_by=session.get(User, current.changed_by_id) if current.changed_by_id else None,
         scheduler=status.read(session, now=now),
         blackouts=session.scalars(select(Blackout).order_by(Blackout.starts_at)).all(),
         now=now,

@@ -13,7 +13,9 @@ def local(value: datetime | None) -> datetime | None:
     return value.astimezone(current_app.config["MAILER"].app.tz)
 
 
-def format_datetime(value: datetime | None, fmt: str = "%a %-d %b %Y, %H:%M %Z") -> str:
+def format_datetime(value: datetime | str | None, fmt: str = "%a %-d %b %Y, %H:%M %Z") -> str:
+    if isinstance(value, str):  # ISO 8601 from a JSON-able read model
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     moment = local(value)
     return "" if moment is None else moment.strftime(fmt)
 

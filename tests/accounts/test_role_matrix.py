@@ -321,6 +321,7 @@ def test_an_admins_incident_stop_sticks_against_an_editor(office: Office, db: Da
     assert office.post(EDITOR, "/admin/sending/resume") == 403
     page = office.clients[EDITOR].get("/admin/sending/").get_data(as_text=True)
     assert "Resume sending</button>" not in page and "because an admin stopped it" in page
+    assert f", by {office.users[ADMIN].display_name})" in page  # who to ask
     with db.transaction() as session:
         assert session.get(SendingSwitch, 1).stopped is True
     # Nor may an approver lift an admin's stop; the admin may.
