@@ -117,6 +117,9 @@ class AppSection:
     max_request_mb: int = 0
     connection_limit: int = 500
     request_timeout: timedelta = timedelta(seconds=30)
+    # Peers whose X-Forwarded-For names the visitor (mailer.web.proxies): none by
+    # default, so nobody reaching the server directly can choose their own address.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -330,6 +333,20 @@ def _secret_keys(value: Any) -> tuple[str, ...]:
     return tuple(_secret_key(item) for item in value)
 
 
+def _ip_addresses(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValueError(
+            f'expected a list of IP addresses, e.g. ["127.0.0.1"] (got {_describe(value)})'
+        )
+    addresses = []
+    for item in value:
+        try:
+            addresses.append(str(ipaddress.ip_address(_string(item).strip())))
+        except ValueError:
+            raise ValueError(f"expected IP addresses (got {_describe(item)})") from None
+    return tuple(addresses)
+
+
 def _timezone(value: Any) -> str:
     value = _string(value)
     try:
@@ -416,6 +433,7 @@ _SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
         "max_request_mb": _integer(0, 1000),
         "connection_limit": _integer(10, 10_000),
         "request_timeout": _duration(),
+        "trusted_proxies": _ip_addresses,
     },
     "mail": {
         "transport": _choice(*TRANSPORTS),

@@ -40,13 +40,9 @@ def make_server(app: Flask, *, host: str, port: int) -> BaseWSGIServer | MultiSo
         cleanup_interval=max(1, min(30, timeout // 2)),
         # poll(), not select(): select() cannot watch more than 1,024 sockets.
         asyncore_use_poll=True,
-        # A reverse proxy on this machine (docs/operating.md) says who the visitor is;
-        # anyone else's X-Forwarded-For is dropped. Only the visitor's address is taken
-        # (for counting a repeat click once, in memory), never the host or scheme.
-        trusted_proxy="127.0.0.1",
-        trusted_proxy_count=1,
-        trusted_proxy_headers={"x-forwarded-for"},
-        clear_untrusted_proxy_headers=True,
+        # X-Forwarded-For is passed to the app, which reads it only from [app]
+        # trusted_proxies and drops it from anyone else (mailer.web.proxies).
+        clear_untrusted_proxy_headers=False,
     )
 
 
