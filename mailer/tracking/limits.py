@@ -15,8 +15,10 @@ addresses in it, an office shares one.
 The same rows are written and the same counts made whether the address is new, known
 or suppressed, so neither the answer nor its timing tells anyone which it is.
 
-Counting and recording are one step (``locks.hold``): requests arriving together for
-one mailbox or network take turns, so together they get no more than one at a time.
+Counting and recording are one step (``locks.hold``): requests arriving together take
+turns, so a burst gets no more than the same requests sent one by one. Every form has
+an overall limit, so all uses of one form take turns; each turn is a few queries (the
+form's whole transaction, on PostgreSQL), far below what the overall limit lets in.
 """
 
 from __future__ import annotations
