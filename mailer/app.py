@@ -54,4 +54,8 @@ def create_app(config: Config | None = None) -> Flask:
     security.init_app(app)
     web.init_app(app)
     delivery.init_app(app)
+    from mailer.web import proxies
+
+    # Around everything: the visitor's address is settled before any code reads it.
+    proxies.init_app(app)
     return app

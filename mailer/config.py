@@ -118,9 +118,12 @@ class AppSection:
     connection_limit: int = 500
     request_timeout: timedelta = timedelta(seconds=30)
     # Connections one client address may hold open at once (0: no cap), so one
-    # address cannot take all of connection_limit. A reverse proxy on this machine
-    # (127.0.0.1, whose X-Forwarded-For is trusted) is not counted.
+    # address cannot take all of connection_limit. The trusted proxies are not
+    # counted: they carry everyone's connections.
     connections_per_client: int = 20
+    # Peers whose X-Forwarded-For names the visitor (mailer.web.proxies): none by
+    # default, so nobody reaching the server directly can choose their own address.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -334,6 +337,20 @@ def _secret_keys(value: Any) -> tuple[str, ...]:
     return tuple(_secret_key(item) for item in value)
 
 
+def _ip_addresses(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValueError(
+            f'expected a list of IP addresses, e.g. ["127.0.0.1"] (got {_describe(value)})'
+        )
+    addresses = []
+    for item in value:
+        try:
+            addresses.append(str(ipaddress.ip_address(_string(item).strip())))
+        except ValueError:
+            raise ValueError(f"expected IP addresses (got {_describe(item)})") from None
+    return tuple(addresses)
+
+
 def _timezone(value: Any) -> str:
     value = _string(value)
     try:
@@ -421,6 +438,7 @@ _SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
         "connection_limit": _integer(10, 10_000),
         "request_timeout": _duration(),
         "connections_per_client": _integer(0, 10_000),
+        "trusted_proxies": _ip_addresses,
     },
     "mail": {
         "transport": _choice(*TRANSPORTS),

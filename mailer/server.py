@@ -20,12 +20,6 @@ THREADS = 8
 MAX_HEADER_BYTES = 64 * 1024
 
 
-# The address a reverse proxy on this machine connects from: its X-Forwarded-For is
-# trusted, and it is not held to [app] connections_per_client, since every visitor
-# comes through it.
-PROXY_ADDRESS = "127.0.0.1"
-
-
 def make_server(app: Flask, *, host: str, port: int) -> BaseWSGIServer | MultiSocketServer:
     """The waitress server, with the limits ``[app]`` sets, not waitress's defaults: a
     body larger than max_request_mb is answered 413 as soon as its headers say so,
@@ -39,7 +33,8 @@ def make_server(app: Flask, *, host: str, port: int) -> BaseWSGIServer | MultiSo
     return create_limited_server(
         app,
         per_client=config.app.connections_per_client,
-        exempt=frozenset({PROXY_ADDRESS}),
+        # A proxy the operator trusts carries everyone's connections: not one client.
+        exempt=frozenset(config.app.trusted_proxies),
         host=host,
         port=port,
         threads=THREADS,
@@ -52,13 +47,9 @@ def make_server(app: Flask, *, host: str, port: int) -> BaseWSGIServer | MultiSo
         cleanup_interval=max(1, min(5, timeout // 4)),
         # poll(), not select(): select() cannot watch more than 1,024 sockets.
         asyncore_use_poll=True,
-        # A reverse proxy on this machine (docs/operating.md) says who the visitor is;
-        # anyone else's X-Forwarded-For is dropped. Only the visitor's address is taken
-        # (for counting a repeat click once, in memory), never the host or scheme.
-        trusted_proxy=PROXY_ADDRESS,
-        trusted_proxy_count=1,
-        trusted_proxy_headers={"x-forwarded-for"},
-        clear_untrusted_proxy_headers=True,
+        # X-Forwarded-For is passed to the app, which reads it only from [app]
+        # trusted_proxies and drops it from anyone else (mailer.web.proxies).
+        clear_untrusted_proxy_headers=False,
     )
 
 

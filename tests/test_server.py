@@ -162,10 +162,10 @@ def test_one_address_cannot_take_every_connection(tmp_path: Path, db: Database) 
         assert reply.startswith(b"HTTP/1.1 200")
 
 
-def test_a_reverse_proxy_on_this_machine_is_not_capped(tmp_path: Path, db: Database) -> None:
-    # Behind a proxy every connection comes from its address, 127.0.0.1 (the one
-    # whose X-Forwarded-For is trusted): the per-client cap must not throttle it.
-    with running(tmp_path, db, connections_per_client=5) as port:
+def test_a_trusted_reverse_proxy_is_not_capped(tmp_path: Path, db: Database) -> None:
+    # Behind a proxy every connection comes from its address (listed in
+    # trusted_proxies): the per-client cap must not throttle it.
+    with running(tmp_path, db, connections_per_client=5, trusted_proxies=["127.0.0.1"]) as port:
         proxied = [_from("127.0.0.1", port) for _ in range(8)]
         try:
             for connection in proxied:

@@ -238,6 +238,11 @@ def authenticate(
     """
     now = now or utcnow()
     key = email_key(email)[:320]
+    # Attempts from one address take turns from here to the end of the transaction,
+    # through the password check: otherwise attempts sent together would all be
+    # counted before any of them had failed, and all be checked. Once the limit is
+    # reached the ones still waiting are refused without a check, so the wait is short.
+    throttling.one_at_a_time(session, ip=ip)
     retry_at = throttling.refused_until(session, key=key, ip=ip, now=now)
     if retry_at is not None:
         audit.record(

@@ -9,6 +9,9 @@ wait a few seconds before it is checked, which costs a distributed guesser dearl
 guess takes the brake's time) and costs a person signing in once only that wait. Only a
 few braked attempts are checked at once per process, so sleeping attempts cannot take
 every server thread; the others get a short refusal and try again in a moment.
+
+Attempts from one client address are checked one after another (``one_at_a_time``),
+so a burst of parallel guesses is counted like the same guesses sent in turn.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mailer import locks
 from mailer.accounts.models import LoginAttempt
 
 WINDOW = timedelta(minutes=15)
@@ -38,6 +42,13 @@ BRAKE_SLOTS = threading.BoundedSemaphore(2)
 
 def _failures(since: datetime):  # type: ignore[no-untyped-def]
     return select(LoginAttempt.at).where(LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
+
+
+def one_at_a_time(session: Session, *, ip: str) -> None:
+    """Hold, until the transaction ends, the turn of sign-ins from ``ip``: both limits
+    above count per address, so one lock per address keeps each count and the attempt
+    recorded after it one step."""
+    locks.hold(session, f"login:{ip}")
 
 
 def refused_until(session: Session, *, key: str, ip: str, now: datetime) -> datetime | None:

@@ -6,12 +6,19 @@ web process and machine. A request over a limit is refused with a sentence sayin
 to do; it is not recorded, so a refused flood does not also lock out the next day.
 
 The address is normalised before it is counted: case folded and the ``+tag`` taken off
-the local part, because ``victim+1@`` and ``Victim+2@`` reach the same mailbox. The
+the local part, because ``victim+1@`` and ``Victim+2@`` reach the same mailbox; at
+Gmail dots are ignored too and googlemail.com is gmail.com, so ``v.ictim@googlemail.com``
+is ``victim@gmail.com``. Only the count uses this form; mail goes to the address given. The
 network is the /24 (IPv4) or /64 (IPv6) the request came from: one machine has many
 addresses in it, an office shares one.
 
 The same rows are written and the same counts made whether the address is new, known
 or suppressed, so neither the answer nor its timing tells anyone which it is.
+
+Counting and recording are one step (``locks.hold``): requests arriving together take
+turns, so a burst gets no more than the same requests sent one by one. Every form has
+an overall limit, so all uses of one form take turns; each turn is a few queries (the
+form's whole transaction, on PostgreSQL), far below what the overall limit lets in.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from contacts import suppression
+from mailer import locks
 from mailer.tracking.models import PublicRequest
 
 SIGN_UP = "sign_up"
@@ -79,12 +87,20 @@ LIMITS: dict[str, tuple[Limit, ...]] = {
 }
 
 
+# Gmail delivers ``v.i.c.tim@`` to ``victim@``, and googlemail.com is the same service.
+_GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+
 def normalised_address(address: str) -> str:
-    """The mailbox an address reaches: case folded, without a ``+tag``."""
+    """The mailbox an address reaches: case folded, without a ``+tag``, and at Gmail
+    without dots. For counting only: mail still goes to the address as given."""
     local, at, domain = address.strip().casefold().rpartition("@")
     if not at:
         return address.strip().casefold()
     base = local.split("+", 1)[0] or local
+    if domain in _GMAIL_DOMAINS:
+        base = base.replace(".", "") or base
+        domain = "gmail.com"
     return f"{base}@{domain}"
 
 
@@ -110,6 +126,13 @@ def admit(
         else None
     )
     network_key = suppression.address_hash(session, "network:" + network)
+    scope_keys = {ADDRESS: address_key, NETWORK: network_key, ALL: ""}
+    # Whoever counts the same things waits here until this transaction ends, so the
+    # count below and the row added after it are one step (see the module docstring).
+    locks.hold(
+        session,
+        *(f"public:{form}:{limit.scope}:{scope_keys[limit.scope]}" for limit in LIMITS[form]),
+    )
     session.execute(delete(PublicRequest).where(PublicRequest.at < now - KEPT_FOR))
     for limit in LIMITS[form]:
         query = (

@@ -258,6 +258,14 @@ def record_shared(
             f"Give a number from 0 to {MAX_REACH:,}. If you reached more people than "
             f"that, give {MAX_REACH:,} and tell us about it in the note."
         )
+    # First: it makes this count and the row below one step (limits.admit); a
+    # refusal after it rolls its row back with the rest.
+    _admit(
+        session,
+        form=limits.SHARED if sharer is not None else limits.SHARED_ANONYMOUS,
+        network=network,
+        now=now,
+    )
     if sharer is not None:
         today = session.scalar(
             select(func.count())
@@ -269,12 +277,6 @@ def record_shared(
         )
         if today >= CONFIRMATIONS_PER_SHARER_PER_DAY:
             raise Refused("Thank you: we already have several of these from you today.")
-    _admit(
-        session,
-        form=limits.SHARED if sharer is not None else limits.SHARED_ANONYMOUS,
-        network=network,
-        now=now,
-    )
     confirmation = CascadeConfirmation(
         consultation_id=consultation.id,
         share_code_id=sharer.id if sharer else None,
