@@ -535,7 +535,9 @@ def lock(session: Session, consultation: Consultation) -> None:
     they happen one after the other: an edit committed while an approval was between
     reading the version and freezing it would otherwise be frozen as approved.
     PostgreSQL takes the row (FOR UPDATE); SQLite's write lock already serialises
-    writers. Call it before changing the consultation: it reloads the row."""
+    writers. It reloads the row, after writing what this transaction changed so far
+    (so two steps in one transaction keep the first's changes)."""
+    session.flush()
     session.refresh(consultation, with_for_update=True)
 
 

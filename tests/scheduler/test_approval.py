@@ -514,3 +514,18 @@ def test_send_now_is_refused_to_whoever_made_the_approved_version(
             else:
                 with pytest.raises(ConsultationRefused, match="made the version"):
                     consultations.send_now(session, launch, by=by, now=NOW)
+
+
+def test_two_steps_in_one_transaction_keep_the_first_steps_changes(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    submit(db, cid, people["editor"])
+    approve(db, cid, people["approver"])
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        editor = session.get(User, people["editor"].id)
+        consultations.return_to_draft(session, consultation, by=editor, now=NOW)
+        consultations.submit(session, consultation, by=editor, now=NOW)
+    assert state_of(db, cid)[0] == AWAITING_APPROVAL

@@ -290,7 +290,7 @@ def test_the_evidence_report_names_every_required_audience(app: Flask, db: Datab
         downloaded = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "consultation.evidence_exported")
         ).one()
-        assert downloaded.target_id == cid and "evidence report" in downloaded.summary
+        assert downloaded.target_id == str(cid) and "evidence report" in downloaded.summary
     audiences = {row[0] for row in rows[1:]}
     assert audiences == {
         "Chief Constable's office",
