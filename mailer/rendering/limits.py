@@ -21,6 +21,7 @@ sizes are checked before an operation rather than after.
 
 from __future__ import annotations
 
+import contextvars
 import ctypes
 import threading
 from collections.abc import Iterable, Iterator
@@ -31,6 +32,7 @@ from mailer.rendering import measure
 
 RENDER_SECONDS = 3.0
 MAX_CHARS = 5_000_000  # any one value a template makes, and its whole output
+MAX_MADE = 4 * MAX_CHARS  # everything one render makes, kept or not
 
 
 class RenderLimit(BaseException):
@@ -63,6 +65,13 @@ def too_big_list() -> str:
     )
 
 
+def too_much() -> str:
+    return (
+        f"makes more than {MAX_MADE:,} characters in all, the most one render may make "
+        "(look for many long values kept at once)"
+    )
+
+
 class _Timeout(RenderLimit):
     def __init__(self) -> None:
         super().__init__(too_slow())
@@ -86,10 +95,50 @@ def bounded(value: Any) -> Any:
 
 def checked(value: Any) -> Any:
     """A value an operation made: bounded, or if it is an iterator, bounded as it is
-    consumed."""
+    consumed; and counted against the render's allowance."""
     if isinstance(value, Iterator) and type(value).__module__ == "builtins":
         return Bounded(value)  # generators and the builtins' iterators, not Cycler
-    return bounded(value)
+    return made(bounded(value))
+
+
+def made(value: Any) -> Any:
+    """Count a new value against the render's allowance (what it holds itself; the
+    values in a list were counted when they were made)."""
+    spent = _spent.get()
+    if spent is not None:
+        spent.add(value)
+    return value
+
+
+class Allowance:
+    """How much one render has made. Each value is within MAX_CHARS, but a template
+    can keep many (``{% set a1 = ... %}{% set a2 = ... %}``, a list of them), so all
+    of them together are bounded too."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.token: contextvars.Token[Allowance | None] | None = None
+
+    def add(self, value: Any) -> None:
+        self.spend(measure.made(value))
+
+    def spend(self, chars: int) -> None:
+        self.total += chars
+        if self.total > MAX_MADE:
+            raise RenderLimit(too_much())
+
+    def __enter__(self) -> Allowance:
+        self.token = _spent.set(self)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.token is not None:
+            _spent.reset(self.token)
+
+
+_spent: contextvars.ContextVar[Allowance | None] = contextvars.ContextVar(
+    "render_allowance", default=None
+)
 
 
 class Bounded(Iterator[Any]):
@@ -110,7 +159,7 @@ class Bounded(Iterator[Any]):
         item = next(self._source)
         self._total += measure.ITEM + measure.size(item, MAX_CHARS - self._total)
         refuse_over(self._total, listing=True)
-        return item
+        return made(item)
 
 
 def materialized(value: Any) -> Any:
@@ -154,7 +203,11 @@ def joined_parts(parts: tuple[Any, ...]) -> tuple[Any, ...]:
     """The operands of ``~``, refused if their texts together would pass the limit
     (escaped if one is Markup, as the join then escapes the rest)."""
     escaped = any(hasattr(part, "__html__") for part in parts)
-    refuse_over(sum(measure.text_size(part, MAX_CHARS, escaped=escaped) for part in parts))
+    total = sum(measure.text_size(part, MAX_CHARS, escaped=escaped) for part in parts)
+    refuse_over(total)
+    spent = _spent.get()
+    if spent is not None:
+        spent.spend(total)
     return parts
 
 

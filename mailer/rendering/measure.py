@@ -77,6 +77,19 @@ def _range_length(value: range) -> int:
         return 2**63
 
 
+def made(value: Any) -> int:
+    """What making ``value`` took, not counting the values it refers to."""
+    if isinstance(value, str | bytes | bytearray):
+        return len(value)
+    if isinstance(value, int):
+        return value.bit_length() // 8
+    if isinstance(value, Mapping):
+        return 2 * ITEM * len(value)
+    if isinstance(value, _SEQUENCES):
+        return ITEM * len(value)
+    return 0
+
+
 def text_size(value: Any, limit: int, *, escaped: bool = False) -> int:
     """How long ``str(value)`` would be; ``escaped``: after HTML escaping too."""
     if isinstance(value, str):

@@ -94,7 +94,7 @@ class LimitedSandbox(SandboxedEnvironment):
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         predict.binop(operator, left, right)
-        return limits.bounded(super().call_binop(context, operator, left, right))
+        return limits.made(limits.bounded(super().call_binop(context, operator, left, right)))
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         args, kwargs = predict.before_call(__obj, args, kwargs)
@@ -104,6 +104,9 @@ class LimitedSandbox(SandboxedEnvironment):
 @lru_cache(maxsize=2)
 def environment(html: bool) -> SandboxedEnvironment:
     env = LimitedSandbox(
+        # Folding constants would run filters at compile time and write what they made
+        # into the compiled code, outside the render's allowance.
+        optimized=False,
         autoescape=html,
         finalize=_printed,
         undefined=StrictUndefined,
@@ -121,7 +124,7 @@ def environment(html: bool) -> SandboxedEnvironment:
 def compile_part(part: str, source: str) -> Template:
     try:
         # Compiling folds constant expressions, so it runs template code too.
-        with limits.Deadline():
+        with limits.Deadline(), limits.Allowance():
             return environment(part == "html").from_string(source)
     except limits.RenderLimit as exc:
         raise TemplateProblem(part, str(exc)) from None
@@ -131,7 +134,7 @@ def compile_part(part: str, source: str) -> Template:
 
 def render_part(part: str, template: Template, context: dict[str, Any]) -> str:
     try:
-        with limits.Deadline():
+        with limits.Deadline(), limits.Allowance():
             return template.render(context)
     except limits.RenderLimit as exc:
         # Jinja maps lines only for the Exceptions it catches; this one it lets through.
