@@ -179,7 +179,8 @@ def check_arguments(args: Iterable[Any]) -> None:
 
 
 def bounded_join(chunks: Iterable[str]) -> str:
-    """Jinja's ``concat`` for output and macros, stopping once too much was made."""
+    """Jinja's ``concat`` for output, macros and ``{% set x %}...{% endset %}``,
+    stopping once too much was made; what it makes counts against the allowance."""
     parts: list[str] = []
     total = 0
     for chunk in chunks:
@@ -187,6 +188,9 @@ def bounded_join(chunks: Iterable[str]) -> str:
         if total > MAX_CHARS:
             raise RenderLimit(too_big())
         parts.append(chunk)
+    spent = _spent.get()
+    if spent is not None:
+        spent.spend(total)
     return "".join(parts)
 
 

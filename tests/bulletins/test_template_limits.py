@@ -118,6 +118,9 @@ MORE = [
     # Each value within the limit, but sixty of them kept at once.
     "{% set l = [" + ", ".join(["'x'|center(4999999)"] * 60) + "] %}{{ l|length }}",
     "".join(f"{{% set a{i} = 'y'|center(4999999) %}}" for i in range(60)) + "{{ a1|length }}",
+    BIG
+    + "".join(f"{{% set a{i} %}}{{{{ s }}}}.{{% endset %}}" for i in range(60))
+    + "{{ a1|length }}",
 ]
 
 
