@@ -123,7 +123,7 @@ def environment(html: bool) -> SandboxedEnvironment:
 
 def compile_part(part: str, source: str) -> Template:
     try:
-        # Compiling folds constant expressions, so it runs template code too.
+        # Folding constants is off (environment()), but a long source still takes time.
         with limits.Deadline(), limits.Allowance():
             return environment(part == "html").from_string(source)
     except limits.RenderLimit as exc:
