@@ -2,7 +2,9 @@
 
 The steps, each its own module:
 
-- ``sandbox``: admin-written Jinja templates, compiled and run in the sandbox.
+- ``sandbox``: admin-written Jinja templates, compiled and run in the sandbox, within
+  the time and size limits of ``limits`` (sizes estimated first by ``measure``,
+  ``predict`` and ``filter_limits``).
 - ``markdown``: the bulletin's Markdown to sanitised HTML; ``text``: HTML to plain text.
 - ``placeholders``: personal values stand in as markers while a send is prepared.
 - ``inline``: premailer inlines the CSS, once per send, cached.

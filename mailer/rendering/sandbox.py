@@ -18,10 +18,13 @@ from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.utils import pass_eval_context
 
-from mailer.rendering import limits
+from mailer.rendering import limits, predict
+from mailer.rendering.filter_limits import limited_filter
 from mailer.rendering.placeholders import PersonalValueMisused, fallback
 
 PART_LABELS = {
@@ -60,41 +63,52 @@ def clock(value: datetime) -> str:
 
 class _LimitedCodeGenerator(CodeGenerator):
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
-        # ``a ~ b`` builds a new string: bounded like every other value (limits.py).
-        self.write("environment.bounded(")
-        super().visit_Concat(node, frame)
-        self.write(")")
+        # ``a ~ b`` prints its operands into a new string: measured first (limits.py).
+        # As Jinja's own, without folding constants (that would join them unmeasured).
+        if frame.eval_ctx.volatile:
+            function = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            function = "markup_join"
+        else:
+            function = "str_join"
+        self.write(f"{function}(environment.joined_parts((")
+        for argument in node.nodes:
+            self.visit(argument, frame)
+            self.write(", ")
+        self.write(")))")
+
+
+@pass_eval_context
+def _printed(eval_ctx: EvalContext, value: Any) -> Any:
+    return limits.printed(value, eval_ctx.autoescape)
 
 
 class LimitedSandbox(SandboxedEnvironment):
-    """Jinja's sandbox with a size limit on what a template makes (limits.py)."""
+    """Jinja's sandbox with a size limit on what a template makes, checked before it
+    is made (limits.py, predict.py, filter_limits.py)."""
 
     code_generator_class = _LimitedCodeGenerator
     intercepted_binops = frozenset({"*", "**", "%", "+"})
     concat = staticmethod(limits.bounded_join)  # type: ignore[assignment]
-
-    @staticmethod
-    def bounded(value: Any) -> Any:
-        return limits.bounded(value)
+    joined_parts = staticmethod(limits.joined_parts)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        limits.predicted_binop(operator, left, right)
-        return limits.bounded(super().call_binop(context, operator, left, right))
+        predict.binop(operator, left, right)
+        return limits.made(limits.bounded(super().call_binop(context, operator, left, right)))
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        limits.check_arguments(args)
-        limits.check_arguments(kwargs.values())
-        if getattr(__obj, "__name__", "") in ("format", "format_map"):
-            # The sandbox hands templates str.format wrapped; the string is its __self__.
-            method = getattr(__obj, "__wrapped__", __obj)
-            limits.check_format(getattr(method, "__self__", None))
-        return limits.bounded(super().call(__context, __obj, *args, **kwargs))
+        args, kwargs = predict.before_call(__obj, args, kwargs)
+        return limits.checked(super().call(__context, __obj, *args, **kwargs))
 
 
 @lru_cache(maxsize=2)
 def environment(html: bool) -> SandboxedEnvironment:
     env = LimitedSandbox(
+        # Folding constants would run filters at compile time and write what they made
+        # into the compiled code, outside the render's allowance.
+        optimized=False,
         autoescape=html,
+        finalize=_printed,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -103,14 +117,14 @@ def environment(html: bool) -> SandboxedEnvironment:
     env.filters["fallback"] = fallback
     env.filters["long_date"] = long_date
     env.filters["clock"] = clock
-    env.filters = {name: limits.limited_filter(f) for name, f in env.filters.items()}
+    env.filters = {name: limited_filter(name, f) for name, f in env.filters.items()}
     return env
 
 
 def compile_part(part: str, source: str) -> Template:
     try:
-        # Compiling folds constant expressions, so it runs template code too.
-        with limits.Deadline():
+        # Folding constants is off (environment()), but a long source still takes time.
+        with limits.Deadline(), limits.Allowance():
             return environment(part == "html").from_string(source)
     except limits.RenderLimit as exc:
         raise TemplateProblem(part, str(exc)) from None
@@ -120,7 +134,7 @@ def compile_part(part: str, source: str) -> Template:
 
 def render_part(part: str, template: Template, context: dict[str, Any]) -> str:
     try:
-        with limits.Deadline():
+        with limits.Deadline(), limits.Allowance():
             return template.render(context)
     except limits.RenderLimit as exc:
         # Jinja maps lines only for the Exceptions it catches; this one it lets through.
