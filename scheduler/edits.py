@@ -36,6 +36,25 @@ MESSAGE_FIELDS = {
 }
 
 
+class MessageLocked(Exception):
+    """The message's consultation was approved (or is sending) by the time the edit
+    came to be written; the sentence says so."""
+
+
+def before_message_edit(session: Session, bulletin: Bulletin) -> None:
+    """Take the message's consultation before any of the message is written, and refuse
+    when it is approved by now: an approval committed while this edit was on its way
+    froze the words it read, and words saved after it would never go out."""
+    owner = consultations.owner_of(session, bulletin.id)
+    if owner is None:
+        return
+    send, consultation = owner
+    consultations.lock(session, consultation)
+    session.refresh(send)
+    if (reason := consultations.locked_reason(session, bulletin.id)) is not None:
+        raise MessageLocked(reason)
+
+
 def message_changed(
     session: Session, bulletin: Bulletin, *, changed: list[str], by: User, now: datetime
 ) -> str | None:

@@ -403,6 +403,11 @@ def show(consultation_id: int) -> ResponseReturnValue:
         type_labels=TYPE_LABELS,
         send_labels=SEND_LABELS,
         may_approve=current_user.can_approve and refused is None,
+        # Open now and Send now move approved mail: not for its own authors.
+        may_move=current_user.can_approve
+        and not (
+            two_person and current_user.id in approval.approved_authors(session, consultation)
+        ),
         two_person=two_person,
         refused=refused,
         authors=authors,

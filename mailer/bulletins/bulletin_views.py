@@ -140,12 +140,16 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         try:
             with db.transaction(db.session) as s:
                 user = acting_user(s)
+                edits.before_message_edit(s, bulletin)
                 changed = compose.update(s, bulletin, draft, by=user)
                 # A consultation's message: noted as an edit of it, and one awaiting
                 # approval goes back to draft (the approver must read what goes out).
                 returned = edits.message_changed(
                     s, bulletin, changed=changed, by=user, now=utcnow()
                 )
+        except edits.MessageLocked as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
         except compose.BulletinInvalid as exc:
             errors = exc.errors
         else:

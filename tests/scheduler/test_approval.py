@@ -129,6 +129,7 @@ def edit_launch(
         )
         bulletin = session.get(Bulletin, launch.bulletin_id)
         by = session.get(User, user.id)
+        edits.before_message_edit(session, bulletin)
         draft = compose.Draft(
             kind=bulletin.kind,
             template_id=bulletin.template_id,
@@ -529,3 +530,57 @@ def test_two_steps_in_one_transaction_keep_the_first_steps_changes(
         consultations.return_to_draft(session, consultation, by=editor, now=NOW)
         consultations.submit(session, consultation, by=editor, now=NOW)
     assert state_of(db, cid)[0] == AWAITING_APPROVAL
+
+
+def test_an_edit_arriving_while_an_approval_is_being_made_waits_and_is_refused(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    """The race the other way round: the approval has frozen the words it read and not
+    yet committed when the editor saves. The edit must not be written on top of an
+    approved message (its words would show but never go out): it waits, then is told
+    the message is approved."""
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    submit(db, cid, people["editor"])
+    read = version(db, cid)
+    approving, may_commit = threading.Event(), threading.Event()
+    outcome: dict[str, str] = {}
+
+    def approve_and_hold() -> None:
+        with db.transaction() as session:
+            consultations.approve(
+                session,
+                session.get(Consultation, cid),
+                by=session.get(User, people["approver"].id),
+                two_person=True,
+                base_url=BASE,
+                now=NOW,
+                seen=read,
+            )
+            approving.set()
+            assert may_commit.wait(20)
+
+    def editing() -> None:
+        assert approving.wait(20)
+        try:
+            edit_launch(db, cid, people["editor"], "Go to https://evil.example.net/ instead.")
+            outcome["saved"] = "yes"
+        except edits.MessageLocked as exc:
+            outcome["refused"] = str(exc)
+
+    approver = threading.Thread(target=approve_and_hold)
+    editor = threading.Thread(target=editing)
+    approver.start()
+    editor.start()
+    assert approving.wait(20)
+    time.sleep(0.5)  # the edit is under way by now, and must be waiting
+    may_commit.set()
+    approver.join(30)
+    editor.join(30)
+    assert "was approved as it is" in outcome.get("refused", ""), outcome
+    assert state_of(db, cid)[0] == SCHEDULED
+    with db.transaction() as session:
+        launch = session.scalar(
+            select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
+        )
+        assert "evil.example.net" not in session.get(Bulletin, launch.bulletin_id).body_markdown

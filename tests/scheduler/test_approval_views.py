@@ -186,3 +186,17 @@ def test_a_template_saved_while_it_waits_returns_it_to_draft_and_bars_its_author
     post(editor, f"{page}/submit", page)
     assert "another approver must approve it" in approve_as(admin, page).get_data(as_text=True)
     assert "Approved." in approve_as(approver, page).get_data(as_text=True)
+
+
+def test_open_now_is_not_offered_to_the_author_of_the_approved_version(
+    app: Flask, db: Database
+) -> None:
+    admin = as_user(app, db, "boss@example.org", roles.ADMIN)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(admin, partners, type="general")
+    page = f"/admin/consultations/{cid}"
+    post(admin, f"{page}/submit", page)
+    assert "Approved." in approve_as(approver, page).get_data(as_text=True)
+    assert "Open now</button>" not in admin.get(page).get_data(as_text=True)
+    assert "Open now</button>" in approver.get(page).get_data(as_text=True)
