@@ -25,7 +25,7 @@ separate process. DKIM is off for the ratios; the DKIM line shows the rate with 
 
     .venv/bin/python bench/bench_delivery.py [--messages 20000] [--memory]
 
-Targets (issue 5): pipeline >= 0.6 of the ceiling on SQLite and >= 0.5 on PostgreSQL,
+Targets: pipeline >= 0.6 of the ceiling on SQLite and >= 0.5 on PostgreSQL,
 >= 5 x the naive baseline, peak memory < 150 MB at 100,000 recipients and within 15 %
 of the figure at 10,000 (--memory). Measures only; never fails on a figure.
 """

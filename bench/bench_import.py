@@ -3,7 +3,7 @@
 Prints rows per second and the importing process's peak memory (its own maximum
 resident set, from wait4), on SQLite and, where the local server answers, PostgreSQL;
 then a second run of the same file (every row unchanged) and the admin's contact
-search at that size. Targets (issue 3): at least 10,000 rows/s and under 200 MB peak
+search at that size. Targets: at least 10,000 rows/s and under 200 MB peak
 on SQLite. Measures only; never fails on a figure.
 
     .venv/bin/python bench/bench_import.py [--rows N]

@@ -91,7 +91,7 @@ def show(contact_id: int) -> ResponseReturnValue:
         .order_by(AuditEntry.id.desc())
         .limit(50)
     ).all()
-    # What was sent to them: the newest sends first (delivery records, issue 5).
+    # What was sent to them: the newest sends first (their delivery records).
     messages = session.execute(
         select(Delivery, Send.title)
         .join(Send, Send.id == Delivery.send_id)

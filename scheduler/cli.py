@@ -1,4 +1,4 @@
-"""``mailer consultation ...`` and ``mailer scheduler`` (DESIGN.md, "Contract")."""
+"""``mailer consultation ...`` and ``mailer scheduler`` (README, "Command line")."""
 
 from __future__ import annotations
 

@@ -1074,7 +1074,8 @@ def find(session: Session, key: str | int) -> Consultation | None:
 
 
 def to_json(session: Session, consultation: Consultation, *, now: datetime) -> dict[str, Any]:
-    """The object ``mailer consultation show --json`` prints (DESIGN.md)."""
+    """The object ``mailer consultation show --json`` prints: ``id``, ``state`` and
+    ``sends``, each with ``kind``, ``due_at``, ``fired_at``, ``state`` and ``counts``."""
     items = []
     for send in timeline(session, consultation):
         progress = sends.progress(session, send.id)

@@ -87,8 +87,8 @@ def new() -> ResponseReturnValue:
     draft = compose.Draft(
         kind=kind,
         template_id=None,
-        # A consultation's title fills the default subject later (issue 6); without
-        # one, only a default that needs no title is offered.
+        # A consultation's title fills the default subject of its own messages; a
+        # bulletin written here has none, so only a default that needs no title is offered.
         subject="" if "{title}" in default else default,
         preheader="",
         body_markdown="",

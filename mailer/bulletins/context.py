@@ -1,4 +1,4 @@
-"""The values a template sees (DESIGN.md "Template context"), built in one place.
+"""The values a template sees (the template context), built in one place.
 
 Stored template versions depend on these names, so they only ever grow. Times are
 converted to the configured timezone here, so templates format them as they are.

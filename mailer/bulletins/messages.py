@@ -1,5 +1,5 @@
-"""From a bulletin to a prepared message: the one path previews, test sends and (with
-issue 5) real sends all take.
+"""From a bulletin to a prepared message: the one path previews, test sends and real
+sends all take.
 
 ``freeze`` captures everything a message depends on (the template version's sources,
 the bulletin's words, the organisation settings, the documents by content hash) as one

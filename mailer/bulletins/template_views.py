@@ -20,7 +20,8 @@ from scheduler import edits
 
 templates_bp = Blueprint("email_templates", __name__, url_prefix="/admin/templates")
 
-# DESIGN.md "Template context": what the editor may print, shown beside it.
+# The template context (mailer/bulletins/context.py): what the editor may print, shown
+# beside it.
 VALUES = [
     ("contact.name, contact.email, contact.organisation, contact.role",
      "The recipient (filled in per person). Give a default with | fallback(\"colleague\")."),

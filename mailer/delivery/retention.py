@@ -2,9 +2,9 @@
 
 Whole sends at a time, and only finished ones (done or cancelled): a send's final counts
 are kept on the send first, so its page and reports still say how it went, while the
-per-person rows (addresses, replies) go. The scheduler runs this daily (issue 6); it
-is safe to run at any time and as often as you like. Tracking records (issue 7) join
-it when they exist.
+per-person rows (addresses, replies) go. Housekeeping (mailer/delivery/housekeeping.py)
+runs it beside the workers, with the tracking records' and the mail queue's purges;
+it is safe to run at any time and as often as you like.
 """
 
 from __future__ import annotations

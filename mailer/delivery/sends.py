@@ -61,8 +61,9 @@ def create(
     title: str = "",
     extra: dict[str, Any] | None = None,
 ) -> Send:
-    """A send of ``bulletin`` as it is now, frozen and scheduled for ``due_at``.
-    (Approval and the consultation timeline, which call this, come with issue 6.)"""
+    """A send of ``bulletin`` as it is now, frozen and scheduled for ``due_at``,
+    without an approval: for tests and benchmarks. A consultation's sends are frozen
+    by its approval (scheduler/consultations.py)."""
     frozen = messages.freeze(session, bulletin, extra=extra)
     send = Send(
         bulletin_id=bulletin.id,

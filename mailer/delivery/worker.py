@@ -235,8 +235,8 @@ class Worker:
         )
         links = dict(prepared.links)
         if row.share_code:
-            # The personal share link (DESIGN.md: a forwarded copy shares as its reader's
-            # referrer, never as them) and the "tell us you shared this" form.
+            # The personal share link (a forwarded copy shares as its reader's referrer,
+            # and can never unsubscribe them) and the "tell us you shared this" form.
             links["share"] = f"{base}/s/{row.share_code}"
             links["confirm_cascade"] = f"{base}/s/{row.share_code}/shared"
             if prepared.personal_survey:

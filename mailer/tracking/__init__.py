@@ -1,2 +1,2 @@
 """Cascade tracking: share links, tracked links, the public consultation page, sign-ups,
-cascade confirmations and the reports built from them (DESIGN.md, issue 7)."""
+cascade confirmations and the reports built from them (README, "Cascade tracking")."""

@@ -1,6 +1,6 @@
 """Cascade tracking: personal share codes, tracked links, and the counts they feed.
 
-Counts only (DESIGN.md, privacy): no IP address, no cookie, no open pixel. A click or a
+Counts only, for privacy: no IP address, no cookie, no open pixel. A click or a
 visit adds one to a counter per day; who clicked is kept only with
 ``[tracking] per_person`` on, and then only as "this contact followed this link".
 """

@@ -120,7 +120,7 @@ def test_three_worker_processes_send_each_message_exactly_once(
     tmp_path: Path, db: Database, admin_user: User
 ) -> None:
     if db.is_sqlite:
-        pytest.skip("several workers on several machines need PostgreSQL (DESIGN.md)")
+        pytest.skip("several workers on several machines need PostgreSQL (docs/operating.md)")
     addresses = [f"p{n}@example.org" for n in range(300)]
     send_id = make_send(db, addresses=addresses, author=admin_user, now=utcnow())
     with smtp_server() as server:

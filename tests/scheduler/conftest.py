@@ -11,7 +11,7 @@ from tests.scheduler.helpers import LONDON
 
 @pytest.fixture
 def office() -> Rules:
-    """The defaults in DESIGN.md: quiet 20:00-08:00, no weekends, England and Wales."""
+    """The [scheduler] defaults: quiet 20:00-08:00, no weekends, England and Wales."""
     return Rules(
         timezone=LONDON,
         quiet_hours=QuietHours(time(20, 0), time(8, 0)),

@@ -1,4 +1,4 @@
-"""Wall-clock helpers for the scheduler tests (London, as DESIGN.md's default)."""
+"""Wall-clock helpers for the scheduler tests (London, the default [app] timezone)."""
 
 from __future__ import annotations
 
