@@ -6,10 +6,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from flask import Flask
 
 from mailer.app import create_app
 from mailer.database import Database
@@ -18,8 +20,18 @@ from tests.conftest import make_config
 
 
 @contextmanager
-def running(tmp_path: Path, db: Database, **app: Any) -> Iterator[int]:
+def running(
+    tmp_path: Path,
+    db: Database,
+    *,
+    prepare: Callable[[Flask], Flask] | None = None,
+    **app: Any,
+) -> Iterator[int]:
+    """The real waitress server on a free port, with ``[app]`` values; ``prepare`` may
+    add to the app first."""
     flask_app = create_app(make_config(tmp_path, db.url, app=app, mail={"max_attachments_mb": 1}))
+    if prepare is not None:
+        flask_app = prepare(flask_app)
     server = make_server(flask_app, host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

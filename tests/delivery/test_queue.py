@@ -11,11 +11,21 @@ from sqlalchemy import select
 from contacts import data_rights
 from contacts.models import Contact
 from mailer.accounts.models import User
+from mailer.config import Config
 from mailer.database import Database, utcnow
 from mailer.delivery import pool, queue, switch
 from mailer.delivery.models import MAIL_SIGNUP, MAIL_TEST, QueuedMessage
 from tests.conftest import add_user, make_config
 from tests.smtp_server import smtp_server
+
+
+def relay_config(tmp_path: Path, db: Database, port: int) -> Config:
+    return make_config(
+        tmp_path,
+        db.url,
+        mail={"transport": "smtp"},
+        smtp={"host": "127.0.0.1", "port": port, "security": "none"},
+    )
 
 
 def _queue(db: Database, recipient: str, kind: str = MAIL_SIGNUP) -> int:
@@ -49,12 +59,7 @@ def test_erasure_scrubs_the_address_and_what_was_not_sent_never_goes(
         assert kept.recipient == "other@example.org" and kept.state == "queued"
 
     with smtp_server() as server:
-        config = make_config(
-            tmp_path,
-            db.url,
-            mail={"transport": "smtp"},
-            smtp={"host": "127.0.0.1", "port": server.port, "security": "none"},
-        )
+        config = relay_config(tmp_path, db, server.port)
         assert pool.run_once(db, config) == 1
     assert [r.recipients for r in server.received] == [["other@example.org"]]
 
@@ -63,12 +68,7 @@ def test_a_permanent_refusal_is_recorded_once(tmp_path: Path, db: Database) -> N
     gone = _queue(db, "gone@example.org")
     with smtp_server() as server:
         server.refuse["gone@example.org"] = "550 5.1.1 user unknown"
-        config = make_config(
-            tmp_path,
-            db.url,
-            mail={"transport": "smtp"},
-            smtp={"host": "127.0.0.1", "port": server.port, "security": "none"},
-        )
+        config = relay_config(tmp_path, db, server.port)
         assert pool.run_once(db, config) == 0
         assert pool.run_once(db, config) == 0  # not tried again
     with db.transaction() as session:
@@ -97,12 +97,7 @@ def test_stopping_all_sending_holds_queued_mail_until_the_restart(
     with db.transaction() as session:
         switch.stop(session, by=session.get(User, admin.id), reason="Incident", now=utcnow())
     with smtp_server() as server:
-        config = make_config(
-            tmp_path,
-            db.url,
-            mail={"transport": "smtp"},
-            smtp={"host": "127.0.0.1", "port": server.port, "security": "none"},
-        )
+        config = relay_config(tmp_path, db, server.port)
         assert pool.run_once(db, config) == 0
         assert server.received == []
         with db.transaction() as session:

@@ -4,8 +4,12 @@ from datetime import time
 
 import pytest
 
+from mailer.accounts import roles
+from mailer.accounts.models import User
 from mailer.config import QuietHours
+from mailer.database import Database
 from scheduler.rules import Rules, holiday_calendar
+from tests.conftest import add_user
 from tests.scheduler.helpers import LONDON
 
 
@@ -18,3 +22,13 @@ def office() -> Rules:
         send_on_weekends=False,
         holiday=holiday_calendar("england-and-wales"),
     )
+
+
+@pytest.fixture
+def people(db: Database) -> dict[str, User]:
+    """One user of each role, for the approval and lifecycle tests."""
+    return {
+        "editor": add_user(db, email="editor@example.org", role=roles.EDITOR),
+        "approver": add_user(db, email="approver@example.org", role=roles.APPROVER),
+        "admin": add_user(db, email="admin@example.org", role=roles.ADMIN),
+    }

@@ -15,7 +15,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.audit.models import AuditEntry
 from mailer.bulletins import compose, messages, organisation, template_versions
@@ -27,9 +26,10 @@ from mailer.rendering.prepare import TemplateParts
 from scheduler import approval, consultations, edits
 from scheduler.consultations import ConsultationRefused, Details
 from scheduler.models import AWAITING_APPROVAL, DRAFT, SCHEDULED, Blackout, Consultation
-from tests.conftest import add_user, make_config
+from tests.conftest import make_config
 from tests.scheduler.audience import make_list
 from tests.scheduler.helpers import local
+from tests.scheduler.test_consultations import details as plan
 
 NOW = local("2027-01-11 10:00")
 BASE = "https://consult.example.org"
@@ -40,27 +40,10 @@ def config(tmp_path, db: Database) -> Config:  # type: ignore[no-untyped-def]
     return make_config(tmp_path, db.url)
 
 
-@pytest.fixture
-def people(db: Database) -> dict[str, User]:
-    return {
-        "editor": add_user(db, email="editor@example.org", role=roles.EDITOR),
-        "approver": add_user(db, email="approver@example.org", role=roles.APPROVER),
-        "admin": add_user(db, email="admin@example.org", role=roles.ADMIN),
-    }
-
-
 def details(list_id: int, **changes: object) -> Details:
-    values: dict[str, object] = {
-        "title": "Draft Police and Crime Plan 2027-2031",
-        "opens_at": local("2027-01-18 09:00"),
-        "closes_at": local("2027-02-28 23:59"),
-        "survey_url": "https://survey.example.org/plan",
-        "summary": "Tell us what matters for policing in Northshire.",
-        "lists": (list_id,),
-        "launch_body": "Read the plan and [take the survey](https://survey.example.org/plan).",
-    }
-    values.update(changes)
-    return Details(**values)  # type: ignore[arg-type]
+    """The lifecycle tests' plan, with launch words (the edits below change them)."""
+    words = "Read the plan and [take the survey](https://survey.example.org/plan)."
+    return plan(list_id, **{"launch_body": words, **changes})
 
 
 def create(db: Database, config: Config, author: User, d: Details) -> int:

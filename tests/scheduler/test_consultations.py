@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.audit.models import AuditEntry
 from mailer.bulletins.models import Bulletin
@@ -41,7 +40,7 @@ from scheduler.models import (
     Consultation,
 )
 from scheduler.timeline import ReminderSpec
-from tests.conftest import add_user, make_config
+from tests.conftest import make_config
 from tests.scheduler.audience import make_list
 from tests.scheduler.helpers import local, shown
 
@@ -53,15 +52,6 @@ BASE = "https://consult.example.org"
 @pytest.fixture
 def office_config(tmp_path, db: Database) -> Config:  # type: ignore[no-untyped-def]
     return make_config(tmp_path, db.url)
-
-
-@pytest.fixture
-def people(db: Database) -> dict[str, User]:
-    return {
-        "editor": add_user(db, email="editor@example.org", role=roles.EDITOR),
-        "approver": add_user(db, email="approver@example.org", role=roles.APPROVER),
-        "admin": add_user(db, email="admin@example.org", role=roles.ADMIN),
-    }
 
 
 def details(list_id: int, **changes: object) -> Details:

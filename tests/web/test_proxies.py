@@ -4,7 +4,6 @@ only from [app] trusted_proxies (nobody by default), through the real server too
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,9 +15,9 @@ from flask import Flask, request
 from mailer.app import create_app
 from mailer.config import ConfigError
 from mailer.database import Database
-from mailer.server import make_server
 from tests.conftest import make_config
 from tests.test_config import refused
+from tests.test_server import running as serving
 
 
 def _seeing(flask_app: Flask) -> Flask:
@@ -29,16 +28,8 @@ def _seeing(flask_app: Flask) -> Flask:
 
 @contextmanager
 def running(tmp_path: Path, db: Database, **app: Any) -> Iterator[int]:
-    flask_app = _seeing(create_app(make_config(tmp_path, db.url, app=app)))
-    server = make_server(flask_app, host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield server.effective_port
-    finally:
-        server.close()
-        thread.join(timeout=5)
-        flask_app.extensions["mailer.db"].dispose()
+    with serving(tmp_path, db, prepare=_seeing, **app) as port:
+        yield port
 
 
 def seen_as(port: int, forwarded: str) -> str:
