@@ -200,3 +200,30 @@ def test_open_now_is_not_offered_to_the_author_of_the_approved_version(
     assert "Approved." in approve_as(approver, page).get_data(as_text=True)
     assert "Open now</button>" not in admin.get(page).get_data(as_text=True)
     assert "Open now</button>" in approver.get(page).get_data(as_text=True)
+
+
+def test_changing_the_organisation_settings_returns_a_waiting_consultation_to_draft(
+    app: Flask, db: Database
+) -> None:
+    """Through the Organisation page: the links every message shows changed after
+    submission, so the consultation goes back to draft and the admin is told."""
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    admin = as_user(app, db, "boss@example.org", roles.ADMIN)
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(editor, partners, type="general")
+    page = f"/admin/consultations/{cid}"
+    post(editor, f"{page}/submit", page)
+    shown = admin.get("/admin/organisation/").get_data(as_text=True)
+    values = {
+        name: html.unescape(value)
+        for name, value in re.findall(
+            r'<input class="input" id="\w+" name="(\w+)" value="([^"]*)"', shown
+        )
+    }
+    values["website"] = "https://evil.example.net/"
+    told = post(admin, "/admin/organisation/", "/admin/organisation/", **values)
+    assert "Organisation settings saved" in told.get_data(as_text=True)
+    assert "was awaiting approval and its messages show these settings" in told.get_data(
+        as_text=True
+    )
+    assert state(db, cid) == "draft"
