@@ -1,0 +1,102 @@
+"""Every public address a stakeholder follows, in one place.
+
+Each rule below is the one its route registers (``@bp.get(public_urls.SHARE)``), and
+:class:`PublicUrls` fills the same rule in from ``[app] base_url``. The two cannot drift
+apart, and links can be built where there is no request: in the delivery workers, the
+scheduler and the command line.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlencode
+
+# Unsubscribe and preferences, answered by contacts.views.
+UNSUBSCRIBE = "/u/<token>"
+RESUBSCRIBE = "/u/<token>/resubscribe"
+PREFERENCES = "/p/<token>"
+# The stand-in token of previews and test messages: static routes win over /u/<token>,
+# so no real token is shadowed ("test" is never a valid signed token).
+TEST_TOKEN = "test"
+UNSUBSCRIBE_TEST = "/u/" + TEST_TOKEN
+PREFERENCES_TEST = "/p/" + TEST_TOKEN
+
+# Tracked links, share codes and the consultation page, answered by
+# mailer.tracking.public_views.
+FOLLOW = "/r/<token>"
+FOLLOW_VIA = "/r/<token>/<code>"
+SHARE = "/s/<code>"
+SHARED = "/s/<code>/shared"
+CONSULTATION = "/consultations/<slug>"
+CONSULTATION_REGISTER = "/consultations/<slug>/register"
+CONSULTATION_CONFIRM = "/consultations/<slug>/confirm/<token>"
+CONSULTATION_SHARED = "/consultations/<slug>/shared"
+
+# Documents attached to bulletins and consultations, answered by
+# mailer.bulletins.public_views.
+DOCUMENT = "/documents/<sha256>/<path:filename>"
+
+_PLACEHOLDER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+
+
+def fill(rule: str, **values: str | int) -> str:
+    """``rule`` with each ``<name>`` replaced by its value, percent-encoded.
+
+    A ``path:`` value may hold slashes; every other value is one path segment.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name not in values:
+            raise KeyError(f"{rule} needs a value for {name!r}")
+        safe = "/" if match.group("converter") == "path" else ""
+        return quote(str(values[name]), safe=safe)
+
+    return _PLACEHOLDER.sub(replace, rule)
+
+
+class PublicUrls:
+    """Absolute public addresses under one ``base_url``."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url.rstrip("/")
+
+    def _absolute(self, rule: str, query: dict[str, str] | None = None, **values: str | int) -> str:
+        url = self.base + fill(rule, **values)
+        if query:
+            url += "?" + urlencode(query)
+        return url
+
+    def unsubscribe(self, token: str) -> str:
+        return self._absolute(UNSUBSCRIBE, token=token)
+
+    def preferences(self, token: str) -> str:
+        return self._absolute(PREFERENCES, token=token)
+
+    def unsubscribe_test(self) -> str:
+        return self.base + UNSUBSCRIBE_TEST
+
+    def preferences_test(self) -> str:
+        return self.base + PREFERENCES_TEST
+
+    def follow(self, token: str) -> str:
+        """A tracked link: counts the click, then redirects to its target."""
+        return self._absolute(FOLLOW, token=token)
+
+    def share(self, code: str) -> str:
+        """A stakeholder's personal share link (their referral code)."""
+        return self._absolute(SHARE, code=code)
+
+    def shared(self, code: str) -> str:
+        """The "tell us you shared this" link in a stakeholder's message."""
+        return self._absolute(SHARED, code=code)
+
+    def consultation(self, slug: str) -> str:
+        return self._absolute(CONSULTATION, slug=slug)
+
+    def consultation_confirm(self, slug: str, token: str) -> str:
+        """The link in a sign-up's confirmation email."""
+        return self._absolute(CONSULTATION_CONFIRM, slug=slug, token=token)
+
+    def document(self, sha256: str, filename: str) -> str:
+        return self._absolute(DOCUMENT, sha256=sha256, filename=filename)
