@@ -138,14 +138,15 @@ def phase_setup(url: str, count: int) -> dict:
 
     from contacts.models import Contact, ContactList, ListMembership
     from mailer.accounts import service as accounts
-    from mailer.bulletins import compose, family
+    from mailer.bulletins import compose
     from mailer.database import Database, utcnow
     from mailer.delivery import sends
     from mailer.delivery.models import Send
+    from mailer.email_templates.seeds import seed_database_once
 
     db = Database(url)  # migrated by the parent: Alembic is not part of what is measured
     with db.transaction() as session:
-        family.ensure_seeded(session)
+        seed_database_once(session)
         author = accounts.create_user(
             session, email="bench@example.org", password=uuid.uuid4().hex,
             role="admin", name="Bench", by_label="bench",
@@ -297,12 +298,12 @@ def phase_naive(port: int, count: int) -> dict:
 
     import premailer
 
-    from mailer.bulletins import family
+    from mailer.email_templates.seeds import seed_parts
     from mailer.rendering.placeholders import Markers, personal_namespace
     from mailer.rendering.sandbox import environment
     from tests.rendering.conftest import build_context
 
-    parts = family.parts_for("bulletin")
+    parts = seed_parts("bulletin")
     values = build_context("bulletin")
     html_env, text_env = environment(True), environment(False)
     started = time.perf_counter()

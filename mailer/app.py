@@ -20,7 +20,7 @@ def create_app(config: Config | None = None) -> Flask:
     logs.install()
     app = Flask(
         "mailer",
-        template_folder=str(paths.templates_dir()),
+        template_folder=str(paths.page_templates_dir()),
         static_folder=str(paths.static_dir()),
         instance_path=str(ensure_instance_dir(config)),
     )

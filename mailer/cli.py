@@ -160,11 +160,11 @@ def _seed(db: Any) -> int:
     """The shipped template family and the organisation settings row, once."""
     from sqlalchemy.exc import IntegrityError
 
-    from mailer.bulletins import family
+    from mailer.email_templates.seeds import seed_database_once
 
     try:
         with db.transaction() as session:
-            return family.ensure_seeded(session)
+            return seed_database_once(session)
     except IntegrityError:
         # A concurrent `mailer init` seeded them first: nothing is left to do.
         return 0

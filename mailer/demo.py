@@ -23,8 +23,9 @@ from contacts.models import ContactList
 from mailer.accounts import passwords, roles
 from mailer.accounts import service as accounts
 from mailer.accounts.models import User
-from mailer.bulletins import files, organisation
+from mailer.bulletins import files
 from mailer.config import Config
+from mailer.organisation import service as organisation
 from scheduler import consultations
 from scheduler.models import TYPE_PLAN_DRAFT
 

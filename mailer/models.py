@@ -10,14 +10,7 @@ from contacts.models import (
 )
 from mailer.accounts.models import LoginAttempt, User
 from mailer.audit.models import AuditEntry
-from mailer.bulletins.models import (
-    Bulletin,
-    BulletinAttachment,
-    EmailTemplate,
-    OrganisationSettings,
-    StoredFile,
-    TemplateVersion,
-)
+from mailer.bulletins.models import Bulletin, BulletinAttachment, StoredFile
 from mailer.database import Base
 from mailer.delivery.models import (
     Delivery,
@@ -26,6 +19,8 @@ from mailer.delivery.models import (
     Send,
     SendingSwitch,
 )
+from mailer.email_templates.models import EmailTemplate, TemplateVersion
+from mailer.organisation.models import OrganisationSettings
 from mailer.tracking.models import (
     CascadeConfirmation,
     ClickCount,

@@ -23,8 +23,15 @@ def _resolve(name: str) -> Path:
     )
 
 
-def templates_dir() -> Path:
+def page_templates_dir() -> Path:
+    """The Jinja templates of the admin and public pages."""
     return _resolve("templates")
+
+
+def email_seeds_dir() -> Path:
+    """The sources the shipped email templates are seeded from (read into the database
+    once, by ``mailer init``; never rendered from disk)."""
+    return page_templates_dir() / "email_seeds"
 
 
 def migrations_dir() -> Path:

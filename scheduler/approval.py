@@ -33,8 +33,9 @@ from sqlalchemy.orm import Session
 
 from mailer.accounts.models import User
 from mailer.bulletins import messages
-from mailer.bulletins.models import Bulletin, TemplateVersion
+from mailer.bulletins.models import Bulletin
 from mailer.delivery.models import SEND_DRAFT, SEND_MISSED, Send
+from mailer.email_templates.models import TemplateVersion
 from scheduler.models import Consultation, Contribution
 
 CREATED = "created"

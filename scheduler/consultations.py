@@ -29,9 +29,7 @@ from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins import compose, context, files, messages
-from mailer.bulletins.family import MEMBERS
 from mailer.bulletins.models import Bulletin
-from mailer.bulletins.organisation import check_url
 from mailer.delivery import sends
 from mailer.delivery.models import (
     SEND_CANCELLED,
@@ -42,6 +40,8 @@ from mailer.delivery.models import (
     SEND_SENDING,
     Send,
 )
+from mailer.email_templates.family import MEMBERS
+from mailer.organisation.service import check_url
 from mailer.rendering.mime import one_line
 from scheduler import approval, statutory
 from scheduler.models import (

@@ -21,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.accounts.models import User
-from mailer.bulletins.models import Bulletin, EmailTemplate, TemplateVersion
+from mailer.bulletins.models import Bulletin
 from mailer.delivery.models import Send
+from mailer.email_templates.models import EmailTemplate, TemplateVersion
 from scheduler import approval, consultations
 from scheduler.models import AWAITING_APPROVAL, DRAFT, Consultation
 

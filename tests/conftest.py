@@ -29,9 +29,9 @@ from mailer.accounts import roles
 from mailer.accounts import service as accounts
 from mailer.accounts.models import User
 from mailer.app import create_app
-from mailer.bulletins import family
 from mailer.config import Config, from_mapping
 from mailer.database import Base, Database
+from mailer.email_templates.seeds import seed_database_once
 
 # scrypt costs 0.2 s a hash, and the suite makes hundreds of users: minutes of hashing.
 # Commands run as subprocesses (tests/test_cli.py) still hash with the real method.
@@ -122,7 +122,7 @@ def migrated_url(database_url: str) -> str:
     database = Database(database_url)
     migrate.upgrade(database)
     with database.transaction() as session:
-        family.ensure_seeded(session)
+        seed_database_once(session)
     database.dispose()
     return database_url
 
@@ -140,7 +140,7 @@ def _clean(database: Database) -> None:
             [{"name": name, "position": i} for i, name in enumerate(SEEDED_ORGANISATION_TYPES)],
         )
     with database.transaction() as session:
-        family.ensure_seeded(session)
+        seed_database_once(session)
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ def test_wheel_carries_templates_and_migrations_and_works_from_elsewhere(tmp_pat
     for required in (
         "mailer/templates/layout.html",
         "mailer/templates/auth/login.html",
+        "mailer/templates/email_seeds/stakeholder_special/_layout.html",
         "mailer/migrations/env.py",
         "mailer/migrations/versions/0001_foundation.py",
         "mailer/static/admin.css",
@@ -50,7 +51,7 @@ def test_wheel_carries_templates_and_migrations_and_works_from_elsewhere(tmp_pat
     probe = (
         "import mailer, mailer.paths as p;"
         f"assert mailer.__file__.startswith({str(site)!r}), mailer.__file__;"
-        "print(p.templates_dir()); print(p.migrations_dir());"
+        "print(p.page_templates_dir()); print(p.migrations_dir());"
         "from mailer.app import create_app;"
         "app = create_app();"
         "c = app.test_client();"

@@ -1,2 +1,2 @@
-"""Stakeholder Special bulletins: organisation settings, the versioned template family,
-bulletin content and its attachments, previews and test sends."""
+"""Bulletins: what an editor writes, its attachments, previews, proof sends and warnings,
+and the path from a bulletin to a prepared message."""

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
-from mailer.bulletins.models import KIND_LABELS, KINDS, Bulletin, EmailTemplate
+from mailer.bulletins.models import Bulletin
+from mailer.email_templates.models import KIND_LABELS, KINDS, EmailTemplate
 from mailer.rendering.mime import one_line
 
 # Inboxes show the first 40 to 90 characters; past 200 a subject is an essay (and a

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from mailer.bulletins.models import KIND_BULLETIN
+from mailer.email_templates.models import KIND_BULLETIN
 from mailer.rendering.markdown import to_html
 from mailer.rendering.sandbox import long_date
 from mailer.rendering.text import html_to_text

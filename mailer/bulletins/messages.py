@@ -21,9 +21,11 @@ from urllib.parse import quote
 from sqlalchemy.orm import Session
 
 from contacts.models import Contact
-from mailer.bulletins import context, files, organisation
-from mailer.bulletins.models import KIND_BULLETIN, Bulletin, TemplateVersion
+from mailer.bulletins import context, files
+from mailer.bulletins.models import Bulletin
 from mailer.config import Config
+from mailer.email_templates.models import KIND_BULLETIN, TemplateVersion
+from mailer.organisation import service as organisation
 from mailer.rendering.dkim import DkimSigner
 from mailer.rendering.prepare import (
     Attachment,

@@ -11,8 +11,8 @@ from flask import Blueprint, abort
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from mailer.bulletins.bulletin_views import file_response
 from mailer.bulletins.models import BulletinAttachment, StoredFile
+from mailer.bulletins.views import file_response
 from mailer.database import get_db
 from scheduler import consultations
 from scheduler.models import Consultation, ConsultationDocument

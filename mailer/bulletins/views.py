@@ -1,62 +1,453 @@
-"""Admin pages for bulletins: organisation settings (admins only)."""
+"""Admin pages for bulletins: compose with a live preview, attachments, preview as a
+contact (desktop, phone, plain text, raw message) and test sends."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from markupsafe import escape
+from sqlalchemy import select
 
-from mailer.accounts.roles import Action
+from contacts.models import Contact
 from mailer.admin.guards import acting_user, requires
-from mailer.bulletins import organisation
-from mailer.database import get_db
-from scheduler import edits
+from mailer.bulletins import compose, files, messages, proof_sends, warnings
+from mailer.bulletins.models import Bulletin
+from mailer.database import get_db, utcnow
+from mailer.delivery import queue
+from mailer.email_templates import family
+from mailer.email_templates.models import KIND_BULLETIN, KIND_LABELS, KINDS
+from mailer.rendering.markdown import to_html
+from mailer.rendering.prepare import PreparedMessage, Recipient, message_id
+from mailer.web import inputs
+from mailer.web.frames import email_frame
+from scheduler import consultations, edits
 
-organisation_bp = Blueprint("organisation", __name__, url_prefix="/admin/organisation")
+bulletins_bp = Blueprint("bulletins", __name__, url_prefix="/admin/bulletins")
 
-FIELDS = [
-    ("name", "Organisation name", "Shown in the banner, the footer and as who the email is from."),
-    ("colour", "Brand colour", "The banner and buttons, as # and six digits. White text "
-     "must stay readable on it."),
-    ("logo_url", "Logo address", "An https:// address of the logo image (optional)."),
-    ("signatory", "Signed by", "Name under each bulletin, such as the Commissioner's."),
-    ("signatory_title", "Their title", ""),
-    ("website", "Website", ""),
-    ("phone", "Phone", "Also where stakeholders ask for a paper copy."),
-    ("email", "Contact email", "Where stakeholders ask for a paper copy."),
-    ("emergency", "Emergency number", ""),
-    ("non_emergency", "Non-emergency number", ""),
-    ("register_url", "Register for updates", "Address of your own alerts sign-up (optional)."),
-    ("postal_address", "Postal address", "Bulk-sender rules expect one in every message."),
-]  # fmt: skip
+RAW_SHOWN_BYTES = 512 * 1024  # the raw view shows this much; the download has it all
 
 
-@organisation_bp.route("/", methods=["GET", "POST"])
-@requires(Action.ORGANISATION_SETTINGS)
-def settings() -> ResponseReturnValue:
-    db = get_db()
+def _bulletin(bulletin_id: int) -> Bulletin:
+    bulletin = get_db().session.get(Bulletin, bulletin_id)
+    if bulletin is None:
+        abort(404)
+    return bulletin
+
+
+def _settings() -> messages.Settings:
+    return messages.settings_from(current_app.config["MAILER"])
+
+
+def _limit_bytes() -> int:
+    return current_app.config["MAILER"].mail.max_attachments_mb * 1024 * 1024
+
+
+def _draft(kind: str) -> compose.Draft:
+    form = request.form
+    return compose.Draft(
+        kind=kind,
+        template_id=inputs.id_arg("template_id", form),
+        subject=form.get("subject", ""),
+        preheader=form.get("preheader", ""),
+        body_markdown=form.get("body_markdown", ""),
+        link_documents=form.get("link_documents") == "on",
+    )
+
+
+@bulletins_bp.get("/")
+def index() -> ResponseReturnValue:
+    session = get_db().session
+    bulletins = session.scalars(select(Bulletin).order_by(Bulletin.updated_at.desc())).all()
+    return render_template(
+        "admin/bulletins/index.html", bulletins=bulletins, kind_labels=KIND_LABELS, kinds=KINDS
+    )
+
+
+@bulletins_bp.route("/new", methods=["GET", "POST"])
+@requires("can_edit")
+def new() -> ResponseReturnValue:
+    kind = request.values.get("kind", KIND_BULLETIN)
+    if kind not in KINDS:
+        abort(404)
+    default = family.MEMBER_BY_KIND[kind].default_subject
+    session = get_db().session
     errors: dict[str, str] = {}
+    draft = compose.Draft(
+        kind=kind,
+        template_id=None,
+        # A consultation's title fills the default subject of its own messages; a
+        # bulletin written here has none, so only a default that needs no title is offered.
+        subject="" if "{title}" in default else default,
+        preheader="",
+        body_markdown="",
+    )
     if request.method == "POST":
-        values = {name: request.form.get(name, "") for name, _l, _h in FIELDS}
-        values["social"] = request.form.get("social", "")
+        draft = _draft(kind)
+        db = get_db()
         try:
             with db.transaction(db.session) as s:
-                before = organisation.get(s).snapshot()
-                after = organisation.save(s, values, by=acting_user(s)).snapshot()
-                changed = sorted(k for k, v in after.items() if before.get(k) != v)
-                returned = edits.settings_changed(s, changed, by=acting_user(s))
-        except organisation.SettingsInvalid as exc:
+                bulletin = compose.create(s, draft, by=acting_user(s))
+        except compose.BulletinInvalid as exc:
             errors = exc.errors
-            return render_template(
-                "admin/organisation.html", values=values, errors=errors, fields=FIELDS
-            ), 400
-        flash("Organisation settings saved. New messages use them from now on.", "success")
-        for consultation in returned:
-            flash(
-                f'"{consultation.title}" was awaiting approval and its messages show these '
-                "settings, so it is back to draft: it needs to be submitted again.",
-                "warning",
+        else:
+            flash("Bulletin created. Preview it and send yourself a test.", "success")
+            return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
+    return render_template(
+        "admin/bulletins/edit.html",
+        bulletin=None,
+        draft=draft,
+        errors=errors,
+        templates=compose.templates_for(session, kind),
+        kind_labels=KIND_LABELS,
+        body_preview=to_html(draft.body_markdown).html,
+        body_warnings=[],
+    ), (400 if errors else 200)
+
+
+@bulletins_bp.route("/<int:bulletin_id>", methods=["GET", "POST"])
+def edit(bulletin_id: int) -> ResponseReturnValue:
+    bulletin = _bulletin(bulletin_id)
+    session = get_db().session
+    errors: dict[str, str] = {}
+    draft = compose.Draft(
+        kind=bulletin.kind,
+        template_id=bulletin.template_id,
+        subject=bulletin.subject,
+        preheader=bulletin.preheader,
+        body_markdown=bulletin.body_markdown,
+        link_documents=bulletin.link_documents,
+    )
+    if request.method == "POST":
+        if not current_user.can_edit:
+            abort(403)
+        if locked := consultations.locked_reason(session, bulletin.id):
+            flash(locked, "error")
+            return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
+        draft = _draft(bulletin.kind)
+        db = get_db()
+        try:
+            with db.transaction(db.session) as s:
+                user = acting_user(s)
+                edits.before_message_edit(s, bulletin)
+                changed = compose.update(s, bulletin, draft, by=user)
+                # A consultation's message: noted as an edit of it, and one awaiting
+                # approval goes back to draft (the approver must read what goes out).
+                returned = edits.message_changed(
+                    s, bulletin, changed=changed, by=user, now=utcnow()
+                )
+        except edits.MessageLocked as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
+        except compose.BulletinInvalid as exc:
+            errors = exc.errors
+        else:
+            flash("Saved." if changed else "Nothing had changed.", "success")
+            if returned:
+                flash(returned, "warning")
+            return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
+    body = to_html(draft.body_markdown)
+    return render_template(
+        "admin/bulletins/edit.html",
+        bulletin=bulletin,
+        draft=draft,
+        errors=errors,
+        templates=compose.templates_for(session, bulletin.kind),
+        kind_labels=KIND_LABELS,
+        body_preview=body.html,
+        body_warnings=warnings.for_body(body),
+        review=_review(bulletin) if not errors else None,
+        owner=consultations.owner_of(session, bulletin.id),
+        locked=consultations.locked_reason(session, bulletin.id),
+        attachments_total=files.human_size(files.total_size(session, bulletin)),
+        attachments_limit=files.human_size(_limit_bytes()),
+        accept=files.ACCEPT,
+        max_test=proof_sends.MAX_ADDRESSES,
+        recent_tests=queue.recent_tests(session, bulletin.id),
+    ), (400 if errors else 200)
+
+
+@bulletins_bp.post("/markdown")
+@requires("can_edit")
+def markdown_preview() -> ResponseReturnValue:
+    """The live preview: the body as it will appear, and what to look at."""
+    body = to_html(request.form.get("body_markdown", "")[: compose.MAX_BODY])
+    return jsonify(html=body.html, warnings=[w.message for w in warnings.for_body(body)])
+
+
+class _Review:
+    """What the edit page shows under "Before you send": the warnings for the whole
+    message, or the problem that stops it from being made."""
+
+    def __init__(self, problem: str | None, found: list[warnings.Warning], size: int) -> None:
+        self.problem = problem
+        self.warnings = found
+        self.size = files.human_size(size)
+
+
+def _review(bulletin: Bulletin) -> _Review:
+    try:
+        prepared, recipient, _consultation = _render(bulletin, contact=None)
+    except _RenderProblem as exc:
+        return _Review(str(exc), [], 0)
+    data = prepared.personalise(recipient, message_id="<review@example.org>", now=utcnow())
+    html = prepared.html(recipient)
+    found = warnings.for_body(to_html(bulletin.body_markdown)) + warnings.for_message(
+        subject=bulletin.subject,
+        preheader=bulletin.preheader,
+        html_bytes=len(html.encode("utf-8")),
+        message_bytes=len(data),
+    )
+    return _Review(None, found, len(data))
+
+
+class _RenderProblem(Exception):
+    pass
+
+
+def _render(
+    bulletin: Bulletin, *, contact: Contact | None, subject_prefix: str = ""
+) -> tuple[PreparedMessage, Recipient, object]:
+    settings = _settings()
+    now = utcnow()
+    session = get_db().session
+    try:
+        # A consultation's message shows its consultation and carries its documents.
+        owner = consultations.owner_of(session, bulletin.id)
+        if owner is None:
+            frozen = messages.freeze(session, bulletin)
+            consultation = messages.consultation_or_example(
+                frozen.kind, None, settings=settings, now=now
             )
-        return redirect(url_for("organisation.settings"))
-    current = organisation.get(db.session).snapshot()
-    current["social"] = "\n".join(f"{a['name']} {a['url']}" for a in current["social"])
-    return render_template("admin/organisation.html", values=current, errors=errors, fields=FIELDS)
+        else:
+            frozen = messages.freeze(session, bulletin, documents=owner[1].documents)
+            consultation = consultations.view_of(owner[1], settings.base_url)
+        prepared = messages.prepare_frozen(
+            frozen,
+            settings=settings,
+            consultation=consultation,
+            now=now,
+            subject_prefix=subject_prefix,
+        )
+    except Exception as exc:  # template problem, unusable template, missing document
+        raise _RenderProblem(str(exc)) from exc
+    recipient = messages.preview_recipient(
+        settings,
+        email=contact.email if contact else "stakeholder@example.org",
+        contact=contact,
+        consultation=consultation,
+    )
+    return prepared, recipient, consultation
+
+
+def _preview_contact() -> tuple[Contact | None, str, str | None]:
+    """The contact chosen by ?as=address (or ?contact=id), the address typed, and why
+    it could not be used."""
+    session = get_db().session
+    typed = request.args.get("as", "").strip()[:320]
+    contact = None
+    if inputs.id_arg("contact"):
+        contact = session.get(Contact, inputs.id_arg("contact"))
+    elif typed:
+        contact = session.scalar(select(Contact).where(Contact.email_key == typed.casefold()))
+        if contact is None:
+            return None, typed, f"No contact has the address {typed}; showing an example recipient."
+    return contact, (contact.email if contact else typed), None
+
+
+@bulletins_bp.get("/<int:bulletin_id>/preview")
+def preview(bulletin_id: int) -> ResponseReturnValue:
+    bulletin = _bulletin(bulletin_id)
+    view = request.args.get("view", "html")
+    if view not in ("html", "text", "source"):
+        view = "html"
+    contact, typed, not_found = _preview_contact()
+    problem = None
+    text = source = subject = ""
+    truncated = False
+    try:
+        prepared, recipient, _consultation = _render(bulletin, contact=contact)
+    except _RenderProblem as exc:
+        problem = str(exc)
+    else:
+        subject = prepared.subject(recipient)
+        if view == "text":
+            text = prepared.text(recipient)
+        elif view == "source":
+            data = prepared.personalise(
+                recipient, message_id=message_id(_settings().message_id_domain), now=utcnow()
+            )
+            truncated = len(data) > RAW_SHOWN_BYTES
+            source = data[:RAW_SHOWN_BYTES].decode("utf-8", "replace")
+    return render_template(
+        "admin/bulletins/preview.html",
+        bulletin=bulletin,
+        view=view,
+        contact=contact,
+        typed=typed,
+        not_found=not_found,
+        problem=problem,
+        subject=subject,
+        text=text,
+        source=source,
+        truncated=truncated,
+    )
+
+
+@bulletins_bp.get("/<int:bulletin_id>/preview/frame.html")
+def preview_frame(bulletin_id: int) -> ResponseReturnValue:
+    bulletin = _bulletin(bulletin_id)
+    contact, _typed, _nf = _preview_contact()
+    try:
+        prepared, recipient, _consultation = _render(bulletin, contact=contact)
+    except _RenderProblem as exc:
+        return email_frame(f"<!doctype html><title>Problem</title><p>{escape(str(exc))}</p>")
+    return email_frame(prepared.html(recipient), phone=request.args.get("phone") == "1")
+
+
+@bulletins_bp.get("/<int:bulletin_id>/preview/message.eml")
+def download(bulletin_id: int) -> ResponseReturnValue:
+    bulletin = _bulletin(bulletin_id)
+    contact, _typed, _nf = _preview_contact()
+    try:
+        prepared, recipient, _consultation = _render(bulletin, contact=contact)
+    except _RenderProblem as exc:
+        flash(f"The message cannot be made: {exc}", "error")
+        return redirect(url_for("bulletins.preview", bulletin_id=bulletin.id))
+    data = prepared.personalise(
+        recipient, message_id=message_id(_settings().message_id_domain), now=utcnow()
+    )
+    return Response(
+        data,
+        mimetype="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="bulletin-{bulletin.id}.eml"'},
+    )
+
+
+@bulletins_bp.post("/<int:bulletin_id>/test")
+@requires("can_edit")
+def send_test(bulletin_id: int) -> ResponseReturnValue:
+    bulletin = _bulletin(bulletin_id)
+    target = url_for("bulletins.edit", bulletin_id=bulletin.id) + "#test-send"
+    try:
+        addresses = proof_sends.parse_addresses(request.form.get("addresses", ""))
+    except proof_sends.ProofSendRefused as exc:
+        flash(str(exc), "error")
+        return redirect(target)
+    db = get_db()
+    settings = _settings()
+    now = utcnow()
+    try:
+        # Rendered outside the write lock; queued in a short write; sent by a worker.
+        with db.reading() as reader:
+            proofs = proof_sends.render_proofs(
+                reader,
+                reader.get(Bulletin, bulletin.id),
+                addresses,
+                settings=settings,
+                now=now,
+            )
+    except proof_sends.ProofSendRefused as exc:
+        flash(str(exc), "error")
+        return redirect(target)
+    with db.transaction(db.session) as session:
+        proof_sends.queue_proofs(
+            session,
+            bulletin,
+            proofs,
+            by=acting_user(session),
+            sender=settings.sender.from_address,
+            now=now,
+        )
+    flash(
+        "Test queued for " + ", ".join(addresses) + ": it goes within a few seconds; "
+        "how it went shows below.",
+        "success",
+    )
+    return redirect(target)
+
+
+@bulletins_bp.post("/<int:bulletin_id>/attachments")
+@requires("can_edit")
+def add_attachment(bulletin_id: int) -> ResponseReturnValue:
+    bulletin = _bulletin(bulletin_id)
+    target = url_for("bulletins.edit", bulletin_id=bulletin.id) + "#documents"
+    if consultations.owner_of(get_db().session, bulletin.id) is not None:
+        flash("This message carries its consultation's documents; attach them there.", "error")
+        return redirect(target)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("Choose a file to attach.", "error")
+        return redirect(target)
+    data = upload.read(_limit_bytes() + 1)
+    db = get_db()
+    try:
+        with db.transaction(db.session) as session:
+            attachment = files.attach(
+                session,
+                bulletin,
+                filename=upload.filename,
+                data=data,
+                title=request.form.get("title", ""),
+                folder=files.folder_for(current_app.config["MAILER"]),
+                limit_bytes=_limit_bytes(),
+                by=acting_user(session),
+            )
+            name = attachment.filename
+    except files.FileRefused as exc:
+        flash(str(exc), "error")
+        return redirect(target)
+    flash(f"Attached {name}.", "success")
+    return redirect(target)
+
+
+@bulletins_bp.post("/<int:bulletin_id>/attachments/<int:attachment_id>/remove")
+@requires("can_edit")
+def remove_attachment(bulletin_id: int, attachment_id: int) -> ResponseReturnValue:
+    bulletin = _bulletin(bulletin_id)
+    db = get_db()
+    try:
+        with db.transaction(db.session) as session:
+            name = files.detach(session, bulletin, attachment_id, by=acting_user(session))
+    except LookupError:
+        abort(404)
+    flash(f"Removed {name}.", "success")
+    return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id) + "#documents")
+
+
+@bulletins_bp.get("/<int:bulletin_id>/attachments/<int:attachment_id>")
+def attachment(bulletin_id: int, attachment_id: int) -> ResponseReturnValue:
+    bulletin = _bulletin(bulletin_id)
+    found = next((a for a in bulletin.attachments if a.id == attachment_id), None)
+    if found is None:
+        abort(404)
+    return file_response(found.file.sha256, found.filename, found.file.content_type)
+
+
+def file_response(sha256: str, filename: str, content_type: str) -> Response:
+    try:
+        data = files.read(files.folder_for(current_app.config["MAILER"]), sha256)
+    except FileNotFoundError:
+        abort(410)
+    disposition = (
+        "inline"
+        if content_type in ("application/pdf", "image/png", "image/jpeg", "image/gif")
+        else "attachment"
+    )
+    response = Response(data, mimetype=content_type)
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -25,11 +25,11 @@ from sqlalchemy import func, select
 
 from contacts.exporting import neutralise
 from mailer.admin.guards import acting_user, client_ip
-from mailer.bulletins.frames import email_frame
 from mailer.database import get_db, utcnow
 from mailer.delivery import OUTBOX_FOLDER, controls, outbox_reader, sends
 from mailer.delivery.models import FAILED, SEND_LABELS, SENT, Delivery, Send
 from mailer.web import paging
+from mailer.web.frames import email_frame
 
 sends_bp = Blueprint("sends", __name__, url_prefix="/admin/sends")
 outbox_bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")

@@ -23,8 +23,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from mailer.bulletins import organisation
 from mailer.database import get_db, utcnow
+from mailer.organisation import service as organisation
 from mailer.tracking import bots, limits, links, signups
 from mailer.tracking.models import CHANNELS, LINK_SURVEY, ShareCode, TrackedLink
 from mailer.web import timing

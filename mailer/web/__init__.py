@@ -13,11 +13,11 @@ def init_app(app: Flask) -> None:
     from mailer.accounts.views import account_bp, auth_bp, users_bp
     from mailer.admin import admin_bp
     from mailer.audit.views import audit_bp
-    from mailer.bulletins.bulletin_views import bulletins_bp
     from mailer.bulletins.public_views import documents_bp
-    from mailer.bulletins.template_views import templates_bp
-    from mailer.bulletins.views import organisation_bp
+    from mailer.bulletins.views import bulletins_bp
     from mailer.delivery.views import outbox_bp, sends_bp
+    from mailer.email_templates.views import email_templates_bp
+    from mailer.organisation.views import organisation_bp
     from mailer.tracking.admin_views import reports_bp
     from mailer.tracking.public_views import public_bp as consultation_public_bp
     from mailer.web.health import health_bp
@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
         audit_bp,
         organisation_bp,
         bulletins_bp,
-        templates_bp,
+        email_templates_bp,
         sends_bp,
         outbox_bp,
         consultations_bp,

@@ -11,8 +11,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mailer.bulletins import context, family
-from mailer.bulletins.models import KINDS
+from mailer.bulletins import context
+from mailer.email_templates.models import KINDS
+from mailer.email_templates.seeds import seed_parts
+from mailer.organisation.service import DEFAULT_ORGANISATION
 from mailer.rendering.dkim import DkimSigner
 from mailer.rendering.prepare import (
     Attachment,
@@ -24,7 +26,7 @@ from mailer.rendering.prepare import (
 
 NOW = datetime(2027, 7, 20, 9, 0, tzinfo=UTC)
 ORG = {
-    **family.DEFAULT_ORGANISATION,
+    **DEFAULT_ORGANISATION,
     "name": "Office of the Police and Crime Commissioner for Northshire",
     "logo_url": "https://www.northshire-pcc.example.org/logo.png",
     "website": "https://www.northshire-pcc.example.org",
@@ -143,7 +145,7 @@ def prepared(
     kind: str, *, signer: DkimSigner | None = None, attachments: list[Attachment] | None = None
 ) -> PreparedMessage:
     return prepare(
-        family.parts_for(kind),
+        seed_parts(kind),
         build_context(kind),
         sender=SENDER,
         attachments=attachments or [],

@@ -12,8 +12,9 @@ from email.utils import parseaddr
 
 import pytest
 
-from mailer.bulletins import context, family
+from mailer.bulletins import context
 from mailer.delivery.smtp import SmtpTransport
+from mailer.email_templates.seeds import seed_parts
 from mailer.rendering import mime
 from mailer.rendering.prepare import Recipient, message_id, prepare
 from tests.rendering.conftest import CONSULTATION, NOW, ORG, SENDER, links
@@ -32,7 +33,7 @@ LONG_NAME = "Dr Samantha Okonkwo-Fitzgerald-Worthington, " * 7 + "of Northshire"
 
 
 def message_with(subject: str, name: str, *, personal: bool = False) -> bytes:
-    parts = family.parts_for("bulletin")
+    parts = seed_parts("bulletin")
     if personal:
         parts = dataclasses.replace(parts, subject="{{ bulletin.subject }} {{ contact.name }}")
     built = context.build(

@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from mailer.bulletins import family
+from mailer.email_templates import family
+from mailer.email_templates.seeds import seed_parts
 from mailer.rendering.placeholders import Markers
 from mailer.rendering.prepare import prepare, render_parts
 from mailer.rendering.sandbox import TemplateProblem
@@ -14,7 +15,7 @@ from tests.rendering.conftest import SENDER, build_context
 
 
 def problem_with(html: str) -> TemplateProblem:
-    parts = dataclasses.replace(family.parts_for("bulletin"), html=html)
+    parts = dataclasses.replace(seed_parts("bulletin"), html=html)
     with pytest.raises(TemplateProblem) as caught:
         prepare(parts, build_context("bulletin"), sender=SENDER)
     return caught.value
@@ -48,17 +49,17 @@ def test_template_problems_name_the_part_and_line(
 
 
 def test_problems_in_the_subject_and_text_parts_say_which_part() -> None:
-    parts = dataclasses.replace(family.parts_for("bulletin"), subject="{{ bulletin.subjekt }}")
+    parts = dataclasses.replace(seed_parts("bulletin"), subject="{{ bulletin.subjekt }}")
     with pytest.raises(TemplateProblem, match=r"^Subject, line 1: unknown value 'subjekt'"):
         prepare(parts, build_context("bulletin"), sender=SENDER)
-    parts = dataclasses.replace(family.parts_for("bulletin"), text="ok\n{% endfor %}")
+    parts = dataclasses.replace(seed_parts("bulletin"), text="ok\n{% endfor %}")
     with pytest.raises(TemplateProblem, match=r"^Plain-text body, line 2: "):
         prepare(parts, build_context("bulletin"), sender=SENDER)
 
 
 def test_fallback_gives_an_empty_personal_value_a_default() -> None:
     parts = dataclasses.replace(
-        family.parts_for("bulletin"), subject='Hello {{ contact.name | fallback("friend") }}'
+        seed_parts("bulletin"), subject='Hello {{ contact.name | fallback("friend") }}'
     )
     message = prepare(parts, build_context("bulletin"), sender=SENDER)
     from mailer.rendering.prepare import Recipient
@@ -71,7 +72,7 @@ def test_autoescape_covers_organisation_settings_and_content() -> None:
     context = build_context("bulletin")
     context["org"]["name"] = "<script>x</script>"
     context["bulletin"]["subject"] = "<b>Hi</b>"
-    _subject, _pre, html, text = render_parts(family.parts_for("bulletin"), context, Markers())
+    _subject, _pre, html, text = render_parts(seed_parts("bulletin"), context, Markers())
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert "<b>Hi</b>" not in html
     assert "<SCRIPT>X</SCRIPT>" in text  # plain text is not HTML: nothing to escape
@@ -79,13 +80,11 @@ def test_autoescape_covers_organisation_settings_and_content() -> None:
 
 def test_every_shipped_template_compiles_for_its_kind() -> None:
     for member in family.MEMBERS:
-        render_parts(family.parts_for(member.kind), build_context(member.kind), Markers())
+        render_parts(seed_parts(member.kind), build_context(member.kind), Markers())
 
 
 def test_a_personal_value_changed_in_the_subject_is_blamed_on_the_subject() -> None:
-    parts = dataclasses.replace(
-        family.parts_for("bulletin"), subject="{{ contact.name | upper }} news"
-    )
+    parts = dataclasses.replace(seed_parts("bulletin"), subject="{{ contact.name | upper }} news")
     with pytest.raises(TemplateProblem, match=r"^Subject: contact.name .* cannot change it"):
         prepare(parts, build_context("bulletin"), sender=SENDER)
 
@@ -105,6 +104,6 @@ def test_dates_are_formatted_in_the_configured_timezone() -> None:
         timezone="America/New_York",
         now=NOW,
     )
-    _s, _p, _html, text = render_parts(family.parts_for("launch"), new_york, Markers())
+    _s, _p, _html, text = render_parts(seed_parts("launch"), new_york, Markers())
     # 23:59 in London is 18:59 in New York; the filters must not convert back to London.
     assert "closes at 18:59 on Sunday 15 August 2027" in text

@@ -17,11 +17,14 @@ from sqlalchemy import select
 
 from mailer.accounts.models import User
 from mailer.audit.models import AuditEntry
-from mailer.bulletins import compose, messages, organisation, template_versions
-from mailer.bulletins.models import Bulletin, EmailTemplate
+from mailer.bulletins import compose, messages
+from mailer.bulletins.models import Bulletin
 from mailer.config import Config
 from mailer.database import Database, utcnow
 from mailer.delivery.models import SEND_DRAFT, Send
+from mailer.email_templates import versions as template_versions
+from mailer.email_templates.models import EmailTemplate
+from mailer.organisation import service as organisation
 from mailer.rendering.prepare import TemplateParts
 from scheduler import approval, consultations, edits
 from scheduler.consultations import ConsultationRefused, Details
@@ -356,7 +359,7 @@ def test_open_now_is_refused_to_whoever_made_the_approved_version(
 def test_the_version_covers_the_organisation_settings_frozen_with_it(
     db: Database, config: Config, people: dict[str, User]
 ) -> None:
-    from mailer.bulletins import organisation
+    from mailer.organisation import service as organisation
 
     partners = make_list(db, [("a@example.org", None)])
     cid = create(db, config, people["editor"], details(partners))

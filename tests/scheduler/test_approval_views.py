@@ -157,7 +157,7 @@ def test_an_edit_of_its_details_while_waiting_says_it_returned_to_draft(
 def test_a_template_saved_while_it_waits_returns_it_to_draft_and_bars_its_author(
     app: Flask, db: Database
 ) -> None:
-    from mailer.bulletins import template_versions
+    from mailer.email_templates import versions as template_versions
 
     editor = as_user(app, db, "editor@example.org", roles.EDITOR)
     admin = as_user(app, db, "boss@example.org", roles.ADMIN)

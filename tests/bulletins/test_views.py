@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from contacts.models import Contact
-from mailer.bulletins.models import KIND_LAUNCH, Bulletin, EmailTemplate
+from mailer.bulletins.models import Bulletin
 from mailer.database import Database
+from mailer.email_templates.models import KIND_LAUNCH, EmailTemplate
 from tests.conftest import csrf_from
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

@@ -10,15 +10,17 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from mailer.admin.guards import acting_user, requires
-from mailer.bulletins import messages, organisation, template_versions
-from mailer.bulletins.frames import email_frame
-from mailer.bulletins.models import KIND_LABELS, EmailTemplate, TemplateVersion
+from mailer.bulletins import messages
 from mailer.database import get_db, utcnow
+from mailer.email_templates import versions
+from mailer.email_templates.models import KIND_LABELS, EmailTemplate, TemplateVersion
+from mailer.organisation import service as organisation
 from mailer.rendering.prepare import TemplateParts
 from mailer.rendering.sandbox import TemplateProblem
+from mailer.web.frames import email_frame
 from scheduler import edits
 
-templates_bp = Blueprint("email_templates", __name__, url_prefix="/admin/templates")
+email_templates_bp = Blueprint("email_templates", __name__, url_prefix="/admin/templates")
 
 # The template context (mailer/bulletins/context.py): what the editor may print, shown
 # beside it.
@@ -67,9 +69,9 @@ def _save(
     db = get_db()
     settings, now, kind = _settings(), utcnow(), template.kind
     with db.reading() as reader:
-        checked = template_versions.check_parts(reader, kind, parts, settings=settings, now=now)
+        checked = versions.check_parts(reader, kind, parts, settings=settings, now=now)
     with db.transaction(db.session) as session:
-        version, created = template_versions.save_version(
+        version, created = versions.save_version(
             session,
             template,
             parts,
@@ -82,7 +84,7 @@ def _save(
         return version, created, _returned_to_draft(session, template, version, created)
 
 
-@templates_bp.get("/")
+@email_templates_bp.get("/")
 def index() -> ResponseReturnValue:
     session = get_db().session
     templates = session.query(EmailTemplate).order_by(EmailTemplate.kind, EmailTemplate.id).all()
@@ -91,10 +93,10 @@ def index() -> ResponseReturnValue:
     )
 
 
-@templates_bp.route("/<int:template_id>", methods=["GET", "POST"])
+@email_templates_bp.route("/<int:template_id>", methods=["GET", "POST"])
 def edit(template_id: int) -> ResponseReturnValue:
     template = _template(template_id)
-    current = template_versions.latest(template)
+    current = versions.latest(template)
     values = {
         "subject": current.subject,
         "preheader": current.preheader,
@@ -112,7 +114,7 @@ def edit(template_id: int) -> ResponseReturnValue:
         )
         try:
             version, created, returned = _save(template, parts, note=values["note"])
-        except template_versions.TemplateInvalid as exc:
+        except versions.TemplateInvalid as exc:
             error = str(exc)
         else:
             if not created:
@@ -154,19 +156,19 @@ def _returned_to_draft(
     ]
 
 
-@templates_bp.get("/<int:template_id>/versions/<int:number>")
+@email_templates_bp.get("/<int:template_id>/versions/<int:number>")
 def version(template_id: int, number: int) -> ResponseReturnValue:
     template = _template(template_id)
     return render_template(
         "admin/templates/version.html",
         template=template,
         version=_version(template, number),
-        latest=template_versions.latest(template),
+        latest=versions.latest(template),
         kind_labels=KIND_LABELS,
     )
 
 
-@templates_bp.post("/<int:template_id>/versions/<int:number>/restore")
+@email_templates_bp.post("/<int:template_id>/versions/<int:number>/restore")
 @requires("can_edit")
 def restore(template_id: int, number: int) -> ResponseReturnValue:
     template = _template(template_id)
@@ -185,24 +187,24 @@ def restore(template_id: int, number: int) -> ResponseReturnValue:
     return redirect(url_for("email_templates.edit", template_id=template.id))
 
 
-@templates_bp.post("/<int:template_id>/copy")
+@email_templates_bp.post("/<int:template_id>/copy")
 @requires("can_edit")
 def copy(template_id: int) -> ResponseReturnValue:
     template = _template(template_id)
     db = get_db()
     try:
         with db.transaction(db.session) as session:
-            new = template_versions.copy_template(
+            new = versions.copy_template(
                 session, template, name=request.form.get("name", ""), by=acting_user(session)
             )
-    except template_versions.TemplateInvalid as exc:
+    except versions.TemplateInvalid as exc:
         flash(str(exc), "error")
         return redirect(url_for("email_templates.edit", template_id=template.id))
     flash(f'Copied as "{new.name}". Edit the copy; the original stays as it was.', "success")
     return redirect(url_for("email_templates.edit", template_id=new.id))
 
 
-@templates_bp.get("/<int:template_id>/versions/<int:number>/preview.html")
+@email_templates_bp.get("/<int:template_id>/versions/<int:number>/preview.html")
 def preview(template_id: int, number: int) -> ResponseReturnValue:
     """The version rendered with example content, for the editor's iframe."""
     template = _template(template_id)
@@ -213,9 +215,9 @@ def preview(template_id: int, number: int) -> ResponseReturnValue:
         template_version_id=version.id,
         kind=template.kind,
         parts=TemplateParts(version.subject, version.preheader, version.html, version.text),
-        content=template_versions.sample_content(template.kind),
+        content=versions.sample_content(template.kind),
         org=organisation.get(get_db().session).snapshot(),
-        documents=(template_versions.SAMPLE_DOCUMENT,),
+        documents=(versions.SAMPLE_DOCUMENT,),
         link_documents=True,
     )
     consultation = messages.consultation_or_example(template.kind, None, settings=settings, now=now)

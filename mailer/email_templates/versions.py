@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
-from mailer.bulletins import context, family, organisation
+from mailer.bulletins import context
 from mailer.bulletins.messages import (
     Document,
     Frozen,
@@ -26,7 +26,9 @@ from mailer.bulletins.messages import (
     prepare_frozen,
     preview_recipient,
 )
-from mailer.bulletins.models import EmailTemplate, TemplateVersion
+from mailer.email_templates import family
+from mailer.email_templates.models import EmailTemplate, TemplateVersion
+from mailer.organisation import service as organisation
 from mailer.rendering.mime import one_line
 from mailer.rendering.placeholders import Slot
 from mailer.rendering.prepare import TemplateParts, message_id

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from mailer.accounts.models import User
 from mailer.database import Database
 from mailer.rendering import limits, sandbox
-from tests.bulletins.test_template_versions import save, template_id, versions
+from tests.email_templates.test_versions import save, template_id, versions
 
 NESTED_LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 

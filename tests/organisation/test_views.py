@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from mailer.accounts import roles
 from mailer.audit.models import AuditEntry
-from mailer.bulletins.models import OrganisationSettings
-from mailer.bulletins.organisation import contrast_with_white
 from mailer.database import Database
+from mailer.organisation.models import OrganisationSettings
+from mailer.organisation.service import contrast_with_white
 from tests.conftest import add_user, csrf_from, login
 
 PAGE = "/admin/organisation/"

@@ -17,10 +17,11 @@ from contacts.models import Contact
 from mailer.app import create_app
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
-from mailer.bulletins.models import Bulletin, EmailTemplate, TemplateVersion
+from mailer.bulletins.models import Bulletin
 from mailer.database import Database
 from mailer.delivery import pool
-from tests.bulletins.test_bulletin_views import create_bulletin
+from mailer.email_templates.models import EmailTemplate, TemplateVersion
+from tests.bulletins.test_views import create_bulletin
 from tests.conftest import add_user, csrf_from, login, make_config
 from tests.smtp_server import FaultySmtp, smtp_server
 

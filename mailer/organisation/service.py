@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
-from mailer.bulletins.models import OrganisationSettings
+from mailer.organisation.models import OrganisationSettings
 from mailer.rendering.mime import one_line
 
 TEXT_FIELDS = {
@@ -33,6 +33,13 @@ TEXT_FIELDS = {
 URL_FIELDS = ("logo_url", "website", "register_url")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MIN_CONTRAST = 4.5
+# What a new installation starts with, until an admin fills in the settings page.
+DEFAULT_ORGANISATION = {
+    "name": "Office of the Police and Crime Commissioner",
+    "colour": "#1d3a6e",
+    "emergency": "999",
+    "non_emergency": "101",
+}
 
 
 @dataclass
@@ -47,6 +54,12 @@ def get(session: Session) -> OrganisationSettings:
     if settings is None:
         raise LookupError("organisation settings are missing: run `mailer init`")
     return settings
+
+
+def ensure_settings(session: Session) -> None:
+    """Create the settings row with the defaults when there is none (``mailer init``)."""
+    if session.get(OrganisationSettings, 1) is None:
+        session.add(OrganisationSettings(id=1, social=[], **DEFAULT_ORGANISATION))
 
 
 def contrast_with_white(colour: str) -> float:

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.bulletins import messages
-from mailer.bulletins.models import KIND_BULLETIN, KIND_LAUNCH, Bulletin, EmailTemplate
+from mailer.bulletins.models import Bulletin
 from mailer.database import Database
-from tests.bulletins.test_bulletin_views import create_bulletin
+from mailer.email_templates.models import KIND_BULLETIN, KIND_LAUNCH, EmailTemplate
+from tests.bulletins.test_views import create_bulletin
 from tests.conftest import add_user, csrf_from, login
 
 

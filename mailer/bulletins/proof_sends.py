@@ -1,6 +1,7 @@
-"""Test sends: the real message, marked [TEST], to at most ten addresses.
+"""Proof sends (the admin calls them test sends): the real message, marked [TEST], to
+at most ten addresses, so an editor sees what stakeholders will get.
 
-A test goes through the same rendering and the same transport a real send uses (queued
+A proof goes through the same rendering and the same transport a real send uses (queued
 for the delivery workers, like every message a request asks for), so
 what arrives is what stakeholders will get, except that the subject says [TEST] and
 every personal link is a harmless stand-in (see ``messages.preview_recipient``). Where
@@ -33,21 +34,21 @@ MAX_ADDRESSES = 10
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 
-class TestSendRefused(Exception):
+class ProofSendRefused(Exception):
     """Nothing was sent; the message says why and what to change."""
 
 
 @dataclass(frozen=True)
-class TestMessage:
+class ProofMessage:
     address: str
     data: bytes
 
 
 def parse_addresses(text: str) -> list[str]:
-    """Normalised, de-duplicated addresses; TestSendRefused names every bad one."""
+    """Normalised, de-duplicated addresses; ProofSendRefused names every bad one."""
     raw = [a for a in _SEPARATORS.split(text.strip()) if a]
     if not raw:
-        raise TestSendRefused("Give at least one address to send the test to.")
+        raise ProofSendRefused("Give at least one address to send the test to.")
     addresses: list[str] = []
     problems: list[str] = []
     for candidate in raw:
@@ -59,28 +60,28 @@ def parse_addresses(text: str) -> list[str]:
         if normalised.casefold() not in (a.casefold() for a in addresses):
             addresses.append(normalised)
     if problems:
-        raise TestSendRefused("Nothing was sent. Check these addresses: " + "; ".join(problems))
+        raise ProofSendRefused("Nothing was sent. Check these addresses: " + "; ".join(problems))
     if len(addresses) > MAX_ADDRESSES:
-        raise TestSendRefused(
+        raise ProofSendRefused(
             f"A test goes to at most {MAX_ADDRESSES} addresses; you gave {len(addresses)}."
         )
     return addresses
 
 
-def render_tests(
+def render_proofs(
     session: Session,
     bulletin: Bulletin,
     addresses: list[str],
     *,
     settings: messages.Settings,
     now: datetime,
-) -> list[TestMessage]:
+) -> list[ProofMessage]:
     """Each address's finished message. The slow part (the template, CSS inlining):
     the caller runs it in a read-only session (Database.reading), outside the write lock."""
     try:
         frozen = messages.freeze(session, bulletin)
     except messages.TemplateUnusable as exc:
-        raise TestSendRefused(str(exc)) from None
+        raise ProofSendRefused(str(exc)) from None
     consultation = messages.consultation_or_example(frozen.kind, None, settings=settings, now=now)
     try:
         prepared = messages.prepare_frozen(
@@ -91,14 +92,14 @@ def render_tests(
             subject_prefix=messages.TEST_SUBJECT_PREFIX,
         )
     except Exception as exc:  # a template problem or a missing document: say which
-        raise TestSendRefused(f"Nothing was sent: {exc}") from None
+        raise ProofSendRefused(f"Nothing was sent: {exc}") from None
     contacts = {
         c.email_key: c
         for c in session.scalars(
             select(Contact).where(Contact.email_key.in_([a.casefold() for a in addresses]))
         )
     }
-    rendered: list[TestMessage] = []
+    rendered: list[ProofMessage] = []
     for address in addresses:
         recipient = messages.preview_recipient(
             settings,
@@ -111,33 +112,33 @@ def render_tests(
         data = prepared.personalise(
             recipient, message_id=message_id(settings.message_id_domain), now=now
         )
-        rendered.append(TestMessage(address, data))
+        rendered.append(ProofMessage(address, data))
     return rendered
 
 
-def queue_tests(
+def queue_proofs(
     session: Session,
     bulletin: Bulletin,
-    tests: list[TestMessage],
+    proofs: list[ProofMessage],
     *,
     by: User,
     sender: str,
     now: datetime,
 ) -> None:
-    """Queue the tests for the delivery workers (mailer.delivery.queue), each on its
+    """Queue the proofs for the delivery workers (mailer.delivery.queue), each on its
     own (one refusal stops no other), and audit who sent what to whom. The bulletin's
     page shows how each went (:func:`mailer.delivery.queue.recent_tests`)."""
-    for test in tests:
+    for proof in proofs:
         queue.enqueue(
             session,
             kind=MAIL_TEST,
             sender=sender,
-            recipient=test.address,
-            data=test.data,
+            recipient=proof.address,
+            data=proof.data,
             now=now,
             bulletin_id=bulletin.id,
         )
-    summary = f'Sent a test of "{bulletin.subject}" to ' + ", ".join(t.address for t in tests)
+    summary = f'Sent a test of "{bulletin.subject}" to ' + ", ".join(p.address for p in proofs)
     audit.record(
         session,
         actions.BULLETIN_TEST_SENT,

@@ -1,0 +1,84 @@
+"""Seeding the database with the shipped template family, once.
+
+Each member is assembled from its seed sources under ``templates/email_seeds/stakeholder_special/``:
+the shared layout with the member's own middle section, and the small shared parts
+(``{# part _survey.html #}``) written in place. The result is one self-contained source
+per part, stored as version 1 of the member when the database is initialised: a stored
+version never depends on files that a later release could change.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer.email_templates.family import MEMBERS
+from mailer.email_templates.models import EmailTemplate, TemplateVersion
+from mailer.organisation import service as organisation
+from mailer.paths import email_seeds_dir
+from mailer.rendering.prepare import TemplateParts
+
+_PART = re.compile(r"\{# part (_[a-z_]+\.(?:html|txt)) #\}\n?")
+
+SUBJECT = "{{ bulletin.subject }}"
+PREHEADER = "{{ bulletin.preheader }}"
+HEADLINE = "{{ bulletin.subject }}"
+
+
+def _folder() -> Path:
+    return email_seeds_dir() / "stakeholder_special"
+
+
+def _assemble(layout: str, middle: str, folder: Path) -> str:
+    def part(match: re.Match[str]) -> str:
+        return (folder / match.group(1)).read_text(encoding="utf-8")
+
+    middle = _PART.sub(part, middle)
+    return layout.replace("{{ headline }}", HEADLINE).replace("{{ kind_content }}", middle)
+
+
+def seed_parts(kind: str) -> TemplateParts:
+    """The seed sources of one family member, assembled: what its version 1 holds."""
+    folder = _folder()
+    html = _assemble(
+        (folder / "_layout.html").read_text(encoding="utf-8"),
+        (folder / f"{kind}.html").read_text(encoding="utf-8"),
+        folder,
+    )
+    text = _assemble(
+        (folder / "_layout.txt").read_text(encoding="utf-8"),
+        (folder / f"{kind}.txt").read_text(encoding="utf-8"),
+        folder,
+    )
+    return TemplateParts(subject=SUBJECT, preheader=PREHEADER, html=html, text=text)
+
+
+def seed_database_once(session: Session) -> int:
+    """Create the organisation settings row and any missing family member, its version 1
+    read from the seed sources. A member already in the database is never read again, so
+    it is safe to run at every ``mailer init``; returns how many templates it created."""
+    organisation.ensure_settings(session)
+    existing = set(session.scalars(select(EmailTemplate.name)))
+    created = 0
+    for member in MEMBERS:
+        if member.name in existing:
+            continue
+        parts = seed_parts(member.kind)
+        template = EmailTemplate(name=member.name, kind=member.kind, description=member.description)
+        template.versions.append(
+            TemplateVersion(
+                number=1,
+                subject=parts.subject,
+                preheader=parts.preheader,
+                html=parts.html,
+                text=parts.text,
+                note="Shipped with Stakeholder Mailer",
+            )
+        )
+        session.add(template)
+        created += 1
+    session.flush()
+    return created

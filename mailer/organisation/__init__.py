@@ -1,0 +1,1 @@
+"""The office's settings (name, address, sender details) that every message prints."""

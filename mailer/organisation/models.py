@@ -1,0 +1,52 @@
+"""The office's settings: the one row every email template prints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mailer.database import Base, UTCDateTime, utcnow
+
+
+class OrganisationSettings(Base):
+    """The one row of settings every template uses (id 1)."""
+
+    __tablename__ = "organisation_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    logo_url: Mapped[str] = mapped_column(String(500), default="")
+    colour: Mapped[str] = mapped_column(String(7), default="#1d3a6e")
+    website: Mapped[str] = mapped_column(String(500), default="")
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    non_emergency: Mapped[str] = mapped_column(String(60), default="101")
+    emergency: Mapped[str] = mapped_column(String(60), default="999")
+    # [{"name": "Facebook", "url": "https://..."}]
+    social: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    postal_address: Mapped[str] = mapped_column(String(500), default="")
+    signatory: Mapped[str] = mapped_column(String(200), default="")
+    signatory_title: Mapped[str] = mapped_column(String(200), default="")
+    register_url: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The settings as the templates see them, frozen into each approved send."""
+        return {
+            "name": self.name,
+            "logo_url": self.logo_url,
+            "colour": self.colour,
+            "website": self.website,
+            "phone": self.phone,
+            "email": self.email,
+            "non_emergency": self.non_emergency,
+            "emergency": self.emergency,
+            "social": [dict(item) for item in self.social or []],
+            "postal_address": self.postal_address,
+            "signatory": self.signatory,
+            "signatory_title": self.signatory_title,
+            "register_url": self.register_url,
+        }
