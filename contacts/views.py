@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from contacts import link_owner, subscriptions, tokens
 from contacts.models import Contact
+from mailer import public_urls
 from mailer.database import get_db
 from mailer.security import csrf
 
@@ -68,13 +69,13 @@ def _unsubscribe_page(contact: Contact, token: str, *, done: bool, **extra: obje
     )
 
 
-@public_bp.get("/u/<token>")
+@public_bp.get(public_urls.UNSUBSCRIBE)
 def unsubscribe_page(token: str) -> ResponseReturnValue:
     contact, _parsed = _contact(tokens.UNSUBSCRIBE, token)
     return _unsubscribe_page(contact, token, done=False)
 
 
-@public_bp.post("/u/<token>")
+@public_bp.post(public_urls.UNSUBSCRIBE)
 @csrf.exempt
 def unsubscribe(token: str) -> ResponseReturnValue:
     contact, parsed = _contact(tokens.UNSUBSCRIBE, token)
@@ -85,7 +86,7 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     return _unsubscribe_page(contact, token, done=True)
 
 
-@public_bp.post("/u/<token>/resubscribe")
+@public_bp.post(public_urls.RESUBSCRIBE)
 def resubscribe(token: str) -> ResponseReturnValue:
     contact, _parsed = _contact(tokens.UNSUBSCRIBE, token)
     if request.form.get("confirm") != "yes":
@@ -98,7 +99,7 @@ def resubscribe(token: str) -> ResponseReturnValue:
     return redirect(url_for("subscriptions.unsubscribe_page", token=token))
 
 
-@public_bp.route("/p/<token>", methods=["GET", "POST"])
+@public_bp.route(public_urls.PREFERENCES, methods=["GET", "POST"])
 def preferences(token: str) -> ResponseReturnValue:
     contact, _parsed = _contact(tokens.PREFERENCES, token)
     db = get_db()
@@ -119,11 +120,11 @@ def preferences(token: str) -> ResponseReturnValue:
     )
 
 
-# The stand-in links of previews and test messages (mailer.bulletins.messages.TEST_TOKEN).
-# Static routes win over /u/<token>, so no real token can be shadowed ("test" is not a
-# valid signed token anyway).
-@public_bp.route("/u/test", methods=["GET", "POST"])
-@public_bp.get("/p/test")
+# The stand-in links of previews and test messages (public_urls.TEST_TOKEN). Static
+# routes win over /u/<token>, so no real token can be shadowed ("test" is not a valid
+# signed token anyway).
+@public_bp.route(public_urls.UNSUBSCRIBE_TEST, methods=["GET", "POST"])
+@public_bp.get(public_urls.PREFERENCES_TEST)
 @csrf.exempt
 def test_link() -> ResponseReturnValue:
     return render_template("public/test_link.html")

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from mailer.email_templates.models import KIND_BULLETIN
+from mailer.public_urls import PublicUrls
 from mailer.rendering.markdown import to_html
 from mailer.rendering.sandbox import long_date
 from mailer.rendering.text import html_to_text
@@ -100,7 +101,7 @@ def sample_consultation(*, now: datetime, timezone: str, base_url: str) -> Consu
         "the survey button, the closing date and the request to pass it on.",
         opens_at=now,
         closes_at=closes,
-        page_url=f"{base_url}/consultations/example",
+        page_url=PublicUrls(base_url).consultation("example"),
         survey_url="https://survey.example.org/plan",
     )
 

@@ -16,16 +16,17 @@ from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
 from contacts.models import Contact
+from mailer import public_urls
 from mailer.bulletins import context, files
 from mailer.bulletins.models import Bulletin
 from mailer.config import Config
 from mailer.email_templates.models import KIND_BULLETIN, TemplateVersion
 from mailer.organisation import service as organisation
+from mailer.public_urls import PublicUrls
 from mailer.rendering.dkim import DkimSigner
 from mailer.rendering.prepare import (
     Attachment,
@@ -37,9 +38,6 @@ from mailer.rendering.prepare import (
 )
 
 TEST_SUBJECT_PREFIX = "[TEST] "
-# The token that stands in for a real one in previews and test sends: its pages say
-# that the link works in the real message (contacts/views.py).
-TEST_TOKEN = "test"
 
 
 class TemplateUnusable(Exception):
@@ -193,7 +191,7 @@ def consultation_or_example(
 
 
 def document_url(base_url: str, document: Document) -> str:
-    return f"{base_url}/documents/{document.sha256}/{quote(document.filename)}"
+    return PublicUrls(base_url).document(document.sha256, document.filename)
 
 
 def prepare_frozen(
@@ -262,8 +260,8 @@ def preview_recipient(
 ) -> Recipient:
     """A recipient whose personal links are harmless stand-ins: a preview or a test
     message must never let its reader unsubscribe, or share as, a real stakeholder."""
-    base = settings.base_url
-    page = consultation.page_url if consultation else base
+    urls = PublicUrls(settings.base_url)
+    page = consultation.page_url if consultation else urls.base
     survey = consultation.survey_url if consultation else page
     return Recipient(
         email=contact.email if contact else email,
@@ -271,8 +269,8 @@ def preview_recipient(
         organisation=contact.organisation if contact else "",
         role=contact.role if contact else "",
         links={
-            "unsubscribe": f"{base}/u/{TEST_TOKEN}",
-            "preferences": f"{base}/p/{TEST_TOKEN}",
+            "unsubscribe": urls.unsubscribe(public_urls.TEST_TOKEN),
+            "preferences": urls.preferences(public_urls.TEST_TOKEN),
             "share": page,
             "survey": survey,
             "confirm_cascade": page,

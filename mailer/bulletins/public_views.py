@@ -11,6 +11,7 @@ from flask import Blueprint, abort
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from mailer import public_urls
 from mailer.bulletins.models import BulletinAttachment, StoredFile
 from mailer.bulletins.views import file_response
 from mailer.database import get_db
@@ -20,7 +21,7 @@ from scheduler.models import Consultation, ConsultationDocument
 documents_bp = Blueprint("documents", __name__)
 
 
-@documents_bp.get("/documents/<sha256>/<path:filename>")
+@documents_bp.get(public_urls.DOCUMENT)
 def document(sha256: str, filename: str) -> ResponseReturnValue:
     if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
         abort(404)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from mailer.bulletins import context, messages
 from mailer.database import Database
 from mailer.delivery.models import Send
+from mailer.public_urls import PublicUrls
 from mailer.rendering.prepare import PreparedMessage
 from mailer.tracking.models import LINK_DOCUMENT, LINK_SURVEY, TrackedLink
 
@@ -83,7 +84,7 @@ class PreparedSends:
                 raise SendUnusable(f"send {send_id} has nothing approved to send")
             frozen = messages.Frozen.from_json(send.frozen)
             tracked = {
-                (link.kind, link.target): f"{base}/r/{link.token}"
+                (link.kind, link.target): PublicUrls(base).follow(link.token)
                 for link in session.scalars(
                     select(TrackedLink).where(TrackedLink.send_id == send_id)
                 )

@@ -48,6 +48,7 @@ from mailer.delivery.models import (
 from mailer.delivery.outcomes import SentWriter, sent_writer
 from mailer.delivery.prepared import Prepared, PreparedSends, SendUnusable
 from mailer.delivery.transport import STAGE_RCPT, Transport, TransportError
+from mailer.public_urls import PublicUrls
 from mailer.rendering.prepare import Recipient
 
 log = logging.getLogger(__name__)
@@ -222,7 +223,7 @@ class Worker:
     # --- rendering --------------------------------------------------------------------
 
     def _recipient(self, row: Claimed, prepared: Prepared) -> Recipient:
-        base = self.settings.base_url
+        urls = PublicUrls(self.settings.base_url)
         unsubscribe = tokens.make(
             tokens.UNSUBSCRIBE,
             contact_id=row.contact_id,
@@ -237,8 +238,8 @@ class Worker:
         if row.share_code:
             # The personal share link (a forwarded copy shares as its reader's referrer,
             # and can never unsubscribe them) and the "tell us you shared this" form.
-            links["share"] = f"{base}/s/{row.share_code}"
-            links["confirm_cascade"] = f"{base}/s/{row.share_code}/shared"
+            links["share"] = urls.share(row.share_code)
+            links["confirm_cascade"] = urls.shared(row.share_code)
             if prepared.personal_survey:
                 # Per-person counting (off by default): the survey link names its reader.
                 links["survey"] = f"{links['survey']}/{row.share_code}"
@@ -249,8 +250,8 @@ class Worker:
             role=row.role,
             links={
                 **links,
-                "unsubscribe": f"{base}/u/{unsubscribe}",
-                "preferences": f"{base}/p/{preferences}",
+                "unsubscribe": urls.unsubscribe(unsubscribe),
+                "preferences": urls.preferences(preferences),
             },
         )
 

@@ -23,8 +23,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from mailer import public_urls
 from mailer.database import get_db, utcnow
 from mailer.organisation import service as organisation
+from mailer.public_urls import PublicUrls
 from mailer.tracking import bots, limits, links, signups
 from mailer.tracking.models import CHANNELS, LINK_SURVEY, ShareCode, TrackedLink
 from mailer.web import timing
@@ -74,8 +76,8 @@ def _counting() -> bool:
     )
 
 
-@public_bp.route("/r/<token>", methods=["GET", "HEAD"])
-@public_bp.route("/r/<token>/<code>", methods=["GET", "HEAD"])
+@public_bp.route(public_urls.FOLLOW, methods=["GET", "HEAD"])
+@public_bp.route(public_urls.FOLLOW_VIA, methods=["GET", "HEAD"])
 def follow(token: str, code: str | None = None) -> ResponseReturnValue:
     db = get_db()
     if len(token) > CODE_MAX:
@@ -100,7 +102,7 @@ def follow(token: str, code: str | None = None) -> ResponseReturnValue:
     return _no_store(redirect(target, 302))
 
 
-@public_bp.route("/s/<code>", methods=["GET", "HEAD"])
+@public_bp.route(public_urls.SHARE, methods=["GET", "HEAD"])
 def share(code: str) -> ResponseReturnValue:
     db = get_db()
     with db.writing() as session:
@@ -116,7 +118,7 @@ def share(code: str) -> ResponseReturnValue:
     return _no_store(redirect(url_for("public.consultation_page", slug=slug, via=code), 302))
 
 
-@public_bp.get("/s/<code>/shared")
+@public_bp.get(public_urls.SHARED)
 def shared_form(code: str) -> ResponseReturnValue:
     """The "tell us you shared this" link in a stakeholder's message."""
     session = get_db().session
@@ -182,7 +184,7 @@ def _page(
     return _no_store(Response(response, status=status))
 
 
-@public_bp.get("/consultations/<slug>")
+@public_bp.get(public_urls.CONSULTATION)
 def consultation_page(slug: str) -> ResponseReturnValue:
     session = get_db().session
     consultation = _published(session, slug)
@@ -196,7 +198,7 @@ def _honeypot() -> bool:
     return bool(request.form.get("website", "").strip())
 
 
-@public_bp.post("/consultations/<slug>/register")
+@public_bp.post(public_urls.CONSULTATION_REGISTER)
 @timing.steady(timing.SIGN_UP_ANSWER_S)
 def register(slug: str) -> ResponseReturnValue:
     db = get_db()
@@ -220,8 +222,8 @@ def register(slug: str) -> ResponseReturnValue:
                 network=limits.network_of(request.remote_addr),
             )
             if requested.sign_up is not None:
-                confirm_url = config.app.base_url.rstrip("/") + url_for(
-                    "public.confirm_page", slug=slug, token=requested.sign_up.token
+                confirm_url = PublicUrls(config.app.base_url).consultation_confirm(
+                    slug, requested.sign_up.token
                 )
                 data = signups.confirmation_message(
                     config,
@@ -249,7 +251,7 @@ def register(slug: str) -> ResponseReturnValue:
     return _page(consultation, via=via, sharer=None, registered=True)
 
 
-@public_bp.get("/consultations/<slug>/confirm/<token>")
+@public_bp.get(public_urls.CONSULTATION_CONFIRM)
 def confirm_page(slug: str, token: str) -> ResponseReturnValue:
     session = get_db().session
     consultation = _published(session, slug)
@@ -272,7 +274,7 @@ def confirm_page(slug: str, token: str) -> ResponseReturnValue:
     )
 
 
-@public_bp.post("/consultations/<slug>/confirm/<token>")
+@public_bp.post(public_urls.CONSULTATION_CONFIRM)
 def confirm(slug: str, token: str) -> ResponseReturnValue:
     db = get_db()
     session = db.session
@@ -297,7 +299,7 @@ def confirm(slug: str, token: str) -> ResponseReturnValue:
     )
 
 
-@public_bp.post("/consultations/<slug>/shared")
+@public_bp.post(public_urls.CONSULTATION_SHARED)
 def shared(slug: str) -> ResponseReturnValue:
     db = get_db()
     session = db.session
