@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from contacts.audience import audience_contacts
 from contacts.models import ACTIVE, ContactList, OrganisationType
 from mailer import audit
 from mailer.accounts import roles
@@ -647,7 +648,7 @@ def remove_document(
 
 def recipients(session: Session, consultation: Consultation) -> int:
     """Active contacts in the audience: who the launch would go to now."""
-    audience = sends.audience_contacts(session, consultation.audience).subquery()
+    audience = audience_contacts(session, consultation.audience).subquery()
     return (
         session.scalar(
             select(func.count()).select_from(audience).where(audience.c.status == ACTIVE)

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contacts.audience import audience_contacts
 from contacts.models import Contact
 from mailer.delivery import sends
 from mailer.delivery.models import FAILED, QUEUED, SENDING, SENT, SKIPPED, Delivery, Send
@@ -91,7 +92,7 @@ def report(session: Session, consultation: Consultation) -> Report:
         )
     )
     send_ids = [s.id for s in timeline]
-    audience = sends.audience_contacts(session, consultation.audience).subquery()
+    audience = audience_contacts(session, consultation.audience).subquery()
     audiences = []
     for coverage in statutory.coverage(session, consultation):
         people: dict[int, Person] = {}

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from contacts.audience import audience_contacts
 from contacts.models import ACTIVE, Contact, OrganisationType
-from mailer.delivery import sends
 from scheduler.models import (
     TYPE_ANNUAL_REPORT,
     TYPE_GENERAL,
@@ -92,7 +92,7 @@ def coverage(session: Session, consultation: Consultation) -> list[Coverage]:
             )
         ).all()
     )
-    audience = sends.audience_contacts(session, consultation.audience).subquery()
+    audience = audience_contacts(session, consultation.audience).subquery()
     counts = dict(
         session.execute(
             select(Contact.organisation_type_id, func.count())

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, false, func, or_, select, text, update
+from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from contacts import suppression
-from contacts.models import ACTIVE, BOUNCED, UNSUBSCRIBED, Contact, ListMembership
+from contacts.audience import audience_contacts
+from contacts.models import ACTIVE, BOUNCED, UNSUBSCRIBED, Contact
 from mailer.bulletins import messages
 from mailer.bulletins.models import Bulletin
 from mailer.delivery.models import (
@@ -80,25 +81,6 @@ def create(
     session.add(send)
     session.flush()
     return send
-
-
-def audience_contacts(session: Session, audience: dict[str, Any]) -> Any:
-    """A SELECT of (id, email, email_key, status) for every contact in the audience."""
-    lists = audience.get("lists") or []
-    types = audience.get("organisation_types") or []
-    conditions = []
-    if lists:
-        conditions.append(
-            Contact.id.in_(
-                select(ListMembership.contact_id).where(ListMembership.list_id.in_(lists))
-            )
-        )
-    if types:
-        conditions.append(Contact.organisation_type_id.in_(types))
-    query = select(Contact.id, Contact.email, Contact.email_key, Contact.status)
-    if not conditions:
-        return query.where(false())
-    return query.where(or_(*conditions)).order_by(Contact.id)
 
 
 def make_due(

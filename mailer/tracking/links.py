@@ -17,10 +17,10 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contacts.audience import audience_contacts
 from contacts.models import Contact
 from mailer.bulletins.messages import document_url
 from mailer.database import utcnow
-from mailer.delivery import sends
 from mailer.delivery.models import QUEUED, SKIPPED, Delivery, Send
 from mailer.tracking.models import (
     LINK_DOCUMENT,
@@ -45,7 +45,7 @@ def new_code() -> str:
 
 def ensure_share_codes(session: Session, consultation_id: int, audience: dict[str, Any]) -> int:
     """A share code for every audience contact of the consultation that lacks one."""
-    missing = sends.audience_contacts(session, audience).where(
+    missing = audience_contacts(session, audience).where(
         ~exists().where(
             ShareCode.consultation_id == consultation_id, ShareCode.contact_id == Contact.id
         )
