@@ -43,6 +43,7 @@ from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import get_db
+from mailer.delivery import ERASURE_SCRUBBERS
 from mailer.delivery.models import Delivery, Send
 from mailer.web import inputs, paging
 
@@ -233,7 +234,8 @@ def erase(contact_id: int) -> ResponseReturnValue:
         flash("Type the contact's email address to confirm the erasure.", "error")
         return redirect(url_for("contacts.show", contact_id=contact_id))
     with db.transaction(db.session) as s:
-        data_rights.erase(s, contact, by=acting_user(), ip=client_ip())
+        scrubbers = current_app.extensions[ERASURE_SCRUBBERS]
+        data_rights.erase(s, contact, by=acting_user(), scrubbers=scrubbers, ip=client_ip())
     flash(
         f"Contact #{contact_id} was erased. Only a keyed hash of the address remains, "
         "so it cannot be imported again.",

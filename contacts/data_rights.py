@@ -3,13 +3,15 @@
 Erasure removes the person's data from every table and leaves only the keyed hash of
 the address on the suppression list, so a later import cannot bring it back. Parts of
 the product that store copies of an address elsewhere (stored SMTP replies, outbox
-files) register a scrubber with :func:`register_scrubber`, so erasure reaches them too.
+files, pending uploads) each offer a scrubber; the caller passes them all to
+:func:`erase` (``mailer.delivery.erasure_scrubbers`` builds the list from the
+configuration, so erasure reaches them in a request and on the command line alike).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -26,12 +28,6 @@ log = logging.getLogger(__name__)
 
 # scrubber(session, contact_id, email) removes every stored copy of the address.
 Scrubber = Callable[[Session, int, str], None]
-_SCRUBBERS: list[Scrubber] = []
-
-
-def register_scrubber(scrubber: Scrubber) -> None:
-    if scrubber not in _SCRUBBERS:
-        _SCRUBBERS.append(scrubber)
 
 
 def contact_data(session: Session, contact: Contact) -> dict[str, Any]:
@@ -71,8 +67,16 @@ def contact_data(session: Session, contact: Contact) -> dict[str, Any]:
     }
 
 
-def erase(session: Session, contact: Contact, *, by: User, ip: str | None = None) -> None:
-    """Remove the contact everywhere; keep only the keyed hash, suppressed as erased."""
+def erase(
+    session: Session,
+    contact: Contact,
+    *,
+    by: User,
+    scrubbers: Sequence[Scrubber],
+    ip: str | None = None,
+) -> None:
+    """Remove the contact everywhere; keep only the keyed hash, suppressed as erased.
+    ``scrubbers`` remove the copies of the address kept outside the contact's rows."""
     contact_id, email, key = contact.id, contact.email, contact.email_key
     digest = suppression.address_hash(session, key)
     entry = session.scalar(select(Suppression).where(Suppression.address_hash == digest))
@@ -82,7 +86,7 @@ def erase(session: Session, contact: Contact, *, by: User, ip: str | None = None
         )
     else:
         entry.reason, entry.detail, entry.contact = SUPPRESSED_ERASED, "erased on request", None
-    for scrubber in _SCRUBBERS:
+    for scrubber in scrubbers:
         scrubber(session, contact_id, email)
     session.delete(contact)
     session.flush()

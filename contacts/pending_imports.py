@@ -13,13 +13,12 @@ import logging
 import re
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
-from contacts.data_rights import register_scrubber
 from contacts.importing import detect_encoding
 from mailer import private_files
 
@@ -96,12 +95,15 @@ def withdraw_holding(instance_path: Path, email: str) -> int:
     return withdrawn
 
 
-def scrub(session: Session, contact_id: int, email: str) -> None:
-    if not has_app_context():
-        return
-    withdrawn = withdraw_holding(Path(current_app.config["MAILER"].instance_path), email)
-    if withdrawn:
-        log.info("erasure of contact %s withdrew %d pending import uploads", contact_id, withdrawn)
+@dataclass(frozen=True)
+class UploadScrubber:
+    """Erasure: withdraws the pending uploads under ``instance_path`` holding the address."""
 
+    instance_path: Path
 
-register_scrubber(scrub)
+    def __call__(self, session: Session, contact_id: int, email: str) -> None:
+        withdrawn = withdraw_holding(self.instance_path, email)
+        if withdrawn:
+            log.info(
+                "erasure of contact %s withdrew %d pending import uploads", contact_id, withdrawn
+            )

@@ -1,4 +1,5 @@
-"""Erasure reaches the delivery records and the outbox (see contacts.data_rights).
+"""Erasure reaches the delivery records and the outbox (see contacts.data_rights and
+mailer.delivery.erasure_scrubbers).
 
 A delivery row stays (the send's counts must stay true) but loses the address; the
 server replies it kept have the address replaced. Outbox files addressed to the person
@@ -9,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contacts.data_rights import register_scrubber
 from mailer.delivery.models import Delivery
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,17 @@ def scrub_deliveries(session: Session, contact_id: int, email: str) -> None:
         delivery.last_reply = pattern.sub(ERASED, delivery.last_reply)
 
 
-def scrub_outbox(session: Session, contact_id: int, email: str) -> None:
-    if not has_app_context():
-        return
-    from mailer.delivery import OUTBOX_FOLDER
+@dataclass(frozen=True)
+class OutboxScrubber:
+    """Deletes the outbox files addressed to the person from ``folder``."""
 
-    folder = current_app.config["MAILER"].instance_path / OUTBOX_FOLDER
+    folder: Path
+
+    def __call__(self, session: Session, contact_id: int, email: str) -> None:
+        scrub_outbox(self.folder, contact_id, email)
+
+
+def scrub_outbox(folder: Path, contact_id: int, email: str) -> None:
     if not folder.is_dir():
         return
     needle = email.casefold().encode("utf-8")
@@ -48,7 +54,3 @@ def scrub_outbox(session: Session, contact_id: int, email: str) -> None:
             continue
     if removed:
         log.info("erasure of contact %s removed %d outbox files", contact_id, removed)
-
-
-register_scrubber(scrub_deliveries)
-register_scrubber(scrub_outbox)

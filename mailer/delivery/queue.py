@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from contacts.data_rights import register_scrubber
 from mailer.config import Config
 from mailer.database import Database
 from mailer.delivery.models import FAILED, QUEUED, SENDING, SENT, QueuedMessage, SendingSwitch
@@ -238,6 +237,3 @@ def scrub_queued(session: Session, contact_id: int, email: str) -> None:
         message.recipient_key = ""
         message.data = b""
         message.last_reply = pattern.sub(ERASED, message.last_reply)
-
-
-register_scrubber(scrub_queued)

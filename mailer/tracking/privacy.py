@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
-from contacts.data_rights import register_scrubber
 from mailer.tracking import limits
 from mailer.tracking.models import (
     CascadeConfirmation,
@@ -38,9 +37,6 @@ def scrub_sign_ups(session: Session, contact_id: int, email: str) -> None:
             or_(SignUp.contact_id == contact_id, SignUp.email_key == email.casefold())
         )
     )
-
-
-register_scrubber(scrub_sign_ups)
 
 
 def purge(session: Session, *, now: datetime, keep: timedelta) -> int:

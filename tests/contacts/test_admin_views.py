@@ -275,7 +275,7 @@ def test_manual_add_refuses_suppressed_and_invalid(admin_client: FlaskClient, db
         from mailer.accounts.models import User
 
         gone = session.scalar(select(Contact).where(Contact.email_key == "gone@example.org"))
-        data_rights.erase(session, gone, by=session.scalar(select(User)))
+        data_rights.erase(session, gone, by=session.scalar(select(User)), scrubbers=())
     refused = admin_client.post(
         "/admin/contacts/new",
         data={"csrf_token": csrf, "email": "gone@example.org", "lawful_basis": "consent"},

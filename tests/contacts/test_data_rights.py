@@ -47,15 +47,18 @@ def test_erasure_leaves_only_the_keyed_hash(
         db, f"{HEADER}\nAlice.Smith@example.org,Alice Smith,Council,,,,\n", lists=["Partners"]
     )
     scrubbed: list[tuple[int, str]] = []
-    monkeypatch.setattr(data_rights, "_SCRUBBERS", [])  # this test's scrubber only
-    data_rights.register_scrubber(lambda s, cid, email: scrubbed.append((cid, email)))
     with db.transaction() as session:
         contact = session.scalar(select(Contact))
         subscriptions.unsubscribe(session, contact, send_id=None, one_click=False)
     with db.transaction() as session:
         contact = session.scalar(select(Contact))
         contact_id = contact.id
-        data_rights.erase(session, contact, by=session.get(User, admin_user.id))
+        data_rights.erase(
+            session,
+            contact,
+            by=session.get(User, admin_user.id),
+            scrubbers=[lambda s, cid, email: scrubbed.append((cid, email))],
+        )
     assert scrubbed[-1] == (contact_id, "Alice.Smith@example.org")
     text = all_text(db)
     assert "alice.smith@example.org" not in text

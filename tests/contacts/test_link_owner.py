@@ -15,7 +15,7 @@ from contacts import data_rights, link_owner, tokens
 from contacts.models import ACTIVE, UNSUBSCRIBED, Contact
 from mailer.accounts.models import User
 from mailer.database import Database, utcnow
-from mailer.delivery import pool
+from mailer.delivery import ERASURE_SCRUBBERS, pool
 from mailer.delivery.models import Delivery
 from tests.contacts.test_importing import HEADER, run_import
 from tests.delivery.helpers import make_send
@@ -47,7 +47,12 @@ def _links_sent_to(app: Flask, db: Database, email: str, admin: User) -> tuple[s
 
 def _erase(app: Flask, db: Database, contact_id: int, admin: User) -> None:
     with app.app_context(), db.transaction() as session:
-        data_rights.erase(session, session.get(Contact, contact_id), by=session.get(User, admin.id))
+        data_rights.erase(
+            session,
+            session.get(Contact, contact_id),
+            by=session.get(User, admin.id),
+            scrubbers=app.extensions[ERASURE_SCRUBBERS],
+        )
 
 
 def _status(db: Database, contact_id: int) -> str:

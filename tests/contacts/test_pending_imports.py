@@ -15,6 +15,7 @@ from contacts import data_rights
 from contacts.models import Contact
 from mailer.accounts.models import User
 from mailer.database import Database
+from mailer.delivery import ERASURE_SCRUBBERS
 from tests.conftest import csrf_from
 from tests.contacts.test_importing import HEADER, run_import
 
@@ -68,7 +69,12 @@ def test_erasure_withdraws_a_pending_upload_holding_the_address(
 
     with app.app_context(), db.transaction() as session:
         alice = session.scalar(select(Contact).where(Contact.email_key == "alice@example.org"))
-        data_rights.erase(session, alice, by=session.get(User, admin_user.id))
+        data_rights.erase(
+            session,
+            alice,
+            by=session.get(User, admin_user.id),
+            scrubbers=app.extensions[ERASURE_SCRUBBERS],
+        )
 
     # No file in the instance folder holds the address any more.
     for path in _uploads(app).iterdir():

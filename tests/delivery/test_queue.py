@@ -50,7 +50,9 @@ def test_erasure_scrubs_the_address_and_what_was_not_sent_never_goes(
     other = _queue(db, "other@example.org", MAIL_TEST)
     with db.transaction() as session:
         contact = session.scalars(select(Contact)).one()
-        data_rights.erase(session, contact, by=session.get(User, admin.id))
+        data_rights.erase(
+            session, contact, by=session.get(User, admin.id), scrubbers=[queue.scrub_queued]
+        )
     with db.transaction() as session:
         erased = session.get(QueuedMessage, waiting)
         kept = session.get(QueuedMessage, other)

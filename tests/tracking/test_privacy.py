@@ -11,6 +11,7 @@ from contacts import data_rights
 from contacts.models import Contact
 from mailer.accounts.models import User
 from mailer.database import Database, utcnow
+from mailer.delivery import ERASURE_SCRUBBERS
 from mailer.tracking import privacy
 from mailer.tracking.models import ShareCode, ShareVisit, SignUp
 from tests.contacts.test_data_rights import all_text
@@ -35,7 +36,12 @@ def test_erasure_removes_sign_ups_and_keeps_the_counts(app: Flask, db: Database)
         )
     with app.app_context(), db.transaction() as session:
         contact = session.scalar(select(Contact).where(Contact.email_key == "partner0@example.org"))
-        data_rights.erase(session, contact, by=session.scalar(select(User)))
+        data_rights.erase(
+            session,
+            contact,
+            by=session.scalar(select(User)),
+            scrubbers=app.extensions[ERASURE_SCRUBBERS],
+        )
     assert "partner0@example.org" not in all_text(db)
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(SignUp)) == 0
