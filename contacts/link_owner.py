@@ -15,6 +15,7 @@ id alone; one acts only where it is proven to be this contact's:
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -40,9 +41,10 @@ class Refused(Exception):
         self.forged = forged
 
 
-def owner(session: Session, purpose: str, token: str) -> Owner:
-    """The contact ``token`` acts on; Refused when it acts on nobody."""
-    parsed = tokens.read(purpose, token)
+def owner(session: Session, purpose: str, token: str, *, keys: Sequence[str]) -> Owner:
+    """The contact ``token`` acts on; Refused when it acts on nobody. ``keys``: the
+    secret keys links are signed with (contacts.tokens.secret_keys)."""
+    parsed = tokens.read(purpose, token, keys=keys)
     if parsed is None:
         raise Refused(forged=True)
     contact = session.get(Contact, parsed.contact_id)
@@ -64,11 +66,11 @@ def _belongs(session: Session, purpose: str, parsed: tokens.LinkToken, contact: 
     return session.scalar(delivered) is not None
 
 
-def unsubscribe_token(contact: Contact, *, send_id: int | None = None) -> str:
+def unsubscribe_token(contact: Contact, *, keys: Sequence[str], send_id: int | None = None) -> str:
     return tokens.make(
-        tokens.UNSUBSCRIBE, contact_id=contact.id, key=contact.link_key, send_id=send_id
+        tokens.UNSUBSCRIBE, contact_id=contact.id, key=contact.link_key, send_id=send_id, keys=keys
     )
 
 
-def preferences_token(contact: Contact) -> str:
-    return tokens.make(tokens.PREFERENCES, contact_id=contact.id, key=contact.link_key)
+def preferences_token(contact: Contact, *, keys: Sequence[str]) -> str:
+    return tokens.make(tokens.PREFERENCES, contact_id=contact.id, key=contact.link_key, keys=keys)

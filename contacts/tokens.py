@@ -19,9 +19,10 @@ import functools
 import hmac
 import re
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from mailer.instance import MIN_KEY_LENGTH
@@ -41,7 +42,7 @@ class LinkToken:
     key: str | None = None  # None: a token made before tokens carried the contact's key
 
 
-def _serializer(purpose: str, secret_keys: list[str]) -> URLSafeSerializer:
+def _serializer(purpose: str, secret_keys: Sequence[str]) -> URLSafeSerializer:
     return _cached_serializer(purpose, tuple(secret_keys))
 
 
@@ -71,10 +72,11 @@ def _signing(purpose: str, secret_keys: tuple[str, ...]) -> tuple[hmac.HMAC, byt
     return keyed, signer.sep
 
 
-def secret_keys(app=None) -> list[str]:  # type: ignore[no-untyped-def]
-    app = app or current_app
-    config = app.config["MAILER"]
-    return [app.config["SECRET_KEY"], *config.app.old_secret_keys]
+def secret_keys(app_config: Mapping[str, Any]) -> list[str]:
+    """The keys links are signed and checked with, newest first, from a Flask app's
+    config (``app.config``). Processes without an app use
+    ``mailer.delivery.worker.secret_keys_for``, which gives the same list."""
+    return [app_config["SECRET_KEY"], *app_config["MAILER"].app.old_secret_keys]
 
 
 def make(
@@ -83,11 +85,11 @@ def make(
     contact_id: int,
     key: str | None,
     send_id: int | None = None,
-    keys: list[str] | None = None,
+    keys: Sequence[str],
 ) -> str:
     """A token for ``contact_id`` with its link key. ``key=None`` makes the older
     keyless form, which only tests of links already in mailboxes should want."""
-    keyed, sep = _signing(purpose, tuple(keys or secret_keys()))
+    keyed, sep = _signing(purpose, tuple(keys))
     value = (
         _payload(contact_id, send_id) if key is None else _keyed_payload(contact_id, send_id, key)
     )
@@ -138,12 +140,12 @@ def _is_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def read(purpose: str, token: str, *, keys: list[str] | None = None) -> LinkToken | None:
+def read(purpose: str, token: str, *, keys: Sequence[str]) -> LinkToken | None:
     """The token's contents, or None for anything forged, altered or malformed."""
     if not token or len(token) > 200:
         return None
     try:
-        payload = _serializer(purpose, keys or secret_keys()).loads(token)
+        payload = _serializer(purpose, keys).loads(token)
     except BadSignature:
         return None
     if not isinstance(payload, list) or not 1 <= len(payload) <= 3:

@@ -8,7 +8,16 @@ the token's owner can undo).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from contacts import link_owner, subscriptions, tokens
@@ -24,9 +33,14 @@ class _LinkGone(Exception):
     """A real link that acts on nobody now (see contacts.link_owner)."""
 
 
+def _keys() -> list[str]:
+    """The keys links are signed with, from this app's configuration."""
+    return tokens.secret_keys(current_app.config)
+
+
 def _contact(purpose: str, token: str) -> tuple[Contact, tokens.LinkToken]:
     try:
-        found = link_owner.owner(get_db().session, purpose, token)
+        found = link_owner.owner(get_db().session, purpose, token, keys=_keys())
     except link_owner.Refused as refused:
         if refused.forged:
             abort(404)
@@ -44,10 +58,12 @@ def _link_gone(_error: _LinkGone) -> ResponseReturnValue:
 def _helpers() -> dict[str, object]:
     from email.utils import parseaddr
 
-    from flask import current_app
-
     name, _address = parseaddr(current_app.config["MAILER"].mail.from_address)
-    return {"preferences_token": link_owner.preferences_token, "sender_name": name}
+
+    def preferences_token(contact: Contact) -> str:
+        return link_owner.preferences_token(contact, keys=_keys())
+
+    return {"preferences_token": preferences_token, "sender_name": name}
 
 
 @public_bp.after_request
@@ -116,7 +132,7 @@ def preferences(token: str) -> ResponseReturnValue:
         masked=subscriptions.masked(contact.email),
         lists=subscriptions.choosable_lists(db.session),
         member=subscriptions.member_list_ids(db.session, contact),
-        unsubscribe_token=link_owner.unsubscribe_token(contact),
+        unsubscribe_token=link_owner.unsubscribe_token(contact, keys=_keys()),
     )
 
 

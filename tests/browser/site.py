@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from contacts import link_owner
+from contacts import link_owner, tokens
 from contacts.models import Contact, ContactList
 from mailer.accounts.models import User
 from mailer.bulletins import compose
@@ -99,8 +99,9 @@ def populate(app: Flask, db: Database, admin: User, base_url: str) -> Site:
     (message,) = (app.config["MAILER"].instance_path / "outbox").glob("*.eml")
     with app.app_context(), db.transaction() as session:
         contact = session.get(Contact, contact_id)
-        unsubscribe = link_owner.unsubscribe_token(contact)
-        preferences = link_owner.preferences_token(contact)
+        keys = tokens.secret_keys(app.config)
+        unsubscribe = link_owner.unsubscribe_token(contact, keys=keys)
+        preferences = link_owner.preferences_token(contact, keys=keys)
     return Site(
         public=[f"/u/{unsubscribe}", f"/p/{preferences}", "/u/test", f"/consultations/{slug}"],
         admin=[

@@ -106,11 +106,11 @@ def test_a_reused_id_is_not_enough_the_link_key_must_match(
     _erase(app, db, gone_id, admin_user)
     with db.transaction() as session:
         session.add(Contact(id=gone_id, email="next@example.org", email_key="next@example.org"))
-    with app.app_context():
-        keyless_unsubscribe = tokens.make(
-            tokens.UNSUBSCRIBE, contact_id=gone_id, key=None, send_id=send_id
-        )
-        keyless_preferences = tokens.make(tokens.PREFERENCES, contact_id=gone_id, key=None)
+    keys = tokens.secret_keys(app.config)
+    keyless_unsubscribe = tokens.make(
+        tokens.UNSUBSCRIBE, contact_id=gone_id, key=None, send_id=send_id, keys=keys
+    )
+    keyless_preferences = tokens.make(tokens.PREFERENCES, contact_id=gone_id, key=None, keys=keys)
     bare = app.test_client(use_cookies=False)
     _assert_dead(bare, unsubscribe, preferences)
     _assert_dead(bare, keyless_unsubscribe, keyless_preferences)
@@ -124,15 +124,15 @@ def test_links_made_before_keys_still_work_where_they_are_provably_theirs(
     contact_id = _contact_id(db, "old@example.org")
     with db.transaction() as session:
         send_id = session.scalar(select(Delivery.send_id).where(Delivery.contact_id == contact_id))
-    with app.app_context():
-        unsubscribe = tokens.make(
-            tokens.UNSUBSCRIBE, contact_id=contact_id, key=None, send_id=send_id
-        )
-        other_send = tokens.make(
-            tokens.UNSUBSCRIBE, contact_id=contact_id, key=None, send_id=send_id + 1000
-        )
-        preferences = tokens.make(tokens.PREFERENCES, contact_id=contact_id, key=None)
-        forged = tokens.make(tokens.PREFERENCES, contact_id=contact_id, key="A" * 12)
+    keys = tokens.secret_keys(app.config)
+    unsubscribe = tokens.make(
+        tokens.UNSUBSCRIBE, contact_id=contact_id, key=None, send_id=send_id, keys=keys
+    )
+    other_send = tokens.make(
+        tokens.UNSUBSCRIBE, contact_id=contact_id, key=None, send_id=send_id + 1000, keys=keys
+    )
+    preferences = tokens.make(tokens.PREFERENCES, contact_id=contact_id, key=None, keys=keys)
+    forged = tokens.make(tokens.PREFERENCES, contact_id=contact_id, key="A" * 12, keys=keys)
     bare = app.test_client(use_cookies=False)
 
     # An id no erased contact ever held (set when the keys came in): every old link.
@@ -170,11 +170,10 @@ def test_the_pages_own_links_carry_the_key(app: Flask, db: Database) -> None:
     run_import(db, f"{HEADER}\nalice@example.org,Alice,,,,,\n", lists=["Partners"])
     with db.transaction() as session:
         contact = session.scalar(select(Contact))
-        with app.app_context():
-            preferences = link_owner.preferences_token(contact)
+        preferences = link_owner.preferences_token(contact, keys=tokens.secret_keys(app.config))
         key = contact.link_key
     page = app.test_client().get(f"/p/{preferences}").get_data(as_text=True)
     found = re.findall(r'href="/u/([^"]+)"', page)
     assert found
-    with app.app_context():
-        assert all(tokens.read(tokens.UNSUBSCRIBE, t).key == key for t in found)
+    keys = tokens.secret_keys(app.config)
+    assert all(tokens.read(tokens.UNSUBSCRIBE, t, keys=keys).key == key for t in found)

@@ -33,15 +33,21 @@ def link_key(db: Database, contact_id: int) -> str:
 
 
 def unsub_token(app: Flask, contact_id: int, send_id: int | None = 7) -> str:
-    with app.app_context():
-        key = link_key(app.extensions["mailer.db"], contact_id)
-        return tokens.make(tokens.UNSUBSCRIBE, contact_id=contact_id, key=key, send_id=send_id)
+    key = link_key(app.extensions["mailer.db"], contact_id)
+    return tokens.make(
+        tokens.UNSUBSCRIBE,
+        contact_id=contact_id,
+        key=key,
+        send_id=send_id,
+        keys=tokens.secret_keys(app.config),
+    )
 
 
 def prefs_token(app: Flask, contact_id: int) -> str:
-    with app.app_context():
-        key = link_key(app.extensions["mailer.db"], contact_id)
-        return tokens.make(tokens.PREFERENCES, contact_id=contact_id, key=key)
+    key = link_key(app.extensions["mailer.db"], contact_id)
+    return tokens.make(
+        tokens.PREFERENCES, contact_id=contact_id, key=key, keys=tokens.secret_keys(app.config)
+    )
 
 
 def test_get_shows_a_page_and_changes_nothing(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from flask import Flask
 from itsdangerous import URLSafeSerializer
 
 from contacts import tokens
+from mailer.config import Config
+from mailer.delivery.worker import secret_keys_for
 
 KEYS = ["current-" + "k" * 40, "older-" + "o" * 40]
 LINK_KEY = "Ab-_0123xyzQ"  # what contacts.models.new_link_key makes
@@ -102,3 +105,15 @@ def test_an_empty_or_short_secret_key_is_refused():
             tokens.make(tokens.UNSUBSCRIBE, contact_id=7, key=LINK_KEY, keys=keys)
         with pytest.raises(ValueError, match="32 characters"):
             tokens.read(tokens.UNSUBSCRIBE, "e30.abc", keys=keys)
+
+
+def test_keys_are_always_passed_never_looked_up() -> None:
+    # No hidden fallback to the current app: without keys there is no token.
+    with pytest.raises(TypeError):
+        tokens.make(tokens.UNSUBSCRIBE, contact_id=7, key=LINK_KEY)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        tokens.read(tokens.UNSUBSCRIBE, "x.y")  # type: ignore[call-arg]
+
+
+def test_the_app_and_the_workers_sign_with_the_same_keys(app: Flask, config: Config) -> None:
+    assert tokens.secret_keys(app.config) == secret_keys_for(config)
