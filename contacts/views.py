@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -67,7 +68,7 @@ def _helpers() -> dict[str, object]:
 
 
 @public_bp.after_request
-def _private(response):  # type: ignore[no-untyped-def]
+def _private(response: Response) -> Response:
     # The URL is a credential: keep it out of caches and out of Referer headers.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
@@ -14,13 +15,14 @@ BASE = "https://mailer.example.org/"
 SHA = "ab" * 32
 
 
-def route(app: Flask, url: str, method: str = "GET") -> tuple[str, dict]:
+def route(app: Flask, url: str, method: str = "GET") -> tuple[str, dict[str, Any]]:
     """The endpoint and values the app's URL map gives ``url``."""
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}" == BASE.rstrip("/")
     adapter = app.url_map.bind(parts.netloc, url_scheme=parts.scheme)
     # A server hands the app the decoded path (PATH_INFO), as here.
-    return adapter.match(unquote(parts.path), method=method)
+    endpoint, values = adapter.match(unquote(parts.path), method=method)
+    return str(endpoint), dict(values)
 
 
 def test_each_builder_reaches_its_route(app: Flask) -> None:

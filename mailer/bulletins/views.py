@@ -355,7 +355,7 @@ def send_test(bulletin_id: int) -> ResponseReturnValue:
         with db.reading() as reader:
             proofs = proof_sends.render_proofs(
                 reader,
-                reader.get(Bulletin, bulletin.id),
+                reader.get_one(Bulletin, bulletin.id),
                 addresses,
                 settings=settings,
                 now=now,

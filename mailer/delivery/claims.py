@@ -39,8 +39,8 @@ def _one_of(column: ColumnElement[int], name: str, *, postgresql: bool) -> Colum
 
 @dataclass(frozen=True)
 class ClaimStatements:
-    expired: Select[tuple[int]]  # rows whose lease ran out (their worker died)
-    queued: Select[tuple[int]]  # queued rows in the order they fell due
+    expired: Select[int]  # rows whose lease ran out (their worker died)
+    queued: Select[int]  # queued rows in the order they fell due
     lease: Update  # mark the chosen rows as this worker's
     rows: Select  # what the worker needs of each claimed row
 

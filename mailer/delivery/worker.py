@@ -21,9 +21,10 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from contacts import tokens
@@ -59,7 +60,7 @@ BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=2)
 
 
-def backoff(attempts: int, *, rng: random.Random = random._inst) -> timedelta:  # type: ignore[attr-defined]
+def backoff(attempts: int, *, rng: random.Random = random._inst) -> timedelta:
     """How long to wait after the ``attempts``-th failure: doubling from a minute, at
     most two hours, with jitter so a relay's recovery is not met by every retry at once."""
     ceiling = min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
@@ -181,7 +182,7 @@ class Worker:
                         gone.setdefault(sends._skip_reason(reason) or reason, []).append(row.id)
                         continue
                     # The columns are in Claimed's order, not_before aside.
-                    claimed.append(Claimed(*row[:10], None, row.share_code, row.link_key))
+                    claimed.append(Claimed._make((*row[:10], None, row.share_code, row.link_key)))
                 for reason, skipped in gone.items():
                     session.execute(
                         update(Delivery)
@@ -356,7 +357,7 @@ class Worker:
                 )
                 .values(**values)
             )
-            if result.rowcount != 1:
+            if cast(CursorResult[Any], result).rowcount != 1:
                 log.warning(
                     "delivery %s (send %s): lease lost before its outcome was recorded",
                     row.id,

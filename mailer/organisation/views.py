@@ -1,4 +1,4 @@
-"""Admin pages for bulletins: organisation settings (admins only)."""
+"""The organisation settings page (admins only): every message prints these values."""
 
 from __future__ import annotations
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import delete, or_
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from mailer.tracking import limits
@@ -52,7 +54,7 @@ def purge(session: Session, *, now: datetime, keep: timedelta) -> int:
         delete(SignUp).where(SignUp.created_at < cutoff),
         delete(CascadeConfirmation).where(CascadeConfirmation.created_at < cutoff),
     ):
-        removed += session.execute(statement).rowcount or 0
+        removed += cast(CursorResult[Any], session.execute(statement)).rowcount or 0
     if removed:
         log.info("retention: deleted %d tracking records older than %s", removed, cutoff)
     return removed

@@ -22,6 +22,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from mailer import public_urls
 from mailer.database import get_db, utcnow
@@ -43,7 +44,7 @@ def _config() -> Any:
     return current_app.config["MAILER"]
 
 
-def _no_store(response: Response) -> Response:
+def _no_store(response: BaseResponse) -> BaseResponse:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
