@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -92,3 +94,27 @@ def test_addresses_are_what_messages_carried_before() -> None:
     assert urls.preferences("x.y_z-") == f"{base}/p/x.y_z-"
     assert urls.follow("tok") == f"{base}/r/tok"
     assert urls.consultation("example") == f"{base}/consultations/example"
+
+
+# A public address spelt out by hand: an f-string gluing a base onto a public path, or a
+# route registering its own literal instead of the rule in mailer.public_urls.
+_HAND_BUILT = re.compile(
+    r"""f["'][^"']*\{[^}]*\}/(?:u|p|r|s|documents|consultations)/"""
+    r"""|_bp\.(?:get|post|route)\(["']/(?:u|p|r|s|documents|consultations)/"""
+)
+# The consultation timeline's own package builds its links itself for now.
+_NOT_YET = ("scheduler",)
+
+
+def test_public_addresses_are_built_in_one_place() -> None:
+    root = Path(__file__).resolve().parent.parent
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for package in ("mailer", "contacts", "scheduler")
+        if package not in _NOT_YET
+        for path in sorted((root / package).rglob("*.py"))
+        if path.name != "public_urls.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _HAND_BUILT.search(line)
+    ]
+    assert not found, "build public addresses with mailer.public_urls: " + ", ".join(found)
