@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import (
@@ -25,6 +26,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from contacts import data_rights, directory, exporting, organisation_types, pending_imports
 from contacts.exporting import export_rows
@@ -153,7 +155,7 @@ def update(contact_id: int) -> ResponseReturnValue:
     return redirect(url_for("contacts.show", contact_id=contact_id))
 
 
-def _save(session, contact: Contact | None) -> Contact:  # type: ignore[no-untyped-def]
+def _save(session: Session, contact: Contact | None) -> Contact:
     form = request.form
     type_id = inputs.id_arg("organisation_type_id", form) or None
     return directory.save_contact(
@@ -258,7 +260,7 @@ def export() -> ResponseReturnValue:
         exporting.record_export(s, by=acting_user(s), list_name=name, ip=client_ip())
     session = db.new_session()
 
-    def generate():  # type: ignore[no-untyped-def]
+    def generate() -> Iterator[str]:
         try:
             yield from export_rows(session, list_name=name)
         finally:

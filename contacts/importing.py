@@ -45,7 +45,7 @@ from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.cleaning import strip_controls
-from mailer.database import utcnow
+from mailer.database import table_of, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -591,7 +591,7 @@ def _apply(
         # An executemany (batched into multi-row INSERTs on PostgreSQL, see
         # mailer.database) and one lookup of the new ids: RETURNING over many rows makes
         # SQLAlchemy split the batch into small statements, several times slower.
-        table = Contact.__table__
+        table = table_of(Contact)
         session.execute(table.insert(), new_rows)
         created = session.execute(
             select(table.c.id, table.c.email_key).where(table.c.email_key.in_(list(new_lines)))
@@ -616,4 +616,4 @@ def _apply(
             .values({k: v for k, v in change.items() if k != "id"})
         )
     if joins:
-        session.execute(ListMembership.__table__.insert(), joins)
+        session.execute(table_of(ListMembership).insert(), joins)
