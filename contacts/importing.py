@@ -24,7 +24,9 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from datetime import datetime
+from itertools import chain
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -46,6 +48,9 @@ from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.cleaning import strip_controls
 from mailer.database import table_of, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
 
 log = logging.getLogger(__name__)
 
@@ -371,82 +376,96 @@ def _run(
     progress: Callable[[int], None] | None,
     write: bool = True,
 ) -> None:
-    types = {
-        type_key(name): type_id
-        for type_id, name in session.execute(select(OrganisationType.id, OrganisationType.name))
-    }
-    rows = read_rows(stream, report)  # reads the header: an unusable file fails here
+    rows = read_rows(stream, report)
+    # Reading the first row reads the header: an unusable file fails here, before any
+    # list is made.
     first = next(rows, None)
     target_lists = get_or_create_lists(session, lists, report, create=write)
-    seen: dict[str, int] = {}
+    checker = _RowChecker(session)
     batch: list[_Row] = []
-    addresses = AddressValidator()
-    unknown_type = False
-
-    def parsed() -> Iterator[tuple[int, dict[str, str]]]:
-        if first is not None:
-            yield first
-        yield from rows
-
-    for count, (line, cells) in enumerate(parsed(), start=1):
+    for count, (line, cells) in enumerate(chain([first] if first else [], rows), start=1):
         if progress is not None and count % 500 == 0:
             progress(500)
-        raw_email = clean_text(cells.get("email", ""))
-        if "__error__" in cells:
-            _reject(report, line, raw_email, cells["__error__"])
+        row = checker.check(line, cells)
+        if isinstance(row, RowReport):
+            report.rejected += 1
+            report.rejections.append(row)
             continue
-        if not raw_email:
-            _reject(report, line, "", "no email address")
-            continue
-        try:
-            email = addresses.normalise(raw_email)
-        except EmailNotValidError as exc:
-            _reject(report, line, raw_email, str(exc))
-            continue
-        key = email.casefold()
-        if key in seen:
-            _reject(
-                report,
-                line,
-                email,
-                f"the same address as line {seen[key]} (that row is the one used)",
-            )
-            continue
-        seen[key] = line
-        values: dict[str, str] = {}
-        problem = None
-        for column in ("name", "organisation", "role", "area"):
-            value = clean_text(cells.get(column, ""))
-            if len(value) > MAX_FIELD_LENGTHS[column]:
-                problem = f"{column} is longer than {MAX_FIELD_LENGTHS[column]} characters"
-            values[column] = value
-        tags = normalise_tags(cells.get("tags", ""))
-        if len(tags) > MAX_FIELD_LENGTHS["tags"]:
-            problem = "too many tags"
-        values["tags"] = tags
-        type_id = None
-        type_name = clean_text(cells.get("organisation_type", ""))
-        if type_name:
-            type_id = types.get(type_key(type_name))
-            if type_id is None:
-                problem = f"unknown organisation type {type_name!r}"
-                unknown_type = True
-        if problem:
-            _reject(report, line, email, problem)
-            continue
-        batch.append(_Row(line, email, key, values, type_id))
+        batch.append(row)
         if len(batch) >= BATCH_SIZE:
             _apply(session, batch, report, target_lists, lawful_basis, write=write)
             batch = []
     if batch:
         _apply(session, batch, report, target_lists, lawful_basis, write=write)
-    if unknown_type:
+    if checker.unknown_type:
         names = session.scalars(
             select(OrganisationType.name).order_by(OrganisationType.position, OrganisationType.name)
         )
         report.notes.append("known organisation types: " + "; ".join(names))
     if report.ignored_columns:
         report.notes.append("columns ignored: " + ", ".join(report.ignored_columns))
+
+
+class _RowChecker:
+    """Judges the rows of one file one by one: a contact to apply, or why not."""
+
+    def __init__(self, session: Session) -> None:
+        self.types = {
+            type_key(name): type_id
+            for type_id, name in session.execute(select(OrganisationType.id, OrganisationType.name))
+        }
+        self.addresses = AddressValidator()
+        self.seen: dict[str, int] = {}  # address key -> the line that used it first
+        self.unknown_type = False
+
+    def check(self, line: int, cells: dict[str, str]) -> _Row | RowReport:
+        """The row to apply, or the rejection (a RowReport) saying why not."""
+        raw_email = clean_text(cells.get("email", ""))
+        if "__error__" in cells:
+            return RowReport(line, raw_email, cells["__error__"])
+        if not raw_email:
+            return RowReport(line, "", "no email address")
+        try:
+            email = self.addresses.normalise(raw_email)
+        except EmailNotValidError as exc:
+            return RowReport(line, raw_email, str(exc))
+        key = email.casefold()
+        if key in self.seen:
+            reason = f"the same address as line {self.seen[key]} (that row is the one used)"
+            return RowReport(line, email, reason)
+        self.seen[key] = line
+        values, problem = _values(cells)
+        type_id, type_problem = self._type_id(cells)
+        problem = type_problem or problem
+        if problem:
+            return RowReport(line, email, problem)
+        return _Row(line, email, key, values, type_id)
+
+    def _type_id(self, cells: dict[str, str]) -> tuple[int | None, str | None]:
+        """The organisation type's id (None for none given), or why it cannot be used."""
+        type_name = clean_text(cells.get("organisation_type", ""))
+        if not type_name:
+            return None, None
+        type_id = self.types.get(type_key(type_name))
+        if type_id is None:
+            self.unknown_type = True
+            return None, f"unknown organisation type {type_name!r}"
+        return type_id, None
+
+
+def _values(cells: dict[str, str]) -> tuple[dict[str, str], str | None]:
+    """The cleaned text columns, and what is wrong with them (the last problem found)."""
+    values: dict[str, str] = {}
+    problem = None
+    for column in ("name", "organisation", "role", "area"):
+        value = clean_text(cells.get(column, ""))
+        if len(value) > MAX_FIELD_LENGTHS[column]:
+            problem = f"{column} is longer than {MAX_FIELD_LENGTHS[column]} characters"
+        values[column] = value
+    values["tags"] = normalise_tags(cells.get("tags", ""))
+    if len(values["tags"]) > MAX_FIELD_LENGTHS["tags"]:
+        problem = "too many tags"
+    return values, problem
 
 
 def type_key(name: str) -> str:
@@ -466,11 +485,6 @@ def _merge_tags(existing: str, new: str) -> str:
     return normalise_tags(f"{existing};{new}")
 
 
-def _reject(report: ImportReport, line: int, email: str, reason: str) -> None:
-    report.rejected += 1
-    report.rejections.append(RowReport(line, email, reason))
-
-
 def _apply(
     session: Session,
     batch: list[_Row],
@@ -480,140 +494,171 @@ def _apply(
     *,
     write: bool = True,
 ) -> None:
-    keys = [row.email_key for row in batch]
-    existing = {
-        c.email_key: c
-        for c in session.execute(
-            select(
-                Contact.id,
-                Contact.email_key,
-                Contact.status,
-                Contact.name,
-                Contact.organisation,
-                Contact.organisation_type_id,
-                Contact.role,
-                Contact.area,
-                Contact.tags,
-            ).where(Contact.email_key.in_(keys))
-        )
-    }
-    hashes = {row.email_key: suppression.address_hash(session, row.email_key) for row in batch}
-    suppressed = suppression.suppressed_hashes(session, list(hashes.values()))
+    """Judge one batch against what is known, then write it (or, in a dry run, count)."""
     list_ids = [lst.id for lst in target_lists]
-    memberships: set[tuple[int, int]] = set()
-    if list_ids and existing:
-        memberships = set(
-            session.execute(
-                select(ListMembership.contact_id, ListMembership.list_id).where(
-                    ListMembership.contact_id.in_([c.id for c in existing.values()]),
-                    ListMembership.list_id.in_(list_ids),
-                )
-            )
-        )
-
-    now = utcnow()
-    new_rows: list[dict[str, object]] = []
-    new_lines: dict[str, _Row] = {}
-    updates: list[dict[str, object]] = []
-    joins: list[dict[str, object]] = []
+    known = _Known(session, batch, list_ids)
+    changes = _Changes(list_ids=list_ids, lawful_basis=lawful_basis, now=utcnow())
     for row in batch:
-        current = existing.get(row.email_key)
-        if hashes[row.email_key] in suppressed or (
-            current is not None and current.status != ACTIVE
-        ):
-            reason = (
-                current.status
-                if current is not None and current.status != ACTIVE
-                else "on the suppression list"
-            )
+        current = known.contacts.get(row.email_key)
+        suppressed = known.suppression(row, current)
+        if suppressed:
             report.suppressed += 1
-            report.suppressions.append(RowReport(row.line, row.email, reason))
-            continue
-        if current is None:
-            new_rows.append(
-                {
-                    "email": row.email,
-                    "email_key": row.email_key,
-                    **row.values,
-                    "organisation_type_id": row.organisation_type_id,
-                    "status": ACTIVE,
-                    "source": SOURCE_IMPORT,
-                    "lawful_basis": lawful_basis,
-                    "lawful_basis_recorded_at": now,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            new_lines[row.email_key] = row
-            continue
-        changes: dict[str, object] = {}
-        for column in ("name", "organisation", "role", "area"):
-            # An empty cell never blanks what is already known.
-            if row.values[column] and row.values[column] != getattr(current, column):
-                changes[column] = row.values[column]
-        if row.values["tags"]:
-            merged = _merge_tags(current.tags, row.values["tags"])
-            if merged != current.tags:
-                changes["tags"] = merged
-        if (
-            row.organisation_type_id is not None
-            and row.organisation_type_id != current.organisation_type_id
-        ):
-            changes["organisation_type_id"] = row.organisation_type_id
-        new_joins = [lid for lid in list_ids if (current.id, lid) not in memberships]
-        for list_id in new_joins:
-            joins.append(
-                {
-                    "list_id": list_id,
-                    "contact_id": current.id,
-                    "joined_at": now,
-                    "source": SOURCE_IMPORT,
-                }
-            )
-        if changes:
-            updates.append({"id": current.id, **changes, "updated_at": now})
-        if changes or new_joins:
-            report.updated += 1
-            report.updates.append(
-                RowReport(
-                    row.line, row.email, ", ".join([*changes, *(["lists"] if new_joins else [])])
-                )
-            )
+            report.suppressions.append(RowReport(row.line, row.email, suppressed))
+        elif current is None:
+            changes.add(row)
         else:
-            report.unchanged += 1
-
-    if not write:  # a dry run: what would be written, counted
-        for row in new_lines.values():
+            changed = changes.update(row, current, known.memberships)
+            if changed:
+                report.updated += 1
+                report.updates.append(RowReport(row.line, row.email, changed))
+            else:
+                report.unchanged += 1
+    if write:
+        changes.write(session, report)
+    else:  # a dry run: what would be written, counted
+        for row in changes.new_lines.values():
             report.added += 1
             report.additions.append(RowReport(row.line, row.email, ""))
-        return
-    if new_rows:
+
+
+if TYPE_CHECKING:
+    # A known contact's columns that an import compares (a row of _Known's select).
+    _Current = Row[*tuple[Any, ...]]
+
+
+class _Known:
+    """What the database already holds about the addresses of one batch."""
+
+    def __init__(self, session: Session, batch: list[_Row], list_ids: list[int]) -> None:
+        keys = [row.email_key for row in batch]
+        self.contacts: dict[str, _Current] = {
+            c.email_key: c
+            for c in session.execute(
+                select(
+                    Contact.id,
+                    Contact.email_key,
+                    Contact.status,
+                    Contact.name,
+                    Contact.organisation,
+                    Contact.organisation_type_id,
+                    Contact.role,
+                    Contact.area,
+                    Contact.tags,
+                ).where(Contact.email_key.in_(keys))
+            )
+        }
+        self.hashes = {
+            row.email_key: suppression.address_hash(session, row.email_key) for row in batch
+        }
+        self.suppressed = suppression.suppressed_hashes(session, list(self.hashes.values()))
+        # (contact id, list id) of the known contacts already on the target lists.
+        self.memberships: set[tuple[int, int]] = set()
+        if list_ids and self.contacts:
+            self.memberships = set(
+                session.execute(
+                    select(ListMembership.contact_id, ListMembership.list_id).where(
+                        ListMembership.contact_id.in_([c.id for c in self.contacts.values()]),
+                        ListMembership.list_id.in_(list_ids),
+                    )
+                )
+            )
+
+    def suppression(self, row: _Row, current: _Current | None) -> str | None:
+        """Why the row's address must not be imported, or None."""
+        if current is not None and current.status != ACTIVE:
+            return current.status
+        if self.hashes[row.email_key] in self.suppressed:
+            return "on the suppression list"
+        return None
+
+
+@dataclass
+class _Changes:
+    """What one batch writes: gathered row by row, then written in a few statements."""
+
+    list_ids: list[int]
+    lawful_basis: str
+    now: datetime
+    new_rows: list[dict[str, object]] = field(default_factory=list)
+    new_lines: dict[str, _Row] = field(default_factory=dict)  # the new rows by address key
+    updates: list[dict[str, object]] = field(default_factory=list)
+    joins: list[dict[str, object]] = field(default_factory=list)
+
+    def add(self, row: _Row) -> None:
+        self.new_rows.append(
+            {
+                "email": row.email,
+                "email_key": row.email_key,
+                **row.values,
+                "organisation_type_id": row.organisation_type_id,
+                "status": ACTIVE,
+                "source": SOURCE_IMPORT,
+                "lawful_basis": self.lawful_basis,
+                "lawful_basis_recorded_at": self.now,
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+        )
+        self.new_lines[row.email_key] = row
+
+    def update(self, row: _Row, current: _Current, memberships: set[tuple[int, int]]) -> str:
+        """Gather the changes to a known contact; what changes ("name, lists"), or ""."""
+        changes = _changed_columns(row, current)
+        new_joins = [lid for lid in self.list_ids if (current.id, lid) not in memberships]
+        self.joins += [self._join(list_id, current.id) for list_id in new_joins]
+        if changes:
+            self.updates.append({"id": current.id, **changes, "updated_at": self.now})
+        return ", ".join([*changes, *(["lists"] if new_joins else [])])
+
+    def write(self, session: Session, report: ImportReport) -> None:
+        if self.new_rows:
+            self._insert(session, report)
+        for change in self.updates:
+            session.execute(
+                update(Contact)
+                .where(Contact.id == change["id"])
+                .values({k: v for k, v in change.items() if k != "id"})
+            )
+        if self.joins:
+            session.execute(table_of(ListMembership).insert(), self.joins)
+
+    def _insert(self, session: Session, report: ImportReport) -> None:
         # An executemany (batched into multi-row INSERTs on PostgreSQL, see
         # mailer.database) and one lookup of the new ids: RETURNING over many rows makes
         # SQLAlchemy split the batch into small statements, several times slower.
         table = table_of(Contact)
-        session.execute(table.insert(), new_rows)
+        session.execute(table.insert(), self.new_rows)
         created = session.execute(
-            select(table.c.id, table.c.email_key).where(table.c.email_key.in_(list(new_lines)))
+            select(table.c.id, table.c.email_key).where(table.c.email_key.in_(list(self.new_lines)))
         )
         for contact_id, email_key in created:
-            row = new_lines[email_key]
+            row = self.new_lines[email_key]
             report.added += 1
             report.additions.append(RowReport(row.line, row.email, ""))
-            for list_id in list_ids:
-                joins.append(
-                    {
-                        "list_id": list_id,
-                        "contact_id": contact_id,
-                        "joined_at": now,
-                        "source": SOURCE_IMPORT,
-                    }
-                )
-    for change in updates:
-        session.execute(
-            update(Contact)
-            .where(Contact.id == change["id"])
-            .values({k: v for k, v in change.items() if k != "id"})
-        )
-    if joins:
-        session.execute(table_of(ListMembership).insert(), joins)
+            self.joins += [self._join(list_id, contact_id) for list_id in self.list_ids]
+
+    def _join(self, list_id: int, contact_id: int) -> dict[str, object]:
+        return {
+            "list_id": list_id,
+            "contact_id": contact_id,
+            "joined_at": self.now,
+            "source": SOURCE_IMPORT,
+        }
+
+
+def _changed_columns(row: _Row, current: _Current) -> dict[str, object]:
+    """The columns a known contact's row changes. An empty cell never blanks a value."""
+    changes: dict[str, object] = {}
+    for column in ("name", "organisation", "role", "area"):
+        if row.values[column] and row.values[column] != getattr(current, column):
+            changes[column] = row.values[column]
+    if row.values["tags"]:
+        merged = _merge_tags(current.tags, row.values["tags"])
+        if merged != current.tags:
+            changes["tags"] = merged
+    if (
+        row.organisation_type_id is not None
+        and row.organisation_type_id != current.organisation_type_id
+    ):
+        changes["organisation_type_id"] = row.organisation_type_id
+    return changes
