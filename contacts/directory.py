@@ -9,7 +9,6 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from contacts import suppression
-from contacts.importing import clean_text, list_name_problem, normalise_tags
 from contacts.models import (
     ACTIVE,
     LAWFUL_BASES,
@@ -22,6 +21,7 @@ from contacts.models import (
     OrganisationType,
     Suppression,
 )
+from contacts.values import clean_text, list_name_problem, normalise_tags
 from mailer import audit, paging
 from mailer.accounts.models import User
 from mailer.audit import actions

@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from contacts.importing import clean_text, type_key
 from contacts.models import Contact, OrganisationType
+from contacts.values import clean_text, type_key
 from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
