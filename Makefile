@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # Reinstall when the package description changes. `make run` needs only the product;
-# `make test` adds the test tools (playwright, ruff, axe-core) on top.
+# `make test` adds the test tools (playwright, ruff, mypy, axe-core) on top.
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # The email checkers the tests run (Nu HTML Checker, caniemail data), from npm.
@@ -17,11 +17,14 @@ run: $(STAMP)
 test: $(TEST_STAMP) $(EMAIL_CHECKS)
 	@scripts/ensure-test-services
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# mypy reads what to check, and how strictly, from pyproject.toml.
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(TEST_STAMP)
 	@found=0; for b in bench/bench_*.py; do [ -e "$$b" ] || continue; found=1; \

@@ -44,7 +44,13 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mailer.config import Config
+    from mailer.delivery.sender import SenderProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -95,7 +101,9 @@ def peak_mb() -> float:
 # --- phases (each in its own process) ---------------------------------------------------
 
 
-def _config(url: str, port: int, workdir: Path, *, dkim_key: str | None, connections: int):  # type: ignore[no-untyped-def]
+def _config(
+    url: str, port: int, workdir: Path, *, dkim_key: str | None, connections: int
+) -> Config:
     from mailer.config import from_mapping
 
     data = {
@@ -174,13 +182,13 @@ def phase_setup(url: str, count: int) -> dict:
             session,
             compose.Draft(kind="bulletin", template_id=None, subject="Stakeholder Special",
                           preheader="News for partners", body_markdown=BODY),
-            by=session.get(type(author), author.id),
+            by=session.get_one(type(author), author.id),
         )  # fmt: skip
         send = sends.create(session, bulletin, audience={"lists": [list_id]}, due_at=now)
         send_id = send.id
     started = time.perf_counter()
     with db.transaction() as session:
-        sends.make_due(session, session.get(Send, send_id), now=utcnow(), domain=DOMAIN)
+        sends.make_due(session, session.get_one(Send, send_id), now=utcnow(), domain=DOMAIN)
     rows_seconds = time.perf_counter() - started
     db.dispose()
     return {"rows_seconds": rows_seconds, "peak_mb": peak_mb()}
@@ -194,7 +202,7 @@ def phase_work(url: str, port: int, workdir: Path, dkim: bool, connections: int)
     key = str(workdir / "dkim.pem") if dkim else None
     config = _config(url, port, workdir, dkim_key=key, connections=connections)
     db = Database(url)
-    senders = SenderPeak(pool)
+    senders = SenderPeak()
     _await_go()
     sent = pool.run_once(db, config)
     finished = time.time()
@@ -208,13 +216,15 @@ class SenderPeak:
     live: the rusage of a finished child would count the worker's memory it was forked
     with."""
 
-    def __init__(self, pool) -> None:  # type: ignore[no-untyped-def]
-        self.senders: list = []  # type: ignore[type-arg]
+    def __init__(self) -> None:
+        from mailer.delivery import pool
+
+        self.senders: list[SenderProcess] = []
         self.peak_kb = 0
         self._done = threading.Event()
         real = pool.sender_for
 
-        def sender_for(config):  # type: ignore[no-untyped-def]
+        def sender_for(config: Config) -> SenderProcess | None:
             sender = real(config)
             if sender is not None:
                 self.senders.append(sender)
@@ -344,19 +354,24 @@ def run_phase(*args: str) -> dict:
 def run_together(commands: list[list[str]]) -> tuple[float, list[dict]]:
     """Start the phase processes, wait until each has done its preparing, release them
     at once; returns the wall time from release to the last one's finish."""
-    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    pipe = subprocess.PIPE
     processes = [
-        subprocess.Popen([sys.executable, __file__, "--phase", *args], cwd=ROOT, text=True, **pipes)
+        subprocess.Popen(
+            [sys.executable, __file__, "--phase", *args],
+            cwd=ROOT, text=True, stdin=pipe, stdout=pipe, stderr=pipe,
+        )
         for args in commands
-    ]
+    ]  # fmt: skip
     try:
         for process in processes:
-            if process.stdout.readline().strip() != "ready":  # type: ignore[union-attr]
+            assert process.stdout is not None and process.stdin is not None
+            if process.stdout.readline().strip() != "ready":
                 raise RuntimeError(process.communicate()[1][-3000:])
         started = time.time()
         for process in processes:
-            process.stdin.write("go\n")  # type: ignore[union-attr]
-            process.stdin.flush()  # type: ignore[union-attr]
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
         results = []
         for process in processes:
             out, err = process.communicate()
@@ -412,7 +427,12 @@ def _migrated(url: str) -> str:
     return url
 
 
-def with_database(backend: str, workdir: Path, action) -> dict | None:  # type: ignore[no-untyped-def]
+def with_database(
+    backend: str,
+    workdir: Path,
+    # The actions are lambdas with defaults bound per loop: typed as taking anything.
+    action: Callable[..., dict[str, Any]],
+) -> dict[str, Any] | None:
     if backend == "sqlite":
         path = workdir / f"bench-{uuid.uuid4().hex[:6]}.db"
         try:
@@ -481,23 +501,23 @@ def main() -> None:
                 for backend in ("sqlite", "postgresql"):
                     top = ceiling(port, n, processes)
                     direct = ceiling(port, n, processes, "direct")
-                    result = with_database(
+                    measured = with_database(
                         backend, workdir,
                         lambda url, p=processes: pipeline(
                             url, port, n, workdir, dkim=False, processes=p
                         ),
                     )  # fmt: skip
-                    if result is None:
+                    if measured is None:
                         continue
                     print(
                         f"[{backend}, {layout}] ceiling {top:,.0f} msg/s; pipeline "
-                        f"{result['rate']:,.0f} msg/s = {result['rate'] / top:.2f} of the "
-                        f"ceiling ({result['rate'] / direct:.2f} of smtplib in one process, "
-                        f"{direct:,.0f} msg/s), {result['rate'] / naive['rate']:.1f}x naive; "
-                        f"delivery rows {result['rows_seconds']:.1f} s "
-                        f"({result['rate_with_rows']:,.0f} msg/s counting them); peak "
-                        f"{result['peak_mb']:.0f} MB per worker process, "
-                        f"{result['sender_mb']:.0f} MB its sender process"
+                        f"{measured['rate']:,.0f} msg/s = {measured['rate'] / top:.2f} of the "
+                        f"ceiling ({measured['rate'] / direct:.2f} of smtplib in one process, "
+                        f"{direct:,.0f} msg/s), {measured['rate'] / naive['rate']:.1f}x naive; "
+                        f"delivery rows {measured['rows_seconds']:.1f} s "
+                        f"({measured['rate_with_rows']:,.0f} msg/s counting them); peak "
+                        f"{measured['peak_mb']:.0f} MB per worker process, "
+                        f"{measured['sender_mb']:.0f} MB its sender process"
                     )
                     dkim_n = min(n, 5000)
                     signed = with_database(
@@ -512,17 +532,19 @@ def main() -> None:
             if args.memory:
                 peaks = {}
                 for count in (10_000, 100_000):
-                    result = with_database(
+                    measured = with_database(
                         "sqlite", workdir,
                         lambda url, c=count: pipeline(
                             url, port, c, workdir, dkim=False, processes=1
                         ),
                     )  # fmt: skip
-                    peaks[count] = result["peak_mb"]
+                    assert measured is not None  # only PostgreSQL can be skipped
+                    peaks[count] = measured["peak_mb"]
                     print(f"[sqlite, 1 process] {count:,} recipients: worker peak "
-                          f"{result['peak_mb']:.0f} MB, its sender process "
-                          f"{result['sender_mb']:.0f} MB ({result['rate']:,.0f} msg/s); "
-                          f"setting up the contacts: {result['setup_peak_mb']:.0f} MB")  # fmt: skip
+                          f"{measured['peak_mb']:.0f} MB, its sender process "
+                          f"{measured['sender_mb']:.0f} MB ({measured['rate']:,.0f} msg/s); "
+                          "setting up the contacts: "
+                          f"{measured['setup_peak_mb']:.0f} MB")  # fmt: skip
                 growth = peaks[100_000] / peaks[10_000] - 1
                 print(f"worker memory growth from 10k to 100k: {growth:+.0%}")
     finally:

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mailer.rendering import inline
 from mailer.rendering.dkim import DkimSigner
-from mailer.rendering.prepare import Attachment, Recipient
+from mailer.rendering.prepare import Attachment, PreparedMessage, Recipient
 from tests.rendering.conftest import ALL_KINDS, links, prepared
 
 
@@ -43,7 +43,7 @@ def recipients(count: int) -> list[Recipient]:
     ]
 
 
-def measure(message, people: list[Recipient]) -> list[float]:  # type: ignore[no-untyped-def]
+def measure(message: PreparedMessage, people: list[Recipient]) -> list[float]:
     message.personalise(people[0], message_id="<warm@example.org>")  # the first
     timings = []
     clock = time.perf_counter_ns

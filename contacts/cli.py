@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
 from contacts.models import LAWFUL_BASES
+
+if TYPE_CHECKING:
+    from mailer.cli import Context
 
 
 @click.group()
@@ -33,14 +39,16 @@ def contacts() -> None:
     help="Recorded for new contacts (UK GDPR Article 6).",
 )
 @click.pass_obj
-def import_(ctx, file: Path, lists: tuple[str, ...], dry_run: bool, lawful_basis: str) -> None:  # type: ignore[no-untyped-def]
+def import_(
+    ctx: Context, file: Path, lists: tuple[str, ...], dry_run: bool, lawful_basis: str
+) -> None:
     """Import contacts from a CSV with a header row.
 
     Columns: email (required), name, organisation, organisation_type, role, area, tags
     (;-separated). Exit 0 when no row was rejected, 1 when some were, 2 when the file
     cannot be used.
     """
-    from contacts.importing import UnusableFile, detect_encoding, import_contacts
+    from contacts.importing import UnusableFile, import_contacts
     from mailer.cli import Unusable, require_schema
 
     try:
@@ -48,24 +56,18 @@ def import_(ctx, file: Path, lists: tuple[str, ...], dry_run: bool, lawful_basis
     except OSError as exc:
         raise Unusable(f"cannot read {file}: {exc.strerror}") from None
     db = require_schema(ctx)
-    options = {
-        "lists": lists,
-        "dry_run": dry_run,
-        "lawful_basis": lawful_basis,
-        "filename": file.name,
-        "by_label": "cli: mailer contacts import",
-    }
     try:
-        with stream, db.transaction() as session:
-            # A progress bar for large files on a terminal, never in logs or pipes.
-            if sys.stderr.isatty() and file.stat().st_size > 1 << 20:
-                _encoding, lines = detect_encoding(stream)
-                with click.progressbar(
-                    length=max(lines, 1), label="Importing", file=sys.stderr
-                ) as bar:
-                    report = import_contacts(session, stream, progress=bar.update, **options)
-            else:
-                report = import_contacts(session, stream, **options)
+        with stream, db.transaction() as session, _progress(file, stream) as progress:
+            report = import_contacts(
+                session,
+                stream,
+                lists=lists,
+                dry_run=dry_run,
+                lawful_basis=lawful_basis,
+                filename=file.name,
+                by_label="cli: mailer contacts import",
+                progress=progress,
+            )
     except UnusableFile as exc:
         raise Unusable(f"{file}: {exc}") from None
     for name in report.created_lists:
@@ -88,16 +90,29 @@ def import_(ctx, file: Path, lists: tuple[str, ...], dry_run: bool, lawful_basis
         sys.exit(1)
 
 
+@contextmanager
+def _progress(file: Path, stream: BinaryIO) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar for large files on a terminal, never in logs or pipes."""
+    if not (sys.stderr.isatty() and file.stat().st_size > 1 << 20):
+        yield None
+        return
+    from contacts.importing import detect_encoding
+
+    _encoding, lines = detect_encoding(stream)
+    with click.progressbar(length=max(lines, 1), label="Importing", file=sys.stderr) as bar:
+        yield bar.update
+
+
 @contacts.command("export")
 @click.option("--list", "list_name", metavar="NAME", help="Only the members of this list.")
 @click.pass_obj
-def export(ctx, list_name: str | None) -> None:  # type: ignore[no-untyped-def]
+def export(ctx: Context, list_name: str | None) -> None:
     """Write contacts as CSV to standard output."""
     from contacts.exporting import export_rows, record_export
     from mailer.cli import Refused, require_schema
 
     db = require_schema(ctx)
-    out = click.get_text_stream("stdout")
+    out = click.open_file("-", "w")  # standard output, its encoding made sure of
     with db.transaction() as session:
         try:
             for line in export_rows(session, list_name=list_name):

@@ -9,7 +9,6 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from contacts import suppression
-from contacts.importing import clean_text, list_name_problem, normalise_tags
 from contacts.models import (
     ACTIVE,
     LAWFUL_BASES,
@@ -22,9 +21,11 @@ from contacts.models import (
     OrganisationType,
     Suppression,
 )
+from contacts.values import clean_text, list_name_problem, normalise_tags
 from mailer import audit, paging
 from mailer.accounts.models import User
 from mailer.audit import actions
+from mailer.database import rows_changed
 
 PER_PAGE = 50
 
@@ -41,7 +42,7 @@ class ContactFilter:
     status: str | None = None
     tag: str = ""
 
-    def apply(self, query: Select) -> Select:  # type: ignore[type-arg]
+    def apply(self, query: Select) -> Select:
         if self.q:
             # Escape LIKE wildcards so a search for "50%" means exactly that.
             term = (
@@ -196,12 +197,12 @@ def bulk_add(
 def bulk_remove(session: Session, lst: ContactList, *, contact_ids: list[int], by: User) -> int:
     if not contact_ids:
         return 0
-    result = session.execute(
+    removed = rows_changed(
+        session,
         delete(ListMembership).where(
             ListMembership.list_id == lst.id, ListMembership.contact_id.in_(contact_ids)
-        )
+        ),
     )
-    removed = result.rowcount or 0
     if removed:
         audit.record(
             session,

@@ -11,11 +11,12 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from contacts.importing import clean_text, type_key
 from contacts.models import Contact, OrganisationType
+from contacts.values import clean_text, type_key
 from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
+from mailer.database import rows_changed
 
 NAME_MAX = 120
 UP = "up"
@@ -128,12 +129,13 @@ def remove(
         )
     if move_to is not None and move_to.id == kind.id:
         raise OrganisationTypeError("Choose a different type to move its contacts to.")
-    moved = session.execute(
+    moved = rows_changed(
+        session,
         update(Contact)
         .where(Contact.organisation_type_id == kind.id)
         .values(organisation_type_id=move_to.id if move_to else None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     name = kind.name
     session.delete(kind)
     audit.record(

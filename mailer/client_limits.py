@@ -18,7 +18,7 @@ from typing import Any
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer, MultiSocketServer, TcpWSGIServer
+from waitress.server import MultiSocketServer, TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,13 @@ class LimitedServer(TcpWSGIServer):
     checked every ``cleanup_interval``) and a cap on each client address's connections."""
 
     channel_class = DeadlineChannel
+
+    # Set by waitress, and left out of its stubs (types-waitress) or typed wrongly there.
+    _map: dict[int, Any]
+    effective_host: str
+    effective_port: int
+    # The stubs say one HTTPChannel; waitress keeps them by file descriptor.
+    active_channels: dict[int, HTTPChannel]  # type: ignore[assignment]
 
     def __init__(self, *args: Any, per_client: int, exempt: frozenset[str], **kwargs: Any) -> None:
         self.per_client = per_client
@@ -79,7 +86,8 @@ class LimitedServer(TcpWSGIServer):
         return None
 
     def maintenance(self, now: float) -> None:
-        super().maintenance(now)
+        # waitress passes time.time(); its stubs say int.
+        super().maintenance(now)  # type: ignore[arg-type]
         cutoff = time.monotonic() - self.adj.channel_timeout
         for channel in list(self.active_channels.values()):
             started = getattr(channel, "request_started", None)
@@ -109,7 +117,7 @@ class LimitedServer(TcpWSGIServer):
 
 def create_limited_server(
     application: Any, *, per_client: int, exempt: frozenset[str], **settings: Any
-) -> BaseWSGIServer | MultiSocketServer:
+) -> LimitedServer | MultiSocketServer:
     """waitress.create_server for TCP listeners, with LimitedServer in place of
     TcpWSGIServer (create_server offers no hook for the server or channel class)."""
     adj = Adjustments(**settings)

@@ -15,7 +15,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Executable,
+    MetaData,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -72,6 +82,24 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE and say how many rows it changed.
+
+    ``Session.execute`` is typed to return a plain ``Result``; for these statements it
+    is a ``CursorResult``, the one that knows its row count.
+    """
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount or 0
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class, for an executemany INSERT without the ORM."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -187,7 +215,8 @@ class Database:
     def transaction(self, session: Session | None = None) -> Iterator[Session]:
         """The one commit point: commit if the block succeeds, roll back if it raises."""
         own = session is None
-        session = self.new_session() if own else session
+        if session is None:
+            session = self.new_session()
         try:
             if own and self.is_sqlite:
                 # A unit of work of its own (a command, a job) usually reads, then

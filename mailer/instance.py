@@ -19,7 +19,7 @@ from mailer.config import Config, ConfigError
 log = logging.getLogger(__name__)
 
 SECRET_KEY_FILE = "secret_key"
-# What the configuration demands of [app] secret_key (mailer.config._secret_key).
+# What the configuration demands of [app] secret_key (mailer.config.validation._secret_key).
 MIN_KEY_LENGTH = 32
 # A key file another process is still writing (only where hard links are not
 # available): how long a reader waits for it to be whole.

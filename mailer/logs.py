@@ -47,6 +47,7 @@ def install() -> None:
 
         if getattr(factory, "_mailer_one_line", False):
             return
+        # A mark on the function itself, so a second install() sees its own wrapper.
         wrapped._mailer_one_line = True  # type: ignore[attr-defined]
         logging.setLogRecordFactory(wrapped)
         return

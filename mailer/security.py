@@ -6,6 +6,7 @@ import functools
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, request, session
 from flask_login import LoginManager, current_user
@@ -14,6 +15,9 @@ from flask_wtf.csrf import CSRFProtect
 from mailer.accounts import service as accounts
 from mailer.accounts import sessions
 from mailer.database import get_db, utcnow
+
+if TYPE_CHECKING:
+    from mailer.accounts.models import User
 
 # Where the signed cookie keeps the server-side session's key (mailer/accounts/sessions.py).
 SESSION_KEY = "session_key"
@@ -33,7 +37,7 @@ login_manager.session_protection = "basic"
 
 
 @login_manager.user_loader
-def _load_user(login_id: str):  # type: ignore[no-untyped-def]
+def _load_user(login_id: str) -> User | None:
     user_id, _, _token = login_id.partition(".")
     if not user_id.isdigit() or not _session_is_good(int(user_id)):
         return None

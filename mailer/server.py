@@ -7,9 +7,9 @@ import signal
 from types import FrameType
 
 from flask import Flask
-from waitress.server import BaseWSGIServer, MultiSocketServer
+from waitress.server import MultiSocketServer
 
-from mailer.client_limits import create_limited_server
+from mailer.client_limits import LimitedServer, create_limited_server
 from mailer.config import Config
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ THREADS = 8
 MAX_HEADER_BYTES = 64 * 1024
 
 
-def make_server(app: Flask, *, host: str, port: int) -> BaseWSGIServer | MultiSocketServer:
+def make_server(app: Flask, *, host: str, port: int) -> LimitedServer | MultiSocketServer:
     """The waitress server, with the limits ``[app]`` sets, not waitress's defaults: a
     body larger than max_request_mb is answered 413 as soon as its headers say so,
     before it is read; a connection idle for request_timeout, or that has not sent a
@@ -63,7 +63,7 @@ def serve(app: Flask, *, host: str, port: int) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    url = f"http://{host}:{server.effective_port}"
+    url = f"http://{host}:{_port(server)}"
     log.info("serving on %s", url)
     print(f"Stakeholder Mailer is running: open {url}/admin/ (Ctrl+C to stop)", flush=True)
     try:
@@ -73,3 +73,10 @@ def serve(app: Flask, *, host: str, port: int) -> None:
         pass
     finally:
         log.info("stopped")
+
+
+def _port(server: LimitedServer | MultiSocketServer) -> int:
+    """The port it listens on (one host name may give several listeners, one port)."""
+    if isinstance(server, MultiSocketServer):
+        return server.effective_listen[0][1]
+    return server.effective_port

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
+
+# SelectChoice is new in WTForms 3.3; the stubs (types-WTForms) still describe 3.2.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, Length, Optional
 
 from mailer.accounts import roles

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from mailer.accounts.models import User, UserSession
+from mailer.database import rows_changed
 
 SIGNED_OUT = "signed out"
 IDLE = "idle"
@@ -95,8 +96,7 @@ def end_all(
     )
     if keep:
         query = query.where(UserSession.key_hash != _hash(keep))
-    result = session.execute(query.values(ended_at=now, ended_reason=reason))
-    return result.rowcount or 0
+    return rows_changed(session, query.values(ended_at=now, ended_reason=reason))
 
 
 def _end(row: UserSession, reason: str, now: datetime) -> None:

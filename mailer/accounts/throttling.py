@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from mailer import locks
@@ -40,7 +40,7 @@ BRAKE_DELAY = 3.0  # seconds each attempt waits while the brake is on
 BRAKE_SLOTS = threading.BoundedSemaphore(2)
 
 
-def _failures(since: datetime):  # type: ignore[no-untyped-def]
+def _failures(since: datetime) -> Select[datetime]:
     return select(LoginAttempt.at).where(LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
 
 

@@ -17,7 +17,9 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import Session
 
 from mailer import audit
 from mailer.accounts import passwords, sessions, throttling
@@ -49,7 +51,7 @@ account_bp = Blueprint("account", __name__, url_prefix="/admin/account")
 
 
 @auth_bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     form = LoginForm()
     if request.method == "GET":
         form.next.data = safe_admin_path(request.args.get("next")) or ""
@@ -133,7 +135,7 @@ def _brake(db: Database) -> Iterator[bool]:
 
 
 @auth_bp.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     form = LogoutForm()
     if not form.validate_on_submit():
         abort(400)
@@ -162,11 +164,11 @@ def logout():  # type: ignore[no-untyped-def]
 
 @users_bp.get("/")
 @requires("can_manage_users")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return _users_page(NewUserForm())
 
 
-def _users_page(new_form: NewUserForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _users_page(new_form: NewUserForm, status: int = 200) -> tuple[str, int]:
     return render_template(
         "admin/users/index.html",
         users=accounts.list_users(get_db().session),
@@ -178,7 +180,7 @@ def _users_page(new_form: NewUserForm, status: int = 200):  # type: ignore[no-un
 
 @users_bp.post("/")
 @requires("can_manage_users")
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     form = NewUserForm()
     db = get_db()
     if not form.validate_on_submit():
@@ -208,7 +210,7 @@ def create():  # type: ignore[no-untyped-def]
 
 @users_bp.post("/<int:user_id>/role")
 @requires("can_manage_users")
-def change_role(user_id: int):  # type: ignore[no-untyped-def]
+def change_role(user_id: int) -> ResponseReturnValue:
     form = UserRoleForm()
     if not form.validate_on_submit():
         abort(400)
@@ -227,7 +229,7 @@ def change_role(user_id: int):  # type: ignore[no-untyped-def]
 
 @users_bp.post("/<int:user_id>/status")
 @requires("can_manage_users")
-def change_status(user_id: int):  # type: ignore[no-untyped-def]
+def change_status(user_id: int) -> ResponseReturnValue:
     form = UserStatusForm()
     if not form.validate_on_submit():
         abort(400)
@@ -247,7 +249,7 @@ def change_status(user_id: int):  # type: ignore[no-untyped-def]
 
 
 @account_bp.route("/", methods=["GET", "POST"])
-def index_own():  # type: ignore[no-untyped-def]
+def index_own() -> ResponseReturnValue:
     form = ChangePasswordForm()
     status = 200
     if form.validate_on_submit():
@@ -279,7 +281,7 @@ def index_own():  # type: ignore[no-untyped-def]
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _user_or_404(s, user_id: int) -> User:  # type: ignore[no-untyped-def]
+def _user_or_404(s: Session, user_id: int) -> User:
     user = s.get(User, user_id)
     if user is None:
         abort(404)

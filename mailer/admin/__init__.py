@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -18,7 +19,7 @@ def init_app(app: Flask) -> None:
     guards.init_app(app)
 
 
-def _require_login():  # type: ignore[no-untyped-def]
+def _require_login() -> ResponseReturnValue | None:
     path = request.path
     if path != ADMIN_PREFIX and not path.startswith(ADMIN_PREFIX + "/"):
         return None

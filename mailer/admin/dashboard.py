@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -26,7 +27,7 @@ from scheduler.models import AWAITING_APPROVAL, SCHEDULED, Consultation
 
 
 @admin_bp.get("/")
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard() -> ResponseReturnValue:
     db = get_db()
     config = current_app.config["MAILER"]
     recent = audit_service.recent(db.session, limit=8) if current_user.can_read_audit else []

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, abort, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from mailer.accounts import roles
 from mailer.accounts.roles import Action
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from mailer.accounts.models import User
 
 # The capability properties on User, each one row of the table.
 _CAPABILITIES = {
@@ -53,7 +59,7 @@ def _may(action: Action | str, held_by: str | None = None) -> bool:
     return roles.may(current_user, Action(action), held_by=held_by)
 
 
-def _not_allowed(error: roles.NotAllowed):  # type: ignore[no-untyped-def]
+def _not_allowed(error: roles.NotAllowed) -> ResponseReturnValue:
     return render_template(
         "errors/error.html",
         status=403,
@@ -68,7 +74,7 @@ def client_ip() -> str:
     return request.remote_addr or ""
 
 
-def acting_user(session=None):  # type: ignore[no-untyped-def]
+def acting_user(session: Session | None = None) -> User:
     """The signed-in user as a row of ``session`` (the request's by default), for
     services that record who acted. 403 if the account has gone meanwhile."""
     from mailer.accounts.models import User

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
 
 from mailer.accounts import service as accounts
 from mailer.admin.guards import requires
@@ -16,7 +17,7 @@ PER_PAGE = 50
 
 @audit_bp.get("/")
 @requires("can_read_audit")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     db = get_db()
     page = paging.page_number()
     action = request.args.get("action") or None

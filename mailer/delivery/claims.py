@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute
 
 from contacts.models import Contact
 from mailer.database import UTCDateTime
@@ -31,7 +32,9 @@ from mailer.delivery.models import QUEUED, SENDING, Delivery, Send
 from mailer.tracking.models import ShareCode
 
 
-def _one_of(column: ColumnElement[int], name: str, *, postgresql: bool) -> ColumnElement[bool]:
+def _one_of(
+    column: InstrumentedAttribute[int], name: str, *, postgresql: bool
+) -> ColumnElement[bool]:
     if postgresql:
         return column == any_(bindparam(name, type_=ARRAY(BigInteger)))
     return column.in_(bindparam(name, expanding=True))

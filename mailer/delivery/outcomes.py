@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
+from mailer.database import table_of
 from mailer.delivery.models import SENDING, SENT, Delivery
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,9 @@ class SqliteSentWriter:
         self.engine = engine
         self.lock = lock  # Database.write_lock: the process's SQLite writers take turns
         # The column's own conversion (UTCDateTime: naive UTC text).
-        self._convert_at = Delivery.__table__.c.sent_at.type.bind_processor(engine.dialect)
+        convert = table_of(Delivery).c.sent_at.type.bind_processor(engine.dialect)
+        assert convert is not None  # UTCDateTime converts every value it binds
+        self._convert_at = convert
         self._raw: Any = None
         self._cursor: Any = None
 

@@ -32,11 +32,16 @@ def workers(db: Database, config: Config, *, sender: SenderProcess | None = None
     first = Worker(db, config, transport=transport(), secret_keys=keys)
     # The threads share the first one's prepared messages (one premailer run per send)
     # and, on SQLite, its outcome writer (one connection, its page cache kept warm).
-    shared = {"prepared": first.prepared}
-    if db.is_sqlite:
-        shared["writer"] = first.sent_writer
+    writer = first.sent_writer if db.is_sqlite else None
     rest = [
-        Worker(db, config, transport=transport(), secret_keys=keys, **shared)
+        Worker(
+            db,
+            config,
+            transport=transport(),
+            secret_keys=keys,
+            prepared=first.prepared,
+            writer=writer,
+        )
         for _ in range(thread_count(config) - 1)
     ]
     return [first, *rest]

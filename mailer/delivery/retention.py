@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from mailer.database import rows_changed
 from mailer.delivery import sends
 from mailer.delivery.models import SEND_CANCELLED, SEND_DONE, Delivery, Send
 
@@ -39,7 +40,7 @@ def purge(session: Session, *, now: datetime, keep: timedelta) -> int:
         if counts.total == 0:
             continue  # already purged
         send.summary = {k: v for k, v in asdict(counts).items()}
-        result = session.execute(delete(Delivery).where(Delivery.send_id == send.id))
-        removed += result.rowcount or 0
-        log.info("retention: deleted %s delivery rows of send %s", result.rowcount, send.id)
+        deleted = rows_changed(session, delete(Delivery).where(Delivery.send_id == send.id))
+        removed += deleted
+        log.info("retention: deleted %s delivery rows of send %s", deleted, send.id)
     return removed

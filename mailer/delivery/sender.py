@@ -81,11 +81,12 @@ class SenderProcess:
         """A new channel to the sender (started, or started again, as needed)."""
         with self._lock:
             for attempt in (1, 2):
-                if self._control is None or not self._running():
-                    self._start()
+                control = self._control
+                if control is None or not self._running():
+                    control = self._start()
                 ours, theirs = socket.socketpair()
                 try:
-                    socket.send_fds(self._control, [b"c"], [theirs.fileno()])  # type: ignore[arg-type]
+                    socket.send_fds(control, [b"c"], [theirs.fileno()])
                     return ours
                 except OSError:
                     ours.close()
@@ -99,7 +100,8 @@ class SenderProcess:
     def _running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def _start(self) -> None:
+    def _start(self) -> socket.socket:
+        """Start a sender process; returns the control socket to it."""
         self._stop()
         ours, theirs = socket.socketpair()
         settings = {
@@ -129,6 +131,7 @@ class SenderProcess:
         with process.stdin:  # a sender that died at once shows as a closed pipe here
             process.stdin.write(json.dumps(settings).encode("utf-8") + b"\n")
         log.info("sender process %s started for %s:%s", process.pid, self.smtp.host, self.smtp.port)
+        return ours
 
     def _stop(self) -> None:
         control, self._control, self._process = self._control, None, None

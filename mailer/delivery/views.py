@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -149,11 +151,11 @@ def failures_csv(send_id: int) -> ResponseReturnValue:
 # --- the outbox ------------------------------------------------------------------------
 
 
-def _folder():  # type: ignore[no-untyped-def]
+def _folder() -> Path:
     return current_app.config["MAILER"].instance_path / OUTBOX_FOLDER
 
 
-def _message(name: str):  # type: ignore[no-untyped-def]
+def _message(name: str) -> tuple[bytes, EmailMessage]:
     try:
         return outbox_reader.read(_folder(), name)
     except FileNotFoundError:

@@ -81,7 +81,7 @@ class DkimSigner:
         import hashlib
 
         # RFC 8463: Ed25519 signs the SHA-256 digest of the canonical headers.
-        return self._key.sign(hashlib.sha256(data).digest())  # type: ignore[union-attr]
+        return self._key.sign(hashlib.sha256(data).digest())
 
     def signature_header(
         self, header_lines: Iterable[tuple[str, bytes]], body_hash: bytes, *, timestamp: int

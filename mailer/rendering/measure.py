@@ -44,7 +44,7 @@ def _size(value: Any, limit: int, depth: int) -> int:
     if isinstance(value, range):
         return ITEM * _range_length(value)
     if isinstance(value, Namespace):
-        return _size(value._Namespace__attrs, limit, depth)  # type: ignore[attr-defined]
+        return _size(value._Namespace__attrs, limit, depth)
     if isinstance(value, Mapping):
         total = 2 * ITEM * len(value)
         items: Any = (part for pair in value.items() for part in pair)
@@ -147,7 +147,7 @@ def _walk(
     depth: int,
 ) -> int:
     if isinstance(value, Namespace):
-        return 13 + _walk(value._Namespace__attrs, limit, leaf, per_item, depth)  # type: ignore[attr-defined]
+        return 13 + _walk(value._Namespace__attrs, limit, leaf, per_item, depth)
     if isinstance(value, range):
         return 24
     if isinstance(value, Mapping):

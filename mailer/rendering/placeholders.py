@@ -116,6 +116,7 @@ class Personal:
     def __eq__(self, other: object) -> bool:
         raise PersonalValueMisused(self._slot.field, "compare")
 
+    # Unhashable, said outright (typeshed types __hash__ as a method, hence the ignore).
     __hash__ = None  # type: ignore[assignment]
 
     def with_fallback(self, text: str) -> Personal:

@@ -110,7 +110,9 @@ class PreparedMessage:
         self.html_parts = html
         self.text_parts = text
         self.signer = signer
-        self._fixed_subject = mime.text_header("Subject", subject[0]) if len(subject) == 1 else None
+        # A subject of one part has no personal value: one header serves everyone.
+        only = subject[0] if len(subject) == 1 else None
+        self._fixed_subject = mime.text_header("Subject", only) if isinstance(only, str) else None
         self._from = mime.address_header("From", sender.from_name, sender.from_address)
         self._reply_to = (
             mime.address_header("Reply-To", "", sender.reply_to) if sender.reply_to else b""

@@ -89,7 +89,7 @@ class LimitedSandbox(SandboxedEnvironment):
 
     code_generator_class = _LimitedCodeGenerator
     intercepted_binops = frozenset({"*", "**", "%", "+"})
-    concat = staticmethod(limits.bounded_join)  # type: ignore[assignment]
+    concat = staticmethod(limits.bounded_join)
     joined_parts = staticmethod(limits.joined_parts)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:

@@ -16,6 +16,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 
 REPEAT_WINDOW = 60.0  # seconds
 _MAX_REMEMBERED = 50_000
@@ -34,7 +35,9 @@ SCANNER_AGENTS = re.compile(
 class Recent:
     """Who hit what in the last REPEAT_WINDOW seconds, as keyed hashes in memory."""
 
-    def __init__(self, window: float = REPEAT_WINDOW, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, window: float = REPEAT_WINDOW, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.window = window
         self.clock = clock
         self._key = secrets.token_bytes(16)  # new each start: the hashes mean nothing later

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from contacts.audience import audience_contacts
 from contacts.models import Contact
 from mailer.bulletins.messages import document_url
-from mailer.database import utcnow
+from mailer.database import rows_changed, table_of, utcnow
 from mailer.delivery.models import QUEUED, SKIPPED, Delivery, Send
 from mailer.tracking.models import (
     LINK_DOCUMENT,
@@ -58,7 +58,7 @@ def ensure_share_codes(session: Session, consultation_id: int, audience: dict[st
             return made
         last_id = chunk[-1].id
         session.execute(
-            ShareCode.__table__.insert(),
+            table_of(ShareCode).insert(),
             [
                 {
                     "code": new_code(),
@@ -173,8 +173,7 @@ def _bump(session: Session, model: Any, key: dict[str, Any]) -> None:
     """Add one to a day's counter, making the row on the first hit. Two first hits at
     once: the loser of the insert race adds to the winner's row."""
     condition = [getattr(model, name) == value for name, value in key.items()]
-    result = session.execute(update(model).where(*condition).values(count=model.count + 1))
-    if result.rowcount:
+    if rows_changed(session, update(model).where(*condition).values(count=model.count + 1)):
         return
     try:
         with session.begin_nested():
@@ -224,13 +223,13 @@ def skip_responders(session: Session, send: Send) -> int:
             TrackedLink.kind == LINK_SURVEY,
         )
     )
-    result = session.execute(
+    return rows_changed(
+        session,
         update(Delivery)
         .where(
             Delivery.send_id == send.id,
             Delivery.state == QUEUED,
             Delivery.contact_id.in_(responded),
         )
-        .values(state=SKIPPED, skip_reason=SKIP_RESPONDED, next_attempt_at=None)
+        .values(state=SKIPPED, skip_reason=SKIP_RESPONDED, next_attempt_at=None),
     )
-    return result.rowcount or 0

@@ -289,6 +289,7 @@ def _activity(
             .where(Send.consultation_id == cid, Send.fired_at.is_not(None))
             .order_by(Send.fired_at)
         )
+        if send.fired_at is not None
     ]
     return [{"day": day, **days[day]} for day in sorted(days)], marks
 

@@ -82,11 +82,11 @@ def request_sign_up(
     _admit(session, form=limits.SIGN_UP, network=network, address=address, now=now)
     hour_ago = now - timedelta(hours=1)
     if via is not None:
-        through = session.scalar(
+        through = session.execute(
             select(func.count())
             .select_from(SignUp)
             .where(SignUp.share_code_id == via.id, SignUp.created_at > hour_ago)
-        )
+        ).scalar_one()
         if through >= SIGNUPS_PER_SHARER_PER_HOUR:
             raise Refused("Too many sign-ups have come through this link just now; try later.")
     if suppression.is_suppressed(session, key):
@@ -267,14 +267,14 @@ def record_shared(
         now=now,
     )
     if sharer is not None:
-        today = session.scalar(
+        today = session.execute(
             select(func.count())
             .select_from(CascadeConfirmation)
             .where(
                 CascadeConfirmation.share_code_id == sharer.id,
                 CascadeConfirmation.created_at > now - timedelta(days=1),
             )
-        )
+        ).scalar_one()
         if today >= CONFIRMATIONS_PER_SHARER_PER_DAY:
             raise Refused("Thank you: we already have several of these from you today.")
     confirmation = CascadeConfirmation(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -37,11 +38,11 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
 
 
-def _render(status: int, title: str, advice: str):  # type: ignore[no-untyped-def]
+def _render(status: int, title: str, advice: str) -> tuple[str, int]:
     return render_template("errors/error.html", status=status, title=title, advice=advice), status
 
 
-def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+def _csrf_error(error: CSRFError) -> ResponseReturnValue:
     log.info("CSRF check failed on %s %s: %s", request.method, request.path, error.description)
     return _render(
         400,
@@ -50,13 +51,13 @@ def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
     )
 
 
-def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+def _http_error(error: HTTPException) -> ResponseReturnValue:
     if error.code is None or error.code < 400:
         return error
     title, advice = MESSAGES.get(error.code, (error.name, error.description or ""))
     return _render(error.code, title, advice)
 
 
-def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+def _unexpected(error: Exception) -> ResponseReturnValue:
     log.exception("unhandled error on %s %s", request.method, request.path)
     return _render(500, *MESSAGES[500])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailer.database import get_db, utcnow
@@ -15,7 +16,7 @@ health_bp = Blueprint("health", __name__)
 
 
 @health_bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     db = get_db()
     database: dict[str, object] = {"backend": db.engine.dialect.name}
     try:

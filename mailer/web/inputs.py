@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, abort, request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 from mailer.cleaning import strip_controls
 
@@ -28,7 +29,7 @@ _FORM_URLENCODED = "application/x-www-form-urlencoded"
 class BoundedIntegerConverter(IntegerConverter):
     """``<int:...>`` that matches only what fits an id column."""
 
-    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
@@ -87,12 +88,12 @@ def _check_and_clean() -> None:
     if _malformed():
         abort(400)
     public = not request.path.startswith("/admin")
-    request.args = _cleaned(request.args, bidi=public)  # type: ignore[misc]
+    request.args = _cleaned(request.args, bidi=public)
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
         _FORM_URLENCODED,
         "multipart/form-data",
     ):
-        request.form = _cleaned(request.form, bidi=public)  # type: ignore[misc]
+        request.form = _cleaned(request.form, bidi=public)
 
 
 def id_arg(name: str, values: MultiDict[str, str] | None = None) -> int | None:

@@ -88,4 +88,5 @@ class TrustedProxies:
 
 def init_app(app: Flask) -> None:
     config = app.config["MAILER"]
+    # Wrapping wsgi_app is Flask's documented way to add middleware; mypy sees a method.
     app.wsgi_app = TrustedProxies(app.wsgi_app, config.app.trusted_proxies)  # type: ignore[method-assign]

@@ -37,6 +37,7 @@ def steady(seconds: float) -> Callable[[View], View]:
                     time.sleep(left)
             return response
 
+        # functools.wraps keeps the view's name and signature; mypy cannot tell.
         return held  # type: ignore[return-value]
 
     return decorate

@@ -15,8 +15,8 @@ from flask import Flask, request
 from mailer.app import create_app
 from mailer.config import ConfigError
 from mailer.database import Database
+from tests.config.test_loading import refused
 from tests.conftest import make_config
-from tests.test_config import refused
 from tests.test_server import running as serving
 
 

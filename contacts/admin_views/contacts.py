@@ -1,13 +1,14 @@
-"""Admin pages for stakeholders: contacts, lists, suppressions, import and export.
+"""The admin's contacts pages: the directory and its search, one contact (edit, lists,
+suppress, export their data, erase), the CSV export, and the import with a preview.
 
-Everyone signed in may look; editors and admins change; only admins erase contacts or
-lift a suppression (both are audited).
+Everyone signed in may look; editors and admins change; only admins export or erase.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import (
@@ -25,18 +26,12 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from contacts import data_rights, directory, exporting, organisation_types, pending_imports
+from contacts import data_rights, directory, exporting, pending_imports
 from contacts.exporting import export_rows
 from contacts.importing import UnusableFile, import_contacts
-from contacts.models import (
-    LAWFUL_BASES,
-    STATUSES,
-    Contact,
-    ContactList,
-    OrganisationType,
-    Suppression,
-)
+from contacts.models import LAWFUL_BASES, STATUSES, Contact, ContactList
 from mailer import audit
 from mailer.accounts.roles import Action
 from mailer.admin.guards import acting_user, client_ip, requires
@@ -48,16 +43,10 @@ from mailer.delivery.models import Delivery, Send
 from mailer.web import inputs, paging
 
 contacts_bp = Blueprint("contacts", __name__, url_prefix="/admin/contacts")
-lists_bp = Blueprint("lists", __name__, url_prefix="/admin/lists")
-suppressions_bp = Blueprint("suppressions", __name__, url_prefix="/admin/suppressions")
-types_bp = Blueprint("organisation_types", __name__, url_prefix="/admin/organisation-types")
 
 
 def _int_arg(name: str) -> int | None:
     return inputs.id_arg(name)
-
-
-# --- contacts ---------------------------------------------------------------------------
 
 
 @contacts_bp.get("/")
@@ -154,7 +143,7 @@ def update(contact_id: int) -> ResponseReturnValue:
     return redirect(url_for("contacts.show", contact_id=contact_id))
 
 
-def _save(session, contact: Contact | None) -> Contact:  # type: ignore[no-untyped-def]
+def _save(session: Session, contact: Contact | None) -> Contact:
     form = request.form
     type_id = inputs.id_arg("organisation_type_id", form) or None
     return directory.save_contact(
@@ -260,7 +249,7 @@ def export() -> ResponseReturnValue:
         exporting.record_export(s, by=acting_user(s), list_name=name, ip=client_ip())
     session = db.new_session()
 
-    def generate():  # type: ignore[no-untyped-def]
+    def generate() -> Iterator[str]:
         try:
             yield from export_rows(session, list_name=name)
         finally:
@@ -376,176 +365,3 @@ def _chosen_lists() -> list[str]:
     if new_list:
         names.append(new_list)
     return names
-
-
-# --- lists ------------------------------------------------------------------------------
-
-
-@lists_bp.get("/")
-def lists_index() -> ResponseReturnValue:
-    return render_template(
-        "admin/lists/index.html", rows=directory.lists_with_counts(get_db().session), error=None
-    )
-
-
-@lists_bp.post("/")
-@requires("can_edit")
-def lists_create() -> ResponseReturnValue:
-    db = get_db()
-    try:
-        with db.transaction(db.session) as s:
-            lst = directory.create_list(
-                s,
-                name=request.form.get("name", ""),
-                description=request.form.get("description", ""),
-                choosable=request.form.get("choosable") == "yes",
-                by=acting_user(),
-            )
-    except directory.DirectoryError as exc:
-        return render_template(
-            "admin/lists/index.html", rows=directory.lists_with_counts(db.session), error=str(exc)
-        ), 400
-    flash(f"List {lst.name!r} created.", "success")
-    return redirect(url_for("lists.lists_show", list_id=lst.id))
-
-
-@lists_bp.get("/<int:list_id>")
-def lists_show(list_id: int) -> ResponseReturnValue:
-    session = get_db().session
-    lst = session.get(ContactList, list_id) or abort(404)
-    page = directory.search(
-        session,
-        directory.ContactFilter(list_id=lst.id),
-        page=paging.page_number(),
-    )
-    return render_template("admin/lists/show.html", lst=lst, page=page)
-
-
-@lists_bp.post("/<int:list_id>/members")
-@requires("can_edit")
-def lists_members(list_id: int) -> ResponseReturnValue:
-    db = get_db()
-    with db.transaction(db.session) as s:
-        lst = s.get(ContactList, list_id) or abort(404)
-        if request.form.get("action") == "remove":
-            ids = [int(v) for v in request.form.getlist("contact") if v.isdigit()]
-            removed = directory.bulk_remove(s, lst, contact_ids=ids, by=acting_user())
-            flash(f"Removed {removed} contact(s) from {lst.name}.", "success")
-        else:
-            added, missing = directory.bulk_add(
-                s, lst, addresses=request.form.get("addresses", ""), by=acting_user()
-            )
-            flash(f"Added {added} contact(s) to {lst.name}.", "success")
-            if missing:
-                flash(
-                    f"Not contacts yet (import or add them first): {', '.join(missing[:20])}"
-                    f"{' …' if len(missing) > 20 else ''}",
-                    "error",
-                )
-    return redirect(url_for("lists.lists_show", list_id=list_id))
-
-
-# --- suppressions -----------------------------------------------------------------------
-
-
-@suppressions_bp.get("/")
-def suppressions_index() -> ResponseReturnValue:
-    rows, total = directory.suppressions(get_db().session, page=paging.page_number())
-    page = paging.within(paging.page_number(), total, directory.PER_PAGE)
-    return render_template(
-        "admin/suppressions.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // directory.PER_PAGE)),
-    )
-
-
-@suppressions_bp.post("/<int:entry_id>/remove")
-@requires(Action.REMOVE_SUPPRESSION)
-def suppressions_remove(entry_id: int) -> ResponseReturnValue:
-    db = get_db()
-    with db.transaction(db.session) as s:
-        entry = s.get(Suppression, entry_id) or abort(404)
-        directory.remove_suppression(s, entry, by=acting_user())
-    flash("Suppression removed: this address can be mailed again.", "success")
-    return redirect(url_for("suppressions.suppressions_index"))
-
-
-# --- organisation types ---------------------------------------------------------------
-
-
-def _types_page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
-    return render_template(
-        "admin/organisation_types.html",
-        rows=organisation_types.with_counts(get_db().session),
-        error=error,
-    ), status
-
-
-@types_bp.get("/")
-def types_index() -> ResponseReturnValue:
-    return _types_page()
-
-
-@types_bp.post("/")
-@requires("can_edit")
-def types_add() -> ResponseReturnValue:
-    db = get_db()
-    try:
-        with db.transaction(db.session) as s:
-            kind = organisation_types.add(s, name=request.form.get("name", ""), by=acting_user())
-    except organisation_types.OrganisationTypeError as exc:
-        return _types_page(str(exc), 400)
-    flash(f"Organisation type {kind.name!r} added.", "success")
-    return redirect(url_for("organisation_types.types_index"))
-
-
-@types_bp.post("/<int:type_id>/rename")
-@requires("can_edit")
-def types_rename(type_id: int) -> ResponseReturnValue:
-    db = get_db()
-    try:
-        with db.transaction(db.session) as s:
-            kind = s.get(OrganisationType, type_id) or abort(404)
-            organisation_types.rename(s, kind, name=request.form.get("name", ""), by=acting_user())
-    except organisation_types.OrganisationTypeError as exc:
-        return _types_page(str(exc), 400)
-    flash(f"Renamed to {kind.name!r}.", "success")
-    return redirect(url_for("organisation_types.types_index"))
-
-
-@types_bp.post("/<int:type_id>/move")
-@requires("can_edit")
-def types_move(type_id: int) -> ResponseReturnValue:
-    db = get_db()
-    with db.transaction(db.session) as s:
-        kind = s.get(OrganisationType, type_id) or abort(404)
-        organisation_types.move(
-            s, kind, direction=request.form.get("direction", ""), by=acting_user()
-        )
-    return redirect(url_for("organisation_types.types_index"))
-
-
-@types_bp.post("/<int:type_id>/remove")
-@requires(Action.REMOVE_ORGANISATION_TYPE)
-def types_remove(type_id: int) -> ResponseReturnValue:
-    db = get_db()
-    try:
-        with db.transaction(db.session) as s:
-            kind = s.get(OrganisationType, type_id) or abort(404)
-            name = kind.name
-            moved, move_to = organisation_types.remove(
-                s, kind, move_to_id=inputs.id_arg("move_to", request.form), by=acting_user()
-            )
-    except organisation_types.OrganisationTypeError as exc:
-        return _types_page(str(exc), 400)
-    flash(
-        f"Organisation type {name!r} removed; {moved} contact(s) now "
-        + (f"have {move_to.name!r}." if move_to else "have no type."),
-        "success",
-    )
-    return redirect(url_for("organisation_types.types_index"))
-
-
-__all__ = ["contacts_bp", "lists_bp", "suppressions_bp", "types_bp"]

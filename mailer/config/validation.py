@@ -1,24 +1,16 @@
-"""Configuration: one TOML file, validated completely before anything starts.
+"""Checking a configuration: each key's value on its own (``SCHEMA``), then the rules
+that involve more than one key (``check_whole``).
 
-Where the file comes from (first found wins): ``--config PATH``, ``$MAILER_CONFIG``,
-``./config.toml``, else built-in defaults. Secrets may come from the environment so
-they need not sit in a file. Every key and its default is listed in
-``config.example.toml``; ``tests/test_config.py`` keeps the two in step.
-
-A bad file is refused with one line that names the key and the reason, because an
+A bad value is refused with one line that names the key and the reason, because an
 operator reading a systemd journal should not have to guess which of forty keys is
-wrong. The CLI turns :class:`ConfigError` into exit status 2.
+wrong; a secret's value is never repeated in it.
 """
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
-import os
 import re
-import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable
 from datetime import time, timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -28,10 +20,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 
-ENV_CONFIG = "MAILER_CONFIG"
+from mailer.config.sections import Config, QuietHours, is_loopback_url
+
+# Secrets may come from the environment so they need not sit in a file.
 ENV_SECRET_KEY = "MAILER_SECRET_KEY"
 ENV_DATABASE_URL = "MAILER_DATABASE_URL"
 ENV_SMTP_PASSWORD = "MAILER_SMTP_PASSWORD"
+# (section, key, the variable that sets it): the variable wins over the file.
+ENV_OVERRIDES = (
+    ("app", "secret_key", ENV_SECRET_KEY),
+    ("app", "database_url", ENV_DATABASE_URL),
+    ("smtp", "password", ENV_SMTP_PASSWORD),
+)
 
 TRANSPORTS = ("outbox", "smtp")
 SMTP_SECURITY = ("starttls", "ssl", "none")
@@ -71,22 +71,6 @@ def format_duration(value: timedelta) -> str:
     return f"{seconds}s"
 
 
-@dataclass(frozen=True)
-class QuietHours:
-    """A daily window (local time) in which nothing is sent; it may span midnight."""
-
-    start: time
-    end: time
-
-    def contains(self, moment: time) -> bool:
-        if self.start <= self.end:
-            return self.start <= moment < self.end
-        return moment >= self.start or moment < self.end
-
-    def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
-
-
 def parse_quiet_hours(text: str) -> QuietHours | None:
     if text == "":
         return None
@@ -101,152 +85,6 @@ def parse_quiet_hours(text: str) -> QuietHours | None:
     if start == end:
         raise ValueError(f'start and end are the same in {text!r}; use "" for no quiet hours')
     return QuietHours(start, end)
-
-
-@dataclass(frozen=True)
-class AppSection:
-    base_url: str = "http://127.0.0.1:5000"
-    secret_key: str = ""
-    old_secret_keys: tuple[str, ...] = ()
-    timezone: str = "Europe/London"
-    database_url: str = ""
-    instance_dir: str = "instance"
-    # The web server's limits (mailer.server): a request body's size (0: [mail]
-    # max_attachments_mb plus 5), open connections, and how long a connection may sit
-    # idle or half-sent before it is closed.
-    max_request_mb: int = 0
-    connection_limit: int = 500
-    request_timeout: timedelta = timedelta(seconds=30)
-    # Connections one client address may hold open at once (0: no cap), so one
-    # address cannot take all of connection_limit. The trusted proxies are not
-    # counted: they carry everyone's connections.
-    connections_per_client: int = 20
-    # Peers whose X-Forwarded-For names the visitor (mailer.web.proxies): none by
-    # default, so nobody reaching the server directly can choose their own address.
-    trusted_proxies: tuple[str, ...] = ()
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    @property
-    def is_loopback(self) -> bool:
-        return is_loopback_url(self.base_url)
-
-    @property
-    def is_https(self) -> bool:
-        return urlsplit(self.base_url).scheme == "https"
-
-
-@dataclass(frozen=True)
-class MailSection:
-    transport: str = "outbox"
-    from_address: str = "Stakeholder Mailer <stakeholders@example.org>"
-    reply_to: str = ""
-    list_id: str = "stakeholders.example.org"
-    max_attachments_mb: int = 10
-
-
-@dataclass(frozen=True)
-class SmtpSection:
-    host: str = "127.0.0.1"
-    port: int = 587
-    security: str = "starttls"
-    username: str = ""
-    password: str = field(default="", repr=False)
-    timeout: timedelta = timedelta(seconds=30)
-    connections: int = 4
-    rate_per_second: float = 0
-    per_hour: int = 0
-    per_day: int = 0
-    max_attempts: int = 8
-    retry_for: timedelta = timedelta(hours=24)
-    lease: timedelta = timedelta(minutes=5)
-    hard_bounce_limit: int = 1
-
-
-@dataclass(frozen=True)
-class DkimSection:
-    domain: str
-    selector: str
-    private_key_file: str
-
-
-@dataclass(frozen=True)
-class SchedulerSection:
-    misfire_grace: timedelta = timedelta(hours=1)
-    quiet_hours: QuietHours | None = QuietHours(time(20, 0), time(8, 0))
-    send_on_weekends: bool = False
-    holidays: str = "england-and-wales"
-
-
-@dataclass(frozen=True)
-class ApprovalSection:
-    two_person: bool = True
-
-
-@dataclass(frozen=True)
-class TrackingSection:
-    links: bool = True
-    per_person: bool = False
-
-
-@dataclass(frozen=True)
-class RetentionSection:
-    deliveries: timedelta = timedelta(days=730)
-
-
-@dataclass(frozen=True)
-class AuthSection:
-    # A signed-in browser left alone this long is signed out; none lasts longer than
-    # session_max however busy (checked on the server, not trusted to the cookie).
-    session_idle: timedelta = timedelta(hours=2)
-    session_max: timedelta = timedelta(hours=12)
-
-
-@dataclass(frozen=True)
-class Config:
-    """The whole validated configuration. ``source`` says where it came from."""
-
-    app: AppSection = AppSection()
-    mail: MailSection = MailSection()
-    smtp: SmtpSection = SmtpSection()
-    dkim: DkimSection | None = None
-    scheduler: SchedulerSection = SchedulerSection()
-    approval: ApprovalSection = ApprovalSection()
-    tracking: TrackingSection = TrackingSection()
-    retention: RetentionSection = RetentionSection()
-    auth: AuthSection = AuthSection()
-    source: str = "built-in defaults"
-
-    @property
-    def instance_path(self) -> Path:
-        return Path(self.app.instance_dir).resolve()
-
-    @property
-    def database_url(self) -> str:
-        if self.app.database_url:
-            return self.app.database_url
-        return f"sqlite:///{self.instance_path / 'mailer.db'}"
-
-    @property
-    def uses_default_database(self) -> bool:
-        return not self.app.database_url
-
-    @property
-    def max_request_bytes(self) -> int:
-        megabytes = self.app.max_request_mb or self.mail.max_attachments_mb + 5
-        return megabytes * 1024 * 1024
-
-
-def is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # --- validators: each takes the raw TOML value and returns the typed one or raises
@@ -426,7 +264,7 @@ def _describe(value: Any) -> str:
     return kinds.get(type(value), type(value).__name__) + f" {value!r}"
 
 
-_SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
+SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
     "app": {
         "base_url": _base_url,
         "secret_key": _secret_key,
@@ -483,114 +321,6 @@ _SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
     },
 }
 
-_SECTION_TYPES: dict[str, type] = {
-    "app": AppSection,
-    "mail": MailSection,
-    "smtp": SmtpSection,
-    "dkim": DkimSection,
-    "scheduler": SchedulerSection,
-    "approval": ApprovalSection,
-    "tracking": TrackingSection,
-    "retention": RetentionSection,
-    "auth": AuthSection,
-}
-
-
-def find_config_file(
-    explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
-) -> Path | None:
-    """The file the contract says to read, or None for built-in defaults."""
-    environ = os.environ if environ is None else environ
-    if explicit:
-        return Path(explicit)
-    if environ.get(ENV_CONFIG):
-        return Path(environ[ENV_CONFIG])
-    local = Path("config.toml")
-    return local if local.is_file() else None
-
-
-def load_config(
-    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
-) -> Config:
-    """Find, read and validate the configuration; raise ConfigError on any problem."""
-    environ = os.environ if environ is None else environ
-    found = find_config_file(path, environ)
-    if found is None:
-        return from_mapping({}, environ=environ)
-    source = str(found)
-    try:
-        raw = found.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError("file", "not found", source=source) from None
-    except OSError as exc:
-        raise ConfigError("file", f"cannot be read ({exc.strerror})", source=source) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError("file", "is not UTF-8 text", source=source) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("file", f"is not valid TOML ({exc})", source=source) from None
-    return from_mapping(data, environ=environ, source=source)
-
-
-def from_mapping(
-    data: Mapping[str, Any],
-    *,
-    environ: Mapping[str, str] | None = None,
-    source: str = "built-in defaults",
-) -> Config:
-    """Validate parsed TOML (plus environment secrets) into a Config."""
-    environ = os.environ if environ is None else environ
-    sections: dict[str, Any] = {}
-    for name, table in data.items():
-        if name not in _SCHEMA:
-            known = ", ".join(f"[{s}]" for s in _SCHEMA)
-            raise ConfigError(f"[{name}]", f"unknown section (known: {known})", source=source)
-        if not isinstance(table, dict):
-            raise ConfigError(f"[{name}]", "must be a table", source=source)
-        values: dict[str, Any] = {}
-        for key, raw in table.items():
-            validator = _SCHEMA[name].get(key)
-            if validator is None:
-                raise ConfigError(f"[{name}] {key}", _unknown_key(name, key), source=source)
-            try:
-                values[key] = validator(raw)
-            except ValueError as exc:
-                reason = _hidden(str(exc), raw) if is_secret(name, key) else str(exc)
-                raise ConfigError(f"[{name}] {key}", reason, source=source) from None
-        sections[name] = values
-
-    env_overrides = (
-        ("app", "secret_key", ENV_SECRET_KEY),
-        ("app", "database_url", ENV_DATABASE_URL),
-        ("smtp", "password", ENV_SMTP_PASSWORD),
-    )
-    for section, key, variable in env_overrides:
-        if environ.get(variable):
-            try:
-                value = _SCHEMA[section][key](environ[variable])
-            except ValueError as exc:
-                reason = _hidden(str(exc), environ[variable])
-                raise ConfigError(f"${variable}", reason, source="environment") from None
-            sections.setdefault(section, {})[key] = value
-
-    built: dict[str, Any] = {}
-    for name, values in sections.items():
-        if name == "dkim":
-            missing = [f.name for f in fields(DkimSection) if f.name not in values]
-            if missing:
-                raise ConfigError(
-                    f"[dkim] {missing[0]}",
-                    "required when [dkim] is present (it needs domain, "
-                    "selector and private_key_file)",
-                    source=source,
-                )
-        built[name] = _SECTION_TYPES[name](**values)
-    config = Config(**built, source=source)
-    _check_whole(config, source=source)
-    return config
-
-
 # --- secrets are never echoed: a config error lands in logs, terminals and tickets ---
 
 # Keys whose value is a secret wherever they appear: any key named like these, in any
@@ -607,7 +337,7 @@ def is_secret(section: str, key: str) -> bool:
     return any(part in key for part in _SECRET_NAMES) and not key.endswith("_file")
 
 
-def _hidden(reason: str, value: Any) -> str:
+def hidden(reason: str, value: Any) -> str:
     """``reason`` with every spelling of ``value`` (and of its items) taken out."""
     pieces: list[Any] = [value]
     if isinstance(value, list | tuple):
@@ -624,14 +354,7 @@ def _hidden(reason: str, value: Any) -> str:
     return reason
 
 
-def _unknown_key(section: str, key: str) -> str:
-    known = sorted(_SCHEMA[section])
-    close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
-    hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
-    return f"unknown key{hint}"
-
-
-def _check_whole(config: Config, *, source: str) -> None:
+def check_whole(config: Config, *, source: str) -> None:
     """Rules that involve more than one key."""
     _check_auth(config, source=source)
     if not config.app.secret_key and not config.app.is_loopback:
@@ -679,9 +402,3 @@ def _check_auth(config: Config, *, source: str) -> None:
 
 def _is_loopback_host(host: str) -> bool:
     return is_loopback_url(f"smtp://{host}")
-
-
-def with_overrides(config: Config, **sections: Mapping[str, Any]) -> Config:
-    """A copy with some section values replaced (used by tests and the CLI)."""
-    changes = {name: replace(getattr(config, name), **values) for name, values in sections.items()}
-    return replace(config, **changes)

@@ -6,7 +6,7 @@ import json
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from contacts.models import UNSUBSCRIBED, Contact, ContactList, ListMembership, Suppression
+from contacts.models import Contact, ContactList, ListMembership
 from mailer.accounts import roles
 from mailer.database import Database
 from tests.conftest import add_user, csrf_from, login
@@ -137,62 +137,6 @@ def test_editing_a_contact_and_its_lists(admin_client: FlaskClient, db: Database
     assert "BOB@example.org is already a contact" in clash.get_data(as_text=True)
     page = admin_client.get(f"/admin/contacts/{alice_id}").get_data(as_text=True)
     assert "Partners" in page and "Contact #" in page  # the edit is in its history
-
-
-def test_lists_bulk_add_and_remove(admin_client: FlaskClient, db: Database) -> None:
-    run_import(db, MESSY)
-    csrf = token(admin_client, "/admin/lists/")
-    created = admin_client.post(
-        "/admin/lists/",
-        data={"csrf_token": csrf, "name": "Panel members", "description": "", "choosable": "yes"},
-    )
-    list_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
-    added = admin_client.post(
-        f"/admin/lists/{list_id}/members",
-        data={
-            "csrf_token": csrf,
-            "action": "add",
-            "addresses": "ALICE@example.org\nbob@example.org, nobody@example.org",
-        },
-        follow_redirects=True,
-    )
-    page = added.get_data(as_text=True)
-    assert "Added 2 contact(s)" in page and "nobody@example.org" in page
-    with db.transaction() as session:
-        ids = list(session.scalars(select(ListMembership.contact_id)))
-    admin_client.post(
-        f"/admin/lists/{list_id}/members",
-        data={"csrf_token": csrf, "action": "remove", "contact": [str(ids[0])]},
-    )
-    assert count(db, ListMembership) == 1
-    listing = admin_client.get("/admin/lists/").get_data(as_text=True)
-    assert "Panel members" in listing
-    duplicate = admin_client.post(
-        "/admin/lists/", data={"csrf_token": csrf, "name": "panel MEMBERS"}
-    )
-    assert duplicate.status_code == 400
-
-
-def test_suppression_list_and_removal_by_an_admin(admin_client: FlaskClient, db: Database) -> None:
-    run_import(db, MESSY)
-    with db.transaction() as session:
-        alice_id = session.scalar(
-            select(Contact.id).where(Contact.email_key == "alice@example.org")
-        )
-    csrf = token(admin_client, f"/admin/contacts/{alice_id}")
-    admin_client.post(
-        f"/admin/contacts/{alice_id}/suppress",
-        data={"csrf_token": csrf, "reason": "asked by phone"},
-    )
-    with db.transaction() as session:
-        assert session.get(Contact, alice_id).status == UNSUBSCRIBED
-        entry_id = session.scalar(select(Suppression.id))
-    page = admin_client.get("/admin/suppressions/").get_data(as_text=True)
-    assert "alice@example.org" in page and "asked by phone" in page
-    admin_client.post(f"/admin/suppressions/{entry_id}/remove", data={"csrf_token": csrf})
-    with db.transaction() as session:
-        assert session.get(Contact, alice_id).status == "active"
-    assert count(db, Suppression) == 0
 
 
 def test_editors_cannot_erase_or_lift_suppressions(client: FlaskClient, db: Database) -> None:

@@ -1,0 +1,13 @@
+"""The admin pages of stakeholders, one blueprint each: contacts (with import and
+export), lists, suppressions and organisation types.
+
+Everyone signed in may look; editors and admins change; only admins erase contacts or
+lift a suppression (both are audited).
+"""
+
+from contacts.admin_views.contacts import contacts_bp
+from contacts.admin_views.lists import lists_bp
+from contacts.admin_views.organisation_types import types_bp
+from contacts.admin_views.suppressions import suppressions_bp
+
+__all__ = ["contacts_bp", "lists_bp", "suppressions_bp", "types_bp"]

@@ -1,0 +1,174 @@
+"""The validated configuration as typed values: ``Config`` and one dataclass per
+``[section]`` of the file, with the defaults of every key (``config.example.toml``
+lists them too)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A daily window (local time) in which nothing is sent; it may span midnight."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class AppSection:
+    base_url: str = "http://127.0.0.1:5000"
+    secret_key: str = ""
+    old_secret_keys: tuple[str, ...] = ()
+    timezone: str = "Europe/London"
+    database_url: str = ""
+    instance_dir: str = "instance"
+    # The web server's limits (mailer.server): a request body's size (0: [mail]
+    # max_attachments_mb plus 5), open connections, and how long a connection may sit
+    # idle or half-sent before it is closed.
+    max_request_mb: int = 0
+    connection_limit: int = 500
+    request_timeout: timedelta = timedelta(seconds=30)
+    # Connections one client address may hold open at once (0: no cap), so one
+    # address cannot take all of connection_limit. The trusted proxies are not
+    # counted: they carry everyone's connections.
+    connections_per_client: int = 20
+    # Peers whose X-Forwarded-For names the visitor (mailer.web.proxies): none by
+    # default, so nobody reaching the server directly can choose their own address.
+    trusted_proxies: tuple[str, ...] = ()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_loopback(self) -> bool:
+        return is_loopback_url(self.base_url)
+
+    @property
+    def is_https(self) -> bool:
+        return urlsplit(self.base_url).scheme == "https"
+
+
+@dataclass(frozen=True)
+class MailSection:
+    transport: str = "outbox"
+    from_address: str = "Stakeholder Mailer <stakeholders@example.org>"
+    reply_to: str = ""
+    list_id: str = "stakeholders.example.org"
+    max_attachments_mb: int = 10
+
+
+@dataclass(frozen=True)
+class SmtpSection:
+    host: str = "127.0.0.1"
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    timeout: timedelta = timedelta(seconds=30)
+    connections: int = 4
+    rate_per_second: float = 0
+    per_hour: int = 0
+    per_day: int = 0
+    max_attempts: int = 8
+    retry_for: timedelta = timedelta(hours=24)
+    lease: timedelta = timedelta(minutes=5)
+    hard_bounce_limit: int = 1
+
+
+@dataclass(frozen=True)
+class DkimSection:
+    domain: str
+    selector: str
+    private_key_file: str
+
+
+@dataclass(frozen=True)
+class SchedulerSection:
+    misfire_grace: timedelta = timedelta(hours=1)
+    quiet_hours: QuietHours | None = QuietHours(time(20, 0), time(8, 0))
+    send_on_weekends: bool = False
+    holidays: str = "england-and-wales"
+
+
+@dataclass(frozen=True)
+class ApprovalSection:
+    two_person: bool = True
+
+
+@dataclass(frozen=True)
+class TrackingSection:
+    links: bool = True
+    per_person: bool = False
+
+
+@dataclass(frozen=True)
+class RetentionSection:
+    deliveries: timedelta = timedelta(days=730)
+
+
+@dataclass(frozen=True)
+class AuthSection:
+    # A signed-in browser left alone this long is signed out; none lasts longer than
+    # session_max however busy (checked on the server, not trusted to the cookie).
+    session_idle: timedelta = timedelta(hours=2)
+    session_max: timedelta = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration. ``source`` says where it came from."""
+
+    app: AppSection = AppSection()
+    mail: MailSection = MailSection()
+    smtp: SmtpSection = SmtpSection()
+    dkim: DkimSection | None = None
+    scheduler: SchedulerSection = SchedulerSection()
+    approval: ApprovalSection = ApprovalSection()
+    tracking: TrackingSection = TrackingSection()
+    retention: RetentionSection = RetentionSection()
+    auth: AuthSection = AuthSection()
+    source: str = "built-in defaults"
+
+    @property
+    def instance_path(self) -> Path:
+        return Path(self.app.instance_dir).resolve()
+
+    @property
+    def database_url(self) -> str:
+        if self.app.database_url:
+            return self.app.database_url
+        return f"sqlite:///{self.instance_path / 'mailer.db'}"
+
+    @property
+    def uses_default_database(self) -> bool:
+        return not self.app.database_url
+
+    @property
+    def max_request_bytes(self) -> int:
+        megabytes = self.app.max_request_mb or self.mail.max_attachments_mb + 5
+        return megabytes * 1024 * 1024
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
