@@ -45,7 +45,7 @@ SUBMITTED = "submitted"
 VIA_ADMIN = "the admin"
 VIA_COMMAND_LINE = "the command line"
 
-# The sends an approval freezes (scheduler/consultations.py approve).
+# The sends an approval freezes (scheduler/consultations/lifecycle.py approve).
 FROZEN_AT_APPROVAL = (SEND_DRAFT, SEND_MISSED)
 
 SHORT = 12  # characters of the hash a person compares

@@ -87,9 +87,9 @@ def _user(session: Any, email: str | None) -> Any:
 
 def _consultation(session: Any, key: str) -> Any:
     from mailer.cli import Refused
-    from scheduler import consultations
+    from scheduler.consultations import read_models
 
-    found = consultations.find(session, key)
+    found = read_models.find(session, key)
     if found is None:
         raise Refused(f"no consultation has the id or slug {key!r}")
     return found
@@ -173,7 +173,8 @@ def create(  # type: ignore[no-untyped-def]
     from mailer.bulletins import files
     from mailer.cli import Refused, Unusable, require_schema
     from mailer.database import utcnow
-    from scheduler import consultations
+    from scheduler.consultations import documents, editing, planning
+    from scheduler.consultations.details import ConsultationInvalid, Details
     from scheduler.timeline import ReminderSpec
 
     config = ctx.config
@@ -183,10 +184,10 @@ def create(  # type: ignore[no-untyped-def]
             body = body_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise Unusable(f"cannot read {body_file}: {exc}") from None
-    documents: list[tuple[str, bytes]] = []
+    attached: list[tuple[str, bytes]] = []
     for path in attachments:
         try:
-            documents.append((path.name, path.read_bytes()))
+            attached.append((path.name, path.read_bytes()))
         except OSError as exc:
             raise Unusable(f"cannot read {path}: {exc.strerror}") from None
     db = require_schema(ctx)
@@ -199,7 +200,7 @@ def create(  # type: ignore[no-untyped-def]
             if found is None:
                 raise Refused(f"no list is called {name!r}")
             list_ids.append(found)
-        details = consultations.Details(
+        details = Details(
             title=title,
             opens_at=opens,
             closes_at=closes,
@@ -211,13 +212,11 @@ def create(  # type: ignore[no-untyped-def]
             close_notice_after=close_notice,
             launch_body=body,
         )
-        rules = consultations.rules_for(session, config)
+        rules = planning.rules_for(session, config)
         try:
-            created, warnings = consultations.create(
-                session, details, by=author, rules=rules, now=now
-            )
-            for filename, data in documents:
-                consultations.add_document(
+            created, warnings = editing.create(session, details, by=author, rules=rules, now=now)
+            for filename, data in attached:
+                documents.add_document(
                     session,
                     created,
                     filename=filename,
@@ -226,7 +225,7 @@ def create(  # type: ignore[no-untyped-def]
                     limit_bytes=config.mail.max_attachments_mb * 1024 * 1024,
                     by=author,
                 )
-        except consultations.ConsultationInvalid as exc:
+        except ConsultationInvalid as exc:
             raise Refused("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
         except files.FileRefused as exc:
             raise Refused(str(exc)) from None
@@ -243,16 +242,15 @@ def submit(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def
     """Ask for approval."""
     from mailer.cli import Refused, require_schema
     from mailer.database import utcnow
-    from scheduler import consultations
+    from scheduler.consultations import lifecycle
+    from scheduler.consultations.details import ConsultationRefused
 
     db = require_schema(ctx)
     with db.writing() as session:
         found = _consultation(session, key)
         try:
-            warnings = consultations.submit(
-                session, found, by=_user(session, by_email), now=utcnow()
-            )
-        except consultations.ConsultationRefused as exc:
+            warnings = lifecycle.submit(session, found, by=_user(session, by_email), now=utcnow())
+        except ConsultationRefused as exc:
             raise Refused(str(exc)) from None
     _warn(warnings)
     click.echo(f"consultation {found.id} submitted for approval")
@@ -266,7 +264,9 @@ def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-de
     """Approve as that user and schedule the timeline."""
     from mailer.cli import Refused, require_schema
     from mailer.database import utcnow
-    from scheduler import approval, consultations
+    from scheduler import approval
+    from scheduler.consultations import lifecycle, planning, read_models
+    from scheduler.consultations.details import ConsultationRefused
 
     config = ctx.config
     db = require_schema(ctx)
@@ -274,9 +274,9 @@ def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-de
         found = _consultation(session, key)
         # Whoever runs the command approves the version there is now, read in the same
         # transaction; the audit entry says it came from the command line.
-        version = consultations.version(session, found, base_url=config.app.base_url)
+        version = read_models.version(session, found, base_url=config.app.base_url)
         try:
-            warnings = consultations.approve(
+            warnings = lifecycle.approve(
                 session,
                 found,
                 by=_user(session, by_email),
@@ -286,9 +286,9 @@ def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-de
                 seen=version,
                 via=approval.VIA_COMMAND_LINE,
             )
-        except consultations.ConsultationRefused as exc:
+        except ConsultationRefused as exc:
             raise Refused(str(exc)) from None
-        scheduled = [s for s in consultations.timeline(session, found) if s.state == "scheduled"]
+        scheduled = [s for s in planning.timeline(session, found) if s.state == "scheduled"]
     _warn(warnings)
     click.echo(
         f"consultation {found.id} approved (version {approval.short(version)}): "
@@ -304,7 +304,8 @@ def cancel(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def
     """Cancel: nothing more is sent."""
     from mailer.cli import Refused, require_schema
     from mailer.database import utcnow
-    from scheduler import consultations
+    from scheduler.consultations import lifecycle
+    from scheduler.consultations.details import ConsultationRefused
 
     db = require_schema(ctx)
     with db.writing() as session:
@@ -313,8 +314,8 @@ def cancel(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def
         if not user.can_edit:
             raise Refused(f"{user.email} is a {user.role}; only an editor or admin cancels")
         try:
-            stopped = consultations.cancel(session, found, by=user, now=utcnow())
-        except consultations.ConsultationRefused as exc:
+            stopped = lifecycle.cancel(session, found, by=user, now=utcnow())
+        except ConsultationRefused as exc:
             raise Refused(str(exc)) from None
     click.echo(f"consultation {found.id} cancelled: {stopped} send(s) stopped")
 
@@ -350,13 +351,13 @@ def show(ctx, key: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """The timeline: each send, when it goes, its state and counts."""
     from mailer.cli import require_schema
     from mailer.database import utcnow
-    from scheduler import consultations
+    from scheduler.consultations import read_models
 
     db = require_schema(ctx)
     zone = ctx.config.app.tz
     with db.transaction() as session:
         found = _consultation(session, key)
-        data = consultations.to_json(session, found, now=utcnow())
+        data = read_models.to_json(session, found, now=utcnow())
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return

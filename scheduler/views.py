@@ -40,7 +40,14 @@ from mailer.config import Config, format_duration, parse_duration
 from mailer.database import get_db, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import SEND_LABELS, Send
-from scheduler import approval, consultations, evidence, status, statutory
+from scheduler import approval, evidence, status, statutory
+from scheduler.consultations import documents, editing, lifecycle, planning, read_models
+from scheduler.consultations.details import (
+    ConsultationInvalid,
+    ConsultationRefused,
+    Details,
+    NeedsConfirmation,
+)
 from scheduler.models import (
     AWAITING_APPROVAL,
     STATE_LABELS,
@@ -68,7 +75,7 @@ def _consultation(consultation_id: int) -> Consultation:
 
 
 def _rules(session: Any) -> Any:
-    return consultations.rules_for(session, _config())
+    return planning.rules_for(session, _config())
 
 
 # --- the list and the calendar ----------------------------------------------------------
@@ -159,7 +166,7 @@ def _parse_local(day: str, clock: str, *, field: str, errors: dict[str, str]) ->
         return None
 
 
-def _details_from_form() -> tuple[consultations.Details | None, dict[str, str], dict[str, Any]]:
+def _details_from_form() -> tuple[Details | None, dict[str, str], dict[str, Any]]:
     """What the form says, the problems found before the service looks, and the raw
     values to show again."""
     form = request.form
@@ -203,7 +210,7 @@ def _details_from_form() -> tuple[consultations.Details | None, dict[str, str], 
         errors["lists"] = "Choose at least one list or organisation type to send to."
     if errors or opens is None or closes is None:
         return None, errors, raw
-    details = consultations.Details(
+    details = Details(
         title=raw["title"],
         opens_at=opens,
         closes_at=closes,
@@ -243,7 +250,7 @@ def _raw_from(consultation: Consultation | None) -> dict[str, Any]:
             "skip_responders": False,
             "launch_body": "",
         }
-    specs = consultations.reminder_specs(consultation)
+    specs = planning.reminder_specs(consultation)
     opens = consultation.opens_at.astimezone(zone)
     closes = consultation.closes_at.astimezone(zone)
     after = consultation.close_notice_after
@@ -302,10 +309,10 @@ def new() -> ResponseReturnValue:
     db = get_db()
     try:
         with db.transaction(db.session) as session:
-            created, warnings = consultations.create(
+            created, warnings = editing.create(
                 session, details, by=acting_user(session), rules=_rules(session), now=utcnow()
             )
-    except consultations.ConsultationInvalid as exc:
+    except ConsultationInvalid as exc:
         return _form_page(None, raw, exc.errors, status_code=400)
     for warning in warnings:
         flash(warning, "warning")
@@ -330,7 +337,7 @@ def edit(consultation_id: int) -> ResponseReturnValue:
     was = consultation.state
     try:
         with db.transaction(db.session) as session:
-            warnings = consultations.update(
+            warnings = editing.update(
                 session,
                 consultation,
                 details,
@@ -339,11 +346,11 @@ def edit(consultation_id: int) -> ResponseReturnValue:
                 now=utcnow(),
                 confirmed=request.form.get("confirmed") == "yes",
             )
-    except consultations.NeedsConfirmation as exc:
+    except NeedsConfirmation as exc:
         return _form_page(consultation, raw, {}, confirm=str(exc), status_code=409)
-    except consultations.ConsultationInvalid as exc:
+    except ConsultationInvalid as exc:
         return _form_page(consultation, raw, exc.errors, status_code=400)
-    except consultations.ConsultationRefused as exc:
+    except ConsultationRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for("consultations.show", consultation_id=consultation_id))
     for warning in warnings:
@@ -366,11 +373,11 @@ def show(consultation_id: int) -> ResponseReturnValue:
     consultation = _consultation(consultation_id)
     session = get_db().session
     now = utcnow()
-    stored = consultations.timeline(session, consultation)
+    stored = planning.timeline(session, consultation)
     dropped = []
     # A timeline the rules can no longer make (TimelineError) shows the stored one only.
     with contextlib.suppress(ValueError):
-        dropped = [p for p in consultations.planned(consultation, _rules(session)) if p.dropped]
+        dropped = [p for p in planning.planned(consultation, _rules(session)) if p.dropped]
     rows = [(send, sends.progress(session, send.id)) for send in stored]
     lists = session.scalars(
         select(ContactList).where(ContactList.id.in_(consultation.audience.get("lists", [])))
@@ -386,7 +393,7 @@ def show(consultation_id: int) -> ResponseReturnValue:
     refused = approval.refusal(authors, current_user) if two_person else None
     version = None
     if consultation.state == AWAITING_APPROVAL:
-        version = consultations.version(session, consultation, base_url=_config().app.base_url)
+        version = read_models.version(session, consultation, base_url=_config().app.base_url)
     return render_template(
         "admin/consultations/show.html",
         consultation=consultation,
@@ -396,8 +403,8 @@ def show(consultation_id: int) -> ResponseReturnValue:
         picture=_picture(consultation, stored, now),
         lists=lists,
         types=types,
-        recipients=consultations.recipients(session, consultation),
-        checks=consultations.checks(session, consultation),
+        recipients=read_models.recipients(session, consultation),
+        checks=read_models.checks(session, consultation),
         coverage=statutory.coverage(session, consultation),
         state_labels=STATE_LABELS,
         type_labels=TYPE_LABELS,
@@ -414,7 +421,7 @@ def show(consultation_id: int) -> ResponseReturnValue:
         version=version,
         short_version=approval.short(version),
         approved_version=approval.short(consultation.approved_hash),
-        page_url=consultations.page_url(consultation, _config().app.base_url),
+        page_url=read_models.page_url(consultation, _config().app.base_url),
         now=now,
     )
 
@@ -465,7 +472,7 @@ def _step(
         with db.transaction(db.session) as session:
             result = work(session, consultation, acting_user(session))
             said = success(session) if callable(success) else success
-    except (consultations.ConsultationRefused, files.FileRefused, LookupError) as exc:
+    except (ConsultationRefused, files.FileRefused, LookupError) as exc:
         flash(str(exc), "error")
     else:
         for warning in result if isinstance(result, list) else []:
@@ -479,7 +486,7 @@ def _step(
 def submit(consultation_id: int) -> ResponseReturnValue:
     return _step(
         consultation_id,
-        lambda s, c, u: consultations.submit(s, c, by=u, now=utcnow()),
+        lambda s, c, u: lifecycle.submit(s, c, by=u, now=utcnow()),
         "Submitted. An approver will see it on their dashboard.",
     )
 
@@ -490,7 +497,7 @@ def approve(consultation_id: int) -> ResponseReturnValue:
     config = _config()
     return _step(
         consultation_id,
-        lambda s, c, u: consultations.approve(
+        lambda s, c, u: lifecycle.approve(
             s,
             c,
             by=u,
@@ -513,7 +520,7 @@ def open_now(consultation_id: int) -> ResponseReturnValue:
 
     return _step(
         consultation_id,
-        lambda s, c, u: consultations.open_now(
+        lambda s, c, u: lifecycle.open_now(
             s, c, by=u, now=utcnow(), two_person=_config().approval.two_person
         ),
         said,
@@ -525,7 +532,7 @@ def open_now(consultation_id: int) -> ResponseReturnValue:
 def return_to_draft(consultation_id: int) -> ResponseReturnValue:
     return _step(
         consultation_id,
-        lambda s, c, u: consultations.return_to_draft(s, c, by=u, now=utcnow()),
+        lambda s, c, u: lifecycle.return_to_draft(s, c, by=u, now=utcnow()),
         "Returned to draft: nothing more goes out until it is approved again.",
     )
 
@@ -535,7 +542,7 @@ def return_to_draft(consultation_id: int) -> ResponseReturnValue:
 def cancel(consultation_id: int) -> ResponseReturnValue:
     return _step(
         consultation_id,
-        lambda s, c, u: consultations.cancel(s, c, by=u, now=utcnow()),
+        lambda s, c, u: lifecycle.cancel(s, c, by=u, now=utcnow()),
         "Cancelled: nothing more will be sent for this consultation.",
     )
 
@@ -552,7 +559,7 @@ def add_document(consultation_id: int) -> ResponseReturnValue:
     return _step(
         consultation_id,
         lambda s, c, u: (
-            consultations.add_document(
+            documents.add_document(
                 s,
                 c,
                 filename=upload.filename or "",
@@ -574,7 +581,7 @@ def add_document(consultation_id: int) -> ResponseReturnValue:
 def remove_document(consultation_id: int, document_id: int) -> ResponseReturnValue:
     return _step(
         consultation_id,
-        lambda s, c, u: consultations.remove_document(s, c, document_id, by=u) and [],
+        lambda s, c, u: documents.remove_document(s, c, document_id, by=u) and [],
         "Document removed.",
     )
 
@@ -586,7 +593,7 @@ def send_now(consultation_id: int, send_id: int) -> ResponseReturnValue:
         send = session.get(Send, send_id)
         if send is None or send.consultation_id != consultation.id:
             raise LookupError("That send is not on this consultation's timeline.")
-        consultations.send_now(
+        lifecycle.send_now(
             session, send, by=user, now=utcnow(), two_person=_config().approval.two_person
         )
         return []
@@ -778,5 +785,5 @@ def _replan_all(session: Any) -> int:
     for consultation in session.scalars(
         select(Consultation).where(Consultation.closes_at > utcnow() - timedelta(days=30))
     ):
-        moved += consultations.replan(session, consultation, rules=rules, by=by)
+        moved += lifecycle.replan(session, consultation, rules=rules, by=by)
     return moved

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from mailer.bulletins.bulletin_views import file_response
 from mailer.bulletins.models import BulletinAttachment, StoredFile
 from mailer.database import get_db
-from scheduler import consultations
+from scheduler.consultations import read_models
 from scheduler.models import Consultation, ConsultationDocument
 
 documents_bp = Blueprint("documents", __name__)
@@ -40,7 +40,7 @@ def document(sha256: str, filename: str) -> ResponseReturnValue:
             .where(
                 StoredFile.sha256 == sha256,
                 ConsultationDocument.filename == filename,
-                consultations.public_condition(),
+                read_models.public_condition(),
             )
             .limit(1)
         ).first()

@@ -63,7 +63,7 @@ def create(
 ) -> Send:
     """A send of ``bulletin`` as it is now, frozen and scheduled for ``due_at``,
     without an approval: for tests and benchmarks. A consultation's sends are frozen
-    by its approval (scheduler/consultations.py)."""
+    by its approval (scheduler/consultations/lifecycle.py)."""
     frozen = messages.freeze(session, bulletin, extra=extra)
     send = Send(
         bulletin_id=bulletin.id,

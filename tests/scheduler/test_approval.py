@@ -23,8 +23,9 @@ from mailer.config import Config
 from mailer.database import Database, utcnow
 from mailer.delivery.models import SEND_DRAFT, Send
 from mailer.rendering.prepare import TemplateParts
-from scheduler import approval, consultations, edits
-from scheduler.consultations import ConsultationRefused, Details
+from scheduler import approval, edits
+from scheduler.consultations import editing, lifecycle, planning, read_models
+from scheduler.consultations.details import ConsultationRefused, Details
 from scheduler.models import AWAITING_APPROVAL, DRAFT, SCHEDULED, Blackout, Consultation
 from tests.conftest import make_config
 from tests.scheduler.audience import make_list
@@ -48,11 +49,11 @@ def details(list_id: int, **changes: object) -> Details:
 
 def create(db: Database, config: Config, author: User, d: Details) -> int:
     with db.transaction() as session:
-        created, _ = consultations.create(
+        created, _ = editing.create(
             session,
             d,
             by=session.get(User, author.id),
-            rules=consultations.rules_for(session, config),
+            rules=planning.rules_for(session, config),
             now=NOW,
         )
         return created.id
@@ -60,12 +61,12 @@ def create(db: Database, config: Config, author: User, d: Details) -> int:
 
 def update(db: Database, config: Config, cid: int, user: User, d: Details) -> None:
     with db.transaction() as session:
-        consultations.update(
+        editing.update(
             session,
             session.get(Consultation, cid),
             d,
             by=session.get(User, user.id),
-            rules=consultations.rules_for(session, config),
+            rules=planning.rules_for(session, config),
             now=NOW,
             confirmed=True,
         )
@@ -73,14 +74,14 @@ def update(db: Database, config: Config, cid: int, user: User, d: Details) -> No
 
 def submit(db: Database, cid: int, user: User) -> None:
     with db.transaction() as session:
-        consultations.submit(
+        lifecycle.submit(
             session, session.get(Consultation, cid), by=session.get(User, user.id), now=NOW
         )
 
 
 def approve(db: Database, cid: int, user: User, *, seen: str | None = None) -> None:
     with db.transaction() as session:
-        consultations.approve(
+        lifecycle.approve(
             session,
             session.get(Consultation, cid),
             by=session.get(User, user.id),
@@ -93,7 +94,7 @@ def approve(db: Database, cid: int, user: User, *, seen: str | None = None) -> N
 
 def version(db: Database, cid: int) -> str:
     with db.transaction() as session:
-        return consultations.version(session, session.get(Consultation, cid), base_url=BASE)
+        return read_models.version(session, session.get(Consultation, cid), base_url=BASE)
 
 
 def edit_launch(
@@ -132,7 +133,7 @@ def state_of(db: Database, cid: int) -> tuple[str, set[str], bool]:
     """The consultation's state, its sends' states, and whether any send is frozen."""
     with db.transaction() as session:
         consultation = session.get(Consultation, cid)
-        timeline = consultations.timeline(session, consultation)
+        timeline = planning.timeline(session, consultation)
         return (
             consultation.state,
             {s.state for s in timeline},
@@ -298,10 +299,10 @@ def test_a_blackout_that_moves_a_submitted_timeline_returns_it_to_draft(
             )
         )
         session.flush()
-        moved = consultations.replan(
+        moved = lifecycle.replan(
             session,
             session.get(Consultation, cid),
-            rules=consultations.rules_for(session, config),
+            rules=planning.rules_for(session, config),
             by=session.get(User, people["approver"].id),
         )
     assert moved >= 1
@@ -336,7 +337,7 @@ def test_open_now_is_refused_to_whoever_made_the_approved_version(
     submit(db, cid, people["admin"])
     approve(db, cid, people["approver"])
     with db.transaction() as session, pytest.raises(ConsultationRefused, match="made the version"):
-        consultations.open_now(
+        lifecycle.open_now(
             session,
             session.get(Consultation, cid),
             by=session.get(User, people["admin"].id),
@@ -344,7 +345,7 @@ def test_open_now_is_refused_to_whoever_made_the_approved_version(
             two_person=True,
         )
     with db.transaction() as session:
-        consultations.open_now(
+        lifecycle.open_now(
             session,
             session.get(Consultation, cid),
             by=session.get(User, people["approver"].id),
@@ -486,7 +487,7 @@ def test_send_now_is_refused_to_whoever_made_the_approved_version(
         launch = session.scalar(
             select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
         )
-        consultations.mark_missed(session, launch, now=NOW)
+        lifecycle.mark_missed(session, launch, now=NOW)
     for who, allowed in (("admin", False), ("approver", True)):
         with db.transaction() as session:
             launch = session.scalar(
@@ -494,10 +495,10 @@ def test_send_now_is_refused_to_whoever_made_the_approved_version(
             )
             by = session.get(User, people[who].id)
             if allowed:
-                consultations.send_now(session, launch, by=by, now=NOW)
+                lifecycle.send_now(session, launch, by=by, now=NOW)
             else:
                 with pytest.raises(ConsultationRefused, match="made the version"):
-                    consultations.send_now(session, launch, by=by, now=NOW)
+                    lifecycle.send_now(session, launch, by=by, now=NOW)
 
 
 def test_two_steps_in_one_transaction_keep_the_first_steps_changes(
@@ -510,8 +511,8 @@ def test_two_steps_in_one_transaction_keep_the_first_steps_changes(
     with db.transaction() as session:
         consultation = session.get(Consultation, cid)
         editor = session.get(User, people["editor"].id)
-        consultations.return_to_draft(session, consultation, by=editor, now=NOW)
-        consultations.submit(session, consultation, by=editor, now=NOW)
+        lifecycle.return_to_draft(session, consultation, by=editor, now=NOW)
+        lifecycle.submit(session, consultation, by=editor, now=NOW)
     assert state_of(db, cid)[0] == AWAITING_APPROVAL
 
 
@@ -531,7 +532,7 @@ def test_an_edit_arriving_while_an_approval_is_being_made_waits_and_is_refused(
 
     def approve_and_hold() -> None:
         with db.transaction() as session:
-            consultations.approve(
+            lifecycle.approve(
                 session,
                 session.get(Consultation, cid),
                 by=session.get(User, people["approver"].id),

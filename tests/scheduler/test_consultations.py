@@ -22,8 +22,9 @@ from mailer.delivery.models import (
     SEND_SENDING,
     Send,
 )
-from scheduler import consultations, statutory
-from scheduler.consultations import (
+from scheduler import statutory
+from scheduler.consultations import editing, lifecycle, planning, read_models
+from scheduler.consultations.details import (
     ConsultationInvalid,
     ConsultationRefused,
     Details,
@@ -70,8 +71,8 @@ def details(list_id: int, **changes: object) -> Details:
 
 def create(db: Database, config: Config, author: User, d: Details) -> tuple[int, list[str]]:
     with db.transaction() as session:
-        rules = consultations.rules_for(session, config)
-        created, warnings = consultations.create(
+        rules = planning.rules_for(session, config)
+        created, warnings = editing.create(
             session, d, by=session.get(User, author.id), rules=rules, now=NOW
         )
         return created.id, warnings
@@ -81,7 +82,7 @@ def plan_of(db: Database, consultation_id: int) -> list[tuple[str, str, str, lis
     with db.transaction() as session:
         return [
             (s.kind, s.label, shown(s.due_at), list(s.reasons))
-            for s in consultations.timeline(session, session.get(Consultation, consultation_id))
+            for s in planning.timeline(session, session.get(Consultation, consultation_id))
         ]
 
 
@@ -106,7 +107,7 @@ def test_a_new_consultation_is_a_draft_with_its_whole_timeline(
         consultation = session.get(Consultation, cid)
         assert consultation.state == DRAFT
         assert consultation.slug == "draft-police-and-crime-plan-2027-2031"
-        timeline = consultations.timeline(session, consultation)
+        timeline = planning.timeline(session, consultation)
         assert {s.state for s in timeline} == {SEND_DRAFT}
         bulletins = [session.get(Bulletin, s.bulletin_id) for s in timeline]
         assert [b.kind for b in bulletins] == [
@@ -189,14 +190,14 @@ def test_bad_details_are_refused_with_the_field_and_nothing_is_stored(
 
 def submit(db: Database, cid: int, user: User) -> list[str]:
     with db.transaction() as session:
-        return consultations.submit(
+        return lifecycle.submit(
             session, session.get(Consultation, cid), by=session.get(User, user.id), now=NOW
         )
 
 
 def approve(db: Database, cid: int, user: User, *, two_person: bool = True) -> list[str]:
     with db.transaction() as session:
-        return consultations.approve(
+        return lifecycle.approve(
             session,
             session.get(Consultation, cid),
             by=session.get(User, user.id),
@@ -223,7 +224,7 @@ def test_approval_needs_someone_other_than_the_author_who_may_approve(
         consultation = session.get(Consultation, cid)
         assert consultation.state == SCHEDULED
         assert consultation.approved_by_id == people["approver"].id
-        for send in consultations.timeline(session, consultation):
+        for send in planning.timeline(session, consultation):
             assert send.state == SEND_SCHEDULED
             # The chosen list, and the consultation's own list of sign-ups.
             assert send.audience == {
@@ -303,32 +304,32 @@ def test_an_edit_after_approval_asks_first_then_returns_what_is_not_sent_to_appr
     # The launch goes out.
     opened = local("2027-01-18 09:00")
     with db.transaction() as session:
-        launch = consultations.timeline(session, session.get(Consultation, cid))[0]
+        launch = planning.timeline(session, session.get(Consultation, cid))[0]
         sends.make_due(session, launch, now=opened, domain="example.org")
         launch_id = launch.id
     later = details(partners, closes_at=local("2027-03-07 23:59"))
     with db.transaction() as session, pytest.raises(NeedsConfirmation, match="4 send"):
-        consultations.update(
+        editing.update(
             session,
             session.get(Consultation, cid),
             later,
             by=session.get(User, people["editor"].id),
-            rules=consultations.rules_for(session, office_config),
+            rules=planning.rules_for(session, office_config),
             now=opened + timedelta(hours=1),
         )
     with db.transaction() as session:
         consultation = session.get(Consultation, cid)
-        consultations.update(
+        editing.update(
             session,
             consultation,
             later,
             by=session.get(User, people["editor"].id),
-            rules=consultations.rules_for(session, office_config),
+            rules=planning.rules_for(session, office_config),
             now=opened + timedelta(hours=1),
             confirmed=True,
         )
         assert consultation.state == DRAFT
-        timeline = {s.label: s for s in consultations.timeline(session, consultation)}
+        timeline = {s.label: s for s in planning.timeline(session, consultation)}
         assert timeline["Launch"].id == launch_id
         assert timeline["Launch"].state == SEND_SENDING  # made already: untouched
         others = [s for s in timeline.values() if s.id != launch_id]
@@ -349,7 +350,7 @@ def test_cancelling_stops_every_send_not_yet_made(
     # Approved messages are cancelled for good only by an admin (the role table).
     for who in ("editor", "approver"):
         with db.transaction() as session, pytest.raises(ConsultationRefused, match="Only admins"):
-            consultations.cancel(
+            lifecycle.cancel(
                 session,
                 session.get(Consultation, cid),
                 by=session.get(User, people[who].id),
@@ -357,14 +358,14 @@ def test_cancelling_stops_every_send_not_yet_made(
             )
     with db.transaction() as session:
         consultation = session.get(Consultation, cid)
-        stopped = consultations.cancel(
+        stopped = lifecycle.cancel(
             session, consultation, by=session.get(User, people["admin"].id), now=NOW
         )
         assert stopped == 5
         assert consultation.state == CANCELLED
-        assert {s.state for s in consultations.timeline(session, consultation)} == {SEND_CANCELLED}
+        assert {s.state for s in planning.timeline(session, consultation)} == {SEND_CANCELLED}
     with db.transaction() as session, pytest.raises(ConsultationRefused, match="cancelled"):
-        consultations.submit(
+        lifecycle.submit(
             session,
             session.get(Consultation, cid),
             by=session.get(User, people["editor"].id),
@@ -374,7 +375,7 @@ def test_cancelling_stops_every_send_not_yet_made(
 
 def open_now(db: Database, cid: int, user: User, *, now: datetime = NOW) -> None:
     with db.transaction() as session:
-        consultations.open_now(
+        lifecycle.open_now(
             session, session.get(Consultation, cid), by=session.get(User, user.id), now=now
         )
 
@@ -398,7 +399,7 @@ def test_opening_early_moves_only_the_launch_and_refuses_what_it_cannot_do(
     with db.transaction() as session:
         consultation = session.get(Consultation, cid)
         assert consultation.phase(NOW) == OPEN
-        for send in consultations.timeline(session, consultation):
+        for send in planning.timeline(session, consultation):
             assert send.frozen["extra"]["consultation"]["opens_at"] == NOW.isoformat()
     with pytest.raises(ConsultationRefused, match="already open"):
         open_now(db, cid, people["approver"])
@@ -408,7 +409,7 @@ def test_opening_early_moves_only_the_launch_and_refuses_what_it_cannot_do(
     submit(db, again, people["editor"])
     approve(db, again, people["approver"])
     with db.transaction() as session:
-        launch = consultations.timeline(session, session.get(Consultation, again))[0]
+        launch = planning.timeline(session, session.get(Consultation, again))[0]
         launch.state = SEND_SENDING
     with pytest.raises(ConsultationRefused, match="launch is not waiting"):
         open_now(db, again, people["approver"])
@@ -436,7 +437,7 @@ def test_show_json_has_the_contract_fields(
     partners = make_list(db, [("a@example.org", None)])
     cid, _ = create(db, office_config, people["editor"], details(partners))
     with db.transaction() as session:
-        data = consultations.to_json(session, session.get(Consultation, cid), now=NOW)
+        data = read_models.to_json(session, session.get(Consultation, cid), now=NOW)
     assert data["id"] == cid and data["state"] == "draft"
     first = data["sends"][0]
     assert first["kind"] == "launch"

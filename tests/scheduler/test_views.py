@@ -22,7 +22,8 @@ from mailer.bulletins.models import Bulletin
 from mailer.database import Database, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import SEND_MISSED, Send, SendingSwitch
-from scheduler import consultations, statutory
+from scheduler import statutory
+from scheduler.consultations import lifecycle
 from scheduler.models import Blackout, Consultation
 from tests.conftest import add_user, csrf_from, login
 from tests.scheduler.audience import make_list
@@ -482,8 +483,8 @@ def test_the_public_page_offers_the_draft_plan_and_its_web_version_once_approved
     with db.transaction() as session:
         consultation = session.get(Consultation, cid)
         admin = session.scalar(select(User).where(User.role == roles.ADMIN))
-        consultations.submit(session, consultation, by=admin, now=utcnow())
-        consultations.approve(
+        lifecycle.submit(session, consultation, by=admin, now=utcnow())
+        lifecycle.approve(
             session,
             consultation,
             by=admin,
