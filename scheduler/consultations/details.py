@@ -6,7 +6,7 @@ The refusals every consultation service raises live here too."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,11 +56,14 @@ class NeedsConfirmation(Exception):
 
 @dataclass(frozen=True)
 class Details:
-    """What the form or ``mailer consultation create`` gives."""
+    """What the form or ``mailer consultation create`` gives.
+
+    A time is None when what was written could not be read as one; ``unreadable``
+    then says, per field, what to write instead (the form's reader fills it in)."""
 
     title: str
-    opens_at: datetime
-    closes_at: datetime
+    opens_at: datetime | None
+    closes_at: datetime | None
     survey_url: str
     summary: str = ""
     type: str = TYPE_GENERAL
@@ -72,6 +75,7 @@ class Details:
     # With [tracking] per_person: reminders leave out who followed the survey link.
     skip_responders: bool = False
     launch_body: str = ""  # the launch bulletin's words, on creation
+    unreadable: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -91,7 +95,7 @@ def check(
 ) -> Checked:
     """The values to store and the timeline they make; or ConsultationInvalid with one
     sentence per field that is wrong. ``current``: the consultation being edited."""
-    if details.opens_at.tzinfo is None or details.closes_at.tzinfo is None:
+    if any(t is not None and t.tzinfo is None for t in (details.opens_at, details.closes_at)):
         raise ValueError("opening and closing times need a timezone")
     title = one_line(details.title)
     summary = details.summary.replace("\r\n", "\n").strip()
@@ -105,25 +109,31 @@ def check(
         "survey_url": _survey_url_problem(survey_url),
         "type": _type_problem(details.type),
         **_time_problems(details, rules=rules, now=now, current=current),
-        "lists": _missing(session, ContactList.id, lists, "No list has the id"),
+        "lists": _audience_problem(lists, types)
+        or _missing(session, ContactList.id, lists, "No list has the id"),
         "organisation_types": _missing(
             session, OrganisationType.id, types, "No organisation type has the id"
         ),
         "reminders": _reminders_problem(reminders),
     }
-    errors = {name: problem for name, problem in found.items() if problem}
+    # What could not be read is said first, and rather than a rule about it.
+    errors = dict(details.unreadable)
+    errors.update({k: v for k, v in found.items() if v and k not in details.unreadable})
+    opens_at, closes_at = details.opens_at, details.closes_at
     planned_sends: list[PlannedSend] = []
     warnings: list[str] = []
-    if not errors:
-        planned_sends, warnings = _planned(details, reminders, rules=rules, errors=errors)
-    if errors:
+    if not errors and opens_at is not None and closes_at is not None:
+        planned_sends, warnings = _planned(
+            opens_at, closes_at, details, reminders, rules=rules, errors=errors
+        )
+    if errors or opens_at is None or closes_at is None:
         raise ConsultationInvalid(errors)
     values = {
         "title": title,
         "summary": summary,
         "type": details.type,
-        "opens_at": details.opens_at,
-        "closes_at": details.closes_at,
+        "opens_at": opens_at,
+        "closes_at": closes_at,
         "survey_url": survey_url,
         "audience": {"lists": lists, "organisation_types": types},
         "reminders": [
@@ -167,6 +177,10 @@ def _time_problems(
     one already open) may be in the past."""
     opens_at, closes_at = details.opens_at, details.closes_at
     problems: dict[str, str | None] = {}
+    if opens_at is None or closes_at is None:
+        problems["closes_at"] = None if closes_at else "Give the closing date and time."
+        problems["opens_at"] = None if opens_at else "Give the opening date and time."
+        return problems
     if closes_at <= now:
         problems["closes_at"] = (
             f"The closing time ({_shown(rules, closes_at)}) has passed; choose a later one."
@@ -179,6 +193,12 @@ def _time_problems(
             f"The opening time ({_shown(rules, opens_at)}) has passed; choose a time from now on."
         )
     return problems
+
+
+def _audience_problem(lists: list[int], types: list[int]) -> str | None:
+    if not lists and not types:
+        return "Choose at least one list or organisation type to send to."
+    return None
 
 
 def _missing(session: Session, column: Any, ids: list[int], sentence: str) -> str | None:
@@ -198,6 +218,8 @@ def _reminders_problem(reminders: Sequence[ReminderSpec]) -> str | None:
 
 
 def _planned(
+    opens_at: datetime,
+    closes_at: datetime,
     details: Details,
     reminders: Sequence[ReminderSpec],
     *,
@@ -208,8 +230,8 @@ def _planned(
     no timeline goes into ``errors``."""
     try:
         planned_sends = plan(
-            opens_at=details.opens_at,
-            closes_at=details.closes_at,
+            opens_at=opens_at,
+            closes_at=closes_at,
             rules=rules,
             reminders=reminders,
             close_notice_after=details.close_notice_after,

@@ -89,6 +89,7 @@ def update(
     approval returns those sends to approval, so it needs ``confirmed`` (the warning
     is the NeedsConfirmation message)."""
     refuse_if_finished(session, consultation, now)
+    checked = check(session, details, rules=rules, now=now, current=consultation)
     if consultation.state in (AWAITING_APPROVAL, SCHEDULED) and not confirmed:
         waiting = approved_sends(session, consultation)
         where = "approved" if consultation.state == SCHEDULED else "awaiting approval"
@@ -98,7 +99,6 @@ def update(
             "more goes out until it is submitted and approved again. Sends already made "
             "stay as they are."
         )
-    checked = check(session, details, rules=rules, now=now, current=consultation)
     if consultation.signup_list_id is not None:
         # The sign-up list stays in the audience whatever the form says.
         audience = checked.values["audience"]
