@@ -19,6 +19,7 @@ from contacts import suppression
 from contacts.models import ACTIVE, BOUNCED, UNSUBSCRIBED, Contact, ListMembership
 from mailer.bulletins import messages
 from mailer.bulletins.models import Bulletin
+from mailer.delivery import send_states
 from mailer.delivery.models import (
     FAILED,
     QUEUED,
@@ -149,13 +150,11 @@ def make_due(
         session.execute(Delivery.__table__.insert(), rows)
         made += len(rows)
     if send.state == SEND_SCHEDULED:
-        send.state = SEND_SENDING
-        send.fired_at = now
+        send_states.fire(send, now=now)
         log.info("send %s due: %d delivery rows made", send.id, made)
     elif made:
         if send.state == SEND_DONE:
-            send.state = SEND_SENDING
-            send.finished_at = None
+            send_states.reopen(send)
         log.info("send %s: %d delivery rows made for late joiners", send.id, made)
     if made >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
         # The workers claim these rows within seconds, long before autovacuum notices
@@ -212,8 +211,7 @@ def finish_if_done(session: Session, send: Send, *, now: datetime) -> bool:
     """Mark a sending send done when nothing is left to do."""
     if send.state != SEND_SENDING or progress(session, send.id).outstanding:
         return False
-    send.state = SEND_DONE
-    send.finished_at = now
+    send_states.finish(send, now=now)
     log.info("send %s done", send.id)
     return True
 
@@ -224,18 +222,14 @@ def pause(session: Session, send: Send, *, reason: str, by_role: str = "") -> No
         raise SendRefused(
             f"Only a scheduled or running send can be paused; this one is {send.state}."
         )
-    send.state = SEND_PAUSED
-    send.paused_reason = reason[:2000]
-    send.paused_by_role = by_role
+    send_states.pause(send, reason=reason, by_role=by_role)
     log.warning("send %s paused: %s", send.id, reason)
 
 
 def resume(session: Session, send: Send, *, now: datetime) -> None:
     if send.state != SEND_PAUSED:
         raise SendRefused(f"Only a paused send can be resumed; this one is {send.state}.")
-    send.state = SEND_SENDING if send.fired_at else SEND_SCHEDULED
-    send.paused_reason = ""
-    send.paused_by_role = ""
+    send_states.resume(send)
     # Rows waiting on a backoff go now: the pause may have been long.
     session.execute(
         update(Delivery)
@@ -250,8 +244,7 @@ def cancel(session: Session, send: Send, *, now: datetime) -> int:
     if send.state in (SEND_DONE, SEND_CANCELLED):
         raise SendRefused(f"This send is already {send.state}.")
     skipped = skip_queued(session, send)
-    send.state = SEND_CANCELLED
-    send.finished_at = now
+    send_states.cancel(send, now=now)
     return skipped
 
 
@@ -276,8 +269,7 @@ def retry_failed(session: Session, send: Send, *, now: datetime) -> int:
     )
     count = result.rowcount or 0
     if count and send.state == SEND_DONE:
-        send.state = SEND_SENDING
-        send.finished_at = None
+        send_states.reopen(send)
     return count
 
 

@@ -19,10 +19,8 @@ from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins import messages
 from mailer.bulletins.models import Bulletin
-from mailer.delivery import sends
+from mailer.delivery import send_states, sends
 from mailer.delivery.models import (
-    SEND_CANCELLED,
-    SEND_DRAFT,
     SEND_MISSED,
     SEND_PAUSED,
     SEND_SCHEDULED,
@@ -164,12 +162,13 @@ def approve(
             )
         except messages.TemplateUnusable as exc:
             raise ConsultationRefused(f"{send.label}: {exc}") from None
-        send.frozen = frozen.to_json()
-        send.audience = dict(consultation.audience)
-        send.state = SEND_SCHEDULED
-        send.missed_at = None
-        send.approved_at = now
-        send.approved_by_id = by.id
+        send_states.schedule(
+            send,
+            now=now,
+            by_id=by.id,
+            frozen=frozen.to_json(),
+            audience=dict(consultation.audience),
+        )
     consultation.state = SCHEDULED
     consultation.approved_at = now
     consultation.approved_by_id = by.id
@@ -202,10 +201,7 @@ def _return_to_draft(
     returned = 0
     for send in timeline(session, consultation):
         if send.state in (SEND_SCHEDULED, SEND_MISSED):
-            send.state = SEND_DRAFT
-            send.frozen = None
-            send.approved_at = None
-            send.approved_by_id = None
+            send_states.return_to_draft(send)
             returned += 1
     was_waiting = consultation.state == AWAITING_APPROVAL
     consultation.state = DRAFT
@@ -267,13 +263,13 @@ def replan(
         if send is None or send.state not in UNFIRED:
             continue
         if item.due_at is None:
-            send.state = SEND_CANCELLED
+            send_states.leave_out(send)
             send.reasons = [f"left out: {item.dropped}"]
             moved += 1
         elif send.due_at != item.due_at or list(item.reasons) != list(send.reasons):
             send.due_at, send.reasons = item.due_at, list(item.reasons)
             if send.state == SEND_MISSED:
-                send.state, send.missed_at = SEND_SCHEDULED, None
+                send_states.reschedule_missed(send)
             moved += 1
     if moved and consultation.state == AWAITING_APPROVAL:
         _return_to_draft(
@@ -298,8 +294,7 @@ def cancel(session: Session, consultation: Consultation, *, by: User, now: datet
     stopped = 0
     for send in stored:
         if send.state in UNFIRED:
-            send.state = SEND_CANCELLED
-            send.finished_at = now
+            send_states.cancel(send, now=now)
             stopped += 1
         elif send.state in (SEND_SENDING, SEND_PAUSED):
             sends.cancel(session, send, now=now)
@@ -336,9 +331,8 @@ def send_now(
     if send.state != SEND_MISSED:
         raise ConsultationRefused(f"Only a missed send can be sent now; this one is {send.state}.")
     was = send.due_at
-    send.state = SEND_SCHEDULED
+    send_states.reschedule_missed(send)
     send.due_at = now
-    send.missed_at = None
     send.reasons = [
         *send.reasons,
         f"sent late at {by.email}'s request (was due {was:%Y-%m-%d %H:%M} UTC)",
@@ -424,8 +418,7 @@ def _refuse_authors_of_approved(
 
 
 def mark_missed(session: Session, send: Send, *, now: datetime) -> None:
-    send.state = SEND_MISSED
-    send.missed_at = now
+    send_states.mark_missed(send, now=now)
     log.warning(
         "send %s (%s) missed: due %s, more than the grace time ago",
         send.id,
