@@ -254,7 +254,7 @@ def content(
     session: Session, consultation: Consultation, *, extra: dict[str, Any]
 ) -> dict[str, Any]:
     """What an approval now would freeze, as plain data. ``extra`` is what each
-    frozen message knows of its consultation (consultations.consultation_extra)."""
+    frozen message knows of its consultation (FrozenConsultation.extra)."""
     about = dict(extra.get("consultation", {}))
     for key in ("opens_at", "closes_at"):
         # The same moment in another zone is the same version.

@@ -18,6 +18,7 @@ from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins import messages
+from mailer.bulletins.consultation_facts import FrozenConsultation
 from mailer.bulletins.models import Bulletin
 from mailer.delivery import send_states, sends
 from mailer.delivery.models import (
@@ -30,7 +31,7 @@ from mailer.delivery.models import (
 from scheduler import approval
 from scheduler.consultations.details import ConsultationRefused
 from scheduler.consultations.planning import UNFIRED, approved_sends, planned, timeline
-from scheduler.consultations.read_models import checks, consultation_extra, recipients
+from scheduler.consultations.read_models import checks, recipients
 from scheduler.models import (
     AWAITING_APPROVAL,
     CANCELLED,
@@ -136,7 +137,7 @@ def approve(
     authors = approval.authors(session, consultation)
     if two_person and (refused := approval.refusal(authors, by)):
         raise ConsultationRefused(refused)
-    extra = {"consultation": consultation_extra(consultation, base_url)}
+    extra = FrozenConsultation.of(consultation, base_url=base_url).extra()
     version = approval.content_hash(session, consultation, extra=extra)
     if seen is not None and seen != version:
         raise ConsultationRefused(
@@ -378,15 +379,15 @@ def open_now(
         )
     was = consultation.opens_at
     consultation.opens_at = now.replace(microsecond=0)
-    # What each approved message knows of the consultation (consultation_extra, frozen
+    # What each approved message knows of the consultation (FrozenConsultation, frozen
     # at approval) includes its opening time; nothing else of what was approved moves.
     for send in stored:
         if send.state != SEND_SCHEDULED or not send.frozen:
             continue
         frozen = messages.Frozen.from_json(send.frozen)
-        if "consultation" in frozen.extra:
-            known = {**frozen.extra["consultation"], "opens_at": consultation.opens_at.isoformat()}
-            extra = {**frozen.extra, "consultation": known}
+        known = FrozenConsultation.in_extra(frozen.extra)
+        if known is not None:
+            extra = {**frozen.extra, **known.opened(consultation.opens_at).extra()}
             send.frozen = dataclasses.replace(frozen, extra=extra).to_json()
     launch.due_at = consultation.opens_at
     launch.reasons = [

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from contacts.models import ACTIVE
 from mailer.bulletins import context
+from mailer.bulletins.consultation_facts import FrozenConsultation
 from mailer.delivery import sends
 from mailer.delivery.models import (
     SEND_DRAFT,
@@ -143,23 +144,9 @@ def checks(session: Session, consultation: Consultation) -> list[str]:
     return found
 
 
-def consultation_extra(consultation: Consultation, base_url: str) -> dict[str, str]:
-    """What a frozen message knows of its consultation (mailer/delivery/worker.py)."""
-    return {
-        "title": consultation.title,
-        "summary": consultation.summary,
-        "opens_at": consultation.opens_at.isoformat(),
-        "closes_at": consultation.closes_at.isoformat(),
-        "page_url": page_url(consultation, base_url),
-        "survey_url": consultation.survey_url,
-        "slug": consultation.slug,
-        "id": consultation.id,  # type: ignore[dict-item]
-    }
-
-
 def version(session: Session, consultation: Consultation, *, base_url: str) -> str:
     """The content hash of what an approval now would freeze (scheduler/approval.py)."""
-    extra = {"consultation": consultation_extra(consultation, base_url)}
+    extra = FrozenConsultation.of(consultation, base_url=base_url).extra()
     return approval.content_hash(session, consultation, extra=extra)
 
 

@@ -568,3 +568,26 @@ def test_an_edit_arriving_while_an_approval_is_being_made_waits_and_is_refused(
             select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
         )
         assert "evil.example.net" not in session.get(Bulletin, launch.bulletin_id).body_markdown
+
+
+def test_the_version_hashes_the_consultation_in_the_shape_frozen_messages_keep(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    """Sends approved before keep the consultation's facts in this shape: the same
+    content names the same version, whatever builds the record."""
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        stored_shape = {
+            "title": consultation.title,
+            "summary": consultation.summary,
+            "opens_at": consultation.opens_at.isoformat(),
+            "closes_at": consultation.closes_at.isoformat(),
+            "page_url": f"{BASE}/consultations/{consultation.slug}",
+            "survey_url": consultation.survey_url,
+            "slug": consultation.slug,
+            "id": consultation.id,
+        }
+        by_hand = approval.content_hash(session, consultation, extra={"consultation": stored_shape})
+        assert read_models.version(session, consultation, base_url=BASE) == by_hand
