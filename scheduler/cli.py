@@ -349,6 +349,7 @@ def list_(ctx) -> None:  # type: ignore[no-untyped-def]
 @click.pass_obj
 def show(ctx, key: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """The timeline: each send, when it goes, its state and counts."""
+    from mailer import public_urls
     from mailer.cli import require_schema
     from mailer.database import utcnow
     from scheduler.consultations import read_models
@@ -361,7 +362,8 @@ def show(ctx, key: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(f"{data['title']} (id {data['id']}, /consultations/{data['slug']})")
+    path = public_urls.fill(public_urls.CONSULTATION, slug=data["slug"])
+    click.echo(f"{data['title']} (id {data['id']}, {path})")
     click.echo(
         f"state: {data['state']}; opens {_local(data['opens_at'], zone)}, "
         f"closes {_local(data['closes_at'], zone)}; {data['recipients']} active recipient(s)"

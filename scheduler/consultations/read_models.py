@@ -17,6 +17,7 @@ from mailer.delivery.models import (
     SEND_DRAFT,
     Send,
 )
+from mailer.public_urls import PublicUrls
 from scheduler import approval, statutory
 from scheduler.consultations.planning import timeline
 from scheduler.models import (
@@ -60,14 +61,7 @@ def locked_reason(session: Session, bulletin_id: int) -> str | None:
 
 def view_of(consultation: Consultation, base_url: str) -> context.ConsultationView:
     """The consultation as a message shows it (previews of its messages)."""
-    return context.ConsultationView(
-        title=consultation.title,
-        summary=consultation.summary,
-        opens_at=consultation.opens_at,
-        closes_at=consultation.closes_at,
-        page_url=page_url(consultation, base_url),
-        survey_url=consultation.survey_url,
-    )
+    return FrozenConsultation.of(consultation, base_url=base_url).view()
 
 
 def find(session: Session, key: str | int) -> Consultation | None:
@@ -151,4 +145,5 @@ def version(session: Session, consultation: Consultation, *, base_url: str) -> s
 
 
 def page_url(consultation: Consultation, base_url: str) -> str:
-    return f"{base_url.rstrip('/')}/consultations/{consultation.slug}"
+    """The consultation's public page."""
+    return PublicUrls(base_url).consultation(consultation.slug)
