@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from scheduler.models import TYPE_GENERAL, TYPE_LABELS
+
+if TYPE_CHECKING:
+    from mailer.cli import Context
 
 CLOSING_TIME = time(23, 59)
 
@@ -37,7 +41,7 @@ def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> dateti
     return moment
 
 
-def _when(closing: bool = False):  # type: ignore[no-untyped-def]
+def _when(closing: bool = False) -> Callable[[click.Context, click.Parameter, str | None], Any]:
     def convert(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
         if value is None:
             return None
@@ -151,7 +155,7 @@ def consultation() -> None:
 )
 @click.option("--by", "by_email", metavar="EMAIL", help="The author (default: the first admin).")
 @click.pass_obj
-def create(  # type: ignore[no-untyped-def]
+def create(
     ctx,
     title: str,
     opens: datetime,
@@ -238,7 +242,7 @@ def create(  # type: ignore[no-untyped-def]
 @click.argument("key", metavar="ID")
 @click.option("--by", "by_email", required=True, metavar="EMAIL")
 @click.pass_obj
-def submit(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def]
+def submit(ctx: Context, key: str, by_email: str) -> None:
     """Ask for approval."""
     from mailer.cli import Refused, require_schema
     from mailer.database import utcnow
@@ -260,7 +264,7 @@ def submit(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def
 @click.argument("key", metavar="ID")
 @click.option("--by", "by_email", required=True, metavar="EMAIL")
 @click.pass_obj
-def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def]
+def approve(ctx: Context, key: str, by_email: str) -> None:
     """Approve as that user and schedule the timeline."""
     from mailer.cli import Refused, require_schema
     from mailer.database import utcnow
@@ -300,7 +304,7 @@ def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-de
 @click.argument("key", metavar="ID")
 @click.option("--by", "by_email", required=True, metavar="EMAIL")
 @click.pass_obj
-def cancel(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def]
+def cancel(ctx: Context, key: str, by_email: str) -> None:
     """Cancel: nothing more is sent."""
     from mailer.cli import Refused, require_schema
     from mailer.database import utcnow
@@ -322,7 +326,7 @@ def cancel(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def
 
 @consultation.command("list")
 @click.pass_obj
-def list_(ctx) -> None:  # type: ignore[no-untyped-def]
+def list_(ctx: Context) -> None:
     """Every consultation: id, state, opening and closing, title."""
     from sqlalchemy import select
 
@@ -347,7 +351,7 @@ def list_(ctx) -> None:  # type: ignore[no-untyped-def]
 @click.argument("key", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (times in UTC).")
 @click.pass_obj
-def show(ctx, key: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def show(ctx: Context, key: str, as_json: bool) -> None:
     """The timeline: each send, when it goes, its state and counts."""
     from mailer import public_urls
     from mailer.cli import require_schema
@@ -387,7 +391,7 @@ def _local(iso: str | None, zone: ZoneInfo) -> str:
 
 @click.command("scheduler")
 @click.pass_obj
-def scheduler_command(ctx) -> None:  # type: ignore[no-untyped-def]
+def scheduler_command(ctx: Context) -> None:
     """The scheduler: fires each planned send on time (one is active; others wait)."""
     from mailer.cli import require_schema
     from scheduler.runner import Scheduler

@@ -23,6 +23,7 @@ from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.delivery import sends
 from mailer.delivery.models import FAILED, QUEUED, SENDING, SENT, SKIPPED, Delivery, Send
+from mailer.delivery.sends import Progress
 from scheduler import statutory
 from scheduler.models import Consultation
 
@@ -75,7 +76,7 @@ NOT_SENT = Outcome("not sent to")
 class Report:
     sends: list[Send]
     audiences: list[AudienceEvidence]
-    totals: dict[int, sends.Progress]
+    totals: dict[int, Progress]
 
 
 def _outcome(row: Delivery) -> Outcome:

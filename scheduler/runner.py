@@ -145,6 +145,8 @@ class Scheduler:
                 )
             ).all()
             for send_id, due_at in scheduled:
+                if due_at is None:  # not by the query; said for the type checker
+                    continue
                 if now - due_at > self.grace:
                     send = session.get(Send, send_id)
                     if send is not None:

@@ -10,9 +10,9 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exists, false, func, or_, select, text, update
+from sqlalchemy import CursorResult, Result, Table, exists, false, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from contacts import suppression
@@ -147,7 +147,7 @@ def make_due(
                     "created_at": now,
                 }
             )
-        session.execute(Delivery.__table__.insert(), rows)
+        session.execute(cast(Table, Delivery.__table__).insert(), rows)
         made += len(rows)
     if send.state == SEND_SCHEDULED:
         send_states.fire(send, now=now)
@@ -255,7 +255,12 @@ def skip_queued(session: Session, send: Send) -> int:
         .where(Delivery.send_id == send.id, Delivery.state == QUEUED)
         .values(state=SKIPPED, skip_reason=SKIP_CANCELLED, next_attempt_at=None)
     )
-    return result.rowcount or 0
+    return _changed(result)
+
+
+def _changed(result: Result[Any]) -> int:
+    """The rows an UPDATE changed."""
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def retry_failed(session: Session, send: Send, *, now: datetime) -> int:
@@ -267,7 +272,7 @@ def retry_failed(session: Session, send: Send, *, now: datetime) -> int:
         .where(Delivery.send_id == send.id, Delivery.state == FAILED)
         .values(state=QUEUED, attempts=0, next_attempt_at=now)
     )
-    count = result.rowcount or 0
+    count = _changed(result)
     if count and send.state == SEND_DONE:
         send_states.reopen(send)
     return count

@@ -36,8 +36,9 @@ def month(
         .where(Send.consultation_id.is_not(None), Send.due_at >= start, Send.due_at < end)
         .order_by(Send.due_at)
     ):
-        day = send.due_at.astimezone(zone).date()
-        events.setdefault(day, []).append({"send": send, "label": send.label})
+        if send.due_at is not None:  # always, by the query; said for the type checker
+            day = send.due_at.astimezone(zone).date()
+            events.setdefault(day, []).append({"send": send, "label": send.label})
     shown = session.scalars(
         select(Consultation)
         .where(Consultation.opens_at < end, Consultation.closes_at >= start)

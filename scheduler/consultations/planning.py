@@ -124,10 +124,10 @@ def store_plan(
     their own bulletin, remove those no longer planned. Sends already made stay."""
     stored = {s.slot: s for s in timeline(session, consultation)}
     wanted = {p.slot for p in planned_sends if p.due_at is not None}
-    for slot, send in stored.items():
-        if slot not in wanted and send.state in UNFIRED:
-            bulletin_id = send.bulletin_id
-            session.delete(send)
+    for slot, unplanned in stored.items():
+        if slot not in wanted and unplanned.state in UNFIRED:
+            bulletin_id = unplanned.bulletin_id
+            session.delete(unplanned)
             session.flush()
             if bulletin_id is not None:
                 session.execute(delete(Bulletin).where(Bulletin.id == bulletin_id))
