@@ -30,7 +30,7 @@ from scheduler.models import AWAITING_APPROVAL, DRAFT, SCHEDULED, Blackout, Cons
 from tests.conftest import make_config
 from tests.scheduler.audience import make_list
 from tests.scheduler.helpers import local
-from tests.scheduler.test_consultations import details as plan
+from tests.scheduler.plans import details as plan
 
 NOW = local("2027-01-11 10:00")
 BASE = "https://consult.example.org"
