@@ -5,5 +5,6 @@
 - ``editing``: creating one and saving an edit;
 - ``lifecycle``: submit, approve, return to draft, cancel, open now, send now, replan;
 - ``documents``: the documents the launch carries;
-- ``read_models``: finding and showing one, its recipients and checks.
+- ``read_models``: finding and showing one, its recipients and checks;
+- ``overview``: the list's next send, the calendar's month, the timeline picture.
 """

@@ -17,10 +17,9 @@ from mailer.accounts.models import User
 from mailer.bulletins import compose
 from mailer.bulletins.family import MEMBERS
 from mailer.bulletins.models import Bulletin
+from mailer.delivery import send_states
 from mailer.delivery.models import (
     SEND_DRAFT,
-    SEND_MISSED,
-    SEND_SCHEDULED,
     Send,
 )
 from scheduler.models import (
@@ -38,8 +37,8 @@ from scheduler.timeline import (
     plan,
 )
 
-# Sends the timeline may still move: not yet fired.
-UNFIRED = (SEND_DRAFT, SEND_SCHEDULED, SEND_MISSED)
+# Sends the timeline may still move (not yet fired): the state machine's UNFIRED.
+UNFIRED = send_states.UNFIRED
 
 
 DEFAULT_BODIES = {
