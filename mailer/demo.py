@@ -26,7 +26,8 @@ from mailer.accounts.models import User
 from mailer.bulletins import files
 from mailer.config import Config
 from mailer.organisation import service as organisation
-from scheduler import consultations
+from scheduler.consultations import documents, editing, lifecycle, planning
+from scheduler.consultations.details import Details
 from scheduler.models import TYPE_PLAN_DRAFT
 
 log = logging.getLogger(__name__)
@@ -178,9 +179,9 @@ def load(session: Session, config: Config, *, author: User, now: datetime) -> Lo
     opens = (now + timedelta(hours=1)).replace(second=0, microsecond=0)
     zone = config.app.tz
     closes_day = (opens.astimezone(zone) + timedelta(days=42)).date()
-    created, _ = consultations.create(
+    created, _ = editing.create(
         session,
-        consultations.Details(
+        Details(
             title="Draft Police and Crime Plan 2027 to 2031",
             opens_at=opens,
             closes_at=datetime(
@@ -194,10 +195,10 @@ def load(session: Session, config: Config, *, author: User, now: datetime) -> Lo
             launch_body=LAUNCH_BODY,
         ),
         by=author,
-        rules=consultations.rules_for(session, config),
+        rules=planning.rules_for(session, config),
         now=now,
     )
-    consultations.add_document(
+    documents.add_document(
         session,
         created,
         filename="northshire-draft-police-and-crime-plan.pdf",
@@ -207,6 +208,6 @@ def load(session: Session, config: Config, *, author: User, now: datetime) -> Lo
         limit_bytes=config.mail.max_attachments_mb * 1024 * 1024,
         by=author,
     )
-    consultations.submit(session, created, by=author, now=now)
+    lifecycle.submit(session, created, by=author, now=now)
     log.info("demo office loaded: consultation %s awaits approval", created.id)
     return Loaded(created.id, approver.email, password)

@@ -46,7 +46,7 @@ SUBMITTED = "submitted"
 VIA_ADMIN = "the admin"
 VIA_COMMAND_LINE = "the command line"
 
-# The sends an approval freezes (scheduler/consultations.py approve).
+# The sends an approval freezes (scheduler/consultations/lifecycle.py approve).
 FROZEN_AT_APPROVAL = (SEND_DRAFT, SEND_MISSED)
 
 SHORT = 12  # characters of the hash a person compares
@@ -255,7 +255,7 @@ def content(
     session: Session, consultation: Consultation, *, extra: dict[str, Any]
 ) -> dict[str, Any]:
     """What an approval now would freeze, as plain data. ``extra`` is what each
-    frozen message knows of its consultation (consultations.consultation_extra)."""
+    frozen message knows of its consultation (FrozenConsultation.extra)."""
     about = dict(extra.get("consultation", {}))
     for key in ("opens_at", "closes_at"):
         # The same moment in another zone is the same version.

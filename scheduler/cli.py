@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from scheduler.models import TYPE_GENERAL, TYPE_LABELS
+
+if TYPE_CHECKING:
+    from mailer.cli import Context
 
 CLOSING_TIME = time(23, 59)
 
@@ -37,7 +41,7 @@ def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> dateti
     return moment
 
 
-def _when(closing: bool = False):  # type: ignore[no-untyped-def]
+def _when(closing: bool = False) -> Callable[[click.Context, click.Parameter, str | None], Any]:
     def convert(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
         if value is None:
             return None
@@ -87,9 +91,9 @@ def _user(session: Any, email: str | None) -> Any:
 
 def _consultation(session: Any, key: str) -> Any:
     from mailer.cli import Refused
-    from scheduler import consultations
+    from scheduler.consultations import read_models
 
-    found = consultations.find(session, key)
+    found = read_models.find(session, key)
     if found is None:
         raise Refused(f"no consultation has the id or slug {key!r}")
     return found
@@ -151,8 +155,8 @@ def consultation() -> None:
 )
 @click.option("--by", "by_email", metavar="EMAIL", help="The author (default: the first admin).")
 @click.pass_obj
-def create(  # type: ignore[no-untyped-def]
-    ctx,
+def create(
+    ctx: Context,
     title: str,
     opens: datetime,
     closes: datetime,
@@ -173,7 +177,8 @@ def create(  # type: ignore[no-untyped-def]
     from mailer.bulletins import files
     from mailer.cli import Refused, Unusable, require_schema
     from mailer.database import utcnow
-    from scheduler import consultations
+    from scheduler.consultations import documents, editing, planning
+    from scheduler.consultations.details import ConsultationInvalid, Details
     from scheduler.timeline import ReminderSpec
 
     config = ctx.config
@@ -183,10 +188,10 @@ def create(  # type: ignore[no-untyped-def]
             body = body_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise Unusable(f"cannot read {body_file}: {exc}") from None
-    documents: list[tuple[str, bytes]] = []
+    attached: list[tuple[str, bytes]] = []
     for path in attachments:
         try:
-            documents.append((path.name, path.read_bytes()))
+            attached.append((path.name, path.read_bytes()))
         except OSError as exc:
             raise Unusable(f"cannot read {path}: {exc.strerror}") from None
     db = require_schema(ctx)
@@ -199,7 +204,7 @@ def create(  # type: ignore[no-untyped-def]
             if found is None:
                 raise Refused(f"no list is called {name!r}")
             list_ids.append(found)
-        details = consultations.Details(
+        details = Details(
             title=title,
             opens_at=opens,
             closes_at=closes,
@@ -211,13 +216,11 @@ def create(  # type: ignore[no-untyped-def]
             close_notice_after=close_notice,
             launch_body=body,
         )
-        rules = consultations.rules_for(session, config)
+        rules = planning.rules_for(session, config)
         try:
-            created, warnings = consultations.create(
-                session, details, by=author, rules=rules, now=now
-            )
-            for filename, data in documents:
-                consultations.add_document(
+            created, warnings = editing.create(session, details, by=author, rules=rules, now=now)
+            for filename, data in attached:
+                documents.add_document(
                     session,
                     created,
                     filename=filename,
@@ -226,7 +229,7 @@ def create(  # type: ignore[no-untyped-def]
                     limit_bytes=config.mail.max_attachments_mb * 1024 * 1024,
                     by=author,
                 )
-        except consultations.ConsultationInvalid as exc:
+        except ConsultationInvalid as exc:
             raise Refused("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
         except files.FileRefused as exc:
             raise Refused(str(exc)) from None
@@ -239,20 +242,19 @@ def create(  # type: ignore[no-untyped-def]
 @click.argument("key", metavar="ID")
 @click.option("--by", "by_email", required=True, metavar="EMAIL")
 @click.pass_obj
-def submit(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def]
+def submit(ctx: Context, key: str, by_email: str) -> None:
     """Ask for approval."""
     from mailer.cli import Refused, require_schema
     from mailer.database import utcnow
-    from scheduler import consultations
+    from scheduler.consultations import lifecycle
+    from scheduler.consultations.details import ConsultationRefused
 
     db = require_schema(ctx)
     with db.writing() as session:
         found = _consultation(session, key)
         try:
-            warnings = consultations.submit(
-                session, found, by=_user(session, by_email), now=utcnow()
-            )
-        except consultations.ConsultationRefused as exc:
+            warnings = lifecycle.submit(session, found, by=_user(session, by_email), now=utcnow())
+        except ConsultationRefused as exc:
             raise Refused(str(exc)) from None
     _warn(warnings)
     click.echo(f"consultation {found.id} submitted for approval")
@@ -262,11 +264,13 @@ def submit(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def
 @click.argument("key", metavar="ID")
 @click.option("--by", "by_email", required=True, metavar="EMAIL")
 @click.pass_obj
-def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def]
+def approve(ctx: Context, key: str, by_email: str) -> None:
     """Approve as that user and schedule the timeline."""
     from mailer.cli import Refused, require_schema
     from mailer.database import utcnow
-    from scheduler import approval, consultations
+    from scheduler import approval
+    from scheduler.consultations import lifecycle, planning, read_models
+    from scheduler.consultations.details import ConsultationRefused
 
     config = ctx.config
     db = require_schema(ctx)
@@ -274,9 +278,9 @@ def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-de
         found = _consultation(session, key)
         # Whoever runs the command approves the version there is now, read in the same
         # transaction; the audit entry says it came from the command line.
-        version = consultations.version(session, found, base_url=config.app.base_url)
+        version = read_models.version(session, found, base_url=config.app.base_url)
         try:
-            warnings = consultations.approve(
+            warnings = lifecycle.approve(
                 session,
                 found,
                 by=_user(session, by_email),
@@ -286,9 +290,9 @@ def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-de
                 seen=version,
                 via=approval.VIA_COMMAND_LINE,
             )
-        except consultations.ConsultationRefused as exc:
+        except ConsultationRefused as exc:
             raise Refused(str(exc)) from None
-        scheduled = [s for s in consultations.timeline(session, found) if s.state == "scheduled"]
+        scheduled = [s for s in planning.timeline(session, found) if s.state == "scheduled"]
     _warn(warnings)
     click.echo(
         f"consultation {found.id} approved (version {approval.short(version)}): "
@@ -300,11 +304,12 @@ def approve(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-de
 @click.argument("key", metavar="ID")
 @click.option("--by", "by_email", required=True, metavar="EMAIL")
 @click.pass_obj
-def cancel(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def]
+def cancel(ctx: Context, key: str, by_email: str) -> None:
     """Cancel: nothing more is sent."""
     from mailer.cli import Refused, require_schema
     from mailer.database import utcnow
-    from scheduler import consultations
+    from scheduler.consultations import lifecycle
+    from scheduler.consultations.details import ConsultationRefused
 
     db = require_schema(ctx)
     with db.writing() as session:
@@ -313,15 +318,15 @@ def cancel(ctx, key: str, by_email: str) -> None:  # type: ignore[no-untyped-def
         if not user.can_edit:
             raise Refused(f"{user.email} is a {user.role}; only an editor or admin cancels")
         try:
-            stopped = consultations.cancel(session, found, by=user, now=utcnow())
-        except consultations.ConsultationRefused as exc:
+            stopped = lifecycle.cancel(session, found, by=user, now=utcnow())
+        except ConsultationRefused as exc:
             raise Refused(str(exc)) from None
     click.echo(f"consultation {found.id} cancelled: {stopped} send(s) stopped")
 
 
 @consultation.command("list")
 @click.pass_obj
-def list_(ctx) -> None:  # type: ignore[no-untyped-def]
+def list_(ctx: Context) -> None:
     """Every consultation: id, state, opening and closing, title."""
     from sqlalchemy import select
 
@@ -346,21 +351,23 @@ def list_(ctx) -> None:  # type: ignore[no-untyped-def]
 @click.argument("key", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (times in UTC).")
 @click.pass_obj
-def show(ctx, key: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def show(ctx: Context, key: str, as_json: bool) -> None:
     """The timeline: each send, when it goes, its state and counts."""
+    from mailer import public_urls
     from mailer.cli import require_schema
     from mailer.database import utcnow
-    from scheduler import consultations
+    from scheduler.consultations import read_models
 
     db = require_schema(ctx)
     zone = ctx.config.app.tz
     with db.transaction() as session:
         found = _consultation(session, key)
-        data = consultations.to_json(session, found, now=utcnow())
+        data = read_models.to_json(session, found, now=utcnow())
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(f"{data['title']} (id {data['id']}, /consultations/{data['slug']})")
+    path = public_urls.fill(public_urls.CONSULTATION, slug=data["slug"])
+    click.echo(f"{data['title']} (id {data['id']}, {path})")
     click.echo(
         f"state: {data['state']}; opens {_local(data['opens_at'], zone)}, "
         f"closes {_local(data['closes_at'], zone)}; {data['recipients']} active recipient(s)"
@@ -384,7 +391,7 @@ def _local(iso: str | None, zone: ZoneInfo) -> str:
 
 @click.command("scheduler")
 @click.pass_obj
-def scheduler_command(ctx) -> None:  # type: ignore[no-untyped-def]
+def scheduler_command(ctx: Context) -> None:
     """The scheduler: fires each planned send on time (one is active; others wait)."""
     from mailer.cli import require_schema
     from scheduler.runner import Scheduler

@@ -24,7 +24,8 @@ from mailer.accounts.models import User
 from mailer.bulletins.models import Bulletin
 from mailer.delivery.models import Send
 from mailer.email_templates.models import EmailTemplate, TemplateVersion
-from scheduler import approval, consultations
+from scheduler import approval
+from scheduler.consultations import lifecycle, read_models
 from scheduler.models import AWAITING_APPROVAL, DRAFT, Consultation
 
 # How the bulletin editor names what changed (mailer/bulletins/compose.py update).
@@ -46,13 +47,13 @@ def before_message_edit(session: Session, bulletin: Bulletin) -> None:
     """Take the message's consultation before any of the message is written, and refuse
     when it is approved by now: an approval committed while this edit was on its way
     froze the words it read, and words saved after it would never go out."""
-    owner = consultations.owner_of(session, bulletin.id)
+    owner = read_models.owner_of(session, bulletin.id)
     if owner is None:
         return
     send, consultation = owner
-    consultations.lock(session, consultation)
+    lifecycle.lock(session, consultation)
     session.refresh(send)
-    if (reason := consultations.locked_reason(session, bulletin.id)) is not None:
+    if (reason := read_models.locked_reason(session, bulletin.id)) is not None:
         raise MessageLocked(reason)
 
 
@@ -61,11 +62,11 @@ def message_changed(
 ) -> str | None:
     """Note an edit of a consultation's message. Returns what to tell the editor when
     it took the consultation back to draft, else None."""
-    owner = consultations.owner_of(session, bulletin.id)
+    owner = read_models.owner_of(session, bulletin.id)
     if owner is None or not changed:
         return None
     send, consultation = owner
-    consultations.lock(session, consultation)
+    lifecycle.lock(session, consultation)
     what = ", ".join(MESSAGE_FIELDS.get(name, name) for name in changed)
     label = send.label.lower()
     named = f"the {label} message" if ":" not in label else f'the message "{send.label}"'
@@ -73,7 +74,7 @@ def message_changed(
     approval.note(session, consultation, by=by, action=approval.EDITED, part=part, now=now)
     if consultation.state != AWAITING_APPROVAL:
         return None
-    consultations.edited_after_submission(
+    lifecycle.edited_after_submission(
         session, consultation, by=by, why=f"edited {part} after it was submitted"
     )
     return (
@@ -101,11 +102,11 @@ def template_saved(
             .exists(),
         )
         .order_by(Consultation.id)
-        # Taken like every other change of what an approval covers (consultations.lock).
+        # Taken like every other change of what an approval covers (lifecycle.lock).
         .with_for_update(of=Consultation)
     ).all()
     for consultation in waiting:
-        consultations.edited_after_submission(
+        lifecycle.edited_after_submission(
             session,
             consultation,
             by=by,
@@ -134,7 +135,7 @@ def settings_changed(session: Session, changed: list[str], *, by: User) -> list[
     for consultation in pending:
         approval.note(session, consultation, by=by, action=approval.EDITED, part=part)
         if consultation.state == AWAITING_APPROVAL:
-            consultations.edited_after_submission(
+            lifecycle.edited_after_submission(
                 session, consultation, by=by, why=f"changed the {part} after it was submitted"
             )
             returned.append(consultation)

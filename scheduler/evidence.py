@@ -8,6 +8,8 @@ contacts cannot be named: they stay in the counts only.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,9 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contacts.audience import audience_contacts
+from contacts.exporting import neutralise
 from contacts.models import Contact
+from mailer import audit
+from mailer.accounts.models import User
+from mailer.audit import actions
 from mailer.delivery import sends
 from mailer.delivery.models import FAILED, QUEUED, SENDING, SENT, SKIPPED, Delivery, Send
+from mailer.delivery.sends import Progress
 from scheduler import statutory
 from scheduler.models import Consultation
 
@@ -70,7 +77,7 @@ NOT_SENT = Outcome("not sent to")
 class Report:
     sends: list[Send]
     audiences: list[AudienceEvidence]
-    totals: dict[int, sends.Progress]
+    totals: dict[int, Progress]
 
 
 def _outcome(row: Delivery) -> Outcome:
@@ -153,3 +160,26 @@ def csv_rows(session: Session, consultation: Consultation) -> list[list[object]]
 
 def _iso(moment: datetime | None) -> str:
     return "" if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def csv_text(session: Session, consultation: Consultation) -> str:
+    """The report as a CSV file, each cell made safe to open in a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for row in csv_rows(session, consultation):
+        writer.writerow([neutralise(str(value)) for value in row])
+    return out.getvalue()
+
+
+def exported(session: Session, consultation: Consultation, *, by: User) -> None:
+    """It names the people of the required audiences: every copy is on the record, as
+    a contacts export is."""
+    audit.record(
+        session,
+        actions.CONSULTATION_EVIDENCE_EXPORTED,
+        actor=by,
+        target_type="consultation",
+        target_id=consultation.id,
+        summary=f'Downloaded the evidence report of "{consultation.title}" as CSV',
+    )

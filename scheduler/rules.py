@@ -140,7 +140,7 @@ class Rules:
     ) -> Moved:
         if moment.tzinfo is None:
             raise ValueError(f"{moment} has no timezone; the rules need an exact moment")
-        at, reasons = moment, []
+        at, reasons = moment, list[str]()
         for _ in range(_MAX_MOVES):
             reason = self.why_not(at)
             if reason is None:

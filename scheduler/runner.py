@@ -36,7 +36,8 @@ from mailer.database import Database, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import SEND_DONE, SEND_SCHEDULED, SEND_SENDING, Send
 from mailer.tracking import links
-from scheduler import consultations, status
+from scheduler import status
+from scheduler.consultations import lifecycle, planning
 from scheduler.locks import LeaderLock, lock_for
 from scheduler.models import SCHEDULED, Consultation
 from scheduler.timeline import LAUNCH, REMINDER
@@ -144,10 +145,12 @@ class Scheduler:
                 )
             ).all()
             for send_id, due_at in scheduled:
+                if due_at is None:  # not by the query; said for the type checker
+                    continue
                 if now - due_at > self.grace:
                     send = session.get(Send, send_id)
                     if send is not None:
-                        consultations.mark_missed(session, send, now=now)
+                        lifecycle.mark_missed(session, send, now=now)
                 elif not stopped:
                     wanted[f"{JOB_PREFIX}{send_id}"] = (send_id, due_at)
             # A send whose last rows a worker recorded without finishing it (the worker
@@ -257,7 +260,7 @@ class Scheduler:
     def _add_late_joiners(self, session: Session, now: datetime) -> None:
         """Send the launch to contacts who joined an audience list while the
         consultation is open (when it asks for that), at an allowed sending time."""
-        rules = consultations.rules_for(session, self.config)
+        rules = planning.rules_for(session, self.config)
         if rules.why_not(now):
             return
         launches = session.scalars(

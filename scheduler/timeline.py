@@ -99,13 +99,13 @@ def plan(
     taken: set[datetime] = {launch.at}
     for spec in sorted(reminders, key=lambda s: s.before, reverse=True):
         reminder = _reminder(spec, opens_at=opens_at, closes_at=closes_at, rules=rules)
-        if reminder.due_at is not None:
-            if reminder.due_at <= launch.at:
+        if (due := reminder.due_at) is not None:
+            if due <= launch.at:
                 reminder = _drop(reminder, "it would go before the launch")
-            elif reminder.due_at in taken:
+            elif due in taken:
                 reminder = _drop(reminder, "another send already goes at that moment")
             else:
-                taken.add(reminder.due_at)
+                taken.add(due)
         planned.append(reminder)
 
     if close_notice_after is None:

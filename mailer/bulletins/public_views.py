@@ -15,7 +15,7 @@ from mailer import public_urls
 from mailer.bulletins.models import BulletinAttachment, StoredFile
 from mailer.bulletins.views import file_response
 from mailer.database import get_db
-from scheduler import consultations
+from scheduler.consultations import read_models
 from scheduler.models import Consultation, ConsultationDocument
 
 documents_bp = Blueprint("documents", __name__)
@@ -41,7 +41,7 @@ def document(sha256: str, filename: str) -> ResponseReturnValue:
             .where(
                 StoredFile.sha256 == sha256,
                 ConsultationDocument.filename == filename,
-                consultations.public_condition(),
+                read_models.public_condition(),
             )
             .limit(1)
         ).first()

@@ -34,7 +34,8 @@ from mailer.rendering.markdown import to_html
 from mailer.rendering.prepare import PreparedMessage, Recipient, message_id
 from mailer.web import inputs
 from mailer.web.frames import email_frame
-from scheduler import consultations, edits
+from scheduler import edits
+from scheduler.consultations import read_models
 
 bulletins_bp = Blueprint("bulletins", __name__, url_prefix="/admin/bulletins")
 
@@ -134,7 +135,7 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         if not current_user.can_edit:
             abort(403)
-        if locked := consultations.locked_reason(session, bulletin.id):
+        if locked := read_models.locked_reason(session, bulletin.id):
             flash(locked, "error")
             return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
         draft = _draft(bulletin.kind)
@@ -170,8 +171,8 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         body_preview=body.html,
         body_warnings=warnings.for_body(body),
         review=_review(bulletin) if not errors else None,
-        owner=consultations.owner_of(session, bulletin.id),
-        locked=consultations.locked_reason(session, bulletin.id),
+        owner=read_models.owner_of(session, bulletin.id),
+        locked=read_models.locked_reason(session, bulletin.id),
         attachments_total=files.human_size(files.total_size(session, bulletin)),
         attachments_limit=files.human_size(_limit_bytes()),
         accept=files.ACCEPT,
@@ -226,7 +227,7 @@ def _render(
     session = get_db().session
     try:
         # A consultation's message shows its consultation and carries its documents.
-        owner = consultations.owner_of(session, bulletin.id)
+        owner = read_models.owner_of(session, bulletin.id)
         if owner is None:
             frozen = messages.freeze(session, bulletin)
             consultation = messages.consultation_or_example(
@@ -234,7 +235,7 @@ def _render(
             )
         else:
             frozen = messages.freeze(session, bulletin, documents=owner[1].documents)
-            consultation = consultations.view_of(owner[1], settings.base_url)
+            consultation = read_models.view_of(owner[1], settings.base_url)
         prepared = messages.prepare_frozen(
             frozen,
             settings=settings,
@@ -385,7 +386,7 @@ def send_test(bulletin_id: int) -> ResponseReturnValue:
 def add_attachment(bulletin_id: int) -> ResponseReturnValue:
     bulletin = _bulletin(bulletin_id)
     target = url_for("bulletins.edit", bulletin_id=bulletin.id) + "#documents"
-    if consultations.owner_of(get_db().session, bulletin.id) is not None:
+    if read_models.owner_of(get_db().session, bulletin.id) is not None:
         flash("This message carries its consultation's documents; attach them there.", "error")
         return redirect(target)
     upload = request.files.get("file")

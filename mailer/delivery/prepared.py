@@ -17,7 +17,8 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
-from mailer.bulletins import context, messages
+from mailer.bulletins import messages
+from mailer.bulletins.consultation_facts import FrozenConsultation
 from mailer.database import Database
 from mailer.delivery.models import Send
 from mailer.public_urls import PublicUrls
@@ -89,7 +90,8 @@ class PreparedSends:
                     select(TrackedLink).where(TrackedLink.send_id == send_id)
                 )
             }
-        consultation = _consultation(frozen.extra.get("consultation"))
+        known = FrozenConsultation.in_extra(frozen.extra)
+        consultation = known.view() if known else None
         document_links = {
             d.sha256: tracked[(LINK_DOCUMENT, messages.document_url(base, d))]
             for d in frozen.documents
@@ -114,16 +116,3 @@ class PreparedSends:
         }
         personal = self.per_person and (LINK_SURVEY, survey) in tracked
         return Prepared(prepared, links, personal)
-
-
-def _consultation(data: dict | None) -> context.ConsultationView | None:
-    if not data:
-        return None
-    return context.ConsultationView(
-        title=data["title"],
-        summary=data.get("summary", ""),
-        opens_at=datetime.fromisoformat(data["opens_at"]),
-        closes_at=datetime.fromisoformat(data["closes_at"]),
-        page_url=data["page_url"],
-        survey_url=data["survey_url"],
-    )

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from mailer.config import Config
-from mailer.database import Database
+from mailer.database import Database, rows_changed
 from mailer.delivery.models import FAILED, QUEUED, SENDING, SENT, QueuedMessage, SendingSwitch
 from mailer.delivery.transport import STAGE_AUTH, STAGE_CONNECT, Transport, TransportError
 
@@ -198,27 +198,28 @@ def _record(db: Database, message: QueuedMessage, *, owner: str, **values: objec
     if values["state"] in (SENT, FAILED):
         values["data"] = b""  # the outcome is what is kept, not a copy of the message
     with db.writing() as session:
-        result = session.execute(
+        changed = rows_changed(
+            session,
             update(QueuedMessage)
             .where(
                 QueuedMessage.id == message.id,
                 QueuedMessage.state == SENDING,
                 QueuedMessage.lease_owner == owner,
             )
-            .values(**values)
+            .values(**values),
         )
-        if result.rowcount != 1:
+        if changed != 1:
             log.warning("queued message %s: lease lost before its outcome was recorded", message.id)
 
 
 def purge(session: Session, *, now: datetime, keep: timedelta) -> int:
     """[retention]: finished queued messages older than ``keep`` go (they name a person)."""
-    result = session.execute(
+    return rows_changed(
+        session,
         delete(QueuedMessage).where(
             QueuedMessage.state.in_((SENT, FAILED)), QueuedMessage.created_at < now - keep
-        )
+        ),
     )
-    return result.rowcount or 0
 
 
 def scrub_queued(session: Session, contact_id: int, email: str) -> None:

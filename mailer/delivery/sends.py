@@ -10,9 +10,9 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exists, func, select, text, update
+from sqlalchemy import CursorResult, Result, Table, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from contacts import suppression
@@ -20,6 +20,7 @@ from contacts.audience import audience_contacts
 from contacts.models import ACTIVE, BOUNCED, UNSUBSCRIBED, Contact
 from mailer.bulletins import messages
 from mailer.bulletins.models import Bulletin
+from mailer.delivery import send_states
 from mailer.delivery.models import (
     FAILED,
     QUEUED,
@@ -64,7 +65,7 @@ def create(
 ) -> Send:
     """A send of ``bulletin`` as it is now, frozen and scheduled for ``due_at``,
     without an approval: for tests and benchmarks. A consultation's sends are frozen
-    by its approval (scheduler/consultations.py)."""
+    by its approval (scheduler/consultations/lifecycle.py)."""
     frozen = messages.freeze(session, bulletin, extra=extra)
     send = Send(
         bulletin_id=bulletin.id,
@@ -128,16 +129,14 @@ def make_due(
                     "created_at": now,
                 }
             )
-        session.execute(Delivery.__table__.insert(), rows)
+        session.execute(cast(Table, Delivery.__table__).insert(), rows)
         made += len(rows)
     if send.state == SEND_SCHEDULED:
-        send.state = SEND_SENDING
-        send.fired_at = now
+        send_states.fire(send, now=now)
         log.info("send %s due: %d delivery rows made", send.id, made)
     elif made:
         if send.state == SEND_DONE:
-            send.state = SEND_SENDING
-            send.finished_at = None
+            send_states.reopen(send)
         log.info("send %s: %d delivery rows made for late joiners", send.id, made)
     if made >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
         # The workers claim these rows within seconds, long before autovacuum notices
@@ -194,8 +193,7 @@ def finish_if_done(session: Session, send: Send, *, now: datetime) -> bool:
     """Mark a sending send done when nothing is left to do."""
     if send.state != SEND_SENDING or progress(session, send.id).outstanding:
         return False
-    send.state = SEND_DONE
-    send.finished_at = now
+    send_states.finish(send, now=now)
     log.info("send %s done", send.id)
     return True
 
@@ -206,18 +204,14 @@ def pause(session: Session, send: Send, *, reason: str, by_role: str = "") -> No
         raise SendRefused(
             f"Only a scheduled or running send can be paused; this one is {send.state}."
         )
-    send.state = SEND_PAUSED
-    send.paused_reason = reason[:2000]
-    send.paused_by_role = by_role
+    send_states.pause(send, reason=reason, by_role=by_role)
     log.warning("send %s paused: %s", send.id, reason)
 
 
 def resume(session: Session, send: Send, *, now: datetime) -> None:
     if send.state != SEND_PAUSED:
         raise SendRefused(f"Only a paused send can be resumed; this one is {send.state}.")
-    send.state = SEND_SENDING if send.fired_at else SEND_SCHEDULED
-    send.paused_reason = ""
-    send.paused_by_role = ""
+    send_states.resume(send)
     # Rows waiting on a backoff go now: the pause may have been long.
     session.execute(
         update(Delivery)
@@ -232,8 +226,7 @@ def cancel(session: Session, send: Send, *, now: datetime) -> int:
     if send.state in (SEND_DONE, SEND_CANCELLED):
         raise SendRefused(f"This send is already {send.state}.")
     skipped = skip_queued(session, send)
-    send.state = SEND_CANCELLED
-    send.finished_at = now
+    send_states.cancel(send, now=now)
     return skipped
 
 
@@ -244,7 +237,12 @@ def skip_queued(session: Session, send: Send) -> int:
         .where(Delivery.send_id == send.id, Delivery.state == QUEUED)
         .values(state=SKIPPED, skip_reason=SKIP_CANCELLED, next_attempt_at=None)
     )
-    return result.rowcount or 0
+    return _changed(result)
+
+
+def _changed(result: Result[Any]) -> int:
+    """The rows an UPDATE changed."""
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def retry_failed(session: Session, send: Send, *, now: datetime) -> int:
@@ -256,10 +254,9 @@ def retry_failed(session: Session, send: Send, *, now: datetime) -> int:
         .where(Delivery.send_id == send.id, Delivery.state == FAILED)
         .values(state=QUEUED, attempts=0, next_attempt_at=now)
     )
-    count = result.rowcount or 0
+    count = _changed(result)
     if count and send.state == SEND_DONE:
-        send.state = SEND_SENDING
-        send.finished_at = None
+        send_states.reopen(send)
     return count
 
 

@@ -31,7 +31,7 @@ from mailer.public_urls import PublicUrls
 from mailer.tracking import bots, limits, links, signups
 from mailer.tracking.models import CHANNELS, LINK_SURVEY, ShareCode, TrackedLink
 from mailer.web import timing
-from scheduler import consultations
+from scheduler.consultations import read_models
 from scheduler.models import CANCELLED, CLOSED, SCHEDULED, Consultation
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def shared_form(code: str) -> ResponseReturnValue:
 def _published(session: Any, slug: str) -> Consultation:
     # Drafts are not public: only what an approver let out is.
     consultation = session.scalar(
-        select(Consultation).where(Consultation.slug == slug, consultations.public_condition())
+        select(Consultation).where(Consultation.slug == slug, read_models.public_condition())
     )
     if consultation is None:
         abort(404)

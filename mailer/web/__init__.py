@@ -21,7 +21,8 @@ def init_app(app: Flask) -> None:
     from mailer.tracking.admin_views import reports_bp
     from mailer.tracking.public_views import public_bp as consultation_public_bp
     from mailer.web.health import health_bp
-    from scheduler.views import consultations_bp, sending_bp
+    from scheduler.consultation_views import consultations_bp
+    from scheduler.sending_views import sending_bp
 
     # Every admin blueprint lives under /admin/, where the sign-in guard
     # (mailer.admin.init_app) covers it: a new admin page cannot forget to require it.

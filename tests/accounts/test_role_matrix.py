@@ -25,7 +25,7 @@ from scheduler.models import Blackout, Consultation
 from tests.conftest import add_user, csrf_from, login
 from tests.delivery.helpers import make_send
 from tests.scheduler.audience import make_list
-from tests.scheduler.test_views import create
+from tests.scheduler.test_consultation_views import create
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 _SECTION = re.compile(r"<!-- role-matrix[^>]*-->\n(.*?)<!-- /role-matrix -->", re.S)

@@ -15,7 +15,8 @@ from mailer.accounts.models import User
 from mailer.bulletins import compose
 from mailer.database import Database, utcnow
 from mailer.delivery import pool
-from scheduler import consultations
+from scheduler.consultations import editing, lifecycle, planning
+from scheduler.consultations.details import Details
 from tests.conftest import PASSWORD
 from tests.contacts.test_importing import HEADER, run_import
 from tests.delivery.helpers import make_send
@@ -75,9 +76,9 @@ def populate(app: Flask, db: Database, admin: User, base_url: str) -> Site:
             by=author,
         )
         bulletin_id, template_id = bulletin.id, bulletin.template_id
-        consultation, _ = consultations.create(
+        consultation, _ = editing.create(
             session,
-            consultations.Details(
+            Details(
                 title="Draft Police and Crime Plan",
                 opens_at=utcnow() + timedelta(days=10),
                 closes_at=utcnow() + timedelta(days=50),
@@ -86,11 +87,11 @@ def populate(app: Flask, db: Database, admin: User, base_url: str) -> Site:
                 lists=(list_id,),
             ),
             by=author,
-            rules=consultations.rules_for(session, app.config["MAILER"]),
+            rules=planning.rules_for(session, app.config["MAILER"]),
             now=utcnow(),
         )
-        consultations.submit(session, consultation, by=author, now=utcnow())
-        consultations.approve(
+        lifecycle.submit(session, consultation, by=author, now=utcnow())
+        lifecycle.approve(
             session, consultation, by=author, two_person=False, base_url=base_url, now=utcnow()
         )
         consultation_id, slug = consultation.id, consultation.slug

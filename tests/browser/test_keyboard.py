@@ -12,7 +12,8 @@ from flask import Flask
 from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.database import Database, utcnow
-from scheduler import consultations
+from scheduler.consultations import lifecycle
+from scheduler.models import Consultation
 from tests.browser.site import Site, populate
 from tests.conftest import PASSWORD, add_user
 
@@ -176,11 +177,9 @@ def test_the_main_tasks_with_the_keyboard_alone(
     editor = add_user(db, email="editor@example.org", role=roles.EDITOR)
     add_user(db, email="approver@example.org", role=roles.APPROVER)
     with db.transaction() as session:
-        approved = session.get(consultations.Consultation, site.consultation_id)
-        consultations.return_to_draft(
-            session, approved, by=session.get(User, editor.id), now=utcnow()
-        )
-        consultations.submit(session, approved, by=session.get(User, editor.id), now=utcnow())
+        approved = session.get(Consultation, site.consultation_id)
+        lifecycle.return_to_draft(session, approved, by=session.get(User, editor.id), now=utcnow())
+        lifecycle.submit(session, approved, by=session.get(User, editor.id), now=utcnow())
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())

@@ -6,10 +6,10 @@ import pytest
 
 from mailer.accounts import roles
 from mailer.accounts.models import User
-from mailer.config import QuietHours
+from mailer.config import Config, QuietHours
 from mailer.database import Database
 from scheduler.rules import Rules, holiday_calendar
-from tests.conftest import add_user
+from tests.conftest import add_user, make_config
 from tests.scheduler.helpers import LONDON
 
 
@@ -32,3 +32,8 @@ def people(db: Database) -> dict[str, User]:
         "approver": add_user(db, email="approver@example.org", role=roles.APPROVER),
         "admin": add_user(db, email="admin@example.org", role=roles.ADMIN),
     }
+
+
+@pytest.fixture
+def office_config(tmp_path, db: Database) -> Config:  # type: ignore[no-untyped-def]
+    return make_config(tmp_path, db.url)

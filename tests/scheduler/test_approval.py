@@ -26,13 +26,14 @@ from mailer.email_templates import versions as template_versions
 from mailer.email_templates.models import EmailTemplate
 from mailer.organisation import service as organisation
 from mailer.rendering.prepare import TemplateParts
-from scheduler import approval, consultations, edits
-from scheduler.consultations import ConsultationRefused, Details
+from scheduler import approval, edits
+from scheduler.consultations import editing, lifecycle, planning, read_models
+from scheduler.consultations.details import ConsultationRefused, Details
 from scheduler.models import AWAITING_APPROVAL, DRAFT, SCHEDULED, Blackout, Consultation
 from tests.conftest import make_config
 from tests.scheduler.audience import make_list
 from tests.scheduler.helpers import local
-from tests.scheduler.test_consultations import details as plan
+from tests.scheduler.plans import details as plan
 
 NOW = local("2027-01-11 10:00")
 BASE = "https://consult.example.org"
@@ -51,11 +52,11 @@ def details(list_id: int, **changes: object) -> Details:
 
 def create(db: Database, config: Config, author: User, d: Details) -> int:
     with db.transaction() as session:
-        created, _ = consultations.create(
+        created, _ = editing.create(
             session,
             d,
             by=session.get(User, author.id),
-            rules=consultations.rules_for(session, config),
+            rules=planning.rules_for(session, config),
             now=NOW,
         )
         return created.id
@@ -63,12 +64,12 @@ def create(db: Database, config: Config, author: User, d: Details) -> int:
 
 def update(db: Database, config: Config, cid: int, user: User, d: Details) -> None:
     with db.transaction() as session:
-        consultations.update(
+        editing.update(
             session,
             session.get(Consultation, cid),
             d,
             by=session.get(User, user.id),
-            rules=consultations.rules_for(session, config),
+            rules=planning.rules_for(session, config),
             now=NOW,
             confirmed=True,
         )
@@ -76,14 +77,14 @@ def update(db: Database, config: Config, cid: int, user: User, d: Details) -> No
 
 def submit(db: Database, cid: int, user: User) -> None:
     with db.transaction() as session:
-        consultations.submit(
+        lifecycle.submit(
             session, session.get(Consultation, cid), by=session.get(User, user.id), now=NOW
         )
 
 
 def approve(db: Database, cid: int, user: User, *, seen: str | None = None) -> None:
     with db.transaction() as session:
-        consultations.approve(
+        lifecycle.approve(
             session,
             session.get(Consultation, cid),
             by=session.get(User, user.id),
@@ -96,7 +97,7 @@ def approve(db: Database, cid: int, user: User, *, seen: str | None = None) -> N
 
 def version(db: Database, cid: int) -> str:
     with db.transaction() as session:
-        return consultations.version(session, session.get(Consultation, cid), base_url=BASE)
+        return read_models.version(session, session.get(Consultation, cid), base_url=BASE)
 
 
 def edit_launch(
@@ -135,7 +136,7 @@ def state_of(db: Database, cid: int) -> tuple[str, set[str], bool]:
     """The consultation's state, its sends' states, and whether any send is frozen."""
     with db.transaction() as session:
         consultation = session.get(Consultation, cid)
-        timeline = consultations.timeline(session, consultation)
+        timeline = planning.timeline(session, consultation)
         return (
             consultation.state,
             {s.state for s in timeline},
@@ -301,10 +302,10 @@ def test_a_blackout_that_moves_a_submitted_timeline_returns_it_to_draft(
             )
         )
         session.flush()
-        moved = consultations.replan(
+        moved = lifecycle.replan(
             session,
             session.get(Consultation, cid),
-            rules=consultations.rules_for(session, config),
+            rules=planning.rules_for(session, config),
             by=session.get(User, people["approver"].id),
         )
     assert moved >= 1
@@ -339,7 +340,7 @@ def test_open_now_is_refused_to_whoever_made_the_approved_version(
     submit(db, cid, people["admin"])
     approve(db, cid, people["approver"])
     with db.transaction() as session, pytest.raises(ConsultationRefused, match="made the version"):
-        consultations.open_now(
+        lifecycle.open_now(
             session,
             session.get(Consultation, cid),
             by=session.get(User, people["admin"].id),
@@ -347,7 +348,7 @@ def test_open_now_is_refused_to_whoever_made_the_approved_version(
             two_person=True,
         )
     with db.transaction() as session:
-        consultations.open_now(
+        lifecycle.open_now(
             session,
             session.get(Consultation, cid),
             by=session.get(User, people["approver"].id),
@@ -489,7 +490,7 @@ def test_send_now_is_refused_to_whoever_made_the_approved_version(
         launch = session.scalar(
             select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
         )
-        consultations.mark_missed(session, launch, now=NOW)
+        lifecycle.mark_missed(session, launch, now=NOW)
     for who, allowed in (("admin", False), ("approver", True)):
         with db.transaction() as session:
             launch = session.scalar(
@@ -497,10 +498,10 @@ def test_send_now_is_refused_to_whoever_made_the_approved_version(
             )
             by = session.get(User, people[who].id)
             if allowed:
-                consultations.send_now(session, launch, by=by, now=NOW)
+                lifecycle.send_now(session, launch, by=by, now=NOW)
             else:
                 with pytest.raises(ConsultationRefused, match="made the version"):
-                    consultations.send_now(session, launch, by=by, now=NOW)
+                    lifecycle.send_now(session, launch, by=by, now=NOW)
 
 
 def test_two_steps_in_one_transaction_keep_the_first_steps_changes(
@@ -513,8 +514,8 @@ def test_two_steps_in_one_transaction_keep_the_first_steps_changes(
     with db.transaction() as session:
         consultation = session.get(Consultation, cid)
         editor = session.get(User, people["editor"].id)
-        consultations.return_to_draft(session, consultation, by=editor, now=NOW)
-        consultations.submit(session, consultation, by=editor, now=NOW)
+        lifecycle.return_to_draft(session, consultation, by=editor, now=NOW)
+        lifecycle.submit(session, consultation, by=editor, now=NOW)
     assert state_of(db, cid)[0] == AWAITING_APPROVAL
 
 
@@ -534,7 +535,7 @@ def test_an_edit_arriving_while_an_approval_is_being_made_waits_and_is_refused(
 
     def approve_and_hold() -> None:
         with db.transaction() as session:
-            consultations.approve(
+            lifecycle.approve(
                 session,
                 session.get(Consultation, cid),
                 by=session.get(User, people["approver"].id),
@@ -570,3 +571,26 @@ def test_an_edit_arriving_while_an_approval_is_being_made_waits_and_is_refused(
             select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
         )
         assert "evil.example.net" not in session.get(Bulletin, launch.bulletin_id).body_markdown
+
+
+def test_the_version_hashes_the_consultation_in_the_shape_frozen_messages_keep(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    """Sends approved before keep the consultation's facts in this shape: the same
+    content names the same version, whatever builds the record."""
+    partners = make_list(db, [("a@example.org", None)])
+    cid = create(db, config, people["editor"], details(partners))
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        stored_shape = {
+            "title": consultation.title,
+            "summary": consultation.summary,
+            "opens_at": consultation.opens_at.isoformat(),
+            "closes_at": consultation.closes_at.isoformat(),
+            "page_url": f"{BASE}/consultations/{consultation.slug}",
+            "survey_url": consultation.survey_url,
+            "slug": consultation.slug,
+            "id": consultation.id,
+        }
+        by_hand = approval.content_hash(session, consultation, extra={"consultation": stored_shape})
+        assert read_models.version(session, consultation, base_url=BASE) == by_hand

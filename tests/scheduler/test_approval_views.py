@@ -20,7 +20,14 @@ from mailer.delivery.models import Send
 from scheduler.models import Consultation
 from tests.conftest import csrf_from
 from tests.scheduler.audience import make_list
-from tests.scheduler.test_views import approve_as, as_user, create, form_for, post, version_on
+from tests.scheduler.test_consultation_views import (
+    approve_as,
+    as_user,
+    create,
+    form_for,
+    post,
+    version_on,
+)
 
 
 def launch_bulletin(db: Database, cid: int) -> int:

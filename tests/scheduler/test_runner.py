@@ -29,8 +29,9 @@ from mailer.delivery.models import (
     Delivery,
     Send,
 )
-from scheduler import consultations, status
-from scheduler.consultations import Details
+from scheduler import status
+from scheduler.consultations import editing, lifecycle, planning
+from scheduler.consultations.details import Details
 from scheduler.models import Consultation
 from scheduler.runner import Scheduler
 from scheduler.timeline import ReminderSpec
@@ -74,7 +75,7 @@ def approved_consultation(
     approver = add_user(db, email="approver@example.org", role=roles.APPROVER)
     now = utcnow()
     with db.transaction() as session:
-        created, _ = consultations.create(
+        created, _ = editing.create(
             session,
             Details(
                 title="Draft Police and Crime Plan",
@@ -86,11 +87,11 @@ def approved_consultation(
                 close_notice_after=timedelta(seconds=notice_after),
             ),
             by=session.get(User, editor.id),
-            rules=consultations.rules_for(session, config),
+            rules=planning.rules_for(session, config),
             now=now,
         )
-        consultations.submit(session, created, by=session.get(User, editor.id), now=now)
-        consultations.approve(
+        lifecycle.submit(session, created, by=session.get(User, editor.id), now=now)
+        lifecycle.approve(
             session,
             created,
             by=session.get(User, approver.id),
@@ -144,7 +145,7 @@ def subject(message: Received) -> str:
 
 def timeline(db: Database, consultation_id: int) -> list[Send]:
     with db.transaction() as session:
-        return consultations.timeline(session, session.get(Consultation, consultation_id))
+        return planning.timeline(session, session.get(Consultation, consultation_id))
 
 
 def test_launch_reminder_and_close_notice_go_on_time_and_an_unsubscribe_is_honoured(
@@ -228,7 +229,7 @@ def test_a_send_missed_beyond_the_grace_time_is_marked_and_can_be_sent_now(
         assert timeline(db, cid)[0].state == SEND_MISSED
         with db.transaction() as session:
             approver = session.scalar(select(User).where(User.role == roles.APPROVER))
-            consultations.send_now(session, session.get(Send, launch.id), by=approver, now=utcnow())
+            lifecycle.send_now(session, session.get(Send, launch.id), by=approver, now=utcnow())
         scheduler.step()
         wait_for(lambda: scheduler.fired == 1, timeout=5)
     finally:
@@ -250,7 +251,7 @@ def test_an_approved_consultation_opened_early_sends_its_launch_on_the_next_tick
         with db.transaction() as session:
             approver = session.scalar(select(User).where(User.role == roles.APPROVER))
             consultation = session.get(Consultation, cid)
-            consultations.open_now(session, consultation, by=approver, now=utcnow())
+            lifecycle.open_now(session, consultation, by=approver, now=utcnow())
         wait_for(lambda: len(server.received) == len(ADDRESSES), timeout=10)
     assert all(subject(m).startswith("Have your say") for m in server.received)
     launch, *rest = timeline(db, cid)

@@ -20,8 +20,8 @@ from mailer.database import Database, utcnow
 from mailer.delivery import pool, sends
 from mailer.delivery.models import Send
 from mailer.tracking import links
-from scheduler import consultations
-from scheduler.consultations import Details
+from scheduler.consultations import editing, lifecycle, planning
+from scheduler.consultations.details import Details
 from scheduler.models import Consultation
 from tests.conftest import add_user
 from tests.scheduler.audience import make_list
@@ -63,7 +63,7 @@ def launched(app: Flask, db: Database, server: Any = None) -> tuple[int, dict[st
     config = app.config["MAILER"]
     now = utcnow()
     with db.transaction() as session:
-        created, _ = consultations.create(
+        created, _ = editing.create(
             session,
             Details(
                 title="Draft Police and Crime Plan",
@@ -73,11 +73,11 @@ def launched(app: Flask, db: Database, server: Any = None) -> tuple[int, dict[st
                 lists=(partners,),
             ),
             by=session.get(User, editor.id),
-            rules=consultations.rules_for(session, config),
+            rules=planning.rules_for(session, config),
             now=now,
         )
-        consultations.submit(session, created, by=session.get(User, editor.id), now=now)
-        consultations.approve(
+        lifecycle.submit(session, created, by=session.get(User, editor.id), now=now)
+        lifecycle.approve(
             session,
             created,
             by=session.get(User, approver.id),

@@ -243,7 +243,8 @@ def test_the_page_is_public_once_approved_and_stays_so_for_links_already_sent(
     app: Flask, db: Database
 ) -> None:
     from mailer.accounts.models import User
-    from scheduler import consultations as service
+    from scheduler.consultations import editing, lifecycle, planning, read_models
+    from scheduler.consultations.details import Details
 
     cid, messages = launched(app, db)
     slug = consultation(db, cid).slug
@@ -252,15 +253,15 @@ def test_the_page_is_public_once_approved_and_stays_so_for_links_already_sent(
     # Taken back to draft to change a reminder: the links people hold still work.
     with db.transaction() as session:
         editor = session.scalar(select(User).where(User.email == "editor@example.org"))
-        row = service.find(session, cid)
-        service.return_to_draft(session, row, by=editor, now=row.opens_at)
+        row = read_models.find(session, cid)
+        lifecycle.return_to_draft(session, row, by=editor, now=row.opens_at)
     share = messages["partner0@example.org"].share
     assert client.get(client.get(share).headers["Location"]).status_code == 200
     # A consultation nobody approved has no public page.
     with db.transaction() as session:
-        draft, _ = service.create(
+        draft, _ = editing.create(
             session,
-            service.Details(
+            Details(
                 title="Budget consultation",
                 opens_at=row.closes_at,
                 closes_at=row.closes_at + (row.closes_at - row.opens_at),
@@ -268,7 +269,7 @@ def test_the_page_is_public_once_approved_and_stays_so_for_links_already_sent(
                 lists=tuple(row.audience["lists"]),
             ),
             by=editor,
-            rules=service.rules_for(session, app.config["MAILER"]),
+            rules=planning.rules_for(session, app.config["MAILER"]),
             now=row.opens_at,
         )
         draft_slug = draft.slug

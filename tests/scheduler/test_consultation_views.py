@@ -1,7 +1,6 @@
 """The consultation pages as a comms officer and an approver use them: create with the
 form, read the timeline, attach the draft plan, submit, approve (not one's own), edit
-after approval, the evidence report and its CSV, the calendar, the stop switch and
-blackouts."""
+after approval, the evidence report and its CSV, the calendar."""
 
 from __future__ import annotations
 
@@ -21,9 +20,10 @@ from mailer.audit.models import AuditEntry
 from mailer.bulletins.models import Bulletin
 from mailer.database import Database, utcnow
 from mailer.delivery import sends, switch
-from mailer.delivery.models import SEND_MISSED, Send, SendingSwitch
-from scheduler import consultations, statutory
-from scheduler.models import Blackout, Consultation
+from mailer.delivery.models import SEND_MISSED, Send
+from scheduler import statutory
+from scheduler.consultations import lifecycle
+from scheduler.models import Consultation
 from tests.conftest import add_user, csrf_from, login
 from tests.scheduler.audience import make_list
 
@@ -165,6 +165,22 @@ def test_the_form_shows_what_is_wrong_and_keeps_what_was_typed(app: Flask, db: D
     assert "is not a time before the close" in response.get_data(as_text=True)
     with db.transaction() as session:
         assert session.scalars(select(Consultation)).all() == []
+
+
+def test_what_the_form_cannot_read_and_what_the_rules_refuse_show_together(
+    app: Flask, db: Database
+) -> None:
+    """One check: an unreadable date, an empty title and no audience at once."""
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    partners = make_list(db, [("a@example.org", None)])
+    form = form_for(partners, opens_date="31/02", title=" ")
+    form.pop("lists")
+    response = post(editor, "/admin/consultations/new", "/admin/consultations/new", **form)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Give a date (and time) such as 14/03/2027 09:00." in page
+    assert "Give the consultation a title." in page
+    assert "Choose at least one list or organisation type to send to." in page
 
 
 def test_submit_then_an_approver_other_than_the_author_approves(app: Flask, db: Database) -> None:
@@ -326,57 +342,6 @@ def test_the_calendar_shows_each_message_on_its_day(
     assert admin_client.get("/admin/consultations/calendar?month=nonsense").status_code == 200
 
 
-def test_the_stop_switch_and_a_blackout_from_the_sending_controls(
-    admin_client: FlaskClient, db: Database
-) -> None:
-    partners = make_list(db, [("a@example.org", None)])
-    cid = create(admin_client, partners)
-    page = "/admin/sending/"
-    assert "Why" in admin_client.get(page).get_data(as_text=True)
-    refused = post(admin_client, "/admin/sending/stop", page, reason="  ")
-    assert "Say why sending is stopped" in refused.get_data(as_text=True)
-    stopped = post(admin_client, "/admin/sending/stop", page, reason="Pre-election period")
-    assert "All sending is stopped: Pre-election period" in stopped.get_data(as_text=True)
-    with db.transaction() as session:
-        assert session.get(SendingSwitch, 1).stopped is True
-    post(admin_client, "/admin/sending/resume", page)
-    with db.transaction() as session:
-        assert session.get(SendingSwitch, 1).stopped is False
-        launch = session.scalar(
-            select(Send).where(Send.consultation_id == cid, Send.slot == "launch")
-        )
-        was = launch.due_at
-    day = was.date()
-    added = post(
-        admin_client,
-        "/admin/sending/blackouts",
-        page,
-        starts_date=day.isoformat(),
-        starts_time="00:00",
-        ends_date=(day + timedelta(days=1)).isoformat(),
-        ends_time="12:00",
-        reason="By-election",
-    ).get_data(as_text=True)
-    assert "Blackout added." in added
-    with db.transaction() as session:
-        moved = session.get(Send, launch.id)
-        assert moved.due_at > was
-        assert any("By-election" in reason for reason in moved.reasons)
-        blackout = session.scalar(select(Blackout))
-    backwards = post(
-        admin_client,
-        "/admin/sending/blackouts",
-        page,
-        starts_date=day.isoformat(),
-        ends_date=(day - timedelta(days=1)).isoformat(),
-        reason="Backwards",
-    ).get_data(as_text=True)
-    assert "must end after it starts" in backwards
-    post(admin_client, f"/admin/sending/blackouts/{blackout.id}/remove", page)
-    with db.transaction() as session:
-        assert session.get(Send, launch.id).due_at == was
-
-
 def test_a_missed_send_offers_send_now(app: Flask, db: Database) -> None:
     _editor, approver, _partners, cid, page = submitted(app, db)
     approve_as(approver, page)
@@ -482,8 +447,8 @@ def test_the_public_page_offers_the_draft_plan_and_its_web_version_once_approved
     with db.transaction() as session:
         consultation = session.get(Consultation, cid)
         admin = session.scalar(select(User).where(User.role == roles.ADMIN))
-        consultations.submit(session, consultation, by=admin, now=utcnow())
-        consultations.approve(
+        lifecycle.submit(session, consultation, by=admin, now=utcnow())
+        lifecycle.approve(
             session,
             consultation,
             by=admin,
@@ -496,19 +461,6 @@ def test_the_public_page_offers_the_draft_plan_and_its_web_version_once_approved
     document = re.search(r'href="(/documents/[0-9a-f]{64}/plan.pdf)"', shown).group(1)
     response = public.get(document)
     assert response.status_code == 200 and response.data == PDF
-
-
-def test_a_blackout_without_dates_or_a_reason_is_refused_with_what_to_give(
-    admin_client: FlaskClient, db: Database
-) -> None:
-    page = "/admin/sending/"
-    refused = post(
-        admin_client, "/admin/sending/blackouts", page, starts_date="", ends_date="31/02", reason=""
-    ).get_data(as_text=True)
-    assert "Give a date (and time)" in refused
-    assert "Say why nothing may be sent" in refused
-    with db.transaction() as session:
-        assert session.scalars(select(Blackout)).all() == []
 
 
 def test_a_second_document_with_the_same_name_is_refused(
