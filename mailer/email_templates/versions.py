@@ -1,15 +1,13 @@
 """Editing templates: every save is a new, checked version; old ones never change.
 
-A version is checked by rendering it the way a real send would (sandbox, CSS
-inlining, MIME) with example content for its kind and one example recipient. A
-version with a problem is still kept, so no edit is lost, but the template cannot be
-used until a later version fixes it.
+A version is checked first (mailer.bulletins.template_check renders a sample bulletin
+through it). A version with a problem is still kept, so no edit is lost, but the
+template cannot be used until a later version fixes it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,76 +15,16 @@ from sqlalchemy.orm import Session
 from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
-from mailer.bulletins import context
-from mailer.bulletins.messages import (
-    Document,
-    Frozen,
-    Settings,
-    consultation_or_example,
-    prepare_frozen,
-    preview_recipient,
-)
-from mailer.email_templates import family
 from mailer.email_templates.models import EmailTemplate, TemplateVersion
-from mailer.organisation import service as organisation
 from mailer.rendering.mime import one_line
-from mailer.rendering.placeholders import Slot
-from mailer.rendering.prepare import TemplateParts, message_id
-from mailer.rendering.sandbox import PART_LABELS, TemplateProblem
+from mailer.rendering.prepare import TemplateParts
+from mailer.rendering.sandbox import PART_LABELS
 
 MAX_PART_CHARS = 200_000
-SAMPLE_DOCUMENT = Document(
-    filename="draft-plan.pdf",
-    title="The draft plan (PDF)",
-    sha256="0" * 64,
-    content_type="application/pdf",
-    size=1024,
-)
 
 
 class TemplateInvalid(Exception):
     """The edit cannot even be stored (empty or oversized parts)."""
-
-
-def sample_content(kind: str) -> context.Content:
-    member = family.MEMBER_BY_KIND.get(kind, family.MEMBER_BY_KIND["bulletin"])
-    return context.Content(
-        subject=member.default_subject.format(title="the draft Police and Crime Plan"),
-        preheader="An example preheader: the line inboxes show beside the subject",
-        body_markdown=context.SAMPLE_BODY,
-    )
-
-
-def check(
-    kind: str, parts: TemplateParts, *, org: dict, settings: Settings, now: datetime
-) -> str | None:
-    """Why ``parts`` cannot be used for a message of ``kind``, or None."""
-    frozen = Frozen(
-        template_version_id=0,
-        kind=kind,
-        parts=parts,
-        content=sample_content(kind),
-        org=org,
-        documents=(SAMPLE_DOCUMENT,),
-        link_documents=True,  # nothing to read from disk
-    )
-    consultation = consultation_or_example(kind, None, settings=settings, now=now)
-    try:
-        prepared = prepare_frozen(frozen, settings=settings, consultation=consultation, now=now)
-        recipient = preview_recipient(
-            settings, email="someone@example.org", consultation=consultation
-        )
-        prepared.personalise(recipient, message_id=message_id(settings.message_id_domain), now=now)
-    except TemplateProblem as exc:
-        return str(exc)
-    for part, rendered in (("html", prepared.html_parts), ("text", prepared.text_parts)):
-        if not any(isinstance(p, Slot) and p.field == "links.unsubscribe" for p in rendered):
-            return (
-                f"{PART_LABELS[part]}: the unsubscribe link is missing. Every message must "
-                "offer it (the law and the big mail providers require it): print "
-                "{{ links.unsubscribe }}."
-            )
-    return None
 
 
 def latest(template: EmailTemplate) -> TemplateVersion:
@@ -121,16 +59,6 @@ class Checked:
     problem: str | None
 
 
-def check_parts(
-    session: Session, kind: str, parts: TemplateParts, *, settings: Settings, now: datetime
-) -> Checked:
-    """The check of a save, which renders the template (the slow part): done first, in a
-    read-only session (Database.reading), so no write lock is held while it runs."""
-    parts = clean(parts)
-    org = organisation.get(session).snapshot()
-    return Checked(kind, parts, check(kind, parts, org=org, settings=settings, now=now))
-
-
 def save_version(
     session: Session,
     template: EmailTemplate,
@@ -138,12 +66,11 @@ def save_version(
     *,
     note: str,
     by: User,
-    settings: Settings,
-    now: datetime,
-    checked: Checked | None = None,
+    checked: Checked,
 ) -> tuple[TemplateVersion, bool]:
-    """The new version (checked, audited), or the latest one and False when nothing
-    changed. ``checked``: the check already made for these parts, not made again."""
+    """The new version (audited), or the latest one and False when nothing changed.
+    ``checked``: the check of these parts (mailer.bulletins.template_check), made first
+    and without the write lock, since it renders the template."""
     parts = clean(parts)
     current = latest(template)
     if (current.subject, current.preheader, current.html, current.text) == (
@@ -153,16 +80,9 @@ def save_version(
         parts.text,
     ):
         return current, False
-    if checked is not None and (checked.kind, checked.parts) == (template.kind, parts):
-        problem = checked.problem
-    else:
-        problem = check(
-            template.kind,
-            parts,
-            org=organisation.get(session).snapshot(),
-            settings=settings,
-            now=now,
-        )
+    if (checked.kind, checked.parts) != (template.kind, parts):
+        raise ValueError("the check given is of other parts than those saved")
+    problem = checked.problem
     number = (
         session.scalar(
             select(func.max(TemplateVersion.number)).where(

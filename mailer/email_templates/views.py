@@ -10,7 +10,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from mailer.admin.guards import acting_user, requires
-from mailer.bulletins import messages
+from mailer.bulletins import messages, template_check
 from mailer.database import get_db, utcnow
 from mailer.email_templates import versions
 from mailer.email_templates.models import KIND_LABELS, EmailTemplate, TemplateVersion
@@ -69,7 +69,7 @@ def _save(
     db = get_db()
     settings, now, kind = _settings(), utcnow(), template.kind
     with db.reading() as reader:
-        checked = versions.check_parts(reader, kind, parts, settings=settings, now=now)
+        checked = template_check.check_parts(reader, kind, parts, settings=settings, now=now)
     with db.transaction(db.session) as session:
         version, created = versions.save_version(
             session,
@@ -77,8 +77,6 @@ def _save(
             parts,
             note=note,
             by=acting_user(session),
-            settings=settings,
-            now=now,
             checked=checked,
         )
         return version, created, _returned_to_draft(session, template, version, created)
@@ -215,9 +213,9 @@ def preview(template_id: int, number: int) -> ResponseReturnValue:
         template_version_id=version.id,
         kind=template.kind,
         parts=TemplateParts(version.subject, version.preheader, version.html, version.text),
-        content=versions.sample_content(template.kind),
+        content=template_check.sample_content(template.kind),
         org=organisation.get(get_db().session).snapshot(),
-        documents=(versions.SAMPLE_DOCUMENT,),
+        documents=(template_check.SAMPLE_DOCUMENT,),
         link_documents=True,
     )
     consultation = messages.consultation_or_example(template.kind, None, settings=settings, now=now)

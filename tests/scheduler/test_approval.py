@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from mailer.accounts.models import User
 from mailer.audit.models import AuditEntry
-from mailer.bulletins import compose, messages
+from mailer.bulletins import compose, messages, template_check
 from mailer.bulletins.models import Bulletin
 from mailer.config import Config
 from mailer.database import Database, utcnow
@@ -261,16 +261,19 @@ def test_a_template_saved_after_submission_returns_it_to_draft_and_its_author_ma
         template = session.get(Bulletin, launch.bulletin_id).template
         current = template_versions.latest(template)
         admin = session.get(User, people["admin"].id)
+        parts = TemplateParts(
+            current.subject, current.preheader, current.html + "\n<!-- v -->", current.text
+        )
+        checked = template_check.check_parts(
+            session, template.kind, parts, settings=messages.settings_from(config), now=utcnow()
+        )
         new, created = template_versions.save_version(
             session,
             template,
-            TemplateParts(
-                current.subject, current.preheader, current.html + "\n<!-- v -->", current.text
-            ),
+            parts,
             note="a footer change",
             by=admin,
-            settings=messages.settings_from(config),
-            now=utcnow(),
+            checked=checked,
         )
         assert created
         returned = edits.template_saved(session, template, new, by=admin)
@@ -421,19 +424,22 @@ def save_launch_template(db: Database, config: Config, user: User) -> None:
             select(EmailTemplate).where(EmailTemplate.kind == "launch").order_by(EmailTemplate.id)
         )
         current = template_versions.latest(template)
+        parts = TemplateParts(
+            current.subject,
+            current.preheader,
+            current.html + '\n<p><a href="https://evil.example.net/">More</a></p>',
+            current.text,
+        )
+        checked = template_check.check_parts(
+            session, template.kind, parts, settings=messages.settings_from(config), now=utcnow()
+        )
         _version, created = template_versions.save_version(
             session,
             template,
-            TemplateParts(
-                current.subject,
-                current.preheader,
-                current.html + '\n<p><a href="https://evil.example.net/">More</a></p>',
-                current.text,
-            ),
+            parts,
             note="a link in every launch",
             by=session.get(User, user.id),
-            settings=messages.settings_from(config),
-            now=utcnow(),
+            checked=checked,
         )
         assert created
 
