@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mailer.accounts.models import User
 from mailer.database import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:  # the audit log sits below the admin users; it only names their type
+    from mailer.accounts.models import User
 
 
 class AuditEntry(Base):

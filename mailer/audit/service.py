@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailer import paging
-from mailer.accounts.models import User
 from mailer.audit.models import AuditEntry
+
+if TYPE_CHECKING:  # the audit log sits below the admin users; it only names their type
+    from mailer.accounts.models import User
 
 log = logging.getLogger(__name__)
 

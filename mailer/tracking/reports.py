@@ -9,24 +9,25 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from contacts.models import Contact, OrganisationType
-from mailer.delivery.models import SENT, SKIPPED, Delivery, Send
-from mailer.tracking.models import (
-    CHANNELS,
+from mailer.delivery.models import (
     LINK_SURVEY,
-    CascadeConfirmation,
-    ClickCount,
+    SENT,
+    SKIPPED,
+    Delivery,
+    Send,
     ShareCode,
-    ShareVisit,
-    SignUp,
     TrackedLink,
 )
-from scheduler.models import Consultation
+from mailer.tracking.models import CHANNELS, CascadeConfirmation, ClickCount, ShareVisit, SignUp
+
+if TYPE_CHECKING:  # tracking sits below consultations; it only names their type
+    from scheduler.models import Consultation
 
 
 @dataclass

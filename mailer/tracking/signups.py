@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -29,11 +30,13 @@ from mailer.audit import actions
 from mailer.cleaning import strip_controls
 from mailer.config import Config
 from mailer.delivery import queue
-from mailer.delivery.models import MAIL_SIGNUP
+from mailer.delivery.models import MAIL_SIGNUP, ShareCode
 from mailer.rendering.mime import one_line
 from mailer.tracking import limits
-from mailer.tracking.models import CHANNELS, CascadeConfirmation, ShareCode, SignUp
-from scheduler.models import Consultation
+from mailer.tracking.models import CHANNELS, CascadeConfirmation, SignUp
+
+if TYPE_CHECKING:  # tracking sits below consultations; it only names their type
+    from scheduler.models import Consultation
 
 log = logging.getLogger(__name__)
 
