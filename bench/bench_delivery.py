@@ -148,6 +148,9 @@ def phase_setup(url: str, count: int) -> dict:
     from mailer.accounts import service as accounts
     from mailer.bulletins import compose
     from mailer.database import Database, utcnow
+    from mailer.models import register_all
+
+    register_all()  # every model mapped, as the app and the CLI do
     from mailer.delivery import sends
     from mailer.delivery.models import Send
     from mailer.email_templates.seeds import seed_database_once
@@ -197,6 +200,9 @@ def phase_setup(url: str, count: int) -> dict:
 def phase_work(url: str, port: int, workdir: Path, dkim: bool, connections: int) -> dict:
     """One worker process, as `mailer worker --once` runs: [smtp] connections threads."""
     from mailer.database import Database
+    from mailer.models import register_all
+
+    register_all()  # every model mapped, as the app and the CLI do
     from mailer.delivery import pool
 
     key = str(workdir / "dkim.pem") if dkim else None
@@ -420,6 +426,9 @@ def pipeline(url: str, port: int, count: int, workdir: Path, *, dkim: bool,
 def _migrated(url: str) -> str:
     from mailer import migrate
     from mailer.database import Database
+    from mailer.models import register_all
+
+    register_all()  # every model mapped, as the app and the CLI do
 
     db = Database(url)
     migrate.upgrade(db)

@@ -94,6 +94,9 @@ def bench(backend: str, url: str, csv_file: Path, rows: int, workdir: Path) -> N
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from contacts.directory import ContactFilter, search
     from mailer.database import Database
+    from mailer.models import register_all
+
+    register_all()  # every model mapped, as the app and the CLI do
 
     database = Database(url)
     for label, filters, page in (

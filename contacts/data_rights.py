@@ -4,7 +4,7 @@ Erasure removes the person's data from every table and leaves only the keyed has
 the address on the suppression list, so a later import cannot bring it back. Parts of
 the product that store copies of an address elsewhere (stored SMTP replies, outbox
 files, pending uploads) each offer a scrubber; the caller passes them all to
-:func:`erase` (``mailer.delivery.erasure_scrubbers`` builds the list from the
+:func:`erase` (``mailer.personal_data.erasure_scrubbers`` builds the list from the
 configuration, so erasure reaches them in a request and on the command line alike).
 """
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # scrubber(session, contact_id, email) removes every stored copy of the address.
 Scrubber = Callable[[Session, int, str], None]
+# Where the app keeps the scrubbers it was built with (app.extensions).
+ERASURE_SCRUBBERS = "mailer.erasure_scrubbers"
 
 
 def contact_data(session: Session, contact: Contact) -> dict[str, Any]:

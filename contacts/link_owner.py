@@ -9,21 +9,20 @@ id alone; one acts only where it is proven to be this contact's:
   set when the keys came in), or
 - for unsubscribe, a delivery of the token's send was made to this contact: erasure
   empties the contact of every delivery row, so an erased person's send is not
-  found under whoever holds the id now.
+  found under whoever holds the id now. Deliveries are delivery's records, so the
+  caller passes the question in (``was_delivered``: mailer.delivery.sends.was_delivered).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contacts import tokens
 from contacts.models import Contact
-from mailer.delivery.models import Delivery
 
 
 @dataclass(frozen=True)
@@ -41,29 +40,43 @@ class Refused(Exception):
         self.forged = forged
 
 
-def owner(session: Session, purpose: str, token: str, *, keys: Sequence[str]) -> Owner:
+# was_delivered(session, send_id=..., contact_id=...): was that send delivered to them?
+WasDelivered = Callable[..., bool]
+
+
+def owner(
+    session: Session,
+    purpose: str,
+    token: str,
+    *,
+    keys: Sequence[str],
+    was_delivered: WasDelivered,
+) -> Owner:
     """The contact ``token`` acts on; Refused when it acts on nobody. ``keys``: the
     secret keys links are signed with (contacts.tokens.secret_keys)."""
     parsed = tokens.read(purpose, token, keys=keys)
     if parsed is None:
         raise Refused(forged=True)
     contact = session.get(Contact, parsed.contact_id)
-    if contact is None or not _belongs(session, purpose, parsed, contact):
+    if contact is None or not _belongs(session, purpose, parsed, contact, was_delivered):
         raise Refused(forged=False)
     return Owner(contact, parsed)
 
 
-def _belongs(session: Session, purpose: str, parsed: tokens.LinkToken, contact: Contact) -> bool:
+def _belongs(
+    session: Session,
+    purpose: str,
+    parsed: tokens.LinkToken,
+    contact: Contact,
+    was_delivered: WasDelivered,
+) -> bool:
     if parsed.key is not None:
         return hmac.compare_digest(parsed.key, contact.link_key)
     if contact.legacy_links:
         return True
     if purpose != tokens.UNSUBSCRIBE or parsed.send_id is None:
         return False
-    delivered = select(Delivery.id).where(
-        Delivery.send_id == parsed.send_id, Delivery.contact_id == contact.id
-    )
-    return session.scalar(delivered) is not None
+    return bool(was_delivered(session, send_id=parsed.send_id, contact_id=contact.id))
 
 
 def unsubscribe_token(contact: Contact, *, keys: Sequence[str], send_id: int | None = None) -> str:

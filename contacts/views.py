@@ -25,7 +25,8 @@ from contacts import link_owner, subscriptions, tokens
 from contacts.models import Contact
 from mailer import public_urls
 from mailer.database import get_db
-from mailer.security import csrf
+from mailer.delivery import sends
+from mailer.web.security import csrf
 
 public_bp = Blueprint("subscriptions", __name__)
 
@@ -41,7 +42,9 @@ def _keys() -> list[str]:
 
 def _contact(purpose: str, token: str) -> tuple[Contact, tokens.LinkToken]:
     try:
-        found = link_owner.owner(get_db().session, purpose, token, keys=_keys())
+        found = link_owner.owner(
+            get_db().session, purpose, token, keys=_keys(), was_delivered=sends.was_delivered
+        )
     except link_owner.Refused as refused:
         if refused.forged:
             abort(404)

@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask
 
-from mailer import logs, paths
+from mailer import logs, models, paths
 from mailer.config import Config, load_config
 from mailer.database import Database
 from mailer.instance import ensure_instance_dir, secret_key
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 def create_app(config: Config | None = None) -> Flask:
     """Build the web app. ``config`` defaults to the file the contract says to read."""
     config = config or load_config()
+    models.register_all()
     logs.install()
     app = Flask(
         "mailer",
@@ -44,8 +45,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     Database(config.database_url).init_app(app)
 
-    from mailer import admin, delivery, security, web
-    from mailer.web import inputs
+    from mailer import admin, personal_data, web
+    from mailer.web import inputs, security
 
     admin.init_app(app)  # the sign-in guard goes first (see its docstring)
     # Then the input check (before CSRF reads the form, and before any route exists:
@@ -53,7 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
     inputs.init_app(app)
     security.init_app(app)
     web.init_app(app)
-    delivery.init_app(app)
+    personal_data.init_app(app)
     from mailer.web import proxies
 
     # Around everything: the visitor's address is settled before any code reads it.

@@ -160,10 +160,6 @@ class Database:
     """Engine and session factory. One per app (``init_app``) or per process."""
 
     def __init__(self, url: str) -> None:
-        # Every model registered before the first flush: a process that uses only some
-        # of them (a worker) still meets foreign keys to the others.
-        import mailer.models  # noqa: F401
-
         self.url = url
         self._engine: Engine | None = make_engine(url)
         # SQLite has one writer at a time, and a writer that finds the lock taken sleeps

@@ -1,9 +1,10 @@
 """Housekeeping that runs beside the workers: retention of delivery and tracking
 records, once at start and then daily.
 
-It lives with the workers because they are the process every installation runs
-(`mailer run` has them as threads, production runs `mailer worker`). Several workers
-doing it at once is harmless: purging is idempotent.
+The command line starts it with the workers, because they are the process every
+installation runs (`mailer run` has them as threads, production runs `mailer worker`).
+Several workers doing it at once is harmless: purging is idempotent. What it purges is
+listed in mailer.personal_data.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from datetime import timedelta
 
 from mailer.config import Config
 from mailer.database import Database, utcnow
-from mailer.delivery import queue, retention
-from mailer.tracking import privacy as tracking_privacy
+from mailer.personal_data import retention_purges
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +26,15 @@ def run_once(db: Database, config: Config) -> int:
     """Apply [retention] once; returns how many rows went (deliveries, tracking and
     queued messages)."""
     keep = config.retention.deliveries
+    removed: dict[str, int] = {}
     with db.writing() as session:
         now = utcnow()
-        deliveries = retention.purge(session, now=now, keep=keep)
-        tracking = tracking_privacy.purge(session, now=now, keep=keep)
-        queued = queue.purge(session, now=now, keep=keep)
-    if deliveries:
-        log.info("retention removed %d delivery rows older than %s", deliveries, keep)
-    return deliveries + tracking + queued
+        for what, purge in retention_purges().items():
+            removed[what] = purge(session, now, keep)
+    for what, count in removed.items():
+        if count:
+            log.info("retention removed %d %s older than %s", count, what, keep)
+    return sum(removed.values())
 
 
 def loop(db: Database, config: Config, stop: threading.Event) -> None:

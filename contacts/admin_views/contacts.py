@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contacts import data_rights, directory, exporting, pending_imports
+from contacts.data_rights import ERASURE_SCRUBBERS
 from contacts.exporting import export_rows
 from contacts.importing import UnusableFile, import_contacts
 from contacts.models import LAWFUL_BASES, STATUSES, Contact, ContactList
@@ -38,7 +39,6 @@ from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import get_db
-from mailer.delivery import ERASURE_SCRUBBERS
 from mailer.delivery.models import Delivery, Send
 from mailer.web import inputs, paging
 

@@ -37,8 +37,8 @@ from mailer.accounts.roles import LABELS as ROLE_LABELS
 from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
 from mailer.database import Database, get_db
-from mailer.security import SESSION_KEY, clock, wait
 from mailer.web.redirects import safe_admin_path
+from mailer.web.security import SESSION_KEY, clock, wait
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from sqlalchemy import select
 
 from contacts.models import Contact
 from mailer.admin.guards import acting_user, requires
-from mailer.bulletins import compose, files, messages, proof_sends, warnings
+from mailer.bulletins import compose, files, messages, warnings
 from mailer.bulletins.models import Bulletin
 from mailer.database import get_db, utcnow
-from mailer.delivery import queue
+from mailer.delivery import proof_sends, queue
 from mailer.email_templates import family
 from mailer.email_templates.models import KIND_BULLETIN, KIND_LABELS, KINDS
 from mailer.rendering.markdown import to_html

@@ -65,9 +65,11 @@ class Context:
             raise ConfigProblem(str(exc)) from None
 
     def database(self) -> Database:
+        from mailer import models
         from mailer.database import Database
         from mailer.instance import ensure_instance_dir
 
+        models.register_all()
         if self.config.uses_default_database:
             ensure_instance_dir(self.config)
         return Database(self.config.database_url)

@@ -38,13 +38,14 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
     # the app's database.
     import threading
 
+    from mailer import housekeeping
     from mailer.delivery import pool
     from scheduler.runner import Scheduler
 
     app = ctx.app()
     stop = threading.Event()
     app_db = app.extensions["mailer.db"]
-    threads = pool.start(app_db, config, stop)
+    threads = [housekeeping.start(app_db, config, stop), *pool.start(app_db, config, stop)]
     scheduler = threading.Thread(
         target=Scheduler(app_db, config).run, args=(stop,), name="scheduler", daemon=True
     )
@@ -79,6 +80,7 @@ def worker(ctx: Context, once: bool) -> None:
     import signal
     import threading
 
+    from mailer import housekeeping
     from mailer.delivery import pool
 
     config = ctx.config
@@ -96,7 +98,7 @@ def worker(ctx: Context, once: bool) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    threads = pool.start(db, config, stop)
+    threads = [housekeeping.start(db, config, stop), *pool.start(db, config, stop)]
     click.echo(f"{pool.thread_count(config)} delivery worker(s) running (Ctrl+C to stop)")
     while not stop.wait(1):
         pass

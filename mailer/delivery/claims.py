@@ -28,8 +28,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from contacts.models import Contact
 from mailer.database import UTCDateTime
-from mailer.delivery.models import QUEUED, SENDING, Delivery, Send
-from mailer.tracking.models import ShareCode
+from mailer.delivery.models import QUEUED, SENDING, Delivery, Send, ShareCode
 
 
 def _one_of(

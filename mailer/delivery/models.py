@@ -221,3 +221,48 @@ class QueuedMessage(Base):
     bulletin_id: Mapped[int | None] = mapped_column(
         ForeignKey("bulletins.id", ondelete="CASCADE"), nullable=True
     )
+
+
+# --- the links a message carries ------------------------------------------------------
+# Delivery writes them into each message; tracking (mailer.tracking) counts what comes
+# back through them.
+
+# What a tracked link leads to.
+LINK_SURVEY = "survey"
+LINK_DOCUMENT = "document"
+LINK_PAGE = "page"
+
+
+class ShareCode(Base):
+    """A stakeholder's personal share link for one consultation: ``/s/<code>``."""
+
+    __tablename__ = "share_codes"
+    __table_args__ = (UniqueConstraint("consultation_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
+    # NULL once the contact is erased: the counts stay, the person does not.
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrackedLink(Base):
+    """A link the product put in a message or on the public page: ``/r/<token>`` leads
+    to ``target`` and nowhere else. ``send_id`` NULL: the public page's own link."""
+
+    __tablename__ = "tracked_links"
+    __table_args__ = (Index("ix_tracked_links_consultation_id", "consultation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(24), unique=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
+    send_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sends.id", ondelete="CASCADE"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(1000))
+    label: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

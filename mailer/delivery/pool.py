@@ -52,10 +52,8 @@ def sender_for(config: Config) -> SenderProcess | None:
 
 
 def start(db: Database, config: Config, stop: threading.Event) -> list[threading.Thread]:
-    """Start the worker threads (and housekeeping); they run until ``stop`` is set."""
-    from mailer.delivery import housekeeping
-
-    threads = [housekeeping.start(db, config, stop)]
+    """Start the worker threads; they run until ``stop`` is set."""
+    threads: list[threading.Thread] = []
     # The sender process lives as long as this one (it exits when this one does).
     for number, worker in enumerate(workers(db, config, sender=sender_for(config)), start=1):
         thread = threading.Thread(

@@ -20,10 +20,9 @@ from sqlalchemy import select
 from mailer.bulletins import messages
 from mailer.bulletins.consultation_facts import FrozenConsultation
 from mailer.database import Database
-from mailer.delivery.models import Send
+from mailer.delivery.models import LINK_DOCUMENT, LINK_SURVEY, Send, TrackedLink
 from mailer.public_urls import PublicUrls
 from mailer.rendering.prepare import PreparedMessage
-from mailer.tracking.models import LINK_DOCUMENT, LINK_SURVEY, TrackedLink
 
 KEEP = 8  # sends kept prepared; more than run at once in any office we know of
 

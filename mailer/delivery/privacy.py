@@ -1,5 +1,5 @@
 """Erasure reaches the delivery records and the outbox (see contacts.data_rights and
-mailer.delivery.erasure_scrubbers).
+mailer.personal_data.erasure_scrubbers).
 
 A delivery row stays (the send's counts must stay true) but loses the address; the
 server replies it kept have the address replaced. Outbox files addressed to the person

@@ -189,6 +189,14 @@ def progress(session: Session, send_id: int) -> Progress:
     return Progress(**{state: counts.get(state, 0) for state in Progress.__dataclass_fields__})
 
 
+def was_delivered(session: Session, *, send_id: int, contact_id: int) -> bool:
+    """Was ``send_id`` addressed to this contact (a delivery row exists)?"""
+    found = select(Delivery.id).where(
+        Delivery.send_id == send_id, Delivery.contact_id == contact_id
+    )
+    return session.scalar(found) is not None
+
+
 def finish_if_done(session: Session, send: Send, *, now: datetime) -> bool:
     """Mark a sending send done when nothing is left to do."""
     if send.state != SEND_SENDING or progress(session, send.id).outstanding:

@@ -21,17 +21,18 @@ from contacts.audience import audience_contacts
 from contacts.models import Contact
 from mailer.bulletins.messages import document_url
 from mailer.database import rows_changed, table_of, utcnow
-from mailer.delivery.models import QUEUED, SKIPPED, Delivery, Send
-from mailer.tracking.models import (
+from mailer.delivery.models import (
     LINK_DOCUMENT,
     LINK_PAGE,
     LINK_SURVEY,
-    ClickCount,
-    PersonClick,
+    QUEUED,
+    SKIPPED,
+    Delivery,
+    Send,
     ShareCode,
-    ShareVisit,
     TrackedLink,
 )
+from mailer.tracking.models import ClickCount, PersonClick, ShareVisit
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,6 @@
-"""Cascade tracking: personal share codes, tracked links, and the counts they feed.
+"""Cascade tracking: what comes back from a message. The counts fed by its share
+codes and tracked links (which delivery writes into each message, so they are
+delivery's records: mailer.delivery.models), sign-ups and cascade confirmations.
 
 Counts only, for privacy: no IP address, no cookie, no open pixel. A click or a
 visit adds one to a counter per day; who clicked is kept only with
@@ -14,11 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mailer.database import Base, UTCDateTime, utcnow
 
-# What a tracked link leads to.
-LINK_SURVEY = "survey"
-LINK_DOCUMENT = "document"
-LINK_PAGE = "page"
-
 # How a stakeholder says they passed it on.
 CHANNELS = {
     "email": "Email",
@@ -27,41 +24,6 @@ CHANNELS = {
     "meeting": "A meeting or event",
     "other": "Another way",
 }
-
-
-class ShareCode(Base):
-    """A stakeholder's personal share link for one consultation: ``/s/<code>``."""
-
-    __tablename__ = "share_codes"
-    __table_args__ = (UniqueConstraint("consultation_id", "contact_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(24), unique=True)
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
-    # NULL once the contact is erased: the counts stay, the person does not.
-    contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class TrackedLink(Base):
-    """A link the product put in a message or on the public page: ``/r/<token>`` leads
-    to ``target`` and nowhere else. ``send_id`` NULL: the public page's own link."""
-
-    __tablename__ = "tracked_links"
-    __table_args__ = (Index("ix_tracked_links_consultation_id", "consultation_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    token: Mapped[str] = mapped_column(String(24), unique=True)
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
-    send_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sends.id", ondelete="CASCADE"), nullable=True
-    )
-    kind: Mapped[str] = mapped_column(String(20))
-    target: Mapped[str] = mapped_column(String(1000))
-    label: Mapped[str] = mapped_column(String(255), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ClickCount(Base):

@@ -26,10 +26,11 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from mailer import public_urls
 from mailer.database import get_db, utcnow
+from mailer.delivery.models import LINK_SURVEY, ShareCode, TrackedLink
 from mailer.organisation import service as organisation
 from mailer.public_urls import PublicUrls
 from mailer.tracking import bots, limits, links, signups
-from mailer.tracking.models import CHANNELS, LINK_SURVEY, ShareCode, TrackedLink
+from mailer.tracking.models import CHANNELS
 from mailer.web import timing
 from scheduler.consultations import read_models
 from scheduler.models import CANCELLED, CLOSED, SCHEDULED, Consultation

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from mailer.accounts import throttling
 from mailer.accounts.models import User
 from mailer.database import Database
-from mailer.security import SLEEP
+from mailer.web.security import SLEEP
 from tests.conftest import PASSWORD, add_user, csrf_from
 
 

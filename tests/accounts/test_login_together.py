@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from mailer.accounts import throttling
 from mailer.accounts.models import LoginAttempt, User
 from mailer.database import Database
-from mailer.security import SLEEP
+from mailer.web.security import SLEEP
 from tests.concurrency import together
 from tests.conftest import PASSWORD, csrf_from
 

@@ -15,7 +15,7 @@ from mailer.accounts.models import User, UserSession
 from mailer.app import create_app
 from mailer.config import ConfigError, from_mapping
 from mailer.database import Database
-from mailer.security import CLOCK
+from mailer.web.security import CLOCK
 from tests.conftest import csrf_from, login, make_config
 from tests.delivery.helpers import Clock
 

@@ -12,10 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from contacts import data_rights, link_owner, tokens
+from contacts.data_rights import ERASURE_SCRUBBERS
 from contacts.models import ACTIVE, UNSUBSCRIBED, Contact
 from mailer.accounts.models import User
 from mailer.database import Database, utcnow
-from mailer.delivery import ERASURE_SCRUBBERS, pool
+from mailer.delivery import pool
 from mailer.delivery.models import Delivery
 from tests.contacts.test_importing import HEADER, run_import
 from tests.delivery.helpers import make_send

@@ -12,10 +12,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from contacts import data_rights
+from contacts.data_rights import ERASURE_SCRUBBERS
 from contacts.models import Contact
 from mailer.accounts.models import User
 from mailer.database import Database
-from mailer.delivery import ERASURE_SCRUBBERS
 from tests.conftest import csrf_from
 from tests.contacts.test_importing import HEADER, run_import
 

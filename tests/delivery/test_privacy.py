@@ -6,13 +6,15 @@ from flask import Flask, has_app_context
 from sqlalchemy import select, update
 
 from contacts import data_rights
+from contacts.data_rights import ERASURE_SCRUBBERS
 from contacts.models import Contact
 from mailer.accounts.models import User
 from mailer.config import Config
 from mailer.database import Database
-from mailer.delivery import ERASURE_SCRUBBERS, OUTBOX_FOLDER, erasure_scrubbers
+from mailer.delivery import OUTBOX_FOLDER
 from mailer.delivery.models import FAILED, Delivery
 from mailer.delivery.outbox import OutboxTransport
+from mailer.personal_data import erasure_scrubbers
 from tests.contacts.test_data_rights import all_text
 from tests.delivery.helpers import make_send
 

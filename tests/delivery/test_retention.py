@@ -49,8 +49,8 @@ def test_housekeeping_applies_the_configured_retention(
     db: Database,
     admin_user: User,  # type: ignore[no-untyped-def]
 ) -> None:
+    from mailer import housekeeping
     from mailer.database import utcnow
-    from mailer.delivery import housekeeping
     from tests.conftest import make_config
 
     send_id = make_send(db, addresses=["a@example.org"], author=admin_user)

@@ -8,12 +8,13 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from contacts import data_rights
+from contacts.data_rights import ERASURE_SCRUBBERS
 from contacts.models import Contact
 from mailer.accounts.models import User
 from mailer.database import Database, utcnow
-from mailer.delivery import ERASURE_SCRUBBERS
+from mailer.delivery.models import ShareCode
 from mailer.tracking import privacy
-from mailer.tracking.models import ShareCode, ShareVisit, SignUp
+from mailer.tracking.models import ShareVisit, SignUp
 from tests.contacts.test_data_rights import all_text
 from tests.tracking.helpers import consultation, launched
 

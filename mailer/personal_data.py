@@ -1,0 +1,53 @@
+"""Every place besides the contact's own rows that keeps a person's data, listed once.
+
+Part of the wiring (the app factory and the command line use it), because erasure and
+retention reach across concepts that must not import each other: pending import
+uploads (contacts), delivery records, outbox files and queued messages (delivery),
+sign-ups and clicks (tracking). A new place that stores an address adds its scrubber
+here, and its purge to ``retention_purges``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from contacts.data_rights import ERASURE_SCRUBBERS, Scrubber
+from contacts.pending_imports import UploadScrubber
+from mailer.config import Config
+from mailer.delivery import OUTBOX_FOLDER, privacy, queue, retention
+from mailer.tracking import privacy as tracking_privacy
+
+# purge(session, now=..., keep=...) removes rows older than ``keep``; returns how many.
+Purge = Callable[..., int]
+
+
+def erasure_scrubbers(config: Config) -> tuple[Scrubber, ...]:
+    """Everything erasure must reach besides the contact's own rows (pass them to
+    ``contacts.data_rights.erase``). Built from the configuration alone, so erasing
+    works the same with or without a web request."""
+    return (
+        UploadScrubber(config.instance_path),
+        privacy.scrub_deliveries,
+        privacy.OutboxScrubber(config.instance_path / OUTBOX_FOLDER),
+        queue.scrub_queued,
+        tracking_privacy.scrub_sign_ups,
+    )
+
+
+def retention_purges() -> dict[str, Callable[[Session, datetime, timedelta], int]]:
+    """What ``[retention] deliveries`` removes each day, by what it is."""
+    return {
+        "delivery rows": lambda session, now, keep: retention.purge(session, now=now, keep=keep),
+        "tracking rows": lambda session, now, keep: tracking_privacy.purge(
+            session, now=now, keep=keep
+        ),
+        "queued messages": lambda session, now, keep: queue.purge(session, now=now, keep=keep),
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[ERASURE_SCRUBBERS] = erasure_scrubbers(app.config["MAILER"])
