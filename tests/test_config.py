@@ -215,6 +215,7 @@ def test_quiet_hours_span_midnight() -> None:
         ('[mail]\ntransport = "pigeon"\n', "[mail] transport"),
     ],
 )
+@pytest.mark.slow
 def test_cli_exits_2_with_one_line_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
