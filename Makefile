@@ -9,7 +9,7 @@ TEST_STAMP := $(VENV)/.installed-test
 # The email checkers the tests run (Nu HTML Checker, caniemail data), from npm.
 EMAIL_CHECKS := tools/email-checks/node_modules/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run test test-fast lint bench install clean
 
 run: $(STAMP)
 	$(BIN)/mailer run
@@ -18,13 +18,26 @@ test: $(TEST_STAMP) $(EMAIL_CHECKS)
 	@scripts/ensure-test-services
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/python scripts/check_architecture.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# mypy reads what to check, and how strictly, from pyproject.toml.
+# The inner loop: ruff, then all but the browser tests and those marked slow (real
+# processes, races, external checkers), on both databases, spread over the CPUs.
+# `make test` still runs everything.
+TEST_FAST_JOBS ?= auto
+test-fast: $(TEST_STAMP)
+	@scripts/ensure-test-services --no-browser
+	$(BIN)/ruff check .
+	$(BIN)/python scripts/check_architecture.py
+	$(BIN)/python -m pytest -m "not browser and not slow" -n $(TEST_FAST_JOBS) -q $(PYTEST_ARGS)
+
+# mypy reads what to check, and how strictly, from pyproject.toml; the layers of the
+# code and the module size limit are written down in scripts/check_architecture.py.
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python scripts/check_architecture.py
 
 bench: $(TEST_STAMP)
 	@found=0; for b in bench/bench_*.py; do [ -e "$$b" ] || continue; found=1; \

@@ -1,9 +1,15 @@
 """Shared fixtures: real databases (SQLite and PostgreSQL), the app, signed-in clients.
 
 Every test that asks for ``db`` (directly or through ``app``/``client``) runs twice,
-once per backend. PostgreSQL tests use a fresh database on the local server, made for
-this run and dropped after it; where no server answers they are skipped, except under
-CI (``CI=true``), where that is a failure.
+once per backend (``MAILER_TEST_BACKENDS=sqlite`` narrows that, for a quick inner loop).
+PostgreSQL tests use a fresh database on the local server, made for this run and dropped
+after it; where no server answers they are skipped, except under CI (``CI=true``), where
+that is a failure.
+
+Per-test cost is kept low, because it is paid about two thousand times a run: a test's
+database is emptied of the tables it wrote (every write statement of the process is
+noted, and any other table found holding rows is emptied too; a test that starts a
+process gets everything emptied), and the apps share compiled templates and URL rules.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,12 +27,17 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from werkzeug.routing import Rule
+from werkzeug.security import generate_password_hash
 
 from contacts.models import SEEDED_ORGANISATION_TYPES, OrganisationType, SystemKey
 from mailer import migrate
-from mailer.accounts import roles
+from mailer.accounts import passwords, roles
 from mailer.accounts import service as accounts
 from mailer.accounts.models import User
 from mailer.app import create_app
@@ -36,6 +48,29 @@ from mailer.email_templates.seeds import seed_database_once
 # scrypt costs 0.2 s a hash, and the suite makes hundreds of users: minutes of hashing.
 # Commands run as subprocesses (tests/test_cli.py) still hash with the real method.
 accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+# The hash an unknown address is checked against (so that it takes as long as a known
+# one) was made with scrypt on import: made again with the method above.
+accounts._DUMMY_HASH = generate_password_hash(
+    "not a real password, only for timing", method=accounts.PASSWORD_METHOD
+)
+
+
+def _remember_accepted_passwords() -> None:
+    """zxcvbn takes tens of milliseconds a password, and the suite makes its users with
+    the same few: an accepted (password, email, name) is not estimated again. A refusal
+    is, every time, so each one still comes from the real check."""
+    check = passwords.check
+    accepted: set[tuple[str, str, str]] = set()
+
+    def remembered(password: str, *, email: str = "", name: str = "") -> None:
+        if (password, email, name) not in accepted:
+            check(password, email=email, name=name)
+            accepted.add((password, email, name))
+
+    passwords.check = remembered  # type: ignore[assignment]
+
+
+_remember_accepted_passwords()
 
 PG_SERVER = os.environ.get(
     "MAILER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -43,7 +78,18 @@ PG_SERVER = os.environ.get(
 TEST_SECRET = "test-secret-key-" + "x" * 32
 PASSWORD = "correct horse battery staple"
 
-BACKENDS = ("sqlite", "postgresql")
+ALL_BACKENDS = ("sqlite", "postgresql")
+
+
+def _backends() -> tuple[str, ...]:
+    wanted = os.environ.get("MAILER_TEST_BACKENDS", "").replace(",", " ").split()
+    unknown = set(wanted) - set(ALL_BACKENDS)
+    if unknown:
+        raise pytest.UsageError(f"MAILER_TEST_BACKENDS: unknown backend {sorted(unknown)}")
+    return tuple(b for b in ALL_BACKENDS if b in wanted) or ALL_BACKENDS
+
+
+BACKENDS = _backends()
 
 
 def _postgres_available() -> str | None:
@@ -127,31 +173,135 @@ def migrated_url(database_url: str) -> str:
     return database_url
 
 
-def _clean(database: Database) -> None:
-    """Empty every table, keeping the rows the migrations seed."""
-    with database.engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name == SystemKey.__tablename__:
-                continue
-            connection.execute(table.delete())
+# Tables the migrations fill, put back as seeded when a test has written them.
+SEEDED_TYPES = OrganisationType.__tablename__
+FAMILY = frozenset({"organisation_settings", "email_templates", "template_versions"})
+KEPT = SystemKey.__tablename__  # the product's own keys: made once, never emptied
+
+# Every write statement any engine of this process runs names its table here.
+_WRITE = re.compile(
+    r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM"
+    r"|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?[\"`]?(\w+)",
+    re.IGNORECASE,
+)
+_written: set[str] = set()
+_processes_started = False
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+    _written.update(name.lower() for name in _WRITE.findall(statement))
+
+
+def _note_processes(name: str, _args: tuple[Any, ...]) -> None:
+    # Another process writes where the statements above cannot see.
+    global _processes_started
+    if name in ("subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", "os.exec"):
+        _processes_started = True
+
+
+sys.addaudithook(_note_processes)
+
+
+def _holding_rows(database: Database, names: list[str]) -> set[str]:
+    """Which of these tables hold a row: one statement, however many tables."""
+    quote = database.engine.dialect.identifier_preparer.quote
+    probes = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {quote(name)})" for name in names
+    )
+    with database.engine.connect() as connection:
+        return set(connection.execute(text(probes)).scalars())
+
+
+def _clean(database: Database, *, everything: bool = True) -> None:
+    """Empty every table a test may have filled, keeping the rows the migrations seed
+    (put back as seeded when written). ``everything=False`` trusts the noted writes
+    plus a look at which tables hold rows; True empties and reseeds all, as when
+    another process may have written."""
+    global _processes_started
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name != KEPT]
+    if everything or _processes_started:
+        dirty = {t.name for t in tables}
+    else:
+        seeded = FAMILY | {SEEDED_TYPES}
+        dirty = _written | _holding_rows(database, [t.name for t in tables if t.name not in seeded])
+    if dirty & FAMILY:
+        dirty |= FAMILY
+    emptied = [t for t in tables if t.name in dirty]
+    if emptied:
+        _empty(database, emptied)
+    if SEEDED_TYPES in dirty:
         # Tests may rename, reorder or remove the seeded types: put them back as seeded.
-        connection.execute(
-            OrganisationType.__table__.insert(),
-            [{"name": name, "position": i} for i, name in enumerate(SEEDED_ORGANISATION_TYPES)],
-        )
-    with database.transaction() as session:
-        seed_database_once(session)
+        with database.engine.begin() as connection:
+            connection.execute(
+                OrganisationType.__table__.insert(),
+                [{"name": name, "position": i} for i, name in enumerate(SEEDED_ORGANISATION_TYPES)],
+            )
+    if dirty & FAMILY:
+        with database.transaction() as session:
+            seed_database_once(session)
+    _written.clear()
+    _processes_started = False
+
+
+def _empty(database: Database, tables: list[Any]) -> None:
+    """Delete the rows of ``tables`` (children first). On PostgreSQL those that only
+    tables emptied too point at are truncated instead, in one statement: the next
+    test's rows are then stored, and read back without ORDER BY, in the order they
+    were written, as in a new table. TRUNCATE waits for no lock that a session left
+    open holds: then the rows are deleted instead."""
+    names = {t.name for t in tables}
+    cut: set[str] = set() if database.is_sqlite else set(names)
+    while True:  # keep only those whose every referrer is cut as well
+        kept = {t.name for t in tables if t.name in cut and not _referrers(t.name) <= cut}
+        if not kept:
+            break
+        cut -= kept
+    if cut:
+        quote = database.engine.dialect.identifier_preparer.quote
+        try:
+            with database.engine.begin() as connection:
+                connection.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+                connection.exec_driver_sql("TRUNCATE " + ", ".join(quote(n) for n in sorted(cut)))
+                for table in tables:
+                    if table.name not in cut:
+                        connection.execute(table.delete())
+            return
+        except OperationalError:
+            pass
+    with database.engine.begin() as connection:
+        for table in tables:
+            connection.execute(table.delete())
+
+
+def _referrers(name: str) -> set[str]:
+    return {
+        t.name
+        for t in Base.metadata.sorted_tables
+        if any(fk.column.table.name == name for fk in t.foreign_keys)
+    }
+
+
+@pytest.fixture(scope="session")
+def _shared_db(migrated_url: str) -> Iterator[Database]:
+    # One engine for the run's tests of a backend, not one (and a new connection) each.
+    database = Database(migrated_url)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture
-def db(migrated_url: str) -> Iterator[Database]:
+def db(_shared_db: Database) -> Iterator[Database]:
     """The migrated database of the current backend, emptied after each test."""
-    database = Database(migrated_url)
     try:
-        yield database
+        yield _shared_db
     finally:
-        _clean(database)
-        database.dispose()
+        _clean(_shared_db, everything=_CLEAN_EVERYTHING)
+
+
+# MAILER_TEST_CLEAN=all: empty and reseed every table after each test (slower; to rule
+# the targeted cleaning out when two tests seem to meet each other's rows).
+_CLEAN_EVERYTHING = os.environ.get("MAILER_TEST_CLEAN") == "all"
 
 
 def make_config(tmp_path: Path, database_url: str, **sections: dict[str, Any]) -> Config:
@@ -172,10 +322,61 @@ def config(tmp_path: Path, db: Database) -> Config:
     return make_config(tmp_path, db.url)
 
 
+class _SharedBytecode(BytecodeCache):
+    """Compiled page templates kept across the run's apps (each app has its own Jinja
+    environment, which would compile every page again). A bucket checks its source's
+    checksum, so an edited template is compiled afresh."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _SharedBytecode()
+
+
+def _share_url_builders() -> None:
+    """Werkzeug compiles a URL builder for every rule of every new app, which is most
+    of what creating an app costs; the builder follows from the rule's text alone
+    (rules with defaults excepted), so the run's apps share them."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:  # another Werkzeug: nothing to share
+        return
+    builders: dict[tuple[Any, ...], Any] = {}
+
+    def shared(self: Rule, append_unknown: bool = True) -> Any:
+        if self.defaults or self.map is None:
+            return compile_builder(self, append_unknown)
+        key = (
+            self.rule,
+            self.subdomain,
+            self.host,
+            self.map.host_matching,
+            self.merge_slashes,
+            append_unknown,
+        )
+        if key not in builders:
+            builders[key] = compile_builder(self, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+_share_url_builders()
+
+
 @pytest.fixture
 def app(config: Config) -> Iterator[Flask]:
     application = create_app(config)
     application.config["TESTING"] = True
+    application.jinja_env.bytecode_cache = _TEMPLATE_CODE
     yield application
     application.extensions["mailer.db"].dispose()
 

@@ -11,6 +11,8 @@ from mailer.database import Database
 from tests.cli_helpers import run_mailer
 from tests.conftest import BACKENDS, fresh_database
 
+pytestmark = pytest.mark.slow
+
 PASSWORD = "correct horse battery staple\n"
 
 

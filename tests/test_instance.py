@@ -43,6 +43,7 @@ def _config(folder: Path, **app: object):  # type: ignore[no-untyped-def]
     return from_mapping({"app": {"instance_dir": str(folder), **app}})
 
 
+@pytest.mark.slow
 def test_processes_starting_at_once_all_read_one_whole_key(tmp_path: Path) -> None:
     # Old code lost this race in about a third of the rounds: twelve make it certain.
     rounds, processes = 12, 8
@@ -85,6 +86,7 @@ def test_an_empty_or_short_key_file_is_refused_naming_it(tmp_path: Path, content
     assert "secret_key" in refused.value.key
 
 
+@pytest.mark.slow
 def test_a_command_meeting_an_unusable_key_file_exits_2(tmp_path: Path) -> None:
     assert run_mailer("init", cwd=tmp_path).returncode == 0
     key_file = tmp_path / "instance" / instance.SECRET_KEY_FILE
@@ -115,6 +117,7 @@ def test_a_new_instance_folder_and_its_files_are_owner_only(tmp_path: Path) -> N
     assert _mode(message) == 0o600
 
 
+@pytest.mark.slow
 def test_the_cli_makes_the_database_and_its_side_files_owner_only(tmp_path: Path) -> None:
     assert run_mailer("init", cwd=tmp_path).returncode == 0
     folder = tmp_path / "instance"

@@ -48,6 +48,7 @@ def test_one_head_and_every_revision_file_is_reachable() -> None:
     assert revisions == files, "revision ids must match their file names"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_contact_keys_come_in_without_losing_anything_or_reusing_an_id(
     backend: str, tmp_path: Path

@@ -13,7 +13,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.cli_helpers import free_port, mailer_env
+
+pytestmark = pytest.mark.slow
 
 
 def start(cwd: Path, port: int, **env: str) -> tuple[subprocess.Popen[str], list[str]]:

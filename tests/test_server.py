@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from mailer.app import create_app
@@ -63,6 +64,7 @@ def test_an_oversized_body_is_refused_before_it_is_read(tmp_path: Path, db: Data
         assert time.monotonic() - started < 3
 
 
+@pytest.mark.slow
 def test_idle_and_half_sent_connections_do_not_stop_healthz(tmp_path: Path, db: Database) -> None:
     with running(tmp_path, db, connection_limit=10, request_timeout="2s") as port:
         # As many half-sent requests as the limit allows: they are closed after the
@@ -111,6 +113,7 @@ def _closed_by_server(connection: socket.socket, *, within: float) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_a_request_trickled_a_line_at_a_time_is_closed_at_its_deadline(
     tmp_path: Path, db: Database
 ) -> None:

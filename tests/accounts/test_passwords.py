@@ -80,6 +80,7 @@ def test_changing_ones_own_password_to_a_weak_one_is_refused(
         ("init", "--admin-email", "boss@example.org", "--admin-password-stdin"),
     ],
 )
+@pytest.mark.slow
 def test_the_command_line_refuses_a_weak_password(tmp_path: Path, args: tuple[str, ...]) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     assert run_mailer("init", cwd=tmp_path, MAILER_DATABASE_URL=url).returncode == 0

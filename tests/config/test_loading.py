@@ -193,6 +193,7 @@ def test_loopback_base_url_needs_no_secret() -> None:
         ('[mail]\ntransport = "pigeon"\n', "[mail] transport"),
     ],
 )
+@pytest.mark.slow
 def test_cli_exits_2_with_one_line_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from mailer.audit import actions
@@ -13,6 +14,7 @@ from mailer.database import Database
 from tests.cli_helpers import run_mailer
 
 
+@pytest.mark.slow
 def test_the_command_line_export_is_audited(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     assert run_mailer("init", cwd=tmp_path, MAILER_DATABASE_URL=url).returncode == 0

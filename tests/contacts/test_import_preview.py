@@ -8,6 +8,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, update
 
@@ -67,6 +68,7 @@ def test_a_dry_run_writes_nothing_and_tells_what_the_real_run_does(db: Database)
     assert [r.email for r in dry.additions] == [r.email for r in real.additions]
 
 
+@pytest.mark.slow
 def test_a_large_preview_does_not_hold_up_other_writers(
     admin_client: FlaskClient, db: Database
 ) -> None:

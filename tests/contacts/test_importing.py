@@ -195,6 +195,7 @@ def test_over_wide_rows_are_rejected_with_a_hint(db: Database) -> None:
 # --- the command --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_messy_file_counts_lines_and_exit_codes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     assert run_mailer("init", cwd=tmp_path, MAILER_DATABASE_URL=url).returncode == 0

@@ -24,6 +24,8 @@ from tests.conftest import TEST_SECRET
 from tests.delivery.helpers import make_send
 from tests.smtp_server import smtp_server
 
+pytestmark = pytest.mark.slow
+
 CONNECTIONS = 2
 
 

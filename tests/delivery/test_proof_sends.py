@@ -204,6 +204,7 @@ def test_a_relay_that_cannot_be_reached_fails_every_address_at_once(
     app.extensions["mailer.db"].dispose()
 
 
+@pytest.mark.slow
 def test_a_test_is_queued_at_once_and_a_worker_sends_it(
     editor: FlaskClient, server: FaultySmtp, db: Database
 ) -> None:

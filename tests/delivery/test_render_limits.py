@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from mailer.accounts.models import User
 from mailer.database import Database
 from mailer.delivery.models import SEND_PAUSED, Send
@@ -16,6 +18,7 @@ from tests.smtp_server import smtp_server
 NESTED_LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 
 
+@pytest.mark.slow
 def test_a_send_whose_template_runs_too_long_is_paused_saying_why(
     tmp_path: Path, db: Database, admin_user: User
 ) -> None:

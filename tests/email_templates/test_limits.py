@@ -23,6 +23,7 @@ from tests.email_templates.test_versions import save, template_id, versions
 NESTED_LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 
 
+@pytest.mark.slow
 def test_nested_loops_are_stopped_at_the_time_limit_and_named(
     admin_client: FlaskClient, db: Database
 ) -> None:
@@ -47,6 +48,7 @@ def test_a_huge_string_is_refused_with_the_size_limit_named(
     assert versions(db, tid)[-1][1] is not None  # kept, and not usable
 
 
+@pytest.mark.slow
 def test_checking_a_save_holds_no_write_lock(admin_client: FlaskClient, db: Database) -> None:
     tid = template_id(db)
     saving = threading.Thread(
@@ -138,6 +140,7 @@ def measured(source: str) -> dict[str, Any]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", PROBES + MORE)
 def test_a_template_making_a_huge_value_is_refused_before_the_memory_is_spent(
     source: str,

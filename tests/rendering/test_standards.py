@@ -23,6 +23,8 @@ import pytest
 from mailer.rendering.prepare import message_id
 from tests.rendering.conftest import ALL_KINDS, AWKWARD, prepared
 
+pytestmark = pytest.mark.slow
+
 TOOLS = Path(__file__).resolve().parents[2] / "tools" / "email-checks"
 VNU = TOOLS / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 

@@ -14,6 +14,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from mailer.cli import cli
@@ -230,6 +231,7 @@ def stop_run(process: subprocess.Popen[str]) -> None:
     assert process.wait(timeout=30) == 0
 
 
+@pytest.mark.slow
 def test_a_short_consultation_goes_out_on_time_through_a_restart_of_mailer_run(
     tmp_path: Path, db: Database
 ) -> None:

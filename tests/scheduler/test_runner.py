@@ -148,6 +148,7 @@ def timeline(db: Database, consultation_id: int) -> list[Send]:
         return planning.timeline(session, session.get(Consultation, consultation_id))
 
 
+@pytest.mark.slow
 def test_launch_reminder_and_close_notice_go_on_time_and_an_unsubscribe_is_honoured(
     tmp_path: Path, db: Database, server: FaultySmtp
 ) -> None:
@@ -187,6 +188,7 @@ def test_launch_reminder_and_close_notice_go_on_time_and_an_unsubscribe_is_honou
     assert sorted(skipped) == ["", "unsubscribed", "unsubscribed"]
 
 
+@pytest.mark.slow
 def test_two_schedulers_fire_each_send_once_and_the_second_takes_over(
     tmp_path: Path, db: Database, server: FaultySmtp
 ) -> None:
@@ -239,6 +241,7 @@ def test_a_send_missed_beyond_the_grace_time_is_marked_and_can_be_sent_now(
     assert any("sent late" in reason for reason in sent.reasons)
 
 
+@pytest.mark.slow
 def test_an_approved_consultation_opened_early_sends_its_launch_on_the_next_tick(
     tmp_path: Path, db: Database, server: FaultySmtp
 ) -> None:
@@ -285,6 +288,7 @@ def test_a_send_missed_within_the_grace_time_runs_late(
     assert timeline(db, cid)[0].fired_at is not None
 
 
+@pytest.mark.slow
 def test_the_stop_switch_holds_every_send_until_resumed(
     tmp_path: Path, db: Database, server: FaultySmtp
 ) -> None:

@@ -59,6 +59,7 @@ def test_plus_tags_and_case_do_not_make_a_new_mailbox(
     assert len(reached) == 3
 
 
+@pytest.mark.slow
 def test_one_network_is_limited_and_another_is_not(
     smtp_app: Flask, db: Database, server: FaultySmtp
 ) -> None:
@@ -176,6 +177,7 @@ def shared_anonymously(client: FlaskClient, slug: str, reach: str):  # type: ign
     )
 
 
+@pytest.mark.slow
 def test_anonymous_claims_are_limited_capped_and_reported_apart(
     app: Flask, db: Database, admin_client: FlaskClient
 ) -> None:

@@ -32,6 +32,7 @@ def smtp_app(tmp_path: Path, db: Database, server: FaultySmtp) -> Iterator[Flask
     app.extensions["mailer.db"].dispose()
 
 
+@pytest.mark.slow
 def test_sign_ups_answer_at_once_while_a_slow_relay_is_being_talked_to(
     smtp_app: Flask, db: Database, server: FaultySmtp
 ) -> None:

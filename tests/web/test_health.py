@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 
 from mailer import migrate
@@ -33,6 +34,7 @@ def test_healthz_says_when_the_database_is_down(tmp_path: Path) -> None:
     assert body["database"] == {"backend": "postgresql", "ok": False, "error": "OperationalError"}
 
 
+@pytest.mark.slow
 def test_healthz_is_503_quickly_while_writes_would_wait_on_a_lock(
     tmp_path: Path, db: Database
 ) -> None:
