@@ -111,8 +111,8 @@ class Import:
     line: int
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
@@ -192,7 +192,7 @@ def check(root: Path = ROOT) -> list[str]:
     problems: list[str] = []
     for package in PACKAGES:
         for path in sorted((root / package).rglob("*.py")):
-            module = module_name(path)
+            module = module_name(path, root)
             lines = path.read_text(encoding="utf-8").count("\n")
             relative = path.relative_to(root)
             if lines > MAX_LINES:

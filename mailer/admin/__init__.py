@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, request, url_for
+from flask import Flask, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+from mailer.admin import guards
 
 ADMIN_PREFIX = "/admin"
 
@@ -30,6 +30,4 @@ def _require_login() -> ResponseReturnValue | None:
     return redirect(url_for("auth.login", next=target))
 
 
-from mailer.admin import dashboard, guards  # noqa: E402  (registers the dashboard routes)
-
-__all__ = ["admin_bp", "dashboard", "init_app"]
+__all__ = ["init_app"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import Blueprint, current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
 from contacts.models import UNSUBSCRIBED, Contact
-from mailer.admin import admin_bp
 from mailer.audit import service as audit_service
 from mailer.audit.actions import LABELS as ACTION_LABELS
 from mailer.database import get_db, utcnow
@@ -24,6 +23,10 @@ from mailer.delivery.models import (
 )
 from scheduler import status
 from scheduler.models import AWAITING_APPROVAL, SCHEDULED, Consultation
+
+# The dashboard is the page at /admin/ itself; every other admin blueprint has its own
+# prefix below it.
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @admin_bp.get("/")
