@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from contacts.audience import audience_contacts
 from contacts.models import Contact
-from mailer.bulletins.messages import document_url
+from mailer.bulletins.consultation_facts import FrozenConsultation
+from mailer.bulletins.messages import Document, document_url
 from mailer.database import rows_changed, table_of, utcnow
 from mailer.delivery.models import (
     LINK_DOCUMENT,
@@ -126,14 +127,12 @@ def ensure_links(
 def targets_for(frozen: dict[str, Any], base_url: str) -> list[tuple[str, str, str]]:
     """What a send's message links to that is worth counting: the survey, the public
     page and each document."""
-    about = frozen.get("extra", {}).get("consultation") or {}
+    about = FrozenConsultation.in_extra(frozen.get("extra", {}))
     found: list[tuple[str, str, str]] = []
-    if about.get("survey_url"):
-        found.append((LINK_SURVEY, about["survey_url"], "Survey"))
-    if about.get("page_url"):
-        found.append((LINK_PAGE, about["page_url"], "Consultation page"))
-    from mailer.bulletins.messages import Document
-
+    if about is not None and about.survey_url:
+        found.append((LINK_SURVEY, about.survey_url, "Survey"))
+    if about is not None and about.page_url:
+        found.append((LINK_PAGE, about.page_url, "Consultation page"))
     for raw in frozen.get("documents", ()):
         document = Document(**raw)
         found.append((LINK_DOCUMENT, document_url(base_url, document), document.title))
@@ -147,15 +146,15 @@ def prepare_send(session: Session, send: Send, *, base_url: str, links: bool) ->
         return
     made = ensure_share_codes(session, send.consultation_id, send.audience)
     if send.frozen:
-        about = send.frozen.get("extra", {}).get("consultation") or {}
-        if about.get("survey_url"):
+        about = FrozenConsultation.in_extra(send.frozen.get("extra", {}))
+        if about is not None and about.survey_url:
             # The public page's survey button: clicks there are credited to the share
             # link the visitor came through.
             ensure_links(
                 session,
                 consultation_id=send.consultation_id,
                 send_id=None,
-                targets=[(LINK_SURVEY, about["survey_url"], "Survey (public page)")],
+                targets=[(LINK_SURVEY, about.survey_url, "Survey (public page)")],
             )
         ensure_links(
             session,
