@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 # scrubber(session, contact_id, email) removes every stored copy of the address.
 Scrubber = Callable[[Session, int, str], None]
-# Where the app keeps the scrubbers it was built with (app.extensions).
+# The key under which the app keeps the scrubbers it was built with (app.extensions;
+# mailer.personal_data builds them).
 ERASURE_SCRUBBERS = "mailer.erasure_scrubbers"
 
 

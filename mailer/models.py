@@ -13,7 +13,7 @@ from contacts.models import (
     Suppression,
     SystemKey,
 )
-from mailer.accounts.models import LoginAttempt, User
+from mailer.accounts.models import LoginAttempt, User, UserSession
 from mailer.audit.models import AuditEntry
 from mailer.bulletins.models import Bulletin, BulletinAttachment, StoredFile
 from mailer.database import Base
@@ -28,7 +28,14 @@ from mailer.delivery.models import (
 )
 from mailer.email_templates.models import EmailTemplate, TemplateVersion
 from mailer.organisation.models import OrganisationSettings
-from mailer.tracking.models import CascadeConfirmation, ClickCount, PersonClick, ShareVisit, SignUp
+from mailer.tracking.models import (
+    CascadeConfirmation,
+    ClickCount,
+    PersonClick,
+    PublicRequest,
+    ShareVisit,
+    SignUp,
+)
 from scheduler.models import (
     Blackout,
     Consultation,
@@ -57,6 +64,7 @@ __all__ = [
     "OrganisationSettings",
     "OrganisationType",
     "PersonClick",
+    "PublicRequest",
     "QueuedMessage",
     "RelayState",
     "SchedulerStatus",
@@ -71,6 +79,7 @@ __all__ = [
     "TemplateVersion",
     "TrackedLink",
     "User",
+    "UserSession",
 ]
 
 

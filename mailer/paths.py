@@ -1,7 +1,7 @@
 """Where the product's non-Python parts live, in a checkout and in an installed wheel.
 
-The repository keeps ``templates/`` and ``migrations/`` at the top level (the design
-card's layout); a wheel carries them inside the ``mailer`` package (see
+The repository keeps ``templates/`` and ``migrations/`` at the top level, where a
+newcomer looks for them; a wheel carries them inside the ``mailer`` package (see
 ``pyproject.toml``). Look inside the package first, so an installed copy never picks
 up a stray folder from the current directory.
 """

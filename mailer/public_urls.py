@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlencode
 
-# Unsubscribe and preferences, answered by contacts.views.
+# Unsubscribe and preferences, answered by contacts.public_views.
 UNSUBSCRIBE = "/u/<token>"
 RESUBSCRIBE = "/u/<token>/resubscribe"
 PREFERENCES = "/p/<token>"

@@ -50,6 +50,7 @@ def ask(port: int, request: bytes, *, timeout: float = 10) -> bytes:
         return connection.recv(4096)
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_an_oversized_body_is_refused_before_it_is_read(tmp_path: Path, db: Database) -> None:
     with running(tmp_path, db) as port:
         started = time.monotonic()
@@ -147,6 +148,7 @@ def _from(address: str, port: int) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(address, 0))
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_one_address_cannot_take_every_connection(tmp_path: Path, db: Database) -> None:
     with running(tmp_path, db, connections_per_client=5) as port:
         hogs = [_from("127.0.0.2", port) for _ in range(5)]

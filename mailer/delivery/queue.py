@@ -7,7 +7,8 @@ stores the finished message here and commits at once; the workers (``mailer run`
 ``mailer worker``, ``mailer worker --once``) claim these rows under a lease exactly as
 they claim deliveries, send them, retry temporary failures with backoff and record
 permanent ones. Once a message is sent or given up on its bytes are emptied: only the
-outcome is kept. Erasure scrubs the address from every row (see contacts.data_rights).
+outcome is kept. Erasure scrubs the address from every row (``scrub_queued``, listed in
+mailer.personal_data).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Whole sends at a time, and only finished ones (done or cancelled): a send's final counts
 are kept on the send first, so its page and reports still say how it went, while the
-per-person rows (addresses, replies) go. Housekeeping (mailer/delivery/housekeeping.py)
-runs it beside the workers, with the tracking records' and the mail queue's purges;
+per-person rows (addresses, replies) go. Housekeeping (mailer/housekeeping.py) runs
+it beside the workers, with the other purges mailer/personal_data.py lists;
 it is safe to run at any time and as often as you like.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -26,6 +27,7 @@ def attempt(client: FlaskClient, email: str, password: str, ip: str) -> int:
     return response.status_code
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_guesses_from_rotating_addresses_do_not_lock_the_owner_out(
     app: Flask, db: Database, admin_user: User
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from email import policy
 from email.parser import BytesParser
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -194,6 +195,7 @@ def test_attachments_checked_stored_once_and_limited(
     assert admin_client.get("/documents/" + "0" * 64 + "/x.pdf").status_code == 404
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_attachment_total_is_limited(tmp_path, db: Database) -> None:
     from mailer.app import create_app
     from tests.conftest import add_user, login, make_config

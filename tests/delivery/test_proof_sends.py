@@ -65,6 +65,7 @@ def send(client: FlaskClient, bulletin_id: int, addresses: str, *, deliver: bool
     return page + client.get(f"/admin/bulletins/{bulletin_id}").get_data(as_text=True)
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_a_test_arrives_marked_and_personalised_for_a_known_contact(
     editor: FlaskClient, server: FaultySmtp, db: Database
 ) -> None:
@@ -104,6 +105,7 @@ def test_a_test_arrives_marked_and_personalised_for_a_known_contact(
         assert "SAM@example.org, other@example.org" in entry.summary
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_bad_addresses_or_too_many_send_nothing(
     editor: FlaskClient, server: FaultySmtp, db: Database
 ) -> None:

@@ -132,6 +132,7 @@ def test_unsubscribed_before_or_during_the_send_are_skipped(
 
 
 @pytest.mark.parametrize("in_sender_process", [False, True], ids=["smtplib", "sender"])
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_each_outcome_is_recorded_before_the_next_message_is_handed_over(
     tmp_path: Path, db: Database, server: FaultySmtp, author: User, in_sender_process: bool
 ) -> None:
@@ -181,6 +182,7 @@ def slow_outcome_writes(db: Database) -> Iterator[None]:
             connection.execute(text("DROP FUNCTION test_slow_write()"))
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_an_outcome_write_that_gets_no_answer_stops_the_worker_before_the_next_message(
     tmp_path: Path, db: Database, server: FaultySmtp, author: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:

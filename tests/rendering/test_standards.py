@@ -1,4 +1,4 @@
-"""Every shipped template, for every kind, against the checkers the issue names.
+"""Every shipped template, for every kind, against the standards checkers we promise.
 
 - the Nu HTML Checker (npm vnu-jar): no errors;
 - caniemail's data (npm doiuse-email) for Gmail and Outlook: nothing unsupported beyond
@@ -30,7 +30,7 @@ VNU = TOOLS / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 # caniemail lists these as unsupported, and neither is ours to change:
 # - <body>: Outlook's phone apps replace it; every email has one.
-# - role="presentation": the issue asks for it (screen readers skip layout tables);
+# - role="presentation": layout tables need it, so screen readers skip them;
 #   Windows Mail ignores the attribute, which does no harm.
 ALLOWED = ("`<body> element`", "`role attribute`")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -64,6 +65,7 @@ def state(db: Database, cid: int) -> str:
         return session.get(Consultation, cid).state
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_an_admin_who_rewrote_an_editors_consultation_cannot_approve_it(
     app: Flask, db: Database
 ) -> None:
@@ -94,6 +96,7 @@ def test_an_admin_who_rewrote_an_editors_consultation_cannot_approve_it(
     assert state(db, cid) == "scheduled"
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_a_launch_text_edit_while_waiting_returns_it_to_draft_and_the_old_version_is_refused(
     app: Flask, db: Database
 ) -> None:
@@ -161,6 +164,7 @@ def test_an_edit_of_its_details_while_waiting_says_it_returned_to_draft(
     assert "Nothing was approved" in stale and state(db, cid) == "awaiting_approval"
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_a_template_saved_while_it_waits_returns_it_to_draft_and_bars_its_author(
     app: Flask, db: Database
 ) -> None:

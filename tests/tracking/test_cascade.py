@@ -10,6 +10,7 @@ import re
 from email import policy
 from email.parser import BytesParser
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -96,6 +97,7 @@ def shared(client: FlaskClient, confirm_link: str, channel: str, reach: int) -> 
     assert "Thank you for passing it on" in done.get_data(as_text=True)
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_a_scripted_cascade_comes_out_exactly_in_the_report_and_its_csv(
     app: Flask, db: Database, admin_client: FlaskClient
 ) -> None:

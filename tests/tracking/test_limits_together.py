@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -29,6 +30,7 @@ def _poster(client: FlaskClient, path: str, data: dict[str, str]) -> Callable[[]
     return lambda: client.post(path, data=data).status_code
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_sign_ups_sent_together_for_one_mailbox_get_only_the_limit(
     app: Flask, db: Database
 ) -> None:

@@ -40,6 +40,7 @@ def public_page(client: FlaskClient, slug: str) -> str:
     return client.get(f"/consultations/{slug}").get_data(as_text=True)
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_plus_tags_and_case_do_not_make_a_new_mailbox(
     smtp_app: Flask, db: Database, server: FaultySmtp
 ) -> None:
@@ -81,6 +82,7 @@ def test_one_network_is_limited_and_another_is_not(
     assert limits.network_of("::ffff:203.0.113.9") == limits.network_of("203.0.113.200")
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_an_overall_limit_holds_across_networks(
     smtp_app: Flask, db: Database, server: FaultySmtp
 ) -> None:
@@ -111,6 +113,7 @@ def _without_token(html: str) -> str:
     return re.sub(r'name="csrf_token"[^>]*value="[^"]+"', "", html)
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_new_known_and_suppressed_addresses_get_the_same_answer(
     smtp_app: Flask, db: Database, server: FaultySmtp
 ) -> None:

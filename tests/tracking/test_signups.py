@@ -8,6 +8,7 @@ import re
 from email import policy
 from email.parser import BytesParser
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -47,6 +48,7 @@ def count(db: Database, model: object) -> int:
         return session.scalar(select(func.count()).select_from(model))  # type: ignore[arg-type]
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_only_a_confirmed_address_becomes_a_contact_with_its_referrer(
     smtp_app: Flask, db: Database, server: FaultySmtp
 ) -> None:
@@ -88,6 +90,7 @@ def test_only_a_confirmed_address_becomes_a_contact_with_its_referrer(
     assert client.get(path.replace("/confirm/", "/confirm/x")).status_code == 404
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_bad_input_abuse_and_a_refusing_relay_keep_nothing(
     smtp_app: Flask, db: Database, server: FaultySmtp
 ) -> None:

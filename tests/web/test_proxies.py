@@ -55,6 +55,7 @@ def test_a_forged_header_from_this_machine_is_ignored_by_default(
         assert seen_as(port, "203.0.113.9") == "127.0.0.1"
 
 
+@pytest.mark.slow  # over a second: the fast loop leaves it to `make test`
 def test_a_trusted_proxy_names_the_visitor_and_only_its_own_entry_counts(
     tmp_path: Path, db: Database
 ) -> None:
