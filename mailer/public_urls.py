@@ -8,6 +8,7 @@ scheduler and the command line.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import quote, urlencode
 
@@ -37,6 +38,28 @@ CONSULTATION_SHARED = "/consultations/<slug>/shared"
 DOCUMENT = "/documents/<sha256>/<path:filename>"
 
 _PLACEHOLDER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+# Values made only of these need no percent-encoding (tokens and codes always are).
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
+
+
+@functools.cache
+def _compiled(rule: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """``rule`` as a format string and, in order, each value's name and the characters
+    it may keep unencoded. Links are built for every message a worker sends, so each
+    rule is parsed once."""
+    fields: list[tuple[str, str]] = []
+
+    def hole(match: re.Match[str]) -> str:
+        fields.append((match.group("name"), "/" if match.group("converter") == "path" else ""))
+        return "{}"
+
+    template = _PLACEHOLDER.sub(hole, rule.replace("{", "{{").replace("}", "}}"))
+    return template, tuple(fields)
+
+
+def _encoded(value: str | int, safe: str) -> str:
+    text = str(value)
+    return text if _UNRESERVED.fullmatch(text) else quote(text, safe=safe)
 
 
 def fill(rule: str, **values: str | int) -> str:
@@ -44,15 +67,11 @@ def fill(rule: str, **values: str | int) -> str:
 
     A ``path:`` value may hold slashes; every other value is one path segment.
     """
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group("name")
-        if name not in values:
-            raise KeyError(f"{rule} needs a value for {name!r}")
-        safe = "/" if match.group("converter") == "path" else ""
-        return quote(str(values[name]), safe=safe)
-
-    return _PLACEHOLDER.sub(replace, rule)
+    template, fields = _compiled(rule)
+    try:
+        return template.format(*[_encoded(values[name], safe) for name, safe in fields])
+    except KeyError as exc:
+        raise KeyError(f"{rule} needs a value for {exc.args[0]!r}") from None
 
 
 class PublicUrls:
