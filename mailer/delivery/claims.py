@@ -79,7 +79,7 @@ class ClaimStatements:
         )
         rows = (
             select(
-                # In the order of worker.Claimed's fields; the contact's status last.
+                # In the order of recipients.Claimed's fields; the contact's status last.
                 Delivery.id,
                 Delivery.send_id,
                 Contact.id.label("contact_id"),

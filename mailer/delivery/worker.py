@@ -21,13 +21,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from contacts import tokens
 from contacts.models import ACTIVE
 from mailer.bulletins import messages
 from mailer.config import Config
@@ -48,6 +47,7 @@ from mailer.delivery.models import (
 )
 from mailer.delivery.outcomes import SentWriter, sent_writer
 from mailer.delivery.prepared import Prepared, PreparedSends, SendUnusable
+from mailer.delivery.recipients import Claimed, recipient_for
 from mailer.delivery.transport import STAGE_RCPT, Transport, TransportError
 from mailer.public_urls import PublicUrls
 from mailer.rendering.prepare import Recipient
@@ -65,24 +65,6 @@ def backoff(attempts: int, *, rng: random.Random = random._inst) -> timedelta:
     most two hours, with jitter so a relay's recovery is not met by every retry at once."""
     ceiling = min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
     return ceiling / 2 + ceiling / 2 * rng.random()
-
-
-class Claimed(NamedTuple):
-    """One claimed row, with what is needed to send it. A tuple: a claim makes hundreds."""
-
-    id: int
-    send_id: int
-    contact_id: int
-    address: str
-    name: str
-    organisation: str
-    role: str
-    message_id: str
-    attempts: int
-    created_at: datetime
-    not_before: datetime | None = None  # its slot under [smtp] rate_per_second
-    share_code: str | None = None  # the contact's share code for the consultation
-    link_key: str = ""  # the contact's link key, signed into its unsubscribe and preferences links
 
 
 def batch_limit(config: Config, wanted: int) -> int:
@@ -123,6 +105,7 @@ class Worker:
         # When a relay cap (per hour or day) is used up: when to look again.
         self.capped_until: datetime | None = None
         self.settings = messages.settings_from(config)
+        self.urls = PublicUrls(self.settings.base_url)
         # One driver connection kept for the per-message writes: checking one out of
         # the pool and back (with its reset) each time would cost as much as the write.
         # On SQLite the process's threads share one (pool.workers).
@@ -224,37 +207,7 @@ class Worker:
     # --- rendering --------------------------------------------------------------------
 
     def _recipient(self, row: Claimed, prepared: Prepared) -> Recipient:
-        urls = PublicUrls(self.settings.base_url)
-        unsubscribe = tokens.make(
-            tokens.UNSUBSCRIBE,
-            contact_id=row.contact_id,
-            key=row.link_key,
-            send_id=row.send_id,
-            keys=self.secret_keys,
-        )
-        preferences = tokens.make(
-            tokens.PREFERENCES, contact_id=row.contact_id, key=row.link_key, keys=self.secret_keys
-        )
-        links = dict(prepared.links)
-        if row.share_code:
-            # The personal share link (a forwarded copy shares as its reader's referrer,
-            # and can never unsubscribe them) and the "tell us you shared this" form.
-            links["share"] = urls.share(row.share_code)
-            links["confirm_cascade"] = urls.shared(row.share_code)
-            if prepared.personal_survey:
-                # Per-person counting (off by default): the survey link names its reader.
-                links["survey"] = f"{links['survey']}/{row.share_code}"
-        return Recipient(
-            email=row.address,
-            name=row.name,
-            organisation=row.organisation,
-            role=row.role,
-            links={
-                **links,
-                "unsubscribe": urls.unsubscribe(unsubscribe),
-                "preferences": urls.preferences(preferences),
-            },
-        )
+        return recipient_for(row, prepared, urls=self.urls, keys=self.secret_keys)
 
     # --- sending ----------------------------------------------------------------------
 
