@@ -88,16 +88,17 @@ def test_a_large_preview_does_not_hold_up_other_writers(
         )
         answers.append(response.status_code)
 
-    started = time.monotonic()
     thread = threading.Thread(target=preview)
     thread.start()
     time.sleep(0.5)
-    waited_from = time.monotonic()
+    # The write must finish while the preview is still at work: had the preview held
+    # a write lock, the write would wait for its end. Judged by order, not by a time
+    # limit, so a busy machine (both threads share one interpreter) cannot fail it.
+    previewing_before = thread.is_alive()
     with db.writing() as session:
         session.execute(update(User).values(name=User.name))
-    waited = time.monotonic() - waited_from
+    previewing_after = thread.is_alive()
     thread.join(timeout=120)
-    took = time.monotonic() - started
     assert answers == [200]
-    assert took > 1.0, "the preview was too quick to show anything"
-    assert waited < 0.5, f"a write waited {waited:.1f}s on an import preview"
+    assert previewing_before, "the preview was too quick to show anything"
+    assert previewing_after, "a write waited for an import preview to finish"
