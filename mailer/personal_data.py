@@ -21,9 +21,6 @@ from mailer.config import Config
 from mailer.delivery import OUTBOX_FOLDER, privacy, queue, retention
 from mailer.tracking import privacy as tracking_privacy
 
-# purge(session, now=..., keep=...) removes rows older than ``keep``; returns how many.
-Purge = Callable[..., int]
-
 
 def erasure_scrubbers(config: Config) -> tuple[Scrubber, ...]:
     """Everything erasure must reach besides the contact's own rows (pass them to
