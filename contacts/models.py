@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     ForeignKey,
     Index,
@@ -164,6 +166,22 @@ class ListMembership(Base):
 
     contact: Mapped[Contact] = relationship(back_populates="memberships")
     list: Mapped[ContactList] = relationship(lazy="joined")
+
+
+class Segment(Base):
+    """A saved audience with a name ("Partners in the north, not the Panel"), reused
+    when sending a bulletin: contacts.audience.Audience as JSON."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Suppression(Base):

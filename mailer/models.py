@@ -10,12 +10,18 @@ from contacts.models import (
     ContactList,
     ListMembership,
     OrganisationType,
+    Segment,
     Suppression,
     SystemKey,
 )
 from mailer.accounts.models import LoginAttempt, User, UserSession
 from mailer.audit.models import AuditEntry
-from mailer.bulletins.models import Bulletin, BulletinAttachment, StoredFile
+from mailer.bulletins.models import (
+    Bulletin,
+    BulletinAttachment,
+    BulletinContribution,
+    StoredFile,
+)
 from mailer.database import Base
 from mailer.delivery.models import (
     Delivery,
@@ -50,6 +56,7 @@ __all__ = [
     "Blackout",
     "Bulletin",
     "BulletinAttachment",
+    "BulletinContribution",
     "CascadeConfirmation",
     "ClickCount",
     "Consultation",
@@ -68,6 +75,7 @@ __all__ = [
     "QueuedMessage",
     "RelayState",
     "SchedulerStatus",
+    "Segment",
     "Send",
     "SendingSwitch",
     "ShareCode",

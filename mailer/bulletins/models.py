@@ -41,6 +41,16 @@ class Bulletin(Base):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    # A bulletin about a consultation: its survey, page and document links work in it.
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultations.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    # Made by copying another bulletin (a sent one, say).
+    copied_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bulletins.id", ondelete="SET NULL"), nullable=True
+    )
+    # Out of the everyday list; kept with its sends and reports.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     template: Mapped[EmailTemplate] = relationship(lazy="joined")
     attachments: Mapped[list[BulletinAttachment]] = relationship(
@@ -48,6 +58,30 @@ class Bulletin(Base):
         order_by="BulletinAttachment.position",
         cascade="all, delete-orphan",
     )
+
+
+class BulletinContribution(Base):
+    """Someone created, edited or submitted (for sending) a bulletin. Rows since the
+    last approval of one of its sends (``approval_at`` empty) name who may not approve
+    the next one under the two-person rule; an approval stamps them."""
+
+    __tablename__ = "bulletin_contributions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(
+        ForeignKey("bulletins.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    # Kept as written: the history names the person even if the account goes.
+    user_email: Mapped[str] = mapped_column(String(320))
+    # "created", "edited" or "submitted"
+    action: Mapped[str] = mapped_column(String(20))
+    # What was touched, as a person reads it ("subject, words").
+    part: Mapped[str] = mapped_column(String(300), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approval_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class BulletinAttachment(Base):

@@ -28,6 +28,9 @@ from mailer.database import Base, UTCDateTime, utcnow
 
 # A send's life.
 SEND_DRAFT = "draft"  # being prepared; nothing frozen yet
+# A bulletin sent on its own, submitted and waiting for an approver (a consultation's
+# sends wait with their consultation instead, as drafts).
+SEND_AWAITING_APPROVAL = "awaiting_approval"
 SEND_SCHEDULED = "scheduled"  # approved and frozen, waiting for its time
 SEND_SENDING = "sending"  # due: delivery rows made, workers at it
 SEND_PAUSED = "paused"  # held by a person or by the relay refusing us
@@ -38,6 +41,7 @@ SEND_CANCELLED = "cancelled"
 SEND_MISSED = "missed"
 SEND_STATES = (
     SEND_DRAFT,
+    SEND_AWAITING_APPROVAL,
     SEND_SCHEDULED,
     SEND_SENDING,
     SEND_PAUSED,
@@ -47,6 +51,7 @@ SEND_STATES = (
 )
 SEND_LABELS = {
     SEND_DRAFT: "Draft",
+    SEND_AWAITING_APPROVAL: "Awaiting approval",
     SEND_SCHEDULED: "Scheduled",
     SEND_SENDING: "Sending",
     SEND_PAUSED: "Paused",
@@ -90,8 +95,8 @@ class Send(Base):
     )
     kind: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(300))
-    # {"lists": [ids], "organisation_types": [ids]}: contacts on any of the lists, or
-    # of any of the types, are the audience.
+    # contacts.audience.Audience.to_json(): lists and organisation types, narrowed by
+    # tags and areas, minus excluded lists.
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # messages.Frozen.to_json(): what was approved, which later edits cannot change.
     frozen: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
@@ -122,6 +127,22 @@ class Send(Base):
     planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A bulletin sent on its own (no consultation): who asked for approval, and when;
+    # with no due_at it goes as soon as it is approved (moved by the sending rules).
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    submitted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    # The time the writer asked for; None: as soon as approved.
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The content hash of what was approved (what the approval page showed).
+    approved_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Why it is a draft again (an edit after submission), for whoever submits next.
+    returned_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # The web version ("view in your browser"): /bulletins/<web_token>, no personal data.
+    web_token: Mapped[str | None] = mapped_column(String(24), nullable=True, unique=True)
+    # Listed in the public archive (/bulletins) since then; None: not published.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Delivery(Base):
@@ -231,6 +252,8 @@ class QueuedMessage(Base):
 LINK_SURVEY = "survey"
 LINK_DOCUMENT = "document"
 LINK_PAGE = "page"
+LINK_BODY = "body"  # a link the writer put in the words of the message
+LINK_WEB_VERSION = "web_version"
 
 
 class ShareCode(Base):
@@ -251,16 +274,19 @@ class ShareCode(Base):
 
 class TrackedLink(Base):
     """A link the product put in a message or on the public page: ``/r/<token>`` leads
-    to ``target`` and nowhere else. ``send_id`` NULL: the public page's own link."""
+    to ``target`` and nowhere else. ``send_id`` NULL: the public page's own link.
+    ``consultation_id`` NULL: a link in a bulletin sent on its own."""
 
     __tablename__ = "tracked_links"
     __table_args__ = (Index("ix_tracked_links_consultation_id", "consultation_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token: Mapped[str] = mapped_column(String(24), unique=True)
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), nullable=True
+    )
     send_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sends.id", ondelete="CASCADE"), nullable=True
+        ForeignKey("sends.id", ondelete="CASCADE"), nullable=True, index=True
     )
     kind: Mapped[str] = mapped_column(String(20))
     target: Mapped[str] = mapped_column(String(1000))

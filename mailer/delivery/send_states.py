@@ -7,7 +7,9 @@ late joiners or retried failures give it deliveries to make again. A scheduled o
 sending send may be paused and resumed; a scheduled one past its grace time is marked
 missed, then rescheduled (sent now, or moved). Withdrawing an approval returns a
 scheduled or missed send to draft; a send not yet fired may be left out of its
-timeline; any send not yet done or cancelled may be cancelled.
+timeline; any send not yet done or cancelled may be cancelled. A bulletin sent on its
+own is submitted (awaiting approval) before it is approved, and an edit after
+submission withdraws it to draft.
 
 A move the table does not allow raises IllegalMove. A caller that refuses a person
 checks first, with the sentence that person reads; IllegalMove is a program's mistake.
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mailer.delivery.models import (
+    SEND_AWAITING_APPROVAL,
     SEND_CANCELLED,
     SEND_DONE,
     SEND_DRAFT,
@@ -33,7 +36,7 @@ from mailer.delivery.models import (
 
 log = logging.getLogger(__name__)
 
-UNFIRED = frozenset({SEND_DRAFT, SEND_SCHEDULED, SEND_MISSED})
+UNFIRED = frozenset({SEND_DRAFT, SEND_AWAITING_APPROVAL, SEND_SCHEDULED, SEND_MISSED})
 
 
 class IllegalMove(Exception):
@@ -54,7 +57,9 @@ def _move(name: str, sources: set[str] | frozenset[str], *targets: str) -> Move:
 MOVES = {
     move.name: move
     for move in (
-        _move("schedule", {SEND_DRAFT, SEND_MISSED}, SEND_SCHEDULED),
+        _move("submit", {SEND_DRAFT}, SEND_AWAITING_APPROVAL),
+        _move("withdraw", {SEND_AWAITING_APPROVAL}, SEND_DRAFT),
+        _move("schedule", {SEND_DRAFT, SEND_AWAITING_APPROVAL, SEND_MISSED}, SEND_SCHEDULED),
         _move("return_to_draft", {SEND_SCHEDULED, SEND_MISSED}, SEND_DRAFT),
         _move("mark_missed", {SEND_SCHEDULED}, SEND_MISSED),
         _move("reschedule_missed", {SEND_MISSED}, SEND_SCHEDULED),
@@ -66,7 +71,14 @@ MOVES = {
         _move("resume", {SEND_PAUSED}, SEND_SCHEDULED, SEND_SENDING),
         _move(
             "cancel",
-            {SEND_DRAFT, SEND_SCHEDULED, SEND_MISSED, SEND_SENDING, SEND_PAUSED},
+            {
+                SEND_DRAFT,
+                SEND_AWAITING_APPROVAL,
+                SEND_SCHEDULED,
+                SEND_MISSED,
+                SEND_SENDING,
+                SEND_PAUSED,
+            },
             SEND_CANCELLED,
         ),
     )
@@ -93,6 +105,20 @@ def schedule(send: Send, *, now: datetime, by_id: int, frozen: dict, audience: d
     send.missed_at = None
     send.approved_at = now
     send.approved_by_id = by_id
+
+
+def submit(send: Send, *, now: datetime, by_id: int) -> None:
+    """A bulletin sent on its own asks for approval."""
+    _go(send, "submit", SEND_AWAITING_APPROVAL)
+    send.submitted_at = now
+    send.submitted_by_id = by_id
+    send.returned_note = ""
+
+
+def withdraw(send: Send, *, note: str) -> None:
+    """Back to draft before anyone approved it (an edit after submission, say)."""
+    _go(send, "withdraw", SEND_DRAFT)
+    send.returned_note = note[:500]
 
 
 def return_to_draft(send: Send) -> None:

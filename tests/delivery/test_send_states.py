@@ -28,6 +28,8 @@ PRODUCT = ("mailer", "contacts", "scheduler")
 OWNER = Path("mailer/delivery/send_states.py")
 
 CALLS: dict[str, Callable[[Send], None]] = {
+    "submit": lambda s: send_states.submit(s, now=NOW, by_id=1),
+    "withdraw": lambda s: send_states.withdraw(s, note="edited"),
     "schedule": lambda s: send_states.schedule(s, now=NOW, by_id=1, frozen={}, audience={}),
     "return_to_draft": send_states.return_to_draft,
     "mark_missed": lambda s: send_states.mark_missed(s, now=NOW),
@@ -82,6 +84,18 @@ def test_the_moves_a_send_makes_on_its_way() -> None:
     assert (send.state, send.finished_at) == (SEND_DONE, NOW)
     send_states.reopen(send)
     assert (send.state, send.finished_at) == (SEND_SENDING, None)
+
+
+def test_a_bulletin_sent_on_its_own_is_submitted_before_it_is_approved() -> None:
+    send = Send(id=2, state="draft", fired_at=None)
+    send_states.submit(send, now=NOW, by_id=4)
+    assert (send.state, send.submitted_by_id, send.submitted_at) == ("awaiting_approval", 4, NOW)
+    send_states.withdraw(send, note="the words were edited after it was submitted")
+    assert send.state == "draft" and "edited" in send.returned_note
+    send_states.submit(send, now=NOW, by_id=4)
+    assert send.returned_note == ""
+    send_states.schedule(send, now=NOW, by_id=5, frozen={"a": 1}, audience={"lists": [1]})
+    assert (send.state, send.approved_by_id) == (SEND_SCHEDULED, 5)
 
 
 def _assigns_send_state(tree: ast.AST) -> list[int]:
