@@ -20,7 +20,15 @@ from typing import Any
 from sqlalchemy import false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from contacts.models import Contact, ListMembership
+from contacts.models import (
+    ACTIVE,
+    Contact,
+    ContactList,
+    ListMembership,
+    OrganisationType,
+    Suppression,
+)
+from contacts.values import type_key
 
 
 def _ids(values: Iterable[Any] | None) -> tuple[int, ...]:
@@ -141,3 +149,134 @@ def audience_contacts(session: Session, audience: dict[str, Any] | Audience) -> 
             )
         )
     return query.order_by(Contact.id)
+
+
+class AudienceRefused(Exception):
+    """The audience names something the office does not have, or nobody; the message
+    says what, as a person reads it."""
+
+
+@dataclass(frozen=True)
+class AudienceSummary:
+    """What the send page shows as an audience is built: how many it reaches, how many
+    of those are left out and why, and a few names to recognise."""
+
+    total: int  # contacts in the audience, whatever their status
+    reachable: int  # of them, those a send would go to now
+    left_out: dict[str, int]  # why -> how many ("unsubscribed", "bounced", "suppressed")
+    sample: tuple[str, ...]  # a few of the reachable, "Name (Organisation)" or the address
+
+
+def _status_counts(session: Session, audience: Audience) -> dict[str, int]:
+    found = audience_contacts(session, audience).order_by(None).subquery()
+    return {
+        status: count
+        for status, count in session.execute(
+            select(found.c.status, func.count()).group_by(found.c.status)
+        ).all()
+    }
+
+
+def summarise(session: Session, audience: Audience, *, sample: int = 8) -> AudienceSummary:
+    """Counts by status, suppressed addresses among the active, and a sample of names."""
+    counts = _status_counts(session, audience)
+    total = sum(counts.values())
+    left_out = {status: n for status, n in counts.items() if status != ACTIVE and n}
+    active = counts.get(ACTIVE, 0)
+    # Active contacts whose address is on the suppression list (a manual suppression):
+    # by the contact the entry names. make_due checks every address by its hash.
+    members = audience_contacts(session, audience).with_only_columns(Contact.id).order_by(None)
+    suppressed = (
+        session.scalar(
+            select(func.count())
+            .select_from(Contact)
+            .where(
+                Contact.id.in_(members),
+                Contact.status == ACTIVE,
+                Contact.id.in_(
+                    select(Suppression.contact_id).where(Suppression.contact_id.is_not(None))
+                ),
+            )
+        )
+        or 0
+    )
+    if suppressed:
+        left_out["suppressed"] = suppressed
+    names: list[str] = []
+    if sample:
+        rows = session.execute(
+            select(Contact.name, Contact.organisation, Contact.email)
+            .where(Contact.id.in_(members), Contact.status == ACTIVE)
+            .order_by(Contact.id)
+            .limit(sample)
+        ).all()
+        for name, organisation, email in rows:
+            shown = name or email
+            names.append(f"{shown} ({organisation})" if organisation else shown)
+    return AudienceSummary(
+        total=total, reachable=max(active - suppressed, 0), left_out=left_out, sample=tuple(names)
+    )
+
+
+def known_tags(session: Session) -> list[str]:
+    """Every tag some contact has, as first written, in alphabetical order."""
+    seen: dict[str, str] = {}
+    for (tags,) in session.execute(select(Contact.tags).where(Contact.tags != "").distinct()):
+        for tag in tags.split(";"):
+            if tag and tag.casefold() not in seen:
+                seen[tag.casefold()] = tag
+    return sorted(seen.values(), key=str.casefold)
+
+
+def known_areas(session: Session) -> list[str]:
+    """Every area some contact is in, in alphabetical order."""
+    seen: dict[str, str] = {}
+    for (area,) in session.execute(select(Contact.area).where(Contact.area != "").distinct()):
+        key = area.strip().casefold()
+        if key and key not in seen:
+            seen[key] = area.strip()
+    return sorted(seen.values(), key=str.casefold)
+
+
+def resolve(
+    session: Session,
+    *,
+    lists: Iterable[str] = (),
+    organisation_types: Iterable[str] = (),
+    tags: Iterable[str] = (),
+    areas: Iterable[str] = (),
+    exclude_lists: Iterable[str] = (),
+) -> Audience:
+    """An audience from the names a person types (the command line): list names,
+    organisation type names, tags and areas. Refuses, naming it, anything unknown."""
+
+    list_ids = {row.name.casefold(): row.id for row in session.scalars(select(ContactList))}
+    type_ids = {type_key(row.name): row.id for row in session.scalars(select(OrganisationType))}
+
+    def ids(names: Iterable[str], table: dict[str, int], what: str, key: Any) -> list[int]:
+        found = []
+        for name in names:
+            if key(name) not in table:
+                raise AudienceRefused(f'There is no {what} called "{name}".')
+            found.append(table[key(name)])
+        return found
+
+    tag_names = _words(tags)
+    if tag_names:
+        known = {t.casefold() for t in known_tags(session)}
+        for tag in tag_names:
+            if tag.casefold() not in known:
+                raise AudienceRefused(f'No contact has the tag "{tag}".')
+    area_names = _words(areas)
+    if area_names:
+        known = {a.casefold() for a in known_areas(session)}
+        for area in area_names:
+            if area.casefold() not in known:
+                raise AudienceRefused(f'No contact is in the area "{area}".')
+    return Audience.of(
+        lists=ids(lists, list_ids, "list", lambda n: n.strip().casefold()),
+        organisation_types=ids(organisation_types, type_ids, "organisation type", type_key),
+        tags=tag_names,
+        areas=area_names,
+        exclude_lists=ids(exclude_lists, list_ids, "list", lambda n: n.strip().casefold()),
+    )

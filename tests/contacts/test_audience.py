@@ -51,3 +51,56 @@ def test_an_audience_is_its_lists_and_types_together(db: Database) -> None:
     assert {r.email: r.status for r in rows}["bob@example.org"] == UNSUBSCRIBED
     assert [r.id for r in only_list] == [ids["ann"], ids["cat"]]
     assert nobody == []
+
+
+def test_tags_areas_and_excluded_lists_narrow_the_audience(db: Database) -> None:
+    from contacts.audience import Audience, AudienceRefused, resolve, summarise
+
+    with db.transaction() as session:
+        a, b, panel = ContactList(name="A"), ContactList(name="B"), ContactList(name="Panel")
+        session.add_all([a, b, panel])
+        session.flush()
+        people = {}
+        for name, lists, tags, area in (
+            ("ann", [a], "Youth;Rural", "North"),
+            ("bob", [b], "rural", " north "),
+            ("cat", [a, panel], "youth", "North"),
+            ("dan", [b], "urban", "North"),
+            ("eve", [a], "youth", "South"),
+            ("fay", [], "youth", "North"),
+            ("gus", [a], "youthful", "North"),
+        ):
+            contact = Contact(
+                email=f"{name}@example.org", email_key=f"{name}@example.org", tags=tags, area=area
+            )
+            session.add(contact)
+            session.flush()
+            for chosen in lists:
+                session.add(ListMembership(list_id=chosen.id, contact_id=contact.id))
+            people[name] = contact.id
+        ids = (a.id, b.id, panel.id)
+    audience = Audience.of(
+        lists=[ids[0], ids[1]], tags=["YOUTH", "rural"], areas=["north"], exclude_lists=[ids[2]]
+    )
+    with db.reading() as session:
+        found = [r.id for r in session.execute(audience_contacts(session, audience))]
+        summary = summarise(session, audience)
+        typed = resolve(
+            session,
+            lists=["a", "B"],
+            tags=["youth", "Rural"],
+            areas=["North"],
+            exclude_lists=["Panel"],
+        )
+        by_typed = [r.id for r in session.execute(audience_contacts(session, typed))]
+        try:
+            resolve(session, lists=["Nobody's list"])
+        except AudienceRefused as exc:
+            refused = str(exc)
+    # Whole tags only ("youthful" is not "youth"), any case; area trimmed, any case.
+    assert found == [people["ann"], people["bob"]]
+    assert summary.reachable == 2 and summary.total == 2
+    assert by_typed == found and typed.exclude_lists == (ids[2],)
+    assert refused == 'There is no list called "Nobody\'s list".'
+    assert Audience.from_json(audience.to_json()) == audience
+    assert Audience.of(lists=[2, 1, 2]).to_json() == {"lists": [1, 2], "organisation_types": []}
