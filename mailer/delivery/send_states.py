@@ -19,6 +19,7 @@ Every function takes the send and never commits; the caller owns the transaction
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -105,6 +106,9 @@ def schedule(send: Send, *, now: datetime, by_id: int, frozen: dict, audience: d
     send.missed_at = None
     send.approved_at = now
     send.approved_by_id = by_id
+    # Its web version ("view in your browser") is the approved message; the address is
+    # fixed once, so a paused and re-approved send keeps the link its readers hold.
+    send.web_token = send.web_token or secrets.token_urlsafe(12)
 
 
 def submit(send: Send, *, now: datetime, by_id: int) -> None:
