@@ -137,42 +137,57 @@ def _pending_sends(session: Session, consultation: Consultation) -> list[Send]:
     )
 
 
-def authors(session: Session, consultation: Consultation) -> list[Author]:
-    """Everyone who made part of what an approval would approve now, in the order
-    they first did: noted contributions since the last approval, and the authors of
-    the template versions its messages would be frozen with, until another person has
-    approved a message made with them."""
-    found: dict[str, Author] = {}
+class Authors:
+    """Authors found so far, each once (by account, else by address), in the order
+    they first contributed. Consultations and bulletins sent on their own both collect
+    theirs this way (scheduler/bulletin_sends/approval.py)."""
 
-    def add(email: str, user_id: int | None, action: str, part: str) -> None:
+    def __init__(self) -> None:
+        self._found: dict[str, Author] = {}
+
+    def add(self, email: str, user_id: int | None, action: str, part: str) -> None:
         key = f"id:{user_id}" if user_id is not None else f"email:{email.casefold()}"
-        author = found.setdefault(key, Author(email=email, user_id=user_id))
+        author = self._found.setdefault(key, Author(email=email, user_id=user_id))
         if action not in author.actions:
             author.actions.append(action)
         if part and part not in author.parts:
             author.parts.append(part)
 
+    def add_template_author(
+        self, session: Session, version: TemplateVersion | None, *, what: str
+    ) -> None:
+        """The author of the template version a message would be frozen with, until
+        someone else has approved a message made with it (``reviewed``)."""
+        if version is None or version.created_by_id is None or reviewed(session, version):
+            return
+        user = session.get(User, version.created_by_id)
+        if user is None:
+            return
+        part = f'template "{version.template.name}" version {version.number} ({what})'
+        self.add(user.email, user.id, EDITED, part)
+
+    def found(self) -> list[Author]:
+        return list(self._found.values())
+
+
+def authors(session: Session, consultation: Consultation) -> list[Author]:
+    """Everyone who made part of what an approval would approve now, in the order
+    they first did: noted contributions since the last approval, and the authors of
+    the template versions its messages would be frozen with, until another person has
+    approved a message made with them."""
+    found = Authors()
     for row in session.scalars(
         select(Contribution)
         .where(Contribution.consultation_id == consultation.id, Contribution.approval_at.is_(None))
         .order_by(Contribution.at, Contribution.id)
     ):
-        add(row.user_email, row.user_id, row.action, row.part)
+        found.add(row.user_email, row.user_id, row.action, row.part)
     for send in _pending_sends(session, consultation):
-        version = _version_of(session, send)
-        if version is None or version.created_by_id is None:
-            continue
-        if _reviewed(session, version):
-            continue
-        user = session.get(User, version.created_by_id)
-        if user is None:
-            continue
-        part = f'template "{version.template.name}" version {version.number} ({send.label})'
-        add(user.email, user.id, EDITED, part)
-    return list(found.values())
+        found.add_template_author(session, _version_of(session, send), what=send.label)
+    return found.found()
 
 
-def _reviewed(session: Session, version: TemplateVersion) -> bool:
+def reviewed(session: Session, version: TemplateVersion) -> bool:
     """Whether someone other than its author has approved a message frozen with this
     template version. Until then its author counts among the authors of whatever would
     be frozen with it, however long ago it was saved: a template written the day before
@@ -202,19 +217,20 @@ def _version_of(session: Session, send: Send) -> TemplateVersion | None:
         return None
 
 
-def refusal(found: list[Author], by: User) -> str | None:
-    """Why ``by`` may not approve a version made by ``found``, or None."""
+def refusal(found: list[Author], by: User, *, what: str = "consultation") -> str | None:
+    """Why ``by`` may not approve a version made by ``found``, or None. ``what`` names
+    the thing approved ("consultation", "bulletin")."""
     mine = next((a for a in found if a.user_id == by.id), None)
     if mine is None:
         return None
     rule = "so another approver must approve it (the two-person rule)."
     who = f"You ({by.email})"
     if CREATED in mine.actions:
-        return f"{who} wrote this consultation, {rule}"
+        return f"{who} wrote this {what}, {rule}"
     if EDITED in mine.actions:
-        what = "; ".join(mine.parts[:3])
-        return f"{who} changed this consultation ({what}), {rule}"
-    return f"{who} submitted this consultation, {rule}"
+        parts = "; ".join(mine.parts[:3])
+        return f"{who} changed this {what} ({parts}), {rule}"
+    return f"{who} submitted this {what}, {rule}"
 
 
 def approved_authors(session: Session, consultation: Consultation) -> set[int]:
@@ -247,7 +263,7 @@ def settle(session: Session, consultation: Consultation, *, now: datetime) -> No
 # --- the content hash -------------------------------------------------------------------
 
 
-def _utc(moment: datetime | None) -> str | None:
+def utc(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat()
 
 
@@ -260,7 +276,7 @@ def content(
     for key in ("opens_at", "closes_at"):
         # The same moment in another zone is the same version.
         if isinstance(about.get(key), str):
-            about[key] = _utc(datetime.fromisoformat(about[key]))
+            about[key] = utc(datetime.fromisoformat(about[key]))
     extra = {**extra, "consultation": about}
     items = []
     for send in _pending_sends(session, consultation):
@@ -281,7 +297,7 @@ def content(
                 "slot": send.slot,
                 "kind": send.kind,
                 "label": send.label,
-                "due_at": _utc(send.due_at),
+                "due_at": utc(send.due_at),
                 "frozen": frozen,
             }
         )
@@ -292,8 +308,8 @@ def content(
         "summary": consultation.summary,
         "type": consultation.type,
         "survey_url": consultation.survey_url,
-        "opens_at": _utc(consultation.opens_at),
-        "closes_at": _utc(consultation.closes_at),
+        "opens_at": utc(consultation.opens_at),
+        "closes_at": utc(consultation.closes_at),
         "audience": consultation.audience,
         "reminders": consultation.reminders,
         "close_notice_after": consultation.close_notice_after,
@@ -309,14 +325,13 @@ def content(
 
 def content_hash(session: Session, consultation: Consultation, *, extra: dict[str, Any]) -> str:
     """The SHA-256 of ``content``, canonical JSON: the version's name."""
-    data = json.dumps(
-        content(session, consultation, extra=extra),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return digest(content(session, consultation, extra=extra))
+
+
+def digest(data: dict[str, Any]) -> str:
+    """The SHA-256 of plain data in canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def short(digest: str | None) -> str:

@@ -6,39 +6,19 @@ import json
 import signal
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 
+from mailer.cli.context import find_user as _user
+from mailer.cli.context import parse_when
 from scheduler.models import TYPE_GENERAL, TYPE_LABELS
 
 if TYPE_CHECKING:
     from mailer.cli import Context
-
-CLOSING_TIME = time(23, 59)
-
-
-def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> datetime:
-    """ISO 8601; without an offset it is local time in ``zone``. A date alone is the
-    start of that day, or 23:59 with ``end_of_day`` (a closing date)."""
-    text = text.strip()
-    try:
-        if len(text) == 10 and "T" not in text and " " not in text:
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day, CLOSING_TIME if end_of_day else time(0, 0))
-        else:
-            moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not a date and time; write it as 2026-03-14T09:00 "
-            "(local time), 2026-03-14T09:00+00:00, or a date alone such as 2026-03-14"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment
 
 
 def _when(closing: bool = False) -> Callable[[click.Context, click.Parameter, str | None], Any]:
@@ -64,29 +44,6 @@ def _durations(_ctx: click.Context, param: click.Parameter, values: Any) -> Any:
     if isinstance(values, tuple):
         return tuple(one(v) for v in values)
     return one(values)
-
-
-def _user(session: Any, email: str | None) -> Any:
-    from sqlalchemy import select
-
-    from mailer.accounts import roles
-    from mailer.accounts import service as accounts
-    from mailer.accounts.models import User
-    from mailer.cli import Refused
-
-    if email:
-        user = accounts.find_by_email(session, email)
-        if user is None:
-            raise Refused(f"no user has the address {email}; add one with `mailer users add`")
-    else:
-        user = session.scalar(
-            select(User).where(User.role == roles.ADMIN, User.active.is_(True)).order_by(User.id)
-        )
-        if user is None:
-            raise Refused("there is no admin yet; name the author with --by EMAIL")
-    if not user.active:
-        raise Refused(f"{user.email} is disabled")
-    return user
 
 
 def _consultation(session: Any, key: str) -> Any:

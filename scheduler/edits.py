@@ -10,6 +10,12 @@ author is found at approval time, so a template saved while a consultation is a 
 counts too. A consultation already approved is not touched by a template edit: its
 messages were frozen with the version the approver read.
 
+A bulletin sent on its own (scheduler/bulletin_sends/) keeps the same promise: an
+edit withdraws a send of it awaiting approval to draft (the editor is told), and once
+any send of it was approved (scheduled, sending, paused, missed or done) its words are
+locked: what went, or will go, is what the approver read, and the bulletin's page and
+report describe that message. To change the words, copy it.
+
 Every function takes a session and never commits; the caller owns the transaction.
 """
 
@@ -22,9 +28,10 @@ from sqlalchemy.orm import Session
 
 from mailer.accounts.models import User
 from mailer.bulletins.models import Bulletin
-from mailer.delivery.models import Send
+from mailer.delivery.models import SEND_AWAITING_APPROVAL, Send
 from mailer.email_templates.models import EmailTemplate, TemplateVersion
 from scheduler import approval
+from scheduler.bulletin_sends import requests as bulletin_sends
 from scheduler.consultations import lifecycle, read_models
 from scheduler.models import AWAITING_APPROVAL, DRAFT, Consultation
 
@@ -49,6 +56,7 @@ def before_message_edit(session: Session, bulletin: Bulletin) -> None:
     froze the words it read, and words saved after it would never go out."""
     owner = read_models.owner_of(session, bulletin.id)
     if owner is None:
+        _refuse_if_approved(session, bulletin)
         return
     send, consultation = owner
     lifecycle.lock(session, consultation)
@@ -62,9 +70,11 @@ def message_changed(
 ) -> str | None:
     """Note an edit of a consultation's message. Returns what to tell the editor when
     it took the consultation back to draft, else None."""
-    owner = read_models.owner_of(session, bulletin.id)
-    if owner is None or not changed:
+    if not changed:
         return None
+    owner = read_models.owner_of(session, bulletin.id)
+    if owner is None:
+        return _withdraw_waiting(session, bulletin, changed=changed, by=by)
     send, consultation = owner
     lifecycle.lock(session, consultation)
     what = ", ".join(MESSAGE_FIELDS.get(name, name) for name in changed)
@@ -79,6 +89,43 @@ def message_changed(
     )
     return (
         f'"{consultation.title}" was awaiting approval, so this change returned it to '
+        "draft: submit it again when it is ready, and another approver will read it."
+    )
+
+
+LOCKED = "It was approved as it is; copy it to change the words."
+
+
+def _refuse_if_approved(session: Session, bulletin: Bulletin) -> None:
+    """A bulletin with a send approved (or sent) cannot change; its sends' rows are
+    taken first, so an approval committed meanwhile is seen."""
+    own = bulletin_sends.sends_of(session, bulletin, lock=True)
+    if any(s.state in bulletin_sends.APPROVED_STATES for s in own):
+        raise MessageLocked(LOCKED)
+
+
+def _withdraw_waiting(
+    session: Session, bulletin: Bulletin, *, changed: list[str], by: User
+) -> str | None:
+    """An edit of a bulletin with a send awaiting approval takes the send back to
+    draft: the approver must read what goes out."""
+    waiting = [
+        s
+        for s in bulletin_sends.sends_of(session, bulletin, lock=True)
+        if s.state == SEND_AWAITING_APPROVAL
+    ]
+    if not waiting:
+        return None
+    what = ", ".join(MESSAGE_FIELDS.get(name, name) for name in changed)
+    for send in waiting:
+        bulletin_sends.withdraw(
+            session,
+            send,
+            by=by,
+            note=f"{by.email} edited the bulletin ({what}) after it was submitted.",
+        )
+    return (
+        f'"{bulletin.subject}" was awaiting approval, so this change returned its send to '
         "draft: submit it again when it is ready, and another approver will read it."
     )
 

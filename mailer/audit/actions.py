@@ -35,6 +35,9 @@ BULLETIN_CHANGED = "bulletin.changed"
 BULLETIN_ATTACHMENT_ADDED = "bulletin.attachment_added"
 BULLETIN_ATTACHMENT_REMOVED = "bulletin.attachment_removed"
 BULLETIN_TEST_SENT = "bulletin.test_sent"
+BULLETIN_SEND_SUBMITTED = "bulletin.send_submitted"
+BULLETIN_SEND_APPROVED = "bulletin.send_approved"
+BULLETIN_SEND_WITHDRAWN = "bulletin.send_withdrawn"
 SEND_PAUSED = "send.paused"
 SEND_RESUMED = "send.resumed"
 SEND_CANCELLED = "send.cancelled"
@@ -91,6 +94,9 @@ LABELS = {
     BULLETIN_ATTACHMENT_ADDED: "Document attached",
     BULLETIN_ATTACHMENT_REMOVED: "Document removed",
     BULLETIN_TEST_SENT: "Test message sent",
+    BULLETIN_SEND_SUBMITTED: "Bulletin send submitted for approval",
+    BULLETIN_SEND_APPROVED: "Bulletin send approved",
+    BULLETIN_SEND_WITHDRAWN: "Bulletin send withdrawn to draft",
     SEND_PAUSED: "Send paused",
     SEND_RESUMED: "Send resumed",
     SEND_CANCELLED: "Send cancelled",

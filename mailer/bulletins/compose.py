@@ -1,8 +1,14 @@
-"""Writing bulletins: create and edit, checked and audited in one place."""
+"""Writing bulletins: create and edit, checked and audited in one place.
+
+Whoever creates or edits a bulletin (its words here, its attachments in files.py) is
+noted as a contributor (``BulletinContribution``): under the two-person rule nobody
+noted since its last approved send may approve its next one
+(scheduler/bulletin_sends/approval.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,7 +16,7 @@ from sqlalchemy.orm import Session
 from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
-from mailer.bulletins.models import Bulletin
+from mailer.bulletins.models import Bulletin, BulletinContribution
 from mailer.email_templates.models import KIND_LABELS, KINDS, EmailTemplate
 from mailer.rendering.mime import one_line
 
@@ -19,6 +25,44 @@ from mailer.rendering.mime import one_line
 MAX_SUBJECT = 200
 MAX_PREHEADER = 300
 MAX_BODY = 100_000
+
+# What a contributor did (the same words as a consultation's, scheduler/approval.py).
+CREATED = "created"
+EDITED = "edited"
+SUBMITTED = "submitted"
+
+# How an edit's contribution (and its audit entry) names what changed.
+FIELD_LABELS = {
+    "template": "template",
+    "subject": "subject",
+    "preheader": "preheader",
+    "body_markdown": "words",
+    "link_documents": "documents as links",
+}
+
+
+def note(
+    session: Session,
+    bulletin: Bulletin,
+    *,
+    by: User,
+    action: str,
+    part: str = "",
+    now: datetime | None = None,
+) -> None:
+    """Record that ``by`` created, edited or submitted ``part`` of the bulletin (at
+    ``now``, or the database's clock for steps not given one)."""
+    session.add(
+        BulletinContribution(
+            bulletin_id=bulletin.id,
+            user_id=by.id,
+            user_email=by.email,
+            action=action,
+            part=part[:300],
+            **({} if now is None else {"at": now}),
+        )
+    )
+    session.flush()
 
 
 @dataclass
@@ -94,6 +138,7 @@ def create(session: Session, draft: Draft, *, by: User) -> Bulletin:
     bulletin = Bulletin(**values, created_by_id=by.id)
     session.add(bulletin)
     session.flush()
+    note(session, bulletin, by=by, action=CREATED, part="the bulletin")
     audit.record(
         session,
         actions.BULLETIN_CREATED,
@@ -115,19 +160,14 @@ def update(session: Session, bulletin: Bulletin, draft: Draft, *, by: User) -> l
             setattr(bulletin, name, value)
             changed.append(name)
     if changed:
-        labels = {
-            "template": "template",
-            "subject": "subject",
-            "preheader": "preheader",
-            "body_markdown": "message",
-            "link_documents": "documents as links",
-        }
+        what = ", ".join(FIELD_LABELS.get(n, n) for n in changed)
+        note(session, bulletin, by=by, action=EDITED, part=what)
         audit.record(
             session,
             actions.BULLETIN_CHANGED,
             actor=by,
             target_type="bulletin",
             target_id=bulletin.id,
-            summary=f'Edited "{bulletin.subject}": ' + ", ".join(labels.get(n, n) for n in changed),
+            summary=f'Edited "{bulletin.subject}": {what}',
         )
     return changed

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from mailer import audit, private_files
 from mailer.accounts.models import User
 from mailer.audit import actions
+from mailer.bulletins import compose
 from mailer.bulletins.models import Bulletin, BulletinAttachment, StoredFile
 from mailer.config import Config
 from mailer.rendering.mime import one_line
@@ -264,6 +265,7 @@ def attach(
     )
     bulletin.attachments.append(attachment)
     session.flush()
+    compose.note(session, bulletin, by=by, action=compose.EDITED, part=f"attached {name}")
     audit.record(
         session,
         actions.BULLETIN_ATTACHMENT_ADDED,
@@ -282,6 +284,9 @@ def detach(session: Session, bulletin: Bulletin, attachment_id: int, *, by: User
     bulletin.attachments.remove(attachment)
     for position, remaining in enumerate(bulletin.attachments):
         remaining.position = position
+    compose.note(
+        session, bulletin, by=by, action=compose.EDITED, part=f"removed {attachment.filename}"
+    )
     audit.record(
         session,
         actions.BULLETIN_ATTACHMENT_REMOVED,

@@ -4,7 +4,8 @@ Exit status, for every command: 0 done, 1 refused or invalid input (the reason o
 stderr), 2 usage or configuration error.
 
 The commands live by concept: ``schema`` (init), ``users``, ``first_run`` (demo),
-``serving`` (run, web, worker); contacts/ and scheduler/ bring their own groups. Those
+``serving`` (run, web, worker), ``bulletins`` (bulletin); contacts/ and scheduler/
+bring their own groups. Those
 groups use what this package exports: the ``Context`` each command is handed, the
 ``Refused`` and ``Unusable`` exits, and ``require_schema``.
 """
@@ -59,12 +60,14 @@ def cli(click_ctx: click.Context, config_path: str | None) -> None:
 
 def _register_commands() -> None:
     from contacts.cli import contacts
+    from mailer.cli.bulletins import bulletin
     from scheduler.cli import consultation, scheduler_command
 
     for command in (init, users, run, demo, web, worker):
         cli.add_command(command)
     cli.add_command(contacts)
     cli.add_command(consultation)
+    cli.add_command(bulletin)
     cli.add_command(scheduler_command)
 
 

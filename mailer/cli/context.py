@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import IO, TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -13,8 +15,12 @@ from mailer.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from flask import Flask
+    from sqlalchemy.orm import Session
 
+    from mailer.accounts.models import User
     from mailer.database import Database
+
+CLOSING_TIME = time(23, 59)
 
 
 class ConfigProblem(click.ClickException):
@@ -86,3 +92,48 @@ def read_password_stdin() -> str:
     if not password:
         raise Refused("no password on standard input (expected it on the first line)")
     return password
+
+
+def parse_when(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> datetime:
+    """ISO 8601; without an offset it is local time in ``zone``. A date alone is the
+    start of that day, or 23:59 with ``end_of_day`` (a closing date)."""
+    text = text.strip()
+    try:
+        if len(text) == 10 and "T" not in text and " " not in text:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, CLOSING_TIME if end_of_day else time(0, 0))
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a date and time; write it as 2026-03-14T09:00 "
+            "(local time), 2026-03-14T09:00+00:00, or a date alone such as 2026-03-14"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def find_user(session: Session, email: str | None) -> User:
+    """The user ``--by`` names, or the first active admin when none is named; refuses
+    an unknown or disabled account."""
+    from sqlalchemy import select
+
+    from mailer.accounts import roles
+    from mailer.accounts import service as accounts
+    from mailer.accounts.models import User
+
+    user: User | None
+    if email:
+        user = accounts.find_by_email(session, email)
+        if user is None:
+            raise Refused(f"no user has the address {email}; add one with `mailer users add`")
+    else:
+        user = session.scalar(
+            select(User).where(User.role == roles.ADMIN, User.active.is_(True)).order_by(User.id)
+        )
+        if user is None:
+            raise Refused("there is no admin yet; name the author with --by EMAIL")
+    if not user.active:
+        raise Refused(f"{user.email} is disabled")
+    return user

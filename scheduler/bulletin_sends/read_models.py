@@ -1,0 +1,111 @@
+"""Reading a bulletin's own sends: the audience as a person reads it, and the object
+``mailer bulletin show --json`` prints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contacts.audience import Audience
+from contacts.models import ContactList, OrganisationType
+from mailer.bulletins.models import Bulletin
+from mailer.delivery import sends
+from mailer.delivery.models import Send
+from mailer.tracking.send_reports import clicks_by_link
+
+
+def _names(session: Session, model: Any, ids: tuple[int, ...]) -> list[str]:
+    if not ids:
+        return []
+    found: dict[int, str] = dict(
+        session.execute(select(model.id, model.name).where(model.id.in_(ids))).all()
+    )
+    return [f'"{found[i]}"' if i in found else f"(removed {i})" for i in ids]
+
+
+def _either(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def describe(session: Session, audience: Audience | dict[str, Any]) -> str:
+    """The audience in a sentence: 'the list "Partners" and the organisation type
+    "Charity", tagged "youth", in "North", minus the list "Press"'."""
+    found = Audience.from_json(audience)
+    parts = []
+    lists = _names(session, ContactList, found.lists)
+    if lists:
+        parts.append(("the list " if len(lists) == 1 else "the lists ") + _either(lists))
+    types = _names(session, OrganisationType, found.organisation_types)
+    if types:
+        noun = "the organisation type " if len(types) == 1 else "the organisation types "
+        parts.append(noun + _either(types))
+    text = " and ".join(parts) or "nobody"
+    if found.tags:
+        text += ", tagged " + _either([f'"{t}"' for t in found.tags])
+    if found.areas:
+        text += ", in " + _either([f'"{a}"' for a in found.areas])
+    excluded = _names(session, ContactList, found.exclude_lists)
+    if excluded:
+        text += (
+            ", minus "
+            + ("the list " if len(excluded) == 1 else "the lists ")
+            + " and ".join(excluded)
+        )
+    return text
+
+
+def iso(moment: datetime | None) -> str | None:
+    """UTC, ISO 8601 with a Z (as ``consultation show --json`` prints)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def send_json(session: Session, send: Send) -> dict[str, Any]:
+    progress = sends.progress(session, send.id)
+    return {
+        "id": send.id,
+        "due_at": iso(send.due_at),
+        "requested_at": iso(send.requested_at),
+        "fired_at": iso(send.fired_at),
+        "state": send.state,
+        "reasons": list(send.reasons),
+        "audience": dict(send.audience),
+        "audience_described": describe(session, send.audience),
+        "counts": {
+            "queued": progress.queued + progress.sending,
+            "sent": progress.sent,
+            "failed": progress.failed,
+            "skipped": progress.skipped,
+        },
+        "clicks": clicks_by_link(session, send.id),
+    }
+
+
+def bulletin_state(bulletin: Bulletin, states: list[str]) -> str:
+    """One word for the bulletin: archived, or its latest send's state, else draft."""
+    if bulletin.archived_at is not None:
+        return "archived"
+    return states[-1] if states else "draft"
+
+
+def to_json(session: Session, bulletin: Bulletin) -> dict[str, Any]:
+    """``id``, ``state``, ``subject`` and ``sends`` (each with ``id``, ``due_at``,
+    ``fired_at``, ``state``, ``audience``, ``counts`` and ``clicks``)."""
+    own = session.scalars(
+        select(Send)
+        .where(Send.bulletin_id == bulletin.id, Send.consultation_id.is_(None))
+        .order_by(Send.id)
+    ).all()
+    items = [send_json(session, s) for s in own]
+    return {
+        "id": bulletin.id,
+        "state": bulletin_state(bulletin, [s.state for s in own]),
+        "subject": bulletin.subject,
+        "kind": bulletin.kind,
+        "consultation_id": bulletin.consultation_id,
+        "sends": items,
+    }
