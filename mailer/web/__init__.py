@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     from mailer.tracking.admin_views import reports_bp
     from mailer.tracking.public_views import public_bp as consultation_public_bp
     from mailer.web.health import health_bp
+    from scheduler.bulletin_send_views import bulletin_sends_bp
     from scheduler.consultation_views import consultations_bp
     from scheduler.sending_views import sending_bp
 
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
         sends_bp,
         outbox_bp,
         consultations_bp,
+        bulletin_sends_bp,
         sending_bp,
         reports_bp,
     ):
