@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.accounts.models import User
+from mailer.bulletins import compose
 from mailer.bulletins.models import Bulletin
 from mailer.delivery.models import SEND_AWAITING_APPROVAL, Send
 from mailer.email_templates.models import EmailTemplate, TemplateVersion
@@ -42,6 +43,7 @@ MESSAGE_FIELDS = {
     "preheader": "preheader",
     "body_markdown": "words",
     "link_documents": "documents as links",
+    "attachments": "documents",
 }
 
 
@@ -152,6 +154,16 @@ def template_saved(
         # Taken like every other change of what an approval covers (lifecycle.lock).
         .with_for_update(of=Consultation)
     ).all()
+    # A bulletin's own send waiting for approval goes back to draft too; its template's
+    # author is found at approval time (scheduler/bulletin_sends/approval.py).
+    for send in bulletin_sends.waiting_sends(session, template_id=template.id):
+        bulletin_sends.withdrawn(
+            session,
+            send,
+            by=by,
+            why=f'{by.email} saved version {version.number} of the template "{template.name}", '
+            "which it uses, after it was submitted.",
+        )
     for consultation in waiting:
         lifecycle.edited_after_submission(
             session,
@@ -178,6 +190,14 @@ def settings_changed(session: Session, changed: list[str], *, by: User) -> list[
         .with_for_update(of=Consultation)
     ).all()
     part = "organisation settings: " + ", ".join(changed)
+    # A bulletin's own send waiting for approval: its changer is now one of its authors.
+    for send in bulletin_sends.waiting_sends(session):
+        bulletin = session.get(Bulletin, send.bulletin_id) if send.bulletin_id else None
+        if bulletin is not None:
+            compose.note(session, bulletin, by=by, action=compose.EDITED, part=part)
+        bulletin_sends.withdrawn(
+            session, send, by=by, why=f"{by.email} changed the {part} after it was submitted."
+        )
     returned = []
     for consultation in pending:
         approval.note(session, consultation, by=by, action=approval.EDITED, part=part)

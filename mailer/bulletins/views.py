@@ -397,6 +397,9 @@ def add_attachment(bulletin_id: int) -> ResponseReturnValue:
     db = get_db()
     try:
         with db.transaction(db.session) as session:
+            user = acting_user(session)
+            # Documents are part of what a send of it approves (scheduler/edits.py).
+            edits.before_message_edit(session, bulletin)
             attachment = files.attach(
                 session,
                 bulletin,
@@ -405,13 +408,18 @@ def add_attachment(bulletin_id: int) -> ResponseReturnValue:
                 title=request.form.get("title", ""),
                 folder=files.folder_for(current_app.config["MAILER"]),
                 limit_bytes=_limit_bytes(),
-                by=acting_user(session),
+                by=user,
             )
             name = attachment.filename
-    except files.FileRefused as exc:
+            returned = edits.message_changed(
+                session, bulletin, changed=["attachments"], by=user, now=utcnow()
+            )
+    except (files.FileRefused, edits.MessageLocked) as exc:
         flash(str(exc), "error")
         return redirect(target)
     flash(f"Attached {name}.", "success")
+    if returned:
+        flash(returned, "warning")
     return redirect(target)
 
 
@@ -420,13 +428,24 @@ def add_attachment(bulletin_id: int) -> ResponseReturnValue:
 def remove_attachment(bulletin_id: int, attachment_id: int) -> ResponseReturnValue:
     bulletin = _bulletin(bulletin_id)
     db = get_db()
+    target = url_for("bulletins.edit", bulletin_id=bulletin.id) + "#documents"
     try:
         with db.transaction(db.session) as session:
-            name = files.detach(session, bulletin, attachment_id, by=acting_user(session))
+            user = acting_user(session)
+            edits.before_message_edit(session, bulletin)
+            name = files.detach(session, bulletin, attachment_id, by=user)
+            returned = edits.message_changed(
+                session, bulletin, changed=["attachments"], by=user, now=utcnow()
+            )
     except LookupError:
         abort(404)
+    except edits.MessageLocked as exc:
+        flash(str(exc), "error")
+        return redirect(target)
     flash(f"Removed {name}.", "success")
-    return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id) + "#documents")
+    if returned:
+        flash(returned, "warning")
+    return redirect(target)
 
 
 @bulletins_bp.get("/<int:bulletin_id>/attachments/<int:attachment_id>")

@@ -179,7 +179,12 @@ def withdraw(session: Session, send: Send, *, by: User, note: str = "") -> None:
         raise SendRefused(
             f"Only a send awaiting approval can be withdrawn; this one is {send.state}."
         )
-    why = note.strip() or f"{by.email} withdrew it"
+    withdrawn(session, send, by=by, why=note.strip() or f"{by.email} withdrew it")
+
+
+def withdrawn(session: Session, send: Send, *, by: User | None, why: str) -> None:
+    """Back to draft because something it would send changed (an edit, a template, the
+    organisation settings): ``why`` is shown to whoever submits it next."""
     send_states.withdraw(send, note=why)
     audit.record(
         session,
@@ -189,6 +194,17 @@ def withdraw(session: Session, send: Send, *, by: User, note: str = "") -> None:
         target_id=send.id,
         summary=f'Withdrew "{send.title}" to draft: {why}',
     )
+
+
+def waiting_sends(session: Session, *, template_id: int | None = None) -> list[Send]:
+    """Bulletin sends awaiting approval (those whose bulletin uses the template, if
+    given), their rows taken for the rest of the transaction."""
+    query = select(Send).where(Send.state == SEND_AWAITING_APPROVAL, Send.consultation_id.is_(None))
+    if template_id is not None:
+        query = query.where(
+            Send.bulletin_id.in_(select(Bulletin.id).where(Bulletin.template_id == template_id))
+        )
+    return list(session.scalars(query.order_by(Send.id).with_for_update()))
 
 
 def cancel(session: Session, send: Send, *, by: User, now: datetime) -> int:

@@ -187,3 +187,42 @@ def test_roles(app: Flask, db: Database, client: FlaskClient) -> None:
     )
     assert posted.status_code == 403
     assert sends(db, bid) == []
+
+
+def attach(client: FlaskClient, bid: int, name: str = "plan.csv"):  # type: ignore[no-untyped-def]
+    import io
+
+    token = csrf_from(page_of(client, f"/admin/bulletins/{bid}"))
+    return client.post(
+        f"/admin/bulletins/{bid}/attachments",
+        data={"csrf_token": token, "file": (io.BytesIO(b"a,b\n1,2\n"), name)},
+        follow_redirects=True,
+    )
+
+
+def test_documents_added_while_waiting_withdraw_it_and_after_approval_are_refused(
+    app: Flask, db: Database
+) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)])
+    bid = write(db, user(db, "editor@example.org"))
+    assert submit_form(editor, bid, list_ids=str(partners), when="approved").status_code == 302
+    added = html.unescape(attach(editor, bid).get_data(as_text=True))
+    assert "Attached plan.csv" in added and "returned its send to draft" in added
+    assert sends(db, bid)[0].state == SEND_DRAFT
+
+    assert submit_form(editor, bid, list_ids=str(partners), when="approved").status_code == 302
+    second = sends(db, bid)[-1]
+    show = f"/admin/bulletins/{bid}/sends/{second.id}"
+    theirs = page_of(approver, show)
+    approver.post(
+        f"{show}/approve", data={"csrf_token": csrf_from(theirs), "version": version_on(theirs)}
+    )
+    assert sends(db, bid)[-1].state == SEND_SCHEDULED
+    refused = html.unescape(attach(editor, bid, "more.csv").get_data(as_text=True))
+    assert "copy it to change the words" in refused
+    with db.transaction() as session:
+        from mailer.bulletins.models import Bulletin
+
+        assert [a.filename for a in session.get(Bulletin, bid).attachments] == ["plan.csv"]

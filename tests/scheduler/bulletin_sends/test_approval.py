@@ -363,3 +363,49 @@ def test_the_audience_is_stored_as_given(
             rules=planning.rules_for(session, config),
         )
         assert send.audience == {"lists": [partners], "organisation_types": [], "tags": ["Youth"]}
+
+
+def test_organisation_settings_changed_while_waiting_withdraw_it_and_count_their_changer(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    from mailer.organisation import service as organisation
+
+    partners = make_list(db, [("a@example.org", None)])
+    bid = write(db, people["editor"])
+    sid = submit(db, config, bid, people["editor"], partners, now=NOW)
+    with db.transaction() as session:
+        admin = session.get(User, people["admin"].id)
+        values = {**organisation.get(session).snapshot(), "website": "https://evil.example.net/"}
+        values["social"] = ""
+        organisation.save(session, values, by=admin)
+        edits.settings_changed(session, ["website"], by=admin)
+    send = send_of(db, sid)
+    assert send.state == SEND_DRAFT and "organisation settings: website" in send.returned_note
+    again = submit(db, config, bid, people["editor"], partners, now=NOW)
+    with pytest.raises(requests.SendRefused, match="organisation settings: website"):
+        approve(db, config, again, people["admin"], now=NOW)
+    approve(db, config, again, people["approver"], now=NOW)
+
+
+def test_a_template_saved_while_waiting_withdraws_it(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    bid = write(db, people["editor"])
+    sid = submit(db, config, bid, people["editor"], partners, now=NOW)
+    with db.transaction() as session:
+        template = session.get(Bulletin, bid).template
+        current = template_versions.latest(template)
+        parts = TemplateParts(
+            current.subject, current.preheader, current.html + "\n<!-- w -->", current.text
+        )
+        checked = template_check.check_parts(
+            session, template.kind, parts, settings=messages.settings_from(config), now=utcnow()
+        )
+        admin = session.get(User, people["admin"].id)
+        new, _created = template_versions.save_version(
+            session, template, parts, note="footer", by=admin, checked=checked
+        )
+        edits.template_saved(session, template, new, by=admin)
+    send = send_of(db, sid)
+    assert send.state == SEND_DRAFT and "template" in send.returned_note
