@@ -18,8 +18,10 @@ a send due over it.
   the peak, which should not grow with the audience.
 
     .venv/bin/python bench/bench_audience.py [--contacts 1000000] [--backend sqlite]
-        [--try-index]
+        [--try-index] [--keep URL | --existing URL]
 
+``--keep URL`` fills that (empty) database and keeps it; ``--existing URL`` measures
+one filled before, without filling again (filling takes minutes).
 ``--try-index`` adds, after the figures, the index this benchmark suggests and counts
 again with it (on the temporary database only; the product's schema is not changed).
 
@@ -264,6 +266,10 @@ def counts(url: str, ids: dict[str, Any], label: str) -> dict[str, Any]:
         )
         figures["known_tags_ms"], tags = _median_ms(lambda: audiences.known_tags(session))
         figures["known_areas_ms"], areas = _median_ms(lambda: audiences.known_areas(session))
+        figures["known_complete_ms"], _ = _median_ms(lambda: audiences.known_is_complete(session))
+        figures["all_tags_ms"], _ = _median_ms(
+            lambda: audiences.known_tags(session, newest=None), runs=3
+        )
         figures["resolve_ms"], _ = _median_ms(
             lambda: audiences.resolve(
                 session,
@@ -292,6 +298,11 @@ def counts(url: str, ids: dict[str, Any], label: str) -> dict[str, Any]:
         f"{figures['count_ms']:.0f} ms (= {plain:,}), resolve {figures['resolve_ms']:.0f} ms, "
         f"known_tags {figures['known_tags_ms']:.0f} ms ({len(tags)} tags), "  # type: ignore[arg-type]
         f"known_areas {figures['known_areas_ms']:.0f} ms ({len(areas)} areas)"  # type: ignore[arg-type]
+    )
+    print(
+        f"[{label}] the pickers read the newest {audiences.KNOWN_SCAN:,} contacts "
+        f"(+ {figures['known_complete_ms']:.0f} ms to know whether that was all); "
+        f"reading every contact's tags instead: {figures['all_tags_ms']:.0f} ms"
     )
     return figures
 
@@ -364,7 +375,29 @@ def make_due(url: str, ids: dict[str, Any], label: str) -> None:
         )
 
 
-SUGGESTED_INDEX = "CREATE INDEX ix_list_memberships_list_id_bench ON list_memberships (list_id)"
+def existing_ids(url: str) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from contacts.models import ContactList
+    from mailer.accounts.models import User
+    from mailer.database import Database
+
+    db = Database(url)
+    with db.reading() as session:
+        names = dict(session.execute(select(ContactList.name, ContactList.id)).all())
+        author_id = session.scalar(select(User.id).where(User.email == "bench@example.org"))
+    db.dispose()
+    lists = {
+        "north": names["North partners"],
+        "county": names["County partners"],
+        "panel": names["Panel"],
+    }
+    return {"lists": lists, "author_id": author_id}
+
+
+# The area is compared as lower(trim(area)): an index on that expression lets both
+# databases start from the contacts of the area instead of reading every contact.
+SUGGESTED_INDEX = "CREATE INDEX ix_contacts_area_key ON contacts (lower(trim(area)))"
 
 
 def try_index(url: str, ids: dict[str, Any], label: str) -> None:
@@ -376,9 +409,13 @@ def try_index(url: str, ids: dict[str, Any], label: str) -> None:
     with db.engine.begin() as connection:
         connection.execute(text(SUGGESTED_INDEX))
         connection.execute(text("ANALYZE"))
-    db.dispose()
     print(f"[{label}] with {SUGGESTED_INDEX!r}:")
-    counts(url, ids, label)
+    try:
+        counts(url, ids, label)
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP INDEX ix_contacts_area_key"))
+        db.dispose()
 
 
 def _migrated(url: str) -> str:
@@ -431,27 +468,44 @@ def main() -> None:
     parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"))
     parser.add_argument("--try-index", action="store_true")
     parser.add_argument("--no-make-due", action="store_true")
+    parser.add_argument(
+        "--existing",
+        metavar="URL",
+        help="measure a database this benchmark filled before (kept by --keep), not a new one",
+    )
+    parser.add_argument(
+        "--keep", metavar="URL", help="fill this (empty) database and keep it afterwards"
+    )
     args = parser.parse_args()
     print(
         f"{args.contacts:,} contacts; targets: count < 500 ms on PostgreSQL, < 1 s on SQLite; "
         "memory flat while making a send due"
     )
 
-    def run(url: str) -> None:
+    def run(url: str, *, filled: bool = False) -> None:
         from sqlalchemy.engine import make_url
 
         label = make_url(url).get_backend_name()
-        ids = fill(url, args.contacts)
-        print(
-            f"[{label}] filled in {ids['fill_seconds']:.0f} s (scaffolding, not measured); "
-            f"peak {peak_mb():.0f} MB"
-        )
+        if filled:
+            ids = existing_ids(url)
+        else:
+            ids = fill(url, args.contacts)
+            print(
+                f"[{label}] filled in {ids['fill_seconds']:.0f} s (scaffolding, not measured); "
+                f"peak {peak_mb():.0f} MB"
+            )
         counts(url, ids, label)
         if not args.no_make_due:
             make_due(url, ids, label)
         if args.try_index:
             try_index(url, ids, label)
 
+    if args.existing:
+        run(args.existing, filled=True)
+        return
+    if args.keep:
+        run(_migrated(args.keep))
+        return
     with tempfile.TemporaryDirectory(prefix="mailer-bench-") as folder:
         for backend in args.backend or ["sqlite", "postgresql"]:
             with_database(backend, Path(folder), run)

@@ -171,9 +171,11 @@ def _types(session: Session) -> list[Choice]:
     ]
 
 
-def _picker(known: list[str], chosen: tuple[str, ...]) -> dict[str, Any]:
+def _picker(known: list[str], chosen: tuple[str, ...], *, complete: bool) -> dict[str, Any]:
     """Checkboxes for every known value while they are few; else checkboxes for the
-    chosen ones only and a field with suggestions for more."""
+    chosen ones only and a field with suggestions for more. When only the newest
+    contacts were read (``complete`` false), the field is offered as well: an older
+    value can still be typed."""
     chosen_keys = {c.casefold() for c in chosen}
     few = len(known) <= PICK_MAX
     shown = list(known) if few else []
@@ -181,7 +183,7 @@ def _picker(known: list[str], chosen: tuple[str, ...]) -> dict[str, Any]:
     shown += [c for c in chosen if c.casefold() not in shown_keys]
     return {
         "boxes": [(value, value.casefold() in chosen_keys) for value in shown],
-        "suggest": not few,
+        "suggest": not few or not complete,
         "known": known,
     }
 
@@ -198,12 +200,13 @@ def builder_context(
     known tags and areas, the saved audiences, the audience chosen so far and its
     summary. ``offer_save``: show "Save this audience as..." (pages that are not
     themselves about saved audiences)."""
+    complete = audiences.known_is_complete(session)
     return {
         "audience": audience,
         "all_lists": _lists(session),
         "all_types": _types(session),
-        "tags": _picker(audiences.known_tags(session), audience.tags),
-        "areas": _picker(audiences.known_areas(session), audience.areas),
+        "tags": _picker(audiences.known_tags(session), audience.tags, complete=complete),
+        "areas": _picker(audiences.known_areas(session), audience.areas, complete=complete),
         "segments": segments.all_segments(session),
         "segment_id": segment_id,
         "offer_save": offer_save,

@@ -15,6 +15,7 @@ from contacts.audience import (
     count_reachable,
     describe,
     known_areas,
+    known_is_complete,
     known_tags,
     resolve,
     summarise,
@@ -261,3 +262,16 @@ def test_known_tags_and_areas_and_the_audience_in_words(db: Database) -> None:
     assert [a.casefold() for a in areas] == ["north", "south"]
     assert words == "Lists: A, B; tags: rural, YOUTH; areas: north; leaving out: Panel"
     assert nothing.startswith("Nobody yet")
+
+
+def test_the_pickers_read_only_the_newest_contacts(db: Database) -> None:
+    town(db)
+    with db.reading() as session:
+        # The two newest: jon (youth, North) and kim (youth, North).
+        newest = (known_tags(session, newest=2), known_areas(session, newest=2))
+        partial = known_is_complete(session, newest=2)
+        everyone = known_is_complete(session, newest=11)
+        all_tags = known_tags(session, newest=None)
+    assert [[v.casefold() for v in found] for found in newest] == [["youth"], ["north"]]
+    assert (partial, everyone) == (False, True)
+    assert len(all_tags) == 4
