@@ -158,3 +158,28 @@ def test_approvers_look_but_do_not_change(client: FlaskClient, db: Database) -> 
     assert refused.status_code == 403
     with db.reading() as session:
         assert session.scalars(select(Segment)).all() == []
+
+
+def test_without_javascript_use_it_fills_the_builder_from_a_saved_audience(
+    client: FlaskClient, db: Database
+) -> None:
+    place = town(db)
+    csrf = _signed_in(client, db, roles.EDITOR)
+    client.post(SEGMENTS, data=_choices(place, csrf_token=csrf, segment_name="North"))
+    with db.reading() as session:
+        segment_id = session.scalars(select(Segment.id)).one()
+    # Another list ticked, then "Use it": the saved audience replaces the choices.
+    used = client.post(
+        SEGMENTS,
+        data={
+            "csrf_token": csrf,
+            "list_ids": [str(place.panel)],
+            "segment_id": str(segment_id),
+            "audience_action": "use_segment",
+        },
+    )
+    text = used.get_data(as_text=True)
+    assert used.status_code == 200
+    assert f'id="list-{place.a}" name="list_ids" value="{place.a}" checked' in text
+    assert f'id="list-{place.panel}" name="list_ids" value="{place.panel}" >' in text
+    assert "<strong>2</strong> people would receive it" in text
