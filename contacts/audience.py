@@ -13,11 +13,12 @@ decides what they mean (``mailer.delivery.sends.make_due`` leaves them out).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, literal, or_, select
+from sqlalchemy import and_, case, exists, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from contacts.models import (
@@ -207,11 +208,26 @@ def _status_counts(session: Session, audience: Audience) -> tuple[dict[str, int]
     return counts, active_suppressed
 
 
+# An audience up to this size is summed up from its rows in one pass over the
+# contacts; a larger one takes a second pass that counts in the database.
+SUMMED_IN_ONE_PASS = 5000
+
+
 def summarise(session: Session, audience: Audience, *, sample: int = 8) -> AudienceSummary:
     """Counts by status, suppressed addresses among the active, and a sample of names."""
     if audience.empty:
         return AudienceSummary(total=0, reachable=0, left_out={}, sample=())
-    counts, suppressed = _status_counts(session, audience)
+    blocked = case((Contact.id.in_(_suppressed_ids()), 1), else_=0).label("blocked")
+    rows = session.execute(
+        audience_contacts(session, audience)
+        .with_only_columns(Contact.id, Contact.status, blocked)
+        .limit(SUMMED_IN_ONE_PASS + 1)
+    ).all()
+    if len(rows) <= SUMMED_IN_ONE_PASS:
+        counts = dict(Counter(row.status for row in rows))
+        suppressed = sum(1 for row in rows if row.status == ACTIVE and row.blocked)
+    else:
+        counts, suppressed = _status_counts(session, audience)
     total = sum(counts.values())
     found = {status: n for status, n in counts.items() if status != ACTIVE and n}
     if suppressed:
@@ -219,15 +235,15 @@ def summarise(session: Session, audience: Audience, *, sample: int = 8) -> Audie
     # Known reasons first, in their order; any other status after them.
     left_out = {why: found.pop(why) for why in LEFT_OUT_REASONS if why in found}
     left_out.update(sorted(found.items()))
+    # The sample: the first reachable rows, in id order (the rows read above are).
+    first = [row.id for row in rows if row.status == ACTIVE and not row.blocked][:sample]
     names: list[str] = []
-    if sample:
-        rows = session.execute(
-            audience_contacts(session, audience)
-            .with_only_columns(Contact.name, Contact.organisation, Contact.email)
-            .where(Contact.status == ACTIVE, ~Contact.id.in_(_suppressed_ids()))
-            .limit(sample)
-        ).all()
-        for name, organisation, email in rows:
+    if first:
+        for name, organisation, email in session.execute(
+            select(Contact.name, Contact.organisation, Contact.email)
+            .where(Contact.id.in_(first))
+            .order_by(Contact.id)
+        ):
             shown = name or email
             names.append(f"{shown} ({organisation})" if organisation else shown)
     active = counts.get(ACTIVE, 0)

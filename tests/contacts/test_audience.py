@@ -275,3 +275,14 @@ def test_the_pickers_read_only_the_newest_contacts(db: Database) -> None:
     assert [[v.casefold() for v in found] for found in newest] == [["youth"], ["north"]]
     assert (partial, everyone) == (False, True)
     assert len(all_tags) == 4
+
+
+def test_a_large_audience_is_summed_up_the_same_way(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    place = town(db)
+    with db.reading() as session:
+        small = summarise(session, place.audience())
+        monkeypatch.setattr("contacts.audience.SUMMED_IN_ONE_PASS", 2)
+        large = summarise(session, place.audience())
+    assert large == small
