@@ -13,15 +13,19 @@ decides what they mean (``mailer.delivery.sends.make_due`` leaves them out).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import false, func, literal, or_, select
+from sqlalchemy import and_, case, exists, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from contacts.models import (
     ACTIVE,
+    BOUNCED,
+    ERASED,
+    UNSUBSCRIBED,
     Contact,
     ContactList,
     ListMembership,
@@ -156,6 +160,11 @@ class AudienceRefused(Exception):
     says what, as a person reads it."""
 
 
+SUPPRESSED = "suppressed"
+# Why someone in an audience is not sent to, in the order a page lists them.
+LEFT_OUT_REASONS = (UNSUBSCRIBED, BOUNCED, ERASED, SUPPRESSED)
+
+
 @dataclass(frozen=True)
 class AudienceSummary:
     """What the send page shows as an audience is built: how many it reaches, how many
@@ -166,72 +175,166 @@ class AudienceSummary:
     left_out: dict[str, int]  # why -> how many ("unsubscribed", "bounced", "suppressed")
     sample: tuple[str, ...]  # a few of the reachable, "Name (Organisation)" or the address
 
+    @property
+    def left_out_total(self) -> int:
+        return sum(self.left_out.values())
 
-def _status_counts(session: Session, audience: Audience) -> dict[str, int]:
+
+def _members(session: Session, audience: Audience) -> Any:
+    """The audience's contact ids, as a subquery for ``IN``."""
+    return audience_contacts(session, audience).with_only_columns(Contact.id).order_by(None)
+
+
+def _suppressed_ids() -> Any:
+    # A manual suppression names its contact; make_due checks every address by its
+    # hash as well, so this is what the office can see now, not a promise.
+    return select(Suppression.contact_id).where(Suppression.contact_id.is_not(None))
+
+
+def _status_counts(session: Session, audience: Audience) -> tuple[dict[str, int], int]:
+    """Contacts by status, and the active ones whose address is suppressed, in one
+    pass over the audience."""
     found = audience_contacts(session, audience).order_by(None).subquery()
-    return {
-        status: count
-        for status, count in session.execute(
-            select(found.c.status, func.count()).group_by(found.c.status)
-        ).all()
-    }
+    suppressed = and_(found.c.status == ACTIVE, found.c.id.in_(_suppressed_ids()))
+    counts: dict[str, int] = {}
+    active_suppressed = 0
+    for status, count, blocked in session.execute(
+        select(found.c.status, func.count(), func.count().filter(suppressed)).group_by(
+            found.c.status
+        )
+    ).all():
+        counts[status] = count
+        active_suppressed += blocked or 0
+    return counts, active_suppressed
+
+
+# An audience up to this size is summed up from its rows in one pass over the
+# contacts; a larger one takes a second pass that counts in the database.
+SUMMED_IN_ONE_PASS = 5000
 
 
 def summarise(session: Session, audience: Audience, *, sample: int = 8) -> AudienceSummary:
     """Counts by status, suppressed addresses among the active, and a sample of names."""
-    counts = _status_counts(session, audience)
+    if audience.empty:
+        return AudienceSummary(total=0, reachable=0, left_out={}, sample=())
+    blocked = case((Contact.id.in_(_suppressed_ids()), 1), else_=0).label("blocked")
+    rows = session.execute(
+        audience_contacts(session, audience)
+        .with_only_columns(Contact.id, Contact.status, blocked)
+        .limit(SUMMED_IN_ONE_PASS + 1)
+    ).all()
+    if len(rows) <= SUMMED_IN_ONE_PASS:
+        counts = dict(Counter(row.status for row in rows))
+        suppressed = sum(1 for row in rows if row.status == ACTIVE and row.blocked)
+    else:
+        counts, suppressed = _status_counts(session, audience)
     total = sum(counts.values())
-    left_out = {status: n for status, n in counts.items() if status != ACTIVE and n}
-    active = counts.get(ACTIVE, 0)
-    # Active contacts whose address is on the suppression list (a manual suppression):
-    # by the contact the entry names. make_due checks every address by its hash.
-    members = audience_contacts(session, audience).with_only_columns(Contact.id).order_by(None)
-    suppressed = (
-        session.scalar(
-            select(func.count())
-            .select_from(Contact)
-            .where(
-                Contact.id.in_(members),
-                Contact.status == ACTIVE,
-                Contact.id.in_(
-                    select(Suppression.contact_id).where(Suppression.contact_id.is_not(None))
-                ),
-            )
-        )
-        or 0
-    )
+    found = {status: n for status, n in counts.items() if status != ACTIVE and n}
     if suppressed:
-        left_out["suppressed"] = suppressed
+        found[SUPPRESSED] = suppressed
+    # Known reasons first, in their order; any other status after them.
+    left_out = {why: found.pop(why) for why in LEFT_OUT_REASONS if why in found}
+    left_out.update(sorted(found.items()))
+    # The sample: the first reachable rows, in id order (the rows read above are).
+    first = [row.id for row in rows if row.status == ACTIVE and not row.blocked][:sample]
     names: list[str] = []
-    if sample:
-        rows = session.execute(
+    if first:
+        for name, organisation, email in session.execute(
             select(Contact.name, Contact.organisation, Contact.email)
-            .where(Contact.id.in_(members), Contact.status == ACTIVE)
+            .where(Contact.id.in_(first))
             .order_by(Contact.id)
-            .limit(sample)
-        ).all()
-        for name, organisation, email in rows:
+        ):
             shown = name or email
             names.append(f"{shown} ({organisation})" if organisation else shown)
+    active = counts.get(ACTIVE, 0)
     return AudienceSummary(
         total=total, reachable=max(active - suppressed, 0), left_out=left_out, sample=tuple(names)
     )
 
 
-def known_tags(session: Session) -> list[str]:
-    """Every tag some contact has, as first written, in alphabetical order."""
+def count_reachable(session: Session, audience: Audience) -> int:
+    """Only how many a send would go to now: the plain count (a list of segments, the
+    command line), without the reasons or the sample."""
+    if audience.empty:
+        return 0
+    query = (
+        audience_contacts(session, audience)
+        .with_only_columns(func.count())
+        .order_by(None)
+        .where(Contact.status == ACTIVE, ~Contact.id.in_(_suppressed_ids()))
+    )
+    return session.scalar(query) or 0
+
+
+def describe(session: Session, audience: Audience) -> str:
+    """The audience in words, as a person would say it: "Lists: Partners, Press;
+    tags: youth; areas: North; leaving out: Panel". Names that no longer exist are
+    shown by their number."""
+    list_names = {i: n for i, n in session.execute(select(ContactList.id, ContactList.name))}
+    type_names = {
+        i: n for i, n in session.execute(select(OrganisationType.id, OrganisationType.name))
+    }
+
+    def named(ids: tuple[int, ...], names: dict[int, str], what: str) -> str:
+        return ", ".join(names.get(i, f"{what} {i} (removed)") for i in ids)
+
+    parts = []
+    if audience.lists:
+        parts.append("lists: " + named(audience.lists, list_names, "list"))
+    if audience.organisation_types:
+        parts.append("types: " + named(audience.organisation_types, type_names, "type"))
+    if audience.tags:
+        parts.append("tags: " + ", ".join(audience.tags))
+    if audience.areas:
+        parts.append("areas: " + ", ".join(audience.areas))
+    if audience.exclude_lists:
+        parts.append("leaving out: " + named(audience.exclude_lists, list_names, "list"))
+    if not parts:
+        return "Nobody yet (no list or organisation type chosen)"
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+# The builder's pickers read the tags and areas of this many of the newest contacts:
+# gathering every distinct value of a million contacts read the whole table on every
+# page load. New values arrive with new contacts (an import, a sign-up); an older,
+# rarer one can still be typed, and the count says whether anyone has it.
+KNOWN_SCAN = 50_000
+
+
+def _distinct(session: Session, column: Any, newest: int | None) -> list[str]:
+    source = select(column.label("value")).where(column != "")
+    if newest:
+        source = source.order_by(Contact.id.desc()).limit(newest)
+    found = source.subquery()
+    return list(session.scalars(select(found.c.value).distinct()))
+
+
+def known_is_complete(session: Session, *, newest: int | None = KNOWN_SCAN) -> bool:
+    """Whether ``known_tags`` and ``known_areas`` read every contact (there are no more
+    than ``newest``): one step along the primary key, not a count."""
+    if not newest:
+        return True
+    beyond = select(Contact.id).order_by(Contact.id.desc()).offset(newest).limit(1)
+    return session.scalar(beyond) is None
+
+
+def known_tags(session: Session, *, newest: int | None = KNOWN_SCAN) -> list[str]:
+    """The tags contacts have, as first written, in alphabetical order: of the newest
+    ``newest`` contacts (None: of all of them)."""
     seen: dict[str, str] = {}
-    for (tags,) in session.execute(select(Contact.tags).where(Contact.tags != "").distinct()):
+    for tags in _distinct(session, Contact.tags, newest):
         for tag in tags.split(";"):
             if tag and tag.casefold() not in seen:
                 seen[tag.casefold()] = tag
     return sorted(seen.values(), key=str.casefold)
 
 
-def known_areas(session: Session) -> list[str]:
-    """Every area some contact is in, in alphabetical order."""
+def known_areas(session: Session, *, newest: int | None = KNOWN_SCAN) -> list[str]:
+    """The areas contacts are in, in alphabetical order: of the newest ``newest``
+    contacts (None: of all of them)."""
     seen: dict[str, str] = {}
-    for (area,) in session.execute(select(Contact.area).where(Contact.area != "").distinct()):
+    for area in _distinct(session, Contact.area, newest):
         key = area.strip().casefold()
         if key and key not in seen:
             seen[key] = area.strip()
@@ -262,17 +365,14 @@ def resolve(
         return found
 
     tag_names = _words(tags)
-    if tag_names:
-        known = {t.casefold() for t in known_tags(session)}
-        for tag in tag_names:
-            if tag.casefold() not in known:
-                raise AudienceRefused(f'No contact has the tag "{tag}".')
+    for tag in tag_names:
+        # Stops at the first contact who has it, instead of gathering every tag string.
+        if not session.scalar(select(exists().where(tag_condition([tag])))):
+            raise AudienceRefused(f'No contact has the tag "{tag}".')
     area_names = _words(areas)
-    if area_names:
-        known = {a.casefold() for a in known_areas(session)}
-        for area in area_names:
-            if area.casefold() not in known:
-                raise AudienceRefused(f'No contact is in the area "{area}".')
+    for area in area_names:
+        if not session.scalar(select(exists().where(area_condition([area])))):
+            raise AudienceRefused(f'No contact is in the area "{area}".')
     return Audience.of(
         lists=ids(lists, list_ids, "list", lambda n: n.strip().casefold()),
         organisation_types=ids(organisation_types, type_ids, "organisation type", type_key),

@@ -21,6 +21,10 @@ CONTACT_ERASED = "contact.erased"
 LIST_CREATED = "list.created"
 LIST_MEMBERS_ADDED = "list.members_added"
 LIST_MEMBERS_REMOVED = "list.members_removed"
+SEGMENT_SAVED = "segment.saved"
+SEGMENT_RENAMED = "segment.renamed"
+SEGMENT_CHANGED = "segment.changed"
+SEGMENT_DELETED = "segment.deleted"
 SUPPRESSION_ADDED = "suppression.added"
 SUPPRESSION_REMOVED = "suppression.removed"
 ORGANISATION_TYPE_ADDED = "organisation_type.added"
@@ -80,6 +84,10 @@ LABELS = {
     LIST_CREATED: "List created",
     LIST_MEMBERS_ADDED: "Added to a list",
     LIST_MEMBERS_REMOVED: "Removed from a list",
+    SEGMENT_SAVED: "Audience saved",
+    SEGMENT_RENAMED: "Saved audience renamed",
+    SEGMENT_CHANGED: "Saved audience changed",
+    SEGMENT_DELETED: "Saved audience deleted",
     SUPPRESSION_ADDED: "Address suppressed",
     SUPPRESSION_REMOVED: "Suppression removed",
     ORGANISATION_TYPE_ADDED: "Organisation type added",

@@ -8,7 +8,7 @@ from mailer.web import errors, filters
 
 
 def init_app(app: Flask) -> None:
-    from contacts.admin_views import contacts_bp, lists_bp, suppressions_bp, types_bp
+    from contacts.admin_views import audience_bp, contacts_bp, lists_bp, suppressions_bp, types_bp
     from contacts.public_views import public_bp as subscriptions_bp
     from mailer.accounts.views import account_bp, auth_bp, users_bp
     from mailer.admin.dashboard import admin_bp
@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
         admin_bp,
         contacts_bp,
         lists_bp,
+        audience_bp,
         suppressions_bp,
         types_bp,
         users_bp,
