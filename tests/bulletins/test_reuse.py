@@ -6,30 +6,24 @@ Both database backends."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from contacts import audience
-from contacts.models import ContactList
 from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.audit.models import AuditEntry
 from mailer.bulletins.models import (
     Bulletin,
-    BulletinAttachment,
     BulletinContribution,
     StoredFile,
 )
 from mailer.database import Database
-from mailer.delivery import send_states
-from mailer.delivery.models import SEND_DRAFT, Send
-from mailer.email_templates.models import KIND_BULLETIN, EmailTemplate
+from mailer.delivery.models import Send
 from scheduler.bulletin_sends import reuse
+from tests.bulletins.helpers import NOW, add_send, make_bulletin
 from tests.conftest import add_user
-
-NOW = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -40,62 +34,6 @@ def writer(db: Database) -> User:
 @pytest.fixture
 def copier(db: Database) -> User:
     return add_user(db, email="copier@example.org", role=roles.EDITOR)
-
-
-def make_bulletin(db: Database, writer: User, *, attach: bool = True) -> int:
-    with db.transaction() as session:
-        template = session.scalar(
-            select(EmailTemplate).where(EmailTemplate.kind == KIND_BULLETIN).limit(1)
-        )
-        bulletin = Bulletin(
-            kind=KIND_BULLETIN,
-            template_id=template.id,
-            subject="Stakeholder Special: March",
-            preheader="The month in Northshire",
-            body_markdown="Hello **partners**.",
-            link_documents=True,
-            created_by_id=writer.id,
-        )
-        if attach:
-            stored = StoredFile(sha256="a" * 64, size=12, content_type="application/pdf")
-            session.add(stored)
-            session.flush()
-            bulletin.attachments = [
-                BulletinAttachment(file_id=stored.id, filename="plan.pdf", title="The plan")
-            ]
-        session.add(bulletin)
-        session.flush()
-        return bulletin.id
-
-
-def add_send(db: Database, bulletin_id: int, *moves: str) -> int:
-    """A send of the bulletin moved through ``moves`` ("submit", "schedule", "fire",
-    "finish", "cancel") as send_states moves it."""
-    with db.transaction() as session:
-        partners = ContactList(name=f"Partners {bulletin_id} {len(moves)}")
-        session.add(partners)
-        session.flush()
-        send = Send(
-            bulletin_id=bulletin_id,
-            kind=KIND_BULLETIN,
-            title="March",
-            audience=audience.Audience.of(lists=[partners.id]).to_json(),
-            state=SEND_DRAFT,
-        )
-        session.add(send)
-        session.flush()
-        for move in moves:
-            if move == "submit":
-                send_states.submit(send, now=NOW, by_id=1)
-            elif move == "schedule":
-                send_states.schedule(send, now=NOW, by_id=1, frozen={}, audience=send.audience)
-            elif move == "fire":
-                send_states.fire(send, now=NOW)
-            elif move == "finish":
-                send_states.finish(send, now=NOW)
-            elif move == "cancel":
-                send_states.cancel(send, now=NOW)
-        return send.id
 
 
 def copy(db: Database, bulletin_id: int, by: User) -> int:
