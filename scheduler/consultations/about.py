@@ -165,7 +165,10 @@ def use_words(
         raise AboutRefused(
             "Choose a bulletin about this consultation, or a general one, from the list."
         )
-    edits.before_message_edit(session, target)
+    try:
+        edits.before_message_edit(session, target)
+    except edits.MessageLocked as exc:
+        raise AboutRefused(str(exc)) from None
     session.refresh(send)
     if send.state != SEND_DRAFT:
         raise AboutRefused(f'The message "{send.label}" was approved as it is; it cannot change.')

@@ -71,11 +71,12 @@ def add_send(
         )
         session.add(send)
         session.flush()
+        by_id = session.get(Bulletin, bulletin_id).created_by_id or 0
         for move in moves:
             if move == "submit":
-                send_states.submit(send, now=NOW, by_id=1)
+                send_states.submit(send, now=NOW, by_id=by_id)
             elif move == "schedule":
-                send_states.schedule(send, now=NOW, by_id=1, frozen={}, audience=send.audience)
+                send_states.schedule(send, now=NOW, by_id=by_id, frozen={}, audience=send.audience)
             elif move == "fire":
                 send_states.fire(send, now=NOW)
             elif move == "finish":
