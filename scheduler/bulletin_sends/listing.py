@@ -138,14 +138,20 @@ def counted() -> Any:
 def listing(
     session: Session, filters: Filters, *, page: int = 1, per_page: int = PER_PAGE
 ) -> Listing:
-    latest_id = (
-        select(func.max(Send.id))
-        .where(Send.bulletin_id == Bulletin.id, counted())
-        .correlate(Bulletin)
-        .scalar_subquery()
+    # The latest send that counts, per bulletin, in one grouped pass over the sends
+    # (sends.bulletin_id has no index: a lookup per bulletin would scan them each time).
+    newest = (
+        select(Send.bulletin_id, func.max(Send.id).label("send_id"))
+        .where(Send.bulletin_id.is_not(None), counted())
+        .group_by(Send.bulletin_id)
+        .subquery()
     )
     latest = aliased(Send)
-    query = select(Bulletin.id).outerjoin(latest, latest.id == latest_id)
+    query = select(Bulletin.id)
+    if filters.status in (DRAFT, *STATUS_STATES):  # only then is the latest send asked
+        query = query.outerjoin(newest, newest.c.bulletin_id == Bulletin.id).outerjoin(
+            latest, latest.id == newest.c.send_id
+        )
     query = query.where(*_conditions(filters, latest))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = within(page, total, per_page)
@@ -179,10 +185,8 @@ def _conditions(filters: Filters, latest: Any) -> list[Any]:
     if filters.kind:
         found.append(Bulletin.kind == filters.kind)
     if filters.consultation_id is not None:
-        on_timeline = (
-            select(Send.id)
-            .where(Send.bulletin_id == Bulletin.id, Send.consultation_id == filters.consultation_id)
-            .exists()
+        on_timeline = Bulletin.id.in_(
+            select(Send.bulletin_id).where(Send.consultation_id == filters.consultation_id)
         )
         found.append(or_(Bulletin.consultation_id == filters.consultation_id, on_timeline))
     if filters.text.strip():
@@ -190,7 +194,7 @@ def _conditions(filters: Filters, latest: Any) -> list[Any]:
     return found
 
 
-def _status(latest: Send | None) -> str:
+def _status(latest: Any) -> str:
     if latest is None:
         return DRAFT
     return next((key for key, states in STATUS_STATES.items() if latest.state in states), DRAFT)
@@ -199,16 +203,41 @@ def _status(latest: Send | None) -> str:
 def _rows(session: Session, ids: list[int]) -> list[Row]:
     if not ids:
         return []
-    bulletins = {b.id: b for b in session.scalars(select(Bulletin).where(Bulletin.id.in_(ids)))}
-    by_bulletin: dict[int, list[Send]] = defaultdict(list)
-    for send in session.scalars(
-        select(Send).where(Send.bulletin_id.in_(ids)).order_by(Send.id.desc())
+    # Only the columns shown: a send's frozen message can be large.
+    bulletins = {
+        b.id: b
+        for b in session.execute(
+            select(
+                Bulletin.id,
+                Bulletin.subject,
+                Bulletin.kind,
+                Bulletin.archived_at,
+                Bulletin.consultation_id,
+                Bulletin.copied_from_id,
+                Bulletin.updated_at,
+            ).where(Bulletin.id.in_(ids))
+        )
+    }
+    by_bulletin: dict[int, list[Any]] = defaultdict(list)
+    for send in session.execute(
+        select(
+            Send.id,
+            Send.bulletin_id,
+            Send.state,
+            Send.due_at,
+            Send.fired_at,
+            Send.audience,
+            Send.consultation_id,
+            Send.summary,
+        )
+        .where(Send.bulletin_id.in_(ids))
+        .order_by(Send.id.desc())
     ):
         by_bulletin[send.bulletin_id or 0].append(send)
     went = {i: [s for s in by_bulletin[i] if s.fired_at is not None] for i in ids}
     counts = _counts(session, [sends[0] for sends in went.values() if sends])
     titles = _titles(session, bulletins.values(), by_bulletin)
-    chosen: dict[int, Send | None] = {}
+    chosen: dict[int, Any] = {}
     for i in ids:
         live = [s for s in by_bulletin[i] if _counts_toward(s)]
         chosen[i] = live[0] if live else None
@@ -250,11 +279,11 @@ def _rows(session: Session, ids: list[int]) -> list[Row]:
     return rows
 
 
-def _counts_toward(send: Send) -> bool:
+def _counts_toward(send: Any) -> bool:
     return send.state != SEND_DRAFT and not (send.state == SEND_CANCELLED and send.fired_at is None)
 
 
-def _counts(session: Session, sends: list[Send]) -> dict[int, Counts]:
+def _counts(session: Session, sends: list[Any]) -> dict[int, Counts]:
     """Delivery counts of ``sends`` in one grouped query; a send whose rows retention
     deleted shows the summary it kept."""
     if not sends:

@@ -120,10 +120,8 @@ def set_about(
 def word_sources(session: Session, consultation: Consultation) -> list[Bulletin]:
     """Bulletins a timeline message of ``consultation`` may take its words from: those
     about it and general ones, not archived, and none of any timeline's own messages."""
-    on_a_timeline = (
-        select(Send.id)
-        .where(Send.bulletin_id == Bulletin.id, Send.consultation_id.is_not(None))
-        .exists()
+    on_a_timeline = select(Send.bulletin_id).where(
+        Send.consultation_id.is_not(None), Send.bulletin_id.is_not(None)
     )
     return list(
         session.scalars(
@@ -134,7 +132,7 @@ def word_sources(session: Session, consultation: Consultation) -> list[Bulletin]
                     Bulletin.consultation_id == consultation.id,
                     Bulletin.consultation_id.is_(None) & (Bulletin.kind == KIND_BULLETIN),
                 ),
-                ~on_a_timeline,
+                Bulletin.id.not_in(on_a_timeline),
             )
             .order_by(Bulletin.updated_at.desc(), Bulletin.id.desc())
             .limit(MAX_SOURCES)

@@ -14,7 +14,9 @@ from mailer.bulletins.consultation_facts import FrozenConsultation
 from mailer.bulletins.models import Bulletin, BulletinAttachment, StoredFile
 from mailer.config import Config
 from mailer.database import Database
+from mailer.delivery.models import Send
 from mailer.email_templates.models import KIND_LAUNCH
+from scheduler.bulletin_sends import reuse
 from scheduler.consultations import about, planning
 from scheduler.models import (
     AWAITING_APPROVAL,
@@ -187,3 +189,24 @@ def test_the_consultation_page_offers_the_words_of_a_bulletin(
     with db.transaction() as session:
         assert session.get(Bulletin, launch).subject == "Our plan, in brief"
         assert session.get(Consultation, cid).state != AWAITING_APPROVAL
+
+
+def test_a_timeline_message_copies_as_a_bulletin_about_its_consultation(
+    db: Database, office_config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    cid, _ = create(db, office_config, people["editor"], details(partners))
+    (_send, launch), *_rest = _timeline(db, cid)
+    with db.transaction() as session:
+        message = session.get(Bulletin, launch)
+        user = session.get(User, people["admin"].id)
+        copied = reuse.copy(session, message, by=user, now=NOW)
+        assert (copied.kind, copied.subject, copied.consultation_id) == (
+            KIND_LAUNCH,
+            message.subject,
+            cid,
+        )
+        assert session.scalars(select(Send).where(Send.bulletin_id == copied.id)).all() == []
+        # The message itself belongs to its timeline: never deleted from here.
+        with pytest.raises(reuse.ReuseRefused, match="on the timeline of"):
+            reuse.delete(session, message, by=user)
