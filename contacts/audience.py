@@ -380,3 +380,60 @@ def resolve(
         areas=area_names,
         exclude_lists=ids(exclude_lists, list_ids, "list", lambda n: n.strip().casefold()),
     )
+
+
+@dataclass(frozen=True)
+class AudienceNames:
+    """The names of the lists and organisation types some audiences use, read once, so
+    a page describing many audiences asks the database twice, not twice per row."""
+
+    lists: dict[int, str]
+    types: dict[int, str]
+
+    @classmethod
+    def load(
+        cls, session: Session, audiences: Iterable[dict[str, Any] | Audience | None]
+    ) -> AudienceNames:
+        found = [Audience.from_json(a) for a in audiences]
+        list_ids = {i for a in found for i in (*a.lists, *a.exclude_lists)}
+        type_ids = {i for a in found for i in a.organisation_types}
+        lists: dict[int, str] = {}
+        types: dict[int, str] = {}
+        if list_ids:
+            lists = dict(
+                session.execute(
+                    select(ContactList.id, ContactList.name).where(ContactList.id.in_(list_ids))
+                ).all()
+            )
+        if type_ids:
+            types = dict(
+                session.execute(
+                    select(OrganisationType.id, OrganisationType.name).where(
+                        OrganisationType.id.in_(type_ids)
+                    )
+                ).all()
+            )
+        return cls(lists=lists, types=types)
+
+    def describe(self, audience: dict[str, Any] | Audience | None) -> str:
+        """In words, as a person reads it: "Partners, Councils; tag youth; not Panel"."""
+        found = Audience.from_json(audience)
+        if found.empty:
+            return "Nobody chosen yet"
+        who = [self.lists.get(i, "a deleted list") for i in found.lists]
+        who += [self.types.get(i, "a deleted organisation type") for i in found.organisation_types]
+        parts = [", ".join(who)]
+        if found.tags:
+            parts.append(("tag " if len(found.tags) == 1 else "tags ") + ", ".join(found.tags))
+        if found.areas:
+            parts.append(("area " if len(found.areas) == 1 else "areas ") + ", ".join(found.areas))
+        if found.exclude_lists:
+            parts.append(
+                "not " + ", ".join(self.lists.get(i, "a deleted list") for i in found.exclude_lists)
+            )
+        return "; ".join(parts)
+
+
+def describe(session: Session, audience: dict[str, Any] | Audience | None) -> str:
+    """An audience in words: "Partners, Councils; tag youth; area North; not Panel"."""
+    return AudienceNames.load(session, [audience]).describe(audience)

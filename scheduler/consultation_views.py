@@ -34,7 +34,15 @@ from mailer.database import get_db, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import SEND_LABELS, Send
 from scheduler import approval, evidence, forms, statutory
-from scheduler.consultations import documents, editing, lifecycle, overview, planning, read_models
+from scheduler.consultations import (
+    about,
+    documents,
+    editing,
+    lifecycle,
+    overview,
+    planning,
+    read_models,
+)
 from scheduler.consultations.details import (
     ConsultationInvalid,
     ConsultationRefused,
@@ -264,6 +272,7 @@ def show(consultation_id: int) -> ResponseReturnValue:
         approved_version=approval.short(consultation.approved_hash),
         page_url=read_models.page_url(consultation, _config().app.base_url),
         now=now,
+        word_sources=about.word_sources(session, consultation) if current_user.can_edit else [],
     )
 
 

@@ -36,6 +36,10 @@ TEMPLATE_VERSION_SAVED = "template.version_saved"
 TEMPLATE_COPIED = "template.copied"
 BULLETIN_CREATED = "bulletin.created"
 BULLETIN_CHANGED = "bulletin.changed"
+BULLETIN_COPIED = "bulletin.copied"
+BULLETIN_ARCHIVED = "bulletin.archived"
+BULLETIN_UNARCHIVED = "bulletin.unarchived"
+BULLETIN_DELETED = "bulletin.deleted"
 BULLETIN_ATTACHMENT_ADDED = "bulletin.attachment_added"
 BULLETIN_ATTACHMENT_REMOVED = "bulletin.attachment_removed"
 BULLETIN_TEST_SENT = "bulletin.test_sent"
@@ -99,6 +103,10 @@ LABELS = {
     TEMPLATE_COPIED: "Template copied",
     BULLETIN_CREATED: "Bulletin created",
     BULLETIN_CHANGED: "Bulletin edited",
+    BULLETIN_COPIED: "Bulletin copied",
+    BULLETIN_ARCHIVED: "Bulletin archived",
+    BULLETIN_UNARCHIVED: "Bulletin unarchived",
+    BULLETIN_DELETED: "Bulletin deleted",
     BULLETIN_ATTACHMENT_ADDED: "Document attached",
     BULLETIN_ATTACHMENT_REMOVED: "Document removed",
     BULLETIN_TEST_SENT: "Test message sent",

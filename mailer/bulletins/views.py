@@ -3,6 +3,8 @@ contact (desktop, phone, plain text, raw message) and test sends."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 from flask import (
@@ -21,10 +23,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import escape
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from contacts.models import Contact
+from mailer.accounts.models import User
 from mailer.admin.guards import acting_user, requires
-from mailer.bulletins import compose, files, messages, warnings
+from mailer.bulletins import compose, files, messages, reuse_views, warnings
+from mailer.bulletins.context import ConsultationView
 from mailer.bulletins.models import Bulletin
 from mailer.database import get_db, utcnow
 from mailer.delivery import proof_sends, queue
@@ -35,7 +40,7 @@ from mailer.rendering.prepare import PreparedMessage, Recipient, message_id
 from mailer.web import inputs
 from mailer.web.frames import email_frame
 from scheduler import edits
-from scheduler.consultations import read_models
+from scheduler.consultations import about, read_models
 
 bulletins_bp = Blueprint("bulletins", __name__, url_prefix="/admin/bulletins")
 
@@ -69,15 +74,6 @@ def _draft(kind: str) -> compose.Draft:
     )
 
 
-@bulletins_bp.get("/")
-def index() -> ResponseReturnValue:
-    session = get_db().session
-    bulletins = session.scalars(select(Bulletin).order_by(Bulletin.updated_at.desc())).all()
-    return render_template(
-        "admin/bulletins/index.html", bulletins=bulletins, kind_labels=KIND_LABELS, kinds=KINDS
-    )
-
-
 @bulletins_bp.route("/new", methods=["GET", "POST"])
 @requires("can_edit")
 def new() -> ResponseReturnValue:
@@ -102,6 +98,7 @@ def new() -> ResponseReturnValue:
         try:
             with db.transaction(db.session) as s:
                 bulletin = compose.create(s, draft, by=acting_user(s))
+                _set_about(s, bulletin, acting_user(s))
         except compose.BulletinInvalid as exc:
             errors = exc.errors
         else:
@@ -116,6 +113,8 @@ def new() -> ResponseReturnValue:
         kind_labels=KIND_LABELS,
         body_preview=to_html(draft.body_markdown).html,
         body_warnings=[],
+        consultations=about.choices(session),
+        about_id=inputs.id_arg("consultation_id", request.form),
     ), (400 if errors else 200)
 
 
@@ -145,6 +144,7 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
                 user = acting_user(s)
                 edits.before_message_edit(s, bulletin)
                 changed = compose.update(s, bulletin, draft, by=user)
+                changed += _set_about(s, bulletin, user)
                 # A consultation's message: noted as an edit of it, and one awaiting
                 # approval goes back to draft (the approver must read what goes out).
                 returned = edits.message_changed(
@@ -178,7 +178,30 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         accept=files.ACCEPT,
         max_test=proof_sends.MAX_ADDRESSES,
         recent_tests=queue.recent_tests(session, bulletin.id),
+        consultations=about.choices(session),
+        about_id=(
+            inputs.id_arg("consultation_id", request.form)
+            if request.method == "POST"
+            else bulletin.consultation_id
+        ),
+        carried=about.about(session, bulletin, _settings().base_url),
+        reuse=reuse_views.context(session, bulletin),
     ), (400 if errors else 200)
+
+
+def _set_about(session: Session, bulletin: Bulletin, by: User) -> list[str]:
+    """The form's "About a consultation" choice (not on a timeline's own message, which
+    is about its consultation already). Returns ["consultation"] when it changed."""
+    if read_models.owner_of(session, bulletin.id) is not None:
+        return []
+    raw = request.form.get("consultation_id", "")
+    chosen = inputs.id_arg("consultation_id", request.form)
+    if raw and chosen is None:
+        raise compose.BulletinInvalid({"consultation_id": "Choose a consultation from the list."})
+    try:
+        return about.set_about(session, bulletin, chosen, by=by, now=utcnow())
+    except about.AboutRefused as exc:
+        raise compose.BulletinInvalid({"consultation_id": str(exc)}) from None
 
 
 @bulletins_bp.post("/markdown")
@@ -226,16 +249,11 @@ def _render(
     now = utcnow()
     session = get_db().session
     try:
-        # A consultation's message shows its consultation and carries its documents.
-        owner = read_models.owner_of(session, bulletin.id)
-        if owner is None:
-            frozen = messages.freeze(session, bulletin)
-            consultation = messages.consultation_or_example(
-                frozen.kind, None, settings=settings, now=now
-            )
-        else:
-            frozen = messages.freeze(session, bulletin, documents=owner[1].documents)
-            consultation = read_models.view_of(owner[1], settings.base_url)
+        documents, shown = _consultation_of(session, bulletin, settings.base_url)
+        frozen = messages.freeze(session, bulletin, documents=documents)
+        consultation = messages.consultation_or_example(
+            frozen.kind, shown, settings=settings, now=now
+        )
         prepared = messages.prepare_frozen(
             frozen,
             settings=settings,
@@ -252,6 +270,21 @@ def _render(
         consultation=consultation,
     )
     return prepared, recipient, consultation
+
+
+def _consultation_of(
+    session: Session, bulletin: Bulletin, base_url: str
+) -> tuple[Sequence[Any] | None, ConsultationView | None]:
+    """The documents a bulletin carries and the consultation it shows: a timeline
+    message's consultation, or the one a bulletin is about (its real survey, page and
+    documents, never the example); (None, None) for a bulletin about none."""
+    owner = read_models.owner_of(session, bulletin.id)
+    if owner is not None:
+        return owner[1].documents, read_models.view_of(owner[1], base_url)
+    found = about.about(session, bulletin, base_url)
+    if found is not None:
+        return found.documents, found.view
+    return None, None
 
 
 def _preview_contact() -> tuple[Contact | None, str, str | None]:
@@ -354,12 +387,16 @@ def send_test(bulletin_id: int) -> ResponseReturnValue:
     try:
         # Rendered outside the write lock; queued in a short write; sent by a worker.
         with db.reading() as reader:
+            read = reader.get_one(Bulletin, bulletin.id)
+            documents, shown = _consultation_of(reader, read, settings.base_url)
             proofs = proof_sends.render_proofs(
                 reader,
-                reader.get_one(Bulletin, bulletin.id),
+                read,
                 addresses,
                 settings=settings,
                 now=now,
+                documents=documents,
+                about=shown,
             )
     except proof_sends.ProofSendRefused as exc:
         flash(str(exc), "error")
@@ -471,3 +508,6 @@ def file_response(sha256: str, filename: str, content_type: str) -> Response:
     response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+reuse_views.register(bulletins_bp)

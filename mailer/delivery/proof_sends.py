@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
@@ -25,6 +27,7 @@ from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins import messages
+from mailer.bulletins.context import ConsultationView
 from mailer.bulletins.models import Bulletin
 from mailer.delivery import queue
 from mailer.delivery.models import MAIL_TEST
@@ -75,14 +78,19 @@ def render_proofs(
     *,
     settings: messages.Settings,
     now: datetime,
+    documents: Sequence[Any] | None = None,
+    about: ConsultationView | None = None,
 ) -> list[ProofMessage]:
     """Each address's finished message. The slow part (the template, CSS inlining):
-    the caller runs it in a read-only session (Database.reading), outside the write lock."""
+    the caller runs it in a read-only session (Database.reading), outside the write lock.
+
+    ``about`` and ``documents``: the consultation the bulletin is about (or whose
+    message it is) and the documents it carries, so a test shows the real one."""
     try:
-        frozen = messages.freeze(session, bulletin)
+        frozen = messages.freeze(session, bulletin, documents=documents)
     except messages.TemplateUnusable as exc:
         raise ProofSendRefused(str(exc)) from None
-    consultation = messages.consultation_or_example(frozen.kind, None, settings=settings, now=now)
+    consultation = messages.consultation_or_example(frozen.kind, about, settings=settings, now=now)
     try:
         prepared = messages.prepare_frozen(
             frozen,
