@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -10,15 +11,19 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select
 
+from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.app import create_app
-from mailer.database import Database
+from mailer.database import Database, utcnow
 from mailer.delivery import pool
-from mailer.delivery.models import Delivery, Send
+from mailer.delivery.models import LINK_BODY, LINK_SURVEY, Delivery, Send, TrackedLink
 from mailer.tracking import send_reports
 from mailer.tracking.models import ClickCount
-from tests.conftest import make_config
+from scheduler.consultations import editing, lifecycle, planning
+from scheduler.consultations.details import Details
+from tests.conftest import add_user, make_config
 from tests.delivery.helpers import smtp_config
+from tests.scheduler.audience import make_list
 from tests.smtp_server import smtp_server
 from tests.tracking.bulletin_sends import BROWSER, add_contacts, body_links, bulletin_send, fire
 
@@ -136,3 +141,49 @@ def test_a_link_without_a_consultation_takes_no_share_code(
     assert answer.status_code == 302 and answer.headers["Location"] == PLAN
     with db.transaction() as session:
         assert session.execute(select(ClickCount.via, ClickCount.count)).all() == [(0, 1)]
+
+
+def test_a_consultations_send_gets_its_body_links_beside_its_survey_link(
+    tmp_path: Path, db: Database, app: Flask
+) -> None:
+    config = app.config["MAILER"]
+    partners = make_list(db, [("partner@example.org", "Health")])
+    editor = add_user(db, email="editor@example.org", role=roles.EDITOR)
+    approver = add_user(db, email="approver@example.org", role=roles.APPROVER)
+    now = utcnow()
+    with db.transaction() as session:
+        created, _ = editing.create(
+            session,
+            Details(
+                title="Draft Police and Crime Plan",
+                opens_at=now,
+                closes_at=now + timedelta(days=30),
+                survey_url="https://survey.example.org/plan",
+                lists=(partners,),
+                launch_body="Background: [last year's plan](https://example.org/old-plan).",
+            ),
+            by=session.get(User, editor.id),
+            rules=planning.rules_for(session, config),
+            now=now,
+        )
+        lifecycle.submit(session, created, by=session.get(User, editor.id), now=now)
+        lifecycle.approve(
+            session,
+            created,
+            by=session.get(User, approver.id),
+            two_person=True,
+            base_url=config.app.base_url,
+            now=now,
+        )
+        launch_id = session.scalars(
+            select(Send.id).where(Send.consultation_id == created.id, Send.slot == "launch")
+        ).one()
+        cid = created.id
+    fire(db, config, launch_id)
+    with db.transaction() as session:
+        kinds = {
+            (link.kind, link.target, link.consultation_id)
+            for link in session.scalars(select(TrackedLink).where(TrackedLink.send_id == launch_id))
+        }
+    assert (LINK_BODY, "https://example.org/old-plan", cid) in kinds
+    assert (LINK_SURVEY, "https://survey.example.org/plan", cid) in kinds
