@@ -9,6 +9,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from mailer.accounts import roles
@@ -187,3 +188,18 @@ def test_a_consultations_send_gets_its_body_links_beside_its_survey_link(
         }
     assert (LINK_BODY, "https://example.org/old-plan", cid) in kinds
     assert (LINK_SURVEY, "https://survey.example.org/plan", cid) in kinds
+
+
+def test_a_preview_keeps_the_real_links_once_the_send_has_tracked_ones(
+    tmp_path: Path, db: Database, admin_user: User, admin_client: FlaskClient
+) -> None:
+    config = admin_client.application.config["MAILER"]
+    send_id = bulletin_send(db, config, addresses=["a@example.org"], author=admin_user)
+    assert body_links(db, send_id)  # the send's copies go through /r/ ...
+    with db.transaction() as session:
+        bulletin_id = session.get(Send, send_id).bulletin_id
+    frame = admin_client.get(f"/admin/bulletins/{bulletin_id}/preview/frame.html")
+    html = frame.get_data(as_text=True)
+    # ... but the people checking the bulletin see where its links really go.
+    assert 'href="https://example.org/plan"' in html
+    assert "/r/" not in html
