@@ -360,3 +360,37 @@ def csv_sections(
             ],
         ),
     ]
+
+
+def bulletin_csv_sections(report: BulletinReport) -> list[tuple[str, list[list[object]]]]:
+    names = ["recipients", "delivered", "failed", "waiting", "skipped", "unsubscribes", "clicks"]
+
+    def figures(counts: Counts) -> list[object]:
+        return [getattr(counts, name) for name in names]
+
+    return [
+        (
+            "sends",
+            [
+                ["send", "title", "state", "fired_at", *names],
+                *[
+                    [
+                        row.send_id,
+                        row.title,
+                        row.state,
+                        row.fired_at.isoformat() if row.fired_at else "",
+                        *figures(row.counts),
+                    ]
+                    for row in report.sends
+                ],
+                ["all", "All sends", "", "", *figures(report.total)],
+            ],
+        ),
+        (
+            "links",
+            [
+                ["label", "address", "kind", "clicks"],
+                *[[link.label, link.target, link.kind, link.clicks] for link in report.links],
+            ],
+        ),
+    ]

@@ -105,6 +105,7 @@ def test_the_report_pages_need_a_sign_in_and_know_their_sends(
         f"/admin/sends/{send_id}/report",
         f"/admin/sends/{send_id}/report.csv",
         "/admin/bulletins/1/report",
+        "/admin/bulletins/1/report.csv",
     ):
         answer = client.get(path)
         assert answer.status_code == 302 and "/login" in answer.headers["Location"]
@@ -147,6 +148,12 @@ def test_the_pages_show_the_figures_and_the_csv_is_neutralised(
     bulletin = admin_client.get(f"/admin/bulletins/{bulletin_id}/report").get_data(as_text=True)
     assert f"/admin/sends/{send_id}/report" in bulletin
     assert "All sends" in bulletin
+    answer = admin_client.get(f"/admin/bulletins/{bulletin_id}/report.csv")
+    rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
+    assert rows[0] == ["sends"]
+    assert ["all", "All sends", "", "", "10", "4", "3", "1", "2", "0", "1"] in rows
+    assert ["the plan", PLAN, "body", "1"] in rows
+    assert admin_client.get("/admin/bulletins/999999/report.csv").status_code == 404
 
 
 def test_a_bulletins_report_sums_its_sends(
