@@ -6,6 +6,7 @@ converted to the configured timezone here, so templates format them as they are.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from markupsafe import Markup
 
 from mailer.email_templates.models import KIND_BULLETIN
 from mailer.public_urls import PublicUrls
+from mailer.rendering.links import rewrite_links
 from mailer.rendering.markdown import to_html
 from mailer.rendering.sandbox import long_date
 from mailer.rendering.text import html_to_text
@@ -58,11 +60,15 @@ def build(
     documents: list[dict[str, str]],
     timezone: str,
     now: datetime,
+    body_links: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Everything but the personal values (``contact`` and the personal ``links``)."""
+    """Everything but the personal values (``contact`` and the personal ``links``).
+    ``body_links`` (address -> tracked link) replace the addresses in the body's links,
+    in its HTML and so in its text."""
     zone = ZoneInfo(timezone)
     local_now = now.astimezone(zone)
     body = to_html(content.body_markdown)
+    body.html = rewrite_links(body.html, body_links or {})
     context: dict[str, Any] = {
         "kind": kind,
         "org": dict(org),

@@ -202,10 +202,12 @@ def prepare_frozen(
     now: datetime,
     subject_prefix: str = "",
     document_links: dict[str, str] | None = None,
+    body_links: dict[str, str] | None = None,
 ) -> PreparedMessage:
     """The message a frozen bulletin makes. Raises sandbox.TemplateProblem and
     FileNotFoundError (a stored document missing from disk). ``document_links`` (by
-    content hash) replace the documents' plain addresses (tracked links)."""
+    content hash) replace the documents' plain addresses (tracked links), as
+    ``body_links`` (by address) do the links the writer put in the body."""
     attachments: list[Attachment] = []
     links: list[dict[str, str]] = []
     tracked = document_links or {}
@@ -231,6 +233,7 @@ def prepare_frozen(
         documents=links,
         timezone=settings.timezone,
         now=now,
+        body_links=body_links,
     )
     parts = frozen.parts
     if subject_prefix:

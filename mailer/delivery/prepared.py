@@ -20,7 +20,7 @@ from sqlalchemy import select
 from mailer.bulletins import messages
 from mailer.bulletins.consultation_facts import FrozenConsultation
 from mailer.database import Database
-from mailer.delivery.models import LINK_DOCUMENT, LINK_SURVEY, Send, TrackedLink
+from mailer.delivery.models import LINK_BODY, LINK_DOCUMENT, LINK_SURVEY, Send, TrackedLink
 from mailer.public_urls import PublicUrls
 from mailer.rendering.prepare import PreparedMessage
 
@@ -96,6 +96,8 @@ class PreparedSends:
             for d in frozen.documents
             if (LINK_DOCUMENT, messages.document_url(base, d)) in tracked
         }
+        # The writer's own links, each through its tracked link (made when the send fell due).
+        body_links = {target: url for (kind, target), url in tracked.items() if kind == LINK_BODY}
         try:
             prepared = messages.prepare_frozen(
                 frozen,
@@ -103,6 +105,7 @@ class PreparedSends:
                 consultation=consultation,
                 now=self.clock(),
                 document_links=document_links,
+                body_links=body_links,
             )
         except Exception as exc:  # a template problem or a missing document
             raise SendUnusable(f"the message cannot be made: {exc}") from exc

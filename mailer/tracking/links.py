@@ -1,7 +1,9 @@
 """Making share codes and tracked links, and counting what people do with them.
 
-Codes and links are made when a consultation's send falls due (a chunk of rows at a
-time, as delivery rows are), so the workers only read them. A ``/r/`` token names a
+Codes and links are made when a send falls due (share codes a chunk of rows at a time,
+as delivery rows are), so the workers only read them. Every send's body links are
+tracked; a consultation's send also gets share codes and its survey, page and
+document links. A ``/r/`` token names a
 stored row whose target the product wrote: a forged or altered token finds nothing
 (404), and no token can point anywhere else.
 """
@@ -20,9 +22,10 @@ from sqlalchemy.orm import Session
 from contacts.audience import audience_contacts
 from contacts.models import Contact
 from mailer.bulletins.consultation_facts import FrozenConsultation
-from mailer.bulletins.messages import Document, document_url
+from mailer.bulletins.messages import Document, Frozen, document_url
 from mailer.database import rows_changed, table_of, utcnow
 from mailer.delivery.models import (
+    LINK_BODY,
     LINK_DOCUMENT,
     LINK_PAGE,
     LINK_SURVEY,
@@ -33,12 +36,16 @@ from mailer.delivery.models import (
     ShareCode,
     TrackedLink,
 )
+from mailer.rendering.links import body_links, personal_prefixes
+from mailer.rendering.markdown import to_html
 from mailer.tracking.models import ClickCount, PersonClick, ShareVisit
 
 log = logging.getLogger(__name__)
 
 CHUNK = 2000
 CODE_BYTES = 8  # 64 random bits: 11 characters in a link, never guessed
+# The longest address a tracked link keeps (its column); a longer one stays as written.
+TARGET_MAX = 1000
 
 
 def new_code() -> str:
@@ -91,22 +98,20 @@ def share_code_for(session: Session, consultation_id: int, contact_id: int) -> S
 def ensure_links(
     session: Session,
     *,
-    consultation_id: int,
+    consultation_id: int | None,
     send_id: int | None,
     targets: Iterable[tuple[str, str, str]],
 ) -> dict[tuple[str, str], TrackedLink]:
-    """The tracked links of a send (or, with ``send_id`` None, of the public page) for
-    ``(kind, target, label)``, made once: (kind, target) -> link."""
+    """The tracked links of a send (or, with ``send_id`` None, of a consultation's
+    public page) for ``(kind, target, label)``, made once: (kind, target) -> link. Made
+    again (late joiners, a retry) they are the same rows, so every copy of the message
+    carries the same tokens."""
+    if send_id is not None:
+        mine = TrackedLink.send_id == send_id
+    else:
+        mine = TrackedLink.send_id.is_(None) & (TrackedLink.consultation_id == consultation_id)
     existing = {
-        (link.kind, link.target): link
-        for link in session.scalars(
-            select(TrackedLink).where(
-                TrackedLink.consultation_id == consultation_id,
-                TrackedLink.send_id.is_(None)
-                if send_id is None
-                else TrackedLink.send_id == send_id,
-            )
-        )
+        (link.kind, link.target): link for link in session.scalars(select(TrackedLink).where(mine))
     }
     for kind, target, label in targets:
         if (kind, target) not in existing:
@@ -139,10 +144,32 @@ def targets_for(frozen: dict[str, Any], base_url: str) -> list[tuple[str, str, s
     return found
 
 
+def body_targets(frozen: dict[str, Any], base_url: str) -> list[tuple[str, str, str]]:
+    """The http(s) links the writer put in the body (labelled with their words), as the
+    message shows them: after Markdown and sanitising, the product's own personal
+    links left alone, and an address too long to keep left as written."""
+    html = to_html(Frozen.from_json(frozen).content.body_markdown).html
+    return [
+        (LINK_BODY, link.href, link.text or link.href)
+        for link in body_links(html, leave_alone=personal_prefixes(base_url))
+        if len(link.href) <= TARGET_MAX
+    ]
+
+
 def prepare_send(session: Session, send: Send, *, base_url: str, links: bool) -> None:
-    """Share codes for the send's audience, and (with ``[tracking] links``) its tracked
-    links. Called when a consultation's send falls due; idempotent."""
-    if send.consultation_id is None or not links:
+    """With ``[tracking] links`` on: the tracked links of the send's body, and for a
+    consultation's send its share codes and its survey, page and document links.
+    Called whenever a send falls due (and again for late joiners); idempotent."""
+    if not links:
+        return
+    if send.consultation_id is None:
+        if send.frozen:
+            ensure_links(
+                session,
+                consultation_id=None,
+                send_id=send.id,
+                targets=body_targets(send.frozen, base_url),
+            )
         return
     made = ensure_share_codes(session, send.consultation_id, send.audience)
     if send.frozen:
@@ -160,7 +187,7 @@ def prepare_send(session: Session, send: Send, *, base_url: str, links: bool) ->
             session,
             consultation_id=send.consultation_id,
             send_id=send.id,
-            targets=targets_for(send.frozen, base_url),
+            targets=[*targets_for(send.frozen, base_url), *body_targets(send.frozen, base_url)],
         )
     if made:
         log.info("send %s: %d share codes made", send.id, made)

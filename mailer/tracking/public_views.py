@@ -91,13 +91,20 @@ def follow(token: str, code: str | None = None) -> ResponseReturnValue:
         if link is None:
             abort(404)
         person = None
-        if code is not None:
-            personal = _code(session, code, link.consultation_id)
-            if personal is None:
+        via = None
+        if link.consultation_id is None:
+            # A link in a bulletin sent on its own: no share codes, so none is credited,
+            # and a personal form of it was never written.
+            if code is not None:
                 abort(404)
-            person = personal.contact_id if _config().tracking.per_person else None
-        # The page's own links say which share link brought the visitor.
-        via = _code(session, request.args.get("via"), link.consultation_id)
+        else:
+            if code is not None:
+                personal = _code(session, code, link.consultation_id)
+                if personal is None:
+                    abort(404)
+                person = personal.contact_id if _config().tracking.per_person else None
+            # The page's own links say which share link brought the visitor.
+            via = _code(session, request.args.get("via"), link.consultation_id)
         if _counting():
             links.count_click(session, link, day=utcnow().date(), via=via, person=person)
         target = link.target

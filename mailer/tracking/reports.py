@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import ColumnElement, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
 from contacts.models import Contact, OrganisationType
@@ -131,14 +131,9 @@ def build(session: Session, consultation: Consultation) -> Report:
             sharers[code_id] = Sharer(codes[code_id].contact_id if code_id in codes else None)
         return sharers[code_id]
 
-    for code_id, visits in session.execute(
-        select(ShareVisit.share_code_id, func.sum(ShareVisit.count))
-        .join(ShareCode, ShareCode.id == ShareVisit.share_code_id)
-        .where(ShareCode.consultation_id == cid)
-        .group_by(ShareVisit.share_code_id)
-    ):
-        sharer(code_id).visits = int(visits)
-        report.share_visits += int(visits)
+    for code_id, visits in visits_by_code(session, share_codes(cid)).items():
+        sharer(code_id).visits = visits
+        report.share_visits += visits
     for via, n in clicks:
         if via and via in codes:
             sharer(via).survey_clicks += int(n)
@@ -183,6 +178,45 @@ def build(session: Session, consultation: Consultation) -> Report:
     report.depth = _depth(confirmed, codes)
     report.activity, report.marks = _activity(session, consultation, confirmed)
     return report
+
+
+def share_codes(consultation_id: int, *, delivered_by: int | None = None) -> ColumnElement[bool]:
+    """Which share codes to count: the consultation's, or only those of the people one
+    of its sends (``delivered_by``) reached. A person's share link is the same in every
+    message of the consultation, so what it brings is credited to each send they got."""
+    condition: ColumnElement[bool] = ShareCode.consultation_id == consultation_id
+    if delivered_by is not None:
+        condition = condition & exists().where(
+            Delivery.send_id == delivered_by,
+            Delivery.contact_id == ShareCode.contact_id,
+            Delivery.state == SENT,
+        )
+    return condition
+
+
+def visits_by_code(session: Session, codes: ColumnElement[bool]) -> dict[int, int]:
+    """Visits through each of the share codes ``codes`` selects (share code id -> visits)."""
+    return {
+        code_id: int(visits)
+        for code_id, visits in session.execute(
+            select(ShareVisit.share_code_id, func.sum(ShareVisit.count))
+            .join(ShareCode, ShareCode.id == ShareVisit.share_code_id)
+            .where(codes)
+            .group_by(ShareVisit.share_code_id)
+        )
+    }
+
+
+def sign_ups_through(session: Session, codes: ColumnElement[bool]) -> int:
+    """Confirmed sign-ups that came through the share codes ``codes`` selects."""
+    return (
+        session.scalar(
+            select(func.count(SignUp.id))
+            .join(ShareCode, ShareCode.id == SignUp.share_code_id)
+            .where(codes, SignUp.confirmed_at.is_not(None))
+        )
+        or 0
+    )
 
 
 def _describe(session: Session, sharers: Any) -> None:

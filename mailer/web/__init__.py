@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     from mailer.organisation.views import organisation_bp
     from mailer.tracking.admin_views import reports_bp
     from mailer.tracking.public_views import public_bp as consultation_public_bp
+    from mailer.tracking.send_report_views import send_reports_bp
     from mailer.web.health import health_bp
     from scheduler.bulletin_send_views import bulletin_sends_bp
     from scheduler.consultation_views import consultations_bp
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
         bulletin_sends_bp,
         sending_bp,
         reports_bp,
+        send_reports_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)
