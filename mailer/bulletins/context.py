@@ -58,8 +58,12 @@ def build(
     documents: list[dict[str, str]],
     timezone: str,
     now: datetime,
+    web_version: str = "",
 ) -> dict[str, Any]:
-    """Everything but the personal values (``contact`` and the personal ``links``)."""
+    """Everything but the personal values (``contact`` and the personal ``links``).
+
+    ``web_version``: the address of the message's web version, the same for every
+    recipient ("" in the web version itself, so a template tests it)."""
     zone = ZoneInfo(timezone)
     local_now = now.astimezone(zone)
     body = to_html(content.body_markdown)
@@ -72,7 +76,7 @@ def build(
             "body_html": Markup(body.html),  # noqa: S704 - sanitised by nh3 in to_html
             "body_text": html_to_text(body.html),
         },
-        "links": {"documents": list(documents)},
+        "links": {"documents": list(documents), "web_version": web_version},
         "message": {"date": long_date(local_now)},
         "consultation": None,
     }
