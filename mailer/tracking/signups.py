@@ -6,6 +6,12 @@ referred by the stakeholder whose share link brought them), on the consultation'
 of sign-ups. "I shared this" records how a stakeholder passed it on and roughly to how
 many people. Both are rate limited (mailer.tracking.limits): per address, per client
 network and overall, and sign-ups also per sharer.
+
+The steps every sign-up form shares live here too, so the standing sign-up page
+(mailer.tracking.subscribe) takes the same path: ``screen`` (the address checked and
+the use counted against the same limits), ``confirmation_email`` (the double opt-in
+message) and ``enrol`` (the confirmed person made a contact, with their consent, on
+the lists they asked for).
 """
 
 from __future__ import annotations

@@ -127,9 +127,7 @@ def _publish(client: FlaskClient, send_id: int, action: str = "publish") -> str:
 def test_the_archive_lists_only_what_was_published(
     client: FlaskClient, db: Database, admin_user: User
 ) -> None:
-    assert "Nothing has been published here yet" in client.get("/bulletins").get_data(
-        as_text=True
-    )
+    assert "Nothing has been published here yet" in client.get("/bulletins").get_data(as_text=True)
     first = _bulletin_send(db, admin_user, subject="Spring news", fired=True)
     second = _bulletin_send(db, admin_user, subject="Summer news", fired=True)
     unsent = _bulletin_send(db, admin_user, subject="Autumn news", fired=False)

@@ -129,15 +129,11 @@ def test_a_known_contact_is_added_and_a_suppressed_address_gets_nothing(
 ) -> None:
     lists = _lists(db)
     with db.transaction() as session:
-        known = Contact(
-            email="known@example.org", email_key="known@example.org", name="Kim Known"
-        )
+        known = Contact(email="known@example.org", email_key="known@example.org", name="Kim Known")
         session.add(known)
         session.flush()
         session.add(ListMembership(list_id=lists["Police and Crime Panel"], contact_id=known.id))
-        suppression.suppress(
-            session, email_key="gone@example.org", reason=SUPPRESSED_UNSUBSCRIBED
-        )
+        suppression.suppress(session, email_key="gone@example.org", reason=SUPPRESSED_UNSUBSCRIBED)
     client = smtp_app.test_client()
     both = (lists["Community safety news"], lists["Victim services"])
     gone = _sign_up(client, *both, email="gone@example.org")
