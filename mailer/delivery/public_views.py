@@ -3,6 +3,7 @@ and the archive of the messages the office published."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template
@@ -15,6 +16,7 @@ from mailer.delivery import web_versions
 from mailer.organisation import service as organisation
 from mailer.web import paging
 
+log = logging.getLogger(__name__)
 web_versions_bp = Blueprint("web_versions", __name__)
 
 # The message's own styles are inline (email HTML is made of them) and its images may
@@ -38,7 +40,11 @@ def web_version(token: str) -> ResponseReturnValue:
         abort(404)
     org = organisation.get(session)
     settings = messages.settings_from(_config(), org_name=org.name)
-    page = web_versions.render(send, settings=settings)
+    try:
+        page = web_versions.render(send, settings=settings)
+    except Exception:  # a stored document or template gone bad: no page, not a 500
+        log.exception("send %s: its web version cannot be made", send.id)
+        abort(404)
     response = Response(
         render_template(
             "public/web_version.html",

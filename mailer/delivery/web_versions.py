@@ -241,8 +241,12 @@ def archive(session: Session, *, page: int) -> Archive:
     published = Send.published_at.is_not(None) & Send.web_token.is_not(None)
     total = session.scalar(select(func.count()).select_from(Send).where(published)) or 0
     page = within(page, total, PER_PAGE)
+    # The subject the message went with (a consultation's send is titled by its slot).
+    subject = Send.frozen[("content", "subject")].as_string()
     rows = session.execute(
-        select(Send.title, Send.fired_at, Send.published_at, Send.web_token)
+        select(
+            subject.label("subject"), Send.title, Send.fired_at, Send.published_at, Send.web_token
+        )
         .where(published)
         .order_by(func.coalesce(Send.fired_at, Send.published_at).desc(), Send.id.desc())
         .limit(PER_PAGE)
@@ -250,7 +254,11 @@ def archive(session: Session, *, page: int) -> Archive:
     ).all()
     return Archive(
         entries=[
-            ArchiveEntry(subject=r.title, sent_at=r.fired_at or r.published_at, token=r.web_token)
+            ArchiveEntry(
+                subject=r.subject or r.title,
+                sent_at=r.fired_at or r.published_at,
+                token=r.web_token,
+            )
             for r in rows
         ],
         page=page,

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy import select
 
 from contacts.models import Contact
@@ -90,6 +91,15 @@ def test_the_web_version_of_a_sent_message_holds_nobodys_data(app: Flask, db: Da
     assert "/consultations/" in html
     assert "View in your browser" not in html  # not a link to itself
     assert "noindex" in page.headers.get("X-Robots-Tag", "")
+
+    # Published, the archive lists it by the subject it went with (not the slot's title).
+    with db.transaction() as session:
+        launch = session.scalar(select(Send).where(Send.web_token == _path(address).split("/")[-1]))
+        launch.published_at = utcnow()
+        subject, title = launch.frozen["content"]["subject"], launch.title
+    listing = app.test_client().get("/bulletins").get_data(as_text=True)
+    assert subject != title
+    assert str(escape(subject)) in listing and str(escape(title)) not in listing
 
 
 def test_no_web_version_before_the_message_goes(
