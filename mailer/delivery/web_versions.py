@@ -126,9 +126,10 @@ def find(session: Session, token: str) -> Send:
     return send
 
 
-def nobody(settings: messages.Settings, *, page_url: str, web_version: str) -> Recipient:
+def nobody(*, page_url: str, survey_url: str, web_version: str) -> Recipient:
     """The recipient of a web version: nobody. Every personal value is a neutral word
-    or a public address, never anything that belongs to a stakeholder."""
+    or a public address (the survey itself, untracked), never anything that belongs to
+    a stakeholder."""
     about = f"{web_version}#{ABOUT_LINKS}"
     return Recipient(
         email="you",
@@ -137,8 +138,8 @@ def nobody(settings: messages.Settings, *, page_url: str, web_version: str) -> R
         role="",
         links={
             "share": page_url,
-            "survey": page_url,
-            "confirm_cascade": page_url,
+            "survey": survey_url,
+            "confirm_cascade": f"{page_url}#shared",
             "unsubscribe": about,
             "preferences": about,
         },
@@ -173,8 +174,8 @@ def _render(send: Send, *, settings: messages.Settings) -> WebVersion:
         frozen, settings=settings, consultation=consultation, now=sent_at, web_version=""
     )
     reader = nobody(
-        settings,
         page_url=consultation.page_url if consultation else urls.base,
+        survey_url=consultation.survey_url if consultation else urls.base,
         web_version=urls.web_version(send.web_token),
     )
     body = clean(prepared.html(reader))

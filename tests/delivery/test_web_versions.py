@@ -89,6 +89,8 @@ def test_the_web_version_of_a_sent_message_holds_nobodys_data(app: Flask, db: Da
     assert html.count("<h1") == 1
     assert "<script" not in html and "<form" not in html
     assert "/consultations/" in html
+    # The survey itself, not a tracked link that would count the page's readers as clicks.
+    assert 'href="https://survey.example.org/plan"' in html and "/r/" not in html
     assert "View in your browser" not in html  # not a link to itself
     assert "noindex" in page.headers.get("X-Robots-Tag", "")
 
