@@ -266,35 +266,6 @@ def count_reachable(session: Session, audience: Audience) -> int:
     return session.scalar(query) or 0
 
 
-def describe(session: Session, audience: Audience) -> str:
-    """The audience in words, as a person would say it: "Lists: Partners, Press;
-    tags: youth; areas: North; leaving out: Panel". Names that no longer exist are
-    shown by their number."""
-    list_names = {i: n for i, n in session.execute(select(ContactList.id, ContactList.name))}
-    type_names = {
-        i: n for i, n in session.execute(select(OrganisationType.id, OrganisationType.name))
-    }
-
-    def named(ids: tuple[int, ...], names: dict[int, str], what: str) -> str:
-        return ", ".join(names.get(i, f"{what} {i} (removed)") for i in ids)
-
-    parts = []
-    if audience.lists:
-        parts.append("lists: " + named(audience.lists, list_names, "list"))
-    if audience.organisation_types:
-        parts.append("types: " + named(audience.organisation_types, type_names, "type"))
-    if audience.tags:
-        parts.append("tags: " + ", ".join(audience.tags))
-    if audience.areas:
-        parts.append("areas: " + ", ".join(audience.areas))
-    if audience.exclude_lists:
-        parts.append("leaving out: " + named(audience.exclude_lists, list_names, "list"))
-    if not parts:
-        return "Nobody yet (no list or organisation type chosen)"
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:]
-
-
 # The builder's pickers read the tags and areas of this many of the newest contacts:
 # gathering every distinct value of a million contacts read the whole table on every
 # page load. New values arrive with new contacts (an import, a sign-up); an older,

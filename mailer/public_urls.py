@@ -37,6 +37,16 @@ CONSULTATION_SHARED = "/consultations/<slug>/shared"
 # mailer.bulletins.public_views.
 DOCUMENT = "/documents/<sha256>/<path:filename>"
 
+# The web version of a send ("view in your browser") and the archive of the ones the
+# office published, answered by mailer.delivery.public_views.
+ARCHIVE = "/bulletins"
+WEB_VERSION = "/bulletins/<token>"
+
+# The standing sign-up page for the lists stakeholders may choose, and the link in its
+# confirmation email, answered by mailer.tracking.subscribe_views.
+SUBSCRIBE = "/subscribe"
+SUBSCRIBE_CONFIRM = "/subscribe/confirm/<token>"
+
 _PLACEHOLDER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 # Values made only of these need no percent-encoding (tokens and codes always are).
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
@@ -119,3 +129,18 @@ class PublicUrls:
 
     def document(self, sha256: str, filename: str) -> str:
         return self._absolute(DOCUMENT, sha256=sha256, filename=filename)
+
+    def archive(self) -> str:
+        """The public archive of published bulletins."""
+        return self.base + ARCHIVE
+
+    def web_version(self, token: str) -> str:
+        """A send's web version: the message as sent, without anyone's personal data."""
+        return self._absolute(WEB_VERSION, token=token)
+
+    def subscribe(self) -> str:
+        return self.base + SUBSCRIBE
+
+    def subscribe_confirm(self, token: str) -> str:
+        """The link in the standing sign-up page's confirmation email."""
+        return self._absolute(SUBSCRIBE_CONFIRM, token=token)

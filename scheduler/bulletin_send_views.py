@@ -35,7 +35,7 @@ from mailer.config import Config
 from mailer.database import get_db, utcnow
 from mailer.delivery.models import SEND_AWAITING_APPROVAL, SEND_LABELS, Send
 from scheduler import approval as shared
-from scheduler.bulletin_sends import approval, read_models, requests
+from scheduler.bulletin_sends import approval, requests
 from scheduler.consultations import planning
 from scheduler.forms import parse_local
 
@@ -80,7 +80,7 @@ def sends_for(bulletin_id: int) -> list[SendRow]:
     if bulletin is None:
         return []
     return [
-        SendRow(s, SEND_LABELS.get(s.state, s.state), read_models.describe(session, s.audience))
+        SendRow(s, SEND_LABELS.get(s.state, s.state), audiences.describe(session, s.audience))
         for s in requests.sends_of(session, bulletin)
     ]
 
@@ -220,7 +220,7 @@ def show(bulletin_id: int, send_id: int) -> ResponseReturnValue:
         bulletin=bulletin,
         send=send,
         state_label=SEND_LABELS.get(send.state, send.state),
-        described=read_models.describe(session, audience),
+        described=audiences.describe(session, audience),
         summary=None if audience.empty else audiences.summarise(session, audience),
         submitted_by=session.get(User, send.submitted_by_id) if send.submitted_by_id else None,
         approved_by=session.get(User, send.approved_by_id) if send.approved_by_id else None,

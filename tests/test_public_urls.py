@@ -48,6 +48,10 @@ def test_each_builder_reaches_its_route(app: Flask) -> None:
             "documents.document",
             {"sha256": SHA, "filename": "the plan (draft).pdf"},
         ),
+        (urls.archive(), "web_versions.archive", {}),
+        (urls.web_version("w3b-t0k_"), "web_versions.web_version", {"token": "w3b-t0k_"}),
+        (urls.subscribe(), "subscribe.subscribe_page", {}),
+        (urls.subscribe_confirm("s3aled_"), "subscribe.confirm_page", {"token": "s3aled_"}),
     ]
     for url, endpoint, values in expected:
         assert route(app, url) == (endpoint, values), url

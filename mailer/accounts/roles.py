@@ -50,6 +50,7 @@ class Action(StrEnum):
     STOP_SENDING = "stop_sending"
     RESTART_SENDING = "restart_sending"
     SEND_MISSED_NOW = "send_missed_now"
+    PUBLISH_SEND = "publish_send"
     OPEN_NOW = "open_now"
     ADD_BLACKOUT = "add_blackout"
     REMOVE_BLACKOUT = "remove_blackout"
@@ -116,6 +117,11 @@ MATRIX: dict[Action, Rule] = {
         holders=(EDITOR, APPROVER, ADMIN),
     ),
     Action.SEND_MISSED_NOW: Rule(_APPROVERS, "Send a missed message now", "send it now"),
+    Action.PUBLISH_SEND: Rule(
+        _APPROVERS,
+        "Publish a sent message in the public archive, or take it off",
+        "publish a message in the public archive",
+    ),
     Action.OPEN_NOW: Rule(
         _APPROVERS, "Open an approved consultation now", "open a consultation early"
     ),

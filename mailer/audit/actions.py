@@ -51,6 +51,8 @@ SEND_RESUMED = "send.resumed"
 SEND_CANCELLED = "send.cancelled"
 SEND_RETRIED = "send.retried"
 SEND_NOW = "send.send_now"
+SEND_PUBLISHED = "send.published"
+SEND_UNPUBLISHED = "send.unpublished"
 CONSULTATION_CREATED = "consultation.created"
 CONSULTATION_CHANGED = "consultation.changed"
 CONSULTATION_SUBMITTED = "consultation.submitted"
@@ -118,6 +120,8 @@ LABELS = {
     SEND_CANCELLED: "Send cancelled",
     SEND_RETRIED: "Failed deliveries retried",
     SEND_NOW: "Missed send sent now",
+    SEND_PUBLISHED: "Published in the public archive",
+    SEND_UNPUBLISHED: "Taken off the public archive",
     CONSULTATION_CREATED: "Consultation created",
     CONSULTATION_CHANGED: "Consultation edited",
     CONSULTATION_SUBMITTED: "Consultation submitted for approval",

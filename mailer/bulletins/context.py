@@ -61,10 +61,14 @@ def build(
     timezone: str,
     now: datetime,
     body_links: Mapping[str, str] | None = None,
+    web_version: str = "",
 ) -> dict[str, Any]:
     """Everything but the personal values (``contact`` and the personal ``links``).
     ``body_links`` (address -> tracked link) replace the addresses in the body's links,
-    in its HTML and so in its text."""
+    in its HTML and so in its text.
+
+    ``web_version``: the address of the message's web version, the same for every
+    recipient ("" in the web version itself, so a template tests it)."""
     zone = ZoneInfo(timezone)
     local_now = now.astimezone(zone)
     body = to_html(content.body_markdown)
@@ -78,7 +82,7 @@ def build(
             "body_html": Markup(body.html),  # noqa: S704 - sanitised by nh3 in to_html
             "body_text": html_to_text(body.html),
         },
-        "links": {"documents": list(documents)},
+        "links": {"documents": list(documents), "web_version": web_version},
         "message": {"date": long_date(local_now)},
         "consultation": None,
     }

@@ -203,11 +203,14 @@ def prepare_frozen(
     subject_prefix: str = "",
     document_links: dict[str, str] | None = None,
     body_links: dict[str, str] | None = None,
+    web_version: str | None = None,
 ) -> PreparedMessage:
     """The message a frozen bulletin makes. Raises sandbox.TemplateProblem and
     FileNotFoundError (a stored document missing from disk). ``document_links`` (by
     content hash) replace the documents' plain addresses (tracked links), as
-    ``body_links`` (by address) do the links the writer put in the body."""
+    ``body_links`` (by address) do the links the writer put in the body.
+    ``web_version``: the send's web version address ("" for none); None, for previews
+    and test messages, stands in the public archive's address."""
     attachments: list[Attachment] = []
     links: list[dict[str, str]] = []
     tracked = document_links or {}
@@ -234,6 +237,7 @@ def prepare_frozen(
         timezone=settings.timezone,
         now=now,
         body_links=body_links,
+        web_version=PublicUrls(settings.base_url).archive() if web_version is None else web_version,
     )
     parts = frozen.parts
     if subject_prefix:

@@ -12,8 +12,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from mailer import public_urls
+from mailer.bulletins.attachment_views import file_response
 from mailer.bulletins.models import BulletinAttachment, StoredFile
-from mailer.bulletins.views import file_response
 from mailer.database import get_db
 from scheduler.consultations import read_models
 from scheduler.models import Consultation, ConsultationDocument

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 from contacts.models import Contact
 from mailer.accounts.models import User
 from mailer.admin.guards import acting_user, requires
-from mailer.bulletins import compose, files, messages, reuse_views, warnings
+from mailer.bulletins import attachment_views, compose, files, messages, reuse_views, warnings
 from mailer.bulletins.context import ConsultationView
 from mailer.bulletins.models import Bulletin
 from mailer.database import get_db, utcnow
@@ -59,7 +58,7 @@ def _settings() -> messages.Settings:
 
 
 def _limit_bytes() -> int:
-    return current_app.config["MAILER"].mail.max_attachments_mb * 1024 * 1024
+    return attachment_views.limit_bytes()
 
 
 def _draft(kind: str) -> compose.Draft:
@@ -418,96 +417,5 @@ def send_test(bulletin_id: int) -> ResponseReturnValue:
     return redirect(target)
 
 
-@bulletins_bp.post("/<int:bulletin_id>/attachments")
-@requires("can_edit")
-def add_attachment(bulletin_id: int) -> ResponseReturnValue:
-    bulletin = _bulletin(bulletin_id)
-    target = url_for("bulletins.edit", bulletin_id=bulletin.id) + "#documents"
-    if read_models.owner_of(get_db().session, bulletin.id) is not None:
-        flash("This message carries its consultation's documents; attach them there.", "error")
-        return redirect(target)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        flash("Choose a file to attach.", "error")
-        return redirect(target)
-    data = upload.read(_limit_bytes() + 1)
-    db = get_db()
-    try:
-        with db.transaction(db.session) as session:
-            user = acting_user(session)
-            # Documents are part of what a send of it approves (scheduler/edits.py).
-            edits.before_message_edit(session, bulletin)
-            attachment = files.attach(
-                session,
-                bulletin,
-                filename=upload.filename,
-                data=data,
-                title=request.form.get("title", ""),
-                folder=files.folder_for(current_app.config["MAILER"]),
-                limit_bytes=_limit_bytes(),
-                by=user,
-            )
-            name = attachment.filename
-            returned = edits.message_changed(
-                session, bulletin, changed=["attachments"], by=user, now=utcnow()
-            )
-    except (files.FileRefused, edits.MessageLocked) as exc:
-        flash(str(exc), "error")
-        return redirect(target)
-    flash(f"Attached {name}.", "success")
-    if returned:
-        flash(returned, "warning")
-    return redirect(target)
-
-
-@bulletins_bp.post("/<int:bulletin_id>/attachments/<int:attachment_id>/remove")
-@requires("can_edit")
-def remove_attachment(bulletin_id: int, attachment_id: int) -> ResponseReturnValue:
-    bulletin = _bulletin(bulletin_id)
-    db = get_db()
-    target = url_for("bulletins.edit", bulletin_id=bulletin.id) + "#documents"
-    try:
-        with db.transaction(db.session) as session:
-            user = acting_user(session)
-            edits.before_message_edit(session, bulletin)
-            name = files.detach(session, bulletin, attachment_id, by=user)
-            returned = edits.message_changed(
-                session, bulletin, changed=["attachments"], by=user, now=utcnow()
-            )
-    except LookupError:
-        abort(404)
-    except edits.MessageLocked as exc:
-        flash(str(exc), "error")
-        return redirect(target)
-    flash(f"Removed {name}.", "success")
-    if returned:
-        flash(returned, "warning")
-    return redirect(target)
-
-
-@bulletins_bp.get("/<int:bulletin_id>/attachments/<int:attachment_id>")
-def attachment(bulletin_id: int, attachment_id: int) -> ResponseReturnValue:
-    bulletin = _bulletin(bulletin_id)
-    found = next((a for a in bulletin.attachments if a.id == attachment_id), None)
-    if found is None:
-        abort(404)
-    return file_response(found.file.sha256, found.filename, found.file.content_type)
-
-
-def file_response(sha256: str, filename: str, content_type: str) -> Response:
-    try:
-        data = files.read(files.folder_for(current_app.config["MAILER"]), sha256)
-    except FileNotFoundError:
-        abort(410)
-    disposition = (
-        "inline"
-        if content_type in ("application/pdf", "image/png", "image/jpeg", "image/gif")
-        else "attachment"
-    )
-    response = Response(data, mimetype=content_type)
-    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
+attachment_views.register(bulletins_bp)
 reuse_views.register(bulletins_bp)

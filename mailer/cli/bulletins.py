@@ -164,7 +164,7 @@ def schedule(
     from contacts import audience as audiences
     from mailer.cli import require_schema
     from mailer.database import utcnow
-    from scheduler.bulletin_sends import read_models, requests
+    from scheduler.bulletin_sends import requests
     from scheduler.consultations import planning
 
     db = require_schema(ctx)
@@ -192,7 +192,7 @@ def schedule(
         except (audiences.AudienceRefused, requests.SendRefused) as exc:
             raise Refused(str(exc)) from None
         reachable = audiences.summarise(session, audience, sample=0).reachable
-        who = read_models.describe(session, audience)
+        who = audiences.describe(session, audience)
         due, reasons = send.due_at, list(send.reasons)
     when = "as soon as it is approved" if due is None else _local(due, ctx)
     click.echo(f"bulletin {key} submitted for approval: to {who}, {when}")

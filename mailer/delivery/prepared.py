@@ -20,7 +20,14 @@ from sqlalchemy import select
 from mailer.bulletins import messages
 from mailer.bulletins.consultation_facts import FrozenConsultation
 from mailer.database import Database
-from mailer.delivery.models import LINK_BODY, LINK_DOCUMENT, LINK_SURVEY, Send, TrackedLink
+from mailer.delivery.models import (
+    LINK_BODY,
+    LINK_DOCUMENT,
+    LINK_SURVEY,
+    LINK_WEB_VERSION,
+    Send,
+    TrackedLink,
+)
 from mailer.public_urls import PublicUrls
 from mailer.rendering.prepare import PreparedMessage
 
@@ -83,6 +90,7 @@ class PreparedSends:
             if send is None or send.frozen is None:
                 raise SendUnusable(f"send {send_id} has nothing approved to send")
             frozen = messages.Frozen.from_json(send.frozen)
+            web = PublicUrls(base).web_version(send.web_token) if send.web_token else ""
             tracked = {
                 (link.kind, link.target): PublicUrls(base).follow(link.token)
                 for link in session.scalars(
@@ -106,6 +114,7 @@ class PreparedSends:
                 now=self.clock(),
                 document_links=document_links,
                 body_links=body_links,
+                web_version=tracked.get((LINK_WEB_VERSION, web), web),
             )
         except Exception as exc:  # a template problem or a missing document
             raise SendUnusable(f"the message cannot be made: {exc}") from exc
@@ -115,6 +124,7 @@ class PreparedSends:
             "share": page,
             "survey": tracked.get((LINK_SURVEY, survey), survey),
             "confirm_cascade": f"{page}#shared",
+            "web_version": web,
         }
         personal = self.per_person and (LINK_SURVEY, survey) in tracked
         return Prepared(prepared, links, personal)

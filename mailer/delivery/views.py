@@ -26,10 +26,12 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from contacts.exporting import neutralise
-from mailer.admin.guards import acting_user, client_ip
+from mailer.accounts.roles import Action
+from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.database import get_db, utcnow
-from mailer.delivery import OUTBOX_FOLDER, controls, outbox_reader, sends
+from mailer.delivery import OUTBOX_FOLDER, controls, outbox_reader, sends, web_versions
 from mailer.delivery.models import FAILED, SEND_LABELS, SENT, Delivery, Send
+from mailer.public_urls import PublicUrls
 from mailer.web import paging
 from mailer.web.frames import email_frame
 
@@ -103,7 +105,39 @@ def show(send_id: int) -> ResponseReturnValue:
         failures_shown=FAILURES_SHOWN,
         may_control=lambda control: controls.may(current_user, send, control),
         why_not=lambda control: controls.refusal(current_user, send, control),
+        web_version=_web_version(send),
+        publish_refusal=web_versions.publish_refusal(send),
     )
+
+
+def _web_version(send: Send) -> str | None:
+    """The send's web version address, once it has one anybody can open."""
+    if not web_versions.visible(send):
+        return None
+    return PublicUrls(current_app.config["MAILER"].app.base_url).web_version(str(send.web_token))
+
+
+@sends_bp.post("/<int:send_id>/<any(publish, unpublish):action>")
+@requires(Action.PUBLISH_SEND)
+def publishing(send_id: int, action: str) -> ResponseReturnValue:
+    """Put a sent message in the public archive (/bulletins), or take it off."""
+    db = get_db()
+    try:
+        with db.transaction(db.session) as session:
+            send = _send(send_id)
+            if action == "publish":
+                message = web_versions.publish(
+                    session, send, by=acting_user(session), now=utcnow(), ip=client_ip()
+                )
+            else:
+                message = web_versions.unpublish(
+                    session, send, by=acting_user(session), ip=client_ip()
+                )
+    except web_versions.PublishRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("sends.show", send_id=send_id))
 
 
 @sends_bp.get("/<int:send_id>/status.json")

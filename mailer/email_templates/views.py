@@ -37,6 +37,9 @@ VALUES = [
      "What the editor wrote for this bulletin."),
     ("links.survey, links.share, links.confirm_cascade, links.unsubscribe, "
      "links.preferences, links.documents", "Personal links (unsubscribe is required)."),
+    ("links.web_version",
+     "The message's web version (\"View in your browser\"), the same for everyone; empty "
+     "in the web version itself: test with {% if links.web_version %}."),
     ("kind, message.date, message.subject, message.preheader", "About this message."),
     ("| long_date, | clock", "Dates: \"Sunday 15 August 2027\", \"23:59\"."),
 ]  # fmt: skip

@@ -6,6 +6,12 @@ referred by the stakeholder whose share link brought them), on the consultation'
 of sign-ups. "I shared this" records how a stakeholder passed it on and roughly to how
 many people. Both are rate limited (mailer.tracking.limits): per address, per client
 network and overall, and sign-ups also per sharer.
+
+The steps every sign-up form shares live here too, so the standing sign-up page
+(mailer.tracking.subscribe) takes the same path: ``screen`` (the address checked and
+the use counted against the same limits), ``confirmation_email`` (the double opt-in
+message) and ``enrol`` (the confirmed person made a contact, with their consent, on
+the lists they asked for).
 """
 
 from __future__ import annotations
@@ -80,9 +86,7 @@ def request_sign_up(
     ``network`` is the client's (limits.network_of). Known, new and suppressed
     addresses go through the same checks and writes up to the very last step, and
     the caller answers them alike."""
-    address = normalise(email)
-    key = address.casefold()
-    _admit(session, form=limits.SIGN_UP, network=network, address=address, now=now)
+    address = screen(session, email=email, network=network, now=now)
     hour_ago = now - timedelta(hours=1)
     if via is not None:
         through = session.execute(
@@ -92,7 +96,7 @@ def request_sign_up(
         ).scalar_one()
         if through >= SIGNUPS_PER_SHARER_PER_HOUR:
             raise Refused("Too many sign-ups have come through this link just now; try later.")
-    if suppression.is_suppressed(session, key):
+    if suppression.is_suppressed(session, address.casefold()):
         # Unsubscribed, bounced or erased: we do not write to it, and the page does not
         # say so (the form must not tell anyone whether an address is known).
         log.info("sign-up for consultation %s: address suppressed; nothing sent", consultation.id)
@@ -100,7 +104,7 @@ def request_sign_up(
     sign_up = SignUp(
         consultation_id=consultation.id,
         email=address,
-        email_key=key,
+        email_key=address.casefold(),
         name=clean_name(name),
         share_code_id=via.id if via else None,
         token=secrets.token_urlsafe(24),
@@ -109,6 +113,15 @@ def request_sign_up(
     session.add(sign_up)
     session.flush()
     return Requested(sign_up)
+
+
+def screen(session: Session, *, email: str, network: str, now: datetime) -> str:
+    """The first steps of every sign-up form: the address normalised, and this use of
+    the form counted against the sign-up limits (mailer.tracking.limits), whether the
+    address turns out to be new, known or suppressed. Raises Refused."""
+    address = normalise(email)
+    _admit(session, form=limits.SIGN_UP, network=network, address=address, now=now)
+    return address
 
 
 def _admit(
@@ -128,24 +141,47 @@ def clean_name(name: str) -> str:
 def confirmation_message(
     config: Config, consultation: Consultation, sign_up: SignUp, *, confirm_url: str, org: str
 ) -> bytes:
+    return confirmation_email(
+        config,
+        recipient=sign_up.email,
+        subject=f"Confirm: updates on {consultation.title}",
+        about=consultation.title,
+        confirm_url=confirm_url,
+        org=org,
+        at=sign_up.created_at,
+    )
+
+
+def confirmation_email(
+    config: Config,
+    *,
+    recipient: str,
+    subject: str,
+    about: str,
+    confirm_url: str,
+    org: str,
+    at: datetime,
+) -> bytes:
+    """The double opt-in email of every sign-up form: "someone asked for updates on
+    ``about``; confirm with the button behind this link, or ignore it"."""
     name, sender = parseaddr(config.mail.from_address)
     message = EmailMessage()
     message["From"] = formataddr((one_line(name or org), sender))
-    message["To"] = sign_up.email
-    message["Subject"] = one_line(f"Confirm: updates on {consultation.title}")
-    message["Date"] = format_datetime(sign_up.created_at)
+    message["To"] = recipient
+    message["Subject"] = one_line(subject)
+    message["Date"] = format_datetime(at)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"
     text = (
-        f"Someone (we hope you) asked for updates on {consultation.title}.\n\n"
+        f"Someone (we hope you) asked for updates on {about}.\n\n"
         f"To confirm, open this link and press the button:\n{confirm_url}\n\n"
         "If it was not you, ignore this email: nothing more will be sent.\n\n"
         f"{org}\n"
     )
     message.set_content(text)
-    html_title = _escape(consultation.title)
+    html_about = _escape(about)
     message.add_alternative(
-        f"<p>Someone (we hope you) asked for updates on <strong>{html_title}</strong>.</p>"
+        f"<p>Someone (we hope you) asked for updates on <strong>{html_about}</strong>.</p>"
         f'<p><a href="{_escape(confirm_url)}">Confirm that you want these updates</a></p>'
         "<p>If it was not you, ignore this email: nothing more will be sent.</p>"
         f"<p>{_escape(org)}</p>",
@@ -189,39 +225,20 @@ def confirm(
 ) -> Contact:
     """Make (or find) the contact and put them on the consultation's sign-up list.
     Idempotent: a second confirmation changes nothing."""
-    contact = session.scalar(select(Contact).where(Contact.email_key == sign_up.email_key))
     referrer = None
     if sign_up.share_code_id is not None:
         code = session.get(ShareCode, sign_up.share_code_id)
         referrer = code.contact_id if code else None
-    if contact is None:
-        contact = Contact(
-            email=sign_up.email,
-            email_key=sign_up.email_key,
-            name=sign_up.name,
-            source=SOURCE_CASCADE,
-            lawful_basis="consent",
-            referred_by_id=referrer,
-        )
-        session.add(contact)
-        session.flush()
-    elif contact.referred_by_id is None and referrer is not None and referrer != contact.id:
-        contact.referred_by_id = referrer
-    if contact.status != ACTIVE:
-        # They asked again and confirmed: their consent, given twice over.
-        contact.status = ACTIVE
-        contact.unsubscribed_at = None
     list_id = consultation.signup_list_id
-    if list_id is not None:
-        member = session.scalar(
-            select(ListMembership).where(
-                ListMembership.list_id == list_id, ListMembership.contact_id == contact.id
-            )
-        )
-        if member is None:
-            session.add(
-                ListMembership(list_id=list_id, contact_id=contact.id, source=SOURCE_CASCADE)
-            )
+    enrolled = enrol(
+        session,
+        email=sign_up.email,
+        name=sign_up.name,
+        list_ids=[list_id] if list_id is not None else [],
+        source=SOURCE_CASCADE,
+        referrer_id=referrer,
+    )
+    contact = enrolled.contact
     if sign_up.confirmed_at is None:
         sign_up.confirmed_at = now
         sign_up.contact_id = contact.id
@@ -236,6 +253,63 @@ def confirm(
         )
     session.flush()
     return contact
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    contact: Contact
+    created: bool
+    joined: tuple[int, ...]  # the lists it was not on before
+
+
+def enrol(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    list_ids: list[int],
+    source: str,
+    organisation: str = "",
+    referrer_id: int | None = None,
+) -> Enrolled:
+    """A confirmed sign-up's last step, for every sign-up form: make (or find) the
+    contact for ``email``, with their consent, and put them on ``list_ids``. A known
+    contact keeps what the office recorded about them (a blank name or organisation is
+    filled in). Idempotent: a second confirmation adds nothing."""
+    key = email.casefold()
+    contact = session.scalar(select(Contact).where(Contact.email_key == key))
+    created = contact is None
+    if contact is None:
+        contact = Contact(
+            email=email,
+            email_key=key,
+            name=name,
+            organisation=organisation,
+            source=source,
+            lawful_basis="consent",
+            referred_by_id=referrer_id,
+        )
+        session.add(contact)
+        session.flush()
+    else:
+        if contact.referred_by_id is None and referrer_id not in (None, contact.id):
+            contact.referred_by_id = referrer_id
+        contact.name = contact.name or name
+        contact.organisation = contact.organisation or organisation
+    if contact.status != ACTIVE:
+        # They asked again and confirmed: their consent, given twice over.
+        contact.status = ACTIVE
+        contact.unsubscribed_at = None
+    already = set(
+        session.scalars(
+            select(ListMembership.list_id).where(ListMembership.contact_id == contact.id)
+        )
+    )
+    joined = tuple(sorted(set(list_ids) - already))
+    for list_id in joined:
+        session.add(ListMembership(list_id=list_id, contact_id=contact.id, source=source))
+    session.flush()
+    return Enrolled(contact, created, joined)
 
 
 def record_shared(

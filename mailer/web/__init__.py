@@ -15,12 +15,14 @@ def init_app(app: Flask) -> None:
     from mailer.audit.views import audit_bp
     from mailer.bulletins.public_views import documents_bp
     from mailer.bulletins.views import bulletins_bp
+    from mailer.delivery.public_views import web_versions_bp
     from mailer.delivery.views import outbox_bp, sends_bp
     from mailer.email_templates.views import email_templates_bp
     from mailer.organisation.views import organisation_bp
     from mailer.tracking.admin_views import reports_bp
     from mailer.tracking.public_views import public_bp as consultation_public_bp
     from mailer.tracking.send_report_views import send_reports_bp
+    from mailer.tracking.subscribe_views import subscribe_bp
     from mailer.web.health import health_bp
     from scheduler.bulletin_send_views import bulletin_sends_bp
     from scheduler.consultation_views import consultations_bp
@@ -54,6 +56,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(subscriptions_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(consultation_public_bp)
+    app.register_blueprint(web_versions_bp)
+    app.register_blueprint(subscribe_bp)
     app.register_blueprint(health_bp)
 
     filters.init_app(app)

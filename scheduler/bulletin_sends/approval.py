@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from contacts.audience import Audience
+from contacts.audience import Audience, describe
 from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
@@ -36,7 +36,6 @@ from mailer.bulletins.models import Bulletin, BulletinContribution
 from mailer.delivery import send_states
 from mailer.delivery.models import SEND_AWAITING_APPROVAL, SEND_DRAFT, Send
 from scheduler import approval as shared
-from scheduler.bulletin_sends.read_models import describe
 from scheduler.bulletin_sends.requests import (
     APPROVED_STATES,
     SendRefused,

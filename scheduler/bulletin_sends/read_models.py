@@ -1,5 +1,4 @@
-"""Reading a bulletin's own sends: the audience as a person reads it, and the object
-``mailer bulletin show --json`` prints."""
+"""Reading a bulletin's own sends: the object ``mailer bulletin show --json`` prints."""
 
 from __future__ import annotations
 
@@ -9,52 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contacts.audience import Audience
-from contacts.models import ContactList, OrganisationType
+from contacts.audience import describe
 from mailer.bulletins.models import Bulletin
 from mailer.delivery import sends
 from mailer.delivery.models import Send
 from mailer.tracking.send_reports import clicks_by_link
-
-
-def _names(session: Session, model: Any, ids: tuple[int, ...]) -> list[str]:
-    if not ids:
-        return []
-    found: dict[int, str] = dict(
-        session.execute(select(model.id, model.name).where(model.id.in_(ids))).all()
-    )
-    return [f'"{found[i]}"' if i in found else f"(removed {i})" for i in ids]
-
-
-def _either(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-
-
-def describe(session: Session, audience: Audience | dict[str, Any]) -> str:
-    """The audience in a sentence: 'the list "Partners" and the organisation type
-    "Charity", tagged "youth", in "North", minus the list "Press"'."""
-    found = Audience.from_json(audience)
-    parts = []
-    lists = _names(session, ContactList, found.lists)
-    if lists:
-        parts.append(("the list " if len(lists) == 1 else "the lists ") + _either(lists))
-    types = _names(session, OrganisationType, found.organisation_types)
-    if types:
-        noun = "the organisation type " if len(types) == 1 else "the organisation types "
-        parts.append(noun + _either(types))
-    text = " and ".join(parts) or "nobody"
-    if found.tags:
-        text += ", tagged " + _either([f'"{t}"' for t in found.tags])
-    if found.areas:
-        text += ", in " + _either([f'"{a}"' for a in found.areas])
-    excluded = _names(session, ContactList, found.exclude_lists)
-    if excluded:
-        text += (
-            ", minus "
-            + ("the list " if len(excluded) == 1 else "the lists ")
-            + " and ".join(excluded)
-        )
-    return text
 
 
 def iso(moment: datetime | None) -> str | None:

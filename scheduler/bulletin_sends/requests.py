@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contacts import audience as audiences
-from contacts.audience import Audience
+from contacts.audience import Audience, describe
 from mailer import audit
 from mailer.accounts import roles
 from mailer.accounts.models import User
@@ -37,7 +37,6 @@ from mailer.delivery.models import (
     SEND_SENDING,
     Send,
 )
-from scheduler.bulletin_sends.read_models import describe
 from scheduler.consultations import read_models as consultations
 from scheduler.rules import NoAllowedTime, Rules
 

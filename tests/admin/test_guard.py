@@ -38,6 +38,8 @@ def test_every_admin_route_redirects_anonymous_visitors_to_login(
 def test_public_routes_are_only_the_intended_ones(app: Flask) -> None:
     public = sorted({r.rule for r in app.url_map.iter_rules() if not r.rule.startswith("/admin")})
     assert public == [
+        "/bulletins",
+        "/bulletins/<token>",
         "/consultations/<slug>",
         "/consultations/<slug>/confirm/<token>",
         "/consultations/<slug>/register",
@@ -53,6 +55,8 @@ def test_public_routes_are_only_the_intended_ones(app: Flask) -> None:
         "/s/<code>",
         "/s/<code>/shared",
         "/static/<path:filename>",
+        "/subscribe",
+        "/subscribe/confirm/<token>",
         "/u/<token>",
         "/u/<token>/resubscribe",
         "/u/test",
