@@ -387,24 +387,30 @@ class AudienceNames:
         return cls(lists=lists, types=types)
 
     def describe(self, audience: dict[str, Any] | Audience | None) -> str:
-        """In words, as a person reads it: "Partners, Councils; tag youth; not Panel"."""
+        """In words, as a person reads it: "Lists: Partners, Press; types: Council;
+        tags: youth; areas: North; leaving out: Panel"."""
         found = Audience.from_json(audience)
         if found.empty:
-            return "Nobody chosen yet"
-        who = [self.lists.get(i, "a deleted list") for i in found.lists]
-        who += [self.types.get(i, "a deleted organisation type") for i in found.organisation_types]
-        parts = [", ".join(who)]
+            return "Nobody yet (no list or organisation type chosen)"
+        parts = []
+        if found.lists:
+            parts.append("lists: " + ", ".join(self._list(i) for i in found.lists))
+        if found.organisation_types:
+            named = (self.types.get(i, "a deleted type") for i in found.organisation_types)
+            parts.append("types: " + ", ".join(named))
         if found.tags:
-            parts.append(("tag " if len(found.tags) == 1 else "tags ") + ", ".join(found.tags))
+            parts.append("tags: " + ", ".join(found.tags))
         if found.areas:
-            parts.append(("area " if len(found.areas) == 1 else "areas ") + ", ".join(found.areas))
+            parts.append("areas: " + ", ".join(found.areas))
         if found.exclude_lists:
-            parts.append(
-                "not " + ", ".join(self.lists.get(i, "a deleted list") for i in found.exclude_lists)
-            )
-        return "; ".join(parts)
+            parts.append("leaving out: " + ", ".join(self._list(i) for i in found.exclude_lists))
+        text = "; ".join(parts)
+        return text[0].upper() + text[1:]
+
+    def _list(self, list_id: int) -> str:
+        return self.lists.get(list_id, "a deleted list")
 
 
 def describe(session: Session, audience: dict[str, Any] | Audience | None) -> str:
-    """An audience in words: "Partners, Councils; tag youth; area North; not Panel"."""
+    """An audience in words (``AudienceNames.describe``)."""
     return AudienceNames.load(session, [audience]).describe(audience)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -89,6 +90,15 @@ class Contact(Base):
         Index("ix_contacts_organisation_type_id", "organisation_type_id"),
         Index("ix_contacts_name", "name"),
         Index("ix_contacts_organisation", "organisation"),
+        # "In these areas" compares trimmed, case-folded areas (contacts.audience).
+        Index("ix_contacts_area_key", text("lower(trim(area))")),
+        # A send's report counts who unsubscribed through it; few ever do.
+        Index(
+            "ix_contacts_unsubscribed_from_send",
+            "unsubscribed_from_send",
+            postgresql_where=text("unsubscribed_from_send IS NOT NULL"),
+            sqlite_where=text("unsubscribed_from_send IS NOT NULL"),
+        ),
         # Ids are never reused, even after the newest contact is erased: an old link
         # must not name whoever would have come next.
         {"sqlite_autoincrement": True},

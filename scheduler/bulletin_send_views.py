@@ -21,11 +21,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contacts import audience as audiences
-from contacts.admin_views.audience import builder_context, parse_form
+from contacts.admin_views.audience import builder_context, form_problem, is_round_trip, parse_form
 from contacts.audience import Audience
 from contacts.models import Segment
 from mailer.accounts.models import User
@@ -112,7 +111,7 @@ def _posted_choice() -> tuple[Choice, dict[str, str]]:
     if when not in (AS_SOON, AT_TIME):
         errors["when"] = 'Choose "as soon as approved" or a date and time.'
     choice = Choice(
-        audience=parse_form(form),
+        audience=parse_form(form, session=get_db().session),
         when=when,
         day=form.get("day", "").strip(),
         clock=form.get("clock", "").strip(),
@@ -138,8 +137,7 @@ def _form_page(
         bulletin=bulletin,
         choice=choice,
         errors=errors,
-        builder=builder_context(session, choice.audience),
-        segments=session.scalars(select(Segment).order_by(Segment.name)).all(),
+        builder=builder_context(session, choice.audience, segment_id=choice.segment_id),
         timezone=_config().app.timezone,
         as_soon=AS_SOON,
         at_time=AT_TIME,
@@ -150,12 +148,13 @@ def _form_page(
 @requires("can_edit")
 def new(bulletin_id: int) -> ResponseReturnValue:
     bulletin = _bulletin(bulletin_id)
+    # ?segment_id=N: a saved audience to start from (the builder's "Save audience"
+    # comes back here with the one just saved).
     session = get_db().session
-    segment = _segment(session, request.args.get("segment"))
-    choice = Choice(
-        audience=Audience.from_json(segment.audience) if segment else Audience(),
-        segment_id=segment.id if segment else None,
-    )
+    problem = form_problem(session, request.args)
+    audience = Audience() if problem else parse_form(request.args, session=session)
+    segment = _segment(session, request.args.get("segment_id"))
+    choice = Choice(audience=audience, segment_id=segment.id if segment else None)
     return _form_page(bulletin, choice, {}, 200)
 
 
@@ -163,10 +162,12 @@ def new(bulletin_id: int) -> ResponseReturnValue:
 @requires("can_edit")
 def submit(bulletin_id: int) -> ResponseReturnValue:
     bulletin = _bulletin(bulletin_id)
+    if problem := form_problem(get_db().session, request.form):
+        return _form_page(bulletin, Choice(audience=Audience()), {"send": problem}, 400)
     choice, errors = _posted_choice()
     at = _asked_time(choice, errors)
-    if request.form.get("action") == "count":
-        # Only the count again: nothing is submitted.
+    if is_round_trip(request.form):
+        # The builder's Count or Use it: show the page again, submit nothing.
         return _form_page(bulletin, choice, {}, 200)
     if errors:
         return _form_page(bulletin, choice, errors, 400)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import SAWarning
 
 from contacts.models import Contact, ListMembership
 from mailer import migrate
@@ -27,13 +29,38 @@ def test_upgrade_from_empty_then_again_changes_nothing(database_url: str) -> Non
         database.dispose()
 
 
+# Alembic cannot compare an index on an expression (it skips reflecting them): each is
+# checked by name instead.
+EXPRESSION_INDEXES = {"ix_contacts_area_key"}
+
+
+def _index_names(database: Database) -> set[str]:
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'index'"
+        if database.is_sqlite
+        else "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    )
+    with database.engine.connect() as connection:
+        return {row[0] for row in connection.exec_driver_sql(query)}
+
+
 def test_models_and_migration_head_agree(migrated_url: str) -> None:
     database = Database(migrated_url)
     try:
-        with database.engine.connect() as connection:
+        with database.engine.connect() as connection, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            differences = compare_metadata(context, Base.metadata)
+            differences = [
+                d
+                for d in compare_metadata(context, Base.metadata)
+                if not (
+                    isinstance(d, tuple)
+                    and d[0] in ("add_index", "remove_index")
+                    and d[1].name in EXPRESSION_INDEXES
+                )
+            ]
         assert differences == [], differences
+        assert _index_names(database) >= EXPRESSION_INDEXES
     finally:
         database.dispose()
 

@@ -14,6 +14,7 @@ from mailer.database import get_db, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import (
     FAILED,
+    SEND_AWAITING_APPROVAL,
     SEND_MISSED,
     SEND_PAUSED,
     SEND_SCHEDULED,
@@ -52,10 +53,16 @@ def dashboard() -> ResponseReturnValue:
         .where(Consultation.state == AWAITING_APPROVAL)
         .order_by(Consultation.opens_at)
     ).all()
+    # Bulletins sent on their own wait as sends, not as consultations.
+    waiting_sends = session.scalars(
+        select(Send)
+        .where(Send.state == SEND_AWAITING_APPROVAL, Send.bulletin_id.is_not(None))
+        .order_by(Send.submitted_at)
+    ).all()
     upcoming = session.scalars(
         select(Send)
-        .where(Send.consultation_id.is_not(None), Send.state.in_((SEND_SCHEDULED, SEND_MISSED)))
-        .order_by(Send.due_at)
+        .where(Send.state.in_((SEND_SCHEDULED, SEND_MISSED)))
+        .order_by(Send.due_at.nulls_first())
         .limit(5)
     ).all()
     now = utcnow()
@@ -98,6 +105,7 @@ def dashboard() -> ResponseReturnValue:
         system=system,
         action_labels=ACTION_LABELS,
         waiting=waiting,
+        waiting_sends=waiting_sends,
         upcoming=upcoming,
         stopped=switch.is_stopped(session),
         scheduler=status.read(session, now=now),

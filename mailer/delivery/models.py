@@ -85,6 +85,7 @@ class Send(Base):
     __tablename__ = "sends"
     __table_args__ = (
         Index("ix_sends_state_due_at", "state", "due_at"),
+        Index("ix_sends_bulletin_id", "bulletin_id"),
         # Unsubscribe links name their send: an id is never given to another one.
         {"sqlite_autoincrement": True},
     )
@@ -153,6 +154,9 @@ class Delivery(Base):
         Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at", "id"),
         Index("ix_deliveries_contact_id", "contact_id"),
         Index("ix_deliveries_sent_at", "sent_at"),
+        # A send's counts by state and skip reason (its page, its report) read this
+        # index alone, not the rows.
+        Index("ix_deliveries_send_id_state", "send_id", "state", "skip_reason"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -36,6 +36,7 @@ from mailer.delivery.models import (
     ShareCode,
     TrackedLink,
 )
+from mailer.delivery.sends import id_windows
 from mailer.rendering.links import body_links, personal_prefixes
 from mailer.rendering.markdown import to_html
 from mailer.tracking.models import ClickCount, PersonClick, ShareVisit
@@ -60,25 +61,28 @@ def ensure_share_codes(session: Session, consultation_id: int, audience: dict[st
         )
     )
     made = 0
-    last_id = 0
-    while True:
-        chunk = session.execute(missing.where(Contact.id > last_id).limit(CHUNK)).all()
-        if not chunk:
-            return made
-        last_id = chunk[-1].id
-        session.execute(
-            table_of(ShareCode).insert(),
-            [
-                {
-                    "code": new_code(),
-                    "consultation_id": consultation_id,
-                    "contact_id": row.id,
-                    "created_at": utcnow(),
-                }
-                for row in chunk
-            ],
-        )
-        made += len(chunk)
+    for low, high in id_windows(session):
+        window = missing.where(Contact.id > low, Contact.id <= high)
+        last_id = low
+        while True:
+            chunk = session.execute(window.where(Contact.id > last_id).limit(CHUNK)).all()
+            if not chunk:
+                break
+            last_id = chunk[-1].id
+            session.execute(
+                table_of(ShareCode).insert(),
+                [
+                    {
+                        "code": new_code(),
+                        "consultation_id": consultation_id,
+                        "contact_id": row.id,
+                        "created_at": utcnow(),
+                    }
+                    for row in chunk
+                ],
+            )
+            made += len(chunk)
+    return made
 
 
 def share_code_for(session: Session, consultation_id: int, contact_id: int) -> ShareCode:

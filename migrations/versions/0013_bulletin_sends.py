@@ -113,6 +113,19 @@ def upgrade() -> None:
         batch_op.alter_column("consultation_id", existing_type=sa.INTEGER(), nullable=True)
         batch_op.create_index(batch_op.f("ix_tracked_links_send_id"), ["send_id"], unique=False)
 
+    with op.batch_alter_table("sends") as batch_op:
+        batch_op.create_index("ix_sends_bulletin_id", ["bulletin_id"])
+    with op.batch_alter_table("deliveries") as batch_op:
+        batch_op.create_index("ix_deliveries_send_id_state", ["send_id", "state", "skip_reason"])
+    op.create_index("ix_contacts_area_key", "contacts", [sa.text("lower(trim(area))")])
+    op.create_index(
+        "ix_contacts_unsubscribed_from_send",
+        "contacts",
+        ["unsubscribed_from_send"],
+        postgresql_where=sa.text("unsubscribed_from_send IS NOT NULL"),
+        sqlite_where=sa.text("unsubscribed_from_send IS NOT NULL"),
+    )
+
     # Bulletins written before: their writers made them, so under the two-person rule
     # they may not approve the first send of them either.
     op.execute(
@@ -123,6 +136,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contacts_unsubscribed_from_send", table_name="contacts")
+    op.drop_index("ix_contacts_area_key", table_name="contacts")
+    with op.batch_alter_table("deliveries") as batch_op:
+        batch_op.drop_index("ix_deliveries_send_id_state")
+    with op.batch_alter_table("sends") as batch_op:
+        batch_op.drop_index("ix_sends_bulletin_id")
     with op.batch_alter_table("tracked_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tracked_links_send_id"))
         batch_op.alter_column("consultation_id", existing_type=sa.INTEGER(), nullable=False)

@@ -31,7 +31,6 @@ from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins import messages
-from mailer.bulletins.consultation_facts import FrozenConsultation
 from mailer.bulletins.models import Bulletin, BulletinContribution
 from mailer.delivery import send_states
 from mailer.delivery.models import SEND_AWAITING_APPROVAL, SEND_DRAFT, Send
@@ -43,7 +42,7 @@ from scheduler.bulletin_sends.requests import (
     refuse_empty,
     refuse_unsendable,
 )
-from scheduler.models import Consultation
+from scheduler.consultations.about import about
 from scheduler.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -90,15 +89,12 @@ def settle(session: Session, bulletin: Bulletin, *, now: datetime) -> None:
 
 def freeze(session: Session, bulletin: Bulletin, *, base_url: str) -> messages.Frozen:
     """What the bulletin would send now. A bulletin about a consultation carries that
-    consultation's documents and facts, as the consultation's own messages do.
-    Raises messages.TemplateUnusable."""
-    consultation = (
-        session.get(Consultation, bulletin.consultation_id) if bulletin.consultation_id else None
-    )
-    if consultation is None:
+    consultation's documents and facts (``scheduler/consultations/about.py``, as its
+    previews and test sends show them). Raises messages.TemplateUnusable."""
+    found = about(session, bulletin, base_url)
+    if found is None:
         return messages.freeze(session, bulletin)
-    extra = FrozenConsultation.of(consultation, base_url=base_url).extra()
-    return messages.freeze(session, bulletin, documents=consultation.documents, extra=extra)
+    return messages.freeze(session, bulletin, documents=found.documents, extra=found.extra)
 
 
 def content(session: Session, send: Send, bulletin: Bulletin, *, base_url: str) -> dict[str, Any]:

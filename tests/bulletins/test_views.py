@@ -295,7 +295,7 @@ def test_the_bulletins_list_shows_status_audience_and_how_it_went_with_filters(
         session.get(Bulletin, old).archived_at = NOW
 
     page = admin_client.get("/admin/bulletins/").get_data(as_text=True)
-    assert "Partners; tag youth; not Panel" in page
+    assert "Lists: Partners; tags: youth; leaving out: Panel" in page
     assert "2 sent, 1 failed, 1 skipped" in page  # the latest send, not the first
     assert "2 sends" in page
     assert "Awaiting approval" in page

@@ -61,10 +61,10 @@ def test_an_editor_sends_it_and_another_approves_it(app: Flask, db: Database) ->
     assert "Partners" in form and 'name="when"' in form
 
     # Count again: the count shows, nothing is submitted.
-    counted = submit_form(editor, bid, list_ids=str(partners), action="count")
+    counted = submit_form(editor, bid, list_ids=str(partners), audience_action="count")
     assert counted.status_code == 200
     assert "<strong>2</strong> people would receive it" in counted.get_data(as_text=True)
-    assert "Count again" in counted.get_data(as_text=True)
+    assert "Submit for approval" in counted.get_data(as_text=True)
     assert sends(db, bid) == []
 
     done = submit_form(editor, bid, list_ids=str(partners), when="approved")
@@ -76,7 +76,7 @@ def test_an_editor_sends_it_and_another_approves_it(app: Flask, db: Database) ->
 
     # The editor reads the send, cannot approve it; the approver can.
     own = page_of(editor, show)
-    assert "Awaiting approval" in own and 'the list "Partners"' in own
+    assert "Awaiting approval" in own and "Lists: Partners" in own
     assert "Approve and schedule" not in own and "Withdraw to draft" in own
     theirs = page_of(approver, show)
     assert "Approve and schedule" in theirs and "/preview" in theirs
@@ -135,10 +135,10 @@ def test_a_saved_segment_fills_the_form(app: Flask, db: Database) -> None:
         )
         segment = session.scalar(select(Segment.id).where(Segment.name == "North partners"))
     bid = write(db, user(db, "editor@example.org"))
-    page = page_of(editor, f"/admin/bulletins/{bid}/send?segment={segment}")
+    page = page_of(editor, f"/admin/bulletins/{bid}/send?segment_id={segment}")
     assert "North partners" in page
     assert re.search(rf'value="{partners}"\s+checked', page)
-    assert "<strong>1</strong> people would receive it" in page
+    assert "<strong>1</strong> person would receive it" in page
 
 
 def test_bad_input_is_a_400_with_the_reason_and_nothing_written(app: Flask, db: Database) -> None:

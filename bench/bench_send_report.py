@@ -8,7 +8,7 @@ queries and a page of failures), the admin page (the view and its template, sign
 and the whole CSV. On SQLite and, where the local server answers, PostgreSQL. Target:
 the page under 300 ms on PostgreSQL. Measures only; never fails on a figure.
 
-    .venv/bin/python bench/send_report.py [--rows N] [--runs R] [--with-indexes]
+    .venv/bin/python bench/bench_send_report.py [--rows N] [--runs R] [--with-indexes]
 """
 
 # The SQL below is put together from this file's own constants, never from input; the
