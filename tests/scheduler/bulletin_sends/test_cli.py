@@ -7,6 +7,7 @@ someone who unsubscribed between approval and sending."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,8 +17,12 @@ from sqlalchemy import select
 
 from contacts import subscriptions
 from contacts.models import Contact
+from mailer.accounts.models import User
+from mailer.app import create_app
+from mailer.bulletins.models import Bulletin
 from mailer.config import load_config
-from mailer.database import Database
+from mailer.database import Database, utcnow
+from scheduler.bulletin_sends import reuse
 from tests.scheduler.test_cli import Done, mailer, write_config
 from tests.scheduler.test_runner import running, wait_for
 from tests.smtp_server import smtp_server
@@ -161,6 +166,46 @@ def test_a_bulletin_reaches_exactly_its_audience_once_each_at_its_time(
     assert send["fired_at"] is not None and final["state"] == "done"
     assert send["counts"] == {"queued": 0, "sent": 2, "failed": 0, "skipped": 1}
     assert send["audience"]["tags"] == ["youth"] and send["audience"]["areas"] == ["North"]
-    assert isinstance(send["clicks"], dict)
+    assert send["clicks"] == {"https://example.org/plan": 0}
     human = mailer(path, "bulletin", "show", bid)
     assert "sent=2" in human.stdout and "skipped=1" in human.stdout
+
+    # The link written in the body went through a tracked link; following it counts.
+    text = server.received[0].data.decode("utf-8", "replace").replace("=\r\n", "")
+    follow = re.search(r"/r/([A-Za-z0-9_-]+)", text)
+    assert follow is not None
+    app = create_app(config)
+    answer = app.test_client().get(f"/r/{follow.group(1)}")
+    assert answer.status_code == 302 and answer.location == "https://example.org/plan"
+    clicked = json.loads(mailer(path, "bulletin", "show", bid, "--json").stdout)
+    assert clicked["sends"][0]["clicks"] == {"https://example.org/plan": 1}
+
+
+@pytest.mark.slow
+def test_a_copy_goes_to_a_second_audience(tmp_path: Path, db: Database) -> None:
+    with smtp_server() as server:
+        path = write_config(tmp_path, db, server.port)
+        office(path)
+        bid = create(path)
+        assert schedule(path, bid, "--list", "Councils").returncode == 0
+        approved = mailer(path, "bulletin", "approve", bid, "--by", "approver@example.org")
+        assert approved.returncode == 0, approved.stderr
+        with db.transaction() as session:
+            original = session.get(Bulletin, int(bid))
+            editor = session.scalar(select(User).where(User.email == "editor@example.org"))
+            assert original is not None and editor is not None
+            copy_id = str(reuse.copy(session, original, by=editor, now=utcnow()).id)
+        second = schedule(path, copy_id, "--list", "Others")
+        assert second.returncode == 0, second.stderr
+        # The editor made the copy, so another approves it.
+        mine = mailer(path, "bulletin", "approve", copy_id, "--by", "editor@example.org")
+        assert mine.returncode == 1
+        approved = mailer(path, "bulletin", "approve", copy_id, "--by", "approver@example.org")
+        assert approved.returncode == 0, approved.stderr
+        with running(db, load_config(path)):
+            wait_for(lambda: len(server.received) >= 3)
+    assert Counter(m.recipients[0] for m in server.received) == {
+        "c0@example.org": 1,
+        "c1@example.org": 1,
+        "x0@example.org": 1,
+    }
