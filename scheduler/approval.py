@@ -32,6 +32,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from mailer.accounts.models import User
+from mailer.audit import actions
+from mailer.audit.models import AuditEntry
 from mailer.bulletins import messages
 from mailer.bulletins.models import Bulletin
 from mailer.delivery.models import SEND_DRAFT, SEND_MISSED, Send
@@ -49,7 +51,10 @@ VIA_COMMAND_LINE = "the command line"
 # The sends an approval freezes (scheduler/consultations/lifecycle.py approve).
 FROZEN_AT_APPROVAL = (SEND_DRAFT, SEND_MISSED)
 
-SHORT = 12  # characters of the hash a person compares
+SHORT = 12
+# The latest organisation settings changes whose authors may still count (each needs
+# another person's approval since to stop counting).
+SETTINGS_CHANGES_READ = 20  # characters of the hash a person compares
 
 # The consultation's fields as a person names them (an edit's contribution).
 FIELD_LABELS = {
@@ -166,8 +171,41 @@ class Authors:
         part = f'template "{version.template.name}" version {version.number} ({what})'
         self.add(user.email, user.id, EDITED, part)
 
+    def add_settings_authors(self, session: Session) -> None:
+        """Whoever changed the organisation settings (every message shows them), until
+        someone else has approved a message since: a draft written after the change
+        carries it as much as one written before."""
+        for entry in session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.action == actions.ORGANISATION_SETTINGS_CHANGED,
+                AuditEntry.actor_id.is_not(None),
+            )
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(SETTINGS_CHANGES_READ)
+        ):
+            if entry.actor is None or _approved_by_another_since(session, entry.at, entry.actor.id):
+                continue
+            part = f"organisation settings (changed {entry.at:%Y-%m-%d %H:%M} UTC)"
+            self.add(entry.actor.email, entry.actor.id, EDITED, part)
+
     def found(self) -> list[Author]:
         return list(self._found.values())
+
+
+def _approved_by_another_since(session: Session, since: datetime, user_id: int) -> bool:
+    return (
+        session.scalar(
+            select(Send.id)
+            .where(
+                Send.approved_at >= since,
+                Send.approved_by_id.is_not(None),
+                Send.approved_by_id != user_id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def authors(session: Session, consultation: Consultation) -> list[Author]:
@@ -184,6 +222,7 @@ def authors(session: Session, consultation: Consultation) -> list[Author]:
         found.add(row.user_email, row.user_id, row.action, row.part)
     for send in _pending_sends(session, consultation):
         found.add_template_author(session, _version_of(session, send), what=send.label)
+    found.add_settings_authors(session)
     return found.found()
 
 

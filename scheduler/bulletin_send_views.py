@@ -32,7 +32,7 @@ from mailer.admin.guards import acting_user, requires
 from mailer.bulletins.models import Bulletin
 from mailer.config import Config
 from mailer.database import get_db, utcnow
-from mailer.delivery.models import SEND_AWAITING_APPROVAL, SEND_LABELS, Send
+from mailer.delivery.models import SEND_AWAITING_APPROVAL, SEND_DRAFT, SEND_LABELS, Send
 from scheduler import approval as shared
 from scheduler.bulletin_sends import approval, requests
 from scheduler.consultations import planning
@@ -121,6 +121,12 @@ def _posted_choice() -> tuple[Choice, dict[str, str]]:
 
 def _asked_time(choice: Choice, errors: dict[str, str]) -> datetime | None:
     if choice.when != AT_TIME:
+        if choice.day or choice.clock:
+            # A date typed and the default left chosen: ask, rather than drop the date.
+            errors["when"] = (
+                'You gave a date or time but chose "As soon as it is approved": choose '
+                '"At a date and time" to send it then, or clear the date and time.'
+            )
         return None
     moment = parse_local(choice.day, choice.clock, zone=_config().app.tz)
     if moment is None or not choice.clock:
@@ -155,7 +161,27 @@ def new(bulletin_id: int) -> ResponseReturnValue:
     audience = Audience() if problem else parse_form(request.args, session=session)
     segment = _segment(session, request.args.get("segment_id"))
     choice = Choice(audience=audience, segment_id=segment.id if segment else None)
+    if again := _draft_send(session, bulletin, request.args.get("again")):
+        # Submitting a send withdrawn to draft again: its audience and time to start from.
+        choice = _choice_of(again)
     return _form_page(bulletin, choice, {}, 200)
+
+
+def _draft_send(session: Session, bulletin: Bulletin, raw: str | None) -> Send | None:
+    if not raw or not raw.isdigit():
+        return None
+    found = session.get(Send, int(raw))
+    if found is None or found.bulletin_id != bulletin.id or found.state != SEND_DRAFT:
+        return None
+    return found
+
+
+def _choice_of(send: Send) -> Choice:
+    audience = Audience.from_json(send.audience)
+    if send.requested_at is None:
+        return Choice(audience=audience)
+    local = send.requested_at.astimezone(_config().app.tz)
+    return Choice(audience=audience, when=AT_TIME, day=f"{local:%Y-%m-%d}", clock=f"{local:%H:%M}")
 
 
 @bulletin_sends_bp.post("/<int:bulletin_id>/send")

@@ -268,7 +268,8 @@ def preview_recipient(
     """A recipient whose personal links are harmless stand-ins: a preview or a test
     message must never let its reader unsubscribe, or share as, a real stakeholder."""
     urls = PublicUrls(settings.base_url)
-    page = consultation.page_url if consultation else urls.base
+    # Previews and tests have no web version yet: the public archive stands in for it.
+    page = consultation.page_url if consultation else urls.archive()
     survey = consultation.survey_url if consultation else page
     return Recipient(
         email=contact.email if contact else email,

@@ -91,6 +91,7 @@ def create(
     """Write a draft bulletin; prints its id alone on the last line."""
     from mailer.bulletins import compose, files
     from mailer.cli import require_schema
+    from scheduler.bulletin_sends.requests import a_role
     from scheduler.consultations import read_models
 
     try:
@@ -103,7 +104,9 @@ def create(
     with db.writing() as session:
         author = find_user(session, by_email)
         if not author.can_edit:
-            raise Refused(f"{author.email} is a {author.role}; only an editor or admin writes.")
+            raise Refused(
+                f"{author.email} is {a_role(author.role)}; only an editor or admin writes."
+            )
         consultation = None
         if consultation_key is not None:
             consultation = read_models.find(session, consultation_key)

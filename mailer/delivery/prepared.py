@@ -118,7 +118,9 @@ class PreparedSends:
             )
         except Exception as exc:  # a template problem or a missing document
             raise SendUnusable(f"the message cannot be made: {exc}") from exc
-        page = consultation.page_url if consultation else base
+        # A bulletin about no consultation is passed on as its web version: the site's
+        # own address may have no page at all.
+        page = consultation.page_url if consultation else (web or base)
         survey = consultation.survey_url if consultation else base
         links = {
             "share": page,

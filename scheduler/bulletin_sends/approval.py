@@ -38,11 +38,12 @@ from scheduler import approval as shared
 from scheduler.bulletin_sends.requests import (
     APPROVED_STATES,
     SendRefused,
+    a_role,
     moved_time,
     refuse_empty,
     refuse_unsendable,
 )
-from scheduler.consultations.about import about
+from scheduler.consultations.about import about, unpublished
 from scheduler.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def authors(session: Session, bulletin: Bulletin) -> list[shared.Author]:
     except messages.TemplateUnusable:
         version = None
     found.add_template_author(session, version, what=f'the bulletin "{bulletin.subject}"')
+    found.add_settings_authors(session)
     return found.found()
 
 
@@ -158,7 +160,9 @@ def approve(
     the content hash the approver read (None: the version there is now, from the
     command line, which ``via`` names in the audit log)."""
     if not by.can_approve:
-        raise SendRefused(f"{by.email} is an {by.role}; only an approver or an admin can approve.")
+        raise SendRefused(
+            f"{by.email} is {a_role(by.role)}; only an approver or an admin can approve."
+        )
     # Two approvers at once: the second waits here, then finds it approved.
     session.flush()
     session.refresh(send, with_for_update=True)
@@ -168,6 +172,8 @@ def approve(
     if bulletin is None:
         raise SendRefused("Its bulletin has been deleted; nothing can be approved.")
     refuse_unsendable(session, bulletin)
+    if reason := unpublished(session, bulletin):
+        raise SendRefused(reason)
     found = authors(session, bulletin)
     if two_person and (refused := refusal(found, by)):
         raise SendRefused(refused)

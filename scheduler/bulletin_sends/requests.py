@@ -12,7 +12,7 @@ Every function takes a session and never commits; the caller owns the transactio
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,12 +37,22 @@ from mailer.delivery.models import (
     SEND_SENDING,
     Send,
 )
+from scheduler.consultations import about
 from scheduler.consultations import read_models as consultations
 from scheduler.rules import NoAllowedTime, Rules
 
 # A send in one of these states was approved as the bulletin is: its words are locked
 # (scheduler/edits.py); a copy changes them.
 APPROVED_STATES = (SEND_SCHEDULED, SEND_SENDING, SEND_PAUSED, SEND_MISSED, SEND_DONE)
+
+
+# How far ahead a send may be asked for: further is a typing mistake, not a plan.
+MAX_AHEAD = timedelta(days=366)
+
+
+def a_role(role: str) -> str:
+    """ "an editor", "an approver", "an admin"."""
+    return f"an {role}" if role[:1] in "aeiou" else f"a {role}"
 
 
 class SendRefused(Exception):
@@ -124,8 +134,14 @@ def request(
     """Submit the bulletin for approval, to ``audience``, at ``at`` (None: as soon as
     it is approved). Returns the new send, awaiting approval."""
     if not by.can_edit:
-        raise SendRefused(f"{by.email} is a {by.role}; only an editor or admin sends a bulletin.")
+        raise SendRefused(
+            f"{by.email} is {a_role(by.role)}; only an editor or admin sends a bulletin."
+        )
     refuse_unsendable(session, bulletin)
+    if not bulletin.body_markdown.strip():
+        raise SendRefused("The message has no words yet; write them before sending it.")
+    if reason := about.unpublished(session, bulletin):
+        raise SendRefused(reason)
     if at is not None and at.tzinfo is None:
         raise SendRefused("The time to send needs a timezone.")
     if at is not None and at <= now:
@@ -133,24 +149,28 @@ def request(
             f"{rules.local(at):%d %B %Y %H:%M} has passed; choose a later time or "
             '"as soon as approved".'
         )
+    if at is not None and at - now > MAX_AHEAD:
+        raise SendRefused(
+            f"{at:%d %B %Y} is more than a year away; choose a time within the next year."
+        )
+    own = sends_of(session, bulletin, lock=True)
     # One request at a time: the approver approves "its send awaiting approval".
-    if any(s.state == SEND_AWAITING_APPROVAL for s in sends_of(session, bulletin, lock=True)):
+    if any(s.state == SEND_AWAITING_APPROVAL for s in own):
         raise SendRefused(
             "This bulletin already has a send awaiting approval; approve or withdraw it first."
         )
     refuse_empty(session, audience)
     due_at, reasons = (None, []) if at is None else moved_time(rules, at)
-    send = Send(
-        bulletin_id=bulletin.id,
-        kind=bulletin.kind,
-        title=bulletin.subject,
-        audience=audience.to_json(),
-        state=SEND_DRAFT,
-        requested_at=at,
-        due_at=due_at,
-        reasons=reasons,
-    )
-    session.add(send)
+    # A send withdrawn to draft is submitted again rather than left behind beside a new one.
+    send = next((s for s in own if s.state == SEND_DRAFT), None)
+    if send is None:
+        send = Send(bulletin_id=bulletin.id, kind=bulletin.kind, state=SEND_DRAFT)
+        session.add(send)
+    send.title = bulletin.subject
+    send.audience = audience.to_json()
+    send.requested_at = at
+    send.due_at = due_at
+    send.reasons = reasons
     session.flush()
     send_states.submit(send, now=now, by_id=by.id)
     who = describe(session, audience)
@@ -173,7 +193,7 @@ def withdraw(session: Session, send: Send, *, by: User, note: str = "") -> None:
     """Take a send awaiting approval back to draft (its submitter, or an editor)."""
     session.refresh(send, with_for_update=True)
     if not (by.can_edit or by.id == send.submitted_by_id):
-        raise SendRefused(f"{by.email} is a {by.role}; only its submitter or an editor may.")
+        raise SendRefused(f"{by.email} is {a_role(by.role)}; only its submitter or an editor may.")
     if send.state != SEND_AWAITING_APPROVAL:
         raise SendRefused(
             f"Only a send awaiting approval can be withdrawn; this one is {send.state}."

@@ -32,6 +32,7 @@ from mailer.delivery.models import SEND_DRAFT, Send
 from mailer.email_templates.models import KIND_BULLETIN
 from scheduler import edits
 from scheduler.consultations.lifecycle import refuse_if_finished
+from scheduler.consultations.read_models import public_condition
 from scheduler.models import CANCELLED, Consultation
 
 # The bulletins offered as words for a timeline message, newest first.
@@ -187,3 +188,24 @@ def use_words(
         by=by,
     )
     return edits.message_changed(session, target, changed=changed, by=by, now=now)
+
+
+def unpublished(session: Session, bulletin: Bulletin) -> str | None:
+    """Why a bulletin about a consultation cannot go yet: the consultation's page (and
+    so its share and document links) is not public until it is approved. None when it
+    is public, or the bulletin is about none."""
+    if bulletin.consultation_id is None:
+        return None
+    public = session.scalar(
+        select(Consultation.id).where(
+            Consultation.id == bulletin.consultation_id, public_condition()
+        )
+    )
+    if public is not None:
+        return None
+    consultation = session.get(Consultation, bulletin.consultation_id)
+    title = consultation.title if consultation else "its consultation"
+    return (
+        f'It is about "{title}", whose public page and links work only once that '
+        "consultation is approved; send it then, or choose no consultation."
+    )

@@ -226,3 +226,22 @@ def test_documents_added_while_waiting_withdraw_it_and_after_approval_are_refuse
         from mailer.bulletins.models import Bulletin
 
         assert [a.filename for a in session.get(Bulletin, bid).attachments] == ["plan.csv"]
+
+
+def test_a_date_typed_with_as_soon_as_approved_chosen_is_asked_about_not_dropped(
+    app: Flask, db: Database
+) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    partners = make_list(db, [("a@example.org", None)], name="Partners")
+    bid = write(db, user(db, "editor@example.org"))
+    answer = submit_form(
+        editor, bid, list_ids=str(partners), when="approved", day="2099-03-14", clock="09:00"
+    )
+    assert answer.status_code == 400
+    assert "You gave a date or time but chose" in answer.get_data(as_text=True)
+    assert sends(db, bid) == []
+    far = submit_form(
+        editor, bid, list_ids=str(partners), when="at", day="9999-12-31", clock="23:59"
+    )
+    assert far.status_code == 400 and "more than a year away" in far.get_data(as_text=True)
+    assert sends(db, bid) == []

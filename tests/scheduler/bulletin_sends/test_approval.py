@@ -9,7 +9,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from contacts.audience import Audience
 from contacts.models import Contact
@@ -146,6 +146,16 @@ def test_a_consultations_own_message_cannot_be_sent_on_its_own(
         launch_bulletin = launch.bulletin_id
     with pytest.raises(requests.SendRefused, match="cannot be sent on its own"):
         submit(db, config, launch_bulletin, people["editor"], partners, now=NOW)
+
+    # A bulletin about it waits until its page is public (it is approved): its share
+    # and document links would lead nowhere before.
+    about_it = write(db, people["editor"])
+    with db.transaction() as session:
+        bulletin = session.get(Bulletin, about_it)
+        assert bulletin is not None
+        bulletin.consultation_id = created.id
+    with pytest.raises(requests.SendRefused, match="work only once that consultation is approved"):
+        submit(db, config, about_it, people["editor"], partners, now=NOW)
 
 
 def test_whoever_wrote_it_may_not_approve_it(
@@ -409,3 +419,58 @@ def test_a_template_saved_while_waiting_withdraws_it(
         edits.template_saved(session, template, new, by=admin)
     send = send_of(db, sid)
     assert send.state == SEND_DRAFT and "template" in send.returned_note
+
+
+def test_who_changed_the_organisation_settings_may_not_approve_a_bulletin_written_after(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    """The settings are in every message: an admin who changed the website and then
+    approved a bulletin written afterwards would be the only person to read it."""
+    from mailer.organisation import service as organisation
+
+    partners = make_list(db, [("a@example.org", None)])
+    with db.transaction() as session:
+        admin = session.get(User, people["admin"].id)
+        values = {**organisation.get(session).snapshot(), "website": "https://evil.example.net/"}
+        values["social"] = ""
+        organisation.save(session, values, by=admin)
+        edits.settings_changed(session, ["website"], by=admin)
+    bid = write(db, people["editor"])
+    sid = submit(db, config, bid, people["editor"], partners, now=NOW)
+    with pytest.raises(
+        requests.SendRefused, match=r"changed this bulletin .*organisation settings"
+    ):
+        approve(db, config, sid, people["admin"], now=NOW)
+    approve(db, config, sid, people["approver"], now=NOW)
+    # Another person has approved a message with the changed settings: they are read.
+    later = write(db, people["editor"], body="Next month.")
+    second = submit(db, config, later, people["editor"], partners, now=NOW)
+    approve(db, config, second, people["admin"], now=NOW)
+
+
+def test_absurd_requests_are_refused_with_the_reason(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    bid = write(db, people["editor"])
+    with pytest.raises(requests.SendRefused, match="more than a year away"):
+        submit(db, config, bid, people["editor"], partners, now=NOW, at=local("9999-12-31 23:59"))
+    empty = write(db, people["editor"], body="  \n")
+    with pytest.raises(requests.SendRefused, match="no words yet"):
+        submit(db, config, empty, people["editor"], partners, now=NOW)
+    with pytest.raises(requests.SendRefused, match="is an approver; only an editor"):
+        submit(db, config, bid, people["approver"], partners, now=NOW)
+
+
+def test_a_send_withdrawn_to_draft_is_submitted_again_not_left_beside_a_new_one(
+    db: Database, config: Config, people: dict[str, User]
+) -> None:
+    partners = make_list(db, [("a@example.org", None)])
+    bid = write(db, people["editor"])
+    first = submit(db, config, bid, people["editor"], partners, now=NOW)
+    edit(db, bid, people["editor"], body="Changed words.")
+    assert send_of(db, first).state == SEND_DRAFT
+    again = submit(db, config, bid, people["editor"], partners, now=NOW)
+    assert again == first
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Send)) == 1
