@@ -133,7 +133,7 @@ def delete(bulletin_id: int) -> ResponseReturnValue:
         return render_template("admin/bulletins/delete.html", bulletin=bulletin)
     try:
         with db.transaction(db.session) as session:
-            subject = reuse.delete(session, bulletin, by=acting_user(session))
+            subject = reuse.delete(session, bulletin, by=acting_user(session), now=utcnow())
     except reuse.ReuseRefused as exc:
         flash(f"Not deleted. {exc}", "error")
         return _edit_page(bulletin_id)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.accounts.models import User
 from mailer.bulletins import reuse
 from mailer.bulletins.models import Bulletin
+from mailer.delivery import send_states
 from mailer.delivery.models import (
     SEND_AWAITING_APPROVAL,
     SEND_CANCELLED,
@@ -86,16 +86,16 @@ def delete_refusal(session: Session, bulletin: Bulletin) -> str | None:
     return reuse.delete_refusal(sends_of(session, bulletin.id))
 
 
-def delete(session: Session, bulletin: Bulletin, *, by: User) -> str:
-    """Delete a draft and its sends that never went. Returns its subject."""
+def delete(session: Session, bulletin: Bulletin, *, by: User, now: datetime) -> str:
+    """Delete a draft; its sends that never went are cancelled and kept (without their
+    bulletin), so a send's number is never given to another one. Returns its subject."""
     facts = sends_of(session, bulletin.id)
     if (refusal := reuse.delete_refusal(facts)) is not None:
         raise ReuseRefused(refusal)
-    session.execute(
-        sql_delete(Send).where(
-            Send.bulletin_id == bulletin.id,
-            Send.fired_at.is_(None),
-            Send.state.in_((SEND_DRAFT, SEND_CANCELLED)),
+    for send in session.scalars(
+        select(Send).where(
+            Send.bulletin_id == bulletin.id, Send.fired_at.is_(None), Send.state == SEND_DRAFT
         )
-    )
+    ):
+        send_states.cancel(send, now=now)
     return reuse.delete(session, bulletin, by=by, facts=facts)

@@ -209,4 +209,4 @@ def test_a_timeline_message_copies_as_a_bulletin_about_its_consultation(
         assert session.scalars(select(Send).where(Send.bulletin_id == copied.id)).all() == []
         # The message itself belongs to its timeline: never deleted from here.
         with pytest.raises(reuse.ReuseRefused, match="on the timeline of"):
-            reuse.delete(session, message, by=user)
+            reuse.delete(session, message, by=user, now=NOW)
