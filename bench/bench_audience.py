@@ -18,12 +18,10 @@ a send due over it.
   the peak, which should not grow with the audience.
 
     .venv/bin/python bench/bench_audience.py [--contacts 1000000] [--backend sqlite]
-        [--try-index] [--keep URL | --existing URL]
+        [--keep URL | --existing URL]
 
 ``--keep URL`` fills that (empty) database and keeps it; ``--existing URL`` measures
 one filled before, without filling again (filling takes minutes).
-``--try-index`` adds, after the figures, the index this benchmark suggests and counts
-again with it (on the temporary database only; the product's schema is not changed).
 
 Targets: count < 500 ms on PostgreSQL, < 1 s on SQLite; memory flat while making a send
 due. Measures only; never fails on a figure.
@@ -395,29 +393,6 @@ def existing_ids(url: str) -> dict[str, Any]:
     return {"lists": lists, "author_id": author_id}
 
 
-# The area is compared as lower(trim(area)): an index on that expression lets both
-# databases start from the contacts of the area instead of reading every contact.
-SUGGESTED_INDEX = "CREATE INDEX ix_contacts_area_key ON contacts (lower(trim(area)))"
-
-
-def try_index(url: str, ids: dict[str, Any], label: str) -> None:
-    from sqlalchemy import text
-
-    from mailer.database import Database
-
-    db = Database(url)
-    with db.engine.begin() as connection:
-        connection.execute(text(SUGGESTED_INDEX))
-        connection.execute(text("ANALYZE"))
-    print(f"[{label}] with {SUGGESTED_INDEX!r}:")
-    try:
-        counts(url, ids, label)
-    finally:
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP INDEX ix_contacts_area_key"))
-        db.dispose()
-
-
 def _migrated(url: str) -> str:
     from mailer import migrate
     from mailer.database import Database
@@ -466,7 +441,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"))
-    parser.add_argument("--try-index", action="store_true")
     parser.add_argument("--no-make-due", action="store_true")
     parser.add_argument(
         "--existing",
@@ -497,8 +471,6 @@ def main() -> None:
         counts(url, ids, label)
         if not args.no_make_due:
             make_due(url, ids, label)
-        if args.try_index:
-            try_index(url, ids, label)
 
     if args.existing:
         run(args.existing, filled=True)

@@ -8,7 +8,7 @@ queries and a page of failures), the admin page (the view and its template, sign
 and the whole CSV. On SQLite and, where the local server answers, PostgreSQL. Target:
 the page under 300 ms on PostgreSQL. Measures only; never fails on a figure.
 
-    .venv/bin/python bench/bench_send_report.py [--rows N] [--runs R] [--with-indexes]
+    .venv/bin/python bench/bench_send_report.py [--rows N] [--runs R]
 """
 
 # The SQL below is put together from this file's own constants, never from input; the
@@ -36,12 +36,6 @@ PG_SERVER = os.environ.get(
     "MAILER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 SEND_ID = 1
-# The two indexes the report would use, not in the schema: --with-indexes measures them.
-SUGGESTED_INDEXES = (
-    "CREATE INDEX ix_deliveries_send_id_state ON deliveries (send_id, state, skip_reason)",
-    "CREATE INDEX ix_contacts_unsubscribed_from_send ON contacts (unsubscribed_from_send) "
-    "WHERE unsubscribed_from_send IS NOT NULL",
-)
 LINKS = 5
 DAYS = 30
 
@@ -75,7 +69,7 @@ def _series(dialect: str, n: int) -> str:
     )
 
 
-def populate(url: str, rows: int, *, indexes: bool) -> float:
+def populate(url: str, rows: int) -> float:
     started = time.perf_counter()
     engine = create_engine(url)
     dialect = engine.dialect.name
@@ -149,10 +143,6 @@ def populate(url: str, rows: int, *, indexes: bool) -> float:
                     f"(i * {link}) % 97 FROM {_series(dialect, DAYS)}"
                 )
             )
-    if indexes:
-        with engine.begin() as c:
-            for statement in SUGGESTED_INDEXES:
-                c.execute(text(statement))
     with engine.connect() as c:
         c = c.execution_options(isolation_level="AUTOCOMMIT")
         # VACUUM too: a table whose pages are marked all-visible, as autovacuum leaves it.
@@ -231,14 +221,13 @@ def migrated(url: str) -> None:
     db.dispose()
 
 
-def run(backend: str, url: str, rows: int, runs: int, workdir: Path, *, indexes: bool) -> None:
+def run(backend: str, url: str, rows: int, runs: int, workdir: Path) -> None:
     migrated(url)
-    made = populate(url, rows, indexes=indexes)
+    made = populate(url, rows)
     figures = measure(url, rows, runs, workdir)
     target = " (target < 300 ms)" if backend == "postgresql" else ""
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
-    with_indexes = ", with the suggested indexes" if indexes else ""
-    print(f"[{backend}] {rows:,} delivery rows made in {made:.1f} s{with_indexes}")
+    print(f"[{backend}] {rows:,} delivery rows made in {made:.1f} s")
     print(f"[{backend}] load average while measured: {load} ({os.cpu_count()} cores)")
     for name, (best, median) in figures.items():
         note = target if name == "page" else ""
@@ -250,23 +239,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument(
-        "--with-indexes", action="store_true", help="add the two indexes the report would use"
-    )
     args = parser.parse_args()
     print(f"{args.rows:,} delivery rows for one send; {args.runs} runs each")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if args.backend in ("sqlite", "both"):
             path = workdir / "bench.db"
-            run(
-                "sqlite",
-                f"sqlite:///{path}",
-                args.rows,
-                args.runs,
-                workdir,
-                indexes=args.with_indexes,
-            )
+            run("sqlite", f"sqlite:///{path}", args.rows, args.runs, workdir)
         if args.backend in ("postgresql", "both"):
             name = f"mailer_bench_{uuid.uuid4().hex[:10]}"
             admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
@@ -278,7 +257,7 @@ def main() -> None:
                 return
             try:
                 url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
-                run("postgresql", url, args.rows, args.runs, workdir, indexes=args.with_indexes)
+                run("postgresql", url, args.rows, args.runs, workdir)
             finally:
                 with admin.connect() as connection:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
