@@ -111,11 +111,14 @@ def _clean(session: Session, draft: Draft) -> dict[str, object]:
     if len(body) > MAX_BODY:
         errors["body_markdown"] = f"The message is over {MAX_BODY:,} characters; shorten it."
     template = session.get(EmailTemplate, draft.template_id) if draft.template_id else None
-    if template is None and draft.kind in KINDS:
+    if draft.template_id and template is None:
+        # A template deleted while the form was open: say so rather than pick another.
+        errors["template_id"] = "That template no longer exists; choose another."
+    elif template is None and draft.kind in KINDS:
         choices = templates_for(session, draft.kind)
         template = choices[0] if choices else None
     if template is None:
-        errors["template_id"] = "Choose a template."
+        errors.setdefault("template_id", "Choose a template.")
     elif draft.kind in KINDS and template.kind != draft.kind:
         errors["template_id"] = (
             f'"{template.name}" is a template for a {KIND_LABELS[template.kind].lower()}; '

@@ -461,3 +461,18 @@ def test_a_bulletin_about_a_consultation_shows_the_real_one_in_preview_and_test(
     )
     with db.transaction() as session:
         assert session.get(Bulletin, bulletin_id).consultation_id is None
+
+
+def test_a_template_that_no_longer_exists_is_named_not_replaced(admin_client) -> None:  # type: ignore[no-untyped-def]
+    page = admin_client.get("/admin/bulletins/new?kind=bulletin").get_data(as_text=True)
+    answer = admin_client.post(
+        "/admin/bulletins/new?kind=bulletin",
+        data={
+            "csrf_token": csrf_from(page),
+            "template_id": "999",
+            "subject": "Stakeholder Special",
+            "body_markdown": "Hello.",
+        },
+    )
+    assert answer.status_code == 400
+    assert "That template no longer exists" in answer.get_data(as_text=True)
