@@ -95,12 +95,11 @@ def make_due(
     allowed = (SEND_SCHEDULED, SEND_SENDING, SEND_PAUSED) + ((SEND_DONE,) if late_joiners else ())
     if send.state not in allowed:
         raise SendRefused(f"send {send.id} is {send.state}; only a scheduled send falls due")
-    missing = audience_contacts(session, send.audience).where(
-        ~exists().where(Delivery.send_id == send.id, Delivery.contact_id == Contact.id)
-    )
     made = 0
     for low, high in id_windows(session):
-        window = missing.where(Contact.id > low, Contact.id <= high)
+        window = audience_contacts(session, send.audience, ids=(low, high)).where(
+            ~exists().where(Delivery.send_id == send.id, Delivery.contact_id == Contact.id)
+        )
         last_id = low
         while True:
             chunk = session.execute(window.where(Contact.id > last_id).limit(INSERT_CHUNK)).all()

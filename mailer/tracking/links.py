@@ -55,14 +55,13 @@ def new_code() -> str:
 
 def ensure_share_codes(session: Session, consultation_id: int, audience: dict[str, Any]) -> int:
     """A share code for every audience contact of the consultation that lacks one."""
-    missing = audience_contacts(session, audience).where(
-        ~exists().where(
-            ShareCode.consultation_id == consultation_id, ShareCode.contact_id == Contact.id
-        )
-    )
     made = 0
     for low, high in id_windows(session):
-        window = missing.where(Contact.id > low, Contact.id <= high)
+        window = audience_contacts(session, audience, ids=(low, high)).where(
+            ~exists().where(
+                ShareCode.consultation_id == consultation_id, ShareCode.contact_id == Contact.id
+            )
+        )
         last_id = low
         while True:
             chunk = session.execute(window.where(Contact.id > last_id).limit(CHUNK)).all()
