@@ -55,13 +55,21 @@ def new_code() -> str:
 
 def ensure_share_codes(session: Session, consultation_id: int, audience: dict[str, Any]) -> int:
     """A share code for every audience contact of the consultation that lacks one."""
+    # None yet (the launch): no need to ask of every contact whether it has one (as
+    # sends.make_due, the rows this transaction adds would make that ever slower).
+    existing = session.scalar(
+        select(ShareCode.id).where(ShareCode.consultation_id == consultation_id).limit(1)
+    )
     made = 0
     for low, high in id_windows(session):
-        window = audience_contacts(session, audience, ids=(low, high)).where(
-            ~exists().where(
-                ShareCode.consultation_id == consultation_id, ShareCode.contact_id == Contact.id
+        window = audience_contacts(session, audience, ids=(low, high))
+        if existing is not None:
+            window = window.where(
+                ~exists().where(
+                    ShareCode.consultation_id == consultation_id,
+                    ShareCode.contact_id == Contact.id,
+                )
             )
-        )
         last_id = low
         while True:
             chunk = session.execute(window.where(Contact.id > last_id).limit(CHUNK)).all()
