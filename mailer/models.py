@@ -49,6 +49,7 @@ from scheduler.models import (
     Contribution,
     SchedulerStatus,
 )
+from scheduler.reviews.models import ReviewEvent
 
 __all__ = [
     "AuditEntry",
@@ -74,6 +75,7 @@ __all__ = [
     "PublicRequest",
     "QueuedMessage",
     "RelayState",
+    "ReviewEvent",
     "SchedulerStatus",
     "Segment",
     "Send",

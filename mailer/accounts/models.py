@@ -33,6 +33,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Turned off review notices by email ("something awaits your approval", "approved",
+    # "sent back") from the link in one of them.
+    notices_off: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # --- Flask-Login protocol -------------------------------------------------------
     @property

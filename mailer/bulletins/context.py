@@ -7,13 +7,14 @@ converted to the configured timezone here, so templates format them as they are.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from mailer.bulletins import blocks
 from mailer.email_templates.models import KIND_BULLETIN
 from mailer.public_urls import PublicUrls
 from mailer.rendering.links import rewrite_links
@@ -39,6 +40,8 @@ class Content:
     subject: str
     preheader: str
     body_markdown: str
+    # The template's blocks switched off or reworded (mailer/bulletins/blocks.py).
+    blocks: dict[str, Any] = field(default_factory=dict)
 
 
 def time_left(now: datetime, closes_at: datetime) -> str:
@@ -82,6 +85,7 @@ def build(
             "body_html": Markup(body.html),  # noqa: S704 - sanitised by nh3 in to_html
             "body_text": html_to_text(body.html),
         },
+        "blocks": blocks.for_template(content.blocks),
         "links": {"documents": list(documents), "web_version": web_version},
         "message": {"date": long_date(local_now)},
         "consultation": None,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mailer.database import Base, UTCDateTime, utcnow
@@ -49,6 +50,9 @@ class Bulletin(Base):
     copied_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("bulletins.id", ondelete="SET NULL"), nullable=True
     )
+    # The template's own blocks switched off or reworded for this bulletin
+    # (mailer/bulletins/blocks.py): {"greeting": {"on": false}, "sign_off": {"text": ...}}.
+    blocks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Out of the everyday list; kept with its sends and reports.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -31,6 +31,9 @@ class OrganisationSettings(Base):
     signatory: Mapped[str] = mapped_column(String(200), default="")
     signatory_title: Mapped[str] = mapped_column(String(200), default="")
     register_url: Mapped[str] = mapped_column(String(500), default="")
+    # The address messages come from, one of the operator's [mail] allowed_from
+    # ("" for [mail] from_address). The display name is always ``name``.
+    from_address: Mapped[str] = mapped_column(String(320), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     def snapshot(self) -> dict[str, Any]:

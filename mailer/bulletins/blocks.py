@@ -1,0 +1,79 @@
+"""The blocks a template adds around the writer's words, switched off or reworded per
+bulletin.
+
+A template (the shipped Stakeholder Special, or an office's own version) wraps the body
+in blocks of its own: a greeting, the survey's call to action, the key date, the request
+to pass the message on, the sign-off and "stay in touch". A writer whose words already
+say one of these switches the template's off, or rewords it, for this bulletin only. The
+choices are stored on the bulletin (``Bulletin.blocks``) and frozen with its words;
+templates read them as ``blocks.<name>.on`` and ``blocks.<name>.text`` ("" means the
+template's own wording).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+GREETING = "greeting"
+SURVEY = "survey"
+KEY_DATE = "key_date"
+CASCADE = "cascade"
+SIGN_OFF = "sign_off"
+STAY_IN_TOUCH = "stay_in_touch"
+
+
+@dataclass(frozen=True)
+class BlockKind:
+    name: str
+    label: str
+    # What the template says when not reworded, as the writer is told it.
+    default_words: str
+    # Only in messages about a consultation (launch, reminder, close notice).
+    consultation_only: bool = False
+
+
+BLOCKS: tuple[BlockKind, ...] = (
+    BlockKind(GREETING, "Greeting", "Dear <name>, (or Dear colleague,)"),
+    BlockKind(SURVEY, "Survey call to action", "Have your say: a button to the survey", True),
+    BlockKind(KEY_DATE, "Key date", "The consultation closes on <date>", True),
+    BlockKind(CASCADE, "Request to pass it on", "Please pass this on to your networks"),
+    BlockKind(SIGN_OFF, "Sign-off", "The signatory's name and title"),
+    BlockKind(STAY_IN_TOUCH, "Stay in touch", "Emergency numbers, website and social accounts"),
+)
+NAMES = tuple(block.name for block in BLOCKS)
+MAX_TEXT = 500
+
+
+def clean(raw: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """What is stored: only known blocks, only what differs from the template's own
+    (switched off, or reworded); text trimmed, one paragraph, at most MAX_TEXT."""
+    stored: dict[str, dict[str, Any]] = {}
+    for name in NAMES:
+        choice = (raw or {}).get(name)
+        if not isinstance(choice, Mapping):
+            continue
+        entry: dict[str, Any] = {}
+        if choice.get("on") is False:
+            entry["on"] = False
+        text = " ".join(str(choice.get("text") or "").split())[:MAX_TEXT]
+        if text:
+            entry["text"] = text
+        if entry:
+            stored[name] = entry
+    return stored
+
+
+def for_template(stored: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The ``blocks`` a template sees: every block, on unless switched off, with its
+    rewording ("" for the template's own words). Templates written before blocks
+    existed simply ignore it."""
+    chosen = clean(stored)
+    return {
+        name: {
+            "on": chosen.get(name, {}).get("on", True),
+            "text": chosen.get(name, {}).get("text", ""),
+        }
+        for name in NAMES
+    }
