@@ -22,7 +22,8 @@ def test_quiet_hours_move_a_launch_to_the_morning_and_a_reminder_to_the_evening(
     office: Rules,
 ) -> None:
     night = local("2027-03-10 21:00")
-    assert office.why_not(night) == "quiet hours 20:00-08:00"
+    assert office.why_not(night) == "quiet hours (8pm to 8am)"
+    assert office.later(night).reasons == ("moved out of quiet hours (8pm to 8am)",)
     assert shown(office.later(night).at) == "Thu 2027-03-11 08:00"
     assert shown(office.earlier(night).at) == "Wed 2027-03-10 19:59"
     early = local("2027-03-11 06:30")
@@ -34,9 +35,22 @@ def test_a_weekend_moves_forward_to_monday_morning_and_back_to_friday(office: Ru
     saturday = local("2027-03-13 10:00")
     later = office.later(saturday)
     assert shown(later.at) == "Mon 2027-03-15 08:00"
-    assert later.reasons == ("Saturday", "Sunday", "quiet hours 20:00-08:00")
+    # In words, once: landing at the start of Monday passes through the quiet hours,
+    # which is how the move is made, not a reason for it.
+    assert later.reasons == ("moved from Saturday to Monday 8am: no messages at weekends",)
     # Back over a weekend keeps the time of day: Sunday morning becomes Friday morning.
-    assert shown(office.earlier(local("2027-03-14 09:00")).at) == "Fri 2027-03-12 09:00"
+    earlier = office.earlier(local("2027-03-14 09:00"))
+    assert shown(earlier.at) == "Fri 2027-03-12 09:00"
+    assert earlier.reasons == ("moved from Sunday to Friday 9am: no messages at weekends",)
+
+
+def test_a_night_before_the_weekend_says_both_reasons(office: Rules) -> None:
+    friday_night = office.later(local("2027-03-12 22:00"))
+    assert shown(friday_night.at) == "Mon 2027-03-15 08:00"
+    assert friday_night.reasons == (
+        "moved out of quiet hours (8pm to 8am)",
+        "moved from Saturday to Monday 8am: no messages at weekends",
+    )
 
 
 def test_christmas_and_the_observed_boxing_day_are_skipped(office: Rules) -> None:
@@ -45,6 +59,9 @@ def test_christmas_and_the_observed_boxing_day_are_skipped(office: Rules) -> Non
     assert shown(moved.at) == "Tue 2026-12-29 08:00"
     assert "bank holiday (Christmas Day)" in moved.reasons
     assert "bank holiday (Boxing Day (observed))" in moved.reasons
+    # Holidays and a weekend together: the weekend is not said to be the whole story.
+    assert "no messages at weekends" in moved.reasons
+    assert not any(reason.startswith("moved from") for reason in moved.reasons)
     assert shown(office.earlier(local("2026-12-28 09:00")).at) == "Thu 2026-12-24 09:00"
 
 
