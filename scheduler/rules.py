@@ -42,9 +42,11 @@ class Blackout:
         if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
             raise ValueError("a blackout's start and end need a timezone")
         if self.ends_at <= self.starts_at:
+            zone = self.starts_at.tzinfo  # said in the zone they were given in (the form's)
             raise ValueError(
                 f'the blackout "{self.reason}" must end after it starts '
-                f"({self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M} UTC)"
+                f"({humane_time.when(self.starts_at, zone)} to "
+                f"{humane_time.when(self.ends_at, zone)})"
             )
 
     def __contains__(self, moment: datetime) -> bool:
@@ -164,7 +166,9 @@ class Rules:
                 return Moved(moment, at, self._in_words(moment, at, causes))
             causes.append((*cause, at))
             at = step(at)
-        raise NoAllowedTime(f"no allowed moment {direction} {moment:%Y-%m-%d %H:%M} UTC")
+        raise NoAllowedTime(
+            f"no allowed moment {direction} {humane_time.when(moment, self.timezone)}"
+        )
 
     def _forward(self, at: datetime) -> datetime:
         for blackout in self.blackouts:

@@ -122,8 +122,13 @@ def test_the_rules_come_from_the_scheduler_section_of_the_config() -> None:
 
 
 def test_a_blackout_that_ends_before_it_starts_is_refused_with_its_name() -> None:
-    with pytest.raises(ValueError, match='"pre-election period" must end after it starts'):
-        Blackout(local("2027-05-07 00:00"), local("2027-03-29 00:00"), "pre-election period")
+    with pytest.raises(ValueError, match='"pre-election period" must end after it starts') as no:
+        start = datetime(2027, 5, 7, 9, 0, tzinfo=LONDON)
+        Blackout(start, datetime(2027, 3, 29, 0, 0, tzinfo=LONDON), "pre-election period")
+    # Said in the zone the form gave, in words, not as UTC.
+    assert str(no.value).endswith(
+        "(Friday 7 May 2027, 9am to Monday 29 March 2027, midnight (start of the day))"
+    )
     with pytest.raises(ValueError, match="need a timezone"):
         Blackout(datetime(2027, 3, 29), datetime(2027, 5, 7), "pre-election period")
 
