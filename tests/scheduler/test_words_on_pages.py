@@ -97,6 +97,32 @@ def test_messages_not_yet_due_say_when_and_not_sent_to(app: Flask, db: Database)
     assert_only_human_times(report)
 
 
+def test_pages_for_comms_staff_say_what_a_setting_means_not_its_syntax(
+    app: Flask, db: Database
+) -> None:
+    # [tracking] per_person is off unless an administrator turns it on.
+    editor, approver, _partners, cid, page = submitted(app, db)
+    approve_as(approver, page)
+    with db.transaction() as session:
+        launch = launch_of(session, cid)
+        sends.make_due(session, launch, now=utcnow(), domain="example.org")
+        launch_id = launch.id
+    form = editor.get("/admin/consultations/new").get_data(as_text=True)
+    assert (
+        "Per-person tracking is off, so reminders cannot leave out people who already "
+        "responded. Your administrator can turn it on."
+    ) in form
+    for shown in (
+        form,
+        editor.get(f"/admin/sends/{launch_id}/report").get_data(as_text=True),
+        editor.get(f"/admin/cascade/{cid}").get_data(as_text=True),
+    ):
+        assert "[tracking]" not in shown and "per_person" not in shown
+    assert "per-person tracking is off" in editor.get(f"/admin/sends/{launch_id}/report").get_data(
+        as_text=True
+    )
+
+
 def test_a_late_joiner_held_back_sees_why_and_when(app: Flask, db: Database) -> None:
     editor, approver, partners, cid, page = submitted(app, db)
     approve_as(approver, page)
