@@ -100,3 +100,20 @@ def test_the_filters_wrap_words_in_a_time_element(app: Flask) -> None:
         '<time datetime="2026-12-01T03:20:23Z">Tuesday 1 December 2026</time>|'
         "Tuesday 1 December 2026, 3:20am||Tuesday 1 December 2026, 3:20am"
     )
+
+
+def test_reasons_kept_from_before_are_said_in_words_too(app: Flask) -> None:
+    stored = [
+        "Sunday",
+        "Saturday",
+        "quiet hours 20:00-08:00",
+        "sent late at a@example.org's request (was due 2027-07-05 08:00 UTC)",
+        "blackout: By-election",
+    ]
+    with app.test_request_context():
+        shown = render_template_string("{{ r | reasons }}", r=stored)
+    assert shown == (
+        "no messages at weekends; moved out of quiet hours (8pm to 8am); "
+        "sent late at a@example.org&#39;s request (was due Monday 5 July 2027, 9am); "
+        "blackout: By-election"
+    )
