@@ -333,13 +333,20 @@ def resolve(
     organisation type names, tags and areas. Refuses, naming it, anything unknown."""
 
     list_ids = {row.name.casefold(): row.id for row in session.scalars(select(ContactList))}
-    type_ids = {type_key(row.name): row.id for row in session.scalars(select(OrganisationType))}
+    kinds = session.scalars(select(OrganisationType).order_by(OrganisationType.position)).all()
+    # A type by its name as the admin shows it (any case) or by its code, the number the
+    # Organisation types page shows for the command line (it survives a rename).
+    type_ids = {type_key(row.name): row.id for row in kinds} | {str(k.id): k.id for k in kinds}
+    known_types = ", ".join(f'"{k.name}" ({k.id})' for k in kinds) or "none yet"
 
-    def ids(names: Iterable[str], table: dict[str, int], what: str, key: Any) -> list[int]:
+    def ids(
+        names: Iterable[str], table: dict[str, int], what: str, key: Any, known: str = ""
+    ) -> list[int]:
         found = []
         for name in names:
             if key(name) not in table:
-                raise AudienceRefused(f'There is no {what} called "{name}".')
+                also = f" The {what}s are: {known}." if known else ""
+                raise AudienceRefused(f'There is no {what} called "{name}".{also}')
             found.append(table[key(name)])
         return found
 
@@ -354,7 +361,9 @@ def resolve(
             raise AudienceRefused(f'No contact is in the area "{area}".')
     return Audience.of(
         lists=ids(lists, list_ids, "list", lambda n: n.strip().casefold()),
-        organisation_types=ids(organisation_types, type_ids, "organisation type", type_key),
+        organisation_types=ids(
+            organisation_types, type_ids, "organisation type", type_key, known_types
+        ),
         tags=tag_names,
         areas=area_names,
         exclude_lists=ids(exclude_lists, list_ids, "list", lambda n: n.strip().casefold()),

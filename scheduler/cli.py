@@ -46,6 +46,17 @@ def _durations(_ctx: click.Context, param: click.Parameter, values: Any) -> Any:
     return one(values)
 
 
+def _consultation_type(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A consultation type by its name as the admin's form shows it ("Budget and
+    precept", any case) or by its code ("precept")."""
+    wanted = value.strip().casefold()
+    for code, label in TYPE_LABELS.items():
+        if wanted in (code, label.casefold()):
+            return code
+    known = "; ".join(f'"{label}" ({code})' for code, label in TYPE_LABELS.items())
+    raise click.BadParameter(f"{value!r} is not a consultation type. The types are: {known}.")
+
+
 def _consultation(session: Any, key: str) -> Any:
     from mailer.cli import Refused
     from scheduler.consultations import read_models
@@ -91,7 +102,7 @@ def consultation() -> None:
     "--close-notice",
     callback=_durations,
     metavar="AFTER",
-    help="Send the close notice this long after the close (default: 09:00 next working day).",
+    help="Send the close notice this long after the close (default: 9am next working day).",
 )
 @click.option(
     "--attach", "attachments", multiple=True, type=click.Path(dir_okay=False, path_type=Path)
@@ -105,10 +116,13 @@ def consultation() -> None:
 @click.option(
     "--type",
     "kind",
-    type=click.Choice(sorted(TYPE_LABELS)),
+    callback=_consultation_type,
     default=TYPE_GENERAL,
     show_default=True,
-    help="What is consulted on; sets the statutory consultees.",
+    metavar="TYPE",
+    help="What is consulted on, as the form names it (any case) or its code: "
+    + "; ".join(f'"{label}" ({code})' for code, label in TYPE_LABELS.items())
+    + ". Sets the statutory consultees.",
 )
 @click.option("--by", "by_email", metavar="EMAIL", help="The author (default: the first admin).")
 @click.pass_obj

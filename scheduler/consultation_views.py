@@ -336,7 +336,12 @@ def open_now(consultation_id: int) -> ResponseReturnValue:
     return _step(
         consultation_id,
         lambda s, c, u: lifecycle.open_now(
-            s, c, by=u, now=utcnow(), two_person=_config().approval.two_person
+            s,
+            c,
+            by=u,
+            now=utcnow(),
+            two_person=_config().approval.two_person,
+            tz=_config().app.tz,
         ),
         said,
     )
@@ -409,7 +414,12 @@ def send_now(consultation_id: int, send_id: int) -> ResponseReturnValue:
         if send is None or send.consultation_id != consultation.id:
             raise LookupError("That send is not on this consultation's timeline.")
         lifecycle.send_now(
-            session, send, by=user, now=utcnow(), two_person=_config().approval.two_person
+            session,
+            send,
+            by=user,
+            now=utcnow(),
+            two_person=_config().approval.two_person,
+            tz=_config().app.tz,
         )
         return []
 

@@ -2,7 +2,7 @@
 when, and the outcome. What a Police and Crime Panel would ask for.
 
 Rows come from the delivery records (what actually happened) and from the audience as
-it is now (someone who joined after a message went shows "not sent to"). Erased
+it is now (someone who joined after a message went shows "not sent"). Erased
 contacts cannot be named: they stay in the counts only.
 """
 
@@ -23,7 +23,17 @@ from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.delivery import sends
-from mailer.delivery.models import FAILED, QUEUED, SENDING, SENT, SKIPPED, Delivery, Send
+from mailer.delivery.models import (
+    FAILED,
+    QUEUED,
+    SEND_CANCELLED,
+    SEND_MISSED,
+    SENDING,
+    SENT,
+    SKIPPED,
+    Delivery,
+    Send,
+)
 from mailer.delivery.sends import Progress
 from scheduler import statutory
 from scheduler.models import Consultation
@@ -43,7 +53,7 @@ CSV_HEADER = [
 
 @dataclass(frozen=True)
 class Outcome:
-    label: str  # "sent", "failed", "skipped: unsubscribed", "on its way", "not sent to"
+    label: str  # "sent", "failed", "skipped: unsubscribed", "on its way", "not sent yet"
     at: datetime | None = None
     detail: str = ""
 
@@ -70,7 +80,14 @@ class AudienceEvidence:
         return sum(1 for p in self.people if p.outcomes.get(send_id, NOT_SENT).good)
 
 
-NOT_SENT = Outcome("not sent to")
+NOT_SENT = Outcome("not sent")
+NOT_YET = Outcome("not sent yet")
+UNSENDABLE = (SEND_CANCELLED, SEND_MISSED)  # a send in these will not go to anyone now
+
+
+def missing(send: Send) -> Outcome:
+    """The outcome for someone with no delivery of ``send``: it may simply not be due."""
+    return NOT_YET if send.fired_at is None and send.state not in UNSENDABLE else NOT_SENT
 
 
 @dataclass
@@ -141,7 +158,7 @@ def csv_rows(session: Session, consultation: Consultation) -> list[list[object]]
             )
         for person in group.people:
             for send in found.sends:
-                outcome = person.outcomes.get(send.id, NOT_SENT)
+                outcome = person.outcomes.get(send.id) or missing(send)
                 rows.append(
                     [
                         group.coverage.requirement.audience,

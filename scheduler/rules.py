@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from mailer import humane_time
 from mailer.config import Config, QuietHours
 
 # Bank holiday calendars, by the name [scheduler] holidays uses (python-holidays).
@@ -24,6 +25,9 @@ _SUBDIVISIONS = {"england-and-wales": "ENG", "scotland": "SCT", "northern-irelan
 # Moving a moment back out of a closed window lands this long before the window opens.
 BEFORE_WINDOW = timedelta(minutes=1)
 _MAX_MOVES = 1000  # a year of closed days is far fewer; guards against a loop
+# What closes a moment, for putting the reasons of a move in words.
+BLACKOUT, HOLIDAY, WEEKEND, QUIET = "blackout", "holiday", "weekend", "quiet"
+NO_WEEKENDS = "no messages at weekends"
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,11 @@ class Blackout:
         if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
             raise ValueError("a blackout's start and end need a timezone")
         if self.ends_at <= self.starts_at:
+            zone = self.starts_at.tzinfo  # said in the zone they were given in (the form's)
             raise ValueError(
                 f'the blackout "{self.reason}" must end after it starts '
-                f"({self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M} UTC)"
+                f"({humane_time.when(self.starts_at, zone)} to "
+                f"{humane_time.when(self.ends_at, zone)})"
             )
 
     def __contains__(self, moment: datetime) -> bool:
@@ -100,25 +106,38 @@ class Rules:
 
     def closed_day(self, day: date) -> str | None:
         """Why nothing is sent on this (local) day, or None when it is a sending day."""
+        cause = self._closed_day(day)
+        return None if cause is None else cause[1]
+
+    def _closed_day(self, day: date) -> tuple[str, str] | None:
         name = self.holiday(day)
         if name:
-            return f"bank holiday ({name})"
+            return HOLIDAY, f"bank holiday ({name})"
         if not self.send_on_weekends and day.weekday() >= 5:
-            return f"{day:%A}"
+            return WEEKEND, NO_WEEKENDS
         return None
 
     def why_not(self, moment: datetime) -> str | None:
-        """Why nothing may be sent at this moment, or None when it may."""
+        """Why nothing may be sent at this moment, in words, or None when it may."""
+        cause = self._cause(moment)
+        return None if cause is None else cause[1]
+
+    def _cause(self, moment: datetime) -> tuple[str, str] | None:
         for blackout in self.blackouts:
             if moment in blackout:
-                return f"blackout: {blackout.reason}"
+                return BLACKOUT, f"blackout: {blackout.reason}"
         local = self.local(moment)
-        closed = self.closed_day(local.date())
+        closed = self._closed_day(local.date())
         if closed:
             return closed
         if self.quiet_hours is not None and self.quiet_hours.contains(local.time()):
-            return f"quiet hours {self.quiet_hours}"
+            return QUIET, f"quiet hours ({humane_time.hours(*self.quiet_window)})"
         return None
+
+    @property
+    def quiet_window(self) -> tuple[time, time]:
+        assert self.quiet_hours is not None
+        return self.quiet_hours.start, self.quiet_hours.end
 
     # --- moving a moment -------------------------------------------------------------
 
@@ -140,14 +159,16 @@ class Rules:
     ) -> Moved:
         if moment.tzinfo is None:
             raise ValueError(f"{moment} has no timezone; the rules need an exact moment")
-        at, reasons = moment, list[str]()
+        at, causes = moment, list[tuple[str, str, datetime]]()
         for _ in range(_MAX_MOVES):
-            reason = self.why_not(at)
-            if reason is None:
-                return Moved(moment, at, tuple(dict.fromkeys(reasons)))
-            reasons.append(reason)
+            cause = self._cause(at)
+            if cause is None:
+                return Moved(moment, at, self._in_words(moment, at, causes))
+            causes.append((*cause, at))
             at = step(at)
-        raise NoAllowedTime(f"no allowed moment {direction} {moment:%Y-%m-%d %H:%M} UTC")
+        raise NoAllowedTime(
+            f"no allowed moment {direction} {humane_time.when(moment, self.timezone)}"
+        )
 
     def _forward(self, at: datetime) -> datetime:
         for blackout in self.blackouts:
@@ -174,6 +195,36 @@ class Rules:
         assert quiet is not None  # why_not: neither a blackout nor a closed day
         day = local.date() if local.time() >= quiet.start else local.date() - timedelta(days=1)
         return self.at_local(day, quiet.start) - BEFORE_WINDOW
+
+    def _in_words(
+        self, asked: datetime, at: datetime, causes: list[tuple[str, str, datetime]]
+    ) -> tuple[str, ...]:
+        """Why a moment moved, once per cause, in words a person reads.
+
+        Landing at the start of a day after a weekend or a holiday passes through the
+        quiet hours; that is the move's mechanics, not a reason, so it is not said.
+        """
+        weekends = [moment for kind, _words, moment in causes if kind == WEEKEND]
+        only_weekends = all(kind in (WEEKEND, QUIET) for kind, _words, _at in causes)
+        words: list[str] = []
+        previous = ""
+        for kind, said, _moment in causes:
+            if kind == QUIET and previous in (WEEKEND, HOLIDAY):
+                pass
+            elif kind == QUIET:
+                words.append(f"moved out of {said}")
+            elif kind == WEEKEND and only_weekends:
+                landed = self.local(at)
+                words.append(
+                    f"moved from {self.local(weekends[0]):%A} to {landed:%A} "
+                    f"{humane_time.clock(landed.time())}: {NO_WEEKENDS}"
+                )
+            elif kind == WEEKEND:
+                words.append(NO_WEEKENDS)
+            else:
+                words.append(said)
+            previous = kind
+        return tuple(dict.fromkeys(words))
 
     # --- calendar arithmetic ---------------------------------------------------------
 

@@ -34,13 +34,13 @@ from mailer.bulletins import messages
 from mailer.config import Config
 from mailer.database import Database, utcnow
 from mailer.delivery import sends, switch
-from mailer.delivery.models import SEND_DONE, SEND_SCHEDULED, SEND_SENDING, Send
+from mailer.delivery.models import SEND_SCHEDULED, SEND_SENDING, Send
 from mailer.tracking import links
-from scheduler import status
+from scheduler import late_joiners, status
 from scheduler.consultations import lifecycle, planning
 from scheduler.locks import LeaderLock, lock_for
-from scheduler.models import SCHEDULED, Consultation
-from scheduler.timeline import LAUNCH, REMINDER
+from scheduler.models import Consultation
+from scheduler.timeline import REMINDER
 
 log = logging.getLogger(__name__)
 
@@ -263,18 +263,7 @@ class Scheduler:
         rules = planning.rules_for(session, self.config)
         if rules.why_not(now):
             return
-        launches = session.scalars(
-            select(Send)
-            .join(Consultation, Consultation.id == Send.consultation_id)
-            .where(
-                Send.slot == LAUNCH,
-                Send.state.in_((SEND_SENDING, SEND_DONE)),
-                Consultation.state == SCHEDULED,
-                Consultation.late_joiners.is_(True),
-                Consultation.opens_at <= now,
-                Consultation.closes_at > now,
-            )
-        ).all()
+        launches = session.scalars(late_joiners.open_launches(now)).all()
         for send in launches:
             made = sends.make_due(session, send, now=now, domain=self.domain, late_joiners=True)
             if made:

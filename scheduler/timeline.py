@@ -91,8 +91,8 @@ def plan(
     launch = rules.later(opens_at)
     if launch.at >= closes_at:
         raise TimelineError(
-            "the launch cannot go before the close: "
-            f"{', '.join(launch.reasons)} until after it; open earlier or close later"
+            "the launch would be moved past the close "
+            f"({'; '.join(launch.reasons)}); open earlier or close later"
         )
     planned = [PlannedSend(LAUNCH, "Launch", opens_at, launch.at, launch.reasons, slot=LAUNCH)]
 
@@ -142,7 +142,7 @@ def _reminder(
 
 
 def _drop(send: PlannedSend, why: str) -> PlannedSend:
-    moved = f" (moved for {', '.join(send.reasons)})" if send.reasons else ""
+    moved = f" ({'; '.join(send.reasons)})" if send.reasons else ""
     return PlannedSend(
         send.kind, send.label, send.planned_at, None, send.reasons, why + moved, send.slot
     )

@@ -40,6 +40,7 @@ CONCEPTS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "mailer.client_limits",
             "mailer.config",
             "mailer.database",
+            "mailer.humane_time",
             "mailer.instance",
             "mailer.locks",
             "mailer.logs",

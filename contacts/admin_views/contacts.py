@@ -38,9 +38,11 @@ from mailer.accounts.roles import Action
 from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
-from mailer.database import get_db
+from mailer.database import get_db, utcnow
 from mailer.delivery.models import Delivery, Send
 from mailer.web import inputs, paging
+from scheduler import late_joiners
+from scheduler.consultations import planning
 
 contacts_bp = Blueprint("contacts", __name__, url_prefix="/admin/contacts")
 
@@ -89,6 +91,13 @@ def show(contact_id: int) -> ResponseReturnValue:
         .order_by(Delivery.id.desc())
         .limit(50)
     ).all()
+    # Launches they joined too late for, held until sending is allowed (quiet hours).
+    waiting = late_joiners.waiting_for(
+        session,
+        contact.id,
+        rules=planning.rules_for(session, current_app.config["MAILER"]),
+        now=utcnow(),
+    )
     member_ids = {m.list_id for m in contact.memberships}
     other_lists = [
         lst
@@ -100,6 +109,7 @@ def show(contact_id: int) -> ResponseReturnValue:
         contact=contact,
         history=history,
         messages=messages,
+        waiting=waiting,
         other_lists=other_lists,
         types=directory.organisation_types(session),
         lawful_bases=LAWFUL_BASES,

@@ -144,7 +144,14 @@ def create(
 @bulletin.command("schedule")
 @click.argument("key", metavar="ID")
 @click.option("--list", "lists", multiple=True, metavar="NAME", help="Anyone on this list.")
-@click.option("--org-type", "org_types", multiple=True, metavar="CODE", help="Anyone of this type.")
+@click.option(
+    "--org-type",
+    "org_types",
+    multiple=True,
+    metavar="TYPE",
+    help="Anyone of this organisation type: its name as the admin shows it (any case), "
+    "or its code from the Organisation types page.",
+)
 @click.option("--tag", "tags", multiple=True, metavar="T", help="Only contacts with a tag given.")
 @click.option("--area", "areas", multiple=True, metavar="A", help="Only contacts in an area given.")
 @click.option("--exclude-list", "excluded", multiple=True, metavar="NAME", help="Leave out.")

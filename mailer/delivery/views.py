@@ -34,6 +34,8 @@ from mailer.delivery.models import FAILED, SEND_LABELS, SENT, Delivery, Send
 from mailer.public_urls import PublicUrls
 from mailer.web import paging
 from mailer.web.frames import email_frame
+from scheduler import late_joiners
+from scheduler.consultations import planning
 
 sends_bp = Blueprint("sends", __name__, url_prefix="/admin/sends")
 outbox_bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")
@@ -107,7 +109,17 @@ def show(send_id: int) -> ResponseReturnValue:
         why_not=lambda control: controls.refusal(current_user, send, control),
         web_version=_web_version(send),
         publish_refusal=web_versions.publish_refusal(send),
+        waiting=_late_joiners_waiting(send),
     )
+
+
+def _late_joiners_waiting(send: Send) -> late_joiners.Waiting | None:
+    """People who joined a launch's audience after it went, held back (quiet hours)."""
+    if not send.consultation_id or send.fired_at is None:
+        return None
+    session = get_db().session
+    rules = planning.rules_for(session, current_app.config["MAILER"])
+    return late_joiners.waiting_on(session, send, rules=rules, now=utcnow())
 
 
 def _web_version(send: Send) -> str | None:

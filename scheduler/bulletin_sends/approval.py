@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from contacts.audience import Audience, describe
-from mailer import audit
+from mailer import audit, humane_time
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins import messages
@@ -139,7 +139,8 @@ def due_time(send: Send, *, rules: Rules, now: datetime) -> tuple[datetime, list
     if asked is None:
         return moved_time(rules, now)
     if asked <= now:
-        why = f"the time asked for ({rules.local(asked):%d %b %Y %H:%M}) passed before approval"
+        asked_words = humane_time.when(asked, rules.timezone)
+        why = f"the time asked for ({asked_words}) passed before approval"
         return moved_time(rules, now, why=why)
     return moved_time(rules, asked)
 
@@ -201,7 +202,7 @@ def approve(
         target_id=send.id,
         summary=f'Approved "{bulletin.subject}" version {shared.short(digest)} from {via}: '
         f"to {describe(session, audience)} ({reachable} now), due "
-        f"{send.due_at:%Y-%m-%d %H:%M} UTC; made by {made_by}",
+        f"{humane_time.when(send.due_at, rules.timezone)}; made by {made_by}",
         detail={
             "content_hash": digest,
             "via": via,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from contacts import audience as audiences
 from contacts.audience import Audience, describe
-from mailer import audit
+from mailer import audit, humane_time
 from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.audit import actions
@@ -175,7 +175,11 @@ def request(
     send_states.submit(send, now=now, by_id=by.id)
     who = describe(session, audience)
     compose.note(session, bulletin, by=by, action=compose.SUBMITTED, part=f"the send to {who}")
-    when = "as soon as it is approved" if due_at is None else f"at {due_at:%Y-%m-%d %H:%M} UTC"
+    when = (
+        "as soon as it is approved"
+        if due_at is None
+        else f"on {humane_time.when(due_at, rules.timezone)}"
+    )
     audit.record(
         session,
         actions.BULLETIN_SEND_SUBMITTED,
@@ -183,7 +187,7 @@ def request(
         target_type="send",
         target_id=send.id,
         summary=f'Submitted "{bulletin.subject}" for approval: to {who}, {when}'
-        + (f" (moved: {'; '.join(reasons)})" if reasons else ""),
+        + (f" ({'; '.join(reasons)})" if reasons else ""),
         detail={"bulletin_id": bulletin.id, "audience": audience.to_json()},
     )
     return send

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contacts.models import ContactList, OrganisationType
+from mailer import humane_time
 from mailer.organisation.service import check_url
 from mailer.rendering.mime import one_line
 from scheduler.models import (
@@ -260,4 +261,4 @@ def _seconds(span: timedelta | None) -> int | None:
 
 
 def _shown(rules: Rules, moment: datetime) -> str:
-    return rules.local(moment).strftime("%a %d %b %Y %H:%M")
+    return humane_time.when(moment, rules.timezone)

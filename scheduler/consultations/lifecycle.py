@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from mailer import audit
+from mailer import audit, humane_time
 from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.audit import actions
@@ -47,6 +48,8 @@ from scheduler.timeline import (
 )
 
 log = logging.getLogger(__name__)
+# The office's timezone when a caller does not pass [app] timezone (its default).
+OFFICE_TIME = ZoneInfo("Europe/London")
 
 
 def lock(session: Session, consultation: Consultation) -> None:
@@ -314,7 +317,13 @@ def cancel(session: Session, consultation: Consultation, *, by: User, now: datet
 
 
 def send_now(
-    session: Session, send: Send, *, by: User, now: datetime, two_person: bool = True
+    session: Session,
+    send: Send,
+    *,
+    by: User,
+    now: datetime,
+    two_person: bool = True,
+    tz: tzinfo = OFFICE_TIME,
 ) -> None:
     """Fire a missed send now: the scheduler picks it up on its next tick. Under the
     two-person rule, as for Open now, nobody who made the approved version may."""
@@ -336,7 +345,8 @@ def send_now(
     send.due_at = now
     send.reasons = [
         *send.reasons,
-        f"sent late at {by.email}'s request (was due {was:%Y-%m-%d %H:%M} UTC)",
+        f"sent late at {by.email}'s request"
+        + (f" (was due {humane_time.when(was, tz)})" if was is not None else ""),
     ]
     audit.record(
         session,
@@ -355,6 +365,7 @@ def open_now(
     by: User,
     now: datetime,
     two_person: bool = True,
+    tz: tzinfo = OFFICE_TIME,
 ) -> Send:
     """Open an approved consultation now rather than at its opening time: the launch
     goes on the scheduler's next tick. The approver asks for it deliberately, so quiet
@@ -392,7 +403,7 @@ def open_now(
     launch.due_at = consultation.opens_at
     launch.reasons = [
         *launch.reasons,
-        f"opened early at {by.email}'s request (was due {was:%Y-%m-%d %H:%M} UTC)",
+        f"opened early at {by.email}'s request (was due {humane_time.when(was, tz)})",
     ]
     audit.record(
         session,
@@ -400,7 +411,7 @@ def open_now(
         actor=by,
         target_type="consultation",
         target_id=consultation.id,
-        summary=f'Opened "{consultation.title}" now instead of {was:%Y-%m-%d %H:%M} UTC',
+        summary=f'Opened "{consultation.title}" now instead of {humane_time.when(was, tz)}',
     )
     log.info("consultation %s opened early by %s", consultation.id, by.email)
     return launch

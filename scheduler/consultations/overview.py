@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer import humane_time
 from mailer.delivery.models import SEND_SCHEDULED, Send
 from scheduler.models import Consultation
 
@@ -77,12 +78,18 @@ def picture(
                 "kind": s.kind,
                 "label": s.label,
                 "state": s.state,
-                "when": s.due_at.astimezone(zone).strftime("%a %-d %b %H:%M"),
+                "when": _said(s.due_at, zone),
                 "row": n % 2,
             }
             for n, s in enumerate(stored)
             if s.due_at is not None
         ],
-        "opens": consultation.opens_at.astimezone(zone).strftime("%a %-d %b %H:%M"),
-        "closes": consultation.closes_at.astimezone(zone).strftime("%a %-d %b %H:%M"),
+        "opens": _said(consultation.opens_at, zone),
+        "closes": _said(consultation.closes_at, zone),
     }
+
+
+def _said(moment: datetime, zone: tzinfo) -> str:
+    """A time on the timeline picture: "Tuesday 1 December, 3:20am" (its year is the
+    consultation's, said above it)."""
+    return f"{humane_time.short_day(moment, zone)}, {humane_time.clock(moment, zone)}"

@@ -66,5 +66,8 @@ def test_compose_live_preview_phone_preview_and_test_send(
     pool.run_once(db, app.config["MAILER"])
     page.reload()
     page.get_by_text(
-        re.compile(r"Test sent to me@example.org at \d\d:\d\d: written to the outbox")
+        re.compile(
+            r"Test sent to me@example.org on [A-Z][a-z]+day \d{1,2} [A-Z][a-z]+ \d{4}, "
+            r"(\d{1,2}(:\d\d)?[ap]m|midday|midnight \(start of the day\)): written to the outbox"
+        )
     ).wait_for()

@@ -241,13 +241,32 @@ def test_resolve_reads_names_and_refuses_what_does_not_exist(db: Database) -> No
     assert (typed.lists, typed.exclude_lists) == ((place.a, place.b), (place.panel,))
     assert [t.casefold() for t in typed.tags] == ["rural", "youth"]
     assert by_typed == by_ids
+    # An unknown type lists the known ones, each with its code for the command line.
+    unknown_type = refusals.pop("type")
+    assert unknown_type.startswith(
+        'There is no organisation type called "Space agency". The organisation types are: '
+    )
+    assert '"Member of the public" (' in unknown_type
     assert refusals == {
         "list": 'There is no list called "Nobody\'s list".',
-        "type": 'There is no organisation type called "Space agency".',
         "tag": 'No contact has the tag "astronauts".',
         "area": 'No contact is in the area "Mars".',
         "excluded": 'There is no list called "Ghosts".',
     }
+
+
+def test_a_type_is_typed_by_its_name_in_any_case_or_by_its_code(db: Database) -> None:
+    with db.transaction() as session:
+        police = OrganisationType(name="Police force")
+        session.add(police)
+        session.flush()
+        police_id = police.id
+    with db.reading() as session:
+        by_name = resolve(session, organisation_types=["  POLICE FORCE "])
+        by_code = resolve(session, organisation_types=[str(police_id)])
+        with pytest.raises(AudienceRefused, match='"Police force" \\(' + str(police_id)):
+            resolve(session, organisation_types=["police"])
+    assert list(by_name.organisation_types) == list(by_code.organisation_types) == [police_id]
 
 
 def test_known_tags_and_areas_and_the_audience_in_words(db: Database) -> None:

@@ -22,7 +22,8 @@ def test_quiet_hours_move_a_launch_to_the_morning_and_a_reminder_to_the_evening(
     office: Rules,
 ) -> None:
     night = local("2027-03-10 21:00")
-    assert office.why_not(night) == "quiet hours 20:00-08:00"
+    assert office.why_not(night) == "quiet hours (8pm to 8am)"
+    assert office.later(night).reasons == ("moved out of quiet hours (8pm to 8am)",)
     assert shown(office.later(night).at) == "Thu 2027-03-11 08:00"
     assert shown(office.earlier(night).at) == "Wed 2027-03-10 19:59"
     early = local("2027-03-11 06:30")
@@ -34,9 +35,22 @@ def test_a_weekend_moves_forward_to_monday_morning_and_back_to_friday(office: Ru
     saturday = local("2027-03-13 10:00")
     later = office.later(saturday)
     assert shown(later.at) == "Mon 2027-03-15 08:00"
-    assert later.reasons == ("Saturday", "Sunday", "quiet hours 20:00-08:00")
+    # In words, once: landing at the start of Monday passes through the quiet hours,
+    # which is how the move is made, not a reason for it.
+    assert later.reasons == ("moved from Saturday to Monday 8am: no messages at weekends",)
     # Back over a weekend keeps the time of day: Sunday morning becomes Friday morning.
-    assert shown(office.earlier(local("2027-03-14 09:00")).at) == "Fri 2027-03-12 09:00"
+    earlier = office.earlier(local("2027-03-14 09:00"))
+    assert shown(earlier.at) == "Fri 2027-03-12 09:00"
+    assert earlier.reasons == ("moved from Sunday to Friday 9am: no messages at weekends",)
+
+
+def test_a_night_before_the_weekend_says_both_reasons(office: Rules) -> None:
+    friday_night = office.later(local("2027-03-12 22:00"))
+    assert shown(friday_night.at) == "Mon 2027-03-15 08:00"
+    assert friday_night.reasons == (
+        "moved out of quiet hours (8pm to 8am)",
+        "moved from Saturday to Monday 8am: no messages at weekends",
+    )
 
 
 def test_christmas_and_the_observed_boxing_day_are_skipped(office: Rules) -> None:
@@ -45,6 +59,9 @@ def test_christmas_and_the_observed_boxing_day_are_skipped(office: Rules) -> Non
     assert shown(moved.at) == "Tue 2026-12-29 08:00"
     assert "bank holiday (Christmas Day)" in moved.reasons
     assert "bank holiday (Boxing Day (observed))" in moved.reasons
+    # Holidays and a weekend together: the weekend is not said to be the whole story.
+    assert "no messages at weekends" in moved.reasons
+    assert not any(reason.startswith("moved from") for reason in moved.reasons)
     assert shown(office.earlier(local("2026-12-28 09:00")).at) == "Thu 2026-12-24 09:00"
 
 
@@ -105,8 +122,13 @@ def test_the_rules_come_from_the_scheduler_section_of_the_config() -> None:
 
 
 def test_a_blackout_that_ends_before_it_starts_is_refused_with_its_name() -> None:
-    with pytest.raises(ValueError, match='"pre-election period" must end after it starts'):
-        Blackout(local("2027-05-07 00:00"), local("2027-03-29 00:00"), "pre-election period")
+    with pytest.raises(ValueError, match='"pre-election period" must end after it starts') as no:
+        start = datetime(2027, 5, 7, 9, 0, tzinfo=LONDON)
+        Blackout(start, datetime(2027, 3, 29, 0, 0, tzinfo=LONDON), "pre-election period")
+    # Said in the zone the form gave, in words, not as UTC.
+    assert str(no.value).endswith(
+        "(Friday 7 May 2027, 9am to Monday 29 March 2027, midnight (start of the day))"
+    )
     with pytest.raises(ValueError, match="need a timezone"):
         Blackout(datetime(2027, 3, 29), datetime(2027, 5, 7), "pre-election period")
 
