@@ -56,14 +56,33 @@ _SIDEWAYS = """() => {
     }
     return false;
   };
-  const wide = [...document.querySelectorAll('body *')]
-    .filter(e => e.getBoundingClientRect().right > root.clientWidth + 1 && !clipped(e))
-    .filter(e => !e.parentElement
-      || e.parentElement.getBoundingClientRect().right <= root.clientWidth + 1)
+  const past = new Set([...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > root.clientWidth + 1 && !clipped(e)));
+  const wide = [...past].filter(e => !past.has(e.parentElement))
     .slice(0, 4)
     .map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).trim()
       .replace(/\\s+/g, '.') : '') + ' ' + Math.round(e.getBoundingClientRect().width) + 'px');
   return over + 'px wider (' + wide.join(', ') + ')';
+}"""
+
+
+# What touches what: the page's first heading and the navigation above it, the last of
+# the content and the footer's rule below it (at least 1rem between each).
+_CRAMPED = """() => {
+  const problems = [];
+  const nav = document.querySelector('.admin-nav').getBoundingClientRect();
+  const heading = document.querySelector('main h1');
+  if (heading && heading.getBoundingClientRect().top - nav.bottom < 16) {
+    problems.push('the heading touches the navigation');
+  }
+  const bottoms = [...document.querySelectorAll('main > *')]
+    .filter(e => e.getClientRects().length)
+    .map(e => e.getBoundingClientRect().bottom);
+  const rule = document.querySelector('.site-footer').getBoundingClientRect().top;
+  if (bottoms.length && rule - Math.max(...bottoms) < 16) {
+    problems.push('the content touches the footer');
+  }
+  return problems.join('; ');
 }"""
 
 
@@ -126,6 +145,8 @@ def test_no_admin_page_scrolls_sideways(
     db: Database,
     artifacts_dir: Path,
 ) -> None:
+    """Every admin page at 320, 375 and 1280 px: nothing wider than the window, and a
+    little space above the heading and below the last of the content."""
     site = populate(app, db, admin_user, live_server)
     pages = every_admin_page(app, db, admin_user, site)
     shots = artifacts_dir / "responsive"
@@ -141,6 +162,8 @@ def test_no_admin_page_scrolls_sideways(
                 page.goto(live_server + path)
                 if found := page.evaluate(_SIDEWAYS):
                     offenders[f"{path} at {width}px"] = found
+                if cramped := page.evaluate(_CRAMPED):
+                    offenders[f"{path} at {width}px (spacing)"] = cramped
             # The import's preview, with a rejected row and a long address.
             page.goto(f"{live_server}/admin/contacts/import")
             page.get_by_label("CSV file").set_input_files(
@@ -160,7 +183,7 @@ def test_no_admin_page_scrolls_sideways(
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     finally:
         context.close()
-    assert offenders == {}, "pages scrolling sideways:\n" + "\n".join(
+    assert offenders == {}, "pages scrolling sideways or cramped:\n" + "\n".join(
         f"{where}: {what}" for where, what in offenders.items()
     )
 
