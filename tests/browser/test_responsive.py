@@ -5,6 +5,7 @@ picture keeps its labels apart (and is a plain list on a phone)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ from mailer.accounts.models import User
 from mailer.bulletins import compose
 from mailer.database import Database, utcnow
 from scheduler.bulletin_sends import requests
-from scheduler.consultations import planning
+from scheduler.consultations import editing, planning
+from scheduler.consultations.details import Details
 from tests.browser.site import Site, populate, sign_in
 from tests.conftest import add_user
 from tests.contacts.test_importing import HEADER, run_import
@@ -255,28 +257,53 @@ def test_the_timeline_labels_never_overlap_and_are_a_list_on_a_phone(
     live_server: str,
     admin_user: User,
     db: Database,
+    artifacts_dir: Path,
 ) -> None:
     site = populate(app, db, admin_user, live_server)
+    # A week's consultation: its messages crowd into a few days, near the close.
+    with db.transaction() as session:
+        short, _ = editing.create(
+            session,
+            Details(
+                title="Speed limits on the ring road",
+                opens_at=utcnow() + timedelta(days=2),
+                closes_at=utcnow() + timedelta(days=9),
+                survey_url="https://survey.example.org/speed",
+                type="general",
+                lists=(session.scalar(select(ContactList.id)),),
+            ),
+            by=session.get(User, admin_user.id),
+            rules=planning.rules_for(session, app.config["MAILER"]),
+            now=utcnow(),
+        )
+        crowded = short.id
+    shots = artifacts_dir / "responsive"
+    shots.mkdir(exist_ok=True)
     sign_in(page, live_server, admin_user.email)
-    page.goto(f"{live_server}/admin/consultations/{site.consultation_id}")
     picture = page.locator("svg.timeline-picture")
-    for width in (1280, 900):
-        page.set_viewport_size({"width": width, "height": 800})
-        boxes = page.evaluate(_LABEL_BOXES)
-        # Opens, closes, and two lines for each of the five messages.
-        assert len(boxes) == 12
-        assert _overlapping(boxes) == [], f"labels overlap at {width}px"
-        frame = picture.bounding_box()
-        assert frame is not None
-        outside = [
-            b["text"]
-            for b in boxes
-            if b["left"] < frame["x"] - 1 or b["right"] > frame["x"] + frame["width"] + 1
-        ]
-        assert outside == [], f"labels cut off at {width}px"
-        assert not page.locator(".timeline-list").is_visible()
+    for consultation, messages in ((site.consultation_id, 5), (crowded, None)):
+        page.goto(f"{live_server}/admin/consultations/{consultation}")
+        for width in (1280, 900):
+            page.set_viewport_size({"width": width, "height": 800})
+            boxes = page.evaluate(_LABEL_BOXES)
+            # Opens, closes, and two lines for each message.
+            if messages is not None:
+                assert len(boxes) == 2 + 2 * messages
+            assert len(boxes) >= 6
+            assert _overlapping(boxes) == [], f"labels overlap at {width}px"
+            frame = picture.bounding_box()
+            assert frame is not None
+            outside = [
+                b["text"]
+                for b in boxes
+                if b["left"] < frame["x"] - 1 or b["right"] > frame["x"] + frame["width"] + 1
+            ]
+            assert outside == [], f"labels cut off at {width}px"
+            assert not page.locator(".timeline-list").is_visible()
+            picture.screenshot(path=str(shots / f"timeline-{consultation}-{width}.png"))
 
     page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/admin/consultations/{site.consultation_id}")
     assert not picture.is_visible()
     items = page.locator(".timeline-list li")
     # In time order, the opening and the closing among the messages.
