@@ -38,7 +38,13 @@ from contacts.importing.choices import (
     fingerprint,
     types_from_form,
 )
-from contacts.importing.reading import FIELD_LABELS, guess_columns, read_header, recognised
+from contacts.importing.reading import (
+    FIELD_LABELS,
+    guess_column,
+    guess_columns,
+    read_header,
+    recognised,
+)
 from contacts.importing.types import GUESS
 from contacts.models import LAWFUL_BASES, ContactList, OrganisationType
 from mailer.admin.guards import acting_user, requires
@@ -138,7 +144,9 @@ def import_check(upload_id: str) -> ResponseReturnValue:
     try:
         with path.open("rb") as stream:
             header = read_header(stream)
-        columns = pending.columns or guess_columns(header)
+        # One field per column, whatever the note says (it may have been written by hand).
+        columns = [*(pending.columns or guess_columns(header)), *[""] * len(header)]
+        pending.columns = columns = columns[: len(header)]
         problem = columns_problem(columns, header)
         report = None if problem else _dry_run(path, pending)
     except UnusableFile as exc:
@@ -163,7 +171,7 @@ def import_check(upload_id: str) -> ResponseReturnValue:
         pending=pending,
         header=header,
         columns=columns,
-        recognised=[recognised(name) for name in header],
+        column_notes=[_column_note(n, c) for n, c in zip(header, columns, strict=True)],
         fields=FIELD_LABELS,
         problem=problem,
         report=report,
@@ -275,6 +283,17 @@ def import_rejected(upload_id: str) -> ResponseReturnValue:
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={stem or 'import'}-rejected.csv"},
     )
+
+
+def _column_note(name: str, column: str) -> str:
+    """What the preview says of how a column's field was found."""
+    if recognised(name) and column == guess_column(name):
+        return "Recognised"
+    if column and column == guess_column(name):
+        return "Guessed from its name"
+    if column:
+        return "Your choice"
+    return "Not recognised: left out" if not guess_column(name) else "Left out"
 
 
 def _chosen_lists() -> list[str]:
