@@ -3,9 +3,11 @@ when someone in them is erased."""
 
 from __future__ import annotations
 
+import io
 import stat
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -67,3 +69,34 @@ def test_erasure_withdraws_a_pending_upload_holding_the_address(
         assert session.scalar(select(func.count()).select_from(Contact)) == 0
     # An upload without the address is untouched.
     assert "Imported partners.csv" in _confirm(admin_client, other).get_data(as_text=True)
+
+
+def test_an_upload_is_claimed_once_and_kept_for_its_owner(tmp_path: Path) -> None:
+    from contacts import pending_imports
+
+    pending = pending_imports.Pending(owner_id=7, filename="people.csv")
+    upload = "a" * 32
+    path = pending_imports.save(tmp_path, upload, io.BytesIO(UPLOAD.encode()), pending)
+    note = path.with_suffix(".json")
+    assert stat.S_IMODE(note.stat().st_mode) == 0o600
+    with pytest.raises(pending_imports.NotYours):
+        pending_imports.load(tmp_path, upload, owner_id=8)
+    assert pending_imports.load(tmp_path, "../" + upload, owner_id=7) is None
+    found = pending_imports.load(tmp_path, upload, owner_id=7)
+    assert found is not None and found[1] == pending
+    # Two requests applying at once: only the first gets the file.
+    taken = pending_imports.claim(path)
+    assert taken is not None and pending_imports.claim(path) is None
+    pending_imports.release(taken)  # its import failed: it can be applied again
+    taken = pending_imports.claim(path)
+    assert taken is not None
+    pending_imports.finish(taken)
+    assert pending_imports.load(tmp_path, upload, owner_id=7) is None
+    assert pending_imports.why_missing(tmp_path, upload) == pending_imports.IMPORTED
+    assert pending_imports.load(tmp_path, upload, owner_id=7, applied=True) is not None
+    # A note changed by hand to name someone else is not trusted.
+    other = "b" * 32
+    path = pending_imports.save(tmp_path, other, io.BytesIO(b"email\n"), pending)
+    path.with_suffix(".json").write_text("{not json")
+    with pytest.raises(pending_imports.NotYours):
+        pending_imports.load(tmp_path, other, owner_id=7)
