@@ -45,7 +45,7 @@ from contacts.importing.reading import (
     read_header,
     recognised,
 )
-from contacts.importing.types import GUESS
+from contacts.importing.types import BLANK, GUESS, GUESSED_AT_MOST
 from contacts.models import LAWFUL_BASES, ContactList, OrganisationType
 from mailer.admin.guards import acting_user, requires
 from mailer.database import get_db
@@ -149,6 +149,11 @@ def import_check(upload_id: str) -> ResponseReturnValue:
         pending.columns = columns = columns[: len(header)]
         problem = columns_problem(columns, header)
         report = None if problem else _dry_run(path, pending)
+        if report and len(report.unknown_types) > GUESSED_AT_MOST and not pending.types:
+            # Not types but a column of something else: guess blank, never create.
+            pending.types = {u.key: BLANK for u in report.unknown_types[:GUESSED_AT_MOST]}
+            pending_imports.save_choices(_instance_path(), upload_id, pending)
+            report = _dry_run(path, pending)
     except UnusableFile as exc:
         pending_imports.discard(path)
         return _form_page(f"{pending.filename}: {exc}", 400)
@@ -157,7 +162,8 @@ def import_check(upload_id: str) -> ResponseReturnValue:
         page = preview.rows_page(
             report, show=request.args.get("show", ""), page=paging.page_number()
         )
-    types = {u.key: u.choice for u in report.unknown_types} if report else {}
+    unknown_types = report.unknown_types[:GUESSED_AT_MOST] if report else []
+    types = {u.key: u.choice for u in unknown_types}
     existing = (
         get_db()
         .session.scalars(
@@ -179,6 +185,8 @@ def import_check(upload_id: str) -> ResponseReturnValue:
         counts=preview.counts(report) if report else {},
         shows=preview.SHOWS,
         existing_types=existing,
+        unknown_types=unknown_types,
+        unlisted_types=len(report.unknown_types) - len(unknown_types) if report else 0,
         shown=fingerprint(columns, types),
     )
 

@@ -30,6 +30,10 @@ BLANK = "blank"
 REJECT = "reject"
 GUESS = "guess"  # a default only: the near-identical existing type, else CREATE
 _USE = "use:"
+# A preview offers a choice for this many unknown types; more than that is a column of
+# something else taken for types, so the guess for the rest is to leave them blank
+# rather than create hundreds of types.
+GUESSED_AT_MOST = 50
 
 
 def use(type_id: int) -> str:
@@ -107,6 +111,8 @@ class TypeResolver:
             return chosen if used in self.names else REJECT
         if chosen in (CREATE, BLANK, REJECT):
             return chosen
+        if chosen == GUESS and len(self.unknown) >= GUESSED_AT_MOST:
+            return BLANK
         if chosen == GUESS:
             near = difflib.get_close_matches(key, list(self.known), n=1, cutoff=0.85)
             return use(self.known[near[0]]) if near else CREATE

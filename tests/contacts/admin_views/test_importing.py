@@ -364,3 +364,17 @@ def test_ten_thousand_rows_apply(admin_client: FlaskClient, db: Database) -> Non
     upload = upload_id(admin_client, f"email;name;sector\n{rows}".encode())
     assert apply(admin_client, upload).status_code == 200
     assert count(db, Contact) == 10_000
+
+
+def test_a_column_of_many_types_is_not_turned_into_types(
+    admin_client: FlaskClient, db: Database
+) -> None:
+    rows = "".join(f"p{i}@example.org,Person {i},Street {i}\n" for i in range(60))
+    types_before = count(db, OrganisationType)
+    upload = upload_id(admin_client, f"email,name,sector\n{rows}".encode())
+    page = admin_client.get(f"/admin/contacts/import/{upload}").get_data(as_text=True)
+    assert "And 10 more, imported with no type." in page
+    assert page.count('<option value="blank" selected>') == 50
+    assert apply(admin_client, upload).status_code == 200
+    assert count(db, Contact) == 60
+    assert count(db, OrganisationType) == types_before
