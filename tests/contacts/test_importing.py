@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -339,3 +340,22 @@ def test_cli_can_create_unknown_types(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "organisation type 'Faith group' created" in done.stdout
+
+
+def test_the_rejected_rows_file_keeps_every_cell_as_written(db: Database) -> None:
+    from contacts.importing.preview import rejected_rows_csv
+
+    report = run_import(
+        db,
+        'email,name\nalice@example.org,"Smith, Alice"\nbob@example.org,Smith, Bob\n'
+        'nope,"two\nlines"\n',
+        dry_run=True,
+        keep_rejected=True,
+    )
+    lines = list(csv.reader(io.StringIO("".join(rejected_rows_csv(report)))))
+    assert lines[0] == ["email", "name", "problem"]
+    # An over-wide row keeps its extra cell, after the problem, so nothing is lost.
+    assert lines[1][:2] == ["bob@example.org", "Smith"] and lines[1][3] == " Bob"
+    assert "missing its quotes" in lines[1][2]
+    assert lines[2][:2] == ["nope", "two\nlines"]
+    assert len(lines) == 3
