@@ -38,9 +38,22 @@ def contacts() -> None:
     show_default=True,
     help="Recorded for new contacts (UK GDPR Article 6).",
 )
+@click.option(
+    "--unknown-types",
+    type=click.Choice(["reject", "blank", "create"]),
+    default="reject",
+    show_default=True,
+    help="Rows naming an organisation type not set up: reject them, import them with "
+    "no type, or create the type.",
+)
 @click.pass_obj
 def import_(
-    ctx: Context, file: Path, lists: tuple[str, ...], dry_run: bool, lawful_basis: str
+    ctx: Context,
+    file: Path,
+    lists: tuple[str, ...],
+    dry_run: bool,
+    lawful_basis: str,
+    unknown_types: str,
 ) -> None:
     """Import contacts from a CSV with a header row.
 
@@ -67,11 +80,14 @@ def import_(
                 filename=file.name,
                 by_label="cli: mailer contacts import",
                 progress=progress,
+                unknown_types=unknown_types,
             )
     except UnusableFile as exc:
         raise Unusable(f"{file}: {exc}") from None
     for name in report.created_lists:
         click.echo(f"list {name!r} {'would be created' if dry_run else 'created'}")
+    for name in report.created_types:
+        click.echo(f"organisation type {name!r} {'would be created' if dry_run else 'created'}")
     for row in report.rejections:
         click.echo(f"line {row.line}: rejected: {row.email or '(no address)'}: {row.reason}")
     for row in report.suppressions:

@@ -6,6 +6,7 @@ Everyone signed in may look; editors and admins change; only admins erase contac
 lift a suppression (both are audited).
 """
 
+from contacts.admin_views import importing as _importing  # noqa: F401 (its pages: contacts_bp)
 from contacts.admin_views import segments as _segments  # noqa: F401 (its pages: audience_bp)
 from contacts.admin_views.audience import audience_bp
 from contacts.admin_views.contacts import contacts_bp

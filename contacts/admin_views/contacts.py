@@ -1,5 +1,6 @@
 """The admin's contacts pages: the directory and its search, one contact (edit, lists,
-suppress, export their data, erase), the CSV export, and the import with a preview.
+suppress, export their data, erase) and the CSV export. The import with its preview is
+in ``importing.py``, on the same blueprint.
 
 Everyone signed in may look; editors and admins change; only admins export or erase.
 """
@@ -7,9 +8,7 @@ Everyone signed in may look; editors and admins change; only admins export or er
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterator
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -28,10 +27,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contacts import data_rights, directory, exporting, pending_imports
+from contacts import data_rights, directory, exporting
 from contacts.data_rights import ERASURE_SCRUBBERS
 from contacts.exporting import export_rows
-from contacts.importing import UnusableFile, import_contacts
 from contacts.models import LAWFUL_BASES, STATUSES, Contact, ContactList
 from mailer import audit
 from mailer.accounts.roles import Action
@@ -275,103 +273,3 @@ def export() -> ResponseReturnValue:
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={filename}"},
     )
-
-
-# --- import with a preview --------------------------------------------------------------
-
-
-def _instance_path() -> Path:
-    return Path(current_app.instance_path)
-
-
-@contacts_bp.route("/import", methods=["GET", "POST"])
-@requires("can_edit")
-def import_preview() -> ResponseReturnValue:
-    session = get_db().session
-    lists = session.scalars(select(ContactList).order_by(ContactList.name)).all()
-    if request.method == "GET":
-        return render_template(
-            "admin/contacts/import.html",
-            lists=lists,
-            lawful_bases=LAWFUL_BASES,
-            report=None,
-            error=None,
-        )
-    upload = request.files.get("file")
-    chosen = _chosen_lists()
-    lawful_basis = request.form.get("lawful_basis", LAWFUL_BASES[0])
-    if upload is None or not upload.filename:
-        return render_template(
-            "admin/contacts/import.html",
-            lists=lists,
-            lawful_bases=LAWFUL_BASES,
-            report=None,
-            error="Choose a CSV file to import.",
-        ), 400
-    upload_id = secrets.token_hex(16)
-    path = pending_imports.save(_instance_path(), upload_id, upload.stream)
-    error = None
-    report = None
-    try:
-        # A dry run writes nothing: read-only, so a large file holds no write lock.
-        with path.open("rb") as stream, get_db().reading() as reader:
-            report = import_contacts(
-                reader,
-                stream,
-                lists=chosen,
-                dry_run=True,
-                lawful_basis=lawful_basis,
-                filename=upload.filename,
-            )
-    except UnusableFile as exc:
-        path.unlink(missing_ok=True)
-        error = f"{upload.filename}: {exc}"
-    return render_template(
-        "admin/contacts/import.html",
-        lists=lists,
-        lawful_bases=LAWFUL_BASES,
-        report=report,
-        error=error,
-        upload_id=upload_id,
-        filename=upload.filename,
-        chosen=chosen,
-        lawful_basis=lawful_basis,
-    ), 400 if error else 200
-
-
-@contacts_bp.post("/import/confirm")
-@requires("can_edit")
-def import_confirm() -> ResponseReturnValue:
-    upload_id = request.form.get("upload_id", "")
-    if not pending_imports.UPLOAD_ID.match(upload_id):
-        abort(400)
-    path = pending_imports.folder(_instance_path()) / f"{upload_id}.csv"
-    if not path.is_file():
-        flash(pending_imports.why_missing(_instance_path(), upload_id), "error")
-        return redirect(url_for("contacts.import_preview"))
-    filename = request.form.get("filename", "upload.csv")[:200]
-    db = get_db()
-    try:
-        with path.open("rb") as stream, db.transaction(db.session) as s:
-            report = import_contacts(
-                s,
-                stream,
-                lists=_chosen_lists(),
-                lawful_basis=request.form.get("lawful_basis", LAWFUL_BASES[0]),
-                filename=filename,
-                by=acting_user(),
-            )
-    except UnusableFile as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("contacts.import_preview"))
-    path.unlink(missing_ok=True)
-    flash(f"Imported {filename}: {report.summary_line().replace(' ', ', ')}.", "success")
-    return render_template("admin/contacts/import_done.html", report=report, filename=filename)
-
-
-def _chosen_lists() -> list[str]:
-    names = [n for n in request.form.getlist("lists") if n.strip()]
-    new_list = request.form.get("new_list", "").strip()
-    if new_list:
-        names.append(new_list)
-    return names

@@ -40,14 +40,14 @@ def apply_batch(
         suppressed = known.suppression(row, current)
         if suppressed:
             report.suppressed += 1
-            report.suppressions.append(RowReport(row.line, row.email, suppressed))
+            report.suppressions.append(RowReport(row.line, row.email, suppressed, row.who))
         elif current is None:
             changes.add(row)
         else:
             changed = changes.update(row, current, known.memberships)
             if changed:
                 report.updated += 1
-                report.updates.append(RowReport(row.line, row.email, changed))
+                report.updates.append(RowReport(row.line, row.email, changed, row.who))
             else:
                 report.unchanged += 1
     if write:
@@ -55,7 +55,7 @@ def apply_batch(
     else:  # a dry run: what would be written, counted
         for row in changes.new_lines.values():
             report.added += 1
-            report.additions.append(RowReport(row.line, row.email, ""))
+            report.additions.append(RowReport(row.line, row.email, "", row.who))
 
 
 if TYPE_CHECKING:
@@ -145,7 +145,8 @@ class _Changes:
         self.joins += [self._join(list_id, current.id) for list_id in new_joins]
         if changes:
             self.updates.append({"id": current.id, **changes, "updated_at": self.now})
-        return ", ".join([*changes, *(["lists"] if new_joins else [])])
+        words = [_CHANGE_WORDS.get(column, column) for column in changes]
+        return ", ".join([*words, *(["lists"] if new_joins else [])])
 
     def write(self, session: Session, report: ImportReport) -> None:
         if self.new_rows:
@@ -171,7 +172,7 @@ class _Changes:
         for contact_id, email_key in created:
             row = self.new_lines[email_key]
             report.added += 1
-            report.additions.append(RowReport(row.line, row.email, ""))
+            report.additions.append(RowReport(row.line, row.email, "", row.who))
             self.joins += [self._join(list_id, contact_id) for list_id in self.list_ids]
 
     def _join(self, list_id: int, contact_id: int) -> dict[str, object]:
@@ -181,6 +182,10 @@ class _Changes:
             "joined_at": self.now,
             "source": SOURCE_IMPORT,
         }
+
+
+# What the preview says changes, for the columns whose names are not plain words.
+_CHANGE_WORDS = {"organisation_type_id": "organisation type"}
 
 
 def _changed_columns(row: CheckedRow, current: _Current) -> dict[str, object]:

@@ -15,6 +15,18 @@ class RowReport:
     line: int
     email: str
     reason: str
+    # Who the row is about, as the preview lists them ("Alice Smith, Northshire Council").
+    who: str = ""
+
+
+@dataclass
+class UnknownType:
+    """An organisation type the file names that the office has not set up."""
+
+    key: str  # matched case-insensitively (contacts.values.type_key)
+    name: str  # as the file first spells it
+    rows: int = 0
+    choice: str = ""  # what happens to it (contacts.importing.types)
 
 
 @dataclass
@@ -30,8 +42,15 @@ class ImportReport:
     additions: list[RowReport] = field(default_factory=list)
     updates: list[RowReport] = field(default_factory=list)
     created_lists: list[str] = field(default_factory=list)
+    created_types: list[str] = field(default_factory=list)
+    unknown_types: list[UnknownType] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The file's header as written, and the field each column went into ("" for none).
+    header: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    # The rejected rows' cells as the file had them, by line (kept only when asked for).
+    rejected_cells: dict[int, list[str]] = field(default_factory=dict)
     encoding: str = ""
     delimiter: str = ""
     dry_run: bool = False

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from contacts.addresses import AddressValidator, EmailNotValidError
 from contacts.importing.report import RowReport
-from contacts.models import OrganisationType
-from contacts.values import clean_text, normalise_tags, type_key
+from contacts.importing.types import TypeResolver
+from contacts.values import clean_text, normalise_tags
 
 MAX_FIELD_LENGTHS = {"name": 200, "organisation": 200, "role": 200, "area": 200, "tags": 2000}
 
@@ -26,52 +23,47 @@ class CheckedRow:
     values: dict[str, str]
     organisation_type_id: int | None
 
+    @property
+    def who(self) -> str:
+        return who(self.values)
+
+
+def who(values: dict[str, str]) -> str:
+    """A person as the preview lists them: "Alice Smith, Northshire Council"."""
+    return ", ".join(v for v in (values.get("name", ""), values.get("organisation", "")) if v)
+
 
 class RowChecker:
     """Judges the rows of one file one by one: a contact to apply, or why not."""
 
-    def __init__(self, session: Session) -> None:
-        self.types = {
-            type_key(name): type_id
-            for type_id, name in session.execute(select(OrganisationType.id, OrganisationType.name))
-        }
+    def __init__(self, types: TypeResolver) -> None:
+        self.types = types
         self.addresses = AddressValidator()
         self.seen: dict[str, int] = {}  # address key -> the line that used it first
-        self.unknown_type = False
 
     def check(self, line: int, cells: dict[str, str]) -> CheckedRow | RowReport:
         """The row to apply, or the rejection (a RowReport) saying why not."""
         raw_email = clean_text(cells.get("email", ""))
         if "__error__" in cells:
             return RowReport(line, raw_email, cells["__error__"])
+        person = who({c: clean_text(cells.get(c, ""))[:200] for c in ("name", "organisation")})
         if not raw_email:
-            return RowReport(line, "", "no email address")
+            return RowReport(line, "", "no email address", person)
         try:
             email = self.addresses.normalise(raw_email)
         except EmailNotValidError as exc:
-            return RowReport(line, raw_email, str(exc))
+            return RowReport(line, raw_email, str(exc), person)
         key = email.casefold()
         if key in self.seen:
             reason = f"the same address as line {self.seen[key]} (that row is the one used)"
-            return RowReport(line, email, reason)
+            return RowReport(line, email, reason, person)
         self.seen[key] = line
         values, problem = _values(cells)
-        type_id, type_problem = self._type_id(cells)
+        type_id, type_problem = self.types.resolve(cells.get("organisation_type", ""))
         problem = type_problem or problem
         if problem:
-            return RowReport(line, email, problem)
+            return RowReport(line, email, problem, who(values))
         return CheckedRow(line, email, key, values, type_id)
-
-    def _type_id(self, cells: dict[str, str]) -> tuple[int | None, str | None]:
-        """The organisation type's id (None for none given), or why it cannot be used."""
-        type_name = clean_text(cells.get("organisation_type", ""))
-        if not type_name:
-            return None, None
-        type_id = self.types.get(type_key(type_name))
-        if type_id is None:
-            self.unknown_type = True
-            return None, f"unknown organisation type {type_name!r}"
-        return type_id, None
 
 
 def _values(cells: dict[str, str]) -> tuple[dict[str, str], str | None]:

@@ -4,7 +4,7 @@ row read, checked and applied in batches, and the audit entry of a real run."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import BinaryIO
@@ -16,7 +16,8 @@ from contacts.importing.applying import apply_batch
 from contacts.importing.reading import read_rows
 from contacts.importing.report import ImportReport, RowReport, UnusableFile
 from contacts.importing.rows import CheckedRow, RowChecker
-from contacts.models import DEFAULT_LAWFUL_BASIS, LAWFUL_BASES, ContactList, OrganisationType
+from contacts.importing.types import REJECT, TypeResolver
+from contacts.models import DEFAULT_LAWFUL_BASIS, LAWFUL_BASES, ContactList
 from contacts.values import clean_text, list_name_problem
 from mailer import audit
 from mailer.accounts.models import User
@@ -38,6 +39,10 @@ def import_contacts(
     by: User | None = None,
     by_label: str | None = None,
     progress: Callable[[int], None] | None = None,
+    columns: Sequence[str] | None = None,
+    types: Mapping[str, str] | None = None,
+    unknown_types: str = REJECT,
+    keep_rejected: bool = False,
 ) -> ImportReport:
     """Import a CSV into the caller's transaction and say what happened to every row.
 
@@ -45,12 +50,27 @@ def import_contacts(
     would judge it (rows of one file never depend on each other's writes: a repeated
     address is rejected before), so the counts are those a real run would give, and a
     preview needs no write lock (the admin runs it in a read-only session).
+
+    ``columns`` names, per column of the file, the field it goes into ("" leaves it
+    out); without it the header's names are guessed. ``types`` chooses, per unknown
+    organisation type (by its ``type_key``), what its rows get (contacts.importing.types);
+    ``unknown_types`` is the choice for the others. ``keep_rejected`` keeps the rejected
+    rows' cells as written, for the file of rejected rows.
     """
     if lawful_basis not in LAWFUL_BASES:
         raise UnusableFile(
             f"unknown lawful basis {lawful_basis!r} (one of: {', '.join(LAWFUL_BASES)})"
         )
     report = ImportReport(dry_run=dry_run)
+    resolver = TypeResolver(
+        session,
+        report,
+        choices=types or {},
+        default=unknown_types,
+        write=not dry_run,
+        by=by,
+        by_label=by_label,
+    )
     _run(
         session,
         stream,
@@ -59,6 +79,9 @@ def import_contacts(
         lawful_basis=lawful_basis,
         progress=progress,
         write=not dry_run,
+        columns=columns,
+        resolver=resolver,
+        keep_rejected=keep_rejected,
     )
     if not dry_run:
         audit.record(
@@ -69,7 +92,12 @@ def import_contacts(
             target_type="import",
             target_id=filename[:64] or None,
             summary=f"Imported {filename or 'a file'}: {report.summary_line()}",
-            detail={"file": filename, "lists": [*lists], "counts": report.summary_line()},
+            detail={
+                "file": filename,
+                "lists": [*lists],
+                "counts": report.summary_line(),
+                "new_types": report.created_types,
+            },
         )
     log.info(
         "import %s%s: %s",
@@ -88,22 +116,27 @@ def _run(
     lists: list[str],
     lawful_basis: str,
     progress: Callable[[int], None] | None,
-    write: bool = True,
+    write: bool,
+    columns: Sequence[str] | None,
+    resolver: TypeResolver,
+    keep_rejected: bool,
 ) -> None:
-    rows = read_rows(stream, report)
+    rows = read_rows(stream, report, columns=columns)
     # Reading the first row reads the header: an unusable file fails here, before any
     # list is made.
     first = next(rows, None)
     list_ids = [lst.id for lst in get_or_create_lists(session, lists, report, create=write)]
-    checker = RowChecker(session)
+    checker = RowChecker(resolver)
     batch: list[CheckedRow] = []
-    for count, (line, cells) in enumerate(chain([first] if first else [], rows), start=1):
+    for count, source in enumerate(chain([first] if first else [], rows), start=1):
         if progress is not None and count % 500 == 0:
             progress(500)
-        row = checker.check(line, cells)
+        row = checker.check(source.line, source.cells)
         if isinstance(row, RowReport):
             report.rejected += 1
             report.rejections.append(row)
+            if keep_rejected:
+                report.rejected_cells[source.line] = source.raw
             continue
         batch.append(row)
         if len(batch) >= BATCH_SIZE:
@@ -111,11 +144,7 @@ def _run(
             batch = []
     if batch:
         apply_batch(session, batch, report, list_ids, lawful_basis, write=write)
-    if checker.unknown_type:
-        names = session.scalars(
-            select(OrganisationType.name).order_by(OrganisationType.position, OrganisationType.name)
-        )
-        report.notes.append("known organisation types: " + "; ".join(names))
+    resolver.note_known_types()
     if report.ignored_columns:
         report.notes.append("columns ignored: " + ", ".join(report.ignored_columns))
 

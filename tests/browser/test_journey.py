@@ -120,7 +120,7 @@ def test_the_whole_journey(  # type: ignore[no-untyped-def]
     editor.get_by_role("button", name="Check the file").click()
     assert "not-an-address" in editor.locator("main").inner_text()
     shot(editor, folder, "01-import-preview")
-    editor.get_by_role("button", name=re.compile(r"Import 4 rows")).click()
+    editor.get_by_role("button", name=re.compile(r"Import 4 people")).click()
     editor.get_by_role("heading", name="Imported partners.csv").wait_for()
     # The rejected row, corrected, imported on its own.
     fixed = folder / "fixed.csv"
@@ -129,7 +129,7 @@ def test_the_whole_journey(  # type: ignore[no-untyped-def]
     editor.get_by_label("CSV file").set_input_files(str(fixed))
     editor.get_by_label("Plan stakeholders").check()
     editor.get_by_role("button", name="Check the file").click()
-    editor.get_by_role("button", name=re.compile(r"Import 1 row")).click()
+    editor.get_by_role("button", name=re.compile(r"Import 1 person")).click()
     editor.get_by_role("heading", name="Imported fixed.csv").wait_for()
 
     # --- the editor: the consultation, its timeline and the draft plan --------------

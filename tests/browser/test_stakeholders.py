@@ -60,7 +60,7 @@ def test_editor_imports_through_the_preview(
     with db.transaction() as session:
         assert session.scalars(select(Contact)).all() == []  # nothing yet
 
-    page.get_by_role("button", name="Import 2 rows").click()
+    page.get_by_role("button", name="Import 2 people").click()
     assert page.get_by_role("heading", name="Imported partners.csv").is_visible()
     page.get_by_role("link", name="See the contacts").click()
     assert page.get_by_role("link", name="alice@example.org").is_visible()

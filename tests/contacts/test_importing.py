@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -252,3 +253,109 @@ def test_a_list_name_too_long_makes_the_file_unusable(db: Database) -> None:
     with pytest.raises(UnusableFile, match="at most 120 characters"):
         run_import(db, f"{HEADER}\nalice@example.org,,,,,,\n", lists=["L" * 121])
     assert contacts(db) == {}
+
+
+# --- unknown organisation types and chosen columns ------------------------------------------
+
+COUNCIL = (
+    "E-mail address,Full name,Organisation type,Job title,Ward\n"
+    "amina@example.org,Amina Khan,Faith group,Vicar,Eastfield\n"
+    "ben@example.org,Ben Ode,faith GROUP,Director,Westgate\n"
+    "cara@example.org,Cara Lee,Housing association,Trustee,Eastfield\n"
+)
+
+
+def test_unknown_types_are_created_or_left_blank_as_chosen(db: Database) -> None:
+    from contacts.importing.types import BLANK, CREATE
+
+    columns = ["email", "name", "organisation_type", "role", "area"]
+    dry = run_import(
+        db,
+        COUNCIL,
+        dry_run=True,
+        columns=columns,
+        types={"faith group": CREATE, "housing association": BLANK},
+    )
+    assert dry.summary_line() == "added=3 updated=0 unchanged=0 rejected=0 suppressed=0"
+    assert [(u.name, u.rows, u.choice) for u in dry.unknown_types] == [
+        ("Faith group", 2, CREATE),
+        ("Housing association", 1, BLANK),
+    ]
+    assert dry.created_types == ["Faith group"]
+    real = run_import(
+        db, COUNCIL, columns=columns, types={"faith group": CREATE, "housing association": BLANK}
+    )
+    assert real.summary_line() == dry.summary_line()
+    stored = contacts(db)
+    assert stored["amina@example.org"].organisation_type.name == "Faith group"
+    assert stored["ben@example.org"].organisation_type_id == (
+        stored["amina@example.org"].organisation_type_id
+    )
+    assert stored["cara@example.org"].organisation_type is None
+    assert stored["amina@example.org"].area == "Eastfield"
+    assert stored["amina@example.org"].role == "Vicar"
+
+
+def test_by_default_unknown_types_are_rejected_and_unknown_columns_left_out(
+    db: Database,
+) -> None:
+    report = run_import(db, COUNCIL)
+    assert report.rejected == 3
+    assert report.ignored_columns == ["Ward"]
+    assert report.rejections[0].reason == "unknown organisation type 'Faith group'"
+    assert any(note.startswith("known organisation types: ") for note in report.notes)
+
+
+def test_two_columns_for_the_name_are_put_together(db: Database) -> None:
+    run_import(
+        db,
+        "Email,First name,Surname,Tags,Keywords\nal@example.org,Al,Smith,a;b,c\n",
+        columns=["email", "name", "name", "tags", "tags"],
+    )
+    al = contacts(db)["al@example.org"]
+    assert al.name == "Al Smith" and al.tag_list == ["a", "b", "c"]
+
+
+def test_utf16_files_from_excel_are_read(db: Database) -> None:
+    data = "email\tname\r\nzoe@example.org\tZoë\r\n".encode("utf-16")
+    report = run_import(db, data)
+    assert report.encoding == "utf-16" and report.delimiter == "\t"
+    assert contacts(db)["zoe@example.org"].name == "Zoë"
+
+
+@pytest.mark.slow
+def test_cli_can_create_unknown_types(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert run_mailer("init", cwd=tmp_path, MAILER_DATABASE_URL=url).returncode == 0
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text(f"{HEADER}\nalice@example.org,Alice,,Faith group,,,\n")
+    done = run_mailer(
+        "contacts",
+        "import",
+        str(csv_file),
+        "--unknown-types",
+        "create",
+        cwd=tmp_path,
+        MAILER_DATABASE_URL=url,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "organisation type 'Faith group' created" in done.stdout
+
+
+def test_the_rejected_rows_file_keeps_every_cell_as_written(db: Database) -> None:
+    from contacts.importing.preview import rejected_rows_csv
+
+    report = run_import(
+        db,
+        'email,name\nalice@example.org,"Smith, Alice"\nbob@example.org,Smith, Bob\n'
+        'nope,"two\nlines"\n',
+        dry_run=True,
+        keep_rejected=True,
+    )
+    lines = list(csv.reader(io.StringIO("".join(rejected_rows_csv(report)))))
+    assert lines[0] == ["email", "name", "problem"]
+    # An over-wide row keeps its extra cell, after the problem, so nothing is lost.
+    assert lines[1][:2] == ["bob@example.org", "Smith"] and lines[1][3] == " Bob"
+    assert "missing its quotes" in lines[1][2]
+    assert lines[2][:2] == ["nope", "two\nlines"]
+    assert len(lines) == 3

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import io
 import json
 
 from flask.testing import FlaskClient
@@ -10,6 +9,7 @@ from contacts.models import Contact, ContactList, ListMembership
 from mailer.accounts import roles
 from mailer.database import Database
 from tests.conftest import add_user, csrf_from, login
+from tests.contacts.import_helpers import apply, upload, upload_id
 from tests.contacts.test_importing import HEADER, run_import
 
 MESSY = (
@@ -30,61 +30,39 @@ def count(db: Database, model) -> int:  # type: ignore[no-untyped-def]
 def test_import_preview_changes_nothing_until_confirmed(
     admin_client: FlaskClient, db: Database
 ) -> None:
-    csrf = token(admin_client, "/admin/contacts/import")
-    preview = admin_client.post(
-        "/admin/contacts/import",
-        data={
-            "csrf_token": csrf,
-            "new_list": "Partners",
-            "lawful_basis": "public task",
-            "file": (io.BytesIO(MESSY.encode()), "partners.csv"),
-        },
-        content_type="multipart/form-data",
-    )
+    upload = upload_id(admin_client, MESSY.encode(), "partners.csv", new_list="Partners")
+    preview = admin_client.get(f"/admin/contacts/import/{upload}")
     page = preview.get_data(as_text=True)
     assert preview.status_code == 200
     assert "Check before importing partners.csv" in page
     assert "bad-address" in page and "An email address must have an @-sign" in page
-    assert "Import 2 rows" in page
+    assert "Import 2 people" in page
     assert count(db, Contact) == 0 and count(db, ContactList) == 0
 
-    upload_id = page.split('name="upload_id" value="')[1].split('"')[0]
-    done = admin_client.post(
-        "/admin/contacts/import/confirm",
-        data={
-            "csrf_token": csrf,
-            "upload_id": upload_id,
-            "filename": "partners.csv",
-            "lawful_basis": "public task",
-            "lists": "Partners",
-        },
-    )
+    done = apply(admin_client, upload)
     assert done.status_code == 200
     assert "Imported partners.csv" in done.get_data(as_text=True)
     assert count(db, Contact) == 2 and count(db, ListMembership) == 2
-    # The stored upload is gone; confirming again is refused politely.
+    # The stored upload is applied; confirming again is refused politely.
     again = admin_client.post(
-        "/admin/contacts/import/confirm", data={"csrf_token": csrf, "upload_id": upload_id}
+        f"/admin/contacts/import/{upload}",
+        data={"csrf_token": csrf_from(page), "action": "apply", "column-0": "email"},
     )
     assert again.status_code == 302
-    assert (
-        admin_client.post(
-            "/admin/contacts/import/confirm",
-            data={"csrf_token": csrf, "upload_id": "../../etc/passwd"},
-        ).status_code
-        == 400
+    assert admin_client.get("/admin/contacts/import/..%2F..%2Fetc%2Fpasswd").status_code in (
+        302,
+        404,
     )
 
 
 def test_unusable_upload_is_explained(admin_client: FlaskClient) -> None:
-    csrf = token(admin_client, "/admin/contacts/import")
-    response = admin_client.post(
-        "/admin/contacts/import",
-        data={"csrf_token": csrf, "file": (io.BytesIO(b"name\nAlice\n"), "x.csv")},
-        content_type="multipart/form-data",
-    )
+    response = upload(admin_client, b"")
     assert response.status_code == 400
-    assert "no email column" in response.get_data(as_text=True)
+    assert "the file is empty" in response.get_data(as_text=True)
+    # No column called email: the preview asks which column holds the addresses.
+    upload_id_ = upload_id(admin_client, b"name\nAlice\n")
+    page = admin_client.get(f"/admin/contacts/import/{upload_id_}").get_data(as_text=True)
+    assert "Choose the column that holds the email addresses." in page
 
 
 def test_search_and_filters(admin_client: FlaskClient, db: Database) -> None:
