@@ -13,6 +13,7 @@ from mailer.admin.guards import acting_user, requires
 from mailer.config import Config
 from mailer.database import get_db
 from mailer.email_templates import office_mail
+from mailer.organisation import branding_views
 from mailer.organisation import service as organisation
 from scheduler import edits
 
@@ -108,3 +109,6 @@ def settings() -> ResponseReturnValue:
     values["social"] = "\n".join(f"{a['name']} {a['url']}" for a in current["social"])
     values.setdefault("from_address", "")
     return _page(values, errors=errors, current=current)
+
+
+branding_views.register(organisation_bp)
