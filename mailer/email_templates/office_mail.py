@@ -121,7 +121,7 @@ def _logo(org: Mapping[str, Any]) -> str:
         return ""
     return (
         f'<img src="{escape(url)}" alt="{escape(str(org.get("name") or ""))}" height="40" '
-        'style="display:block;height:40px;width:auto;max-width:100%;border:0;margin:0 0 8px">'
+        'style="display:block;height:40px;width:auto;max-width:240px;border:0;margin:0 0 8px">'
     )
 
 

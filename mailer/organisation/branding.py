@@ -50,12 +50,17 @@ class Branding:
 
     @property
     def css(self) -> str:
-        """The page header's colours (the only values not in the site's stylesheet)."""
+        """The page header's colours (the only values not in the site's stylesheet);
+        buttons take the office's colour too where white text stays readable on it."""
+        buttons = f":root{{--brand:{self.colour}}}" if self.ink == "#ffffff" else ""
         return (
-            f".site-header{{background:{self.colour};color:{self.ink}}}"
+            buttons + f".site-header{{background:{self.colour};color:{self.ink}}}"
             f".site-header .brand{{color:{self.ink}}}"
             ".brand-logo{height:2.5rem;width:auto;max-width:12rem;vertical-align:middle;"
             "margin-right:.6rem;background:#fff;padding:.15rem;border-radius:.2rem}"
+            # The site's .wrap takes the main area's top padding away; under a
+            # coloured band the heading needs it back.
+            "main.wrap{padding-top:1.5rem}"
         )
 
     @property

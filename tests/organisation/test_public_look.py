@@ -49,7 +49,9 @@ def check_look(client: FlaskClient, path: str, *, logo: bool = True) -> str:
     assert "Stakeholder Mailer" not in page, path
     assert '<span class="brand">' in page and f"{NAME}</span>" in page
     style = re.search(r"<style>(.*?)</style>", page, re.S)
-    assert style and ".site-header{background:#5b2a86;color:#ffffff}" in style.group(1)
+    assert style and ":root{--brand:#5b2a86}.site-header{background:#5b2a86;color:#ffffff}" in (
+        style.group(1)
+    )
     # The policy allows that style block (by its hash) and the logo's origin: no more.
     policy = response.headers["Content-Security-Policy"]
     digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
@@ -79,6 +81,7 @@ def test_a_light_colour_gets_dark_text_and_no_logo_no_image_source(
     response = client.get("/subscribe")
     page = response.get_data(as_text=True)
     assert ".site-header{background:#ffdd00;color:#1f2933}" in page
+    assert "--brand" not in page  # buttons keep the site's colour, white text on it
     assert 'brand-logo" src' not in page
     assert "img-src 'self' data:;" in response.headers["Content-Security-Policy"]
 
