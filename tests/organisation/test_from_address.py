@@ -47,6 +47,8 @@ def test_the_office_chooses_among_the_allowed_addresses(admin: FlaskClient, db: 
     page = admin.get(PAGE).get_data(as_text=True)
     assert f"{NAME} &lt;{PRESS}&gt;" in page
     assert f'<option value="{PRESS}" selected>' in page
+    # The dashboard's "Sender" says the same, not the configured default.
+    assert f"{NAME} &lt;{PRESS}&gt;" in admin.get("/admin/").get_data(as_text=True)
     # Back to the operator's own address: stored as "" (the default), and audited.
     assert post(admin, **GOOD, from_address="stakeholders@example.org").status_code == 302
     assert settings(db).from_address == ""
