@@ -9,12 +9,17 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from mailer.accounts.models import User
 from mailer.app import create_app
 from mailer.audit.models import AuditEntry
-from mailer.database import Database
+from mailer.database import Database, utcnow
+from mailer.delivery.models import Send
 from mailer.organisation.models import OrganisationSettings
+from scheduler.bulletin_sends import requests
 from tests.conftest import add_user, csrf_from, login, make_config
 from tests.organisation.test_views import GOOD, PAGE, post, settings
+from tests.scheduler.audience import make_list
+from tests.scheduler.bulletin_sends.helpers import approve, submit, write
 
 NEWS = "news@pcc.example.org"
 PRESS = "press@pcc.example.org"
@@ -101,3 +106,31 @@ def test_editors_cannot_choose_the_address(tmp_path: Path, db: Database) -> None
     response = client.post(PAGE, data={"csrf_token": token, **GOOD, "from_address": NEWS})
     assert response.status_code == 403
     assert settings(db).from_address == ""
+
+
+def test_choosing_an_address_withdraws_a_waiting_send_and_counts_its_chooser(
+    tmp_path: Path, db: Database
+) -> None:
+    config = make_config(tmp_path, db.url, mail={"allowed_from": [NEWS]})
+    editor = add_user(db, email="editor@example.org", role="editor")
+    approver = add_user(db, email="approver@example.org", role="approver")
+    partners = make_list(db, [("a@example.org", None)])
+    bulletin_id = write(db, editor)
+    now = utcnow()
+    waiting = submit(db, config, bulletin_id, editor, partners, now=now)
+
+    admin = admin_with(tmp_path, db, NEWS)
+    page = post(admin, **GOOD, from_address=NEWS)
+    assert page.status_code == 302
+    with db.transaction() as session:
+        send = session.get(Send, waiting)
+        assert send is not None and send.state == "draft"
+        assert "from_address" in (send.returned_note or "")
+    # Whoever chose the sender may not be the second person on what goes from it.
+    again = submit(db, config, bulletin_id, editor, partners, now=now)
+    with db.transaction() as session:
+        chooser = session.scalars(select(User).where(User.email == "boss@example.org")).one()
+        session.expunge(chooser)
+    with pytest.raises(requests.SendRefused, match="organisation settings"):
+        approve(db, config, again, chooser, now=now)
+    approve(db, config, again, approver, now=now)
