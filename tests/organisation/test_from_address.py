@@ -82,7 +82,12 @@ def test_one_allowed_address_shows_no_choice_and_takes_none(tmp_path: Path, db: 
     page = admin.get(PAGE).get_data(as_text=True)
     assert 'name="from_address"' not in page
     assert "&lt;stakeholders@example.org&gt;" in page
-    assert post(admin, **GOOD, from_address=NEWS).status_code == 400
+    response = post(admin, **GOOD, from_address=NEWS)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    # The summary's link lands on the section that says why.
+    assert '<a href="#from_address">' in page and 'id="from_address"' in page
+    assert f"{NEWS} is not one of the addresses messages may come from" in page
 
 
 def test_a_withdrawn_address_is_said_and_messages_fall_back(tmp_path: Path, db: Database) -> None:
