@@ -60,14 +60,10 @@ def _link_gone(_error: _LinkGone) -> ResponseReturnValue:
 
 @public_bp.app_context_processor
 def _helpers() -> dict[str, object]:
-    from email.utils import parseaddr
-
-    name, _address = parseaddr(current_app.config["MAILER"].mail.from_address)
-
     def preferences_token(contact: Contact) -> str:
         return link_owner.preferences_token(contact, keys=_keys())
 
-    return {"preferences_token": preferences_token, "sender_name": name}
+    return {"preferences_token": preferences_token}
 
 
 @public_bp.after_request

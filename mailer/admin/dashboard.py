@@ -22,6 +22,8 @@ from mailer.delivery.models import (
     Delivery,
     Send,
 )
+from mailer.email_templates import office_mail
+from mailer.organisation import service as organisation
 from scheduler import status
 from scheduler.models import AWAITING_APPROVAL, SCHEDULED, Consultation
 
@@ -42,7 +44,9 @@ def dashboard() -> ResponseReturnValue:
             if config.mail.transport == "outbox"
             else f"SMTP via {config.smtp.host}:{config.smtp.port}"
         ),
-        "Sender": config.mail.from_address,
+        # Who messages come from now (the office's name and chosen address), not the
+        # configured default that the office's settings override.
+        "Sender": office_mail.sender(config, organisation.get(db.session).snapshot()).header(),
         "Time zone": config.app.timezone,
         "Two-person approval": "on" if config.approval.two_person else "off",
         "Configuration": config.source,

@@ -24,6 +24,7 @@ from mailer import public_urls
 from mailer.bulletins import blocks, context, files
 from mailer.bulletins.models import Bulletin
 from mailer.config import Config
+from mailer.email_templates import office_mail
 from mailer.email_templates.models import KIND_BULLETIN, TemplateVersion
 from mailer.organisation import service as organisation
 from mailer.public_urls import PublicUrls
@@ -50,16 +51,20 @@ class Settings:
 
     base_url: str
     timezone: str
+    # [mail] from_address's name and address (also the envelope sender): the name is
+    # used only for an office without one; the address unless the office chose another
+    # of ``allowed_from`` (office_mail.choose, applied to each frozen organisation).
     sender: Sender
     files_folder: Path
     signer: DkimSigner | None = None
+    allowed_from: tuple[str, ...] = ()
 
     @property
     def message_id_domain(self) -> str:
         return self.sender.from_address.rpartition("@")[2]
 
 
-def settings_from(config: Config, *, org_name: str = "") -> Settings:
+def settings_from(config: Config) -> Settings:
     name, address = parseaddr(config.mail.from_address)
     signer = None
     if config.dkim is not None:
@@ -72,13 +77,14 @@ def settings_from(config: Config, *, org_name: str = "") -> Settings:
         base_url=config.app.base_url.rstrip("/"),
         timezone=config.app.timezone,
         sender=Sender(
-            from_name=name or org_name,
+            from_name=name,
             from_address=address,
             list_id=config.mail.list_id,
             reply_to=config.mail.reply_to,
         ),
         files_folder=files.folder_for(config),
         signer=signer,
+        allowed_from=config.mail.allowed_addresses,
     )
 
 
@@ -253,14 +259,20 @@ def prepare_frozen(
             html=parts.html,
             text=parts.text,
         )
-    sender = settings.sender
-    if not sender.from_name:
-        sender = Sender(
-            from_name=frozen.org.get("name", ""),
-            from_address=sender.from_address,
-            list_id=sender.list_id,
-            reply_to=sender.reply_to,
-        )
+    # The office's name at its chosen address, as frozen at approval (office_mail's
+    # one rule for every message the product sends).
+    office = office_mail.choose(
+        frozen.org,
+        default_name=settings.sender.from_name,
+        default_address=settings.sender.from_address,
+        allowed=settings.allowed_from or (settings.sender.from_address,),
+    )
+    sender = Sender(
+        from_name=office.name,
+        from_address=office.address,
+        list_id=settings.sender.list_id,
+        reply_to=settings.sender.reply_to,
+    )
     return prepare(parts, values, sender=sender, attachments=attachments, signer=settings.signer)
 
 

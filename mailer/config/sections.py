@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -67,9 +68,27 @@ class AppSection:
 class MailSection:
     transport: str = "outbox"
     from_address: str = "Stakeholder Mailer <stakeholders@example.org>"
+    # Further addresses the office may choose to send from (Organisation page). The
+    # address of ``from_address`` is always allowed; its name is used only while the
+    # office has none.
+    allowed_from: tuple[str, ...] = ()
     reply_to: str = ""
     list_id: str = "stakeholders.example.org"
     max_attachments_mb: int = 10
+
+    @property
+    def default_address(self) -> str:
+        """The address part of ``from_address``."""
+        return parseaddr(self.from_address)[1]
+
+    @property
+    def allowed_addresses(self) -> tuple[str, ...]:
+        """Every address the office may send from, ``from_address``'s first, each once
+        (compared without regard to case)."""
+        seen: dict[str, str] = {}
+        for address in (self.default_address, *self.allowed_from):
+            seen.setdefault(address.casefold(), address)
+        return tuple(seen.values())
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,29 @@ def _email_address(*, allow_empty: bool) -> Callable[[Any], str]:
     return check
 
 
+def _plain_addresses(value: Any) -> tuple[str, ...]:
+    """A list of bare addresses (``news@pcc.example.org``): the display name is always
+    the office's own, so a name here would be a second, conflicting one."""
+    if not isinstance(value, list):
+        raise ValueError(
+            f'expected a list of email addresses, e.g. ["news@pcc.example.org"] '
+            f"(got {_describe(value)})"
+        )
+    addresses = []
+    for item in value:
+        text = _string(item).strip() if isinstance(item, str) else ""
+        if not text or "<" in text or parseaddr(text) != ("", text):
+            raise ValueError(
+                "each entry must be a plain email address such as news@pcc.example.org, "
+                f"without a name or angle brackets (got {_describe(item)})"
+            )
+        try:
+            addresses.append(validate_email(text, check_deliverability=False).normalized)
+        except EmailNotValidError as exc:
+            raise ValueError(f"not a valid email address: {text!r} ({exc})") from exc
+    return tuple(addresses)
+
+
 def _hostname(value: Any) -> str:
     value = _string(value)
     if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", value):
@@ -281,6 +304,7 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
     "mail": {
         "transport": _choice(*TRANSPORTS),
         "from_address": _email_address(allow_empty=False),
+        "allowed_from": _plain_addresses,
         "reply_to": _email_address(allow_empty=True),
         "list_id": _hostname,
         "max_attachments_mb": _integer(1, 100),

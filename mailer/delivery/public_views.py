@@ -39,7 +39,7 @@ def web_version(token: str) -> ResponseReturnValue:
     except web_versions.NotFound:
         abort(404)
     org = organisation.get(session)
-    settings = messages.settings_from(_config(), org_name=org.name)
+    settings = messages.settings_from(_config())
     try:
         page = web_versions.render(send, settings=settings)
     except Exception:  # a stored document or template gone bad: no page, not a 500

@@ -10,7 +10,7 @@ staff notices, the link that turns them off). The caller queues the bytes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -20,6 +20,7 @@ from typing import Any
 from markupsafe import escape
 
 from mailer.config import Config
+from mailer.organisation import branding
 from mailer.rendering.mime import one_line
 
 
@@ -53,12 +54,34 @@ def sender(config: Config, org: Mapping[str, Any]) -> From:
     among the operator's allowed ones (``org["from_address"]``), else the address of
     ``[mail] from_address``. The name in ``[mail] from_address`` is used only when the
     office has no name yet."""
-    config_name, config_address = parseaddr(config.mail.from_address)
-    chosen = str(org.get("from_address") or "").strip()
-    address = parseaddr(chosen)[1] if chosen else config_address
-    return From(
-        name=str(org.get("name") or "").strip() or config_name, address=address or config_address
+    default_name, default_address = parseaddr(config.mail.from_address)
+    return choose(
+        org,
+        default_name=default_name,
+        default_address=default_address,
+        allowed=config.mail.allowed_addresses,
     )
+
+
+def choose(
+    org: Mapping[str, Any], *, default_name: str, default_address: str, allowed: Sequence[str]
+) -> From:
+    """:func:`sender`'s rule, for callers holding the configured values rather than the
+    configuration (the message settings of mailer.bulletins.messages): the name and
+    address of ``[mail] from_address``, and the allowed addresses. A chosen address the
+    operator has since removed from ``allowed`` falls back to the default address, so
+    nothing goes from an address the operator no longer vouches for."""
+    chosen = parseaddr(str(org.get("from_address") or "").strip())[1]
+    permitted = {address.casefold(): address for address in allowed}
+    address = permitted.get(chosen.casefold(), default_address) if chosen else default_address
+    name = one_line(str(org.get("name") or "")) or default_name
+    return From(name=name, address=address or default_address)
+
+
+def chosen_is_allowed(org: Mapping[str, Any], *, allowed: Sequence[str]) -> bool:
+    """False when the office chose an address the operator no longer allows."""
+    chosen = str(org.get("from_address") or "").strip().casefold()
+    return not chosen or chosen in {address.casefold() for address in allowed}
 
 
 def render(mail: OfficeMail, *, org: Mapping[str, Any], sender: From, at: datetime) -> bytes:
@@ -89,8 +112,21 @@ def _text(mail: OfficeMail, *, org: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_FONT = "font-family:Arial, Helvetica, sans-serif;"
+
+
+def _logo(org: Mapping[str, Any]) -> str:
+    url = branding.logo_url(org)
+    if not url:
+        return ""
+    return (
+        f'<img src="{escape(url)}" alt="{escape(str(org.get("name") or ""))}" height="40" '
+        'style="display:block;height:40px;width:auto;max-width:240px;border:0;margin:0 0 8px">'
+    )
+
+
 def _html(mail: OfficeMail, *, org: Mapping[str, Any]) -> str:
-    colour = str(org.get("colour") or "#1d3a6e")
+    colour, ink = branding.band(str(org.get("colour") or ""))
     name = escape(str(org.get("name") or ""))
     body = "".join(
         f'<p style="margin:0 0 16px">{escape(paragraph)}</p>' for paragraph in mail.paragraphs
@@ -98,9 +134,16 @@ def _html(mail: OfficeMail, *, org: Mapping[str, Any]) -> str:
     if mail.action_url:
         url = escape(mail.action_url)
         body += (
-            f'<p style="margin:24px 0"><a href="{url}" style="display:inline-block;'
-            f"padding:12px 20px;background-color:{escape(colour)};color:#ffffff;font-weight:bold;"
-            f'text-decoration:none;border-radius:4px">{escape(mail.action_label)}</a></p>'
+            '<table role="presentation" style="border-collapse:collapse;margin:24px 0">'
+            f'<tr><td style="background-color:{colour};border-radius:4px">'
+            f'<a href="{url}" style="display:inline-block;padding:12px 20px;{_FONT}'
+            f"font-size:16px;line-height:24px;color:{ink};font-weight:bold;"
+            f'text-decoration:none;border-radius:4px">{escape(mail.action_label)}</a>'
+            "</td></tr></table>"
+            # Some mail programs drop buttons: the address itself, to copy.
+            '<p style="margin:0 0 16px;font-size:14px;line-height:21px;color:#3e4c59">'
+            f"If the button does not work, copy this address into your browser:<br>"
+            f'<a href="{url}" style="color:#1d4ed8;word-break:break-all">{url}</a></p>'
         )
     footer = "".join(f'<p style="margin:0 0 8px">{escape(line)}</p>' for line in mail.footer)
     if mail.stop_url:
@@ -118,12 +161,11 @@ def _html(mail: OfficeMail, *, org: Mapping[str, Any]) -> str:
         '<tr><td style="padding:16px 8px">'
         '<table role="presentation" width="600" align="center" style="width:100%;max-width:600px;'
         'margin:0 auto;border-collapse:collapse;background-color:#ffffff">'
-        f'<tr><td style="padding:16px 24px;background-color:{escape(colour)};color:#ffffff;'
-        "font-family:Arial, Helvetica, sans-serif;font-size:16px;line-height:24px;"
-        f'font-weight:bold">{name}</td></tr>'
-        '<tr><td style="padding:24px;font-family:Arial, Helvetica, sans-serif;font-size:16px;'
+        f'<tr><td style="padding:16px 24px;background-color:{colour};color:{ink};{_FONT}'
+        f'font-size:18px;line-height:26px;font-weight:bold">{_logo(org)}{name}</td></tr>'
+        f'<tr><td style="padding:24px;{_FONT}font-size:16px;'
         f'line-height:24px;color:#1f2933">{body}</td></tr>'
-        '<tr><td style="padding:16px 24px;font-family:Arial, Helvetica, sans-serif;'
+        f'<tr><td style="padding:16px 24px;{_FONT}border-top:1px solid #d9dde3;'
         f'font-size:14px;line-height:21px;color:#3e4c59;background-color:#f5f6f8">{footer}</td></tr>'
         "</table></td></tr></table></body></html>"
     )

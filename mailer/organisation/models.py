@@ -37,8 +37,12 @@ class OrganisationSettings(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     def snapshot(self) -> dict[str, Any]:
-        """The settings as the templates see them, frozen into each approved send."""
-        return {
+        """The settings as the templates see them, frozen into each approved send.
+
+        The chosen from address is frozen too, so an approved send never changes
+        sender; it is left out while empty (the default address) so that sends frozen
+        before it existed keep their content hash (scheduler/approval.py)."""
+        values: dict[str, Any] = {
             "name": self.name,
             "logo_url": self.logo_url,
             "colour": self.colour,
@@ -53,3 +57,6 @@ class OrganisationSettings(Base):
             "signatory_title": self.signatory_title,
             "register_url": self.register_url,
         }
+        if self.from_address:
+            values["from_address"] = self.from_address
+        return values

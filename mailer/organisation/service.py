@@ -8,6 +8,7 @@ colour that white text stays readable on (WCAG AA, 4.5:1), and no value has a li
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -100,8 +101,39 @@ def parse_social(text: str) -> tuple[list[dict[str, str]], str | None]:
     return accounts, None
 
 
-def save(session: Session, values: dict[str, Any], *, by: User) -> OrganisationSettings:
-    """Check every value, then save them all (or nothing) and audit what changed."""
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The names of the snapshot values that differ (a value may come or go: the from
+    address is in a snapshot only when chosen)."""
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+def check_from_address(value: str, *, allowed: Sequence[str]) -> tuple[str, str | None]:
+    """The from address to store ("" for the first of ``allowed``, the operator's
+    ``from_address``, which is also what an empty value means), or why it cannot be."""
+    chosen = value.strip()
+    if not chosen or (allowed and chosen.casefold() == allowed[0].casefold()):
+        return "", None
+    for address in allowed:
+        if chosen.casefold() == address.casefold():
+            return address, None
+    return "", (
+        f"{chosen} is not one of the addresses messages may come from. Choose one from "
+        "the list; to add another, ask whoever runs the mailer."
+    )
+
+
+def save(
+    session: Session,
+    values: dict[str, Any],
+    *,
+    by: User,
+    allowed_from: Sequence[str] = (),
+) -> OrganisationSettings:
+    """Check every value, then save them all (or nothing) and audit what changed.
+
+    ``allowed_from``: the addresses the operator allows messages to come from
+    (``[mail] allowed_addresses``, its default first); ``values["from_address"]`` must
+    be one of them."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
     for name, limit in TEXT_FIELDS.items():
@@ -137,6 +169,10 @@ def save(session: Session, values: dict[str, Any], *, by: User) -> OrganisationS
     clean["social"], problem = parse_social(str(values.get("social", "")))
     if problem:
         errors["social"] = problem
+    from_address = one_line(str(values.get("from_address", "")))
+    clean["from_address"], problem = check_from_address(from_address, allowed=allowed_from)
+    if problem:
+        errors["from_address"] = problem
     if errors:
         raise SettingsInvalid(errors)
 
@@ -144,7 +180,7 @@ def save(session: Session, values: dict[str, Any], *, by: User) -> OrganisationS
     before = settings.snapshot()
     for name, value in clean.items():
         setattr(settings, name, value)
-    changed = sorted(k for k, v in settings.snapshot().items() if before.get(k) != v)
+    changed = changed_fields(before, settings.snapshot())
     if changed:
         audit.record(
             session,

@@ -239,7 +239,7 @@ def register(slug: str) -> ResponseReturnValue:
                     consultation,
                     requested.sign_up,
                     confirm_url=confirm_url,
-                    org=organisation.get(session).name,
+                    org=organisation.get(session).snapshot(),
                 )
                 signups.queue_confirmation(
                     session,

@@ -19,11 +19,11 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
-from typing import TYPE_CHECKING
+from email.utils import parseaddr
+from typing import TYPE_CHECKING, Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -37,6 +37,7 @@ from mailer.cleaning import strip_controls
 from mailer.config import Config
 from mailer.delivery import queue
 from mailer.delivery.models import MAIL_SIGNUP, ShareCode
+from mailer.email_templates import office_mail
 from mailer.rendering.mime import one_line
 from mailer.tracking import limits
 from mailer.tracking.models import CHANNELS, CascadeConfirmation, SignUp
@@ -139,7 +140,12 @@ def clean_name(name: str) -> str:
 
 
 def confirmation_message(
-    config: Config, consultation: Consultation, sign_up: SignUp, *, confirm_url: str, org: str
+    config: Config,
+    consultation: Consultation,
+    sign_up: SignUp,
+    *,
+    confirm_url: str,
+    org: Mapping[str, Any],
 ) -> bytes:
     return confirmation_email(
         config,
@@ -159,41 +165,31 @@ def confirmation_email(
     subject: str,
     about: str,
     confirm_url: str,
-    org: str,
+    org: Mapping[str, Any],
     at: datetime,
 ) -> bytes:
     """The double opt-in email of every sign-up form: "someone asked for updates on
-    ``about``; confirm with the button behind this link, or ignore it"."""
-    name, sender = parseaddr(config.mail.from_address)
-    message = EmailMessage()
-    message["From"] = formataddr((one_line(name or org), sender))
-    message["To"] = recipient
-    message["Subject"] = one_line(subject)
-    message["Date"] = format_datetime(at)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    message["Auto-Submitted"] = "auto-generated"
-    text = (
-        f"Someone (we hope you) asked for updates on {about}.\n\n"
-        f"To confirm, open this link and press the button:\n{confirm_url}\n\n"
-        "If it was not you, ignore this email: nothing more will be sent.\n\n"
-        f"{org}\n"
+    ``about``; confirm with the button behind this link, or ignore it". It comes from
+    the office and wears its design (office_mail); ``org`` is the organisation's
+    settings (``OrganisationSettings.snapshot()``)."""
+    name = str(org.get("name") or "")
+    mail = office_mail.OfficeMail(
+        recipient=recipient,
+        subject=subject,
+        paragraphs=(
+            f"Someone (we hope you) asked for updates on {about}.",
+            "To confirm, open the link and press the button on the page.",
+        ),
+        action_label="Confirm that you want these updates",
+        action_url=confirm_url,
+        footer=(
+            "If it was not you, ignore this email: nothing more will be sent.",
+            f"Sent by {name} because this address was given on our sign-up form."
+            if name
+            else "Sent because this address was given on our sign-up form.",
+        ),
     )
-    message.set_content(text)
-    html_about = _escape(about)
-    message.add_alternative(
-        f"<p>Someone (we hope you) asked for updates on <strong>{html_about}</strong>.</p>"
-        f'<p><a href="{_escape(confirm_url)}">Confirm that you want these updates</a></p>'
-        "<p>If it was not you, ignore this email: nothing more will be sent.</p>"
-        f"<p>{_escape(org)}</p>",
-        subtype="html",
-    )
-    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
-
-
-def _escape(text: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(text))
+    return office_mail.render(mail, org=org, sender=office_mail.sender(config, org), at=at)
 
 
 def envelope_sender(config: Config) -> str:

@@ -23,9 +23,10 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.orm import Session
@@ -119,14 +120,16 @@ def confirmation(
     *,
     lists: Sequence[ContactList],
     confirm_url: str,
-    org: str,
+    org: Mapping[str, Any],
     now: datetime,
 ) -> bytes:
+    """The confirmation email; ``org`` is the organisation's settings (snapshot)."""
     names = ", ".join(lst.name for lst in lists)
+    office = str(org.get("name") or "")
     return signups.confirmation_email(
         config,
         recipient=pending.email,
-        subject=f"Confirm: updates from {org}" if org else "Confirm your updates",
+        subject=f"Confirm: updates from {office}" if office else "Confirm your updates",
         about=names,
         confirm_url=confirm_url,
         org=org,

@@ -71,7 +71,7 @@ def subscribe_form() -> ResponseReturnValue:
     try:
         with db.transaction(session):
             lists = subscribe.chosen_lists(session, request.form.getlist("list"))
-            org = organisation.get(session).name
+            org = organisation.get(session).snapshot()
             requested = subscribe.request(
                 session,
                 email=request.form.get("email", ""),
