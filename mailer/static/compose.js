@@ -20,6 +20,7 @@
   var timer = null;
   var latest = 0;
   var found = {};
+  var frames = 0;
 
   function fields() {
     var data = new FormData(form);
@@ -68,22 +69,23 @@
     notes.hidden = data.notes.length === 0;
   }
 
-  // A fresh frame for every update, swapped in once loaded: no flicker, and its first
-  // load replaces about:blank, so the Back button is not filled with previews.
+  // A fresh frame for every update: its first load replaces about:blank, so the Back
+  // button is not filled with previews (reloading one frame would add an entry each
+  // time). The frame keeps its height meanwhile, so the page does not jump.
   function loadFrame(params) {
     var old = document.getElementById("composer-frame");
-    var name = "composer-frame-" + Date.now();
+    var ticket = ++frames;
     var frame = document.createElement("iframe");
     frame.className = old.className;
     frame.title = old.title;
-    frame.name = name;
+    frame.name = "composer-frame-" + ticket;
+    frame.id = "composer-frame";
     frame.setAttribute("sandbox", "");
-    frame.hidden = true;
-    old.after(frame);
+    old.replaceWith(frame);
     var post = document.createElement("form");
     post.method = "post";
     post.action = section.dataset.frame;
-    post.target = name;
+    post.target = frame.name;
     post.hidden = true;
     params.forEach(function (value, key) {
       var input = document.createElement("input");
@@ -94,12 +96,8 @@
     });
     document.body.appendChild(post);
     frame.addEventListener("load", function () {
-      if (!frame.parentNode) { return; }
-      frame.hidden = false;
-      frame.id = "composer-frame";
-      old.remove();
       post.remove();
-      section.dataset.loaded = String(Number(section.dataset.loaded || 0) + 1);
+      section.dataset.loaded = String(ticket);
     }, { once: true });
     post.submit();
   }
