@@ -151,11 +151,12 @@ def frame(bulletin_id: int | None = None) -> ResponseReturnValue:
             contact=contact, settings=settings, now=utcnow(),
         )  # fmt: skip
     if shown.problem:
+        # Focusable, so a keyboard user's Tab reaches (and can scroll) the frame.
         return email_frame(
             '<!doctype html><html lang="en-GB"><title>Problem</title>'
-            '<body style="font-family:Arial,sans-serif;padding:1rem">'
+            '<body style="font-family:Arial,sans-serif;padding:1rem"><main tabindex="0">'
             "<p><strong>The whole message cannot be shown yet.</strong></p>"
-            f"<p>{escape(shown.problem)}</p>"
+            f"<p>{escape(shown.problem)}</p></main>"
         )
     return email_frame(shown.html)
 

@@ -81,6 +81,7 @@
     frame.name = "composer-frame-" + ticket;
     frame.id = "composer-frame";
     frame.setAttribute("sandbox", "");
+    frame.tabIndex = 0; // reachable (and scrollable) by keyboard, even while it loads
     old.replaceWith(frame);
     var post = document.createElement("form");
     post.method = "post";
