@@ -11,6 +11,7 @@ from contacts.models import ERASED, Contact
 from mailer.bulletins import previews
 from mailer.bulletins.models import Bulletin, BulletinContribution
 from mailer.database import Database
+from mailer.delivery.models import QueuedMessage
 from mailer.email_templates.models import KIND_LAUNCH, EmailTemplate
 from tests.bulletins.helpers import make_bulletin
 from tests.conftest import add_user, csrf_from, login
@@ -189,3 +190,27 @@ def test_greeting_switched_off_leaves_no_dear_line(client: FlaskClient, db: Data
         data=_form(token, **{"blocks-shown": "greeting"}),
     ).get_data(as_text=True)
     assert "Dear " not in off and "Unsaved subject" in off
+
+
+def test_a_test_of_a_launch_about_no_consultation_invents_nothing(
+    client: FlaskClient, db: Database
+) -> None:
+    token = _signed_in(client, db)
+    bulletin_id = make_bulletin(
+        db, add_user(db, email="w@example.org", role="editor"), kind=KIND_LAUNCH
+    )
+    page = client.get(f"/admin/bulletins/{bulletin_id}").get_data(as_text=True)
+    assert "none is chosen yet" in page  # the review says why its facts are missing
+    response = client.post(
+        f"/admin/bulletins/{bulletin_id}/test",
+        data={"csrf_token": token, "addresses": "me@example.org"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    with db.transaction() as session:
+        queued = session.scalars(select(QueuedMessage.data)).all()
+    # Sent without the consultation's facts, or refused saying how to show them.
+    for data in queued:
+        assert b"(example)" not in data and b"closes at" not in data
+    if not queued:
+        assert "Nothing was sent" in response.get_data(as_text=True)
