@@ -357,11 +357,14 @@ def preview(bulletin_id: int) -> ResponseReturnValue:
     problem = None
     text = source = subject = ""
     truncated = False
+    pending = None
     try:
-        prepared, recipient, _consultation = _render(bulletin, contact=contact)
+        prepared, recipient, consultation = _render(bulletin, contact=contact)
     except _RenderProblem as exc:
         problem = str(exc)
     else:
+        if isinstance(consultation, PendingConsultation):
+            pending = previews.PENDING_NOTE
         subject = prepared.subject(recipient)
         if view == "text":
             text = prepared.text(recipient)
@@ -379,6 +382,7 @@ def preview(bulletin_id: int) -> ResponseReturnValue:
         typed=typed,
         not_found=not_found,
         problem=problem,
+        pending=pending,
         subject=subject,
         text=text,
         source=source,

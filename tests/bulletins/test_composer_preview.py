@@ -12,7 +12,7 @@ from mailer.bulletins import previews
 from mailer.bulletins.models import Bulletin, BulletinContribution
 from mailer.database import Database
 from mailer.delivery.models import QueuedMessage
-from mailer.email_templates.models import KIND_LAUNCH, EmailTemplate
+from mailer.email_templates.models import KIND_LAUNCH, EmailTemplate, TemplateVersion
 from tests.bulletins.helpers import make_bulletin
 from tests.conftest import add_user, csrf_from, login
 
@@ -214,3 +214,49 @@ def test_a_test_of_a_launch_about_no_consultation_invents_nothing(
         assert b"(example)" not in data and b"closes at" not in data
     if not queued:
         assert "Nothing was sent" in response.get_data(as_text=True)
+
+
+BLOCKS_TEMPLATE = (
+    "<!doctype html><html><body>"
+    '{% if blocks.greeting.on %}<p>Dear {{ contact.name | fallback("colleague") }},</p>{% endif %}'
+    "{{ bulletin.body_html }}<h2>Have your say</h2><p>{{ consultation.summary }}</p>"
+    '{% if blocks.survey.on %}<a href="{{ links.survey }}">Take the survey</a>{% endif %}'
+    "{% if blocks.key_date.on %}<p>It closes at {{ consultation.closes_at | clock }} on "
+    "{{ consultation.closes_at | long_date }}.</p>{% endif %}"
+    '<a href="{{ links.unsubscribe }}">Unsubscribe</a></body></html>'
+)
+
+
+def test_a_template_that_reads_the_blocks_previews_a_launch_without_its_facts(
+    client: FlaskClient, db: Database
+) -> None:
+    """As the seed templates will once they read ``blocks`` (made here by hand)."""
+    token = _signed_in(client, db)
+    with db.transaction() as session:
+        template = session.scalar(select(EmailTemplate).where(EmailTemplate.kind == KIND_LAUNCH))
+        template.versions.append(
+            TemplateVersion(
+                number=len(template.versions) + 1,
+                subject="{{ bulletin.subject }}",
+                preheader="",
+                html=BLOCKS_TEMPLATE,
+                text="{{ bulletin.body_text }} {{ links.unsubscribe }}",
+            )
+        )
+        template_id = template.id
+    url = "/admin/bulletins/compose/frame.html?kind=launch"
+    fields = {"template_id": str(template_id), "blocks-shown": "greeting,survey,key_date"}
+    all_on = {f"block-{name}-on": "on" for name in ("greeting", "survey", "key_date")}
+    shown = client.post(url, data=_form(token, **fields, **all_on)).get_data(as_text=True)
+    # The consultation's blocks left out, a note in place of its summary, nothing invented.
+    assert "Dear colleague," in shown and "Unsaved <strong>words</strong>" in shown
+    assert "will show here once you choose" in shown
+    assert "Take the survey" not in shown and "closes at" not in shown
+    off = client.post(url, data=_form(token, **fields, **{"block-survey-on": "on"})).get_data(
+        as_text=True
+    )
+    assert "Dear" not in off and "Take the survey" not in off  # greeting off; no survey yet
+    # The "Preview as a contact" page says so too.
+    saved = make_bulletin(db, add_user(db, email="w@example.org", role="editor"), kind=KIND_LAUNCH)
+    page = client.get(f"/admin/bulletins/{saved}/preview").get_data(as_text=True)
+    assert "none is chosen yet" in page and "cannot be made" not in page
