@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from contacts.models import ERASED, Contact
-from mailer.bulletins import blocks, messages, previews
+from mailer.bulletins import blocks, compose, messages, previews
 from mailer.bulletins.consultation_facts import FrozenConsultation
 from mailer.bulletins.models import Bulletin
 from mailer.database import get_db, utcnow
@@ -29,7 +29,6 @@ from mailer.web.frames import email_frame
 from scheduler.consultations import read_models
 from scheduler.models import CANCELLED, Consultation
 
-MAX_BODY = 100_000
 CONTACTS_SHOWN = 10
 
 
@@ -98,9 +97,9 @@ def _words(session: Session, bulletin: Bulletin | None) -> previews.Words:
     return previews.Words(
         kind=kind,
         template=_template(session, kind),
-        subject=form.get("subject", "")[:300],
-        preheader=form.get("preheader", "")[:300],
-        body_markdown=form.get("body_markdown", "")[:MAX_BODY],
+        subject=form.get("subject", "")[: compose.MAX_SUBJECT],
+        preheader=form.get("preheader", "")[: compose.MAX_PREHEADER],
+        body_markdown=form.get("body_markdown", "")[: compose.MAX_BODY],
         link_documents=form.get("link_documents") == "on",
         blocks=blocks.clean(stored if chosen is None else chosen),
     )
@@ -121,10 +120,8 @@ def check(bulletin_id: int | None = None) -> ResponseReturnValue:
     settings = messages.settings_from(current_app.config["MAILER"])
     with get_db().reading() as reader:
         bulletin = _bulletin(reader, bulletin_id)
-        found = previews.check(
-            reader, _words(reader, bulletin), _facts(reader, bulletin),
-            settings=settings, now=utcnow(),
-        )  # fmt: skip
+        words, facts = _words(reader, bulletin), _facts(reader, bulletin)
+        found = previews.check(reader, words, facts, settings=settings, now=utcnow())
     return jsonify(
         notes=found.notes,
         warnings=[
@@ -146,10 +143,10 @@ def frame(bulletin_id: int | None = None) -> ResponseReturnValue:
         bulletin = _bulletin(reader, bulletin_id)
         chosen = inputs.id_arg("contact", request.form)
         contact = reader.get(Contact, chosen) if chosen else None
+        words, facts = _words(reader, bulletin), _facts(reader, bulletin)
         shown = previews.render(
-            reader, _words(reader, bulletin), _facts(reader, bulletin),
-            contact=contact, settings=settings, now=utcnow(),
-        )  # fmt: skip
+            reader, words, facts, contact=contact, settings=settings, now=utcnow()
+        )
     if shown.problem:
         # Focusable, so a keyboard user's Tab reaches (and can scroll) the frame.
         return email_frame(
