@@ -44,6 +44,7 @@ MESSAGE_FIELDS = {
     "body_markdown": "words",
     "link_documents": "documents as links",
     "attachments": "documents",
+    "blocks": "template blocks",
 }
 
 

@@ -12,7 +12,7 @@ template's own wording).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,7 @@ BLOCKS: tuple[BlockKind, ...] = (
     BlockKind(STAY_IN_TOUCH, "Stay in touch", "Emergency numbers, website and social accounts"),
 )
 NAMES = tuple(block.name for block in BLOCKS)
+KIND_BY_NAME = {block.name: block for block in BLOCKS}
 MAX_TEXT = 500
 
 
@@ -65,15 +66,49 @@ def clean(raw: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     return stored
 
 
-def for_template(stored: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+def for_template(
+    stored: Mapping[str, Any] | None, *, about_consultation: bool = True
+) -> dict[str, dict[str, Any]]:
     """The ``blocks`` a template sees: every block, on unless switched off, with its
     rewording ("" for the template's own words). Templates written before blocks
-    existed simply ignore it."""
+    existed simply ignore it.
+
+    ``about_consultation`` False (a message about no consultation, or one not chosen
+    yet): the survey and key date blocks are off, as there are no such facts to show."""
     chosen = clean(stored)
     return {
         name: {
-            "on": chosen.get(name, {}).get("on", True),
+            "on": chosen.get(name, {}).get("on", True)
+            and (about_consultation or not KIND_BY_NAME[name].consultation_only),
             "text": chosen.get(name, {}).get("text", ""),
         }
         for name in NAMES
     }
+
+
+def relevant(*, about_consultation: bool) -> tuple[BlockKind, ...]:
+    """The blocks the writer is offered: survey and key date only for a message about a
+    consultation."""
+    return tuple(b for b in BLOCKS if about_consultation or not b.consultation_only)
+
+
+def from_form(form: Mapping[str, str], *, shown: Sequence[str] = NAMES) -> dict[str, Any]:
+    """The choices the compose form sends for the blocks it showed (``block-NAME-on``,
+    a checkbox, and ``block-NAME-text``), cleaned. A block the form did not show keeps
+    nothing here; the caller merges with what is stored (``merge``)."""
+    raw: dict[str, Any] = {}
+    for name in shown:
+        raw[name] = {
+            "on": form.get(f"block-{name}-on") == "on",
+            "text": form.get(f"block-{name}-text", ""),
+        }
+    return clean(raw)
+
+
+def merge(
+    stored: Mapping[str, Any] | None, chosen: Mapping[str, Any], *, shown: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The stored choices with those of the blocks the form showed replaced: a block
+    hidden from the form (the survey, before a consultation is chosen) keeps its choice."""
+    kept = {name: value for name, value in clean(stored).items() if name not in shown}
+    return clean({**kept, **chosen})

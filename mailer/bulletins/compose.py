@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
+from mailer.bulletins import blocks
 from mailer.bulletins.models import Bulletin, BulletinContribution
 from mailer.email_templates.models import KIND_LABELS, KINDS, EmailTemplate
 from mailer.rendering.mime import one_line
@@ -38,6 +40,7 @@ FIELD_LABELS = {
     "preheader": "preheader",
     "body_markdown": "words",
     "link_documents": "documents as links",
+    "blocks": "template blocks",
 }
 
 
@@ -82,6 +85,9 @@ class Draft:
     preheader: str
     body_markdown: str
     link_documents: bool = False
+    # The template's blocks switched off or reworded (mailer/bulletins/blocks.py);
+    # None leaves the stored choices as they are (a form that does not show them).
+    blocks: dict[str, Any] | None = None
 
 
 def templates_for(session: Session, kind: str) -> list[EmailTemplate]:
@@ -126,7 +132,7 @@ def _clean(session: Session, draft: Draft) -> dict[str, object]:
         )
     if errors:
         raise BulletinInvalid(errors)
-    return {
+    values: dict[str, object] = {
         "kind": draft.kind,
         "template": template,
         "subject": subject,
@@ -134,6 +140,9 @@ def _clean(session: Session, draft: Draft) -> dict[str, object]:
         "body_markdown": body,
         "link_documents": bool(draft.link_documents),
     }
+    if draft.blocks is not None:
+        values["blocks"] = blocks.clean(draft.blocks)
+    return values
 
 
 def create(session: Session, draft: Draft, *, by: User) -> Bulletin:
@@ -159,6 +168,8 @@ def update(session: Session, bulletin: Bulletin, draft: Draft, *, by: User) -> l
     changed = []
     for name, value in values.items():
         current = getattr(bulletin, name)
+        if name == "blocks":
+            current = blocks.clean(current)  # stored before cleaning, or None
         if current != value:
             setattr(bulletin, name, value)
             changed.append(name)

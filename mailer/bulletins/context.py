@@ -34,6 +34,21 @@ class ConsultationView:
 
 
 @dataclass(frozen=True)
+class PendingConsultation:
+    """A consultation message's consultation before one is chosen (previews and test
+    messages only): words that say so, and no dates, so nothing is invented. A template
+    that prints a date outside its survey and key date blocks cannot be previewed so."""
+
+    title: str = "the consultation"
+    summary: str = (
+        "The consultation's summary, survey and closing date will show here once you "
+        "choose the consultation this message is about."
+    )
+    page_url: str = ""
+    survey_url: str = ""
+
+
+@dataclass(frozen=True)
 class Content:
     """A bulletin's words as an editor wrote them."""
 
@@ -59,7 +74,7 @@ def build(
     kind: str,
     content: Content,
     org: dict[str, Any],
-    consultation: ConsultationView | None,
+    consultation: ConsultationView | PendingConsultation | None,
     documents: list[dict[str, str]],
     timezone: str,
     now: datetime,
@@ -85,12 +100,21 @@ def build(
             "body_html": Markup(body.html),  # noqa: S704 - sanitised by nh3 in to_html
             "body_text": html_to_text(body.html),
         },
-        "blocks": blocks.for_template(content.blocks),
+        "blocks": blocks.for_template(
+            content.blocks,
+            about_consultation=isinstance(consultation, ConsultationView) and kind != KIND_BULLETIN,
+        ),
         "links": {"documents": list(documents), "web_version": web_version},
         "message": {"date": long_date(local_now)},
         "consultation": None,
     }
-    if consultation is not None and kind != KIND_BULLETIN:
+    if isinstance(consultation, PendingConsultation) and kind != KIND_BULLETIN:
+        context["consultation"] = {
+            "title": consultation.title,
+            "summary": consultation.summary,
+            "page_url": consultation.page_url,
+        }
+    elif isinstance(consultation, ConsultationView) and kind != KIND_BULLETIN:
         closes = consultation.closes_at.astimezone(zone)
         context["consultation"] = {
             "title": consultation.title,

@@ -192,13 +192,19 @@ def consultation_or_example(
     *,
     settings: Settings,
     now: datetime,
-) -> context.ConsultationView | None:
-    """The consultation a message of ``kind`` shows: the given one, or for a kind that
-    needs one, an example (previews and tests of a bulletin not yet on a timeline)."""
+    example: bool = False,
+) -> context.ConsultationView | context.PendingConsultation | None:
+    """The consultation a message of ``kind`` shows: the given one; for a kind that
+    needs one and has none, a pending one (words saying it is not chosen yet, no dates),
+    so a bulletin's preview or test message never shows invented facts. ``example``:
+    the template editor's example consultation instead, for a template on its own."""
     if consultation is None and kind != KIND_BULLETIN:
-        return context.sample_consultation(
-            now=now, timezone=settings.timezone, base_url=settings.base_url
-        )
+        if example:
+            return context.sample_consultation(
+                now=now, timezone=settings.timezone, base_url=settings.base_url
+            )
+        archive = PublicUrls(settings.base_url).archive()
+        return context.PendingConsultation(page_url=archive, survey_url=archive)
     return consultation
 
 
@@ -210,7 +216,7 @@ def prepare_frozen(
     frozen: Frozen,
     *,
     settings: Settings,
-    consultation: context.ConsultationView | None,
+    consultation: context.ConsultationView | context.PendingConsultation | None,
     now: datetime,
     subject_prefix: str = "",
     document_links: dict[str, str] | None = None,
@@ -281,7 +287,7 @@ def preview_recipient(
     *,
     email: str,
     contact: Contact | None = None,
-    consultation: context.ConsultationView | None = None,
+    consultation: context.ConsultationView | context.PendingConsultation | None = None,
 ) -> Recipient:
     """A recipient whose personal links are harmless stand-ins: a preview or a test
     message must never let its reader unsubscribe, or share as, a real stakeholder."""

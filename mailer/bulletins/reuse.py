@@ -65,6 +65,8 @@ def copy(
         preheader=bulletin.preheader,
         body_markdown=bulletin.body_markdown,
         link_documents=bulletin.link_documents,
+        # The template's blocks as the writer set them: they go with the words.
+        blocks=dict(bulletin.blocks or {}),
         consultation_id=bulletin.consultation_id or facts.consultation_id,
         copied_from_id=bulletin.id,
         created_by_id=by.id,

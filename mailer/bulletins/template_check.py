@@ -59,7 +59,7 @@ def check(
         documents=(SAMPLE_DOCUMENT,),
         link_documents=True,  # nothing to read from disk
     )
-    consultation = consultation_or_example(kind, None, settings=settings, now=now)
+    consultation = consultation_or_example(kind, None, settings=settings, now=now, example=True)
     try:
         prepared = prepare_frozen(frozen, settings=settings, consultation=consultation, now=now)
         recipient = preview_recipient(

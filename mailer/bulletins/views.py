@@ -27,8 +27,18 @@ from sqlalchemy.orm import Session
 from contacts.models import Contact
 from mailer.accounts.models import User
 from mailer.admin.guards import acting_user, requires
-from mailer.bulletins import attachment_views, compose, files, messages, reuse_views, warnings
-from mailer.bulletins.context import ConsultationView
+from mailer.bulletins import (
+    attachment_views,
+    blocks,
+    compose,
+    composer_views,
+    files,
+    messages,
+    previews,
+    reuse_views,
+    warnings,
+)
+from mailer.bulletins.context import ConsultationView, PendingConsultation
 from mailer.bulletins.models import Bulletin
 from mailer.database import get_db, utcnow
 from mailer.delivery import proof_sends, queue
@@ -61,9 +71,10 @@ def _limit_bytes() -> int:
     return attachment_views.limit_bytes()
 
 
-def _draft(kind: str) -> compose.Draft:
+def _draft(kind: str, stored_blocks: dict[str, Any] | None = None) -> compose.Draft:
     form = request.form
     return compose.Draft(
+        blocks=composer_views.blocks_from_form(stored_blocks),
         kind=kind,
         template_id=inputs.id_arg("template_id", form),
         subject=form.get("subject", ""),
@@ -90,6 +101,7 @@ def new() -> ResponseReturnValue:
         subject="" if "{title}" in default else default,
         preheader="",
         body_markdown="",
+        blocks={},
     )
     if request.method == "POST":
         draft = _draft(kind)
@@ -114,6 +126,7 @@ def new() -> ResponseReturnValue:
         body_warnings=[],
         consultations=about.choices(session),
         about_id=inputs.id_arg("consultation_id", request.form),
+        composer=_composer(draft),
     ), (400 if errors else 200)
 
 
@@ -129,6 +142,7 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         preheader=bulletin.preheader,
         body_markdown=bulletin.body_markdown,
         link_documents=bulletin.link_documents,
+        blocks=blocks.clean(bulletin.blocks),
     )
     if request.method == "POST":
         if not current_user.can_edit:
@@ -136,7 +150,7 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         if locked := read_models.locked_reason(session, bulletin.id):
             flash(locked, "error")
             return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
-        draft = _draft(bulletin.kind)
+        draft = _draft(bulletin.kind, bulletin.blocks)
         db = get_db()
         try:
             with db.transaction(db.session) as s:
@@ -185,7 +199,20 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         ),
         carried=about.about(session, bulletin, _settings().base_url),
         reuse=reuse_views.context(session, bulletin),
+        composer=_composer(draft),
     ), (400 if errors else 200)
+
+
+def _composer(draft: compose.Draft) -> dict[str, Any]:
+    """The blocks the composer lists beside the text: those the message can carry
+    (survey and key date only in a message about a consultation), as chosen."""
+    chosen = blocks.for_template(draft.blocks)
+    return {
+        "blocks": [
+            {"kind": kind, "on": chosen[kind.name]["on"], "text": chosen[kind.name]["text"]}
+            for kind in blocks.relevant(about_consultation=draft.kind != KIND_BULLETIN)
+        ],
+    }
 
 
 def _set_about(session: Session, bulletin: Bulletin, by: User) -> list[str]:
@@ -215,26 +242,42 @@ class _Review:
     """What the edit page shows under "Before you send": the warnings for the whole
     message, or the problem that stops it from being made."""
 
-    def __init__(self, problem: str | None, found: list[warnings.Warning], size: int) -> None:
+    def __init__(
+        self,
+        problem: str | None,
+        found: list[warnings.Warning],
+        size: int,
+        notes: Sequence[str] = (),
+    ) -> None:
         self.problem = problem
         self.warnings = found
         self.size = files.human_size(size)
+        self.notes = list(notes)
 
 
 def _review(bulletin: Bulletin) -> _Review:
+    session = get_db().session
+    _documents, shown = _consultation_of(session, bulletin, _settings().base_url)
+    checked = previews.check(
+        session,
+        previews.words_of(bulletin),
+        previews.Facts(shown),
+        settings=_settings(),
+        now=utcnow(),
+    )
     try:
         prepared, recipient, _consultation = _render(bulletin, contact=None)
     except _RenderProblem as exc:
-        return _Review(str(exc), [], 0)
+        return _Review(str(exc), checked.warnings, 0, checked.notes)
     data = prepared.personalise(recipient, message_id="<review@example.org>", now=utcnow())
     html = prepared.html(recipient)
-    found = warnings.for_body(to_html(bulletin.body_markdown)) + warnings.for_message(
+    found = checked.warnings + warnings.for_message(
         subject=bulletin.subject,
         preheader=bulletin.preheader,
         html_bytes=len(html.encode("utf-8")),
         message_bytes=len(data),
     )
-    return _Review(None, found, len(data))
+    return _Review(None, found, len(data), checked.notes)
 
 
 class _RenderProblem(Exception):
@@ -247,6 +290,7 @@ def _render(
     settings = _settings()
     now = utcnow()
     session = get_db().session
+    consultation: ConsultationView | PendingConsultation | None = None
     try:
         documents, shown = _consultation_of(session, bulletin, settings.base_url)
         frozen = messages.freeze(session, bulletin, documents=documents)
@@ -261,6 +305,8 @@ def _render(
             subject_prefix=subject_prefix,
         )
     except Exception as exc:  # template problem, unusable template, missing document
+        if isinstance(consultation, PendingConsultation):
+            raise _RenderProblem(f"{previews.PENDING_PROBLEM} The template says: {exc}") from exc
         raise _RenderProblem(str(exc)) from exc
     recipient = messages.preview_recipient(
         settings,
@@ -311,11 +357,14 @@ def preview(bulletin_id: int) -> ResponseReturnValue:
     problem = None
     text = source = subject = ""
     truncated = False
+    pending = None
     try:
-        prepared, recipient, _consultation = _render(bulletin, contact=contact)
+        prepared, recipient, consultation = _render(bulletin, contact=contact)
     except _RenderProblem as exc:
         problem = str(exc)
     else:
+        if isinstance(consultation, PendingConsultation):
+            pending = previews.PENDING_NOTE
         subject = prepared.subject(recipient)
         if view == "text":
             text = prepared.text(recipient)
@@ -333,6 +382,7 @@ def preview(bulletin_id: int) -> ResponseReturnValue:
         typed=typed,
         not_found=not_found,
         problem=problem,
+        pending=pending,
         subject=subject,
         text=text,
         source=source,
@@ -418,4 +468,5 @@ def send_test(bulletin_id: int) -> ResponseReturnValue:
 
 
 attachment_views.register(bulletins_bp)
+composer_views.register(bulletins_bp)
 reuse_views.register(bulletins_bp)

@@ -7,10 +7,13 @@ reported by the template service, not here.
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from mailer.rendering.markdown import BodyHtml
+from mailer.bulletins import blocks
+from mailer.rendering.markdown import BodyHtml, to_html
 
 SUBJECT_LONG = 70  # about what a phone's inbox shows before cutting it off
 # Gmail clips an HTML part over about 102 KB behind "[Message clipped] View entire
@@ -30,6 +33,13 @@ RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "localhost")
 class Warning:
     code: str
     message: str
+    # The template block the writer's words repeat ("" for none): the composer offers
+    # to switch it off (mailer/bulletins/blocks.py).
+    block: str = ""
+
+    @property
+    def block_label(self) -> str:
+        return blocks.KIND_BY_NAME[self.block].label.lower() if self.block else ""
 
 
 def link_problem(url: str) -> str | None:
@@ -128,4 +138,81 @@ def for_message(
                 "linking to the documents instead.",
             )
         )
+    return found
+
+
+# What a writer's own words say when they repeat one of the template's blocks.
+_GREETING = re.compile(r"^(dear\b|hello\b|hi\b|good (morning|afternoon|evening)\b)", re.I)
+_SURVEY_WORDS = re.compile(r"\b(survey|questionnaire|have your say)\b", re.I)
+_CASCADE = re.compile(
+    r"\b(please (share|forward|circulate|pass)\b|pass (this|it) on\b|cascad(e|ing)\b"
+    r"|share (this|it) with your (networks?|members|contacts|colleagues)\b)",
+    re.I,
+)
+_SIGN_OFF = re.compile(
+    r"^(yours (sincerely|faithfully|truly)|(kind|best|warm|warmest) regards|best wishes"
+    r"|with (thanks|best wishes)|many thanks)\b",
+    re.I,
+)
+_MARKUP = re.compile(r"^[\s>#*_~`-]+")
+
+
+def _paragraphs(body_markdown: str) -> list[str]:
+    """The body's paragraphs as plain-ish lines of words (Markdown marks stripped)."""
+    found = []
+    for chunk in re.split(r"\n\s*\n", body_markdown.replace("\r\n", "\n")):
+        words = " ".join(_MARKUP.sub("", line) for line in chunk.splitlines()).strip()
+        if words:
+            found.append(words)
+    return found
+
+
+def _same_link(a: str, b: str) -> bool:
+    return bool(a and b) and a.strip().rstrip("/").casefold() == b.strip().rstrip("/").casefold()
+
+
+def _repeat(name: str, what: str) -> Warning:
+    label = blocks.KIND_BY_NAME[name].label
+    return Warning(
+        "duplicate",
+        f"{what}, and the template adds its own ({label.lower()}): readers would see it "
+        f"twice. Switch the template's {label.lower()} off, or take it out of your text.",
+        block=name,
+    )
+
+
+def for_duplicates(
+    body_markdown: str,
+    *,
+    shown: Mapping[str, Mapping[str, object]],
+    survey_url: str = "",
+    signatory: str = "",
+) -> list[Warning]:
+    """The writer's own words repeating a block the template adds. ``shown``: the
+    blocks as the template sees them (``blocks.for_template``); a block switched off
+    (or not relevant to the message) is never warned about."""
+
+    def on(name: str) -> bool:
+        return bool(shown.get(name, {}).get("on"))
+
+    paragraphs = _paragraphs(body_markdown)
+    found: list[Warning] = []
+    if on(blocks.GREETING) and paragraphs and _GREETING.match(paragraphs[0]):
+        opening = re.split(r"[,.!:;\n]", re.sub(r"[*_`\[\]]", "", paragraphs[0]))[0][:40]
+        found.append(_repeat(blocks.GREETING, f'Your text starts with a greeting ("{opening}")'))
+    if on(blocks.SURVEY):
+        body = to_html(body_markdown)
+        if any(_same_link(href, survey_url) for href in body.links) or any(
+            _SURVEY_WORDS.search(words) for _href, words in body.link_texts
+        ):
+            found.append(_repeat(blocks.SURVEY, "Your text links to the survey"))
+    if on(blocks.CASCADE) and any(_CASCADE.search(p) for p in paragraphs):
+        found.append(_repeat(blocks.CASCADE, "Your text asks readers to pass it on"))
+    if on(blocks.SIGN_OFF):
+        tail = paragraphs[-3:]
+        name = " ".join(signatory.split()).casefold()
+        if any(_SIGN_OFF.match(p) for p in tail) or (
+            name and any(p.casefold().startswith(name) for p in tail)
+        ):
+            found.append(_repeat(blocks.SIGN_OFF, "Your text ends with a sign-off"))
     return found

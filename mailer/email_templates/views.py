@@ -221,7 +221,9 @@ def preview(template_id: int, number: int) -> ResponseReturnValue:
         documents=(template_check.SAMPLE_DOCUMENT,),
         link_documents=True,
     )
-    consultation = messages.consultation_or_example(template.kind, None, settings=settings, now=now)
+    consultation = messages.consultation_or_example(
+        template.kind, None, settings=settings, now=now, example=True
+    )
     try:
         prepared = messages.prepare_frozen(
             frozen, settings=settings, consultation=consultation, now=now

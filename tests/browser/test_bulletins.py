@@ -27,14 +27,15 @@ def test_compose_live_preview_phone_preview_and_test_send(
     page.get_by_role("button", name="Sign in").click()
 
     page.goto(f"{live_server}/admin/bulletins/")
-    page.get_by_label("New bulletin for").select_option("launch")
+    # A general bulletin: a launch about no consultation has no facts to preview yet.
+    page.get_by_label("New bulletin for").select_option("bulletin")
     page.get_by_role("button", name="Start writing").click()
     page.get_by_label("Subject").fill("Have your say on the draft plan")
     page.get_by_label("Message", exact=True).fill(
         "We want **your views**.\n\n![](https://www.example.org/chart.png)"
     )
-    # The live preview shows the body as it will read, and what to look at, unsaved.
-    preview = page.locator("#body-preview")
+    # The live preview shows the whole message as it will read, and what to look at, unsaved.
+    preview = page.frame_locator("#composer-frame")
     preview.locator("strong", has_text="your views").wait_for()
     page.locator("#body-warnings li", has_text="has no alt text").wait_for()
     page.get_by_role("button", name="Create bulletin").click()

@@ -51,9 +51,11 @@ def create_bulletin(client: FlaskClient, **fields: str) -> int:
 def test_compose_preview_and_review(admin_client: FlaskClient, db: Database) -> None:
     bulletin_id = create_bulletin(admin_client)
     page = admin_client.get(f"/admin/bulletins/{bulletin_id}").get_data(as_text=True)
-    assert "<strong>partners</strong>" in page  # the body as it reads
+    assert 'id="composer"' in page and 'sandbox=""' in page  # the whole message, framed
     assert "Before you send" in page
-    assert "Nothing to look at" in page
+    # Its words open "Hello partners" and the template greets too: one click to switch.
+    assert "Your text starts with a greeting (&#34;Hello partners&#34;)" in page
+    assert 'data-block-off="greeting"' in page
 
     token = csrf_from(page)
     live = admin_client.post(
@@ -417,7 +419,10 @@ def test_a_bulletin_about_a_consultation_shows_the_real_one_in_preview_and_test(
     cid = _consultation(db, config, admin_user)
     example = create_bulletin(admin_client, kind="launch", subject="Have your say")
     frame = admin_client.get(f"/admin/bulletins/{example}/preview/frame.html")
-    assert "(example)" in frame.get_data(as_text=True)  # about none: the example
+    shown = frame.get_data(as_text=True)
+    # About none yet: no example consultation, no invented closing date.
+    assert "(example)" not in shown and "closes at" not in shown
+    assert "choose" in shown  # the consultation's facts show once it is chosen
 
     bulletin_id = create_bulletin(
         admin_client, kind="launch", subject="Have your say", consultation_id=str(cid)

@@ -81,7 +81,8 @@ def test_a_test_arrives_marked_and_personalised_for_a_known_contact(
                 organisation="Northshire Council",
             )
         )
-    bulletin_id = create_bulletin(editor, kind="launch")
+    # A general bulletin: a launch about no consultation has no facts to test yet.
+    bulletin_id = create_bulletin(editor, kind="bulletin")
     page = send(editor, bulletin_id, "SAM@example.org, other@example.org")
     assert re.search(r"Test sent to SAM@example.org on " + WHEN + r": 250", page)
     assert re.search(r"Test sent to other@example.org on " + WHEN + r": 250", page)
