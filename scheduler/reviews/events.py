@@ -14,10 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.accounts.models import User
-from scheduler.reviews.models import ACTION_LABELS, APPROVED, SENT_BACK, ReviewEvent
+from scheduler.reviews.models import APPROVED, SENT_BACK, SUBMITTED, ReviewEvent
 
 # The longest comment an approver may send back with (a few paragraphs).
 MAX_COMMENT = 2000
+# Each step as the history lists it (short: the page's own messages say more).
+STEP_LABELS = {SUBMITTED: "Submitted", APPROVED: "Approved", SENT_BACK: "Sent back"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def history(session: Session, subject: Subject) -> list[Step]:
     return [
         Step(
             action=e.action,
-            label=ACTION_LABELS.get(e.action, e.action),
+            label=STEP_LABELS.get(e.action, e.action),
             by=names.get(e.user_id or 0, e.user_email),
             at=e.at,
             comment=e.comment,
@@ -129,7 +131,7 @@ def open_send_back(session: Session, subject: Subject) -> Step | None:
     name = _names(session, {last.user_id} if last.user_id else set())
     return Step(
         action=last.action,
-        label=ACTION_LABELS[SENT_BACK],
+        label=STEP_LABELS[SENT_BACK],
         by=name.get(last.user_id or 0, last.user_email),
         at=last.at,
         comment=last.comment,
