@@ -47,6 +47,10 @@ WEB_VERSION = "/bulletins/<token>"
 SUBSCRIBE = "/subscribe"
 SUBSCRIBE_CONFIRM = "/subscribe/confirm/<token>"
 
+# The link in a review notice to staff that turns such notices off, answered by
+# scheduler.reviews.views.
+NOTICES_OFF = "/notices/off/<token>"
+
 _PLACEHOLDER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 # Values made only of these need no percent-encoding (tokens and codes always are).
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
@@ -144,3 +148,6 @@ class PublicUrls:
     def subscribe_confirm(self, token: str) -> str:
         """The link in the standing sign-up page's confirmation email."""
         return self._absolute(SUBSCRIBE_CONFIRM, token=token)
+
+    def notices_off(self, token: str) -> str:
+        return self._absolute(NOTICES_OFF, token=token)

@@ -37,6 +37,8 @@ from scheduler import approval as shared
 from scheduler.bulletin_sends import approval, requests
 from scheduler.consultations import planning
 from scheduler.forms import parse_local
+from scheduler.reviews import panels
+from scheduler.reviews import views as review_views
 
 bulletin_sends_bp = Blueprint("bulletin_sends", __name__, url_prefix="/admin/bulletins")
 
@@ -209,6 +211,7 @@ def submit(bulletin_id: int) -> ResponseReturnValue:
                 now=utcnow(),
                 rules=planning.rules_for(session, _config()),
             )
+            review_views.send_submitted(session, send, bulletin, acting_user(session))
             send_id = send.id
     except requests.SendRefused as exc:
         return _form_page(bulletin, choice, {"send": str(exc)}, 400)
@@ -253,6 +256,9 @@ def show(bulletin_id: int, send_id: int) -> ResponseReturnValue:
         approved_by=session.get(User, send.approved_by_id) if send.approved_by_id else None,
         approved_version=shared.short(send.approved_hash),
         two_person=_config().approval.two_person,
+        review=panels.for_send(
+            session, send, created_by_id=bulletin.created_by_id, created_at=bulletin.created_at
+        ),
         **_approval_view(session, send, bulletin),
     )
 
@@ -275,24 +281,8 @@ def _step(bulletin_id: int, send_id: int, work: Any, success: str) -> ResponseRe
 @bulletin_sends_bp.post("/<int:bulletin_id>/sends/<int:send_id>/approve")
 @requires("can_approve")
 def approve(bulletin_id: int, send_id: int) -> ResponseReturnValue:
-    config = _config()
-    seen = request.form.get("version", "").strip()
     return _step(
-        bulletin_id,
-        send_id,
-        lambda s, send, user: approval.approve(
-            s,
-            send,
-            by=user,
-            now=utcnow(),
-            rules=planning.rules_for(s, config),
-            # A form without it names no version: refused, like a stale one.
-            version=seen,
-            two_person=config.approval.two_person,
-            base_url=config.app.base_url,
-            via=shared.VIA_ADMIN,
-        ),
-        "Approved. It goes at the time shown.",
+        bulletin_id, send_id, review_views.approving_send(), "Approved. It goes at the time shown."
     )
 
 

@@ -54,6 +54,8 @@ from scheduler.models import (
     TYPE_LABELS,
     Consultation,
 )
+from scheduler.reviews import panels
+from scheduler.reviews import views as review_views
 
 consultations_bp = Blueprint("consultations", __name__, url_prefix="/admin/consultations")
 
@@ -273,6 +275,7 @@ def show(consultation_id: int) -> ResponseReturnValue:
         page_url=read_models.page_url(consultation, _config().app.base_url),
         now=now,
         word_sources=about.word_sources(session, consultation) if current_user.can_edit else [],
+        review=panels.for_consultation(session, consultation),
     )
 
 
@@ -301,28 +304,17 @@ def _step(
 def submit(consultation_id: int) -> ResponseReturnValue:
     return _step(
         consultation_id,
-        lambda s, c, u: lifecycle.submit(s, c, by=u, now=utcnow()),
-        "Submitted. An approver will see it on their dashboard.",
+        review_views.submitting_consultation,
+        "Submitted. The approvers have been emailed; it is on their dashboard too.",
     )
 
 
 @consultations_bp.post("/<int:consultation_id>/approve")
 @requires("can_approve")
 def approve(consultation_id: int) -> ResponseReturnValue:
-    config = _config()
     return _step(
         consultation_id,
-        lambda s, c, u: lifecycle.approve(
-            s,
-            c,
-            by=u,
-            two_person=config.approval.two_person,
-            base_url=config.app.base_url,
-            now=utcnow(),
-            # A form without it names no version: refused, like a stale one.
-            seen=request.form.get("version", "").strip(),
-            via=approval.VIA_ADMIN,
-        ),
+        review_views.approving_consultation(),
         "Approved. Each message goes at the time the timeline shows.",
     )
 

@@ -52,6 +52,7 @@ def test_each_builder_reaches_its_route(app: Flask) -> None:
         (urls.web_version("w3b-t0k_"), "web_versions.web_version", {"token": "w3b-t0k_"}),
         (urls.subscribe(), "subscribe.subscribe_page", {}),
         (urls.subscribe_confirm("s3aled_"), "subscribe.confirm_page", {"token": "s3aled_"}),
+        (urls.notices_off("n0t.ice-_"), "review_notices.notices_off", {"token": "n0t.ice-_"}),
     ]
     for url, endpoint, values in expected:
         assert route(app, url) == (endpoint, values), url

@@ -106,7 +106,7 @@ def test_first_run_sets_everything_up_and_prints_the_admin_password(tmp_path: Pa
 
         click("/login", "/login", email="approver@example.org", password=approver_password)
         page = re.search(r'href="(/admin/consultations/\d+)"', listing).group(1)
-        assert "Approved." in click(f"{page}/approve", page)
+        assert "Approved." in click(f"{page}/approve", page, confirmed="yes")
         assert "the launch goes within a few seconds" in click(f"{page}/open-now", page)
         outbox = tmp_path / "instance" / "outbox"
         deadline = time.monotonic() + 30

@@ -60,6 +60,8 @@ CONSULTATION_APPROVED = "consultation.approved"
 CONSULTATION_RETURNED = "consultation.returned"
 CONSULTATION_CANCELLED = "consultation.cancelled"
 CONSULTATION_OPENED_EARLY = "consultation.opened_early"
+REVIEW_SENT_BACK = "review.sent_back"
+REVIEW_NOTICES_OFF = "review.notices_off"
 CONSULTATION_DOCUMENT_ADDED = "consultation.document_added"
 CONSULTATION_DOCUMENT_REMOVED = "consultation.document_removed"
 CONSULTATION_EVIDENCE_EXPORTED = "consultation.evidence_exported"
@@ -129,6 +131,8 @@ LABELS = {
     CONSULTATION_RETURNED: "Consultation returned to draft",
     CONSULTATION_CANCELLED: "Consultation cancelled",
     CONSULTATION_OPENED_EARLY: "Consultation opened early",
+    REVIEW_SENT_BACK: "Sent back to its writer with a comment",
+    REVIEW_NOTICES_OFF: "Approval emails turned on or off",
     CONSULTATION_DOCUMENT_ADDED: "Consultation document added",
     CONSULTATION_DOCUMENT_REMOVED: "Consultation document removed",
     CONSULTATION_EVIDENCE_EXPORTED: "Evidence report downloaded (names and addresses)",

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     from mailer.web.health import health_bp
     from scheduler.bulletin_send_views import bulletin_sends_bp
     from scheduler.consultation_views import consultations_bp
+    from scheduler.reviews.views import notices_bp, reviews_bp
     from scheduler.sending_views import sending_bp
 
     # Every admin blueprint lives under /admin/, where the sign-in guard
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
         consultations_bp,
         bulletin_sends_bp,
         sending_bp,
+        reviews_bp,
         reports_bp,
         send_reports_bp,
     ):
@@ -59,6 +61,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(web_versions_bp)
     app.register_blueprint(subscribe_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(notices_bp)
 
     filters.init_app(app)
     errors.init_app(app)

@@ -39,6 +39,7 @@ from scheduler.models import (
     CLOSED,
     DRAFT,
     SCHEDULED,
+    STATE_LABELS,
     Consultation,
 )
 from scheduler.rules import Rules
@@ -243,6 +244,24 @@ def return_to_draft(
     if consultation.state == DRAFT:
         raise ConsultationRefused("This consultation is already a draft.")
     return _return_to_draft(session, consultation, by=by, why="returned it to draft")
+
+
+def send_back(
+    session: Session, consultation: Consultation, *, by: User, now: datetime, why: str
+) -> int:
+    """An approver sends a consultation awaiting approval back to draft, to its writer
+    (scheduler/reviews/consultation_reviews.py keeps the comment and tells them)."""
+    refuse_if_finished(session, consultation, now)
+    if not by.can_approve:
+        raise ConsultationRefused(
+            f"{by.email} is an {by.role}; only an approver or an admin can send it back."
+        )
+    if consultation.state != AWAITING_APPROVAL:
+        raise ConsultationRefused(
+            "Only a consultation awaiting approval can be sent back; this one is "
+            f"{STATE_LABELS[consultation.state].lower()}."
+        )
+    return _return_to_draft(session, consultation, by=by, why=why)
 
 
 def replan(

@@ -48,6 +48,7 @@ def test_public_routes_are_only_the_intended_ones(app: Flask) -> None:
         "/healthz",
         "/login",
         "/logout",
+        "/notices/off/<token>",
         "/p/<token>",
         "/p/test",
         "/r/<token>",

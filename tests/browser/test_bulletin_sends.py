@@ -89,7 +89,7 @@ def test_a_general_bulletin_is_built_submitted_approved_and_sent(
     sign_in(approver, live_server, "approver@example.org")
     approver.get_by_role("link", name="Stakeholder Special: December").click()
     _shot(approver, shots, f"send-approval-{width}")
-    approver.once("dialog", lambda dialog: dialog.accept())
+    approver.get_by_label("I have read the whole message").check()
     approver.get_by_role("button", name="Approve and schedule").click()
     approver.get_by_text("Approved").first.wait_for()
     assert "Scheduled" in approver.locator("main").inner_text()

@@ -178,6 +178,7 @@ def test_the_whole_journey(  # type: ignore[no-untyped-def]
     approver.get_by_role("link", name="Draft Police and Crime Plan").first.click()
     assert "Statutory consultees" in approver.locator("main").inner_text()
     shot(approver, folder, "04-approval")
+    approver.get_by_label("I have read the whole message").check()
     approver.get_by_role("button", name="Approve and schedule").click()
     approver.get_by_text("Approved.").wait_for()
 

@@ -206,6 +206,8 @@ def test_the_main_tasks_with_the_keyboard_alone(
         tab_to(page, "Draft Police and Crime Plan")
         page.keyboard.press("Enter")
         page.wait_for_url(f"**/admin/consultations/{site.consultation_id}")
+        tab_to(page, "I have read the whole message")
+        page.keyboard.press("Space")
         tab_to(page, "Approve and schedule")
         page.keyboard.press("Enter")
         page.get_by_text("Approved.").wait_for()

@@ -89,13 +89,13 @@ def test_an_editor_sends_it_and_another_approves_it(app: Flask, db: Database) ->
     # A stale version is refused with the sentence; the right one approves.
     stale = approver.post(
         f"{show}/approve",
-        data={"csrf_token": csrf_from(theirs), "version": "0" * 64},
+        data={"csrf_token": csrf_from(theirs), "version": "0" * 64, "confirmed": "yes"},
         follow_redirects=True,
     )
     assert "It changed since you opened it; read it again." in stale.get_data(as_text=True)
     approved = approver.post(
         f"{show}/approve",
-        data={"csrf_token": csrf_from(theirs), "version": version},
+        data={"csrf_token": csrf_from(theirs), "version": version, "confirmed": "yes"},
         follow_redirects=True,
     )
     assert "Approved." in approved.get_data(as_text=True)
@@ -217,7 +217,8 @@ def test_documents_added_while_waiting_withdraw_it_and_after_approval_are_refuse
     show = f"/admin/bulletins/{bid}/sends/{second.id}"
     theirs = page_of(approver, show)
     approver.post(
-        f"{show}/approve", data={"csrf_token": csrf_from(theirs), "version": version_on(theirs)}
+        f"{show}/approve",
+        data={"csrf_token": csrf_from(theirs), "version": version_on(theirs), "confirmed": "yes"},
     )
     assert sends(db, bid)[-1].state == SEND_SCHEDULED
     refused = html.unescape(attach(editor, bid, "more.csv").get_data(as_text=True))

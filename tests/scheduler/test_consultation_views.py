@@ -78,6 +78,7 @@ def approve_as(client: FlaskClient, page: str, *, version: str | None = None):  
         data={
             "csrf_token": csrf_from(html),
             "version": version_on(html) if version is None else version,
+            "confirmed": "yes",
         },
         follow_redirects=True,
     )

@@ -1,0 +1,274 @@
+"""Pages of the review conversation: sending a consultation or a bulletin's send back
+with a comment, the work the submit and approve buttons do besides moving the state
+(events, notices, the confirmation), the switch for review notices on My account, and
+the public page a notice's "stop these emails" link opens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
+
+from contacts import tokens as link_tokens
+from mailer import audit, public_urls
+from mailer.accounts.models import User
+from mailer.admin.guards import acting_user, requires
+from mailer.audit import actions
+from mailer.bulletins.models import Bulletin
+from mailer.config import Config
+from mailer.database import get_db, utcnow
+from mailer.delivery.models import Send
+from scheduler.bulletin_sends import approval as send_approval
+from scheduler.bulletin_sends import requests
+from scheduler.consultations import lifecycle, planning
+from scheduler.consultations.details import ConsultationRefused
+from scheduler.models import Consultation
+from scheduler.reviews import consultation_reviews, notices, send_reviews, tokens
+
+reviews_bp = Blueprint("reviews", __name__, url_prefix="/admin")
+notices_bp = Blueprint("review_notices", __name__)
+
+CONFIRM = "yes"
+NOT_CONFIRMED = (
+    'Nothing was approved: tick "I have read the whole message" to confirm you have '
+    "read it, then approve."
+)
+Work = Callable[[Session, Any, User], Any]
+
+
+def _config() -> Config:
+    return current_app.config["MAILER"]
+
+
+def _keys() -> tuple[str, ...]:
+    return tuple(link_tokens.secret_keys(current_app.config))
+
+
+def mailing(endpoint: str, **values: Any) -> notices.Mailing:
+    """What a notice about the page at ``endpoint`` needs."""
+    config = _config()
+    page = config.app.base_url.rstrip("/") + url_for(endpoint, **values)
+    return notices.Mailing(config=config, secret_keys=_keys(), page_url=page)
+
+
+def _confirmed() -> bool:
+    return request.form.get("confirmed") == CONFIRM
+
+
+# --- consultations: what submit and approve do, and sending back ----------------------
+
+
+def submitting_consultation(session: Session, consultation: Consultation, user: User) -> Any:
+    now = utcnow()
+    warnings = lifecycle.submit(session, consultation, by=user, now=now)
+    consultation_reviews.submitted(
+        session,
+        consultation,
+        by=user,
+        now=now,
+        mailing=mailing("consultations.show", consultation_id=consultation.id),
+    )
+    return warnings
+
+
+def approving_consultation() -> Work:
+    """The approve button's work: refused unless the approver confirmed they read it,
+    or if the version they read (posted back) is no longer the one to approve."""
+    config = _config()
+    seen = request.form.get("version", "").strip()
+    confirmed = _confirmed()
+
+    def work(session: Session, consultation: Consultation, user: User) -> Any:
+        if not confirmed:
+            raise ConsultationRefused(NOT_CONFIRMED)
+        now = utcnow()
+        told = consultation_reviews.writers(session, consultation)
+        warnings = lifecycle.approve(
+            session,
+            consultation,
+            by=user,
+            two_person=config.approval.two_person,
+            base_url=config.app.base_url,
+            now=now,
+            # A form without it names no version: refused, like a stale one.
+            seen=seen,
+        )
+        consultation_reviews.approved(
+            session,
+            consultation,
+            by=user,
+            now=now,
+            told=told,
+            mailing=mailing("consultations.show", consultation_id=consultation.id),
+        )
+        return warnings
+
+    return work
+
+
+@reviews_bp.post("/consultations/<int:consultation_id>/send-back")
+@requires("can_approve")
+def send_back_consultation(consultation_id: int) -> ResponseReturnValue:
+    db = get_db()
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        abort(404)
+    comment = request.form.get("comment", "")
+    try:
+        with db.transaction(db.session) as session:
+            consultation_reviews.send_back(
+                session,
+                consultation,
+                by=acting_user(session),
+                comment=comment,
+                now=utcnow(),
+                mailing=mailing("consultations.show", consultation_id=consultation_id),
+            )
+    except ConsultationRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Sent back to draft with your comment. Its writer has been told.", "success")
+    return redirect(url_for("consultations.show", consultation_id=consultation_id))
+
+
+# --- a bulletin's send ---------------------------------------------------------------
+
+
+def _send_of(bulletin_id: int, send_id: int) -> tuple[Bulletin, Send]:
+    session = get_db().session
+    bulletin = session.get(Bulletin, bulletin_id)
+    send = session.get(Send, send_id)
+    if (
+        bulletin is None
+        or send is None
+        or send.bulletin_id != bulletin.id
+        or send.consultation_id is not None
+    ):
+        abort(404)
+    return bulletin, send
+
+
+def _send_page(send: Send) -> notices.Mailing:
+    return mailing("bulletin_sends.show", bulletin_id=send.bulletin_id, send_id=send.id)
+
+
+def send_submitted(session: Session, send: Send, bulletin: Bulletin, user: User) -> None:
+    """After requests.request: keep the step and tell the approvers."""
+    send_reviews.submitted(
+        session,
+        send,
+        bulletin,
+        by=user,
+        now=send.submitted_at or utcnow(),
+        mailing=_send_page(send),
+    )
+
+
+def approving_send() -> Work:
+    config = _config()
+    seen = request.form.get("version", "").strip()
+    confirmed = _confirmed()
+
+    def work(session: Session, send: Send, user: User) -> Any:
+        if not confirmed:
+            raise requests.SendRefused(NOT_CONFIRMED)
+        bulletin = session.get(Bulletin, send.bulletin_id) if send.bulletin_id else None
+        told = send_reviews.writers(session, send, bulletin) if bulletin is not None else set()
+        now = utcnow()
+        send_approval.approve(
+            session,
+            send,
+            by=user,
+            now=now,
+            rules=planning.rules_for(session, config),
+            version=seen,
+            two_person=config.approval.two_person,
+            base_url=config.app.base_url,
+        )
+        send_reviews.approved(session, send, by=user, now=now, told=told, mailing=_send_page(send))
+
+    return work
+
+
+@reviews_bp.post("/bulletins/<int:bulletin_id>/sends/<int:send_id>/send-back")
+@requires("can_approve")
+def send_back_send(bulletin_id: int, send_id: int) -> ResponseReturnValue:
+    bulletin, send = _send_of(bulletin_id, send_id)
+    db = get_db()
+    try:
+        with db.transaction(db.session) as session:
+            send_reviews.send_back(
+                session,
+                send,
+                bulletin,
+                by=acting_user(session),
+                comment=request.form.get("comment", ""),
+                now=utcnow(),
+                mailing=_send_page(send),
+            )
+    except requests.SendRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Sent back to draft with your comment. Its writer has been told.", "success")
+    return redirect(url_for("bulletin_sends.show", bulletin_id=bulletin_id, send_id=send_id))
+
+
+# --- turning notices off ----------------------------------------------------------------
+
+
+def _switch(session: Session, user: User, *, off: bool, how: str) -> None:
+    if user.notices_off == off:
+        return
+    user.notices_off = off
+    audit.record(
+        session,
+        actions.REVIEW_NOTICES_OFF,
+        actor=user,
+        target_type="user",
+        target_id=user.id,
+        summary=f"{user.email} turned approval emails {'off' if off else 'on'} ({how})",
+    )
+
+
+@reviews_bp.post("/account/notices")
+def account_notices() -> ResponseReturnValue:
+    """The switch on My account: anyone signed in, for themselves only."""
+    off = request.form.get("notices") == "off"
+    db = get_db()
+    with db.transaction(db.session) as session:
+        _switch(session, acting_user(session), off=off, how="My account")
+    flash(
+        "You will not get emails about approvals."
+        if off
+        else "You will get emails about approvals again.",
+        "success",
+    )
+    return redirect(url_for("account.index_own"))
+
+
+@notices_bp.route(public_urls.NOTICES_OFF, methods=["GET", "POST"])
+def notices_off(token: str) -> ResponseReturnValue:
+    """A notice's own link: shows a button; the button turns that reader's notices
+    off. A forged, altered or expired link changes nothing."""
+    db = get_db()
+    user = tokens.owner(db.session, token, secret_keys=_keys())
+    if user is None:
+        return render_template("public/notices_off.html", user=None, done=False), 404
+    done = False
+    if request.method == "POST":
+        with db.transaction(db.session) as session:
+            _switch(session, user, off=True, how="the link in a notice")
+        done = True
+    return render_template("public/notices_off.html", user=user, token=token, done=done)

@@ -1,0 +1,85 @@
+"""A bulletin sent on its own, reviewed as a conversation: sent back with a comment
+the writer reads and is emailed, refused to a writer and when not awaiting approval,
+approved with its confirmation, and a later send of the same bulletin compared with
+the approved one. Both database backends."""
+
+from __future__ import annotations
+
+import html
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mailer.accounts import roles
+from mailer.database import Database
+from mailer.delivery.models import SEND_AWAITING_APPROVAL, SEND_DRAFT, SEND_SCHEDULED
+from scheduler.reviews.models import APPROVED, SENT_BACK, SUBMITTED
+from tests.conftest import csrf_from
+from tests.scheduler.audience import make_list
+from tests.scheduler.bulletin_sends.helpers import write
+from tests.scheduler.reviews.helpers import notices, review_events
+from tests.scheduler.test_bulletin_send_views import page_of, sends, submit_form, user
+from tests.scheduler.test_consultation_views import as_user, version_on
+
+
+def send_back(client: FlaskClient, show: str, comment: str) -> str:
+    token = csrf_from(page_of(client, show))
+    response = client.post(
+        f"{show}/send-back", data={"csrf_token": token, "comment": comment}, follow_redirects=True
+    )
+    return html.unescape(response.get_data(as_text=True))
+
+
+def approve(client: FlaskClient, show: str) -> str:
+    shown = page_of(client, show)
+    data = {"csrf_token": csrf_from(shown), "version": version_on(shown), "confirmed": "yes"}
+    client.post(f"{show}/approve", data=data)
+    return page_of(client, show)
+
+
+def test_a_bulletin_send_is_sent_back_then_approved_and_the_next_compared(
+    app: Flask, db: Database
+) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)], name="Partners")
+    councils = make_list(db, [("c@example.org", None)], name="Councils")
+    bid = write(db, user(db, "editor@example.org"))
+    submit_form(editor, bid, list_ids=str(partners), when="approved")
+    (send,) = sends(db, bid)
+    show = f"/admin/bulletins/{bid}/sends/{send.id}"
+    assert [n.to for n in notices(db)] == ["approver@example.org"]
+    shown = page_of(approver, show)
+    assert "First approval: nothing to compare." in shown and "Submitted by" in shown
+
+    # The writer may not send it back; the approver may, once.
+    token = csrf_from(page_of(editor, show))
+    assert (
+        editor.post(f"{show}/send-back", data={"csrf_token": token, "comment": "x"}).status_code
+        == 403
+    )
+    said = send_back(approver, show, "The subject should name the month.")
+    assert "Sent back to draft with your comment" in said
+    assert sends(db, bid)[0].state == SEND_DRAFT
+    mine = page_of(editor, show)
+    assert "Sent back by approver@example.org" in mine
+    assert "The subject should name the month." in mine
+    again = send_back(approver, show, "The subject should name the month.")
+    assert "Only a send awaiting approval can be sent back; this one is draft." in again
+    told = notices(db)[-1]
+    assert told.to == "editor@example.org" and "name the month" in told.text
+
+    # Submitted again and approved: the writer is told.
+    submit_form(editor, bid, list_ids=str(partners), when="approved")
+    assert sends(db, bid)[0].state == SEND_AWAITING_APPROVAL
+    assert "Scheduled" in approve(approver, show)
+    assert sends(db, bid)[0].state == SEND_SCHEDULED
+    assert notices(db)[-1].subject == "Approved: Stakeholder Special: March"
+    assert [a for a, _, _ in review_events(db)] == [SUBMITTED, SENT_BACK, SUBMITTED, APPROVED]
+
+    # A second send of the same words, to another list: compared with the first.
+    submit_form(editor, bid, list_ids=str(councils), when="approved")
+    second = sends(db, bid)[-1]
+    shown = page_of(approver, f"/admin/bulletins/{bid}/sends/{second.id}")
+    assert "What changed since the last approval" in shown
+    assert "Added List: Councils" in shown and "Removed List: Partners" in shown
