@@ -58,4 +58,4 @@ def test_the_organisation_types_page_shows_each_code_for_the_command_line(
         code = public.id
     page = admin_client.get("/admin/organisation-types/").get_data(as_text=True)
     assert "<code>--org-type</code>" in page and '<th scope="col">Code</th>' in page
-    assert f"Member of the public</th>\n      <td>{code}</td>" in page
+    assert f'Member of the public</th>\n      <td data-label="Code">{code}</td>' in page
