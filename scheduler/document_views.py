@@ -39,7 +39,7 @@ def add_document(consultation_id: int) -> ResponseReturnValue:
     """Attach a document. What happens is said in the Documents section, where the page
     lands; a refused document's title and web-version address are kept in the form."""
     consultation = _consultation(consultation_id)
-    target = url_for("consultations.show", consultation_id=consultation.id, _anchor=DOCUMENTS)
+    target = url_for("consultations.show", consultation_id=consultation.id, _anchor="documents")
     section_notes.keep(DOCUMENTS, _typed_document())
     limit = _limit()
     upload = request.files.get("document")
@@ -90,7 +90,7 @@ def _document_too_large(size: int) -> ResponseReturnValue | None:
         return None
     section_notes.keep(DOCUMENTS, _typed_document())
     limit = _limit()
-    target = url_for("consultations.show", consultation_id=consultation_id, _anchor=DOCUMENTS)
+    target = url_for("consultations.show", consultation_id=consultation_id, _anchor="documents")
     return _document_refused(target, too_large(size, limit))
 
 
