@@ -23,8 +23,13 @@
       return field.checked !== field.defaultChecked;
     }
     if (field.tagName === "SELECT") {
-      return Array.prototype.some.call(field.options, function (option) {
-        return option.selected !== option.defaultSelected;
+      // A single choice with no option marked selected starts on its first one.
+      var marked = Array.prototype.some.call(field.options, function (option) {
+        return option.defaultSelected;
+      });
+      return Array.prototype.some.call(field.options, function (option, index) {
+        var initially = marked || field.multiple ? option.defaultSelected : index === 0;
+        return option.selected !== initially;
       });
     }
     if (field.type === "file") {
@@ -130,8 +135,19 @@
     }
   });
 
-  var note = document.querySelector("[data-focus-on-load]");
-  if (note) {
-    note.focus();
+  // After the load: going to the page's #section moves the focus to that section
+  // once the page has loaded, which would take it from the message again.
+  function focusNote() {
+    var note = document.querySelector("[data-focus-on-load]");
+    if (note) {
+      note.focus();
+    }
+  }
+  if (document.readyState === "complete") {
+    setTimeout(focusNote, 0);
+  } else {
+    window.addEventListener("load", function () {
+      setTimeout(focusNote, 0);
+    });
   }
 })();
