@@ -205,12 +205,12 @@ def edit_page(
     about_id: int | None,
     status: int | None = None,
     unsaved: bool | None = None,
-    **sections: Any,
 ) -> ResponseReturnValue:
-    """The edit page; ``sections`` fill the Documents and Send-a-test sections (what
-    was typed there), and ``status`` is the answer's code (400 with errors).
-    ``unsaved`` (by default: when there are errors) says the page shows words that
-    are not saved, so leaving it asks first (mailer/static/unsaved.js)."""
+    """The edit page, showing ``draft``; ``status`` is the answer's code (by default
+    400 with errors). ``unsaved`` (by default: when there are errors) says the page
+    shows words that are not saved, so leaving it asks first (mailer/static/unsaved.js).
+    The Documents and Send-a-test sections read their notes and what was typed there
+    from mailer/web/section_notes.py."""
     session = get_db().session
     body = to_html(draft.body_markdown)
     used = files.total_size(session, bulletin)
@@ -239,7 +239,6 @@ def edit_page(
         carried=about.about(session, bulletin, _settings().base_url),
         reuse=reuse_views.context(session, bulletin),
         unsaved=bool(errors) if unsaved is None else unsaved,
-        **sections,
     ), status or (400 if errors else 200)
 
 

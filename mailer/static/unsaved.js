@@ -9,6 +9,7 @@
 //    same without this script.
 // 3. A message about what just happened (data-focus-on-load) takes the focus, so the
 //    screen reader reads it and the page shows it.
+// 4. Enter in a field marked data-enter presses the button it names.
 (function () {
   "use strict";
 
@@ -132,6 +133,19 @@
       message.textContent = "";
       input.removeAttribute("aria-invalid");
       input.setAttribute("aria-describedby", described.join(" "));
+    }
+  });
+
+  // Enter in a field that belongs to a bigger form (Attach's title box belongs to the
+  // compose form) presses the button of its own section (data-enter), not the form's
+  // first one (Save).
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    var target = event.key === "Enter" && field.getAttribute && field.getAttribute("data-enter");
+    var button = target && document.getElementById(target);
+    if (button && field.tagName === "INPUT") {
+      event.preventDefault();
+      button.click();
     }
   });
 

@@ -13,6 +13,7 @@ from flask import Flask
 from mailer.config import Config
 from mailer.database import Database
 from tests.bulletins.helpers import make_bulletin
+from tests.bulletins.test_views import PDF
 from tests.conftest import PASSWORD, add_user, make_config
 
 pytestmark = pytest.mark.browser
@@ -86,6 +87,14 @@ def test_typed_words_survive_attach_and_its_message_is_in_its_section(  # type: 
     said = page.locator("#file-error").inner_text()
     assert "The file is 1.6 MB; the limit is 1 MB." in said
     assert page.get_by_label("Add a document").input_value() == ""
+
+    # Enter in the title box attaches (its section's button), not Save.
+    page.get_by_label("Add a document").set_input_files(
+        {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    page.get_by_label("Shown as (optional)").press("Enter")
+    page.locator("#documents-notes", has_text="Attached plan.pdf.").wait_for()
+    assert page.evaluate("document.activeElement.id") == "documents-notes"
 
 
 def test_leaving_with_unsaved_words_asks_and_after_save_does_not(  # type: ignore[no-untyped-def]
