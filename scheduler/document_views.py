@@ -20,7 +20,10 @@ from scheduler.consultations import documents
 from scheduler.consultations.details import ConsultationRefused
 from scheduler.models import Consultation
 
-DOCUMENTS = "consultation-documents"  # the show page's Documents section (section_notes)
+
+def notes_key(consultation_id: int) -> str:
+    """This consultation's Documents section, for section_notes (never another's)."""
+    return f"consultation-{consultation_id}-documents"
 
 
 def _limit() -> int:
@@ -40,14 +43,14 @@ def add_document(consultation_id: int) -> ResponseReturnValue:
     lands; a refused document's title and web-version address are kept in the form."""
     consultation = _consultation(consultation_id)
     target = url_for("consultations.show", consultation_id=consultation.id, _anchor="documents")
-    section_notes.keep(DOCUMENTS, _typed_document())
+    section_notes.keep(notes_key(consultation.id), _typed_document())
     limit = _limit()
     upload = request.files.get("document")
     if upload is None or not upload.filename:
-        return _document_refused(target, "Choose a file to attach.")
+        return _document_refused(consultation.id, target, "Choose a file to attach.")
     size = upload_size(upload)
     if size > limit:
-        return _document_refused(target, too_large(size, limit))
+        return _document_refused(consultation.id, target, too_large(size, limit))
     data = upload.read()
     db = get_db()
     try:
@@ -64,9 +67,9 @@ def add_document(consultation_id: int) -> ResponseReturnValue:
                 by=acting_user(session),
             )
     except (ConsultationRefused, files.FileRefused) as exc:
-        return _document_refused(target, str(exc))
-    section_notes.kept_for(DOCUMENTS)  # attached: the form starts empty again
-    section_notes.note(DOCUMENTS, "Document attached.")
+        return _document_refused(consultation.id, target, str(exc))
+    section_notes.kept_for(notes_key(consultation.id))  # attached: the form starts empty again
+    section_notes.note(notes_key(consultation.id), "Document attached.")
     return redirect(target, 303)
 
 
@@ -77,21 +80,23 @@ def _typed_document() -> dict[str, str]:
     }
 
 
-def _document_refused(target: str, why: str) -> ResponseReturnValue:
-    section_notes.note(DOCUMENTS, f"Not attached: {why}", category="error")
+def _document_refused(consultation_id: int, target: str, why: str) -> ResponseReturnValue:
+    section_notes.note(notes_key(consultation_id), f"Not attached: {why}", category="error")
     return redirect(target, 303)
 
 
 def _document_too_large(size: int) -> ResponseReturnValue | None:
     """An upload over the request limit (mailer/web/errors.py): back to the Documents
     section, the limit stated, the typed title and address kept."""
-    consultation_id = (request.view_args or {}).get("consultation_id")
-    if not current_user.can_edit or get_db().session.get(Consultation, consultation_id) is None:
+    consultation = get_db().session.get(
+        Consultation, (request.view_args or {}).get("consultation_id", 0)
+    )
+    if not current_user.can_edit or consultation is None:
         return None
-    section_notes.keep(DOCUMENTS, _typed_document())
+    section_notes.keep(notes_key(consultation.id), _typed_document())
     limit = _limit()
-    target = url_for("consultations.show", consultation_id=consultation_id, _anchor="documents")
-    return _document_refused(target, too_large(size, limit))
+    target = url_for("consultations.show", consultation_id=consultation.id, _anchor="documents")
+    return _document_refused(consultation.id, target, too_large(size, limit))
 
 
 def register(bp: Blueprint) -> None:

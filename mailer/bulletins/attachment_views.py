@@ -30,6 +30,11 @@ from scheduler.consultations import read_models
 SECTION = "documents"
 
 
+def notes_key(bulletin_id: int) -> str:
+    """This bulletin's Documents section, for section_notes (never another's)."""
+    return f"bulletin-{bulletin_id}-{SECTION}"
+
+
 def limit_bytes() -> int:
     return int(current_app.config["MAILER"].mail.max_attachments_mb) * 1024 * 1024
 
@@ -52,16 +57,18 @@ def add_attachment(bulletin_id: int) -> ResponseReturnValue:
         flash("This message carries its consultation's documents; attach them there.", "error")
         return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
     # Kept before anything is shown, so a refused attachment's title is not lost.
-    section_notes.keep(SECTION, {"title": request.form.get("title", "")})
-    stopped = typed_views.save_first(bulletin, section=SECTION, action="Not attached")
+    section_notes.keep(notes_key(bulletin.id), {"title": request.form.get("title", "")})
+    stopped = typed_views.save_first(
+        bulletin, section=notes_key(bulletin.id), action="Not attached"
+    )
     if stopped is not None:
         return stopped
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _refused(target, "Choose a file to attach.")
+        return _refused(bulletin, target, "Choose a file to attach.")
     size = errors.upload_size(upload)
     if size > limit_bytes():
-        return _refused(target, errors.too_large(size, limit_bytes()))
+        return _refused(bulletin, target, errors.too_large(size, limit_bytes()))
     data = upload.read(limit_bytes() + 1)
     db = get_db()
     try:
@@ -84,16 +91,16 @@ def add_attachment(bulletin_id: int) -> ResponseReturnValue:
                 session, bulletin, changed=["attachments"], by=user, now=utcnow()
             )
     except (files.FileRefused, edits.MessageLocked) as exc:
-        return _refused(target, str(exc))
-    section_notes.kept_for(SECTION)  # attached: the title box starts empty again
-    section_notes.note(SECTION, f"Attached {name}.")
+        return _refused(bulletin, target, str(exc))
+    section_notes.kept_for(notes_key(bulletin.id))  # attached: the title box starts empty again
+    section_notes.note(notes_key(bulletin.id), f"Attached {name}.")
     if returned:
-        section_notes.note(SECTION, returned, category="warning")
+        section_notes.note(notes_key(bulletin.id), returned, category="warning")
     return redirect(target, 303)
 
 
-def _refused(target: str, why: str) -> ResponseReturnValue:
-    section_notes.note(SECTION, f"Not attached: {why}", category="error")
+def _refused(bulletin: Bulletin, target: str, why: str) -> ResponseReturnValue:
+    section_notes.note(notes_key(bulletin.id), f"Not attached: {why}", category="error")
     return redirect(target, 303)
 
 
@@ -106,9 +113,11 @@ def too_large_answer(size: int) -> ResponseReturnValue | None:
     bulletin = get_db().session.get(Bulletin, (request.view_args or {}).get("bulletin_id", 0))
     if bulletin is None or not current_user.can_edit:
         return None
-    section_notes.keep(SECTION, {"title": request.form.get("title", "")})
+    section_notes.keep(notes_key(bulletin.id), {"title": request.form.get("title", "")})
     section_notes.note(
-        SECTION, f"Not attached: {errors.too_large(size, limit_bytes())}", category="error"
+        notes_key(bulletin.id),
+        f"Not attached: {errors.too_large(size, limit_bytes())}",
+        category="error",
     )
     typed = "subject" in request.form
     return views.edit_page(

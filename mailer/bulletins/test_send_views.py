@@ -23,6 +23,13 @@ from mailer.web import section_notes
 log = logging.getLogger(__name__)
 
 SECTION = "test-send"
+
+
+def notes_key(bulletin_id: int) -> str:
+    """This bulletin's Send-a-test section, for section_notes (never another's)."""
+    return f"bulletin-{bulletin_id}-{SECTION}"
+
+
 MAX_TYPED = 4000  # what the box shows again: ten addresses with room to spare
 
 
@@ -41,8 +48,8 @@ def send_test(bulletin_id: int) -> ResponseReturnValue:
     target = url_for("bulletins.edit", bulletin_id=bulletin.id, _anchor=SECTION)
     typed = request.form.get("addresses", "")[:MAX_TYPED]
     # Kept before anything is shown, so the box shows them again whatever happens.
-    section_notes.keep(SECTION, {"addresses": typed})
-    stopped = typed_views.save_first(bulletin, section=SECTION, action="Not sent")
+    section_notes.keep(notes_key(bulletin.id), {"addresses": typed})
+    stopped = typed_views.save_first(bulletin, section=notes_key(bulletin.id), action="Not sent")
     if stopped is not None:
         return stopped
     try:
@@ -78,7 +85,7 @@ def send_test(bulletin_id: int) -> ResponseReturnValue:
             now=now,
         )
     section_notes.note(
-        SECTION,
+        notes_key(bulletin.id),
         "Test queued for " + ", ".join(addresses) + ": it goes within a few seconds; "
         "how it went shows below.",
     )
@@ -88,8 +95,8 @@ def send_test(bulletin_id: int) -> ResponseReturnValue:
 def _refused(bulletin: Bulletin, typed: str, why: str) -> ResponseReturnValue:
     """Not sent: the page again, the addresses as typed, the reason beside them."""
     log.info("test of bulletin %s refused: %s", bulletin.id, why)
-    section_notes.note(SECTION, f"Not sent: {why}", category="error")
-    section_notes.keep(SECTION, {"addresses": typed, "invalid": "yes"})
+    section_notes.note(notes_key(bulletin.id), f"Not sent: {why}", category="error")
+    section_notes.keep(notes_key(bulletin.id), {"addresses": typed, "invalid": "yes"})
     return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id, _anchor=SECTION), 303)
 
 

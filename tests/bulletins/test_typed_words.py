@@ -328,3 +328,19 @@ def test_an_upload_over_the_request_limit_returns_the_form_with_the_limit(
         assert attachments(db, bulletin_id) == 0
     finally:
         app.extensions["mailer.db"].dispose()
+
+
+def test_a_note_shows_only_on_its_own_bulletin(admin_client: FlaskClient, db: Database) -> None:
+    first, second = create_bulletin(admin_client), create_bulletin(admin_client)
+    admin_client.post(
+        f"/admin/bulletins/{first}/attachments",
+        data=typed(admin_client, first, file=(io.BytesIO(b"not a pdf"), "plan.pdf")),
+        content_type="multipart/form-data",
+    )
+    # Another bulletin's page, visited first, does not show it; its own page does.
+    assert "does not look like a PDF" not in admin_client.get(
+        f"/admin/bulletins/{second}"
+    ).get_data(as_text=True)
+    assert "does not look like a PDF" in section(
+        admin_client.get(f"/admin/bulletins/{first}").get_data(as_text=True), "documents"
+    )
