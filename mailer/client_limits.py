@@ -19,7 +19,7 @@ from typing import Any
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import MultiSocketServer, TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,12 @@ class DeadlineChannel(HTTPChannel):
     # between requests (an idle keep-alive connection is waitress's inactivity
     # timeout's business) and while a request is being answered.
     request_started: float | None = None
+
+    @property
+    def error_task_class(self) -> type[ErrorTask]:  # type: ignore[override]
+        """How a request waitress refuses itself (too large, malformed) is answered: the
+        server's own page when it has one (mailer.server), else waitress's."""
+        return getattr(self.server, "error_task", None) or ErrorTask
 
     def received(self, data: bytes) -> bool:
         partial = self.request
@@ -56,8 +62,16 @@ class LimitedServer(TcpWSGIServer):
     # The stubs say one HTTPChannel; waitress keeps them by file descriptor.
     active_channels: dict[int, HTTPChannel]  # type: ignore[assignment]
 
-    def __init__(self, *args: Any, per_client: int, exempt: frozenset[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        per_client: int,
+        exempt: frozenset[str],
+        error_task: type[ErrorTask] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.per_client = per_client
+        self.error_task = error_task
         self.exempt = exempt
         self.refused = 0
         self.cut_off = 0
@@ -116,7 +130,12 @@ class LimitedServer(TcpWSGIServer):
 
 
 def create_limited_server(
-    application: Any, *, per_client: int, exempt: frozenset[str], **settings: Any
+    application: Any,
+    *,
+    per_client: int,
+    exempt: frozenset[str],
+    error_task: type[ErrorTask] | None = None,
+    **settings: Any,
 ) -> LimitedServer | MultiSocketServer:
     """waitress.create_server for TCP listeners, with LimitedServer in place of
     TcpWSGIServer (create_server offers no hook for the server or channel class)."""
@@ -134,6 +153,7 @@ def create_limited_server(
             sockinfo=sockinfo,
             per_client=per_client,
             exempt=exempt,
+            error_task=error_task,
         )
         for sockinfo in adj.listen
     ]

@@ -33,7 +33,7 @@ from mailer.config import Config
 from mailer.database import get_db, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import SEND_LABELS, Send
-from scheduler import approval, evidence, forms, statutory
+from scheduler import approval, document_views, evidence, forms, statutory
 from scheduler.consultations import (
     about,
     documents,
@@ -142,7 +142,8 @@ def _form_page(
         "admin/consultations/form.html",
         consultation=consultation,
         raw=raw,
-        errors=errors,
+        errors=forms.in_form_order(errors),
+        anchors=forms.FIELD_ANCHORS,
         confirm=confirm,
         lists=session.scalars(select(ContactList).order_by(ContactList.name)).all(),
         types=session.scalars(select(OrganisationType).order_by(OrganisationType.position)).all(),
@@ -239,6 +240,7 @@ def show(consultation_id: int) -> ResponseReturnValue:
         )
     ).all()
     two_person = _config().approval.two_person
+    limit = _config().mail.max_attachments_mb * 1024 * 1024
     # The version an approver reads here is the one the approve form names.
     authors = approval.authors(session, consultation)
     refused = approval.refusal(authors, current_user) if two_person else None
@@ -276,6 +278,9 @@ def show(consultation_id: int) -> ResponseReturnValue:
         now=now,
         word_sources=about.word_sources(session, consultation) if current_user.can_edit else [],
         review=panels.for_consultation(session, consultation),
+        # For the browser's check of a file's size before it is sent (unsaved.js).
+        documents_limit=limit,
+        documents_room=max(0, limit - sum(d.file.size for d in consultation.documents)),
     )
 
 
@@ -359,35 +364,6 @@ def cancel(consultation_id: int) -> ResponseReturnValue:
     )
 
 
-@consultations_bp.post("/<int:consultation_id>/documents")
-@requires("can_edit")
-def add_document(consultation_id: int) -> ResponseReturnValue:
-    upload = request.files.get("document")
-    if upload is None or not upload.filename:
-        flash("Choose a file to attach.", "error")
-        return redirect(url_for("consultations.show", consultation_id=consultation_id))
-    config = _config()
-    data = upload.read()
-    return _step(
-        consultation_id,
-        lambda s, c, u: (
-            documents.add_document(
-                s,
-                c,
-                filename=upload.filename or "",
-                data=data,
-                title=request.form.get("title", ""),
-                alternative_url=request.form.get("alternative_url", ""),
-                folder=files.folder_for(config),
-                limit_bytes=config.mail.max_attachments_mb * 1024 * 1024,
-                by=u,
-            )
-            and []
-        ),
-        "Document attached.",
-    )
-
-
 @consultations_bp.post("/<int:consultation_id>/documents/<int:document_id>/remove")
 @requires("can_edit")
 def remove_document(consultation_id: int, document_id: int) -> ResponseReturnValue:
@@ -454,3 +430,6 @@ def evidence_csv(consultation_id: int) -> ResponseReturnValue:
             "Content-Disposition": (f'attachment; filename="evidence-{consultation.slug}.csv"')
         },
     )
+
+
+document_views.register(consultations_bp)

@@ -59,14 +59,20 @@ def consultation_details(form: Form, *, zone: tzinfo) -> tuple[Details, dict[str
     if closes is None:
         unreadable["closes_at"] = UNREADABLE_DATE
     reminders = [s for s in DEFAULT_REMINDERS if s.slot in raw["reminder_defaults"]]
+    unread: list[str] = []
     for text in raw["reminders_extra"].replace(";", ",").split(","):
         if text.strip():
             try:
                 reminders.append(ReminderSpec(parse_duration(text.strip())))
             except ValueError:
-                unreadable["reminders"] = (
-                    f"{text.strip()!r} is not a time before the close; write 3d, 36h or 90m."
-                )
+                unread.append(repr(text.strip()))
+    if unread:
+        # Every one named at once, not the last one read.
+        unreadable["reminders"] = (
+            f"{' and '.join(unread)} {'is' if len(unread) == 1 else 'are'} not "
+            f"{'a time' if len(unread) == 1 else 'times'} before the close; "
+            "write 3d, 36h or 90m."
+        )
     notice = None
     if raw["close_notice_after"].strip():
         try:
@@ -90,6 +96,35 @@ def consultation_details(form: Form, *, zone: tzinfo) -> tuple[Details, dict[str
         unreadable=unreadable,
     )
     return details, raw
+
+
+# The consultation form's fields in the order the page shows them; an error summary
+# lists its problems in this order, each linking to the field it is about (FIELD_ANCHORS
+# where the field's first input is not named like the field).
+FIELD_ORDER = (
+    "title",
+    "summary",
+    "type",
+    "opens_at",
+    "closes_at",
+    "survey_url",
+    "lists",
+    "organisation_types",
+    "reminders",
+    "close_notice_after",
+    "launch_body",
+)
+FIELD_ANCHORS = {
+    "opens_at": "opens_date",
+    "closes_at": "closes_date",
+    "organisation_types": "lists",
+}
+
+
+def in_form_order(errors: dict[str, str]) -> dict[str, str]:
+    """``errors`` in the order of the form's fields (any other last)."""
+    rank = {name: place for place, name in enumerate(FIELD_ORDER)}
+    return dict(sorted(errors.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
 def consultation_values(

@@ -73,6 +73,12 @@ def index() -> ResponseReturnValue:
 
 @contacts_bp.get("/<int:contact_id>")
 def show(contact_id: int) -> ResponseReturnValue:
+    return _show_page(contact_id)
+
+
+def _show_page(contact_id: int, *, edit_error: str | None = None) -> ResponseReturnValue:
+    """The contact's page; with ``edit_error``, its Edit form shows what was typed
+    (request.form) and why it was not saved."""
     session = get_db().session
     contact = session.get(Contact, contact_id) or abort(404)
     history = session.scalars(
@@ -111,7 +117,9 @@ def show(contact_id: int) -> ResponseReturnValue:
         other_lists=other_lists,
         types=directory.organisation_types(session),
         lawful_bases=LAWFUL_BASES,
-    )
+        edit_error=edit_error,
+        edit_form=request.form if edit_error else None,
+    ), (400 if edit_error else 200)
 
 
 @contacts_bp.route("/new", methods=["GET", "POST"])
@@ -147,7 +155,8 @@ def update(contact_id: int) -> ResponseReturnValue:
             _save(s, contact)
         flash("Saved.", "success")
     except directory.DirectoryError as exc:
-        flash(str(exc), "error")
+        # The page again with the Edit form as typed: nothing typed is lost.
+        return _show_page(contact_id, edit_error=str(exc))
     return redirect(url_for("contacts.show", contact_id=contact_id))
 
 

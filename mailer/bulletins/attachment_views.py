@@ -17,13 +17,22 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from mailer.admin.guards import acting_user, requires
-from mailer.bulletins import files
+from mailer.bulletins import files, typed_views
 from mailer.bulletins.models import Bulletin
 from mailer.database import get_db, utcnow
+from mailer.web import errors, inputs, section_notes
 from scheduler import edits
 from scheduler.consultations import read_models
+
+SECTION = "documents"
+
+
+def notes_key(bulletin_id: int) -> str:
+    """This bulletin's Documents section, for section_notes (never another's)."""
+    return f"bulletin-{bulletin_id}-{SECTION}"
 
 
 def limit_bytes() -> int:
@@ -39,15 +48,27 @@ def _bulletin(bulletin_id: int) -> Bulletin:
 
 @requires("can_edit")
 def add_attachment(bulletin_id: int) -> ResponseReturnValue:
+    """Attach a document. The Attach button posts the compose form's words too: they are
+    saved first (typed_views.save_first), so a preheader typed before Attach stays.
+    What happens is said in the Documents section, where the page lands."""
     bulletin = _bulletin(bulletin_id)
-    target = url_for("bulletins.edit", bulletin_id=bulletin.id) + "#documents"
+    target = url_for("bulletins.edit", bulletin_id=bulletin.id, _anchor=SECTION)
     if read_models.owner_of(get_db().session, bulletin.id) is not None:
         flash("This message carries its consultation's documents; attach them there.", "error")
-        return redirect(target)
+        return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
+    # Kept before anything is shown, so a refused attachment's title is not lost.
+    section_notes.keep(notes_key(bulletin.id), {"title": request.form.get("title", "")})
+    stopped = typed_views.save_first(
+        bulletin, section=notes_key(bulletin.id), action="Not attached"
+    )
+    if stopped is not None:
+        return stopped
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash("Choose a file to attach.", "error")
-        return redirect(target)
+        return _refused(bulletin, target, "Choose a file to attach.")
+    size = errors.upload_size(upload)
+    if size > limit_bytes():
+        return _refused(bulletin, target, errors.too_large(size, limit_bytes()))
     data = upload.read(limit_bytes() + 1)
     db = get_db()
     try:
@@ -70,12 +91,45 @@ def add_attachment(bulletin_id: int) -> ResponseReturnValue:
                 session, bulletin, changed=["attachments"], by=user, now=utcnow()
             )
     except (files.FileRefused, edits.MessageLocked) as exc:
-        flash(str(exc), "error")
-        return redirect(target)
-    flash(f"Attached {name}.", "success")
+        return _refused(bulletin, target, str(exc))
+    section_notes.kept_for(notes_key(bulletin.id))  # attached: the title box starts empty again
+    section_notes.note(notes_key(bulletin.id), f"Attached {name}.")
     if returned:
-        flash(returned, "warning")
-    return redirect(target)
+        section_notes.note(notes_key(bulletin.id), returned, category="warning")
+    return redirect(target, 303)
+
+
+def _refused(bulletin: Bulletin, target: str, why: str) -> ResponseReturnValue:
+    section_notes.note(notes_key(bulletin.id), f"Not attached: {why}", category="error")
+    return redirect(target, 303)
+
+
+def too_large_answer(size: int) -> ResponseReturnValue | None:
+    """The answer to an Attach whose request was over the server's limit (HTTP 413,
+    mailer/web/errors.py): the edit page, with the words as typed (not saved: the
+    request was not checked) and the limit stated in the Documents section."""
+    from mailer.bulletins import views
+
+    bulletin = get_db().session.get(Bulletin, (request.view_args or {}).get("bulletin_id", 0))
+    if bulletin is None or not current_user.can_edit:
+        return None
+    section_notes.keep(notes_key(bulletin.id), {"title": request.form.get("title", "")})
+    section_notes.note(
+        notes_key(bulletin.id),
+        f"Not attached: {errors.too_large(size, limit_bytes())}",
+        category="error",
+    )
+    typed = "subject" in request.form
+    return views.edit_page(
+        bulletin,
+        draft=views.typed_draft(bulletin) if typed else views.stored_draft(bulletin),
+        errors={},
+        about_id=(
+            inputs.id_arg("consultation_id", request.form) if typed else bulletin.consultation_id
+        ),
+        status=413,
+        unsaved=typed and typed_views.words_differ(bulletin, views.typed_draft(bulletin)),
+    )
 
 
 @requires("can_edit")
@@ -131,3 +185,5 @@ def register(bp: Blueprint) -> None:
     bp.post("/<int:bulletin_id>/attachments")(add_attachment)
     bp.post("/<int:bulletin_id>/attachments/<int:attachment_id>/remove")(remove_attachment)
     bp.get("/<int:bulletin_id>/attachments/<int:attachment_id>")(attachment)
+    errors.on_too_large(f"{bp.name}.add_attachment", too_large_answer)
+    section_notes.register(bp)

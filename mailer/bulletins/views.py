@@ -36,6 +36,7 @@ from mailer.bulletins import (
     messages,
     previews,
     reuse_views,
+    test_send_views,
     warnings,
 )
 from mailer.bulletins.context import ConsultationView, PendingConsultation
@@ -133,9 +134,61 @@ def new() -> ResponseReturnValue:
 @bulletins_bp.route("/<int:bulletin_id>", methods=["GET", "POST"])
 def edit(bulletin_id: int) -> ResponseReturnValue:
     bulletin = _bulletin(bulletin_id)
-    session = get_db().session
     errors: dict[str, str] = {}
-    draft = compose.Draft(
+    draft = stored_draft(bulletin)
+    if request.method == "POST":
+        if not current_user.can_edit:
+            abort(403)
+        try:
+            changed, returned = save_typed(bulletin)
+        except edits.MessageLocked as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
+        except compose.BulletinInvalid as exc:
+            errors = exc.errors
+            draft = typed_draft(bulletin)
+        else:
+            flash("Saved." if changed else "Nothing had changed.", "success")
+            if returned:
+                flash(returned, "warning")
+            return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
+    return edit_page(
+        bulletin,
+        draft=draft,
+        errors=errors,
+        about_id=(
+            inputs.id_arg("consultation_id", request.form)
+            if request.method == "POST"
+            else bulletin.consultation_id
+        ),
+    )
+
+
+def save_typed(bulletin: Bulletin) -> tuple[list[str], str | None]:
+    """Save the compose form's fields as the Save button does: an edit (noted for the
+    two-person rule), which withdraws a send awaiting approval. Returns what changed
+    and what to tell the writer about a withdrawn send. Attach and Send a test call it
+    too, so words typed before them are never lost. Raises edits.MessageLocked when
+    the words are locked, compose.BulletinInvalid when they cannot be saved."""
+    session = get_db().session
+    if locked := read_models.locked_reason(session, bulletin.id):
+        raise edits.MessageLocked(locked)
+    draft = _draft(bulletin.kind, bulletin.blocks)
+    db = get_db()
+    with db.transaction(db.session) as s:
+        user = acting_user(s)
+        edits.before_message_edit(s, bulletin)
+        changed = compose.update(s, bulletin, draft, by=user)
+        changed += _set_about(s, bulletin, user)
+        # A consultation's message: noted as an edit of it, and one awaiting
+        # approval goes back to draft (the approver must read what goes out).
+        returned = edits.message_changed(s, bulletin, changed=changed, by=user, now=utcnow())
+    return changed, returned
+
+
+def stored_draft(bulletin: Bulletin) -> compose.Draft:
+    """The compose form's fields as saved."""
+    return compose.Draft(
         kind=bulletin.kind,
         template_id=bulletin.template_id,
         subject=bulletin.subject,
@@ -144,36 +197,30 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         link_documents=bulletin.link_documents,
         blocks=blocks.clean(bulletin.blocks),
     )
-    if request.method == "POST":
-        if not current_user.can_edit:
-            abort(403)
-        if locked := read_models.locked_reason(session, bulletin.id):
-            flash(locked, "error")
-            return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
-        draft = _draft(bulletin.kind, bulletin.blocks)
-        db = get_db()
-        try:
-            with db.transaction(db.session) as s:
-                user = acting_user(s)
-                edits.before_message_edit(s, bulletin)
-                changed = compose.update(s, bulletin, draft, by=user)
-                changed += _set_about(s, bulletin, user)
-                # A consultation's message: noted as an edit of it, and one awaiting
-                # approval goes back to draft (the approver must read what goes out).
-                returned = edits.message_changed(
-                    s, bulletin, changed=changed, by=user, now=utcnow()
-                )
-        except edits.MessageLocked as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
-        except compose.BulletinInvalid as exc:
-            errors = exc.errors
-        else:
-            flash("Saved." if changed else "Nothing had changed.", "success")
-            if returned:
-                flash(returned, "warning")
-            return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
+
+
+def typed_draft(bulletin: Bulletin) -> compose.Draft:
+    """The compose form's fields as posted (shown again when they could not be saved)."""
+    return _draft(bulletin.kind, bulletin.blocks)
+
+
+def edit_page(
+    bulletin: Bulletin,
+    *,
+    draft: compose.Draft,
+    errors: dict[str, str],
+    about_id: int | None,
+    status: int | None = None,
+    unsaved: bool | None = None,
+) -> ResponseReturnValue:
+    """The edit page, showing ``draft``; ``status`` is the answer's code (by default
+    400 with errors). ``unsaved`` (by default: when there are errors) says the page
+    shows words that are not saved, so leaving it asks first (mailer/static/unsaved.js).
+    The Documents and Send-a-test sections read their notes and what was typed there
+    from mailer/web/section_notes.py."""
+    session = get_db().session
     body = to_html(draft.body_markdown)
+    used = files.total_size(session, bulletin)
     return render_template(
         "admin/bulletins/edit.html",
         bulletin=bulletin,
@@ -186,21 +233,21 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         review=_review(bulletin) if not errors else None,
         owner=read_models.owner_of(session, bulletin.id),
         locked=read_models.locked_reason(session, bulletin.id),
-        attachments_total=files.human_size(files.total_size(session, bulletin)),
+        attachments_total=files.human_size(used),
         attachments_limit=files.human_size(_limit_bytes()),
+        # For the browser's check of a file's size before it is sent (unsaved.js).
+        attachments_room=max(0, _limit_bytes() - used),
+        attachments_limit_bytes=_limit_bytes(),
         accept=files.ACCEPT,
         max_test=proof_sends.MAX_ADDRESSES,
         recent_tests=queue.recent_tests(session, bulletin.id),
         consultations=about.choices(session),
-        about_id=(
-            inputs.id_arg("consultation_id", request.form)
-            if request.method == "POST"
-            else bulletin.consultation_id
-        ),
+        about_id=about_id,
         carried=about.about(session, bulletin, _settings().base_url),
         reuse=reuse_views.context(session, bulletin),
         composer=_composer(draft),
-    ), (400 if errors else 200)
+        unsaved=bool(errors) if unsaved is None else unsaved,
+    ), status or (400 if errors else 200)
 
 
 def _composer(draft: compose.Draft) -> dict[str, Any]:
@@ -332,6 +379,13 @@ def _consultation_of(
     return None, None
 
 
+def consultation_of(
+    session: Session, bulletin: Bulletin, base_url: str
+) -> tuple[Sequence[Any] | None, ConsultationView | None]:
+    """What a preview of it carries and shows; a test send shows the same."""
+    return _consultation_of(session, bulletin, base_url)
+
+
 def _preview_contact() -> tuple[Contact | None, str, str | None]:
     """The contact chosen by ?as=address (or ?contact=id), the address typed, and why
     it could not be used."""
@@ -420,53 +474,7 @@ def download(bulletin_id: int) -> ResponseReturnValue:
     )
 
 
-@bulletins_bp.post("/<int:bulletin_id>/test")
-@requires("can_edit")
-def send_test(bulletin_id: int) -> ResponseReturnValue:
-    bulletin = _bulletin(bulletin_id)
-    target = url_for("bulletins.edit", bulletin_id=bulletin.id) + "#test-send"
-    try:
-        addresses = proof_sends.parse_addresses(request.form.get("addresses", ""))
-    except proof_sends.ProofSendRefused as exc:
-        flash(str(exc), "error")
-        return redirect(target)
-    db = get_db()
-    settings = _settings()
-    now = utcnow()
-    try:
-        # Rendered outside the write lock; queued in a short write; sent by a worker.
-        with db.reading() as reader:
-            read = reader.get_one(Bulletin, bulletin.id)
-            documents, shown = _consultation_of(reader, read, settings.base_url)
-            proofs = proof_sends.render_proofs(
-                reader,
-                read,
-                addresses,
-                settings=settings,
-                now=now,
-                documents=documents,
-                about=shown,
-            )
-    except proof_sends.ProofSendRefused as exc:
-        flash(str(exc), "error")
-        return redirect(target)
-    with db.transaction(db.session) as session:
-        proof_sends.queue_proofs(
-            session,
-            bulletin,
-            proofs,
-            by=acting_user(session),
-            sender=settings.sender.from_address,
-            now=now,
-        )
-    flash(
-        "Test queued for " + ", ".join(addresses) + ": it goes within a few seconds; "
-        "how it went shows below.",
-        "success",
-    )
-    return redirect(target)
-
-
 attachment_views.register(bulletins_bp)
 composer_views.register(bulletins_bp)
+test_send_views.register(bulletins_bp)
 reuse_views.register(bulletins_bp)

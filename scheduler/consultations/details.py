@@ -123,7 +123,14 @@ def check(
     opens_at, closes_at = details.opens_at, details.closes_at
     planned_sends: list[PlannedSend] = []
     warnings: list[str] = []
-    if not errors and opens_at is not None and closes_at is not None:
+    # The timeline's own problems are found even when other fields are wrong, so every
+    # problem is reported in one round; only times or reminders that are themselves
+    # wrong (or unreadable) make no timeline worth checking.
+    if (
+        opens_at is not None
+        and closes_at is not None
+        and not {"opens_at", "closes_at", "reminders"} & errors.keys()
+    ):
         planned_sends, warnings = _planned(
             opens_at, closes_at, details, reminders, rules=rules, errors=errors
         )
