@@ -73,7 +73,7 @@ def ensure_schema(ctx: Context, *, announce: bool = True) -> Database:
     if before is None:
         with db.transaction() as session:
             audit.record(session, actions.SYSTEM_INITIALISED, summary=f"Schema created at {after}")
-    seeded = _seed(db)
+    seeded, updated = _seed(db)
     if announce:
         state = (
             f"created (revision {after})"
@@ -85,21 +85,25 @@ def ensure_schema(ctx: Context, *, announce: bool = True) -> Database:
         click.echo(f"database {safe_url(db.url)}: schema {state}")
         if seeded:
             click.echo(f"added {seeded} Stakeholder Special template(s)")
+        for name in updated:
+            click.echo(f'updated "{name}" to the shipped design (a new version)')
     return db
 
 
-def _seed(db: Database) -> int:
-    """The shipped template family and the organisation settings row, once."""
+def _seed(db: Database) -> tuple[int, list[str]]:
+    """The shipped template family and the organisation settings row, once; then the
+    shipped design for family members no office has edited. Returns how many templates
+    were created and the names of those updated."""
     from sqlalchemy.exc import IntegrityError
 
-    from mailer.email_templates.seeds import seed_database_once
+    from mailer.email_templates.seeds import seed_database_once, upgrade_shipped
 
     try:
         with db.transaction() as session:
-            return seed_database_once(session)
+            return seed_database_once(session), upgrade_shipped(session)
     except IntegrityError:
-        # A concurrent `mailer init` seeded them first: nothing is left to do.
-        return 0
+        # A concurrent `mailer init` seeded or updated them first: nothing is left to do.
+        return 0, []
 
 
 def require_schema(ctx: Context) -> Database:
