@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -96,9 +98,20 @@ def seed_database_once(session: Session) -> int:
     return created
 
 
-def upgrade_shipped(session: Session) -> list[str]:
+@dataclass(frozen=True)
+class Upgrade:
+    updated: list[str]  # names of the templates given the current sources
+    held: list[str]  # names of those left for now: a submission waiting would change
+
+
+def upgrade_shipped(
+    session: Session, *, held: Callable[[EmailTemplate], bool] | None = None
+) -> Upgrade:
     """Give each shipped family member still as an earlier release shipped it the current
-    seed sources, as a new version; returns the names of the templates updated.
+    seed sources, as a new version.
+
+    ``held`` says whether a template must wait (a submission awaiting approval uses it,
+    and a new version would change what was submitted): it is left for a later run.
 
     Only a member whose newest version is byte for byte one that a release shipped is
     updated: once an office has saved its own version (or restored an edited one), the
@@ -106,6 +119,7 @@ def upgrade_shipped(session: Session) -> list[str]:
     already at the current sources is left alone. Sends already approved keep the
     version they froze."""
     updated: list[str] = []
+    waiting: list[str] = []
     for member in MEMBERS:
         template = session.scalar(select(EmailTemplate).where(EmailTemplate.name == member.name))
         if template is None or template.kind != member.kind or not template.versions:
@@ -116,6 +130,10 @@ def upgrade_shipped(session: Session) -> list[str]:
         )
         current = seed_parts(member.kind)
         if stored == current or digest(stored) not in SHIPPED.get(member.kind, ()):
+            continue
+        if held is not None and held(template):
+            waiting.append(member.name)
+            log.info("template %r keeps its version for now: a submission uses it", member.name)
             continue
         template.versions.append(
             TemplateVersion(
@@ -134,4 +152,4 @@ def upgrade_shipped(session: Session) -> list[str]:
             newest.number + 1,
         )
     session.flush()
-    return updated
+    return Upgrade(updated=updated, held=waiting)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from mailer.database import Database
 from mailer.email_templates.family import MEMBER_BY_KIND, MEMBERS
 from mailer.email_templates.models import KIND_LAUNCH, KINDS, EmailTemplate, TemplateVersion
-from mailer.email_templates.seeds import UPDATED_NOTE, seed_parts, upgrade_shipped
+from mailer.email_templates.seeds import UPDATED_NOTE, Upgrade, seed_parts, upgrade_shipped
 from mailer.email_templates.shipped import SHIPPED, digest
 from mailer.rendering.prepare import TemplateParts
 from tests.cli_helpers import run_mailer
@@ -73,8 +73,8 @@ def test_the_recorded_old_release_is_recognised() -> None:
 def test_an_unedited_old_template_gains_the_new_design_once(db: Database) -> None:
     as_installed_by_the_old_release(db)
     with db.transaction() as session:
-        updated = upgrade_shipped(session)
-    assert updated == [MEMBER_BY_KIND[KIND_LAUNCH].name]
+        upgrade = upgrade_shipped(session)
+    assert upgrade == Upgrade(updated=[MEMBER_BY_KIND[KIND_LAUNCH].name], held=[])
     current = digest(seed_parts(KIND_LAUNCH))
     assert launch_versions(db) == [
         (1, "Shipped with Stakeholder Mailer", digest(old_parts())),
@@ -82,7 +82,7 @@ def test_an_unedited_old_template_gains_the_new_design_once(db: Database) -> Non
     ]
     # Run again (a second `mailer init`, or every start): nothing more to do.
     with db.transaction() as session:
-        assert upgrade_shipped(session) == []
+        assert upgrade_shipped(session).updated == []
     assert [number for number, _note, _digest in launch_versions(db)] == [1, 2]
 
 
@@ -104,7 +104,7 @@ def test_a_template_the_office_edited_is_never_touched(db: Database) -> None:
         )
     before = launch_versions(db)
     with db.transaction() as session:
-        assert upgrade_shipped(session) == []
+        assert upgrade_shipped(session).updated == []
     assert launch_versions(db) == before
 
 
@@ -115,13 +115,24 @@ def test_an_edit_of_one_character_counts_as_the_office_s(db: Database) -> None:
         )
         template.versions[0].html = OLD_LAUNCH["html"] + " "
     with db.transaction() as session:
-        assert upgrade_shipped(session) == []
+        assert upgrade_shipped(session).updated == []
     assert [number for number, _note, _digest in launch_versions(db)] == [1]
+
+
+def test_a_template_a_waiting_submission_uses_waits_for_a_later_run(db: Database) -> None:
+    as_installed_by_the_old_release(db)
+    name = MEMBER_BY_KIND[KIND_LAUNCH].name
+    with db.transaction() as session:
+        upgrade = upgrade_shipped(session, held=lambda template: template.name == name)
+    assert upgrade == Upgrade(updated=[], held=[name])
+    assert [number for number, _note, _digest in launch_versions(db)] == [1]
+    with db.transaction() as session:
+        assert upgrade_shipped(session, held=lambda template: False).updated == [name]
 
 
 def test_a_new_installation_needs_no_upgrade(db: Database) -> None:
     with db.transaction() as session:
-        assert upgrade_shipped(session) == []
+        assert upgrade_shipped(session).updated == []
         counts = {t.name: len(t.versions) for t in session.scalars(select(EmailTemplate))}
     assert {m.name: counts[m.name] for m in MEMBERS} == {m.name: 1 for m in MEMBERS}
 
