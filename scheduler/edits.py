@@ -133,6 +133,21 @@ def _withdraw_waiting(
     )
 
 
+def awaiting_approval_uses(session: Session, template: EmailTemplate) -> bool:
+    """Whether a submission awaiting approval (a consultation's, or a bulletin's own
+    send) would send ``template``: a new version of it now would change what was
+    submitted. The shipped design's upgrade waits for these (mailer/cli/schema.py)."""
+    uses = select(Send.id).join(Bulletin, Bulletin.id == Send.bulletin_id)
+    uses = uses.where(Bulletin.template_id == template.id)
+    consultation = uses.join(Consultation, Consultation.id == Send.consultation_id).where(
+        Consultation.state == AWAITING_APPROVAL, Send.state.in_(approval.FROZEN_AT_APPROVAL)
+    )
+    own = uses.where(Send.state == SEND_AWAITING_APPROVAL, Send.consultation_id.is_(None))
+    return bool(
+        session.scalar(select(consultation.exists())) or session.scalar(select(own.exists()))
+    )
+
+
 def template_saved(
     session: Session, template: EmailTemplate, version: TemplateVersion, *, by: User
 ) -> list[Consultation]:

@@ -95,6 +95,8 @@ class Document:
     sha256: str
     content_type: str
     size: int
+    # Its accessible web version (a consultation document's), "" for none.
+    alternative_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,10 @@ class Frozen:
             # Left out when unused, so a version frozen before blocks existed keeps its
             # content hash (scheduler/approval.py).
             del data["content"]["blocks"]
+        for document in data["documents"]:
+            # Likewise: a document without an accessible version hashes as before.
+            if not document["alternative_url"]:
+                del document["alternative_url"]
         return data
 
     @classmethod
@@ -178,6 +184,7 @@ def freeze(
                 sha256=a.file.sha256,
                 content_type=a.file.content_type,
                 size=a.file.size,
+                alternative_url=getattr(a, "alternative_url", "") or "",
             )
             for a in (bulletin.attachments if documents is None else documents)
         ),
@@ -230,14 +237,23 @@ def prepare_frozen(
     ``web_version``: the send's web version address ("" for none); None, for previews
     and test messages, stands in the public archive's address."""
     attachments: list[Attachment] = []
-    links: list[dict[str, str]] = []
     tracked = document_links or {}
-    if frozen.link_documents:
-        links = [
-            {"title": d.title, "url": tracked.get(d.sha256, document_url(settings.base_url, d))}
-            for d in frozen.documents
-        ]
-    else:
+    carried = [
+        context.DocumentView(
+            title=d.title,
+            filename=d.filename,
+            size=d.size,
+            url=(
+                tracked.get(d.sha256, document_url(settings.base_url, d))
+                if frozen.link_documents
+                else ""
+            ),
+            accessible_url=d.alternative_url,
+        )
+        for d in frozen.documents
+    ]
+    links = [context.describe_document(f) for f in carried if f.url]
+    if not frozen.link_documents:
         attachments = [
             Attachment(
                 filename=d.filename,
@@ -252,6 +268,7 @@ def prepare_frozen(
         org=frozen.org,
         consultation=consultation,
         documents=links,
+        files=carried,
         timezone=settings.timezone,
         now=now,
         body_links=body_links,

@@ -3,10 +3,15 @@ embedded database), required at the head revision by every other command."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from mailer.cli.context import Context, Refused, pass_ctx, read_password_stdin
 from mailer.database import Database
+
+if TYPE_CHECKING:
+    from mailer.email_templates.seeds import Upgrade
 
 
 @click.command()
@@ -73,7 +78,7 @@ def ensure_schema(ctx: Context, *, announce: bool = True) -> Database:
     if before is None:
         with db.transaction() as session:
             audit.record(session, actions.SYSTEM_INITIALISED, summary=f"Schema created at {after}")
-    seeded = _seed(db)
+    seeded, upgrade = _seed(db)
     if announce:
         state = (
             f"created (revision {after})"
@@ -85,21 +90,35 @@ def ensure_schema(ctx: Context, *, announce: bool = True) -> Database:
         click.echo(f"database {safe_url(db.url)}: schema {state}")
         if seeded:
             click.echo(f"added {seeded} Stakeholder Special template(s)")
+        for name in upgrade.updated:
+            click.echo(f'updated "{name}" to the shipped design (a new version)')
+        for name in upgrade.held:
+            click.echo(
+                f'"{name}" keeps its version for now: a submission awaiting approval uses '
+                "it. Run `mailer init` again once it is approved or returned."
+            )
     return db
 
 
-def _seed(db: Database) -> int:
-    """The shipped template family and the organisation settings row, once."""
+def _seed(db: Database) -> tuple[int, Upgrade]:
+    """The shipped template family and the organisation settings row, once; then the
+    shipped design for family members no office has edited (those a submission awaiting
+    approval uses wait). Returns how many templates were created, and the upgrade."""
     from sqlalchemy.exc import IntegrityError
 
-    from mailer.email_templates.seeds import seed_database_once
+    from mailer.email_templates.seeds import Upgrade, seed_database_once, upgrade_shipped
+    from scheduler import edits
 
     try:
         with db.transaction() as session:
-            return seed_database_once(session)
+            created = seed_database_once(session)
+            upgrade = upgrade_shipped(
+                session, held=lambda template: edits.awaiting_approval_uses(session, template)
+            )
+            return created, upgrade
     except IntegrityError:
-        # A concurrent `mailer init` seeded them first: nothing is left to do.
-        return 0
+        # A concurrent `mailer init` seeded or updated them first: nothing is left to do.
+        return 0, Upgrade(updated=[], held=[])
 
 
 def require_schema(ctx: Context) -> Database:

@@ -5,11 +5,19 @@ the shared layout with the member's own middle section, and the small shared par
 (``{# part _survey.html #}``) written in place. The result is one self-contained source
 per part, stored as version 1 of the member when the database is initialised: a stored
 version never depends on files that a later release could change.
+
+A later release offers its sources to an existing installation through
+:func:`upgrade_shipped`: a member whose newest version is exactly one an earlier release
+shipped (:mod:`mailer.email_templates.shipped`) gains the current sources as a new
+version; a member an office has edited is never touched.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -17,9 +25,15 @@ from sqlalchemy.orm import Session
 
 from mailer.email_templates.family import MEMBERS
 from mailer.email_templates.models import EmailTemplate, TemplateVersion
+from mailer.email_templates.shipped import SHIPPED, digest
 from mailer.organisation import service as organisation
 from mailer.paths import email_seeds_dir
 from mailer.rendering.prepare import TemplateParts
+
+log = logging.getLogger(__name__)
+
+SHIPPED_NOTE = "Shipped with Stakeholder Mailer"
+UPDATED_NOTE = "Updated with Stakeholder Mailer"
 
 _PART = re.compile(r"\{# part (_[a-z_]+\.(?:html|txt)) #\}\n?")
 
@@ -75,10 +89,67 @@ def seed_database_once(session: Session) -> int:
                 preheader=parts.preheader,
                 html=parts.html,
                 text=parts.text,
-                note="Shipped with Stakeholder Mailer",
+                note=SHIPPED_NOTE,
             )
         )
         session.add(template)
         created += 1
     session.flush()
     return created
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    updated: list[str]  # names of the templates given the current sources
+    held: list[str]  # names of those left for now: a submission waiting would change
+
+
+def upgrade_shipped(
+    session: Session, *, held: Callable[[EmailTemplate], bool] | None = None
+) -> Upgrade:
+    """Give each shipped family member still as an earlier release shipped it the current
+    seed sources, as a new version.
+
+    ``held`` says whether a template must wait (a submission awaiting approval uses it,
+    and a new version would change what was submitted): it is left for a later run.
+
+    Only a member whose newest version is byte for byte one that a release shipped is
+    updated: once an office has saved its own version (or restored an edited one), the
+    member is theirs and stays as it is. Safe to run at every ``mailer init``: a member
+    already at the current sources is left alone. Sends already approved keep the
+    version they froze."""
+    updated: list[str] = []
+    waiting: list[str] = []
+    for member in MEMBERS:
+        template = session.scalar(select(EmailTemplate).where(EmailTemplate.name == member.name))
+        if template is None or template.kind != member.kind or not template.versions:
+            continue
+        newest = template.versions[-1]
+        stored = TemplateParts(
+            subject=newest.subject, preheader=newest.preheader, html=newest.html, text=newest.text
+        )
+        current = seed_parts(member.kind)
+        if stored == current or digest(stored) not in SHIPPED.get(member.kind, ()):
+            continue
+        if held is not None and held(template):
+            waiting.append(member.name)
+            log.info("template %r keeps its version for now: a submission uses it", member.name)
+            continue
+        template.versions.append(
+            TemplateVersion(
+                number=newest.number + 1,
+                subject=current.subject,
+                preheader=current.preheader,
+                html=current.html,
+                text=current.text,
+                note=UPDATED_NOTE,
+            )
+        )
+        updated.append(member.name)
+        log.info(
+            "template %r updated to the shipped sources as version %d",
+            member.name,
+            newest.number + 1,
+        )
+    session.flush()
+    return Upgrade(updated=updated, held=waiting)

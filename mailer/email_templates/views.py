@@ -40,6 +40,13 @@ VALUES = [
     ("links.web_version",
      "The message's web version (\"View in your browser\"), the same for everyone; empty "
      "in the web version itself: test with {% if links.web_version %}."),
+    ("documents: each with title, url, attached, format, size, label, accessible_url",
+     "Every document the message carries, attached or linked, as in \"Draft plan (PDF, "
+     "1.2 MB)\"; accessible_url is its accessible web version, where there is one."),
+    ("blocks.greeting, blocks.survey, blocks.key_date, blocks.cascade, blocks.sign_off, "
+     "blocks.stay_in_touch: each with on and text",
+     "The parts a bulletin may switch off or reword: test {% if blocks.survey.on %}; text "
+     "is the writer's wording, empty for the template's own."),
     ("kind, message.date, message.subject, message.preheader", "About this message."),
     ("| long_date, | clock", "Dates: \"Sunday 15 August 2027\", \"23:59\"."),
 ]  # fmt: skip

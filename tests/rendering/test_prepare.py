@@ -79,7 +79,16 @@ def test_reminder_says_how_long_is_left() -> None:
 
 def test_css_is_inlined_and_no_presentational_attributes_added() -> None:
     html = prepared("launch").html(AWKWARD[0])
-    assert "<style>" not in html  # everything inlined
+    # Everything inlined but what cannot be: the colour schemes the message supports
+    # and its dark-mode colours (an @media rule). Outlook's own rules sit in a
+    # conditional comment, which only Outlook reads.
+    styles = re.findall(r"<style>(.*?)</style>", re.sub(r"<!--.*?-->", "", html, flags=re.S), re.S)
+    assert len(styles) == 1
+    assert re.fullmatch(
+        r":root \{color-scheme:light dark[^}]*\}\s*@media \(prefers-color-scheme: dark\) \{.*\}\s*",
+        styles[0],
+        re.S,
+    )
     assert re.search(r'<h2 style="[^"]*font-size:20px', html)
     assert not re.search(r"<t[dh][^>]* (?:bgcolor|align|valign|width)=", html)
     assert "display:flex" not in html and "display:grid" not in html

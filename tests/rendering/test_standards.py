@@ -32,7 +32,23 @@ VNU = TOOLS / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 # - <body>: Outlook's phone apps replace it; every email has one.
 # - role="presentation": layout tables need it, so screen readers skip them;
 #   Windows Mail ignores the attribute, which does no harm.
-ALLOWED = ("`<body> element`", "`role attribute`")
+# And these, each in the clients named only, since the template does without them there:
+# - @media: only the dark-mode colours use it; a client without it shows the light
+#   design, whose contrast is already checked.
+# - display:none and overflow: the hidden preheader's belt and braces. Gmail's mobile
+#   web hides it by max-height:0 with overflow:hidden; Outlook for Windows by
+#   mso-hide:all (in its conditional style); the Outlook apps by display:none.
+ALLOWED = (
+    "`<body> element`",
+    "`role attribute`",
+    "`@media` is not supported by `gmail.mobile-webmail`",
+    "`@media` is not supported by `outlook.windows`",
+    "`@media` is not supported by `outlook.windows-mail`",
+    "`display:none` is not supported by `gmail.mobile-webmail`",
+    "`overflow` is not supported by `outlook.windows`",
+    "`overflow` is not supported by `outlook.windows-mail`",
+    "`overflow` is not supported by `outlook.android`",
+)
 
 
 def need(tool: str, present: bool) -> None:
