@@ -219,14 +219,26 @@ def submit(ctx: Context, key: str, by_email: str) -> None:
     from mailer.database import utcnow
     from scheduler.consultations import lifecycle
     from scheduler.consultations.details import ConsultationRefused
+    from scheduler.reviews import consultation_reviews
+    from scheduler.reviews.views import mailing_in
 
     db = require_schema(ctx)
+    app = ctx.app()
     with db.writing() as session:
         found = _consultation(session, key)
+        user, now = _user(session, by_email), utcnow()
         try:
-            warnings = lifecycle.submit(session, found, by=_user(session, by_email), now=utcnow())
+            warnings = lifecycle.submit(session, found, by=user, now=now)
         except ConsultationRefused as exc:
             raise Refused(str(exc)) from None
+        # As the button: the step is kept and the approvers are told.
+        consultation_reviews.submitted(
+            session,
+            found,
+            by=user,
+            now=now,
+            mailing=mailing_in(app, "consultations.show", consultation_id=found.id),
+        )
     _warn(warnings)
     click.echo(f"consultation {found.id} submitted for approval")
 
@@ -242,27 +254,41 @@ def approve(ctx: Context, key: str, by_email: str) -> None:
     from scheduler import approval
     from scheduler.consultations import lifecycle, planning, read_models
     from scheduler.consultations.details import ConsultationRefused
+    from scheduler.reviews import consultation_reviews
+    from scheduler.reviews.views import mailing_in
 
     config = ctx.config
     db = require_schema(ctx)
+    app = ctx.app()
     with db.writing() as session:
         found = _consultation(session, key)
+        user, now = _user(session, by_email), utcnow()
         # Whoever runs the command approves the version there is now, read in the same
         # transaction; the audit entry says it came from the command line.
         version = read_models.version(session, found, base_url=config.app.base_url)
+        told = consultation_reviews.writers(session, found)
         try:
             warnings = lifecycle.approve(
                 session,
                 found,
-                by=_user(session, by_email),
+                by=user,
                 two_person=config.approval.two_person,
                 base_url=config.app.base_url,
-                now=utcnow(),
+                now=now,
                 seen=version,
                 via=approval.VIA_COMMAND_LINE,
             )
         except ConsultationRefused as exc:
             raise Refused(str(exc)) from None
+        # As the button: what was approved is kept (the next diff's base), writers told.
+        consultation_reviews.approved(
+            session,
+            found,
+            by=user,
+            now=now,
+            told=told,
+            mailing=mailing_in(app, "consultations.show", consultation_id=found.id),
+        )
         scheduled = [s for s in planning.timeline(session, found) if s.state == "scheduled"]
     _warn(warnings)
     click.echo(

@@ -176,8 +176,11 @@ def schedule(
     from mailer.database import utcnow
     from scheduler.bulletin_sends import requests
     from scheduler.consultations import planning
+    from scheduler.reviews import send_reviews
+    from scheduler.reviews.views import mailing_in
 
     db = require_schema(ctx)
+    app = ctx.app()
     with db.writing() as session:
         found = _bulletin(session, key)
         user = find_user(session, by_email)
@@ -201,6 +204,15 @@ def schedule(
             )
         except (audiences.AudienceRefused, requests.SendRefused) as exc:
             raise Refused(str(exc)) from None
+        # As the button: the step is kept and the approvers are told.
+        send_reviews.submitted(
+            session,
+            send,
+            found,
+            by=user,
+            now=send.submitted_at or utcnow(),
+            mailing=mailing_in(app, "bulletin_sends.show", bulletin_id=found.id, send_id=send.id),
+        )
         reachable = audiences.summarise(session, audience, sample=0).reachable
         who = audiences.describe(session, audience)
         due, reasons = send.due_at, list(send.reasons)
@@ -222,15 +234,19 @@ def approve(ctx: Context, key: str, by_email: str) -> None:
     from scheduler import approval as shared
     from scheduler.bulletin_sends import approval, requests
     from scheduler.consultations import planning
+    from scheduler.reviews import send_reviews
+    from scheduler.reviews.views import mailing_in
 
     config = ctx.config
     db = require_schema(ctx)
+    app = ctx.app()
     with db.writing() as session:
         found = _bulletin(session, key)
-        user = find_user(session, by_email)
+        user, now = find_user(session, by_email), utcnow()
         send = requests.awaiting(session, found)
         if send is None:
             raise Refused("This bulletin has no send awaiting approval; schedule it first.")
+        told = send_reviews.writers(session, send, found)
         try:
             # Whoever runs the command approves the version there is now; the audit
             # entry says it came from the command line.
@@ -238,7 +254,7 @@ def approve(ctx: Context, key: str, by_email: str) -> None:
                 session,
                 send,
                 by=user,
-                now=utcnow(),
+                now=now,
                 rules=planning.rules_for(session, config),
                 version=None,
                 two_person=config.approval.two_person,
@@ -247,6 +263,15 @@ def approve(ctx: Context, key: str, by_email: str) -> None:
             )
         except requests.SendRefused as exc:
             raise Refused(str(exc)) from None
+        # As the button: what was approved is kept (the next diff's base), writers told.
+        send_reviews.approved(
+            session,
+            send,
+            by=user,
+            now=now,
+            told=told,
+            mailing=mailing_in(app, "bulletin_sends.show", bulletin_id=found.id, send_id=send.id),
+        )
         digest, due, send_id = send.approved_hash, send.due_at, send.id
     assert due is not None
     click.echo(

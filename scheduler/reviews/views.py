@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Flask,
     abort,
     current_app,
     flash,
@@ -61,6 +62,13 @@ def mailing(endpoint: str, **values: Any) -> notices.Mailing:
     config = _config()
     page = config.app.base_url.rstrip("/") + url_for(endpoint, **values)
     return notices.Mailing(config=config, secret_keys=_keys(), page_url=page)
+
+
+def mailing_in(app: Flask, endpoint: str, **values: Any) -> notices.Mailing:
+    """What a notice needs, outside a request: the command line's submit and approve
+    tell people as the buttons do."""
+    with app.test_request_context():
+        return mailing(endpoint, **values)
 
 
 def _confirmed() -> bool:

@@ -5,12 +5,24 @@ without an answer of its own goes back to the page it came from, the limit state
 from __future__ import annotations
 
 import io
+import socket
 from pathlib import Path
 
 from mailer.database import Database
 from mailer.web.errors import too_large
 from tests.conftest import add_user, csrf_from, login, make_config
-from tests.test_server import ask, running
+from tests.test_server import running
+
+
+def ask(port: int, request: bytes, *, timeout: float = 10) -> bytes:
+    """The whole answer, until the server closes: the head and the page may come in
+    separate packets, so one recv is not enough."""
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(request)
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
 
 
 def test_the_sentence_states_size_and_limit() -> None:

@@ -10,7 +10,10 @@ import json
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email import policy as email_policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -41,6 +44,19 @@ PEOPLE = [
     ("x0@example.org", ("Others",), "North", "youth"),  # on no list chosen
 ]
 EXPECTED = ["c0@example.org", "p0@example.org"]
+
+
+STAFF = {"admin@example.org", "editor@example.org", "approver@example.org"}
+
+
+def _to_contacts(received: list[Any]) -> list[Any]:
+    """The bulletin's messages, leaving out the review notices sent to staff."""
+    return [m for m in received if m.recipients[0] not in STAFF]
+
+
+def _subject(message: Any) -> str:
+    parsed = message_from_bytes(message.data, policy=email_policy.default)
+    return str(parsed["Subject"])
 
 
 def office(config: Path) -> None:
@@ -147,7 +163,7 @@ def test_a_bulletin_reaches_exactly_its_audience_once_each_at_its_time(
 
         config = load_config(path)
         with running(db, config):
-            wait_for(lambda: len(server.received) >= len(EXPECTED))
+            wait_for(lambda: len(_to_contacts(server.received)) >= len(EXPECTED))
             wait_for(
                 lambda: (
                     json.loads(mailer(path, "bulletin", "show", bid, "--json").stdout)["sends"][0][
@@ -158,9 +174,18 @@ def test_a_bulletin_reaches_exactly_its_audience_once_each_at_its_time(
                 timeout=20,
             )
 
-    assert Counter(m.recipients[0] for m in server.received) == dict.fromkeys(EXPECTED, 1)
-    for message in server.received:
+    delivered = _to_contacts(server.received)
+    assert Counter(m.recipients[0] for m in delivered) == dict.fromkeys(EXPECTED, 1)
+    for message in delivered:
         assert message.at >= at.timestamp() - 0.5  # never before its time
+    # The command line's submit and approval tell people as the buttons do: the
+    # approver that it awaits them, the writers (not the approver) that it was approved.
+    notices = {(m.recipients[0], _subject(m)) for m in server.received if m not in delivered}
+    assert any(
+        to == "approver@example.org" and "Awaiting your approval" in s for to, s in notices
+    ), notices
+    assert any(to == "admin@example.org" and "approved" in s.lower() for to, s in notices)
+    assert not any(to == "approver@example.org" and "approved" in s.lower() for to, s in notices)
     final = json.loads(mailer(path, "bulletin", "show", bid, "--json").stdout)
     (send,) = final["sends"]
     assert send["fired_at"] is not None and final["state"] == "done"
@@ -171,7 +196,7 @@ def test_a_bulletin_reaches_exactly_its_audience_once_each_at_its_time(
     assert "sent=2" in human.stdout and "skipped=1" in human.stdout
 
     # The link written in the body went through a tracked link; following it counts.
-    text = server.received[0].data.decode("utf-8", "replace").replace("=\r\n", "")
+    text = delivered[0].data.decode("utf-8", "replace").replace("=\r\n", "")
     follow = re.search(r"/r/([A-Za-z0-9_-]+)", text)
     assert follow is not None
     app = create_app(config)
