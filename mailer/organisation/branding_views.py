@@ -14,6 +14,7 @@ import logging
 
 from flask import Blueprint, Response, g
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 
 from mailer.database import get_db
 from mailer.organisation import branding
@@ -31,7 +32,9 @@ def office() -> branding.Branding:
     if shown is None:
         try:
             org = organisation.get(get_db().session).snapshot()
-        except LookupError:  # before `mailer init`: a page must still answer
+        except (LookupError, SQLAlchemyError):
+            # Before `mailer init`, or an error page while the database is down: a page
+            # must still answer.
             log.warning("public page without organisation settings: default look")
             org = {}
         shown = branding.branding(org)

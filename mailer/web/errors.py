@@ -97,8 +97,20 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
 
 
+# The admin's own paths: an error there wears the product's look; anywhere else it is a
+# stakeholder's page (a consultation, an unsubscribe link), which wears the office's.
+ADMIN_PATHS = ("/admin", "/login", "/logout")
+
+
 def _render(status: int, title: str, advice: str) -> tuple[str, int]:
-    return render_template("errors/error.html", status=status, title=title, advice=advice), status
+    page = render_template(
+        "errors/error.html",
+        status=status,
+        title=title,
+        advice=advice,
+        for_stakeholders=not request.path.startswith(ADMIN_PATHS),
+    )
+    return page, status
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:

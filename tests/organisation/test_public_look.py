@@ -89,3 +89,18 @@ def test_a_light_colour_gets_dark_text_and_no_logo_no_image_source(
 def test_admin_pages_keep_the_plain_policy(app: Flask, admin_client: FlaskClient) -> None:
     response = admin_client.get("/admin/")
     assert "sha256" not in response.headers["Content-Security-Policy"]
+
+
+def test_an_error_on_a_stakeholders_page_wears_the_office_look(
+    client: FlaskClient, db: Database
+) -> None:
+    brand(db)
+    page = client.get("/consultations/no-such-consultation")
+    assert page.status_code == 404
+    html = page.get_data(as_text=True)
+    assert NAME in html and "Stakeholder Mailer" not in html
+    # A stakeholder is not offered the admin's sign-in page.
+    assert "/login" not in html
+    # The admin's own paths keep the product's page and its way in.
+    admin = client.get("/admin/no-such-page").get_data(as_text=True)
+    assert "Stakeholder Mailer" in admin or "/login" in admin

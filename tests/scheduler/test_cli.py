@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -24,6 +25,11 @@ from tests.conftest import TEST_SECRET
 from tests.smtp_server import smtp_server
 
 ADDRESSES = [f"partner{n}@example.org" for n in range(3)]
+
+
+def _to_partners(received: list[Any]) -> list[Any]:
+    """The consultation's messages, leaving out the review notices sent to staff."""
+    return [m for m in received if m.recipients[0] in ADDRESSES]
 
 
 def write_config(tmp_path: Path, db: Database, smtp_port: int = 2525) -> Path:
@@ -264,7 +270,10 @@ def test_a_short_consultation_goes_out_on_time_through_a_restart_of_mailer_run(
                 s["kind"]: datetime.fromisoformat(s["due_at"]).timestamp() for s in plan["sends"]
             }
             wait_until(
-                process, lambda: len(server.received) >= len(ADDRESSES), 40, "no launch arrived"
+                process,
+                lambda: len(_to_partners(server.received)) >= len(ADDRESSES),
+                40,
+                "no launch arrived",
             )
         finally:
             stop_run(process)
@@ -273,7 +282,7 @@ def test_a_short_consultation_goes_out_on_time_through_a_restart_of_mailer_run(
         try:
             wait_until(
                 process,
-                lambda: len(server.received) >= 3 * len(ADDRESSES),
+                lambda: len(_to_partners(server.received)) >= 3 * len(ADDRESSES),
                 40,
                 "not everything arrived",
             )
@@ -282,7 +291,8 @@ def test_a_short_consultation_goes_out_on_time_through_a_restart_of_mailer_run(
             stop_run(process)
 
     parser = BytesParser(policy=policy.default)
-    messages = [(m, parser.parsebytes(m.data)) for m in server.received]
+    # Review notices to staff (submitted, approved) travel the same queue: left out.
+    messages = [(m, parser.parsebytes(m.data)) for m in _to_partners(server.received)]
     assert Counter(m.recipients[0] for m, _ in messages) == dict.fromkeys(ADDRESSES, 3)
     assert len({parsed["Message-ID"] for _, parsed in messages}) == 3 * len(ADDRESSES)
     kinds = {"Have your say": "launch", "Reminder": "reminder", "Thank you": "close_notice"}
