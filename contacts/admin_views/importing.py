@@ -50,6 +50,7 @@ from contacts.models import LAWFUL_BASES, ContactList, OrganisationType
 from mailer.admin.guards import acting_user, requires
 from mailer.database import get_db
 from mailer.web import paging
+from mailer.web.errors import MEGABYTE, on_too_large
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +62,35 @@ def _instance_path() -> Path:
 
 
 def _form_page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    """The upload form; after a refused upload, with the lists and basis chosen kept."""
     lists = get_db().session.scalars(select(ContactList).order_by(ContactList.name)).all()
     return render_template(
-        "admin/contacts/import.html", lists=lists, lawful_bases=LAWFUL_BASES, error=error
+        "admin/contacts/import.html",
+        lists=lists,
+        lawful_bases=LAWFUL_BASES,
+        error=error,
+        chosen_lists=request.form.getlist("lists") if request.method == "POST" else [],
+        new_list=request.form.get("new_list", "") if request.method == "POST" else "",
+        lawful_basis=request.form.get("lawful_basis", "") if request.method == "POST" else "",
     ), status
+
+
+def _too_large_answer(size: int) -> ResponseReturnValue | None:
+    """An upload over the request limit (mailer/web/errors.py): the form again, with
+    every choice kept and advice for a CSV (not the PDFs and pictures of attachments).
+    The import has no limit of its own; the request limit is the one that applies."""
+    if not getattr(current_user, "can_edit", False):
+        return None
+    limit = int(request.max_content_length or 0)
+    return _form_page(
+        f"The file is {_megabytes(size)}; the limit is {_megabytes(limit)}. "
+        "Split the file, or save it as CSV without unused columns.",
+        413,
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MEGABYTE:.1f}".removesuffix(".0") + " MB"
 
 
 @contacts_bp.route("/import", methods=["GET", "POST"])
@@ -96,6 +122,9 @@ def import_preview() -> ResponseReturnValue:
         return _form_page(f"{filename}: {exc}", 400)
     pending_imports.save_choices(_instance_path(), upload_id, pending)
     return redirect(url_for("contacts.import_check", upload_id=upload_id))
+
+
+on_too_large(f"{contacts_bp.name}.import_preview", _too_large_answer)
 
 
 def _load(upload_id: str, *, applied: bool = False) -> tuple[Path, pending_imports.Pending] | None:
