@@ -292,7 +292,7 @@ def _apply(path: Path, pending: pending_imports.Pending, upload_id: str) -> Resp
         pending_imports.release(taken)
         raise
     pending_imports.finish(taken)
-    flash(f"Imported {pending.filename}: {report.summary_line().replace(' ', ', ')}.", "success")
+    flash(f"Imported {pending.filename}: {report.summary_sentence()}.", "success")
     return render_template(
         "admin/contacts/import_done.html",
         report=report,

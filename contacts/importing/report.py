@@ -56,7 +56,29 @@ class ImportReport:
     dry_run: bool = False
 
     def summary_line(self) -> str:
+        """The counts for scripts and the log (``contacts import`` prints it)."""
         return (
             f"added={self.added} updated={self.updated} unchanged={self.unchanged} "
             f"rejected={self.rejected} suppressed={self.suppressed}"
         )
+
+    def summary_sentence(self) -> str:
+        """The counts as a person reads them: "3 people added, none updated, 1 row
+        rejected". Unchanged and suppressed rows are said only when there are some."""
+        parts = [
+            _count(self.added, "person", "people") + " added",
+            _count(self.updated) + " updated",
+        ]
+        if self.unchanged:
+            parts.append(_count(self.unchanged) + " unchanged")
+        parts.append(_count(self.rejected, "row", "rows") + " rejected")
+        if self.suppressed:
+            parts.append(_count(self.suppressed) + " left alone as suppressed")
+        return ", ".join(parts)
+
+
+def _count(n: int, one: str = "", many: str = "") -> str:
+    if n == 0:
+        return "none"
+    noun = one if n == 1 else many
+    return f"{n} {noun}" if noun else str(n)

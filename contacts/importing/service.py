@@ -91,7 +91,7 @@ def import_contacts(
             actor_label=by_label,
             target_type="import",
             target_id=filename[:64] or None,
-            summary=f"Imported {filename or 'a file'}: {report.summary_line()}",
+            summary=f"Imported {filename or 'a file'}: {report.summary_sentence()}",
             detail={
                 "file": filename,
                 "lists": [*lists],
@@ -146,7 +146,7 @@ def _run(
         apply_batch(session, batch, report, list_ids, lawful_basis, write=write)
     resolver.note_known_types()
     if report.ignored_columns:
-        report.notes.append("columns ignored: " + ", ".join(report.ignored_columns))
+        report.notes.append("Columns left out: " + ", ".join(report.ignored_columns))
 
 
 @dataclass(frozen=True)

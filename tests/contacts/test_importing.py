@@ -77,7 +77,7 @@ def test_messy_spreadsheet(db: Database) -> None:
     assert reasons[9] == "unknown organisation type 'Polce'"
     assert reasons[11] == "no email address"
     assert [a.line for a in report.additions] == [2, 7, 10]
-    assert "columns ignored: Notes" in report.notes
+    assert "Columns left out: Notes" in report.notes
     stored = contacts(db)
     # The local part keeps its case; the key is case-folded; whitespace is tidied.
     assert stored["alice@example.org"].email == "Alice@example.org"
