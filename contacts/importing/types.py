@@ -2,8 +2,10 @@
 
 The writer chooses, per unknown type, what happens to the rows that carry it: create
 the type, use an existing type instead, leave the type blank, or reject the rows. The
-preview's first guess is an existing type with a near-identical name ("Polce" is
-"Police"), else creating it; the command line rejects unless told otherwise.
+preview's first guess is an existing type with a near name ("Polce" is "Police",
+"Charities" is "Charity"), else creating it; the command line rejects unless told
+otherwise. Near is generous on purpose: a wrong guess is shown, selected, in the
+preview, while a misspelt type created quietly stays in the office's list for good.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ _USE = "use:"
 # something else taken for types, so the guess for the rest is to leave them blank
 # rather than create hundreds of types.
 GUESSED_AT_MOST = 50
+# How alike (difflib's ratio) a name must be to an existing type's to be guessed as it.
+NEAR_ENOUGH = 0.75
 
 
 def use(type_id: int) -> str:
@@ -46,6 +50,25 @@ def used_type_id(choice: str) -> int | None:
     if choice.startswith(_USE) and choice[len(_USE) :].isdecimal():
         return int(choice[len(_USE) :][:12])
     return None
+
+
+def near_type(key: str, known: Mapping[str, int]) -> str | None:
+    """The existing type's key that ``key`` most likely misspells or pluralises, or None
+    when none is near (then adding it is the likely wish)."""
+    singular = {_singular(k): k for k in known}
+    if _singular(key) in singular:
+        return singular[_singular(key)]
+    near = difflib.get_close_matches(key, list(known), n=1, cutoff=NEAR_ENOUGH)
+    return near[0] if near else None
+
+
+def _singular(key: str) -> str:
+    """ "charities" -> "charity", "schools" -> "school": a plural is the same type."""
+    if key.endswith("ies") and len(key) > 4:
+        return key[:-3] + "y"
+    if key.endswith("s") and not key.endswith("ss") and len(key) > 3:
+        return key[:-1]
+    return key
 
 
 class TypeResolver:
@@ -114,8 +137,8 @@ class TypeResolver:
         if chosen == GUESS and len(self.unknown) >= GUESSED_AT_MOST:
             return BLANK
         if chosen == GUESS:
-            near = difflib.get_close_matches(key, list(self.known), n=1, cutoff=0.85)
-            return use(self.known[near[0]]) if near else CREATE
+            near = near_type(key, self.known)
+            return use(self.known[near]) if near is not None else CREATE
         return REJECT
 
     def _created(self, unknown: UnknownType) -> int:

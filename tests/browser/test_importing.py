@@ -48,7 +48,9 @@ def test_import_with_a_new_type_and_a_custom_column_keeps_everyone(
     page.get_by_label("Ward").select_option("area")
     page.get_by_role("button", name="Update the preview").click()
 
-    assert page.get_by_text("New organisation type: Faith group.").is_visible()
+    assert page.get_by_text(
+        "This type will be added to your organisation types: Faith group"
+    ).is_visible()
     rejected = page.get_by_role("region", name="Rejected rows")
     assert "nope" in rejected.inner_text()
     shots = artifacts_dir / "import"

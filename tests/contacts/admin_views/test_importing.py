@@ -76,7 +76,10 @@ def test_unknown_types_and_custom_columns_keep_every_person(
     assert chosen.status_code == 302
     assert count(db, Contact) == 0  # still only a preview
     page = admin_client.get(f"/admin/contacts/import/{upload}").get_data(as_text=True)
-    assert "New organisation type: Faith group." in page
+    assert (
+        "This type will be added to your organisation types: Faith group</strong> (change below)"
+        in page
+    )
     assert "Import 4 people" in page
 
     done = apply(admin_client, upload)
