@@ -150,3 +150,42 @@ def test_a_too_short_admin_password_is_refused_with_the_reason(tmp_path: Path) -
     assert result.returncode == 1
     assert "cannot create the first admin from $MAILER_ADMIN_PASSWORD" in result.stderr
     assert "at least 12 characters" in result.stderr
+
+
+def _public_page_address(base: str, password: str) -> str:
+    """The demo consultation's public address, as its admin page shows it."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    page = opener.open(f"{base}/login", timeout=5).read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode(
+        {"email": "admin@example.org", "password": password, "csrf_token": token}
+    ).encode()
+    opener.open(f"{base}/login", data=body, timeout=5)
+    listing = opener.open(f"{base}/admin/consultations/", timeout=5).read().decode()
+    path = re.search(r'href="(/admin/consultations/\d+)"', listing).group(1)
+    shown = opener.open(f"{base}{path}", timeout=5).read().decode()
+    return re.search(r"<dt>Public page</dt><dd>(?:<a[^>]*>)?(\S+?)[< ]", shown).group(1)
+
+
+def test_links_follow_the_port_when_base_url_is_the_default(tmp_path: Path) -> None:
+    port = free_port()
+    process, _lines = start(tmp_path, port, MAILER_ADMIN_PASSWORD="a demo password 1")
+    try:
+        address = _public_page_address(f"http://127.0.0.1:{port}", "a demo password 1")
+        assert address.startswith(f"http://127.0.0.1:{port}/"), address
+    finally:
+        assert stop(process) == 0
+
+
+def test_a_base_url_the_operator_set_is_kept_whatever_the_port(tmp_path: Path) -> None:
+    from mailer.cli.serving import base_url_for_port
+    from mailer.config import from_mapping, load_config
+
+    (tmp_path / "config.toml").write_text('[app]\nbase_url = "http://localhost:5000"\n')
+    written = load_config(tmp_path / "config.toml", environ={})
+    assert base_url_for_port(written, 8123).app.base_url == "http://localhost:5000"
+    default = from_mapping({}, environ={})
+    assert base_url_for_port(default, None).app.base_url == "http://127.0.0.1:5000"
+    assert base_url_for_port(default, 8123).app.base_url == "http://127.0.0.1:8123"

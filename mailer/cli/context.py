@@ -62,6 +62,11 @@ class Context:
                 raise ConfigProblem(str(exc)) from None
         return self._config
 
+    def use_config(self, config: Config) -> Config:
+        """Use ``config`` from now on (a command's adaptation of the loaded one)."""
+        self._config = config
+        return config
+
     def app(self) -> Flask:
         from mailer.app import create_app
 

@@ -12,7 +12,7 @@ import click
 from mailer.cli.context import Context, pass_ctx
 from mailer.cli.first_run import ensure_first_admin, load_demo
 from mailer.cli.schema import ensure_schema, require_schema
-from mailer.config import Config
+from mailer.config import Config, with_overrides
 
 _HOST = click.option("--host", help="Address to listen on (default 127.0.0.1).")
 _PORT = click.option(
@@ -26,7 +26,7 @@ _PORT = click.option(
 @pass_ctx
 def run(ctx: Context, host: str | None, port: int | None) -> None:
     """Web admin, scheduler and delivery workers in one process: the embedded default."""
-    config = ctx.config
+    config = ctx.use_config(base_url_for_port(ctx.config, port))
     # The embedded database belongs to this process, so it may set itself up; a
     # shared database is the operator's to migrate with `mailer init`.
     db = ensure_schema(ctx, announce=False) if config.uses_default_database else require_schema(ctx)
@@ -105,6 +105,15 @@ def worker(ctx: Context, once: bool) -> None:
     for thread in threads:
         thread.join(timeout=60)
     db.dispose()
+
+
+def base_url_for_port(config: Config, port: int | None) -> Config:
+    """The config with links pointing at ``--port``: when base_url is the built-in
+    default, every link in the emails sent by this process would otherwise point at
+    port 5000, where nothing answers. A base_url the operator set is theirs: kept."""
+    if port is None or "app.base_url" in config.given:
+        return config
+    return with_overrides(config, app={"base_url": f"http://127.0.0.1:{port}"})
 
 
 def _default_port(config: Config) -> int:

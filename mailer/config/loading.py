@@ -136,7 +136,8 @@ def from_mapping(
                     source=source,
                 )
         built[name] = _SECTION_TYPES[name](**values)
-    config = Config(**built, source=source)
+    given = frozenset(f"{name}.{key}" for name, values in sections.items() for key in values)
+    config = Config(**built, source=source, given=given)
     check_whole(config, source=source)
     return config
 

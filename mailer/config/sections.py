@@ -162,6 +162,9 @@ class Config:
     retention: RetentionSection = RetentionSection()
     auth: AuthSection = AuthSection()
     source: str = "built-in defaults"
+    # The settings the file or the environment gave ("app.base_url"): the rest are the
+    # built-in defaults, which a command may adapt (``mailer run --port``).
+    given: frozenset[str] = frozenset()
 
     @property
     def instance_path(self) -> Path:
