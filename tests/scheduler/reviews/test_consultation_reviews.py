@@ -6,16 +6,19 @@ and each way to misuse it. Both database backends."""
 from __future__ import annotations
 
 import html
+from datetime import datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from mailer import humane_time
 from mailer.accounts import roles
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import Database
-from scheduler.reviews.models import APPROVED, SENT_BACK, SUBMITTED
+from scheduler.models import Consultation
+from scheduler.reviews.models import APPROVED, SENT_BACK, SUBMITTED, ReviewEvent
 from tests.conftest import add_user, csrf_from
 from tests.scheduler.reviews.helpers import notices, review_events
 from tests.scheduler.test_approval_views import edit_message, launch_bulletin, state
@@ -127,6 +130,52 @@ def test_the_next_approval_shows_what_changed_since_the_last(app: Flask, db: Dat
     )
     assert '<del><span class="visually-hidden">removed: </span>' in shown
     assert "Written by" in shown and "Submitted by" in shown
+
+
+def _change_details(db: Database, cid: int, *, survey_url: str, closes_at: datetime) -> None:
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        consultation.survey_url = survey_url
+        consultation.closes_at = closes_at
+
+
+def test_the_next_approval_shows_changed_details_not_nothing(app: Flask, db: Database) -> None:
+    editor, approver, _partners, cid, page = submitted(app, db)
+    approve_as(approver, page)
+    post(editor, f"{page}/return", page)
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        old_url, closes = consultation.survey_url, consultation.closes_at
+    later = closes + timedelta(days=7)
+    _change_details(db, cid, survey_url="https://example.org/new-survey", closes_at=later)
+    post(editor, f"{page}/submit", page)
+    shown = html.unescape(approver.get(page).get_data(as_text=True))
+    assert "Nothing in the words" not in shown
+    assert f"Survey address: {old_url} → https://example.org/new-survey" in shown
+    with app.app_context():
+        tz = app.config["MAILER"].app.tz
+    assert f"Closes: {humane_time.when(closes, tz)} → {humane_time.when(later, tz)}" in shown
+
+
+def test_an_older_approval_without_details_still_says_something_changed(
+    app: Flask, db: Database
+) -> None:
+    editor, approver, _partners, cid, page = submitted(app, db)
+    approve_as(approver, page)
+    with db.transaction() as session:
+        event = session.scalar(select(ReviewEvent).where(ReviewEvent.action == APPROVED))
+        event.snapshot = {k: v for k, v in event.snapshot.items() if k != "details"}
+    post(editor, f"{page}/return", page)
+    with db.transaction() as session:
+        closes = session.get(Consultation, cid).closes_at
+    _change_details(
+        db, cid, survey_url="https://example.org/new-survey", closes_at=closes + timedelta(days=1)
+    )
+    post(editor, f"{page}/submit", page)
+    shown = approver.get(page).get_data(as_text=True)
+    assert approver.get(page).status_code == 200
+    assert "Nothing in the words" not in shown
+    assert "this summary cannot show what" in shown
 
 
 def test_approvers_who_turned_notices_off_or_wrote_it_are_not_emailed(
