@@ -31,6 +31,7 @@ from mailer.bulletins.models import Bulletin
 from mailer.config import Config
 from mailer.database import get_db, utcnow
 from mailer.delivery.models import Send
+from mailer.web.security import csrf
 from scheduler.bulletin_sends import approval as send_approval
 from scheduler.bulletin_sends import requests
 from scheduler.consultations import lifecycle, planning
@@ -266,17 +267,35 @@ def account_notices() -> ResponseReturnValue:
     return redirect(url_for("account.index_own"))
 
 
+def _one_click() -> bool:
+    """A mail program's one-click unsubscribe (RFC 8058): exactly the body
+    ``List-Unsubscribe=One-Click``, nothing else."""
+    return request.form.to_dict(flat=False) == {"List-Unsubscribe": ["One-Click"]}
+
+
 @notices_bp.route(public_urls.NOTICES_OFF, methods=["GET", "POST"])
+@csrf.exempt
 def notices_off(token: str) -> ResponseReturnValue:
     """A notice's own link: shows a button; the button turns that reader's notices
-    off. A forged, altered or expired link changes nothing."""
+    off. A forged, altered or expired link changes nothing.
+
+    CSRF is checked here rather than by the blanket guard: a mail program's one-click
+    POST (RFC 8058) carries no form token, and the signed token in the address is
+    the proof it is that reader's. Any other POST (the page's button) needs its CSRF
+    token. Both answer with the page itself, never a redirect; doing it twice is
+    the same as once."""
     db = get_db()
+    one_click = request.method == "POST" and _one_click()
+    checked = current_app.config.get("WTF_CSRF_ENABLED", True)
+    if request.method == "POST" and not one_click and checked:
+        csrf.protect()  # raises CSRFError: the app's own 400 page
     user = tokens.owner(db.session, token, secret_keys=_keys())
     if user is None:
         return render_template("public/notices_off.html", user=None, done=False), 404
     done = False
     if request.method == "POST":
+        how = "one-click in a mail program" if one_click else "the link in a notice"
         with db.transaction(db.session) as session:
-            _switch(session, user, off=True, how="the link in a notice")
+            _switch(session, user, off=True, how=how)
         done = True
     return render_template("public/notices_off.html", user=user, token=token, done=done)
