@@ -6,6 +6,7 @@ the public page a notice's "stop these emails" link opens."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import (
@@ -20,12 +21,14 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from contacts import tokens as link_tokens
 from mailer import audit, public_urls
+from mailer.accounts import roles
 from mailer.accounts.models import User
-from mailer.admin.guards import acting_user, requires
+from mailer.admin.guards import acting_user
 from mailer.audit import actions
 from mailer.bulletins.models import Bulletin
 from mailer.config import Config
@@ -47,7 +50,22 @@ NOT_CONFIRMED = (
     'Nothing was approved: tick "I have read the whole message" to confirm you have '
     "read it, then approve."
 )
+# The refusal an editor reads at a send-back's address: the roles that may approve
+# (roles.Action.APPROVE), saying what they tried rather than "approve".
+SEND_BACK_REFUSED = "Only approvers and admins may send it back."
 Work = Callable[[Session, Any, User], Any]
+
+
+def _sends_back(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Allow a send-back only to whoever may approve (else 403, saying so)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not roles.may(current_user, roles.Action.APPROVE):
+            raise roles.NotAllowed(SEND_BACK_REFUSED)
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def _config() -> Config:
@@ -128,7 +146,7 @@ def approving_consultation() -> Work:
 
 
 @reviews_bp.post("/consultations/<int:consultation_id>/send-back")
-@requires("can_approve")
+@_sends_back
 def send_back_consultation(consultation_id: int) -> ResponseReturnValue:
     db = get_db()
     consultation = db.session.get(Consultation, consultation_id)
@@ -212,7 +230,7 @@ def approving_send() -> Work:
 
 
 @reviews_bp.post("/bulletins/<int:bulletin_id>/sends/<int:send_id>/send-back")
-@requires("can_approve")
+@_sends_back
 def send_back_send(bulletin_id: int, send_id: int) -> ResponseReturnValue:
     bulletin, send = _send_of(bulletin_id, send_id)
     db = get_db()

@@ -6,6 +6,7 @@ and each way to misuse it. Both database backends."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime, timedelta
 
 from flask import Flask
@@ -72,6 +73,7 @@ def test_a_writer_cannot_send_it_back(app: Flask, db: Database) -> None:
     token = csrf_from(editor.get(page).get_data(as_text=True))
     refused = editor.post(f"{page}/send-back", data={"csrf_token": token, "comment": "No."})
     assert refused.status_code == 403
+    assert "Only approvers and admins may send it back." in refused.get_data(as_text=True)
     assert state(db, cid) == "awaiting_approval"
     assert [a for a, _, _ in review_events(db)] == [SUBMITTED]
 
@@ -205,3 +207,18 @@ def test_my_account_turns_notices_off_and_on(app: Flask, db: Database) -> None:
         assert session.scalar(select(User).where(User.email == "approver@example.org")).notices_off
     post(approver, "/admin/account/notices", "/admin/account/", notices="on")
     assert "Turn them off" in approver.get("/admin/account/").get_data(as_text=True)
+
+
+def test_the_audit_counts_the_sends_returned_in_plain_words(app: Flask, db: Database) -> None:
+    editor, approver, _partners, cid, page = submitted(app, db)
+    approve_as(approver, page)
+    post(editor, f"{page}/return", page)
+    with db.transaction() as session:
+        summary = session.scalar(
+            select(AuditEntry.summary).where(
+                AuditEntry.action == actions.CONSULTATION_RETURNED,
+                AuditEntry.target_id == str(cid),
+            )
+        )
+    assert summary is not None and "send(s)" not in summary
+    assert re.search(r"\b(1 send needs|[02-9]\d* sends need) approval again", summary), summary

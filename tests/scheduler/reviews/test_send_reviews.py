@@ -54,10 +54,9 @@ def test_a_bulletin_send_is_sent_back_then_approved_and_the_next_compared(
 
     # The writer may not send it back; the approver may, once.
     token = csrf_from(page_of(editor, show))
-    assert (
-        editor.post(f"{show}/send-back", data={"csrf_token": token, "comment": "x"}).status_code
-        == 403
-    )
+    refused = editor.post(f"{show}/send-back", data={"csrf_token": token, "comment": "x"})
+    assert refused.status_code == 403
+    assert "Only approvers and admins may send it back." in refused.get_data(as_text=True)
     said = send_back(approver, show, "The subject should name the month.")
     assert "Sent back to draft with your comment" in said
     assert sends(db, bid)[0].state == SEND_DRAFT
