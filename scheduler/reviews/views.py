@@ -40,7 +40,7 @@ from scheduler.bulletin_sends import requests
 from scheduler.consultations import lifecycle, planning
 from scheduler.consultations.details import ConsultationRefused
 from scheduler.models import Consultation
-from scheduler.reviews import consultation_reviews, notices, send_reviews, tokens
+from scheduler.reviews import consultation_reviews, notices, send_reviews, sent_back, tokens
 
 reviews_bp = Blueprint("reviews", __name__, url_prefix="/admin")
 notices_bp = Blueprint("review_notices", __name__)
@@ -250,6 +250,21 @@ def send_back_send(bulletin_id: int, send_id: int) -> ResponseReturnValue:
     else:
         flash("Sent back to draft with your comment. Its writer has been told.", "success")
     return redirect(url_for("bulletin_sends.show", bulletin_id=bulletin_id, send_id=send_id))
+
+
+# --- what was sent back, where the writer works ----------------------------------------
+
+
+@reviews_bp.app_template_global("bulletin_sent_back")
+def bulletin_sent_back(bulletin_id: int) -> sent_back.SentBack | None:
+    """The open send-back of a bulletin's send, for the top of its edit page."""
+    return sent_back.of_bulletin(get_db().session, bulletin_id)
+
+
+@reviews_bp.app_template_global("bulletins_sent_back")
+def bulletins_sent_back(bulletin_ids: list[int]) -> dict[int, sent_back.SentBack]:
+    """The open send-backs of the bulletins a page of the list shows."""
+    return sent_back.of_bulletins(get_db().session, bulletin_ids)
 
 
 # --- turning notices off ----------------------------------------------------------------
