@@ -222,3 +222,13 @@ def test_the_audit_counts_the_sends_returned_in_plain_words(app: Flask, db: Data
         )
     assert summary is not None and "send(s)" not in summary
     assert re.search(r"\b(1 send needs|[02-9]\d* sends need) approval again", summary), summary
+
+
+def test_the_same_version_submitted_again_says_nothing_changed(app: Flask, db: Database) -> None:
+    editor, approver, _partners, _cid, page = submitted(app, db)
+    approve_as(approver, page)
+    post(editor, f"{page}/return", page)
+    post(editor, f"{page}/submit", page)
+    shown = approver.get(page).get_data(as_text=True)
+    assert "Nothing in the words, audience, timeline or details changed" in shown
+    assert "this summary cannot show what" not in shown
