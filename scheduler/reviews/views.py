@@ -1,7 +1,8 @@
 """Pages of the review conversation: sending a consultation or a bulletin's send back
 with a comment, the work the submit and approve buttons do besides moving the state
-(events, notices, the confirmation), the switch for review notices on My account, and
-the public page a notice's "stop these emails" link opens."""
+(events, notices, the confirmation), and what was sent back where the writer works
+(template globals for a bulletin's edit page and the list). Turning notices off, on
+My account and by a notice's own link, is in notice_views.py."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from flask import (
     current_app,
     flash,
     redirect,
-    render_template,
     request,
     url_for,
 )
@@ -25,25 +25,21 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from contacts import tokens as link_tokens
-from mailer import audit, public_urls
 from mailer.accounts import roles
 from mailer.accounts.models import User
 from mailer.admin.guards import acting_user
-from mailer.audit import actions
 from mailer.bulletins.models import Bulletin
 from mailer.config import Config
 from mailer.database import get_db, utcnow
 from mailer.delivery.models import Send
-from mailer.web.security import csrf
 from scheduler.bulletin_sends import approval as send_approval
 from scheduler.bulletin_sends import requests
 from scheduler.consultations import lifecycle, planning
 from scheduler.consultations.details import ConsultationRefused
 from scheduler.models import Consultation
-from scheduler.reviews import consultation_reviews, notices, send_reviews, sent_back, tokens
+from scheduler.reviews import consultation_reviews, notice_views, notices, send_reviews, sent_back
 
 reviews_bp = Blueprint("reviews", __name__, url_prefix="/admin")
-notices_bp = Blueprint("review_notices", __name__)
 
 CONFIRM = "yes"
 NOT_CONFIRMED = (
@@ -267,68 +263,6 @@ def bulletins_sent_back(bulletin_ids: list[int]) -> dict[int, sent_back.SentBack
     return sent_back.of_bulletins(get_db().session, bulletin_ids)
 
 
-# --- turning notices off ----------------------------------------------------------------
-
-
-def _switch(session: Session, user: User, *, off: bool, how: str) -> None:
-    if user.notices_off == off:
-        return
-    user.notices_off = off
-    audit.record(
-        session,
-        actions.REVIEW_NOTICES_OFF,
-        actor=user,
-        target_type="user",
-        target_id=user.id,
-        summary=f"{user.email} turned approval emails {'off' if off else 'on'} ({how})",
-    )
-
-
-@reviews_bp.post("/account/notices")
-def account_notices() -> ResponseReturnValue:
-    """The switch on My account: anyone signed in, for themselves only."""
-    off = request.form.get("notices") == "off"
-    db = get_db()
-    with db.transaction(db.session) as session:
-        _switch(session, acting_user(session), off=off, how="My account")
-    flash(
-        "You will not get emails about approvals."
-        if off
-        else "You will get emails about approvals again.",
-        "success",
-    )
-    return redirect(url_for("account.index_own"))
-
-
-def _one_click() -> bool:
-    """A mail program's one-click unsubscribe (RFC 8058): exactly the body
-    ``List-Unsubscribe=One-Click``, nothing else."""
-    return request.form.to_dict(flat=False) == {"List-Unsubscribe": ["One-Click"]}
-
-
-@notices_bp.route(public_urls.NOTICES_OFF, methods=["GET", "POST"])
-@csrf.exempt
-def notices_off(token: str) -> ResponseReturnValue:
-    """A notice's own link: shows a button; the button turns that reader's notices
-    off. A forged, altered or expired link changes nothing.
-
-    CSRF is checked here rather than by the blanket guard: a mail program's one-click
-    POST (RFC 8058) carries no form token, and the signed token in the address is
-    the proof it is that reader's. Any other POST (the page's button) needs its CSRF
-    token. Both answer with the page itself, never a redirect; doing it twice is
-    the same as once."""
-    db = get_db()
-    one_click = request.method == "POST" and _one_click()
-    checked = current_app.config.get("WTF_CSRF_ENABLED", True)
-    if request.method == "POST" and not one_click and checked:
-        csrf.protect()  # raises CSRFError: the app's own 400 page
-    user = tokens.owner(db.session, token, secret_keys=_keys())
-    if user is None:
-        return render_template("public/notices_off.html", user=None, done=False), 404
-    done = False
-    if request.method == "POST":
-        how = "one-click in a mail program" if one_click else "the link in a notice"
-        with db.transaction(db.session) as session:
-            _switch(session, user, off=True, how=how)
-        done = True
-    return render_template("public/notices_off.html", user=user, token=token, done=done)
+# The notices-off page and the My account switch (notice_views.py).
+notices_bp = notice_views.notices_bp
+notice_views.register(reviews_bp)
