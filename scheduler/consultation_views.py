@@ -277,7 +277,7 @@ def show(consultation_id: int) -> ResponseReturnValue:
         page_url=read_models.page_url(consultation, _config().app.base_url),
         now=now,
         word_sources=about.word_sources(session, consultation) if current_user.can_edit else [],
-        review=panels.for_consultation(session, consultation),
+        review=panels.for_consultation(session, consultation, version=version),
         # For the browser's check of a file's size before it is sent (unsaved.js).
         documents_limit=limit,
         documents_room=max(0, limit - sum(d.file.size for d in consultation.documents)),

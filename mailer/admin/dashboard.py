@@ -26,6 +26,7 @@ from mailer.email_templates import office_mail
 from mailer.organisation import service as organisation
 from scheduler import status
 from scheduler.models import AWAITING_APPROVAL, SCHEDULED, Consultation
+from scheduler.reviews import sent_back
 
 # The dashboard is the page at /admin/ itself; every other admin blueprint has its own
 # prefix below it.
@@ -110,6 +111,10 @@ def dashboard() -> ResponseReturnValue:
         action_labels=ACTION_LABELS,
         waiting=waiting,
         waiting_sends=waiting_sends,
+        # What an approver sent back to this writer, with the comment.
+        sent_back=sent_back.waiting_for(session, user_id=current_user.id)
+        if current_user.can_edit
+        else [],
         upcoming=upcoming,
         stopped=switch.is_stopped(session),
         scheduler=status.read(session, now=now),

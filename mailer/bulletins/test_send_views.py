@@ -92,10 +92,15 @@ def send_test(bulletin_id: int) -> ResponseReturnValue:
     return redirect(target, 303)
 
 
+NOTHING_SENT = "Nothing was sent"
+
+
 def _refused(bulletin: Bulletin, typed: str, why: str) -> ResponseReturnValue:
     """Not sent: the page again, the addresses as typed, the reason beside them."""
     log.info("test of bulletin %s refused: %s", bulletin.id, why)
-    section_notes.note(notes_key(bulletin.id), f"Not sent: {why}", category="error")
+    # A refusal that already says nothing was sent is not prefixed with it again.
+    said = why if why.startswith(NOTHING_SENT) else f"Not sent: {why}"
+    section_notes.note(notes_key(bulletin.id), said, category="error")
     section_notes.keep(notes_key(bulletin.id), {"addresses": typed, "invalid": "yes"})
     return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id, _anchor=SECTION), 303)
 

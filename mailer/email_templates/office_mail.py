@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import Any
@@ -22,6 +23,12 @@ from markupsafe import escape
 from mailer.config import Config
 from mailer.organisation import branding
 from mailer.rendering.mime import one_line
+
+# How the bytes are written: CRLF, and header lines up to RFC 5322's hard limit, so a
+# long List-Unsubscribe address folds as the plain text it is rather than into
+# unreadable RFC 2047 encoded words that mail programs cannot follow.
+WIRE = policy.default.clone(linesep="\r\n", max_line_length=998)
+ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
 @dataclass(frozen=True)
@@ -95,9 +102,11 @@ def render(mail: OfficeMail, *, org: Mapping[str, Any], sender: From, at: dateti
     message["Auto-Submitted"] = "auto-generated"
     if mail.stop_url:
         message["List-Unsubscribe"] = f"<{one_line(mail.stop_url)}>"
+        # RFC 8058: the mail program's own "unsubscribe" button POSTs this body.
+        message["List-Unsubscribe-Post"] = ONE_CLICK
     message.set_content(_text(mail, org=org))
     message.add_alternative(_html(mail, org=org), subtype="html")
-    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    return message.as_bytes(policy=WIRE)
 
 
 def _text(mail: OfficeMail, *, org: Mapping[str, Any]) -> str:
@@ -125,11 +134,17 @@ def _logo(org: Mapping[str, Any]) -> str:
     )
 
 
+def _lines(paragraph: str) -> str:
+    """A plain paragraph as HTML, escaped, its line breaks kept (a comment written in
+    lines or paragraphs reads as written)."""
+    return "<br>".join(str(escape(line)) for line in paragraph.splitlines())
+
+
 def _html(mail: OfficeMail, *, org: Mapping[str, Any]) -> str:
     colour, ink = branding.band(str(org.get("colour") or ""))
     name = escape(str(org.get("name") or ""))
     body = "".join(
-        f'<p style="margin:0 0 16px">{escape(paragraph)}</p>' for paragraph in mail.paragraphs
+        f'<p style="margin:0 0 16px">{_lines(paragraph)}</p>' for paragraph in mail.paragraphs
     )
     if mail.action_url:
         url = escape(mail.action_url)

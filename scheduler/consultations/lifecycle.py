@@ -223,7 +223,7 @@ def _return_to_draft(
         target_type="consultation",
         target_id=consultation.id,
         summary=f'"{consultation.title}" returned to draft ({who} {why}): '
-        f"{returned} send(s) need approval again",
+        f"{_sends(returned)} {'needs' if returned == 1 else 'need'} approval again",
     )
     return returned
 
@@ -330,7 +330,7 @@ def cancel(session: Session, consultation: Consultation, *, by: User, now: datet
         actor=by,
         target_type="consultation",
         target_id=consultation.id,
-        summary=f'Cancelled "{consultation.title}" ({stopped} send(s) stopped)',
+        summary=f'Cancelled "{consultation.title}" ({_sends(stopped)} stopped)',
     )
     return stopped
 
@@ -456,3 +456,8 @@ def mark_missed(session: Session, send: Send, *, now: datetime) -> None:
         send.title,
         send.due_at,
     )
+
+
+def _sends(count: int) -> str:
+    """ "1 send", "5 sends": a count as the audit log reads it."""
+    return f"{count} send{'' if count == 1 else 's'}"

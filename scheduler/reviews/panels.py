@@ -40,20 +40,29 @@ def _person(session: Session, user_id: int | None, at: datetime | None) -> Perso
     return Person(f"{user.name} ({user.email})" if user.name else user.email, at)
 
 
-def _changes(session: Session, subject: events.Subject, now: dict[str, Any]) -> diff.Changes:
+def _changes(
+    session: Session, subject: events.Subject, now: dict[str, Any], *, differs: bool = False
+) -> diff.Changes:
     before = events.last_approved(session, subject)
-    return diff.compare(before.snapshot if before is not None else None, now)
+    return diff.compare(before.snapshot if before is not None else None, now, differs=differs)
 
 
-def for_consultation(session: Session, consultation: Consultation) -> Panel:
+def for_consultation(
+    session: Session, consultation: Consultation, *, version: str | None = None
+) -> Panel:
+    """``version``: the content hash of what an approval now would freeze; when it is
+    not the one last approved, the panel never says that nothing changed."""
     subject = consultation_subject(consultation)
     waiting = consultation.state == AWAITING_APPROVAL
+    differs = bool(version and consultation.approved_hash and version != consultation.approved_hash)
     return Panel(
         written_by=_person(session, consultation.created_by_id, consultation.created_at),
         submitted_by=_person(session, consultation.submitted_by_id, consultation.submitted_at)
         if waiting
         else None,
-        changes=_changes(session, subject, snapshots.of_consultation(session, consultation))
+        changes=_changes(
+            session, subject, snapshots.of_consultation(session, consultation), differs=differs
+        )
         if waiting
         else None,
         sent_back=events.open_send_back(session, subject) if consultation.state == DRAFT else None,

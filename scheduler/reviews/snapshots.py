@@ -4,7 +4,10 @@ review event, so the next approver sees what changed since (diff.py).
 
     {"messages": [{"label", "subject", "preheader", "body"}],
      "audience": ["List: Partners", "Organisation type: Parish councils", ...],
-     "timeline": [{"label", "at"}]}     (at: ISO time in UTC, or None)
+     "timeline": [{"label", "at"}],     (at: ISO time in UTC, or None)
+     "details": {"title", "summary", "survey_url", "type", "opens_at", "closes_at",
+                 "documents": [names], "late_joiners", "skip_responders"}}
+                 (a consultation's own details; older snapshots have none)
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from mailer.bulletins.models import Bulletin
 from mailer.delivery.models import SEND_CANCELLED, Send
 from scheduler.approval import utc
 from scheduler.consultations.planning import timeline
-from scheduler.models import Consultation
+from scheduler.models import TYPE_LABELS, Consultation
 
 
 def _words(session: Session, send: Send, label: str) -> dict[str, str]:
@@ -65,6 +68,23 @@ def of_consultation(session: Session, consultation: Consultation) -> dict[str, A
         "messages": [_words(session, s, s.label) for s in sends if s.bulletin_id],
         "audience": audience_names(session, consultation.audience),
         "timeline": [{"label": s.label, "at": utc(s.due_at)} for s in sends],
+        "details": details(consultation),
+    }
+
+
+def details(consultation: Consultation) -> dict[str, Any]:
+    """The consultation's own details an approver agrees to, besides its messages: a
+    changed survey address or closing time must show in the next approval's diff."""
+    return {
+        "title": consultation.title,
+        "summary": consultation.summary or "",
+        "survey_url": consultation.survey_url,
+        "type": TYPE_LABELS.get(consultation.type, consultation.type),
+        "opens_at": utc(consultation.opens_at),
+        "closes_at": utc(consultation.closes_at),
+        "documents": [d.title or d.filename for d in consultation.documents],
+        "late_joiners": bool(consultation.late_joiners),
+        "skip_responders": bool(consultation.skip_responders),
     }
 
 

@@ -1,11 +1,13 @@
 """Pages of the review conversation: sending a consultation or a bulletin's send back
 with a comment, the work the submit and approve buttons do besides moving the state
-(events, notices, the confirmation), the switch for review notices on My account, and
-the public page a notice's "stop these emails" link opens."""
+(events, notices, the confirmation), and what was sent back where the writer works
+(template globals for a bulletin's edit page and the list). Turning notices off, on
+My account and by a notice's own link, is in notice_views.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import (
@@ -15,18 +17,17 @@ from flask import (
     current_app,
     flash,
     redirect,
-    render_template,
     request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from contacts import tokens as link_tokens
-from mailer import audit, public_urls
+from mailer.accounts import roles
 from mailer.accounts.models import User
-from mailer.admin.guards import acting_user, requires
-from mailer.audit import actions
+from mailer.admin.guards import acting_user
 from mailer.bulletins.models import Bulletin
 from mailer.config import Config
 from mailer.database import get_db, utcnow
@@ -36,17 +37,31 @@ from scheduler.bulletin_sends import requests
 from scheduler.consultations import lifecycle, planning
 from scheduler.consultations.details import ConsultationRefused
 from scheduler.models import Consultation
-from scheduler.reviews import consultation_reviews, notices, send_reviews, tokens
+from scheduler.reviews import consultation_reviews, notice_views, notices, send_reviews, sent_back
 
 reviews_bp = Blueprint("reviews", __name__, url_prefix="/admin")
-notices_bp = Blueprint("review_notices", __name__)
 
 CONFIRM = "yes"
 NOT_CONFIRMED = (
     'Nothing was approved: tick "I have read the whole message" to confirm you have '
     "read it, then approve."
 )
+# The refusal an editor reads at a send-back's address: the roles that may approve
+# (roles.Action.APPROVE), saying what they tried rather than "approve".
+SEND_BACK_REFUSED = "Only approvers and admins may send it back."
 Work = Callable[[Session, Any, User], Any]
+
+
+def _sends_back(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Allow a send-back only to whoever may approve (else 403, saying so)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not roles.may(current_user, roles.Action.APPROVE):
+            raise roles.NotAllowed(SEND_BACK_REFUSED)
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def _config() -> Config:
@@ -127,7 +142,7 @@ def approving_consultation() -> Work:
 
 
 @reviews_bp.post("/consultations/<int:consultation_id>/send-back")
-@requires("can_approve")
+@_sends_back
 def send_back_consultation(consultation_id: int) -> ResponseReturnValue:
     db = get_db()
     consultation = db.session.get(Consultation, consultation_id)
@@ -211,7 +226,7 @@ def approving_send() -> Work:
 
 
 @reviews_bp.post("/bulletins/<int:bulletin_id>/sends/<int:send_id>/send-back")
-@requires("can_approve")
+@_sends_back
 def send_back_send(bulletin_id: int, send_id: int) -> ResponseReturnValue:
     bulletin, send = _send_of(bulletin_id, send_id)
     db = get_db()
@@ -233,50 +248,21 @@ def send_back_send(bulletin_id: int, send_id: int) -> ResponseReturnValue:
     return redirect(url_for("bulletin_sends.show", bulletin_id=bulletin_id, send_id=send_id))
 
 
-# --- turning notices off ----------------------------------------------------------------
+# --- what was sent back, where the writer works ----------------------------------------
 
 
-def _switch(session: Session, user: User, *, off: bool, how: str) -> None:
-    if user.notices_off == off:
-        return
-    user.notices_off = off
-    audit.record(
-        session,
-        actions.REVIEW_NOTICES_OFF,
-        actor=user,
-        target_type="user",
-        target_id=user.id,
-        summary=f"{user.email} turned approval emails {'off' if off else 'on'} ({how})",
-    )
+@reviews_bp.app_template_global("bulletin_sent_back")
+def bulletin_sent_back(bulletin_id: int) -> sent_back.SentBack | None:
+    """The open send-back of a bulletin's send, for the top of its edit page."""
+    return sent_back.of_bulletin(get_db().session, bulletin_id)
 
 
-@reviews_bp.post("/account/notices")
-def account_notices() -> ResponseReturnValue:
-    """The switch on My account: anyone signed in, for themselves only."""
-    off = request.form.get("notices") == "off"
-    db = get_db()
-    with db.transaction(db.session) as session:
-        _switch(session, acting_user(session), off=off, how="My account")
-    flash(
-        "You will not get emails about approvals."
-        if off
-        else "You will get emails about approvals again.",
-        "success",
-    )
-    return redirect(url_for("account.index_own"))
+@reviews_bp.app_template_global("bulletins_sent_back")
+def bulletins_sent_back(bulletin_ids: list[int]) -> dict[int, sent_back.SentBack]:
+    """The open send-backs of the bulletins a page of the list shows."""
+    return sent_back.of_bulletins(get_db().session, bulletin_ids)
 
 
-@notices_bp.route(public_urls.NOTICES_OFF, methods=["GET", "POST"])
-def notices_off(token: str) -> ResponseReturnValue:
-    """A notice's own link: shows a button; the button turns that reader's notices
-    off. A forged, altered or expired link changes nothing."""
-    db = get_db()
-    user = tokens.owner(db.session, token, secret_keys=_keys())
-    if user is None:
-        return render_template("public/notices_off.html", user=None, done=False), 404
-    done = False
-    if request.method == "POST":
-        with db.transaction(db.session) as session:
-            _switch(session, user, off=True, how="the link in a notice")
-        done = True
-    return render_template("public/notices_off.html", user=user, token=token, done=done)
+# The notices-off page and the My account switch (notice_views.py).
+notices_bp = notice_views.notices_bp
+notice_views.register(reviews_bp)

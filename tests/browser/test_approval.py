@@ -11,6 +11,7 @@ from flask import Flask
 
 from mailer.accounts import roles
 from mailer.database import Database
+from tests.browser.test_responsive import _SIDEWAYS
 from tests.browser.test_stakeholders import sign_in
 from tests.scheduler.audience import make_list
 from tests.scheduler.test_approval_views import edit_message, launch_bulletin
@@ -70,3 +71,43 @@ def test_an_approver_reads_the_changes_and_sends_it_back_with_a_comment(
     writer.goto(f"{live_server}{page}")
     notice = writer.get_by_role("region", name="Sent back by approver@example.org")
     assert "Say where the survey is." in notice.inner_text()
+
+
+# A comment that is one unbroken 300-character address: nowhere to break but anywhere.
+LONG_COMMENT = "https://survey.example.org/" + "consultation-response-" * 12 + "x" * 9
+
+
+def test_a_long_unbroken_comment_never_pushes_a_page_sideways(
+    browser,  # type: ignore[no-untyped-def]
+    app: Flask,
+    live_server: str,
+    db: Database,
+) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    cid = create(editor, make_list(db, [("a@example.org", None)]), type="general")
+    page = f"/admin/consultations/{cid}"
+    post(editor, f"{page}/submit", page)
+    assert len(LONG_COMMENT) == 300
+    post(approver, f"{page}/send-back", page, comment=LONG_COMMENT)
+
+    offenders: dict[str, str] = {}
+    for email in ("editor@example.org", "approver@example.org"):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        reader = context.new_page()
+        try:
+            sign_in(reader, live_server, email)
+            for width in (375, 1280):
+                reader.set_viewport_size({"width": width, "height": 900})
+                for path in (page, "/admin/"):
+                    reader.goto(f"{live_server}{path}")
+                    if found := reader.evaluate(_SIDEWAYS):
+                        offenders[f"{path} as {email} at {width}px"] = found
+            if email == "editor@example.org":
+                assert (
+                    LONG_COMMENT
+                    in reader.get_by_role("region", name="Sent back to you").inner_text()
+                )
+        finally:
+            context.close()
+    assert offenders == {}, "\n".join(f"{where}: {what}" for where, what in offenders.items())

@@ -254,7 +254,7 @@ def test_an_absurd_address_list_is_refused_without_harm(
         follow_redirects=True,
     )
     assert response.status_code == 200
-    assert "Not sent" in section(response.get_data(as_text=True), "test-send")
+    assert "Nothing was sent" in section(response.get_data(as_text=True), "test-send")
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(QueuedMessage)) == 0
 
@@ -344,3 +344,15 @@ def test_a_note_shows_only_on_its_own_bulletin(admin_client: FlaskClient, db: Da
     assert "does not look like a PDF" in section(
         admin_client.get(f"/admin/bulletins/{first}").get_data(as_text=True), "documents"
     )
+
+
+def test_a_refused_test_says_nothing_was_sent_once(admin_client: FlaskClient, db: Database) -> None:
+    bulletin_id = create_bulletin(admin_client)
+    response = admin_client.post(
+        f"/admin/bulletins/{bulletin_id}/test",
+        data=typed(admin_client, bulletin_id, addresses="colleague@@example"),
+        follow_redirects=True,
+    )
+    test_send = section(response.get_data(as_text=True), "test-send")
+    assert "Nothing was sent. Check these addresses" in test_send
+    assert "Not sent: Nothing was sent" not in test_send

@@ -6,16 +6,20 @@ and each way to misuse it. Both database backends."""
 from __future__ import annotations
 
 import html
+import re
+from datetime import datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from mailer import humane_time
 from mailer.accounts import roles
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import Database
-from scheduler.reviews.models import APPROVED, SENT_BACK, SUBMITTED
+from scheduler.models import Consultation
+from scheduler.reviews.models import APPROVED, SENT_BACK, SUBMITTED, ReviewEvent
 from tests.conftest import add_user, csrf_from
 from tests.scheduler.reviews.helpers import notices, review_events
 from tests.scheduler.test_approval_views import edit_message, launch_bulletin, state
@@ -69,6 +73,7 @@ def test_a_writer_cannot_send_it_back(app: Flask, db: Database) -> None:
     token = csrf_from(editor.get(page).get_data(as_text=True))
     refused = editor.post(f"{page}/send-back", data={"csrf_token": token, "comment": "No."})
     assert refused.status_code == 403
+    assert "Only approvers and admins may send it back." in refused.get_data(as_text=True)
     assert state(db, cid) == "awaiting_approval"
     assert [a for a, _, _ in review_events(db)] == [SUBMITTED]
 
@@ -129,6 +134,52 @@ def test_the_next_approval_shows_what_changed_since_the_last(app: Flask, db: Dat
     assert "Written by" in shown and "Submitted by" in shown
 
 
+def _change_details(db: Database, cid: int, *, survey_url: str, closes_at: datetime) -> None:
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        consultation.survey_url = survey_url
+        consultation.closes_at = closes_at
+
+
+def test_the_next_approval_shows_changed_details_not_nothing(app: Flask, db: Database) -> None:
+    editor, approver, _partners, cid, page = submitted(app, db)
+    approve_as(approver, page)
+    post(editor, f"{page}/return", page)
+    with db.transaction() as session:
+        consultation = session.get(Consultation, cid)
+        old_url, closes = consultation.survey_url, consultation.closes_at
+    later = closes + timedelta(days=7)
+    _change_details(db, cid, survey_url="https://example.org/new-survey", closes_at=later)
+    post(editor, f"{page}/submit", page)
+    shown = html.unescape(approver.get(page).get_data(as_text=True))
+    assert "Nothing in the words" not in shown
+    assert f"Survey address: {old_url} → https://example.org/new-survey" in shown
+    with app.app_context():
+        tz = app.config["MAILER"].app.tz
+    assert f"Closes: {humane_time.when(closes, tz)} → {humane_time.when(later, tz)}" in shown
+
+
+def test_an_older_approval_without_details_still_says_something_changed(
+    app: Flask, db: Database
+) -> None:
+    editor, approver, _partners, cid, page = submitted(app, db)
+    approve_as(approver, page)
+    with db.transaction() as session:
+        event = session.scalar(select(ReviewEvent).where(ReviewEvent.action == APPROVED))
+        event.snapshot = {k: v for k, v in event.snapshot.items() if k != "details"}
+    post(editor, f"{page}/return", page)
+    with db.transaction() as session:
+        closes = session.get(Consultation, cid).closes_at
+    _change_details(
+        db, cid, survey_url="https://example.org/new-survey", closes_at=closes + timedelta(days=1)
+    )
+    post(editor, f"{page}/submit", page)
+    shown = approver.get(page).get_data(as_text=True)
+    assert approver.get(page).status_code == 200
+    assert "Nothing in the words" not in shown
+    assert "this summary cannot show what" in shown
+
+
 def test_approvers_who_turned_notices_off_or_wrote_it_are_not_emailed(
     app: Flask, db: Database
 ) -> None:
@@ -156,3 +207,28 @@ def test_my_account_turns_notices_off_and_on(app: Flask, db: Database) -> None:
         assert session.scalar(select(User).where(User.email == "approver@example.org")).notices_off
     post(approver, "/admin/account/notices", "/admin/account/", notices="on")
     assert "Turn them off" in approver.get("/admin/account/").get_data(as_text=True)
+
+
+def test_the_audit_counts_the_sends_returned_in_plain_words(app: Flask, db: Database) -> None:
+    editor, approver, _partners, cid, page = submitted(app, db)
+    approve_as(approver, page)
+    post(editor, f"{page}/return", page)
+    with db.transaction() as session:
+        summary = session.scalar(
+            select(AuditEntry.summary).where(
+                AuditEntry.action == actions.CONSULTATION_RETURNED,
+                AuditEntry.target_id == str(cid),
+            )
+        )
+    assert summary is not None and "send(s)" not in summary
+    assert re.search(r"\b(1 send needs|[02-9]\d* sends need) approval again", summary), summary
+
+
+def test_the_same_version_submitted_again_says_nothing_changed(app: Flask, db: Database) -> None:
+    editor, approver, _partners, _cid, page = submitted(app, db)
+    approve_as(approver, page)
+    post(editor, f"{page}/return", page)
+    post(editor, f"{page}/submit", page)
+    shown = approver.get(page).get_data(as_text=True)
+    assert "Nothing in the words, audience, timeline or details changed" in shown
+    assert "this summary cannot show what" not in shown

@@ -83,3 +83,53 @@ def test_a_moved_time_shows_where_it_was_and_is() -> None:
         ("Launch", datetime(2027, 3, 1, 9, tzinfo=UTC), datetime(2027, 3, 2, 9, tzinfo=UTC)),
         ("Reminder", None, datetime(2027, 3, 9, 9, tzinfo=UTC)),
     ]
+
+
+def details(**changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "title": "Draft plan",
+        "summary": "Tell us\nwhat you think",
+        "survey_url": "https://old.example.org/survey",
+        "type": "General",
+        "opens_at": "2027-03-01T09:00:00+00:00",
+        "closes_at": "2027-03-29T17:00:00+00:00",
+        "documents": ["Plan.pdf"],
+        "late_joiners": True,
+        "skip_responders": False,
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_consultations_own_details_are_compared() -> None:
+    after = details(
+        survey_url="https://new.example.org/survey",
+        closes_at="2027-04-05T17:00:00+00:00",
+        documents=["Plan.pdf", "Easy read.pdf"],
+        late_joiners=False,
+        summary="Tell us\nwhat you think, by April",
+    )
+    changes = diff.compare(snapshot(details=details()), snapshot(details=after))
+    assert not changes.none
+    assert [(d.label, d.was, d.now) for d in changes.details] == [
+        ("Survey address", "https://old.example.org/survey", "https://new.example.org/survey"),
+        ("Closes", "2027-03-29T17:00:00+00:00", "2027-04-05T17:00:00+00:00"),
+        ("Launch sent to people added while it is open", "Yes", "No"),
+    ]
+    assert changes.details[1].kind == diff.TIME
+    assert changes.documents_added == ("Easy read.pdf",) and changes.documents_removed == ()
+    assert [(w.message, w.field) for w in changes.words] == [("The consultation", "Summary")]
+
+
+def test_an_older_snapshot_without_details_is_unknown_not_changed() -> None:
+    changes = diff.compare(snapshot(), snapshot(details=details()))
+    assert changes.none and not changes.details and not changes.documents_added
+    partial = details()
+    del partial["survey_url"]
+    changes = diff.compare(snapshot(details=partial), snapshot(details=details()))
+    assert changes.none
+
+
+def test_a_different_version_is_never_said_to_be_unchanged() -> None:
+    changes = diff.compare(snapshot(), snapshot(), differs=True)
+    assert not changes.none and not changes.listed

@@ -105,3 +105,33 @@ def test_an_expired_link_or_one_for_an_old_address_changes_nothing(
         assert not session.scalar(
             select(User).where(User.email_key == "ann@new.example.org")
         ).notices_off
+
+
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+
+
+def test_a_mail_programs_one_click_turns_notices_off_without_a_form_token(
+    app: Flask, db: Database, client: FlaskClient
+) -> None:
+    add_user(db, email="ann@example.org", role=roles.APPROVER)
+    add_user(db, email="bob@example.org", role=roles.APPROVER)
+    token = token_for(db, "ann@example.org")
+    for _ in range(2):  # the same request twice: the same answer, no redirect
+        done = client.post(path(token), data=ONE_CLICK)
+        assert done.status_code == 200 and "Approval emails turned off" in done.get_data(
+            as_text=True
+        )
+        assert notices_off(db, "ann@example.org")
+    assert not notices_off(db, "bob@example.org")
+
+
+def test_without_a_form_token_only_the_exact_one_click_body_is_taken(
+    app: Flask, db: Database, client: FlaskClient
+) -> None:
+    add_user(db, email="ann@example.org", role=roles.APPROVER)
+    token = token_for(db, "ann@example.org")
+    for body in ({}, {"List-Unsubscribe": "one-click"}, {**ONE_CLICK, "notices": "on"}):
+        assert client.post(path(token), data=body).status_code == 400
+    assert not notices_off(db, "ann@example.org")
+    assert client.post(path("nonsense"), data=ONE_CLICK).status_code == 404
+    assert not notices_off(db, "ann@example.org")

@@ -54,10 +54,9 @@ def test_a_bulletin_send_is_sent_back_then_approved_and_the_next_compared(
 
     # The writer may not send it back; the approver may, once.
     token = csrf_from(page_of(editor, show))
-    assert (
-        editor.post(f"{show}/send-back", data={"csrf_token": token, "comment": "x"}).status_code
-        == 403
-    )
+    refused = editor.post(f"{show}/send-back", data={"csrf_token": token, "comment": "x"})
+    assert refused.status_code == 403
+    assert "Only approvers and admins may send it back." in refused.get_data(as_text=True)
     said = send_back(approver, show, "The subject should name the month.")
     assert "Sent back to draft with your comment" in said
     assert sends(db, bid)[0].state == SEND_DRAFT
@@ -83,3 +82,58 @@ def test_a_bulletin_send_is_sent_back_then_approved_and_the_next_compared(
     shown = page_of(approver, f"/admin/bulletins/{bid}/sends/{second.id}")
     assert "What changed since the last approval" in shown
     assert "Added List: Councils" in shown and "Removed List: Partners" in shown
+
+
+def test_the_writer_reads_a_send_back_where_they_work_and_submits_again(
+    app: Flask, db: Database
+) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)], name="Partners")
+    bid = write(db, user(db, "editor@example.org"))
+    edit = f"/admin/bulletins/{bid}"
+    submit_form(editor, bid, list_ids=str(partners), when="at", day="2027-03-09", clock="10:00")
+    (send,) = sends(db, bid)
+    assert "Sent back by" not in page_of(editor, edit)
+    send_back(approver, f"{edit}/sends/{send.id}", "Name the month.\nAnd <the> date.")
+
+    shown = editor.get(edit).get_data(as_text=True)
+    top = shown[shown.index("<h1") : shown.index('id="reuse"')]
+    assert "Sent back by approver@example.org on" in top
+    assert "Name the month.\nAnd &lt;the&gt; date." in top
+    again = f"/admin/bulletins/{bid}/send?again={send.id}"
+    assert f'href="{html.escape(again)}"' in top and "Submit again" in top
+    form = page_of(editor, again)
+    assert f'name="list_ids" value="{partners}" checked' in form
+    assert 'value="2027-03-09"' in form and 'value="10:00"' in form
+    assert 'id="when-at" name="when" value="at" checked' in form
+
+    listed = page_of(editor, "/admin/bulletins/")
+    assert "Sent back" in listed and "read the comment" in listed
+    mine = page_of(editor, "/admin/")
+    assert "Sent back to you" in mine and "Name the month." in mine
+    assert "Sent back to you" not in page_of(approver, "/admin/")
+
+    # Submitted again: the panel, the note and the dashboard item go.
+    submit_form(editor, bid, list_ids=str(partners), when="at", day="2027-03-09", clock="10:00")
+    assert [s.state for s in sends(db, bid)] == [SEND_AWAITING_APPROVAL]
+    assert "Sent back by" not in page_of(editor, edit)
+    assert "read the comment" not in page_of(editor, "/admin/bulletins/")
+    assert "Sent back to you" not in page_of(editor, "/admin/")
+
+
+def test_submit_again_ignores_a_send_of_another_bulletin(app: Flask, db: Database) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)], name="Partners")
+    bid = write(db, user(db, "editor@example.org"))
+    other = write(db, user(db, "editor@example.org"))
+    submit_form(editor, bid, list_ids=str(partners), when="approved")
+    (send,) = sends(db, bid)
+    send_back(approver, f"/admin/bulletins/{bid}/sends/{send.id}", "Not yet.")
+    for path in (
+        f"/admin/bulletins/{other}/send?again={send.id}",
+        f"/admin/bulletins/{bid}/send?again=x",
+    ):
+        assert f'value="{partners}" checked' not in page_of(editor, path)
+    assert "Sent back by" not in page_of(editor, f"/admin/bulletins/{other}")
