@@ -47,6 +47,9 @@ def save_first(bulletin: Bulletin, *, section: str, action: str) -> ResponseRetu
             section, f"{action}: {exc} Your changes are not saved.", category="error"
         )
         return _page(bulletin, draft=draft, errors={}, status=409, unsaved=True)
+    except compose.BulletinChanged as exc:
+        section_notes.note(section, f"{action}: {exc}", category="error")
+        return views.changed_page(bulletin, exc)
     except compose.BulletinInvalid as exc:
         section_notes.note(
             section,

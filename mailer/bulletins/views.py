@@ -47,7 +47,7 @@ from mailer.email_templates import family
 from mailer.email_templates.models import KIND_BULLETIN, KIND_LABELS, KINDS
 from mailer.rendering.markdown import to_html
 from mailer.rendering.prepare import PreparedMessage, Recipient, message_id
-from mailer.web import inputs
+from mailer.web import filters, inputs
 from mailer.web.frames import email_frame
 from scheduler import edits
 from scheduler.consultations import about, read_models
@@ -147,6 +147,8 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         except compose.BulletinInvalid as exc:
             errors = exc.errors
             draft = typed_draft(bulletin)
+        except compose.BulletinChanged as exc:
+            return changed_page(bulletin, exc)
         else:
             flash("Saved." if changed else "Nothing had changed.", "success")
             if returned:
@@ -169,13 +171,18 @@ def save_typed(bulletin: Bulletin) -> tuple[list[str], str | None]:
     two-person rule), which withdraws a send awaiting approval. Returns what changed
     and what to tell the writer about a withdrawn send. Attach and Send a test call it
     too, so words typed before them are never lost. Raises edits.MessageLocked when
-    the words are locked, compose.BulletinInvalid when they cannot be saved."""
+    the words are locked, compose.BulletinInvalid when they cannot be saved,
+    compose.BulletinChanged when someone saved it since the form was opened."""
     session = get_db().session
     if locked := read_models.locked_reason(session, bulletin.id):
         raise edits.MessageLocked(locked)
     draft = _draft(bulletin.kind, bulletin.blocks)
     db = get_db()
     with db.transaction(db.session) as s:
+        # Inside the transaction: nothing is written when the form is out of date.
+        compose.check_unchanged(
+            s, bulletin, loaded=request.form.get("loaded_at"), say_when=filters.when_text
+        )
         user = acting_user(s)
         edits.before_message_edit(s, bulletin)
         changed = compose.update(s, bulletin, draft, by=user)
@@ -184,6 +191,20 @@ def save_typed(bulletin: Bulletin) -> tuple[list[str], str | None]:
         # approval goes back to draft (the approver must read what goes out).
         returned = edits.message_changed(s, bulletin, changed=changed, by=user, now=utcnow())
     return changed, returned
+
+
+def changed_page(bulletin: Bulletin, exc: compose.BulletinChanged) -> ResponseReturnValue:
+    """The edit page when the form was out of date (409): the words as typed, nothing
+    saved, and who saved it meanwhile. The form keeps the version it was loaded from,
+    so saving again is refused until the writer reloads."""
+    return edit_page(
+        bulletin,
+        draft=typed_draft(bulletin),
+        errors={"compose-form": str(exc)},  # the summary links to the form
+        about_id=inputs.id_arg("consultation_id", request.form),
+        status=409,
+        unsaved=True,
+    )
 
 
 def stored_draft(bulletin: Bulletin) -> compose.Draft:
@@ -247,6 +268,8 @@ def edit_page(
         reuse=reuse_views.context(session, bulletin),
         composer=_composer(draft),
         unsaved=bool(errors) if unsaved is None else unsaved,
+        # The version the form was first loaded from, kept through refused saves.
+        loaded_at=request.form.get("loaded_at") or compose.version_of(bulletin),
     ), status or (400 if errors else 200)
 
 
