@@ -162,6 +162,7 @@ def _clean(session: Session, draft: Draft) -> dict[str, object]:
     body = draft.body_markdown.replace("\r\n", "\n")
     if len(body) > MAX_BODY:
         errors["body_markdown"] = f"The message is over {MAX_BODY:,} characters; shorten it."
+    errors.update(blocks.too_long(draft.blocks))
     template = session.get(EmailTemplate, draft.template_id) if draft.template_id else None
     if draft.template_id and template is None:
         # A template deleted while the form was open: say so rather than pick another.

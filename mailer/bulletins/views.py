@@ -75,7 +75,8 @@ def _limit_bytes() -> int:
 def _draft(kind: str, stored_blocks: dict[str, Any] | None = None) -> compose.Draft:
     form = request.form
     return compose.Draft(
-        blocks=composer_views.blocks_from_form(stored_blocks),
+        # As typed: a rewording over the limit is refused (compose), never cut.
+        blocks=composer_views.blocks_from_form(stored_blocks, limit=None),
         kind=kind,
         template_id=inputs.id_arg("template_id", form),
         subject=form.get("subject", ""),
@@ -276,8 +277,9 @@ def edit_page(
 def _composer(draft: compose.Draft) -> dict[str, Any]:
     """The blocks the composer lists beside the text: those the message can carry
     (survey and key date only in a message about a consultation), as chosen."""
-    chosen = blocks.for_template(draft.blocks)
+    chosen = blocks.for_template(draft.blocks, limit=None)  # shown as typed
     return {
+        "max_text": blocks.MAX_TEXT,
         "blocks": [
             {"kind": kind, "on": chosen[kind.name]["on"], "text": chosen[kind.name]["text"]}
             for kind in blocks.relevant(about_consultation=draft.kind != KIND_BULLETIN)
