@@ -243,6 +243,7 @@ def edit_page(
     session = get_db().session
     body = to_html(draft.body_markdown)
     used = files.total_size(session, bulletin)
+    review = _review(bulletin) if not errors else None
     return render_template(
         "admin/bulletins/edit.html",
         bulletin=bulletin,
@@ -251,8 +252,10 @@ def edit_page(
         templates=compose.templates_for(session, bulletin.kind),
         kind_labels=KIND_LABELS,
         body_preview=body.html,
-        body_warnings=warnings.for_body(body),
-        review=_review(bulletin) if not errors else None,
+        # The composer's "Look at" list, shown once: "Before you send" points to it and
+        # lists only what concerns the whole message (subject, size).
+        body_warnings=review.look_at if review else warnings.for_body(body),
+        review=review,
         owner=read_models.owner_of(session, bulletin.id),
         locked=read_models.locked_reason(session, bulletin.id),
         attachments_total=files.human_size(used),
@@ -317,12 +320,16 @@ class _Review:
     def __init__(
         self,
         problem: str | None,
-        found: list[warnings.Warning],
+        look_at: list[warnings.Warning],
         size: int,
         notes: Sequence[str] = (),
+        whole: Sequence[warnings.Warning] = (),
     ) -> None:
         self.problem = problem
-        self.warnings = found
+        # What the composer's live "Look at" list shows (the words and blocks) ...
+        self.look_at = look_at
+        # ... and what only the whole message shows (subject, preheader, size).
+        self.warnings = list(whole)
         self.size = files.human_size(size)
         self.notes = list(notes)
 
@@ -343,13 +350,13 @@ def _review(bulletin: Bulletin) -> _Review:
         return _Review(str(exc), checked.warnings, 0, checked.notes)
     data = prepared.personalise(recipient, message_id="<review@example.org>", now=utcnow())
     html = prepared.html(recipient)
-    found = checked.warnings + warnings.for_message(
+    whole = warnings.for_message(
         subject=bulletin.subject,
         preheader=bulletin.preheader,
         html_bytes=len(html.encode("utf-8")),
         message_bytes=len(data),
     )
-    return _Review(None, found, len(data), checked.notes)
+    return _Review(None, checked.warnings, len(data), checked.notes, whole)
 
 
 class _RenderProblem(Exception):
