@@ -51,6 +51,19 @@ def blocks_from_form(
     return blocks.merge(stored, chosen, shown=shown, limit=limit)
 
 
+def form_context(draft: compose.Draft) -> dict[str, Any]:
+    """The blocks the composer lists beside the text: those the message can carry
+    (survey and key date only in a message about a consultation), as chosen."""
+    chosen = blocks.for_template(draft.blocks, limit=None)  # shown as typed
+    return {
+        "max_text": blocks.MAX_TEXT,
+        "blocks": [
+            {"kind": kind, "on": chosen[kind.name]["on"], "text": chosen[kind.name]["text"]}
+            for kind in blocks.relevant(about_consultation=draft.kind != KIND_BULLETIN)
+        ],
+    }
+
+
 def _kind(bulletin: Bulletin | None) -> str:
     if bulletin is not None:
         return bulletin.kind

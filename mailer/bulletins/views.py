@@ -37,6 +37,7 @@ from mailer.bulletins import (
     previews,
     reuse_views,
     test_send_views,
+    typed_views,
     warnings,
 )
 from mailer.bulletins.context import ConsultationView, PendingConsultation
@@ -128,7 +129,7 @@ def new() -> ResponseReturnValue:
         body_warnings=[],
         consultations=about.choices(session),
         about_id=inputs.id_arg("consultation_id", request.form),
-        composer=_composer(draft),
+        composer=composer_views.form_context(draft),
     ), (400 if errors else 200)
 
 
@@ -149,7 +150,7 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
             errors = exc.errors
             draft = typed_draft(bulletin)
         except compose.BulletinChanged as exc:
-            return changed_page(bulletin, exc)
+            return typed_views.changed_page(bulletin, exc)
         else:
             flash("Saved." if changed else "Nothing had changed.", "success")
             if returned:
@@ -192,20 +193,6 @@ def save_typed(bulletin: Bulletin) -> tuple[list[str], str | None]:
         # approval goes back to draft (the approver must read what goes out).
         returned = edits.message_changed(s, bulletin, changed=changed, by=user, now=utcnow())
     return changed, returned
-
-
-def changed_page(bulletin: Bulletin, exc: compose.BulletinChanged) -> ResponseReturnValue:
-    """The edit page when the form was out of date (409): the words as typed, nothing
-    saved, and who saved it meanwhile. The form keeps the version it was loaded from,
-    so saving again is refused until the writer reloads."""
-    return edit_page(
-        bulletin,
-        draft=typed_draft(bulletin),
-        errors={"compose-form": str(exc)},  # the summary links to the form
-        about_id=inputs.id_arg("consultation_id", request.form),
-        status=409,
-        unsaved=True,
-    )
 
 
 def stored_draft(bulletin: Bulletin) -> compose.Draft:
@@ -270,24 +257,11 @@ def edit_page(
         about_id=about_id,
         carried=about.about(session, bulletin, _settings().base_url),
         reuse=reuse_views.context(session, bulletin),
-        composer=_composer(draft),
+        composer=composer_views.form_context(draft),
         unsaved=bool(errors) if unsaved is None else unsaved,
         # The version the form was first loaded from, kept through refused saves.
         loaded_at=request.form.get("loaded_at") or compose.version_of(bulletin),
     ), status or (400 if errors else 200)
-
-
-def _composer(draft: compose.Draft) -> dict[str, Any]:
-    """The blocks the composer lists beside the text: those the message can carry
-    (survey and key date only in a message about a consultation), as chosen."""
-    chosen = blocks.for_template(draft.blocks, limit=None)  # shown as typed
-    return {
-        "max_text": blocks.MAX_TEXT,
-        "blocks": [
-            {"kind": kind, "on": chosen[kind.name]["on"], "text": chosen[kind.name]["text"]}
-            for kind in blocks.relevant(about_consultation=draft.kind != KIND_BULLETIN)
-        ],
-    }
 
 
 def _set_about(session: Session, bulletin: Bulletin, by: User) -> list[str]:
