@@ -33,6 +33,7 @@ from mailer.config import Config
 from mailer.database import get_db, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import SEND_LABELS, Send
+from mailer.web import filters
 from scheduler import approval, document_views, evidence, forms, statutory
 from scheduler.consultations import (
     about,
@@ -42,6 +43,7 @@ from scheduler.consultations import (
     overview,
     planning,
     read_models,
+    versions,
 )
 from scheduler.consultations.details import (
     ConsultationInvalid,
@@ -151,6 +153,12 @@ def _form_page(
         reminder_choices=forms.REMINDER_CHOICES,
         zone=_config().app.timezone,
         per_person=_config().tracking.per_person,
+        # What the edit form was first loaded from, kept through refused saves.
+        loaded_at=(
+            request.form.get("loaded_at") or versions.version_of(consultation)
+            if consultation is not None
+            else ""
+        ),
     ), status_code
 
 
@@ -189,6 +197,13 @@ def edit(consultation_id: int) -> ResponseReturnValue:
     was = consultation.state
     try:
         with db.transaction(db.session) as session:
+            # A form opened before someone else's change saves nothing (two tabs).
+            versions.check_unchanged(
+                session,
+                consultation,
+                loaded=request.form.get("loaded_at"),
+                say_when=filters.when_text,
+            )
             warnings = editing.update(
                 session,
                 consultation,
@@ -198,6 +213,8 @@ def edit(consultation_id: int) -> ResponseReturnValue:
                 now=utcnow(),
                 confirmed=request.form.get("confirmed") == "yes",
             )
+    except versions.ConsultationChanged as exc:
+        return _form_page(consultation, raw, {"consultation-form": str(exc)}, status_code=409)
     except NeedsConfirmation as exc:
         return _form_page(consultation, raw, {}, confirm=str(exc), status_code=409)
     except ConsultationInvalid as exc:

@@ -47,9 +47,12 @@ KIND_BY_NAME = {block.name: block for block in BLOCKS}
 MAX_TEXT = 500
 
 
-def clean(raw: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+def clean(
+    raw: Mapping[str, Any] | None, *, limit: int | None = MAX_TEXT
+) -> dict[str, dict[str, Any]]:
     """What is stored: only known blocks, only what differs from the template's own
-    (switched off, or reworded); text trimmed, one paragraph, at most MAX_TEXT."""
+    (switched off, or reworded); text trimmed, one paragraph, at most ``limit``
+    characters (None: as typed, for the form to refuse and show again, ``too_long``)."""
     stored: dict[str, dict[str, Any]] = {}
     for name in NAMES:
         choice = (raw or {}).get(name)
@@ -58,7 +61,7 @@ def clean(raw: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
         entry: dict[str, Any] = {}
         if choice.get("on") is False:
             entry["on"] = False
-        text = " ".join(str(choice.get("text") or "").split())[:MAX_TEXT]
+        text = " ".join(str(choice.get("text") or "").split())[:limit]
         if text:
             entry["text"] = text
         if entry:
@@ -67,7 +70,10 @@ def clean(raw: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
 
 
 def for_template(
-    stored: Mapping[str, Any] | None, *, about_consultation: bool = True
+    stored: Mapping[str, Any] | None,
+    *,
+    about_consultation: bool = True,
+    limit: int | None = MAX_TEXT,
 ) -> dict[str, dict[str, Any]]:
     """The ``blocks`` a template sees: every block, on unless switched off, with its
     rewording ("" for the template's own words). Templates written before blocks
@@ -75,7 +81,7 @@ def for_template(
 
     ``about_consultation`` False (a message about no consultation, or one not chosen
     yet): the survey and key date blocks are off, as there are no such facts to show."""
-    chosen = clean(stored)
+    chosen = clean(stored, limit=limit)
     return {
         name: {
             "on": chosen.get(name, {}).get("on", True)
@@ -92,7 +98,9 @@ def relevant(*, about_consultation: bool) -> tuple[BlockKind, ...]:
     return tuple(b for b in BLOCKS if about_consultation or not b.consultation_only)
 
 
-def from_form(form: Mapping[str, str], *, shown: Sequence[str] = NAMES) -> dict[str, Any]:
+def from_form(
+    form: Mapping[str, str], *, shown: Sequence[str] = NAMES, limit: int | None = MAX_TEXT
+) -> dict[str, Any]:
     """The choices the compose form sends for the blocks it showed (``block-NAME-on``,
     a checkbox, and ``block-NAME-text``), cleaned. A block the form did not show keeps
     nothing here; the caller merges with what is stored (``merge``)."""
@@ -102,13 +110,31 @@ def from_form(form: Mapping[str, str], *, shown: Sequence[str] = NAMES) -> dict[
             "on": form.get(f"block-{name}-on") == "on",
             "text": form.get(f"block-{name}-text", ""),
         }
-    return clean(raw)
+    return clean(raw, limit=limit)
 
 
 def merge(
-    stored: Mapping[str, Any] | None, chosen: Mapping[str, Any], *, shown: Sequence[str]
+    stored: Mapping[str, Any] | None,
+    chosen: Mapping[str, Any],
+    *,
+    shown: Sequence[str],
+    limit: int | None = MAX_TEXT,
 ) -> dict[str, dict[str, Any]]:
     """The stored choices with those of the blocks the form showed replaced: a block
     hidden from the form (the survey, before a consultation is chosen) keeps its choice."""
     kept = {name: value for name, value in clean(stored).items() if name not in shown}
-    return clean({**kept, **chosen})
+    return clean({**kept, **chosen}, limit=limit)
+
+
+def too_long(chosen: Mapping[str, Any] | None) -> dict[str, str]:
+    """The form's field (``block-NAME-text``) -> what is wrong, for each rewording over
+    MAX_TEXT: refused rather than cut, so nothing typed is lost."""
+    errors: dict[str, str] = {}
+    for name, choice in clean(chosen, limit=None).items():
+        length = len(choice.get("text", ""))
+        if length > MAX_TEXT:
+            errors[f"block-{name}-text"] = (
+                f"Your words for the {KIND_BY_NAME[name].label.lower()} are {length:,} "
+                f"characters long; use at most {MAX_TEXT}."
+            )
+    return errors

@@ -7,8 +7,9 @@ noted since its last approved send may approve its next one
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -75,6 +76,51 @@ class BulletinInvalid(Exception):
     errors: dict[str, str]
 
 
+class BulletinChanged(Exception):
+    """Someone saved the bulletin since the form was opened; saving the form now would
+    put back what they changed. The message says who and when."""
+
+
+def version_of(bulletin: Bulletin) -> str:
+    """What the compose form was loaded from (its hidden ``loaded_at``): the time the
+    bulletin was last saved, to the microsecond, in UTC."""
+    if bulletin.updated_at is None:
+        return ""
+    return bulletin.updated_at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def check_unchanged(
+    session: Session,
+    bulletin: Bulletin,
+    *,
+    loaded: str | None,
+    say_when: Callable[[datetime], str],
+) -> None:
+    """Refuse to save a form loaded from an older version of the bulletin (two tabs,
+    two people). ``loaded`` None: a form without the field (an older page, a script),
+    which saves as before. Raises BulletinChanged."""
+    if loaded is None or loaded == version_of(bulletin):
+        return
+    last = session.scalar(
+        select(BulletinContribution)
+        .where(
+            BulletinContribution.bulletin_id == bulletin.id,
+            BulletinContribution.action.in_((CREATED, EDITED)),
+        )
+        .order_by(BulletinContribution.at.desc(), BulletinContribution.id.desc())
+        .limit(1)
+    )
+    who = "Someone"
+    if last is not None:
+        user = session.get(User, last.user_id) if last.user_id else None
+        who = f"Someone ({user.display_name if user else last.user_email})"
+    at = say_when(bulletin.updated_at) if bulletin.updated_at else "a moment ago"
+    raise BulletinChanged(
+        f"{who} saved this bulletin at {at} since you opened it. Your words are below; "
+        "copy what you need, then reload."
+    )
+
+
 @dataclass(frozen=True)
 class Draft:
     """What the compose form sends."""
@@ -116,6 +162,7 @@ def _clean(session: Session, draft: Draft) -> dict[str, object]:
     body = draft.body_markdown.replace("\r\n", "\n")
     if len(body) > MAX_BODY:
         errors["body_markdown"] = f"The message is over {MAX_BODY:,} characters; shorten it."
+    errors.update(blocks.too_long(draft.blocks))
     template = session.get(EmailTemplate, draft.template_id) if draft.template_id else None
     if draft.template_id and template is None:
         # A template deleted while the form was open: say so rather than pick another.

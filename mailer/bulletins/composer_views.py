@@ -37,14 +37,31 @@ def _may_preview() -> None:
         abort(403)
 
 
-def blocks_from_form(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+def blocks_from_form(
+    stored: dict[str, Any] | None, *, limit: int | None = blocks.MAX_TEXT
+) -> dict[str, Any] | None:
     """The block choices the compose form posted, merged with the stored ones; None
-    when the form showed no blocks (the stored choices then stay as they are)."""
+    when the form showed no blocks (the stored choices then stay as they are).
+    ``limit`` None keeps rewordings as typed, for saving to refuse those too long."""
     raw = request.form.get("blocks-shown")
     if raw is None:
         return None
     shown = [name for name in raw.split(",") if name in blocks.NAMES]
-    return blocks.merge(stored, blocks.from_form(request.form, shown=shown), shown=shown)
+    chosen = blocks.from_form(request.form, shown=shown, limit=limit)
+    return blocks.merge(stored, chosen, shown=shown, limit=limit)
+
+
+def form_context(draft: compose.Draft) -> dict[str, Any]:
+    """The blocks the composer lists beside the text: those the message can carry
+    (survey and key date only in a message about a consultation), as chosen."""
+    chosen = blocks.for_template(draft.blocks, limit=None)  # shown as typed
+    return {
+        "max_text": blocks.MAX_TEXT,
+        "blocks": [
+            {"kind": kind, "on": chosen[kind.name]["on"], "text": chosen[kind.name]["text"]}
+            for kind in blocks.relevant(about_consultation=draft.kind != KIND_BULLETIN)
+        ],
+    }
 
 
 def _kind(bulletin: Bulletin | None) -> str:

@@ -47,6 +47,9 @@ def save_first(bulletin: Bulletin, *, section: str, action: str) -> ResponseRetu
             section, f"{action}: {exc} Your changes are not saved.", category="error"
         )
         return _page(bulletin, draft=draft, errors={}, status=409, unsaved=True)
+    except compose.BulletinChanged as exc:
+        section_notes.note(section, f"{action}: {exc}", category="error")
+        return changed_page(bulletin, exc)
     except compose.BulletinInvalid as exc:
         section_notes.note(
             section,
@@ -60,6 +63,22 @@ def save_first(bulletin: Bulletin, *, section: str, action: str) -> ResponseRetu
     if returned:
         section_notes.note(section, returned, category="warning")
     return None
+
+
+def changed_page(bulletin: Bulletin, exc: compose.BulletinChanged) -> ResponseReturnValue:
+    """The edit page when the form was out of date (409): the words as typed, nothing
+    saved, and who saved it meanwhile. The form keeps the version it was loaded from,
+    so saving again is refused until the writer reloads."""
+    from mailer.bulletins import views
+
+    return views.edit_page(
+        bulletin,
+        draft=views.typed_draft(bulletin),
+        errors={"compose-form": str(exc)},  # the summary links to the form
+        about_id=inputs.id_arg("consultation_id", request.form),
+        status=409,
+        unsaved=True,
+    )
 
 
 def _page(

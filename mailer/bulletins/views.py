@@ -37,6 +37,7 @@ from mailer.bulletins import (
     previews,
     reuse_views,
     test_send_views,
+    typed_views,
     warnings,
 )
 from mailer.bulletins.context import ConsultationView, PendingConsultation
@@ -47,7 +48,7 @@ from mailer.email_templates import family
 from mailer.email_templates.models import KIND_BULLETIN, KIND_LABELS, KINDS
 from mailer.rendering.markdown import to_html
 from mailer.rendering.prepare import PreparedMessage, Recipient, message_id
-from mailer.web import inputs
+from mailer.web import filters, inputs
 from mailer.web.frames import email_frame
 from scheduler import edits
 from scheduler.consultations import about, read_models
@@ -75,7 +76,8 @@ def _limit_bytes() -> int:
 def _draft(kind: str, stored_blocks: dict[str, Any] | None = None) -> compose.Draft:
     form = request.form
     return compose.Draft(
-        blocks=composer_views.blocks_from_form(stored_blocks),
+        # As typed: a rewording over the limit is refused (compose), never cut.
+        blocks=composer_views.blocks_from_form(stored_blocks, limit=None),
         kind=kind,
         template_id=inputs.id_arg("template_id", form),
         subject=form.get("subject", ""),
@@ -127,7 +129,7 @@ def new() -> ResponseReturnValue:
         body_warnings=[],
         consultations=about.choices(session),
         about_id=inputs.id_arg("consultation_id", request.form),
-        composer=_composer(draft),
+        composer=composer_views.form_context(draft),
     ), (400 if errors else 200)
 
 
@@ -147,6 +149,8 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         except compose.BulletinInvalid as exc:
             errors = exc.errors
             draft = typed_draft(bulletin)
+        except compose.BulletinChanged as exc:
+            return typed_views.changed_page(bulletin, exc)
         else:
             flash("Saved." if changed else "Nothing had changed.", "success")
             if returned:
@@ -169,13 +173,18 @@ def save_typed(bulletin: Bulletin) -> tuple[list[str], str | None]:
     two-person rule), which withdraws a send awaiting approval. Returns what changed
     and what to tell the writer about a withdrawn send. Attach and Send a test call it
     too, so words typed before them are never lost. Raises edits.MessageLocked when
-    the words are locked, compose.BulletinInvalid when they cannot be saved."""
+    the words are locked, compose.BulletinInvalid when they cannot be saved,
+    compose.BulletinChanged when someone saved it since the form was opened."""
     session = get_db().session
     if locked := read_models.locked_reason(session, bulletin.id):
         raise edits.MessageLocked(locked)
     draft = _draft(bulletin.kind, bulletin.blocks)
     db = get_db()
     with db.transaction(db.session) as s:
+        # Inside the transaction: nothing is written when the form is out of date.
+        compose.check_unchanged(
+            s, bulletin, loaded=request.form.get("loaded_at"), say_when=filters.when_text
+        )
         user = acting_user(s)
         edits.before_message_edit(s, bulletin)
         changed = compose.update(s, bulletin, draft, by=user)
@@ -221,6 +230,7 @@ def edit_page(
     session = get_db().session
     body = to_html(draft.body_markdown)
     used = files.total_size(session, bulletin)
+    review = _review(bulletin) if not errors else None
     return render_template(
         "admin/bulletins/edit.html",
         bulletin=bulletin,
@@ -229,8 +239,10 @@ def edit_page(
         templates=compose.templates_for(session, bulletin.kind),
         kind_labels=KIND_LABELS,
         body_preview=body.html,
-        body_warnings=warnings.for_body(body),
-        review=_review(bulletin) if not errors else None,
+        # The composer's "Look at" list, shown once: "Before you send" points to it and
+        # lists only what concerns the whole message (subject, size).
+        body_warnings=review.look_at if review else warnings.for_body(body),
+        review=review,
         owner=read_models.owner_of(session, bulletin.id),
         locked=read_models.locked_reason(session, bulletin.id),
         attachments_total=files.human_size(used),
@@ -245,21 +257,11 @@ def edit_page(
         about_id=about_id,
         carried=about.about(session, bulletin, _settings().base_url),
         reuse=reuse_views.context(session, bulletin),
-        composer=_composer(draft),
+        composer=composer_views.form_context(draft),
         unsaved=bool(errors) if unsaved is None else unsaved,
+        # The version the form was first loaded from, kept through refused saves.
+        loaded_at=request.form.get("loaded_at") or compose.version_of(bulletin),
     ), status or (400 if errors else 200)
-
-
-def _composer(draft: compose.Draft) -> dict[str, Any]:
-    """The blocks the composer lists beside the text: those the message can carry
-    (survey and key date only in a message about a consultation), as chosen."""
-    chosen = blocks.for_template(draft.blocks)
-    return {
-        "blocks": [
-            {"kind": kind, "on": chosen[kind.name]["on"], "text": chosen[kind.name]["text"]}
-            for kind in blocks.relevant(about_consultation=draft.kind != KIND_BULLETIN)
-        ],
-    }
 
 
 def _set_about(session: Session, bulletin: Bulletin, by: User) -> list[str]:
@@ -292,12 +294,16 @@ class _Review:
     def __init__(
         self,
         problem: str | None,
-        found: list[warnings.Warning],
+        look_at: list[warnings.Warning],
         size: int,
         notes: Sequence[str] = (),
+        whole: Sequence[warnings.Warning] = (),
     ) -> None:
         self.problem = problem
-        self.warnings = found
+        # What the composer's live "Look at" list shows (the words and blocks) ...
+        self.look_at = look_at
+        # ... and what only the whole message shows (subject, preheader, size).
+        self.warnings = list(whole)
         self.size = files.human_size(size)
         self.notes = list(notes)
 
@@ -318,13 +324,13 @@ def _review(bulletin: Bulletin) -> _Review:
         return _Review(str(exc), checked.warnings, 0, checked.notes)
     data = prepared.personalise(recipient, message_id="<review@example.org>", now=utcnow())
     html = prepared.html(recipient)
-    found = checked.warnings + warnings.for_message(
+    whole = warnings.for_message(
         subject=bulletin.subject,
         preheader=bulletin.preheader,
         html_bytes=len(html.encode("utf-8")),
         message_bytes=len(data),
     )
-    return _Review(None, found, len(data), checked.notes)
+    return _Review(None, checked.warnings, len(data), checked.notes, whole)
 
 
 class _RenderProblem(Exception):

@@ -3,6 +3,9 @@
 Raw HTML in the Markdown is allowed through a sanitiser (nh3) that keeps only what an
 email body needs; scripts, styles, event handlers and ``javascript:`` links are dropped.
 Headings start at level 2, because the template's headline is the message's one ``h1``.
+A bare ``http(s)`` address pasted into the text becomes a link, as it would in any mail
+program, so it is clickable, tracked and checked like a written ``[words](address)``;
+never inside code, and without the full stop or bracket that ends its sentence.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from html.parser import HTMLParser
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 
 ALLOWED_TAGS = {
     "p", "br", "h2", "h3", "h4", "strong", "em", "b", "i", "a", "ul", "ol", "li",
@@ -25,10 +30,82 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
+_H1 = re.compile(r"<(/?)h1>")
+_BARE = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+# What ends a sentence rather than an address: "see https://x.org/plan." links the plan.
+_TRAILING = ".,;:!?*_~'\""
+_HTML_A_OPEN = re.compile(r"<a[\s>]", re.IGNORECASE)
+_HTML_A_CLOSE = re.compile(r"</a\s*>", re.IGNORECASE)
+
+
+def _trimmed(address: str) -> str:
+    while address and (
+        address[-1] in _TRAILING or (address[-1] == ")" and address.count(")") > address.count("("))
+    ):
+        address = address[:-1]
+    return address
+
+
+def _linked(state: StateCore, token: Token) -> list[Token]:
+    """A text token with bare addresses split into text and links."""
+    found: list[Token] = []
+    start = 0
+    for match in _BARE.finditer(token.content):
+        address = _trimmed(match.group(0))
+        href = state.md.normalizeLink(address)
+        if "://" not in address or address.endswith("://") or not state.md.validateLink(href):
+            continue
+        if match.start() > start:
+            found.append(_text(token, token.content[start : match.start()]))
+        # info "auto": the typographer leaves the address's quotes and dashes alone.
+        opening = Token("link_open", "a", 1, attrs={"href": href}, markup="linkify", info="auto")
+        closing = Token("link_close", "a", -1, markup="linkify", info="auto")
+        opening.level, closing.level = token.level, token.level
+        words = _text(token, state.md.normalizeLinkText(address))
+        words.level = token.level + 1
+        found += [opening, words, closing]
+        start = match.start() + len(address)
+    if not found:
+        return [token]
+    if start < len(token.content):
+        found.append(_text(token, token.content[start:]))
+    return found
+
+
+def _text(like: Token, content: str) -> Token:
+    text = Token("text", "", 0, content=content)
+    text.level = like.level
+    return text
+
+
+def _bare_links(state: StateCore) -> None:
+    """Link bare addresses in text outside links (Markdown or raw ``<a>``); code spans
+    and blocks are never text tokens, so they stay as written."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        inside = 0
+        children: list[Token] = []
+        for token in block.children:
+            if token.type == "link_open":
+                inside += 1
+            elif token.type == "link_close":
+                inside -= 1
+            elif token.type == "html_inline" and _HTML_A_OPEN.match(token.content):
+                inside += 1
+            elif token.type == "html_inline" and _HTML_A_CLOSE.match(token.content):
+                inside = max(0, inside - 1)
+            if token.type == "text" and inside == 0 and "://" in token.content:
+                children += _linked(state, token)
+            else:
+                children.append(token)
+        block.children = children
+
+
 _markdown = MarkdownIt("commonmark", {"html": True, "typographer": True}).enable(
     ["table", "replacements", "smartquotes"]
 )
-_H1 = re.compile(r"<(/?)h1>")
+_markdown.core.ruler.after("inline", "bare_links", _bare_links)
 
 
 @dataclass

@@ -41,10 +41,28 @@
     schedule(0);
   }
 
+  function keyOf(warning) {
+    return warning.message + "|" + (warning.block || "");
+  }
+
   function showWarnings(data) {
+    box.hidden = data.warnings.length === 0;
+    var shown = Array.prototype.map.call(list.children, function (item) {
+      return item.getAttribute("data-key");
+    });
+    // The same list as shown (as the page came, say): kept as it is, so its buttons
+    // keep their place in the Tab order and a focused one keeps the focus.
+    if (shown.join("\n") !== data.warnings.map(keyOf).join("\n")) {
+      listWarnings(data);
+    }
+    showNotes(data);
+  }
+
+  function listWarnings(data) {
     list.replaceChildren();
     data.warnings.forEach(function (warning) {
       var item = document.createElement("li");
+      item.setAttribute("data-key", keyOf(warning));
       item.textContent = warning.message;
       var toggle = warning.block && form.querySelector("[data-block='" + warning.block + "']");
       if (toggle && !toggle.disabled) {
@@ -58,7 +76,9 @@
       }
       list.appendChild(item);
     });
-    box.hidden = data.warnings.length === 0;
+  }
+
+  function showNotes(data) {
     notes.replaceChildren();
     data.notes.forEach(function (text) {
       var note = document.createElement("p");
@@ -172,7 +192,7 @@
     }, 250);
   });
 
-  // "Before you send" offers the same switch for what was saved.
+  // The list as the page came offers the same switch for what was saved.
   document.querySelectorAll("[data-block-off]").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () { switchOff(button.dataset.blockOff); });

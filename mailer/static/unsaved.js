@@ -6,7 +6,9 @@
 //    a form is not leaving it.
 // 2. A file over the limit is refused before it is sent (data-max-bytes on the file
 //    input: the room left; data-limit-bytes: the whole limit). The server says the
-//    same without this script.
+//    same without this script. A button marked data-file="<input id>" (Attach) is then
+//    not sent with the input emptied: the limit stays said beside the input, not
+//    replaced by the server's "Choose a file to attach.".
 // 3. A message about what just happened (data-focus-on-load) takes the focus, so the
 //    screen reader reads it and the page shows it.
 // 4. Enter in a field marked data-enter presses the button it names.
@@ -125,14 +127,31 @@
       message.textContent = "Not attached: " + said + " Choose a smaller file.";
       message.hidden = false;
       input.value = "";
+      input.setAttribute("data-refused", message.textContent);
       input.setAttribute("aria-invalid", "true");
       input.setAttribute("aria-describedby", described.concat([message.id]).join(" "));
       message.focus();
     } else {
       message.hidden = true;
       message.textContent = "";
+      input.removeAttribute("data-refused");
       input.removeAttribute("aria-invalid");
       input.setAttribute("aria-describedby", described.join(" "));
+    }
+  });
+
+  // On document, so before the window's listener above: a stopped send is no leaving.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var id = button && button.getAttribute("data-file");
+    var input = id && document.getElementById(id);
+    var refused = input && input.getAttribute("data-refused");
+    if (refused && !(input.files && input.files.length)) {
+      event.preventDefault();
+      var message = errorFor(input);
+      message.textContent = refused;
+      message.hidden = false;
+      message.focus();
     }
   });
 

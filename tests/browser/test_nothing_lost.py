@@ -87,6 +87,14 @@ def test_typed_words_survive_attach_and_its_message_is_in_its_section(  # type: 
     said = page.locator("#file-error").inner_text()
     assert "The file is 1.6 MB; the limit is 1 MB." in said
     assert page.get_by_label("Add a document").input_value() == ""
+    # Attach then sends nothing: the limit stays said (not "Choose a file to attach.").
+    page.evaluate("window.stayed = true")
+    page.get_by_role("button", name="Attach").click()
+    page.wait_for_timeout(400)
+    assert page.evaluate("window.stayed === true")  # no page was loaded
+    said = page.locator("#file-error").inner_text()
+    assert "the limit is 1 MB" in said and "Choose a file to attach" not in said
+    assert page.evaluate("document.activeElement.id") == "file-error"
 
     # Enter in the title box attaches (its section's button), not Save.
     page.get_by_label("Add a document").set_input_files(

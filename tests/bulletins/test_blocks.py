@@ -179,3 +179,32 @@ def test_a_copy_keeps_the_blocks(db: Database) -> None:
         copied_id = copied.id
     with db.transaction() as session:
         assert session.get(Bulletin, copied_id).blocks == {"greeting": {"on": False}}
+
+
+def test_a_rewording_over_the_limit_is_refused_beside_its_field_not_cut(
+    client: FlaskClient, db: Database
+) -> None:
+    editor = _editor(client, db)
+    bulletin_id = make_bulletin(db, editor)
+    page = client.get(f"/admin/bulletins/{bulletin_id}").get_data(as_text=True)
+    assert 'name="block-sign_off-text"' in page and 'maxlength="500"' in page
+    long_words = "Thank you from all of us. " * 25  # 650 characters
+    response = _post(
+        client,
+        bulletin_id,
+        **{"block-sign_off-text": long_words, "body_markdown": "Typed with it"},
+    )
+    assert response.status_code == 400
+    answer = response.get_data(as_text=True)
+    assert "error-summary" in answer and 'href="#block-sign_off-text"' in answer
+    assert 'id="block-sign_off-text-error"' in answer
+    assert "Your words for the sign-off are 649 characters long; use at most 500." in answer
+    assert f'value="{long_words.strip()}"' in answer  # all of it, shown again
+    assert "Typed with it" in answer
+    with db.transaction() as session:
+        bulletin = session.get(Bulletin, bulletin_id)
+        assert "sign_off" not in (bulletin.blocks or {})
+        assert bulletin.body_markdown != "Typed with it"
+    # Exactly the limit is fine.
+    ok = _post(client, bulletin_id, **{"block-sign_off-text": "x" * 500})
+    assert ok.status_code == 302

@@ -481,3 +481,25 @@ def test_a_template_that_no_longer_exists_is_named_not_replaced(admin_client) ->
     )
     assert answer.status_code == 400
     assert "That template no longer exists" in answer.get_data(as_text=True)
+
+
+def test_before_you_send_does_not_repeat_the_composers_list(
+    admin_client: FlaskClient, db: Database
+) -> None:
+    bulletin_id = create_bulletin(
+        admin_client, body_markdown="Hello partners.\n\n![](https://www.example.org/chart.png)"
+    )
+    page = admin_client.get(f"/admin/bulletins/{bulletin_id}").get_data(as_text=True)
+    review = re.search(r'<section class="review.*?</section>', page, re.S)
+    assert review
+    composer = re.search(r'<div id="body-warnings-box".*?</div>', page, re.S)
+    assert composer and "has no alt text" in composer.group(0)
+    assert "Your text starts with a greeting" in composer.group(0)
+    assert 'data-block-off="greeting"' in composer.group(0)
+    # Each shown once, in the composer; the review points there. (data-key: what the
+    # live check compares with, not shown.)
+    shown = re.sub(r' data-key="[^"]*"', "", page)
+    assert shown.count("has no alt text") == 1
+    assert shown.count("Your text starts with a greeting") == 1
+    assert 'href="#body-warnings-box"' in review.group(0)
+    assert "Each message is about" in review.group(0)

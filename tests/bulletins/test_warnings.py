@@ -65,3 +65,8 @@ def test_a_block_switched_off_or_not_relevant_is_not_warned_about() -> None:
         about_consultation=False,  # a bulletin about no consultation has no survey block
     )
     assert _blocks_warned(body, shown=off, survey_url=SURVEY) == []
+
+
+def test_a_pasted_bare_survey_address_is_warned_about() -> None:
+    body = f"The plan is out. Tell us what you think: {SURVEY}."
+    assert _blocks_warned(body, survey_url=SURVEY) == ["survey"]
