@@ -144,8 +144,20 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         try:
             changed, returned = save_typed(bulletin)
         except edits.MessageLocked as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
+            typed = typed_draft(bulletin)
+            if "subject" not in request.form or not typed_views.words_differ(bulletin, typed):
+                flash(str(exc), "error")
+                return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
+            # Locked since the page was opened (approved, say): the typed words come
+            # back with the reason, never thrown away.
+            return edit_page(
+                bulletin,
+                draft=typed,
+                errors={"compose-form": f"{exc} Your changes are not saved: copy them first."},
+                about_id=inputs.id_arg("consultation_id", request.form),
+                status=409,
+                unsaved=True,
+            )
         except compose.BulletinInvalid as exc:
             errors = exc.errors
             draft = typed_draft(bulletin)

@@ -246,3 +246,43 @@ def test_a_date_typed_with_as_soon_as_approved_chosen_is_asked_about_not_dropped
     )
     assert far.status_code == 400 and "more than a year away" in far.get_data(as_text=True)
     assert sends(db, bid) == []
+
+
+def test_save_from_a_tab_opened_before_the_approval_keeps_the_typed_words(
+    app: Flask, db: Database
+) -> None:
+    editor = as_user(app, db, "editor@example.org", roles.EDITOR)
+    approver = as_user(app, db, "approver@example.org", roles.APPROVER)
+    partners = make_list(db, [("a@example.org", None)])
+    bid = write(db, user(db, "editor@example.org"))
+    # The writer's tab is open on the words; meanwhile it is submitted and approved.
+    opened = page_of(editor, f"/admin/bulletins/{bid}")
+    loaded = re.search(r'name="loaded_at" value="([^"]*)"', opened)
+    assert loaded is not None
+    assert submit_form(editor, bid, list_ids=str(partners), when="approved").status_code == 302
+    show = f"/admin/bulletins/{bid}/sends/{sends(db, bid)[-1].id}"
+    theirs = page_of(approver, show)
+    approver.post(
+        f"{show}/approve",
+        data={"csrf_token": csrf_from(theirs), "version": version_on(theirs), "confirmed": "yes"},
+    )
+    assert sends(db, bid)[-1].state == SEND_SCHEDULED
+    typed = "A paragraph typed in the old tab, which must not vanish."
+    answer = editor.post(
+        f"/admin/bulletins/{bid}",
+        data={
+            "csrf_token": csrf_from(opened),
+            "loaded_at": loaded.group(1),
+            "subject": "Stakeholder Special",
+            "preheader": "",
+            "body_markdown": typed,
+        },
+    )
+    assert answer.status_code == 409
+    page = html.unescape(answer.get_data(as_text=True))
+    assert typed in page and "copy it to change the words" in page
+    assert "Your changes are not saved" in page
+    with db.transaction() as session:
+        from mailer.bulletins.models import Bulletin
+
+        assert typed not in session.get(Bulletin, bid).body_markdown
