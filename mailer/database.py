@@ -84,6 +84,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def row_version(updated_at: datetime | None) -> str:
+    """A row's version as a form carries it (a hidden ``loaded_at``): when it was last
+    saved, to the microsecond, in UTC; "" for a row never stamped. A save from a form
+    loaded from another version is refused (two tabs, two people)."""
+    if updated_at is None:
+        return ""
+    return updated_at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def rows_changed(session: Session, statement: Executable) -> int:
     """Run an UPDATE or DELETE and say how many rows it changed.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins import blocks
 from mailer.bulletins.models import Bulletin, BulletinContribution
+from mailer.database import row_version
 from mailer.email_templates.models import KIND_LABELS, KINDS, EmailTemplate
 from mailer.rendering.mime import one_line
 
@@ -82,11 +83,8 @@ class BulletinChanged(Exception):
 
 
 def version_of(bulletin: Bulletin) -> str:
-    """What the compose form was loaded from (its hidden ``loaded_at``): the time the
-    bulletin was last saved, to the microsecond, in UTC."""
-    if bulletin.updated_at is None:
-        return ""
-    return bulletin.updated_at.astimezone(UTC).isoformat(timespec="microseconds")
+    """What the compose form was loaded from (its hidden ``loaded_at``)."""
+    return row_version(bulletin.updated_at)
 
 
 def check_unchanged(

@@ -125,7 +125,6 @@ def new() -> ResponseReturnValue:
         errors=errors,
         templates=compose.templates_for(session, kind),
         kind_labels=KIND_LABELS,
-        body_preview=to_html(draft.body_markdown).html,
         body_warnings=[],
         consultations=about.choices(session),
         about_id=inputs.id_arg("consultation_id", request.form),
@@ -250,7 +249,6 @@ def edit_page(
         errors=errors,
         templates=compose.templates_for(session, bulletin.kind),
         kind_labels=KIND_LABELS,
-        body_preview=body.html,
         # The composer's "Look at" list, shown once: "Before you send" points to it and
         # lists only what concerns the whole message (subject, size).
         body_warnings=review.look_at if review else warnings.for_body(body),

@@ -5,12 +5,13 @@ what someone else changed. No schema: the version is ``updated_at``."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.audit.models import AuditEntry
+from mailer.database import row_version
 from scheduler.models import Consultation
 
 
@@ -19,10 +20,8 @@ class ConsultationChanged(Exception):
 
 
 def version_of(consultation: Consultation) -> str:
-    """The hidden ``loaded_at`` of the edit form: its last change, in UTC."""
-    if consultation.updated_at is None:
-        return ""
-    return consultation.updated_at.astimezone(UTC).isoformat(timespec="microseconds")
+    """The hidden ``loaded_at`` of the edit form: its last change."""
+    return row_version(consultation.updated_at)
 
 
 def check_unchanged(
