@@ -16,6 +16,7 @@ from contacts.models import (
 )
 from mailer.accounts.models import LoginAttempt, User, UserSession
 from mailer.audit.models import AuditEntry
+from mailer.bounces.models import Bounce, BounceMessage, WebhookReceipt
 from mailer.bulletins.models import (
     Bulletin,
     BulletinAttachment,
@@ -55,6 +56,8 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Blackout",
+    "Bounce",
+    "BounceMessage",
     "Bulletin",
     "BulletinAttachment",
     "BulletinContribution",
@@ -90,6 +93,7 @@ __all__ = [
     "TrackedLink",
     "User",
     "UserSession",
+    "WebhookReceipt",
 ]
 
 

@@ -59,6 +59,7 @@ CONCEPTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("email templates", ("mailer.email_templates",)),
     ("bulletins", ("mailer.bulletins",)),
     ("delivery", ("mailer.delivery",)),
+    ("bounces and complaints", ("mailer.bounces",)),
     ("tracking", ("mailer.tracking",)),
     ("consultations and their timelines", ("scheduler",)),
 )

@@ -15,6 +15,8 @@ CONTACTS_EXPORTED = "contacts.exported"
 CONTACT_SAVED = "contact.saved"
 CONTACT_UNSUBSCRIBED = "contact.unsubscribed"
 CONTACT_RESUBSCRIBED = "contact.resubscribed"
+CONTACT_COMPLAINED = "contact.complained"
+CONTACT_BOUNCED = "contact.bounced"
 CONTACT_PREFERENCES = "contact.preferences"
 CONTACT_DATA_EXPORTED = "contact.data_exported"
 CONTACT_ERASED = "contact.erased"
@@ -85,6 +87,8 @@ LABELS = {
     CONTACTS_EXPORTED: "Contacts exported",
     CONTACT_SAVED: "Contact saved",
     CONTACT_UNSUBSCRIBED: "Unsubscribed",
+    CONTACT_COMPLAINED: "Marked a message as spam",
+    CONTACT_BOUNCED: "Suppressed after bounces",
     CONTACT_RESUBSCRIBED: "Resubscribed",
     CONTACT_PREFERENCES: "Preferences changed",
     CONTACT_DATA_EXPORTED: "Contact data exported",

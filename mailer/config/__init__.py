@@ -25,6 +25,7 @@ from mailer.config.sections import (
     ApprovalSection,
     AppSection,
     AuthSection,
+    BouncesSection,
     Config,
     DkimSection,
     MailSection,
@@ -39,10 +40,8 @@ from mailer.config.validation import (
     ENV_SECRET_KEY,
     ENV_SMTP_PASSWORD,
     ConfigError,
-    format_duration,
-    parse_duration,
-    parse_quiet_hours,
 )
+from mailer.config.values import format_duration, parse_duration, parse_quiet_hours
 
 __all__ = [
     "ENV_CONFIG",
@@ -52,6 +51,7 @@ __all__ = [
     "AppSection",
     "ApprovalSection",
     "AuthSection",
+    "BouncesSection",
     "Config",
     "ConfigError",
     "DkimSection",

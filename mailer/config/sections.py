@@ -75,6 +75,9 @@ class MailSection:
     reply_to: str = ""
     list_id: str = "stakeholders.example.org"
     max_attachments_mb: int = 10
+    # The sender id of a Feedback-ID header (Gmail's feedback loop groups complaints by
+    # it, with the send and its kind); "" sends no Feedback-ID.
+    feedback_id: str = ""
 
     @property
     def default_address(self) -> str:
@@ -117,6 +120,47 @@ class DkimSection:
 
 
 @dataclass(frozen=True)
+class BouncesSection:
+    """Where bounces and complaints come back, and what they do (mailer.bounces)."""
+
+    # The envelope sender (Return-Path) of every message, with the delivery's signed
+    # token put in it (VERP): bounces@example.org sends as
+    # bounces+TOKEN@example.org, so a bounce names its delivery even when mangled.
+    # "": the From address, and a bounce is matched by the Message-ID it quotes.
+    address: str = ""
+    # Temporary failures (4.x.x) suppress an address only once this many arrive within
+    # soft_window; a hard bounce counts towards [smtp] hard_bounce_limit.
+    soft_limit: int = 3
+    soft_window: timedelta = timedelta(days=30)
+    # How long a stored bounce message (the DSN itself) is kept for the bounces page.
+    keep_messages: timedelta = timedelta(days=90)
+    # A mailbox the bounces arrive in, read over IMAP every imap_interval.
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_security: str = "tls"  # tls, starttls, or none (loopback hosts only)
+    imap_username: str = ""
+    imap_password: str = field(default="", repr=False)
+    imap_folder: str = "INBOX"
+    # Processed messages are moved here; "" deletes them.
+    imap_done_folder: str = ""
+    imap_interval: timedelta = timedelta(minutes=5)
+    # A CA bundle for the IMAP server's certificate ("": the system's).
+    imap_ca_file: str = ""
+    # Signed webhooks. Amazon SES through SNS: the topics accepted.
+    ses_topic_arns: tuple[str, ...] = ()
+    # SendGrid's signed event webhook: its verification key (base64, from SendGrid).
+    sendgrid_public_key: str = ""
+    # Mailgun: the HTTP webhook signing key.
+    mailgun_signing_key: str = field(default="", repr=False)
+    # How old a signed webhook request may be before it counts as a replay.
+    webhook_tolerance: timedelta = timedelta(minutes=5)
+
+    @property
+    def imap_enabled(self) -> bool:
+        return bool(self.imap_host)
+
+
+@dataclass(frozen=True)
 class SchedulerSection:
     misfire_grace: timedelta = timedelta(hours=1)
     quiet_hours: QuietHours | None = QuietHours(time(20, 0), time(8, 0))
@@ -156,6 +200,7 @@ class Config:
     mail: MailSection = MailSection()
     smtp: SmtpSection = SmtpSection()
     dkim: DkimSection | None = None
+    bounces: BouncesSection = BouncesSection()
     scheduler: SchedulerSection = SchedulerSection()
     approval: ApprovalSection = ApprovalSection()
     tracking: TrackingSection = TrackingSection()

@@ -8,19 +8,38 @@ wrong; a secret's value is never repeated in it.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable
-from datetime import time, timedelta
-from email.utils import parseaddr
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
-
-from mailer.config.sections import Config, QuietHours, is_loopback_url
+from mailer.config.sections import Config, is_loopback_url
+from mailer.config.values import (
+    IMAP_SECURITY,
+    _base64_key,
+    _base_url,
+    _boolean,
+    _bounce_address,
+    _choice,
+    _database_url,
+    _duration,
+    _email_address,
+    _feedback_id,
+    _hostname,
+    _integer,
+    _ip_addresses,
+    _nonempty,
+    _number,
+    _plain_addresses,
+    _quiet_hours,
+    _secret_key,
+    _secret_keys,
+    _string,
+    _timezone,
+    _topic_arns,
+    format_duration,
+)
 
 # Secrets may come from the environment so they need not sit in a file.
 ENV_SECRET_KEY = "MAILER_SECRET_KEY"
@@ -37,10 +56,6 @@ TRANSPORTS = ("outbox", "smtp")
 SMTP_SECURITY = ("starttls", "ssl", "none")
 HOLIDAY_CALENDARS = ("england-and-wales", "scotland", "northern-ireland", "")
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_QUIET_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
-
 
 class ConfigError(Exception):
     """A configuration problem, worded for the operator: where, which key, why."""
@@ -51,240 +66,6 @@ class ConfigError(Exception):
         self.source = source
         where = f"{source}: " if source else ""
         super().__init__(f"{where}{key}: {reason}")
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse ``30s``, ``15m``, ``36h`` or ``7d`` into a timedelta."""
-    match = _DURATION.match(text) if isinstance(text, str) else None
-    if not match:
-        raise ValueError(f"expected a duration such as 30s, 15m, 36h or 7d (got {text!r})")
-    amount, unit = match.groups()
-    return timedelta(**{_DURATION_UNITS[unit]: int(amount)})
-
-
-def format_duration(value: timedelta) -> str:
-    """The shortest exact spelling of a duration in the config's own notation."""
-    seconds = int(value.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def parse_quiet_hours(text: str) -> QuietHours | None:
-    if text == "":
-        return None
-    match = _QUIET_HOURS.match(text)
-    if not match:
-        raise ValueError(f'expected "HH:MM-HH:MM" or "" for none (got {text!r})')
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    try:
-        start, end = time(h1, m1), time(h2, m2)
-    except ValueError as exc:
-        raise ValueError(f"not a time of day in {text!r}") from exc
-    if start == end:
-        raise ValueError(f'start and end are the same in {text!r}; use "" for no quiet hours')
-    return QuietHours(start, end)
-
-
-# --- validators: each takes the raw TOML value and returns the typed one or raises
-# ValueError with a reason an operator can act on. -----------------------------------
-
-
-def _string(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string (got {_describe(value)})")
-    if "\r" in value or "\n" in value or "\x00" in value:
-        raise ValueError("must be one line (no CR, LF or NUL characters)")
-    return value
-
-
-def _integer(low: int, high: int | None = None) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected a whole number (got {_describe(value)})")
-        if value < low or (high is not None and value > high):
-            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise ValueError(f"must be {bounds} (got {value})")
-        return value
-
-    return check
-
-
-def _number(low: float) -> Callable[[Any], float]:
-    def check(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"expected a number (got {_describe(value)})")
-        if value < low:
-            raise ValueError(f"must be at least {low:g} (got {value})")
-        return float(value)
-
-    return check
-
-
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false (got {_describe(value)})")
-    return value
-
-
-def _choice(*options: str) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        value = _string(value)
-        if value not in options:
-            listed = ", ".join(f'"{o}"' for o in options)
-            raise ValueError(f"must be one of {listed} (got {value!r})")
-        return value
-
-    return check
-
-
-def _duration(minimum: timedelta = timedelta(seconds=1)) -> Callable[[Any], timedelta]:
-    def check(value: Any) -> timedelta:
-        result = parse_duration(_string(value))
-        if result < minimum:
-            raise ValueError(f"must be at least {format_duration(minimum)} (got {value!r})")
-        return result
-
-    return check
-
-
-def _base_url(value: Any) -> str:
-    value = _string(value).rstrip("/")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"expected an http:// or https:// address (got {value!r})")
-    if parts.query or parts.fragment:
-        raise ValueError("must not carry a query string or fragment")
-    return value
-
-
-def _secret_key(value: Any) -> str:
-    value = _string(value)
-    if value and len(value) < 32:
-        raise ValueError(
-            "must be at least 32 characters; generate one with "
-            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-        )
-    return value
-
-
-def _secret_keys(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise ValueError(f"expected a list of strings (got {_describe(value)})")
-    return tuple(_secret_key(item) for item in value)
-
-
-def _ip_addresses(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise ValueError(
-            f'expected a list of IP addresses, e.g. ["127.0.0.1"] (got {_describe(value)})'
-        )
-    addresses = []
-    for item in value:
-        try:
-            addresses.append(str(ipaddress.ip_address(_string(item).strip())))
-        except ValueError:
-            raise ValueError(f"expected IP addresses (got {_describe(item)})") from None
-    return tuple(addresses)
-
-
-def _timezone(value: Any) -> str:
-    value = _string(value)
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"unknown time zone {value!r} (use an IANA name such as Europe/London)"
-        ) from exc
-    return value
-
-
-def _database_url(value: Any) -> str:
-    value = _string(value)
-    if value == "":
-        return value
-    scheme = value.split(":", 1)[0].lower()
-    # Operators paste URLs from hosting dashboards; accept the usual spellings and
-    # always drive PostgreSQL through psycopg 3, the one driver we test.
-    if scheme in ("postgres", "postgresql"):
-        value = "postgresql+psycopg:" + value.split(":", 1)[1]
-    elif scheme not in ("postgresql+psycopg", "sqlite"):
-        raise ValueError(
-            f"expected a sqlite:/// or postgresql+psycopg:// URL (got scheme {scheme!r})"
-        )
-    return value
-
-
-def _email_address(*, allow_empty: bool) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        value = _string(value)
-        if value == "" and allow_empty:
-            return value
-        _name, address = parseaddr(value)
-        try:
-            validate_email(address, check_deliverability=False)
-        except EmailNotValidError as exc:
-            raise ValueError(f"not a valid email address ({exc})") from exc
-        return value
-
-    return check
-
-
-def _plain_addresses(value: Any) -> tuple[str, ...]:
-    """A list of bare addresses (``news@pcc.example.org``): the display name is always
-    the office's own, so a name here would be a second, conflicting one."""
-    if not isinstance(value, list):
-        raise ValueError(
-            f'expected a list of email addresses, e.g. ["news@pcc.example.org"] '
-            f"(got {_describe(value)})"
-        )
-    addresses = []
-    for item in value:
-        text = _string(item).strip() if isinstance(item, str) else ""
-        if not text or "<" in text or parseaddr(text) != ("", text):
-            raise ValueError(
-                "each entry must be a plain email address such as news@pcc.example.org, "
-                f"without a name or angle brackets (got {_describe(item)})"
-            )
-        try:
-            addresses.append(validate_email(text, check_deliverability=False).normalized)
-        except EmailNotValidError as exc:
-            raise ValueError(f"not a valid email address: {text!r} ({exc})") from exc
-    return tuple(addresses)
-
-
-def _hostname(value: Any) -> str:
-    value = _string(value)
-    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", value):
-        raise ValueError(f"expected a host name such as stakeholders.example.org (got {value!r})")
-    return value
-
-
-def _nonempty(check: Callable[[Any], str]) -> Callable[[Any], str]:
-    def wrapped(value: Any) -> str:
-        result = check(value)
-        if not result:
-            raise ValueError("must not be empty")
-        return result
-
-    return wrapped
-
-
-def _quiet_hours(value: Any) -> QuietHours | None:
-    return parse_quiet_hours(_string(value))
-
-
-def _describe(value: Any) -> str:
-    kinds = {
-        bool: "a boolean",
-        int: "a whole number",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }
-    return kinds.get(type(value), type(value).__name__) + f" {value!r}"
 
 
 SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
@@ -308,6 +89,7 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
         "reply_to": _email_address(allow_empty=True),
         "list_id": _hostname,
         "max_attachments_mb": _integer(1, 100),
+        "feedback_id": _feedback_id,
     },
     "smtp": {
         "host": _nonempty(_string),
@@ -330,6 +112,25 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
         "selector": _hostname,
         "private_key_file": _nonempty(_string),
     },
+    "bounces": {
+        "address": _bounce_address,
+        "soft_limit": _integer(1, 100),
+        "soft_window": _duration(timedelta(hours=1)),
+        "keep_messages": _duration(timedelta(days=1)),
+        "imap_host": _string,
+        "imap_port": _integer(1, 65535),
+        "imap_security": _choice(*IMAP_SECURITY),
+        "imap_username": _string,
+        "imap_password": _string,
+        "imap_folder": _nonempty(_string),
+        "imap_done_folder": _string,
+        "imap_interval": _duration(timedelta(seconds=10)),
+        "imap_ca_file": _string,
+        "ses_topic_arns": _topic_arns,
+        "sendgrid_public_key": _base64_key,
+        "mailgun_signing_key": _string,
+        "webhook_tolerance": _duration(timedelta(seconds=30)),
+    },
     "scheduler": {
         "misfire_grace": _duration(),
         "quiet_hours": _quiet_hours,
@@ -350,7 +151,7 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
 # Keys whose value is a secret wherever they appear: any key named like these, in any
 # section ([app] secret_key, [smtp] password, [oidc] client_secret, [bounces]
 # imap_password, ...), and the database URL, which may carry a password.
-_SECRET_NAMES = ("secret", "password", "passphrase", "token", "private_key")
+_SECRET_NAMES = ("secret", "password", "passphrase", "token", "private_key", "signing_key")
 _SECRET_KEYS = {("app", "database_url")}
 
 

@@ -66,7 +66,10 @@ SENDING = "sending"  # claimed by a worker under a lease
 SENT = "sent"
 FAILED = "failed"
 SKIPPED = "skipped"
-DELIVERY_STATES = (QUEUED, SENDING, SENT, FAILED, SKIPPED)
+# Handed over, then a bounce came back for it (a delivery status notification or a
+# provider's bounce event): not delivered after all (mailer.bounces).
+BOUNCED = "bounced"
+DELIVERY_STATES = (QUEUED, SENDING, SENT, FAILED, SKIPPED, BOUNCED)
 
 # Why a delivery was skipped.
 SKIP_UNSUBSCRIBED = "unsubscribed"
@@ -157,6 +160,8 @@ class Delivery(Base):
         # A send's counts by state and skip reason (its page, its report) read this
         # index alone, not the rows.
         Index("ix_deliveries_send_id_state", "send_id", "state", "skip_reason"),
+        # A bounce that quotes the message it is about is matched by its Message-ID.
+        Index("ix_deliveries_message_id", "message_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -185,14 +185,19 @@ class Progress:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    # Handed over, then a bounce came back (mailer.bounces): not delivered after all.
+    bounced: int = 0
 
     @property
     def total(self) -> int:
-        return self.queued + self.sending + self.sent + self.failed + self.skipped
+        return self.queued + self.sending + self.sent + self.failed + self.skipped + self.bounced
 
     @property
     def outstanding(self) -> int:
         return self.queued + self.sending
+
+
+_COUNTED = frozenset(Progress.__dataclass_fields__)
 
 
 def progress(session: Session, send_id: int) -> Progress:
@@ -207,7 +212,7 @@ def progress(session: Session, send_id: int) -> Progress:
     if not counts:
         send = session.get(Send, send_id)
         if send is not None and send.summary:
-            return Progress(**send.summary)
+            return Progress(**{k: v for k, v in send.summary.items() if k in _COUNTED})
     return Progress(**{state: counts.get(state, 0) for state in Progress.__dataclass_fields__})
 
 
