@@ -134,7 +134,7 @@ class BouncesSection:
     soft_window: timedelta = timedelta(days=30)
     # How long a stored bounce message (the DSN itself) is kept for the bounces page.
     keep_messages: timedelta = timedelta(days=90)
-    # A mailbox the bounces arrive in, read over IMAP every imap_interval.
+    # A mailbox the bounces arrive in, read over IMAP every poll.
     imap_host: str = ""
     imap_port: int = 993
     imap_security: str = "tls"  # tls, starttls, or none (loopback hosts only)
@@ -143,7 +143,7 @@ class BouncesSection:
     imap_folder: str = "INBOX"
     # Processed messages are moved here; "" deletes them.
     imap_done_folder: str = ""
-    imap_interval: timedelta = timedelta(minutes=5)
+    poll: timedelta = timedelta(minutes=5)
     # A CA bundle for the IMAP server's certificate ("": the system's).
     imap_ca_file: str = ""
     # Signed webhooks. Amazon SES through SNS: the topics accepted.

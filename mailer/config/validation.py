@@ -124,7 +124,7 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
         "imap_password": _string,
         "imap_folder": _nonempty(_string),
         "imap_done_folder": _string,
-        "imap_interval": _duration(timedelta(seconds=10)),
+        "poll": _duration(timedelta(seconds=10)),
         "imap_ca_file": _string,
         "ses_topic_arns": _topic_arns,
         "sendgrid_public_key": _base64_key,
