@@ -212,6 +212,19 @@ def check_whole(config: Config, *, source: str) -> None:
             f"{config.smtp.host}; use starttls or ssl",
             source=source,
         )
+    bounces = config.bounces
+    if (
+        bounces.imap_host
+        and bounces.imap_security == "none"
+        and not _is_loopback_host(bounces.imap_host)
+    ):
+        raise ConfigError(
+            "[bounces] imap_security",
+            '"none" would send the mailbox password in clear text to '
+            f"{bounces.imap_host}; use tls or starttls (none is for a server on this "
+            "machine only)",
+            source=source,
+        )
 
 
 def _check_auth(config: Config, *, source: str) -> None:

@@ -131,6 +131,11 @@ def test_example_file_documents_every_key_with_its_default(tmp_path: Path) -> No
             "[smtp] security",
             "clear text",
         ),
+        (
+            '[bounces]\nimap_host = "imap.example.org"\nimap_security = "none"',
+            "[bounces] imap_security",
+            "clear text to imap.example.org",
+        ),
         ("app = 3", "[app]", "must be a table"),
     ],
 )
