@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -59,7 +60,8 @@ from mailer.bounces.reports import (
 )
 from mailer.config import Config
 from mailer.delivery import verp
-from mailer.delivery.models import BOUNCED, FAILED, SENT, Delivery
+from mailer.delivery.models import BOUNCED, FAILED, SENT, Delivery, Send
+from mailer.delivery.privacy import ERASED
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +134,7 @@ def record(session: Session, report: Report, *, limits: Limits, now: datetime) -
         log.info("%s report %s ignored: %s", report.source, report.fingerprint, outcome.ignored)
         return outcome
     stored: BounceMessage | None = None
-    token_delivery = _by_token(session, report, limits=limits)
+    token, token_delivery = _by_token(session, report, limits=limits)
     for failure in report.failures:
         fingerprint = _fingerprint(report, failure)
         if session.scalar(select(Bounce.id).where(Bounce.fingerprint == fingerprint)):
@@ -140,7 +142,20 @@ def record(session: Session, report: Report, *, limits: Limits, now: datetime) -
             continue
         delivery = token_delivery or _by_message_id(session, report, failure)
         contact = _contact(session, delivery, failure, trusted=report.trusted)
-        if report.raw and stored is None:
+        # The delivery row is there but its person is not: erased since. The report
+        # names their address; it must not be written down again.
+        erased = delivery is not None and contact is None
+        summarised = _summarised_send(session, token) if delivery is None else None
+        diagnostic = failure.diagnostic
+        if erased:
+            address = ""
+            if failure.address:
+                diagnostic = re.sub(re.escape(failure.address), ERASED, diagnostic, flags=re.I)
+        elif delivery is not None and delivery.address:
+            address = delivery.address
+        else:
+            address = failure.address
+        if report.raw and stored is None and not erased:
             stored = BounceMessage(
                 source=report.source,
                 received_at=now,
@@ -149,24 +164,28 @@ def record(session: Session, report: Report, *, limits: Limits, now: datetime) -
             )
             session.add(stored)
             session.flush()
-        address = delivery.address if delivery is not None and delivery.address else failure.address
         bounce = Bounce(
             fingerprint=fingerprint,
             kind=failure.kind,
             source=report.source,
             received_at=now,
             delivery_id=delivery.id if delivery is not None else None,
-            send_id=delivery.send_id if delivery is not None else None,
+            send_id=delivery.send_id
+            if delivery is not None
+            else (summarised.id if summarised is not None else None),
             contact_id=contact.id if contact is not None else None,
             address=address[:320],
             email_key=address.strip().casefold()[:320],
             status=failure.status[:20],
-            diagnostic=failure.diagnostic[:4000],
+            diagnostic=diagnostic[:4000],
             message_id=(report.message_id or (delivery.message_id if delivery else ""))[:200],
             message_ref=stored.id if stored is not None else None,
         )
         session.add(bounce)
-        if delivery is None and contact is None:
+        if summarised is not None and contact is None:
+            bounce.outcome = _after_retention(summarised, failure)
+            outcome.unmatched += 1
+        elif delivery is None and contact is None:
             bounce.outcome = "Not matched to any message we sent: nothing changed."
             outcome.unmatched += 1
         elif failure.kind == HARD:
@@ -203,17 +222,37 @@ def _fingerprint(report: Report, failure: Failure) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _by_token(session: Session, report: Report, *, limits: Limits) -> Delivery | None:
+def _by_token(
+    session: Session, report: Report, *, limits: Limits
+) -> tuple[verp.Token | None, Delivery | None]:
+    """The bounce token the report came to, when it is ours, and its delivery (None
+    when retention has deleted the row since)."""
     token = report.verp_token
     if not token and limits.bounce_address:
         token = verp.token_in(report.recipients, limits.bounce_address)
     if not token or not limits.keys:
-        return None
+        return None, None
     read = verp.read_token(token, keys=limits.keys)
     if read is None or read.purpose != verp.BOUNCE:
-        log.warning("bounce token %r is not one of ours", token[:40])
+        log.warning("bounce token %r is not one of ours", token[:50])
+        return None, None
+    return read, session.get(Delivery, read.delivery_id)
+
+
+def _summarised_send(session: Session, token: verp.Token | None) -> Send | None:
+    """The send a signed token names when its delivery rows are gone: retention kept
+    only its counts (``Send.summary``)."""
+    if token is None or token.send_id is None:
         return None
-    return session.get(Delivery, read.delivery_id)
+    send = session.get(Send, token.send_id)
+    return send if send is not None and send.summary else None
+
+
+def _after_retention(send: Send, failure: Failure) -> str:
+    why = "the send's per-person records were deleted by retention"
+    if failure.kind == HARD and _adjust_summary(send):
+        return f"Counted as bounced in the send's totals; {why}, so no contact was changed."
+    return f"Recorded; {why}, so no contact was changed."
 
 
 def _by_message_id(session: Session, report: Report, failure: Failure) -> Delivery | None:
@@ -264,7 +303,7 @@ def _hard(
         delivery.state = BOUNCED
         delivery.hard_bounce = True
         delivery.last_reply = reply[:2000]
-        _adjust_summary(session, delivery)
+        _adjust_summary(delivery.send)
     elif delivery is not None and delivery.state == FAILED:
         delivery.hard_bounce = True
     if contact is None:
@@ -387,16 +426,17 @@ def _suppress(
     )
 
 
-def _adjust_summary(session: Session, delivery: Delivery) -> None:
-    """A send whose rows were already counted into its summary (a late bounce after the
-    send finished) moves one from sent to bounced there too."""
-    send = delivery.send
+def _adjust_summary(send: Send) -> bool:
+    """A send whose rows were already counted into its summary (a late bounce after
+    retention deleted them) moves one from sent to bounced there too."""
     summary = dict(send.summary or {})
     if not summary or summary.get(SENT, 0) <= 0:
-        return
+        return False
     summary[SENT] = summary[SENT] - 1
     summary[BOUNCED] = summary.get(BOUNCED, 0) + 1
+    # A new dict: the JSON column notices a new value, not a changed one.
     send.summary = summary
+    return True
 
 
 def _unsubscribe_request(

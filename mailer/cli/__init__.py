@@ -1,13 +1,14 @@
 """The ``mailer`` command (also ``python -m mailer``).
 
 Exit status, for every command: 0 done, 1 refused or invalid input (the reason on
-stderr), 2 usage or configuration error.
+stderr), 2 usage or configuration error; and for ``bounces process``, run by a mail
+server, 75 (EX_TEMPFAIL) when the database cannot be reached, so that it tries again.
 
 The commands live by concept: ``schema`` (init), ``users``, ``first_run`` (demo),
-``serving`` (run, web, worker), ``bulletins`` (bulletin); contacts/ and scheduler/
-bring their own groups. Those
-groups use what this package exports: the ``Context`` each command is handed, the
-``Refused`` and ``Unusable`` exits, and ``require_schema``.
+``serving`` (run, web, worker), ``bulletins`` (bulletin), ``bounces`` (bounces);
+contacts/ and scheduler/ bring their own groups. Those groups use what this package
+exports: the ``Context`` each command is handed, the ``Refused`` and ``Unusable``
+exits, and ``require_schema``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def cli(click_ctx: click.Context, config_path: str | None) -> None:
 
 def _register_commands() -> None:
     from contacts.cli import contacts
+    from mailer.cli.bounces import bounces
     from mailer.cli.bulletins import bulletin
     from scheduler.cli import consultation, scheduler_command
 
@@ -68,6 +70,7 @@ def _register_commands() -> None:
     cli.add_command(contacts)
     cli.add_command(consultation)
     cli.add_command(bulletin)
+    cli.add_command(bounces)
     cli.add_command(scheduler_command)
 
 

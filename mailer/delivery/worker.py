@@ -31,7 +31,7 @@ from contacts.models import ACTIVE
 from mailer.bulletins import messages
 from mailer.config import Config
 from mailer.database import Database, utcnow
-from mailer.delivery import bounces, claims, queue, sends, switch, throttle
+from mailer.delivery import bounces, claims, queue, sends, switch, throttle, verp
 from mailer.delivery.models import (
     FAILED,
     QUEUED,
@@ -105,6 +105,13 @@ class Worker:
         # When a relay cap (per hour or day) is used up: when to look again.
         self.capped_until: datetime | None = None
         self.settings = messages.settings_from(config)
+        # With [bounces] address, each message's envelope sender (where its bounce goes)
+        # carries its delivery's signed token (VERP); else the From address.
+        self.envelope_senders = (
+            verp.EnvelopeSenders(config.bounces.address, keys=secret_keys)
+            if config.bounces.address
+            else None
+        )
         self.urls = PublicUrls(self.settings.base_url)
         # One driver connection kept for the per-message writes: checking one out of
         # the pool and back (with its reset) each time would cost as much as the write.
@@ -248,7 +255,9 @@ class Worker:
                     self.sleep(wait)
             try:
                 reply = self.transport.send(
-                    sender=self.settings.sender.from_address,
+                    sender=self.settings.sender.from_address
+                    if self.envelope_senders is None
+                    else self.envelope_senders(row.id, row.send_id),
                     recipient=row.address,
                     data=data,
                     # The last message's outcome is committed before this one is handed
