@@ -61,6 +61,7 @@ def cli(click_ctx: click.Context, config_path: str | None) -> None:
 
 def _register_commands() -> None:
     from contacts.cli import contacts
+    from mailer.cli.bounce_fetch import fetch_command
     from mailer.cli.bounces import bounces
     from mailer.cli.bulletins import bulletin
     from scheduler.cli import consultation, scheduler_command
@@ -70,6 +71,7 @@ def _register_commands() -> None:
     cli.add_command(contacts)
     cli.add_command(consultation)
     cli.add_command(bulletin)
+    bounces.add_command(fetch_command)
     cli.add_command(bounces)
     cli.add_command(scheduler_command)
 

@@ -36,7 +36,12 @@ class TryLater(click.ClickException):
 @click.option("--once", is_flag=True, help="Read the mailbox once now, then exit.")
 @pass_ctx
 def fetch_command(ctx: Context, once: bool) -> None:
-    """Read the bounce mailbox ([bounces] imap_*) and process what is in it."""
+    """Read the bounce mailbox ([bounces] imap_*) now with --once; otherwise the
+    scheduler (`mailer run`, `mailer scheduler`) reads it every [bounces] poll.
+
+    Exit status: 0 done, 1 the mailbox refused us (the key to look at is named), 2
+    configuration error, 75 the IMAP server or the database cannot be reached.
+    """
     config = ctx.config
     if not config.bounces.imap_enabled:
         raise ConfigProblem("set [bounces] imap_host to read a bounce mailbox")
