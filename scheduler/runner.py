@@ -8,7 +8,10 @@ send due through the idempotent ``sends.make_due`` under a row lock, so a job th
 twice, or two schedulers that both think they lead for a moment, send nothing twice.
 
 Only one scheduler is active (scheduler/locks.py); the others wait and take over
-within a tick of its death. A send missed by less than ``[scheduler] misfire_grace``
+within a tick of its death. The active one also reads the bounce mailbox every
+``[bounces] poll`` when ``[bounces] imap_host`` is set (mailer/bounces/mailbox.py), so
+two processes never read it at once; a mailbox that cannot be read is logged and tried
+again at the next poll. A send missed by less than ``[scheduler] misfire_grace``
 runs late; one missed by more is marked missed, for a person to send now or cancel.
 """
 
@@ -20,21 +23,24 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.bounces import mailbox
 from mailer.bulletins import messages
-from mailer.config import Config
+from mailer.config import Config, format_duration
 from mailer.database import Database, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import SEND_SCHEDULED, SEND_SENDING, Send
+from mailer.delivery.worker import secret_keys_for
 from mailer.tracking import links
 from scheduler import late_joiners, status
 from scheduler.consultations import lifecycle, planning
@@ -47,6 +53,7 @@ log = logging.getLogger(__name__)
 SYNC_SECONDS = 5.0
 LATE_JOINERS_SECONDS = 30.0
 JOB_PREFIX = "send-"
+BOUNCES_JOB = "bounce-mailbox"
 
 
 class Scheduler:
@@ -117,6 +124,15 @@ class Scheduler:
         )
         self._aps.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self._aps.start()
+        if self.config.bounces.imap_enabled:
+            # A job of its own, so a slow mailbox never holds up a tick; read at once,
+            # then every poll.
+            self._aps.add_job(
+                self.poll_bounces,
+                IntervalTrigger(seconds=self.config.bounces.poll.total_seconds()),
+                id=BOUNCES_JOB,
+                next_run_time=datetime.now(UTC),
+            )
         with self.db.writing() as session:
             status.started(session, owner=self.name, now=self.clock())
         log.info("scheduler %s is now the active scheduler", self.name)
@@ -175,7 +191,7 @@ class Scheduler:
             return
         current = {job.id: job for job in aps.get_jobs()}
         for job_id, job in current.items():
-            if job_id not in wanted:
+            if job_id.startswith(JOB_PREFIX) and job_id not in wanted:
                 # It may have just run (and gone) since get_jobs: nothing to remove then.
                 with contextlib.suppress(JobLookupError):
                     job.remove()
@@ -247,6 +263,37 @@ class Scheduler:
         # APScheduler found the job more than the grace time late (the process was
         # asleep, say): the next tick marks the send missed; nothing is dropped.
         log.warning("job %s missed its time (%s)", event.job_id, event.scheduled_run_time)
+
+    # --- the bounce mailbox ------------------------------------------------------------
+
+    def poll_bounces(self) -> mailbox.Summary | None:
+        """Read the bounce mailbox once; a failure is logged, never raised (the next
+        poll tries again). None when it could not be read."""
+        if not self.lock.held():
+            return None
+        settings = self.config.bounces
+        again = format_duration(settings.poll)
+        try:
+            return mailbox.fetch(
+                self.db, self.config, keys=secret_keys_for(self.config), clock=self.clock
+            )
+        except mailbox.MailboxError as exc:
+            log.error(
+                "bounce mailbox %s/%s not read (trying again in %s): %s: %s",
+                settings.imap_host,
+                settings.imap_folder,
+                again,
+                exc.key,
+                exc.reason,
+            )
+        except Exception:
+            log.exception(
+                "bounce mailbox %s/%s: unexpected error; trying again in %s",
+                settings.imap_host,
+                settings.imap_folder,
+                again,
+            )
+        return None
 
     # --- late joiners ------------------------------------------------------------------
 
