@@ -36,7 +36,11 @@ from mailer.database import Database, utcnow
 log = logging.getLogger(__name__)
 
 LIMIT = 500  # messages read in one poll; the rest wait for the next one
-BATCH = 50  # messages fetched in one UID FETCH
+BATCH = 20  # messages fetched in one UID FETCH
+# The most of one message fetched. What the parser needs (the report's own parts) comes
+# first, and it reads no more than this; a DSN quoting a large message with its
+# attachments need not be held in memory whole, twenty at a time.
+MAX_MESSAGE = 2 * 1024 * 1024
 TIMEOUT = 60.0  # seconds for connecting and for each reply
 
 _UID = re.compile(rb"\bUID (\d+)")
@@ -65,7 +69,7 @@ class MailboxUnreachable(MailboxError):
 class Summary:
     """What one poll did."""
 
-    fetched: int = 0  # messages read from the server
+    fetched: int = 0  # messages taken from the mailbox to be processed
     recorded: int = 0  # messages that recorded at least one bounce or complaint
     ignored: int = 0  # understood and left alone (out of office, repeats, unmatched)
     unreadable: int = 0  # not an email message at all: logged, moved or deleted
@@ -301,9 +305,12 @@ def _waiting(imap: imaplib.IMAP4, settings: BouncesSection) -> list[bytes]:
 
 
 def _fetch(imap: imaplib.IMAP4, uids: list[bytes]) -> list[tuple[bytes, bytes]]:
-    """(uid, message bytes) for each of ``uids`` still there. BODY.PEEK leaves a
-    message unread, so one left for the next poll looks untouched to a person."""
-    status, data = imap.uid("FETCH", b",".join(uids).decode("ascii"), "(UID BODY.PEEK[])")
+    """(uid, message bytes) for each of ``uids`` still there (the first MAX_MESSAGE
+    bytes). BODY.PEEK leaves a message unread, so one left for the next poll looks
+    untouched to a person."""
+    status, data = imap.uid(
+        "FETCH", b",".join(uids).decode("ascii"), f"(UID BODY.PEEK[]<0.{MAX_MESSAGE}>)"
+    )
     if status != "OK":
         raise MailboxUnreachable("[bounces] imap_host", f"FETCH failed ({_words(data)})")
     messages: list[tuple[bytes, bytes]] = []
@@ -357,7 +364,11 @@ def _put_away(imap: imaplib.IMAP4, uids: list[bytes], done_folder: str) -> None:
                 "[bounces] imap_done_folder",
                 f"cannot copy messages to {done_folder!r} ({_words(data)})",
             )
-    imap.uid("STORE", message_set, "+FLAGS.SILENT", r"(\Deleted)")
+    status, data = imap.uid("STORE", message_set, "+FLAGS.SILENT", r"(\Deleted)")
+    if status != "OK":
+        # They stay; the next poll reads them again and counts nothing twice.
+        log.warning("bounce mailbox: could not delete processed messages (%s)", _words(data))
+        return
     if "UIDPLUS" in capabilities:
         # Only ours: another client's deleted messages are theirs to expunge.
         imap.uid("EXPUNGE", message_set)

@@ -278,3 +278,22 @@ def test_a_server_without_move_gets_copy_and_expunge(
     assert summary.recorded == 3
     assert server_without_move.count("INBOX") == 0
     assert server_without_move.count(DONE) == 4
+
+
+def test_a_dsn_quoting_a_huge_message_is_read_from_its_first_part(
+    db: Database, tmp_path: Path, imap_server: Dovecot, handed_over: int
+) -> None:
+    dsn = (MESSAGES / "imap-postfix-dsn.eml").read_bytes()
+    boundary = b"--4Zk1qT0m3Vz9sWq.1784538131/mx1.pcc.example.org--"
+    attachment = (
+        b"--4Zk1qT0m3Vz9sWq.1784538131/mx1.pcc.example.org\n"
+        b"Content-Type: application/pdf\nContent-Transfer-Encoding: base64\n\n"
+        + b"JVBERi0xLjQK" * (mailbox.MAX_MESSAGE // 6)
+        + b"\n"
+    )
+    imap_server.append(dsn.replace(boundary, attachment + boundary))
+
+    summary = fetch(db, mailbox_config(tmp_path, db, imap_server))
+
+    assert (summary.fetched, summary.recorded) == (1, 1)
+    assert state(db)["alice"] == AFTER["alice"]
