@@ -11,6 +11,7 @@ IMAP APPEND, as a mail server's delivery would put them in a mailbox.
 from __future__ import annotations
 
 import datetime
+import grp
 import imaplib
 import ipaddress
 import os
@@ -218,6 +219,7 @@ def dovecot(*, capabilities: str = "") -> Iterator[Dovecot]:
         users = (
             f"default_login_user = {mail_user.pw_name}\n"
             f"default_internal_user = {mail_user.pw_name}\n"
+            f"default_internal_group = {grp.getgrgid(mail_user.pw_gid).gr_name}\n"
         )
     (root / "mail").mkdir()
     os.chown(root / "mail", mail_user.pw_uid, mail_user.pw_gid)
