@@ -169,5 +169,6 @@ def postfix(*, relay_port: int) -> Iterator[Postfix]:
                     break
                 time.sleep(0.1)
             else:
-                os.killpg(os.getpgid(pid), signal.SIGKILL)
+                # Its children see the master go and exit on their own.
+                os.kill(pid, signal.SIGKILL)
         shutil.rmtree(root, ignore_errors=True)
