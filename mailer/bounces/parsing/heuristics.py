@@ -34,6 +34,12 @@ _ORIGINAL_STARTS = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _POSTFIX_ADDRESS = re.compile(r"^<([^<>\s@]{1,64}@[^<>\s]{1,255})>:", re.MULTILINE)
+_ADDRESS = r"<?([^\s<>()'\"@]{1,64}@[A-Za-z0-9.-]{1,250}[A-Za-z0-9])>?"
+_EXCHANGE_ADDRESS = re.compile(
+    rf"your message to {_ADDRESS} couldn\S?t be delivered|"
+    rf"^[ \t]*{_ADDRESS}[ \t]*\r?\n[ \t]*remote server returned",
+    re.IGNORECASE | re.MULTILINE,
+)
 _PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
 # A warning that the server is still trying (Exim's "Warning: message ... delayed",
 # sendmail's "Warning: could not send message for past 4 hours", Postfix's notice).
@@ -62,8 +68,8 @@ def read(message: Message, *, hint: str) -> common.Reading | None:
     except Exception:  # a detector tripped on this message: no addresses from it
         log.info("flufl.bounce could not read a %s bounce", form, exc_info=True)
         temporary, permanent = frozenset(), frozenset()
-    if not temporary and not permanent and form == "Postfix text":
-        permanent = frozenset(_postfix_addresses(report))
+    if not temporary and not permanent and form in _OWN_DETECTORS:
+        permanent = frozenset(_OWN_DETECTORS[form](report))
     named: dict[str, tuple[str, str]] = {}
     for found, default in ((permanent, HARD), (temporary, SOFT)):
         for raw_address in found:
@@ -106,6 +112,17 @@ def _postfix_addresses(report: str) -> set[bytes]:
     """The addresses a Postfix notice names, each at the start of its paragraph as
     ``<a@b>: reason`` (flufl.bounce knows only the older "The Postfix program" text)."""
     return {match.group(1).encode("utf-8") for match in _POSTFIX_ADDRESS.finditer(report)}
+
+
+def _exchange_addresses(report: str) -> set[bytes]:
+    """The addresses an Exchange or Microsoft 365 NDR without its status part names:
+    "Your message to a@b couldn't be delivered", and the line above each "Remote
+    Server returned '...'" in its part for administrators."""
+    found = {match.group(1) or match.group(2) for match in _EXCHANGE_ADDRESS.finditer(report)}
+    return {address.encode("utf-8") for address in found}
+
+
+_OWN_DETECTORS = {"Postfix text": _postfix_addresses, "Exchange text": _exchange_addresses}
 
 
 def _split(text: str) -> tuple[str, str]:

@@ -128,3 +128,8 @@ def test_a_huge_message_is_read_by_its_first_part() -> None:
     assert report.kind == REPORT_BOUNCE
     assert report.failures[0].status == "5.1.1"
     assert report.raw == message
+
+
+def test_raw_utf8_and_encoded_words_in_the_subject_are_read() -> None:
+    message = "Subject: Réponse =?iso-8859-1?q?=E0?= vous\nFrom: x@example.net\n\n".encode()
+    assert parse(message, source="file").subject == "Réponse à vous"

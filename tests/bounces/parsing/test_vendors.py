@@ -3,6 +3,7 @@ a bounce whose status part went missing."""
 
 from __future__ import annotations
 
+import base64
 import re
 
 from mailer.bounces.models import HARD
@@ -195,3 +196,46 @@ def test_a_postfix_delay_notice_without_its_status_part_is_no_failure() -> None:
         b"Subject: Delayed Mail (still being retried)", b"Subject: Mail delivery notice"
     )
     assert parse(trimmed, source="file").kind == REPORT_DELAY
+
+
+def _exchange_parts() -> tuple[bytes, bytes, bytes]:
+    """The Microsoft 365 NDR cut around its delivery-status part."""
+    message = raw("exchange_ndr.eml")
+    boundary = b"--a3c1b2e8-4f7d-4b9e-9c1a-2d5e6f708192\n"
+    start = message.index(boundary + b"Content-Type: message/delivery-status")
+    end = message.index(boundary + b"Content-Type: message/rfc822")
+    return message[:start], message[start:end], message[end:]
+
+
+def test_a_microsoft_365_ndr_without_its_status_part_is_read_from_its_words() -> None:
+    before, _, after = _exchange_parts()
+    report = parse(before + after, source="file", bounce_address=BOUNCE_ADDRESS)
+    assert report.kind == REPORT_BOUNCE
+    assert report.detail.startswith("Exchange text")
+    (failure,) = report.failures
+    assert (failure.address, failure.kind, failure.status) == (
+        "a.khan@northshire-fire.example.gov.uk",
+        HARD,
+        "5.1.10",
+    )
+    assert "RESOLVER.ADR.RecipientNotFound" in failure.diagnostic
+    assert report.message_id == "<20261124.c4d5e6f708192a3b4c5d6e7f@consult.example.gov.uk>"
+
+
+def test_a_base64_status_part_is_decoded() -> None:
+    before, status, after = _exchange_parts()
+    head, _, fields = status.partition(b"\n\n")
+    encoded = head + b"\nContent-Transfer-Encoding: base64\n\n" + base64.encodebytes(fields)
+    (failure,) = parse(before + encoded + b"\n" + after, source="file").failures
+    assert (failure.address, failure.status) == ("a.khan@northshire-fire.example.gov.uk", "5.1.10")
+
+
+def test_an_international_address_in_a_global_status_part() -> None:
+    message = (
+        raw("exchange_ndr.eml")
+        .replace(b"message/delivery-status", b"message/global-delivery-status")
+        .replace(b"rfc822;a.khan@", "utf-8;åsa.khan@".encode())
+    )
+    (failure,) = parse(message, source="file").failures
+    assert failure.address == "åsa.khan@northshire-fire.example.gov.uk"
+    assert failure.kind == HARD
