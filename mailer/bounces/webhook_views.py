@@ -173,7 +173,14 @@ def ses_webhook() -> ResponseReturnValue:
 def _confirm(source: ses.CertificateSource, envelope: ses.Envelope) -> None:
     """Confirm a subscription by fetching its SubscribeURL (checked to be on an SNS
     host by ses.verify), once: a replayed confirmation fetches nothing."""
-    if receipts.seen(get_db().session, provider=SOURCE_SES, key=envelope.message_id):
+    # A session of its own, closed before the fetch: the request's session would hold
+    # SQLite's write lock (a POST begins IMMEDIATE) while SNS answers.
+    peek = get_db().new_session()
+    try:
+        replay = receipts.seen(peek, provider=SOURCE_SES, key=envelope.message_id)
+    finally:
+        peek.close()
+    if replay:
         raise Refused(CONFLICT, "This request was already received: it is a replay.")
     try:
         source.get(envelope.subscribe_url)

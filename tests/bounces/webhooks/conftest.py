@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from contacts import suppression
 from contacts.models import Contact
 from mailer.accounts.models import User
+from mailer.bounces import webhook_views
 from mailer.bounces.models import Bounce, WebhookReceipt
 from mailer.config import Config
 from mailer.database import Database
@@ -74,7 +75,7 @@ def config(tmp_path: Path, db: Database, keys: Keys) -> Config:
 def app(app: Flask, sns: SnsSigner) -> Iterator[Flask]:
     app.extensions[security.CLOCK] = lambda: NOW
     sns.source.reset()
-    app.extensions["mailer.sns_certificates"] = sns.source
+    app.extensions[webhook_views.CERTIFICATES] = sns.source
     yield app
 
 

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from contacts.models import ACTIVE, BOUNCED, UNSUBSCRIBED
+from mailer.app import create_app
+from mailer.bounces import webhook_views
+from mailer.bounces.webhooks import ses
+from mailer.bounces.webhooks.common import Refused
 from mailer.database import Database
+from mailer.delivery import sends
 from mailer.delivery.models import BOUNCED as DELIVERY_BOUNCED
 from mailer.delivery.models import SENT
 from tests.bounces.webhooks.conftest import NOW, PEOPLE, TOPIC, Sent, counts, person
 from tests.bounces.webhooks.sns import SUBSCRIBE_URL, SnsSigner, ses_bounce, ses_complaint
+from tests.conftest import make_config
 
 URL = "/webhooks/ses"
 ANN, BOB, CAT = PEOPLE
@@ -43,6 +50,9 @@ def test_a_signed_permanent_bounce_suppresses_and_marks_the_delivery_bounced(
     ann = person(db, ANN)
     assert (ann.status, ann.suppressed, ann.delivery_state) == (BOUNCED, True, DELIVERY_BOUNCED)
     assert person(db, BOB).status == ACTIVE
+    with db.transaction() as session:
+        progress = sends.progress(session, sent.send_id)
+    assert (progress.sent, progress.bounced) == (2, 1)
     assert sns.source.fetched and all(
         "sns.eu-west-2.amazonaws.com" in u for u in sns.source.fetched
     )
@@ -217,3 +227,19 @@ def test_a_subscribe_url_elsewhere_is_never_fetched(
     )
     assert post(client, confirmation).status_code == 403
     assert sns.source.got == [] and sns.source.fetched == []
+
+
+def test_the_real_source_is_installed_and_fetches_only_from_sns(
+    tmp_path: Path, db: Database
+) -> None:
+    real = create_app(make_config(tmp_path, db.url))
+    try:
+        source = real.extensions[webhook_views.CERTIFICATES]
+        assert isinstance(source, ses.HttpsCertificates)
+        for url in ("https://attacker.example.org/x.pem", "file:///etc/passwd"):
+            with pytest.raises(Refused):
+                source.certificate(url)
+            with pytest.raises(Refused):
+                source.get(url)
+    finally:
+        real.extensions["mailer.db"].dispose()
