@@ -59,6 +59,9 @@ _SIGNED_FIELDS = {
 _SIGNED_FIELDS[UNSUBSCRIBE_CONFIRMATION] = _SIGNED_FIELDS[SUBSCRIPTION_CONFIRMATION]
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
 _SNS_HOST = re.compile(r"sns\.[a-z0-9]+(?:-[a-z0-9]+)+\.amazonaws\.com")
+# SNS's certificates are published as /SimpleNotificationService-<hex>.pem: nothing else
+# on the host is fetched for a message, however it is signed.
+_CERT_PATH = re.compile(r"/SimpleNotificationService-[A-Za-z0-9]{1,64}\.pem")
 
 FETCH_TIMEOUT = 5.0  # seconds: SNS waits 15 s for the answer, and retries
 MAX_CERTIFICATE = 64 * 1024
@@ -177,6 +180,8 @@ def verify(
     cert_url = check_sns_url(
         common.text(fields.get("SigningCertURL"), what="SigningCertURL"), what="SigningCertURL"
     )
+    if not _CERT_PATH.fullmatch(urlsplit(cert_url).path) or urlsplit(cert_url).query:
+        raise forbidden("The SigningCertURL is not an SNS signing certificate.")
     try:
         signature = base64.b64decode(
             common.text(fields.get("Signature"), what="Signature"), validate=True

@@ -136,6 +136,8 @@ def test_a_message_signed_too_long_ago_is_refused(
         "http://sns.eu-west-2.amazonaws.com/SimpleNotificationService-0000test.pem",
         "https://sns.eu-west-2.amazonaws.com:8443/SimpleNotificationService-0000test.pem",
         "https://user@sns.eu-west-2.amazonaws.com/SimpleNotificationService-0000test.pem",
+        "https://sns.eu-west-2.amazonaws.com/some/other/path.pem",
+        "https://sns.eu-west-2.amazonaws.com/SimpleNotificationService-0000test.pem?x=1",
     ],
 )
 def test_a_certificate_elsewhere_is_refused_without_fetching_it(
