@@ -51,6 +51,13 @@ SUBSCRIBE_CONFIRM = "/subscribe/confirm/<token>"
 # scheduler.reviews.views.
 NOTICES_OFF = "/notices/off/<token>"
 
+# Signed bounce and complaint notices from mail providers (POST only, no sign-in, no
+# CSRF token: the provider's signature stands in for both), answered by
+# mailer.bounces.webhook_views.
+WEBHOOK_SES = "/webhooks/ses"
+WEBHOOK_SENDGRID = "/webhooks/sendgrid"
+WEBHOOK_MAILGUN = "/webhooks/mailgun"
+
 _PLACEHOLDER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 # Values made only of these need no percent-encoding (tokens and codes always are).
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")

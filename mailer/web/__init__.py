@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from mailer.accounts.views import account_bp, auth_bp, users_bp
     from mailer.admin.dashboard import admin_bp
     from mailer.audit.views import audit_bp
+    from mailer.bounces.webhook_views import webhooks_bp
     from mailer.bulletins.public_views import documents_bp
     from mailer.bulletins.views import bulletins_bp
     from mailer.delivery.public_views import web_versions_bp
@@ -62,6 +63,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(subscribe_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(notices_bp)
+    app.register_blueprint(webhooks_bp)
 
     filters.init_app(app)
     errors.init_app(app)

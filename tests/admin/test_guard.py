@@ -61,4 +61,7 @@ def test_public_routes_are_only_the_intended_ones(app: Flask) -> None:
         "/u/<token>",
         "/u/<token>/resubscribe",
         "/u/test",
+        "/webhooks/mailgun",
+        "/webhooks/sendgrid",
+        "/webhooks/ses",
     ]
