@@ -99,6 +99,11 @@ def by_send(session: Session, send_ids: Sequence[int]) -> dict[int, Rates]:
     }
 
 
+def limit(rate: Decimal) -> str:
+    """A threshold as people quote it: 0.003 -> "0.3 %"."""
+    return f"{(rate * 100).normalize():f} %"
+
+
 def percent(rate: Decimal | None) -> str:
     """0.0042 -> "0.42 %": two decimals under 1 %, where the limits are, else one."""
     if rate is None:
