@@ -147,7 +147,7 @@ def test_a_hostile_bounce_is_shown_inert_and_neutralised_in_the_csv(
     raw = (
         b"From: <script>alert('from')</script>\r\nSubject: =HYPERLINK(\"x\")\r\n"
         b"Content-Type: text/html\r\n\r\n<html><body><script>alert(1)</script>"
-        b"<img src=x onerror=alert(2)>=HYPERLINK(\"http://evil.example/\")</body></html>\r\n"
+        b'<img src=x onerror=alert(2)>=HYPERLINK("http://evil.example/")</body></html>\r\n'
     )
     bounce_back(
         db,
@@ -164,7 +164,7 @@ def test_a_hostile_bounce_is_shown_inert_and_neutralised_in_the_csv(
     assert bounce is not None
     detail = admin_client.get(f"/admin/bounces/{bounce.id}").get_data(as_text=True)
     assert "<script>" not in detail and "<img src=x" not in detail
-    assert '&lt;img src=x onerror=alert(2)&gt;=HYPERLINK(&#34;http://evil.example/&#34;)' in detail
+    assert "&lt;img src=x onerror=alert(2)&gt;=HYPERLINK(&#34;http://evil.example/&#34;)" in detail
     assert '<pre class="source"' in detail
 
     response = admin_client.get("/admin/bounces.csv")
