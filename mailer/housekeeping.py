@@ -23,13 +23,13 @@ EVERY = timedelta(days=1)
 
 
 def run_once(db: Database, config: Config) -> int:
-    """Apply [retention] once; returns how many rows went (deliveries, tracking and
-    queued messages)."""
+    """Apply [retention] once; returns how many rows went (deliveries, tracking,
+    queued messages, bounce records and their stored messages)."""
     keep = config.retention.deliveries
     removed: dict[str, int] = {}
     with db.writing() as session:
         now = utcnow()
-        for what, purge in retention_purges().items():
+        for what, purge in retention_purges(config).items():
             removed[what] = purge(session, now, keep)
     for what, count in removed.items():
         if count:

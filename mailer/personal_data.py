@@ -3,7 +3,8 @@
 Part of the wiring (the app factory and the command line use it), because erasure and
 retention reach across concepts that must not import each other: pending import
 uploads (contacts), delivery records, outbox files and queued messages (delivery),
-sign-ups and clicks (tracking). A new place that stores an address adds its scrubber
+sign-ups and clicks (tracking), bounce records and the messages they came in (bounces).
+A new place that stores an address adds its scrubber
 here, and its purge to ``retention_purges``.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from contacts.data_rights import ERASURE_SCRUBBERS, Scrubber
 from contacts.pending_imports import UploadScrubber
+from mailer.bounces import privacy as bounce_privacy
 from mailer.config import Config
 from mailer.delivery import OUTBOX_FOLDER, privacy, queue, retention
 from mailer.tracking import privacy as tracking_privacy
@@ -32,17 +34,33 @@ def erasure_scrubbers(config: Config) -> tuple[Scrubber, ...]:
         privacy.OutboxScrubber(config.instance_path / OUTBOX_FOLDER),
         queue.scrub_queued,
         tracking_privacy.scrub_sign_ups,
+        bounce_privacy.scrub_bounces,
     )
 
 
-def retention_purges() -> dict[str, Callable[[Session, datetime, timedelta], int]]:
-    """What ``[retention] deliveries`` removes each day, by what it is."""
+def retention_purges(
+    config: Config,
+) -> dict[str, Callable[[Session, datetime, timedelta], int]]:
+    """What retention removes each day, by what it is: each purge is given ``[retention]
+    deliveries`` and applies it, or the period of its own that ``config`` sets."""
+    keep_messages = config.bounces.keep_messages
     return {
         "delivery rows": lambda session, now, keep: retention.purge(session, now=now, keep=keep),
         "tracking rows": lambda session, now, keep: tracking_privacy.purge(
             session, now=now, keep=keep
         ),
         "queued messages": lambda session, now, keep: queue.purge(session, now=now, keep=keep),
+        "bounce records": lambda session, now, keep: bounce_privacy.purge_bounces(
+            session, now=now, keep=keep
+        ),
+        # The messages bounces came in hold addresses and whole messages: kept for
+        # [bounces] keep_messages, shorter than the records themselves.
+        "stored bounce messages": lambda session, now, _keep: bounce_privacy.purge_messages(
+            session, now=now, keep=keep_messages
+        ),
+        "webhook receipts": lambda session, now, _keep: bounce_privacy.purge_receipts(
+            session, now=now
+        ),
     }
 
 

@@ -374,7 +374,7 @@ def show(ctx: Context, key: str, as_json: bool) -> None:
         click.echo(
             f"  {_local(send['due_at'], zone)}  {send['label']:45} {send['state']:9} "
             f"queued={counts['queued']} sent={counts['sent']} "
-            f"failed={counts['failed']} skipped={counts['skipped']}"
+            f"failed={counts['failed']} skipped={counts['skipped']} bounced={counts['bounced']}"
         )
         for reason in send["reasons"]:
             click.echo(f"      moved: {reason}")

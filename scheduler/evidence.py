@@ -22,8 +22,10 @@ from contacts.models import Contact
 from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
+from mailer.bounces.models import HARD, Bounce
 from mailer.delivery import sends
 from mailer.delivery.models import (
+    BOUNCED,
     FAILED,
     QUEUED,
     SEND_CANCELLED,
@@ -53,12 +55,15 @@ CSV_HEADER = [
 
 @dataclass(frozen=True)
 class Outcome:
-    label: str  # "sent", "failed", "skipped: unsubscribed", "on its way", "not sent yet"
+    # "sent", "bounced", "failed", "skipped: unsubscribed", "on its way", "not sent yet"
+    label: str
     at: datetime | None = None
     detail: str = ""
 
     @property
     def good(self) -> bool:
+        """Reached the person: handed over and no bounce came back. A message that
+        bounced after it was handed over ("bounced") never arrived."""
         return self.label == "sent"
 
 
@@ -97,9 +102,12 @@ class Report:
     totals: dict[int, Progress]
 
 
-def _outcome(row: Delivery) -> Outcome:
+def _outcome(row: Delivery, bounced_at: dict[int, datetime]) -> Outcome:
     if row.state == SENT:
         return Outcome("sent", row.sent_at, row.last_reply)
+    if row.state == BOUNCED:
+        # When the bounce came back (the message was handed over at sent_at).
+        return Outcome("bounced", bounced_at.get(row.id, row.sent_at), row.last_reply)
     if row.state == FAILED:
         return Outcome("failed", None, row.last_reply)
     if row.state == SKIPPED:
@@ -128,9 +136,12 @@ def report(session: Session, consultation: Consultation) -> Report:
                 .where(Delivery.send_id.in_(send_ids), Contact.organisation_type_id == type_id)
                 .order_by(Contact.organisation, Contact.name, Contact.id)
             ).all()
+            bounced_at = _bounced_at(
+                session, [row.id for row, _ in delivered if row.state == BOUNCED]
+            )
             for row, contact in delivered:
                 person = people.setdefault(contact.id, _person(contact))
-                person.outcomes[row.send_id] = _outcome(row)
+                person.outcomes[row.send_id] = _outcome(row, bounced_at)
             for contact in session.scalars(
                 select(Contact)
                 .join(audience, audience.c.id == Contact.id)
@@ -142,6 +153,21 @@ def report(session: Session, consultation: Consultation) -> Report:
         audiences.append(AudienceEvidence(coverage, ordered))
     totals = {s.id: sends.progress(session, s.id) for s in timeline}
     return Report(timeline, audiences, totals)
+
+
+def _bounced_at(session: Session, delivery_ids: list[int]) -> dict[int, datetime]:
+    """delivery id -> when its (first) hard bounce came back."""
+    if not delivery_ids:
+        return {}
+    found: dict[int, datetime] = {}
+    for delivery_id, at in session.execute(
+        select(Bounce.delivery_id, Bounce.received_at)
+        .where(Bounce.delivery_id.in_(delivery_ids), Bounce.kind == HARD)
+        .order_by(Bounce.received_at.desc())
+    ):
+        if delivery_id is not None:
+            found[int(delivery_id)] = at
+    return found
 
 
 def _person(contact: Contact) -> Person:

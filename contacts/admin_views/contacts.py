@@ -36,6 +36,7 @@ from mailer.accounts.roles import Action
 from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
+from mailer.bounces.models import KIND_LABELS, Bounce
 from mailer.database import get_db, utcnow
 from mailer.delivery.models import Delivery, Send
 from mailer.web import inputs, paging
@@ -95,6 +96,18 @@ def _show_page(contact_id: int, *, edit_error: str | None = None) -> ResponseRet
         .order_by(Delivery.id.desc())
         .limit(50)
     ).all()
+    # What came back about them (bounces, complaints), by the message it was about.
+    came_back = session.scalars(
+        select(Bounce)
+        .where(Bounce.contact_id == contact.id)
+        .order_by(Bounce.received_at.desc(), Bounce.id.desc())
+        .limit(50)
+    ).all()
+    listed = {d.id for d, _title in messages}
+    by_delivery: dict[int, list[Bounce]] = {}
+    for bounce in came_back:
+        if bounce.delivery_id is not None and bounce.delivery_id in listed:
+            by_delivery.setdefault(bounce.delivery_id, []).append(bounce)
     # Launches they joined too late for, held until sending is allowed (quiet hours).
     waiting = late_joiners.waiting_for(
         session,
@@ -113,6 +126,9 @@ def _show_page(contact_id: int, *, edit_error: str | None = None) -> ResponseRet
         contact=contact,
         history=history,
         messages=messages,
+        came_back=by_delivery,
+        unlisted=[b for b in came_back if b.delivery_id not in listed],
+        kind_labels=KIND_LABELS,
         waiting=waiting,
         other_lists=other_lists,
         types=directory.organisation_types(session),

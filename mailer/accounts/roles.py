@@ -66,6 +66,7 @@ class Action(StrEnum):
     ORGANISATION_SETTINGS = "organisation_settings"
     MANAGE_USERS = "manage_users"
     READ_AUDIT = "read_audit"
+    SEE_BOUNCES = "see_bounces"
     CHANGE_OWN_PASSWORD = "change_own_password"
 
 
@@ -178,6 +179,14 @@ MATRIX: dict[Action, Rule] = {
     ),
     Action.READ_AUDIT: Rule(
         _APPROVERS, "Read the audit log", "read the audit log", group="Data and people"
+    ),
+    # The bounces page names stakeholders' addresses and shows the messages their mail
+    # servers sent back: for those who look after the lists (editors) and admins.
+    Action.SEE_BOUNCES: Rule(
+        _EDITORS,
+        "See the bounces and complaints page, with the messages that came back",
+        "see bounces and complaints",
+        group="Data and people",
     ),
     Action.CHANGE_OWN_PASSWORD: Rule(
         _ALL, "Change one's own password", "change a password", group="Data and people"

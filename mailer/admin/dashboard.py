@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -10,11 +12,13 @@ from sqlalchemy import select
 from contacts.models import UNSUBSCRIBED, Contact
 from mailer.audit import service as audit_service
 from mailer.audit.actions import LABELS as ACTION_LABELS
+from mailer.bounces import rates
 from mailer.database import get_db, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import (
     FAILED,
     SEND_AWAITING_APPROVAL,
+    SEND_DONE,
     SEND_MISSED,
     SEND_PAUSED,
     SEND_SCHEDULED,
@@ -27,6 +31,10 @@ from mailer.organisation import service as organisation
 from scheduler import status
 from scheduler.models import AWAITING_APPROVAL, SCHEDULED, Consultation
 from scheduler.reviews import sent_back
+
+# The sends whose bounce and complaint rates the dashboard shows: the latest that went.
+RECENT_SENDS = 8
+RECENT_DAYS = 30
 
 # The dashboard is the page at /admin/ itself; every other admin blueprint has its own
 # prefix below it.
@@ -93,6 +101,17 @@ def dashboard() -> ResponseReturnValue:
         .order_by(Delivery.id.desc())
         .limit(5)
     ).all()
+    recent_sends = session.scalars(
+        select(Send)
+        .where(
+            Send.state.in_((SEND_SENDING, SEND_PAUSED, SEND_DONE)),
+            Send.fired_at > now - timedelta(days=RECENT_DAYS),
+        )
+        .order_by(Send.fired_at.desc())
+        .limit(RECENT_SENDS)
+    ).all()
+    # One query per table for all of them, not one per send.
+    send_rates = rates.by_send(session, [send.id for send in recent_sends])
     unsubscribes = session.scalars(
         select(Contact)
         .where(Contact.status == UNSUBSCRIBED, Contact.unsubscribed_at.is_not(None))
@@ -104,6 +123,10 @@ def dashboard() -> ResponseReturnValue:
         sending=sending,
         open_now=open_now,
         failures=failures,
+        recent_sends=[(send, send_rates[send.id]) for send in recent_sends],
+        percent=rates.percent,
+        complaint_limit=rates.limit(rates.COMPLAINT_LIMIT),
+        bounce_limit=rates.limit(rates.BOUNCE_LIMIT),
         unsubscribes=unsubscribes,
         now=now,
         recent=recent,

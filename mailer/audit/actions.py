@@ -12,6 +12,7 @@ USER_PASSWORD_CHANGED = "user.password_changed"
 SYSTEM_INITIALISED = "system.initialised"
 CONTACTS_IMPORTED = "contacts.imported"
 CONTACTS_EXPORTED = "contacts.exported"
+BOUNCES_EXPORTED = "bounces.exported"
 CONTACT_SAVED = "contact.saved"
 CONTACT_UNSUBSCRIBED = "contact.unsubscribed"
 CONTACT_RESUBSCRIBED = "contact.resubscribed"
@@ -85,6 +86,7 @@ LABELS = {
     SYSTEM_INITIALISED: "Database initialised",
     CONTACTS_IMPORTED: "Contacts imported",
     CONTACTS_EXPORTED: "Contacts exported",
+    BOUNCES_EXPORTED: "Bounces downloaded (addresses)",
     CONTACT_SAVED: "Contact saved",
     CONTACT_UNSUBSCRIBED: "Unsubscribed",
     CONTACT_COMPLAINED: "Marked a message as spam",

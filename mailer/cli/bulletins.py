@@ -302,7 +302,7 @@ def show(ctx: Context, key: str, as_json: bool) -> None:
         click.echo(
             f"  send {send['id']}: {send['state']}, due {due}, to {send['audience_described']}; "
             f"queued={counts['queued']} sent={counts['sent']} "
-            f"failed={counts['failed']} skipped={counts['skipped']}"
+            f"failed={counts['failed']} skipped={counts['skipped']} bounced={counts['bounced']}"
         )
         for reason in send["reasons"]:
             click.echo(f"      moved: {reason}")

@@ -28,9 +28,10 @@ from sqlalchemy import func, select
 from contacts.exporting import neutralise
 from mailer.accounts.roles import Action
 from mailer.admin.guards import acting_user, client_ip, requires
+from mailer.bounces import rates
 from mailer.database import get_db, utcnow
 from mailer.delivery import OUTBOX_FOLDER, controls, outbox_reader, sends, web_versions
-from mailer.delivery.models import FAILED, SEND_LABELS, SENT, Delivery, Send
+from mailer.delivery.models import BOUNCED, FAILED, SEND_LABELS, SENT, Delivery, Send
 from mailer.public_urls import PublicUrls
 from mailer.web import paging
 from mailer.web.frames import email_frame
@@ -41,6 +42,8 @@ sends_bp = Blueprint("sends", __name__, url_prefix="/admin/sends")
 outbox_bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")
 
 FAILURES_SHOWN = 200
+# The failures list: refused or given up on, and handed over but bounced later.
+NOT_DELIVERED = (FAILED, BOUNCED)
 
 
 def _send(send_id: int) -> Send:
@@ -67,6 +70,9 @@ def _status(send: Send) -> dict[str, object]:
         "sent": counts.sent,
         "failed": counts.failed,
         "skipped": counts.skipped,
+        # Handed over, then a bounce came back: not delivered after all.
+        "bounced": counts.bounced,
+        "complaints": rates.complaints_by_send(session, [send.id]).get(send.id, 0),
         "total": counts.total,
         "per_minute": per_minute or 0,
         "paused_reason": send.paused_reason,
@@ -93,7 +99,7 @@ def show(send_id: int) -> ResponseReturnValue:
         get_db()
         .session.scalars(
             select(Delivery)
-            .where(Delivery.send_id == send.id, Delivery.state == FAILED)
+            .where(Delivery.send_id == send.id, Delivery.state.in_(NOT_DELIVERED))
             .order_by(Delivery.id)
             .limit(FAILURES_SHOWN)
         )
@@ -178,14 +184,20 @@ def failures_csv(send_id: int) -> ResponseReturnValue:
     send = _send(send_id)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["address", "attempts", "reply", "hard_bounce"])
+    writer.writerow(["address", "attempts", "reply", "hard_bounce", "state"])
     for row in get_db().session.scalars(
         select(Delivery)
-        .where(Delivery.send_id == send.id, Delivery.state == FAILED)
+        .where(Delivery.send_id == send.id, Delivery.state.in_(NOT_DELIVERED))
         .order_by(Delivery.id)
     ):
         writer.writerow(
-            [neutralise(row.address), row.attempts, neutralise(row.last_reply), row.hard_bounce]
+            [
+                neutralise(row.address),
+                row.attempts,
+                neutralise(row.last_reply),
+                row.hard_bounce,
+                row.state,
+            ]
         )
     return Response(
         out.getvalue(),

@@ -18,7 +18,9 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from contacts.models import SUPPRESSED_ERASED, SUPPRESSED_UNSUBSCRIBED, Contact, Suppression
+from mailer.bounces import rates
 from mailer.delivery.models import (
+    BOUNCED,
     FAILED,
     QUEUED,
     SENDING,
@@ -33,6 +35,16 @@ from mailer.tracking import reports
 from mailer.tracking.models import ClickCount
 
 FAILURES_PER_PAGE = 50
+# The failures list: refused or given up on, and handed over but bounced later (with
+# the bounce's words, which processing keeps as the delivery's last reply).
+_NOT_DELIVERED = (FAILED, BOUNCED)
+_FAILURE_COLUMNS = (
+    Delivery.address,
+    Delivery.attempts,
+    Delivery.last_reply,
+    Delivery.hard_bounce,
+    Delivery.state,
+)
 
 
 def clicks_by_link(session: Session, send_id: int) -> dict[str, int]:
@@ -58,6 +70,14 @@ class Counts:
     skipped: int = 0
     unsubscribes: int = 0
     clicks: int = 0
+    # Handed over, then a bounce came back: not delivered after all (not in delivered).
+    bounced: int = 0
+    complaints: int = 0  # recipients who marked the message as spam
+
+    @property
+    def not_delivered(self) -> int:
+        """The failures list's length: failed, and bounced after sending."""
+        return self.failed + self.bounced
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
@@ -79,6 +99,13 @@ class Failure:
     attempts: int
     last_reply: str
     hard_bounce: bool
+    state: str = FAILED  # or BOUNCED: handed over, then a bounce came back
+
+    @property
+    def what(self) -> str:
+        if self.state == BOUNCED:
+            return "Bounced after sending"
+        return "Refused by the relay" if self.hard_bounce else "Failed"
 
 
 @dataclass(frozen=True)
@@ -108,10 +135,12 @@ class SendReport:
         rows = [
             ("Recipients", c.recipients),
             ("Delivered", c.delivered),
+            ("Bounced after sending", c.bounced),
             ("Failed", c.failed),
             ("Waiting to be sent", c.waiting),
             ("Skipped", c.skipped),
             ("Unsubscribed from this send", c.unsubscribes),
+            ("Complaints (marked as spam)", c.complaints),
             ("Clicks on its links", c.clicks),
         ]
         if self.cascade is not None:
@@ -218,7 +247,9 @@ def _ordered(links: Sequence[LinkClicks]) -> tuple[LinkClicks, ...]:
     return tuple(sorted(links, key=lambda link: (-link.clicks, link.label.casefold())))
 
 
-def _counts(states: dict[tuple[str, str], int], unsubscribes: int, clicks: int) -> Counts:
+def _counts(
+    states: dict[tuple[str, str], int], unsubscribes: int, clicks: int, complaints: int = 0
+) -> Counts:
     def total(*wanted: str) -> int:
         return sum(n for (state, _), n in states.items() if state in wanted)
 
@@ -230,6 +261,8 @@ def _counts(states: dict[tuple[str, str], int], unsubscribes: int, clicks: int) 
         skipped=total(SKIPPED),
         unsubscribes=unsubscribes,
         clicks=clicks,
+        bounced=total(BOUNCED),
+        complaints=complaints,
     )
 
 
@@ -253,15 +286,16 @@ def send_report(
         states,
         _unsubscribes(session, [send.id]).get(send.id, 0),
         sum(link.clicks for link in links),
+        rates.complaints_by_send(session, [send.id]).get(send.id, 0),
     )
     skipped = sorted(
         ((reason or "not given", n) for (state, reason), n in states.items() if state == SKIPPED),
         key=lambda item: (-item[1], item[0]),
     )
-    page = within(page, counts.failed, per_page)
+    page = within(page, counts.not_delivered, per_page)
     failures = session.execute(
-        select(Delivery.address, Delivery.attempts, Delivery.last_reply, Delivery.hard_bounce)
-        .where(Delivery.send_id == send.id, Delivery.state == FAILED)
+        select(*_FAILURE_COLUMNS)
+        .where(Delivery.send_id == send.id, Delivery.state.in_(_NOT_DELIVERED))
         .order_by(Delivery.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
@@ -281,7 +315,7 @@ def send_report(
         links=_ordered(links),
         failures=tuple(Failure(*row) for row in failures),
         failures_page=page,
-        failures_pages=pages(counts.failed, per_page),
+        failures_pages=pages(counts.not_delivered, per_page),
         cascade=cascade,
         from_summary=from_summary,
     )
@@ -296,6 +330,7 @@ def bulletin_report(session: Session, bulletin_id: int) -> BulletinReport:
     ids = [send.id for send in sends]
     states = _by_state(session, ids)
     unsubscribes = _unsubscribes(session, ids)
+    complaints = rates.complaints_by_send(session, ids)
     links = _links(session, ids)
     clicks: dict[int, int] = {}
     by_target: dict[str, LinkClicks] = {}
@@ -319,6 +354,7 @@ def bulletin_report(session: Session, bulletin_id: int) -> BulletinReport:
                 states.get(send.id) or _kept_summary(send),
                 unsubscribes.get(send.id, 0),
                 clicks.get(send.id, 0),
+                complaints.get(send.id, 0),
             ),
         )
         for send in sends
@@ -337,8 +373,8 @@ def csv_sections(
 ) -> list[tuple[str, list[list[object]]]]:
     """Each table of the report (every failure, not one page), titled, for one CSV."""
     failures = session.execute(
-        select(Delivery.address, Delivery.attempts, Delivery.last_reply, Delivery.hard_bounce)
-        .where(Delivery.send_id == send.id, Delivery.state == FAILED)
+        select(*_FAILURE_COLUMNS)
+        .where(Delivery.send_id == send.id, Delivery.state.in_(_NOT_DELIVERED))
         .order_by(Delivery.id.desc())
         .execution_options(yield_per=2000)
     )
@@ -355,15 +391,28 @@ def csv_sections(
         (
             "failures",
             [
-                ["address", "attempts", "reply", "hard_bounce"],
-                *[[row.address, row.attempts, row.last_reply, row.hard_bounce] for row in failures],
+                ["address", "attempts", "reply", "hard_bounce", "state"],
+                *[
+                    [row.address, row.attempts, row.last_reply, row.hard_bounce, row.state]
+                    for row in failures
+                ],
             ],
         ),
     ]
 
 
 def bulletin_csv_sections(report: BulletinReport) -> list[tuple[str, list[list[object]]]]:
-    names = ["recipients", "delivered", "failed", "waiting", "skipped", "unsubscribes", "clicks"]
+    names = [
+        "recipients",
+        "delivered",
+        "failed",
+        "waiting",
+        "skipped",
+        "unsubscribes",
+        "clicks",
+        "bounced",
+        "complaints",
+    ]
 
     def figures(counts: Counts) -> list[object]:
         return [getattr(counts, name) for name in names]

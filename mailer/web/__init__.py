@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from mailer.accounts.views import account_bp, auth_bp, users_bp
     from mailer.admin.dashboard import admin_bp
     from mailer.audit.views import audit_bp
+    from mailer.bounces.views import bounces_bp
     from mailer.bounces.webhook_views import webhooks_bp
     from mailer.bulletins.public_views import documents_bp
     from mailer.bulletins.views import bulletins_bp
@@ -38,6 +39,7 @@ def init_app(app: Flask) -> None:
         lists_bp,
         audience_bp,
         suppressions_bp,
+        bounces_bp,
         types_bp,
         users_bp,
         account_bp,

@@ -38,6 +38,8 @@ def send_json(session: Session, send: Send) -> dict[str, Any]:
             "sent": progress.sent,
             "failed": progress.failed,
             "skipped": progress.skipped,
+            # Handed over, then bounced: not delivered (not in "sent").
+            "bounced": progress.bounced,
         },
         "clicks": clicks_by_link(session, send.id),
     }

@@ -94,6 +94,8 @@ def to_json(session: Session, consultation: Consultation, *, now: datetime) -> d
                     "sent": progress.sent,
                     "failed": progress.failed,
                     "skipped": progress.skipped,
+                    # Handed over, then bounced: not delivered (not in "sent").
+                    "bounced": progress.bounced,
                 },
             }
         )

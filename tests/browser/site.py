@@ -32,6 +32,7 @@ ADMIN_PAGES = [
     "/admin/contacts/import",
     "/admin/lists/",
     "/admin/suppressions/",
+    "/admin/bounces",
     "/admin/organisation-types/",
     "/admin/organisation/",
     "/admin/bulletins/",

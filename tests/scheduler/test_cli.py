@@ -128,7 +128,7 @@ def test_create_submit_approve_and_show_keep_the_contract(tmp_path: Path, db: Da
     assert data["closes_at"] == "2099-04-02T22:59:00Z"
     for send in data["sends"]:
         assert send["fired_at"] is None
-        assert send["counts"] == {"queued": 0, "sent": 0, "failed": 0, "skipped": 0}
+        assert send["counts"] == {"queued": 0, "sent": 0, "failed": 0, "skipped": 0, "bounced": 0}
 
     # The author cannot approve, nor can anyone before it is submitted.
     early = mailer(config, "consultation", "approve", cid, "--by", "approver@example.org")

@@ -28,7 +28,7 @@ def test_show_json_has_the_contract_fields(
     assert first["kind"] == "launch"
     assert first["due_at"] == "2027-01-18T09:00:00Z"
     assert first["fired_at"] is None
-    assert first["counts"] == {"queued": 0, "sent": 0, "failed": 0, "skipped": 0}
+    assert first["counts"] == {"queued": 0, "sent": 0, "failed": 0, "skipped": 0, "bounced": 0}
     assert [s["kind"] for s in data["sends"]] == [
         "launch", "reminder", "reminder", "reminder", "close_notice",
     ]  # fmt: skip

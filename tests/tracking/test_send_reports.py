@@ -139,7 +139,7 @@ def test_the_pages_show_the_figures_and_the_csv_is_neutralised(
     rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
     assert ["Delivered", "4"] in rows and ["Failed", "3"] in rows
     assert ["the plan", PLAN, "body", "1"] in rows
-    replies = [row[2] for row in rows if len(row) == 4 and row[1] == "2"]
+    replies = [row[2] for row in rows if len(row) == 5 and row[1] == "2"]
     assert '\'=HYPERLINK("http://evil")' in replies
     assert not any(cell.startswith("=") for row in rows for cell in row)
 
@@ -151,7 +151,7 @@ def test_the_pages_show_the_figures_and_the_csv_is_neutralised(
     answer = admin_client.get(f"/admin/bulletins/{bulletin_id}/report.csv")
     rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
     assert rows[0] == ["sends"]
-    assert ["all", "All sends", "", "", "10", "4", "3", "1", "2", "0", "1"] in rows
+    assert ["all", "All sends", "", "", "10", "4", "3", "1", "2", "0", "1", "0", "0"] in rows
     assert ["the plan", PLAN, "body", "1"] in rows
     assert admin_client.get("/admin/bulletins/999999/report.csv").status_code == 404
 

@@ -189,7 +189,7 @@ def test_a_bulletin_reaches_exactly_its_audience_once_each_at_its_time(
     final = json.loads(mailer(path, "bulletin", "show", bid, "--json").stdout)
     (send,) = final["sends"]
     assert send["fired_at"] is not None and final["state"] == "done"
-    assert send["counts"] == {"queued": 0, "sent": 2, "failed": 0, "skipped": 1}
+    assert send["counts"] == {"queued": 0, "sent": 2, "failed": 0, "skipped": 1, "bounced": 0}
     assert send["audience"]["tags"] == ["youth"] and send["audience"]["areas"] == ["North"]
     assert send["clicks"] == {"https://example.org/plan": 0}
     human = mailer(path, "bulletin", "show", bid)
