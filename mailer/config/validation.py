@@ -50,6 +50,8 @@ ENV_OVERRIDES = (
     ("app", "secret_key", ENV_SECRET_KEY),
     ("app", "database_url", ENV_DATABASE_URL),
     ("smtp", "password", ENV_SMTP_PASSWORD),
+    ("bounces", "imap_password", "MAILER_BOUNCES_IMAP_PASSWORD"),
+    ("bounces", "mailgun_signing_key", "MAILER_BOUNCES_MAILGUN_SIGNING_KEY"),
 )
 
 TRANSPORTS = ("outbox", "smtp")

@@ -287,12 +287,17 @@ def _topic_arns(value: Any) -> tuple[str, ...]:
 def _base64_key(value: Any) -> str:
     value = "".join(_string(value).split())
     if value:
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
         try:
-            base64.b64decode(value, validate=True)
+            key = load_der_public_key(base64.b64decode(value, validate=True))
         except (binascii.Error, ValueError):
             raise ValueError(
                 "expected the verification key as SendGrid shows it (base64 text)"
             ) from None
+        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+            raise ValueError("expected SendGrid's verification key, an ECDSA P-256 public key")
     return value
 
 
