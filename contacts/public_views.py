@@ -22,7 +22,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from contacts import link_owner, subscriptions, tokens
-from contacts.models import Contact
+from contacts.models import ACTIVE, Contact
 from mailer import public_urls
 from mailer.database import get_db
 from mailer.delivery import sends
@@ -111,7 +111,15 @@ def resubscribe(token: str) -> ResponseReturnValue:
     db = get_db()
     with db.transaction(db.session) as session:
         subscriptions.resubscribe(session, contact)
-    flash("You are subscribed again.", "success")
+    if contact.status == ACTIVE:
+        flash("You are subscribed again.", "success")
+    else:
+        # A complaint (marked as spam) or the office's own suppression holds the address.
+        flash(
+            "We cannot start sending to this address again from here. "
+            "Please contact the office if you want our emails again.",
+            "error",
+        )
     return redirect(url_for("subscriptions.unsubscribe_page", token=token))
 
 

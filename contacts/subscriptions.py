@@ -63,10 +63,15 @@ def unsubscribe(
 
 
 def resubscribe(session: Session, contact: Contact) -> bool:
-    """Undo the contact's own unsubscribe (never a bounce or an admin's suppression)."""
+    """Undo the contact's own unsubscribe (never a bounce, a complaint or an admin's
+    suppression: while one of those holds the address, nothing changes)."""
     if contact.status != UNSUBSCRIBED:
         return False
     digest = suppression.address_hash(session, contact.email_key)
+    held = session.scalar(select(Suppression.reason).where(Suppression.address_hash == digest))
+    if held is not None and held != SUPPRESSED_UNSUBSCRIBED:
+        log.info("contact %s asked to come back; still suppressed (%s)", contact.id, held)
+        return False
     session.execute(
         delete(Suppression).where(
             Suppression.address_hash == digest, Suppression.reason == SUPPRESSED_UNSUBSCRIBED

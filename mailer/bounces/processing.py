@@ -37,6 +37,7 @@ from contacts.models import (
     ACTIVE,
     SUPPRESSED_BOUNCED,
     SUPPRESSED_COMPLAINED,
+    SUPPRESSED_UNSUBSCRIBED,
     Contact,
 )
 from contacts.models import (
@@ -236,7 +237,13 @@ def _by_token(
     if read is None or read.purpose != verp.BOUNCE:
         log.warning("bounce token %r is not one of ours", token[:50])
         return None, None
-    return read, session.get(Delivery, read.delivery_id)
+    found = session.get(Delivery, read.delivery_id)
+    if found is not None and read.send_id is not None and found.send_id != read.send_id:
+        # Signed by us, but the row is another send's now (a database restored or
+        # started afresh with the same key): not the message that bounced.
+        log.warning("bounce token %r names delivery %s of another send", token, found.id)
+        return None, None
+    return read, found
 
 
 def _summarised_send(session: Session, token: verp.Token | None) -> Send | None:
@@ -375,8 +382,9 @@ def _complaint(session: Session, bounce: Bounce, contact: Contact | None) -> str
             return "Suppressed the address (no contact holds it now)."
         return "Recorded; the person has since been erased."
     # Suppressed as a complaint first: the reason recorded first stays, and a
-    # complaint is not undone by the person's own "subscribe again".
-    suppression.suppress(
+    # complaint is not undone by the person's own "subscribe again". An earlier
+    # unsubscribe (which "subscribe again" would lift) gives way to the complaint.
+    entry = suppression.suppress(
         session,
         email_key=contact.email_key,
         reason=SUPPRESSED_COMPLAINED,
@@ -384,6 +392,8 @@ def _complaint(session: Session, bounce: Bounce, contact: Contact | None) -> str
         send_id=bounce.send_id,
         detail="marked a message as spam",
     )
+    if entry.reason == SUPPRESSED_UNSUBSCRIBED:
+        entry.reason, entry.detail = SUPPRESSED_COMPLAINED, "marked a message as spam"
     unsubscribed = subscriptions.unsubscribe(
         session, contact, send_id=bounce.send_id, one_click=False
     )

@@ -18,7 +18,7 @@ from contacts import tokens
 from contacts.models import BOUNCED, UNSUBSCRIBED, Contact, Suppression
 from mailer.accounts.models import User
 from mailer.database import Database
-from mailer.delivery import sends
+from mailer.delivery import sends, verp
 from mailer.delivery.models import (
     FAILED,
     QUEUED,
@@ -31,6 +31,7 @@ from mailer.delivery.models import (
     Send,
 )
 from mailer.delivery.sender import SenderProcess
+from tests.conftest import make_config
 from tests.delivery.helpers import DOMAIN, START, Clock, make_send, smtp_config, worker
 from tests.smtp_server import DROP, FaultySmtp, smtp_server
 
@@ -502,3 +503,37 @@ def test_the_stop_switch_holds_every_delivery_until_resumed(
     with db.transaction() as session:
         switch.resume(session, by=session.get(User, author.id), now=clock())
     assert worker(db, config, clock, name="w3").run_once() == len(ADDRESSES)
+
+
+def test_with_a_bounce_address_each_envelope_sender_names_its_delivery(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = make_config(
+        tmp_path,
+        db.url,
+        mail={"transport": "smtp", "from_address": f"Northshire PCC <news@{DOMAIN}>"},
+        smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": "5s"},
+        bounces={"address": f"bounces@{DOMAIN}"},
+    )
+    send_id = make_send(db, addresses=ADDRESSES[:3], author=author)
+    assert worker(db, config, Clock()).run_once() == 3
+    by_address = {r.recipients[0]: r for r in server.received}
+    for row in rows(db, send_id):
+        sender = by_address[row.address].sender
+        token = verp.token_in([sender], f"bounces@{DOMAIN}")
+        assert sender == f"bounces+{token}@{DOMAIN}"
+        assert verp.read_token(token, keys=[config.app.secret_key]) == verp.Token(
+            verp.BOUNCE, row.id, send_id
+        )
+        # The From address people see is unchanged.
+        message = BytesParser(policy=policy.default).parsebytes(by_address[row.address].data)
+        assert message["From"].addresses[0].addr_spec == f"news@{DOMAIN}"
+
+
+def test_without_a_bounce_address_the_envelope_sender_is_the_from_address(
+    tmp_path: Path, db: Database, server: FaultySmtp, author: User
+) -> None:
+    config = smtp_config(tmp_path, db, server.port)
+    make_send(db, addresses=ADDRESSES[:1], author=author)
+    assert worker(db, config, Clock()).run_once() == 1
+    assert server.received[0].sender == f"news@{DOMAIN}"
