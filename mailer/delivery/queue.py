@@ -146,6 +146,9 @@ def drain(
             try:
                 if unusable is not None:
                     raise unusable
+                # A one-off message (a proof, a sign-up confirmation) has no delivery
+                # row for a VERP token to name: its envelope sender stays the From
+                # address it was queued with, so a bounce goes back to a person.
                 reply = transport.send(
                     sender=message.sender, recipient=message.recipient, data=message.data
                 )

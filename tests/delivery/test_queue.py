@@ -79,6 +79,24 @@ def test_a_permanent_refusal_is_recorded_once(tmp_path: Path, db: Database) -> N
     assert row.attempts == 1 and row.data == b""
 
 
+def test_a_one_off_message_keeps_the_from_address_as_envelope_sender(
+    tmp_path: Path, db: Database
+) -> None:
+    """With a bounce address set, a proof or a sign-up confirmation has no delivery for
+    a bounce to name: its bounce goes back to the office's own address."""
+    _queue(db, "someone@example.org", MAIL_TEST)
+    with smtp_server() as server:
+        config = make_config(
+            tmp_path,
+            db.url,
+            mail={"transport": "smtp"},
+            smtp={"host": "127.0.0.1", "port": server.port, "security": "none"},
+            bounces={"address": "bounces@pcc.example.org"},
+        )
+        assert pool.run_once(db, config) == 1
+        assert [r.sender for r in server.received] == ["news@pcc.example.org"]
+
+
 def test_retention_removes_finished_queued_messages(db: Database) -> None:
     old = _queue(db, "old@example.org")
     waiting = _queue(db, "waiting@example.org")
