@@ -133,3 +133,11 @@ def test_a_huge_message_is_read_by_its_first_part() -> None:
 def test_raw_utf8_and_encoded_words_in_the_subject_are_read() -> None:
     message = "Subject: Réponse =?iso-8859-1?q?=E0?= vous\nFrom: x@example.net\n\n".encode()
     assert parse(message, source="file").subject == "Réponse à vous"
+
+
+def test_an_unsubscribe_request_marked_only_by_auto_response_suppress_counts() -> None:
+    message = raw("unsubscribe_request.eml").replace(
+        b"Subject: unsubscribe", b"Subject: unsubscribe\nX-Auto-Response-Suppress: All"
+    )
+    report = parse(message, source="mailbox", bounce_address=BOUNCE_ADDRESS)
+    assert report.kind == REPORT_UNSUBSCRIBE
