@@ -14,7 +14,7 @@ from mailer.bounces.reports import (
     REPORT_UNSUBSCRIBE,
 )
 
-from .fixtures import BOUNCE_ADDRESS, parsed, raw
+from .fixtures import BOUNCE_ADDRESS, MESSAGES, parsed, raw
 
 
 def test_an_unsubscribe_request_carries_its_token() -> None:
@@ -141,3 +141,28 @@ def test_an_unsubscribe_request_marked_only_by_auto_response_suppress_counts() -
     )
     report = parse(message, source="mailbox", bounce_address=BOUNCE_ADDRESS)
     assert report.kind == REPORT_UNSUBSCRIBE
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(path.name for path in MESSAGES.glob("*.eml") if path.stat().st_size),
+)
+def test_crlf_line_ends_and_an_mbox_from_line_change_nothing(name: str) -> None:
+    # IMAP hands messages over with CRLF; a Postfix pipe with flags=F adds "From ".
+    message = raw(name)
+    try:
+        expected = parse(message, source="mailbox", bounce_address=BOUNCE_ADDRESS)
+    except Unreadable:
+        return
+    for variant in (
+        message.replace(b"\n", b"\r\n"),
+        b"From MAILER-DAEMON  Tue Nov 24 10:14:07 2026\n" + message,
+    ):
+        report = parse(variant, source="mailbox", bounce_address=BOUNCE_ADDRESS)
+        assert (report.kind, report.message_id, report.verp_token, report.detail) == (
+            expected.kind,
+            expected.message_id,
+            expected.verp_token,
+            expected.detail,
+        )
+        assert report.failures == expected.failures
