@@ -8,10 +8,12 @@ what cannot be read is "".
 
 from __future__ import annotations
 
+import base64
+import quopri
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.header import decode_header, make_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.parser import BytesHeaderParser, HeaderParser
 from email.utils import getaddresses
@@ -55,14 +57,45 @@ def headers(message: Message, name: str) -> list[str]:
     return found
 
 
+def utf8(text: str) -> str:
+    """``text`` with the raw 8-bit bytes the parser kept (as surrogate escapes) read as
+    UTF-8, as RFC 6532 headers and message/global-delivery-status fields are."""
+    if not any("\udc80" <= character <= "\udcff" for character in text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _decoded(value: object) -> str:
+    """A header value as text: RFC 2047 words decoded, and raw 8-bit bytes (which the
+    parser hands back as an unknown-8bit Header) read as UTF-8."""
     try:
-        return str(make_header(decode_header(str(value))))
+        if isinstance(value, Header):
+            value = "".join(
+                chunk.decode("utf-8", "replace") if isinstance(chunk, bytes) else chunk
+                for chunk, _ in decode_header(value)
+            )
+        chunks = decode_header(utf8(str(value)))
+        text: list[str] = []
+        for chunk, charset in chunks:
+            text.append(chunk if isinstance(chunk, str) else _chunk_text(chunk, charset))
+        return "".join(text)
     except Exception:  # undecodable words: the value as it stands
         try:
             return str(value)
         except Exception:
             return ""
+
+
+def _chunk_text(chunk: bytes, charset: str | None) -> str:
+    if charset is None:  # the words around encoded ones, as decode_header hands them
+        try:
+            return chunk.decode("raw-unicode-escape")
+        except UnicodeDecodeError:
+            return chunk.decode("latin-1")
+    try:
+        return chunk.decode(charset, "replace")
+    except LookupError:  # a charset Python does not know
+        return chunk.decode("utf-8", "replace")
 
 
 def addresses(values: list[str]) -> list[str]:
@@ -142,7 +175,25 @@ def field_blocks(part: Message) -> list[Message]:
         blocks = [block for block in payload if isinstance(block, Message)]
         if blocks and not all(len(block.keys()) == 0 for block in blocks):
             return _unnested(blocks)
+        return fields_in(_encoded_body(part))
     return fields_in(text_of(part))
+
+
+def _encoded_body(part: Message) -> str:
+    """The fields of a message/delivery-status part sent base64 or quoted-printable
+    (RFC 3464 allows it), which the parser split into blocks before decoding."""
+    encoding = header(part, "Content-Transfer-Encoding").lower()
+    if encoding not in ("base64", "quoted-printable"):
+        return ""
+    try:
+        body = part.as_bytes().partition(b"\n\n")[2]
+        if encoding == "quoted-printable":
+            return quopri.decodestring(body).decode("utf-8", "replace")
+        letters = re.sub(rb"[^A-Za-z0-9+/]", b"", body)
+        letters = letters[: len(letters) - len(letters) % 4]
+        return base64.b64decode(letters).decode("utf-8", "replace")
+    except Exception:  # a part that cannot be written out again: no fields from it
+        return ""
 
 
 def fields_in(text: str) -> list[Message]:
@@ -150,7 +201,7 @@ def fields_in(text: str) -> list[Message]:
     parser = HeaderParser()
     return [
         parser.parsestr(chunk.strip() + "\n")
-        for chunk in re.split(r"\r?\n[ \t]*\r?\n", text)
+        for chunk in re.split(r"\r?\n[ \t]*\r?\n", utf8(text))
         if chunk.strip()
     ]
 
@@ -161,9 +212,11 @@ def _unnested(blocks: list[Message]) -> list[Message]:
     found: list[Message] = []
     for block in blocks:
         found.append(block)
-        rest = block.get_payload()
-        if isinstance(rest, str) and ":" in rest:
-            found.extend(fields_in(rest))
+        if block.is_multipart():
+            continue
+        rest = block.get_payload(decode=True)  # bytes: 8-bit fields stay readable
+        if isinstance(rest, bytes) and b":" in rest:
+            found.extend(fields_in(rest.decode("utf-8", "replace")))
     return found
 
 

@@ -21,6 +21,7 @@ from mailer.bounces.reports import REPORT_BOUNCE, REPORT_DELAY, REPORT_UNKNOWN, 
 
 DSN_TYPES = ("message/delivery-status", "message/global-delivery-status")
 _EXCHANGE_REASON = re.compile(r"remote server returned '([^'\n]{1,500})'", re.IGNORECASE)
+_CONTINUATION = re.compile(r"\s[245]\d\d[- ](?:[245]\.\d{1,3}\.\d{1,3}\s+)?(?=\S)")
 _ADDRESS_TYPE = re.compile(r"^\s*[\w.-]{1,40}\s*;\s*")
 
 
@@ -50,7 +51,7 @@ def read(message: Message) -> common.Reading | None:
     for block in recipients:
         action = common.header(block, "Action").lower().split(";")[0].strip()
         status = common.status_in(common.header(block, "Status"))
-        diagnostic = _without_type(common.header(block, "Diagnostic-Code"))
+        diagnostic = _unrepeated(_without_type(common.header(block, "Diagnostic-Code")))
         if not action and status:
             action = "failed" if status.startswith("5") else "delayed"
         if action == "delayed":
@@ -95,6 +96,12 @@ def _address(block: Message) -> str:
 def _without_type(value: str) -> str:
     """ "rfc822; a@b" -> "a@b", "smtp; 550 ..." -> "550 ..."."""
     return _ADDRESS_TYPE.sub("", value, count=1).strip()
+
+
+def _unrepeated(diagnostic: str) -> str:
+    """A multi-line reply with its repeated codes ("550-5.1.1 ...") said once."""
+    head, rest = diagnostic[:16], diagnostic[16:]
+    return head + _CONTINUATION.sub(" ", rest)
 
 
 def _reason_in(texts: str, address: str) -> str:
