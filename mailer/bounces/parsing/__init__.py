@@ -166,6 +166,8 @@ def _read(message: Message, *, token: str, unsubscribe: bool) -> common.Reading:
     if not bounce_mark and dsn.status_part(message) is not None:
         bounce_mark = "a status part naming no recipient"
     auto_mark = "" if bounce_mark else auto_replies.is_auto_reply(message)
+    if unsubscribe and auto_mark == auto_replies.ECHOED_SUPPRESS:
+        auto_mark = ""  # a person's request, from a mail system that marks everything
     if auto_mark:
         return common.Reading(REPORT_AUTO_REPLY, f"RFC 3834 auto-reply ({auto_mark})")
     if unsubscribe:

@@ -39,6 +39,9 @@ _BOUNCE_SUBJECTS = re.compile(
     r")",
     re.IGNORECASE,
 )
+# The weakest mark: what a message asks of the replies to it, echoed by some responders
+# into their reply, but sent by some mail systems on any message.
+ECHOED_SUPPRESS = "X-Auto-Response-Suppress"
 _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mdaemon")
 
 
@@ -49,12 +52,12 @@ def is_auto_reply(message: Message) -> str:
     if submitted and submitted != "no":
         return f"Auto-Submitted: {submitted}"
     for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Vacation"):
-        if common.header(message, name) or name in message:
+        if name in message:
             return name
     if common.header(message, "Precedence").lower() == "auto_reply":
         return "Precedence: auto_reply"
     if "X-Auto-Response-Suppress" in message:
-        return "X-Auto-Response-Suppress"
+        return ECHOED_SUPPRESS
     source = common.header(message, "X-MS-Exchange-Generated-Message-Source")
     if source and _EXCHANGE_RULES.search(source):
         return "Exchange rules"

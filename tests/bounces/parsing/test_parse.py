@@ -14,7 +14,7 @@ from mailer.bounces.reports import (
     REPORT_UNSUBSCRIBE,
 )
 
-from .fixtures import BOUNCE_ADDRESS, parsed, raw
+from .fixtures import BOUNCE_ADDRESS, MESSAGES, parsed, raw
 
 
 def test_an_unsubscribe_request_carries_its_token() -> None:
@@ -133,3 +133,36 @@ def test_a_huge_message_is_read_by_its_first_part() -> None:
 def test_raw_utf8_and_encoded_words_in_the_subject_are_read() -> None:
     message = "Subject: Réponse =?iso-8859-1?q?=E0?= vous\nFrom: x@example.net\n\n".encode()
     assert parse(message, source="file").subject == "Réponse à vous"
+
+
+def test_an_unsubscribe_request_marked_only_by_auto_response_suppress_counts() -> None:
+    message = raw("unsubscribe_request.eml").replace(
+        b"Subject: unsubscribe", b"Subject: unsubscribe\nX-Auto-Response-Suppress: All"
+    )
+    report = parse(message, source="mailbox", bounce_address=BOUNCE_ADDRESS)
+    assert report.kind == REPORT_UNSUBSCRIBE
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(path.name for path in MESSAGES.glob("*.eml") if path.stat().st_size),
+)
+def test_crlf_line_ends_and_an_mbox_from_line_change_nothing(name: str) -> None:
+    # IMAP hands messages over with CRLF; a Postfix pipe with flags=F adds "From ".
+    message = raw(name)
+    try:
+        expected = parse(message, source="mailbox", bounce_address=BOUNCE_ADDRESS)
+    except Unreadable:
+        return
+    for variant in (
+        message.replace(b"\n", b"\r\n"),
+        b"From MAILER-DAEMON  Tue Nov 24 10:14:07 2026\n" + message,
+    ):
+        report = parse(variant, source="mailbox", bounce_address=BOUNCE_ADDRESS)
+        assert (report.kind, report.message_id, report.verp_token, report.detail) == (
+            expected.kind,
+            expected.message_id,
+            expected.verp_token,
+            expected.detail,
+        )
+        assert report.failures == expected.failures
