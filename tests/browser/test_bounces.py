@@ -1,6 +1,7 @@
-"""The bounces page, one bounce in full, and a send's page with bounces, at a desk and
-on a phone: nothing scrolls sideways, axe-core finds nothing serious, a hostile
-bounce runs no script, and screenshots are kept for a person to look at."""
+"""The bounces page, one bounce in full, a send's page with bounces, and the dashboard's
+warnings, at a desk and on a phone: nothing scrolls sideways, axe-core finds nothing
+serious, a hostile bounce runs no script, and screenshots are kept for a person to look
+at."""
 
 from __future__ import annotations
 
@@ -87,6 +88,8 @@ def test_the_bounces_pages_at_a_desk_and_on_a_phone(
         "bounce": f"/admin/bounces/{bounce_id}",
         "send": f"/admin/sends/{send_id}",
         "send-report": f"/admin/sends/{send_id}/report",
+        # The send's 40 % bounces and 33 % complaints: both warnings.
+        "dashboard": "/admin/",
     }
     problems: dict[str, object] = {}
     dialogs: list[str] = []
