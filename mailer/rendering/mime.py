@@ -160,8 +160,12 @@ def address_header(name: str, display_name: str, email: str) -> bytes:
 
 def list_id_header(description: str, list_id: str) -> bytes:
     """``List-Id: "description" <list_id>`` (RFC 2919): the description a phrase, as
-    in an address, so a list's name reads in the reader's mail program as written."""
-    return _phrase_header("List-Id", one_line(description), list_id)
+    in an address, so a list's name reads in the reader's mail program as written.
+    ``list_id`` is bare (``list-3.example.org``)."""
+    description = one_line(description)
+    if not description:
+        return header("List-Id", f"<{list_id}>")
+    return _phrase_header("List-Id", description, list_id)
 
 
 def _phrase_header(name: str, phrase: str, bare: str) -> bytes:
