@@ -116,8 +116,8 @@ class DkimSigner:
         names += [name for name in OVERSIGNED if name in names]
         bh = base64.b64encode(body_hash).decode("ascii")
         value = (
-            f" v=1; a={self.algorithm}; c=relaxed/relaxed; d={self.domain};\r\n"
-            f"\ts={self.selector}; t={timestamp};\r\n"
+            f" v=1; a={self.algorithm}; c=relaxed/relaxed;\r\n"
+            f"\td={self.domain}; s={self.selector}; t={timestamp};\r\n"
             f"\th={_fold_names(names)};\r\n"
             f"\tbh={bh};\r\n"
             "\tb="
