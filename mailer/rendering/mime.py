@@ -138,16 +138,23 @@ def encoded_words(text: str, *, first_room: int = MAX_LINE) -> str:
     first_bytes = min(_WORD_BYTES, max((first_room - 12) // 4 * 3, 3))
     if len(data) <= _WORD_BYTES and (len(data) <= first_bytes or first_room >= MAX_LINE):
         return f"=?utf-8?b?{base64.b64encode(data).decode('ascii')}?="  # a name, usually
+    # Cut the bytes every 45 (fewer on the first line), each cut moved back to the start
+    # of a character: an encoded word holds whole characters (RFC 2047 section 5).
     words: list[str] = []
-    chunk = bytearray()
-    for char in text:
-        data = char.encode("utf-8")
-        if len(chunk) + len(data) > (first_bytes if not words else _WORD_BYTES):
-            words.append(base64.b64encode(chunk).decode("ascii"))
-            chunk = bytearray()
-        chunk += data
-    if chunk:
-        words.append(base64.b64encode(chunk).decode("ascii"))
+    start = 0
+    limit = first_bytes
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte
+            end -= 1
+        if end == start:  # a first line too short for even this character
+            end = start + 1
+            while end < len(data) and data[end] & 0xC0 == 0x80:
+                end += 1
+        words.append(base64.b64encode(data[start:end]).decode("ascii"))
+        start = end
+        limit = _WORD_BYTES
+    words.append(base64.b64encode(data[start:]).decode("ascii"))
     return "\r\n ".join(f"=?utf-8?b?{word}?=" for word in words)
 
 

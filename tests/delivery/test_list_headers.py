@@ -88,9 +88,7 @@ def test_each_recipient_gets_their_lists_list_id_and_both_unsubscribe_ways(
     base = f"stakeholders.{DOMAIN}"
     # "both" is on the two lists: the first (lowest id) names their copy.
     # (The name that is not ASCII is sent as encoded words, read back as written.)
-    assert str(received["both@example.org"]["List-Id"]) == (
-        f"{names[first]} <list-{first}.{base}>"
-    )
+    assert str(received["both@example.org"]["List-Id"]) == (f"{names[first]} <list-{first}.{base}>")
     assert str(received["panel@example.org"]["List-Id"]) == (
         f"Police and Crime Panel <list-{panel.id}.{base}>"
     )

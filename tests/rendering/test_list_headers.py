@@ -42,7 +42,7 @@ def test_feedback_id_list_id_and_both_unsubscribe_addresses(
 ) -> None:
     recipient = dataclasses.replace(
         AWKWARD[1],
-        list_id="Partners: \"North\" & Zoë's list <list-3.stakeholders.northshire-pcc.example.org>",
+        list_id='Partners: "North" & Zoë\'s list <list-3.stakeholders.northshire-pcc.example.org>',
         unsubscribe_mailto=MAILTO,
     )
     raw = with_feedback(signer).personalise(recipient, message_id="<b@example.org>")

@@ -49,10 +49,7 @@ def values(count: int, *, seed: int) -> list[str]:
     found: list[str] = []
     for _ in range(count):
         length = rng.randint(0, 400)
-        value = ""
-        while len(value) < length:
-            value += rng.choice(PIECES)
-        found.append(value[:length])
+        found.append("".join(rng.choices(PIECES, k=length))[:length])
     return found
 
 
@@ -120,10 +117,12 @@ def test_the_primitives_keep_the_limits_and_read_back_on_100000_values() -> None
         if written:
             assert read_phrase(list_id) == written, value
 
-        words = mime.encoded_words(written, first_room=rng.randint(20, 78))
+        # Encoded words for any room left on the first line (the Subject and To above
+        # leave one each); every word, and the value they read back as.
+        words = mime.encoded_words(written or "x", first_room=rng.randint(20, 78))
         for word in words.split("\r\n "):
             assert len(word) <= 75, value
-        assert str(make_header(decode_header(words))) == written, value
+        assert str(make_header(decode_header(words))) == (written or "x"), value
 
 
 @pytest.fixture(scope="module")
