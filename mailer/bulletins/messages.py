@@ -58,6 +58,8 @@ class Settings:
     files_folder: Path
     signer: DkimSigner | None = None
     allowed_from: tuple[str, ...] = ()
+    # [mail] feedback_id: the sender id of each send's Feedback-ID ("" for none).
+    feedback_id: str = ""
 
     @property
     def message_id_domain(self) -> str:
@@ -85,7 +87,26 @@ def settings_from(config: Config) -> Settings:
         files_folder=files.folder_for(config),
         signer=signer,
         allowed_from=config.mail.allowed_addresses,
+        feedback_id=config.mail.feedback_id,
     )
+
+
+def list_id(settings: Settings, *, list_id: int | None = None, name: str = "") -> str:
+    """The List-Id value of a contact list (RFC 2919), ``"Name <list-3.example.org>"``
+    under ``[mail] list_id``; without a list, the office's own."""
+    base = settings.sender.list_id
+    if list_id is None:
+        return base
+    bare = base.rpartition("<")[2].rstrip(">") if base.endswith(">") else base
+    return f"{name} <list-{list_id}.{bare}>"
+
+
+def feedback_id(settings: Settings, *, send_id: int, kind: str) -> str:
+    """Gmail's Feedback-ID (``a:b:c:SenderId``): the send, its kind, the product and
+    ``[mail] feedback_id``, so complaints are counted per send; "" when not set."""
+    if not settings.feedback_id:
+        return ""
+    return f"{send_id}:{kind}:stakeholder-mailer:{settings.feedback_id}"
 
 
 @dataclass(frozen=True)
@@ -229,13 +250,15 @@ def prepare_frozen(
     document_links: dict[str, str] | None = None,
     body_links: dict[str, str] | None = None,
     web_version: str | None = None,
+    send_id: int | None = None,
 ) -> PreparedMessage:
     """The message a frozen bulletin makes. Raises sandbox.TemplateProblem and
     FileNotFoundError (a stored document missing from disk). ``document_links`` (by
     content hash) replace the documents' plain addresses (tracked links), as
     ``body_links`` (by address) do the links the writer put in the body.
     ``web_version``: the send's web version address ("" for none); None, for previews
-    and test messages, stands in the public archive's address."""
+    and test messages, stands in the public archive's address. ``send_id``: a real
+    send's, for its Feedback-ID."""
     attachments: list[Attachment] = []
     tracked = document_links or {}
     carried = [
@@ -295,6 +318,9 @@ def prepare_frozen(
         from_address=office.address,
         list_id=settings.sender.list_id,
         reply_to=settings.sender.reply_to,
+        feedback_id=(
+            feedback_id(settings, send_id=send_id, kind=frozen.kind) if send_id is not None else ""
+        ),
     )
     return prepare(parts, values, sender=sender, attachments=attachments, signer=settings.signer)
 

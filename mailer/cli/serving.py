@@ -3,6 +3,7 @@ web`` and ``mailer worker`` (the parts run separately)."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import NoReturn
 from urllib.parse import urlsplit
@@ -12,7 +13,9 @@ import click
 from mailer.cli.context import Context, pass_ctx
 from mailer.cli.first_run import ensure_first_admin, load_demo
 from mailer.cli.schema import ensure_schema, require_schema
-from mailer.config import Config, with_overrides
+from mailer.config import Config, config_warnings, with_overrides
+
+log = logging.getLogger(__name__)
 
 _HOST = click.option("--host", help="Address to listen on (default 127.0.0.1).")
 _PORT = click.option(
@@ -27,6 +30,7 @@ _PORT = click.option(
 def run(ctx: Context, host: str | None, port: int | None) -> None:
     """Web admin, scheduler and delivery workers in one process: the embedded default."""
     config = ctx.use_config(base_url_for_port(ctx.config, port))
+    warn_about(config)
     # The embedded database belongs to this process, so it may set itself up; a
     # shared database is the operator's to migrate with `mailer init`.
     db = ensure_schema(ctx, announce=False) if config.uses_default_database else require_schema(ctx)
@@ -68,6 +72,7 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
 @pass_ctx
 def web(ctx: Context, host: str | None, port: int | None) -> None:
     """Only the web admin and public pages (run the other parts separately)."""
+    warn_about(ctx.config)
     require_schema(ctx).dispose()
     _serve(ctx, host, port)
 
@@ -84,6 +89,7 @@ def worker(ctx: Context, once: bool) -> None:
     from mailer.delivery import pool
 
     config = ctx.config
+    warn_about(config)
     db = require_schema(ctx)
     if once:
         sent = pool.run_once(db, config)
@@ -105,6 +111,14 @@ def worker(ctx: Context, once: bool) -> None:
     for thread in threads:
         thread.join(timeout=60)
     db.dispose()
+
+
+def warn_about(config: Config) -> None:
+    """Say at start-up what in the configuration would let mail down (DKIM not aligned
+    with a From domain): in the log, and on the terminal of whoever started it."""
+    for warning in config_warnings(config):
+        log.warning("configuration: %s", warning)
+        click.echo(f"Warning: {warning}", err=True)
 
 
 def base_url_for_port(config: Config, port: int | None) -> Config:

@@ -42,6 +42,7 @@ from mailer.config.validation import (
     ConfigError,
 )
 from mailer.config.values import format_duration, parse_duration, parse_quiet_hours
+from mailer.config.warnings import config_warnings
 
 __all__ = [
     "ENV_CONFIG",
@@ -61,6 +62,7 @@ __all__ = [
     "SchedulerSection",
     "SmtpSection",
     "TrackingSection",
+    "config_warnings",
     "find_config_file",
     "format_duration",
     "from_mapping",

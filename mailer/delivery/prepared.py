@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
+from contacts.audience import Audience
+from contacts.models import ContactList
 from mailer.bulletins import messages
 from mailer.bulletins.consultation_facts import FrozenConsultation
 from mailer.database import Database
@@ -42,6 +44,9 @@ class Prepared(NamedTuple):
     # ... and whether the survey link names its reader ([tracking] per_person, and a
     # tracked survey link to add the reader's share code to): decided once per send.
     personal_survey: bool
+    # The List-Id value of each list the send's audience names, by list id (lowest
+    # first): a recipient's is that of the first they belong to (recipients.first_lists).
+    lists: dict[int, str] = {}
 
 
 class SendUnusable(Exception):
@@ -91,6 +96,15 @@ class PreparedSends:
                 raise SendUnusable(f"send {send_id} has nothing approved to send")
             frozen = messages.Frozen.from_json(send.frozen)
             web = PublicUrls(base).web_version(send.web_token) if send.web_token else ""
+            audience = Audience.from_json(send.audience)
+            lists = {
+                row.id: messages.list_id(self.settings, list_id=row.id, name=row.name)
+                for row in session.execute(
+                    select(ContactList.id, ContactList.name)
+                    .where(ContactList.id.in_(audience.lists))
+                    .order_by(ContactList.id)
+                )
+            }
             tracked = {
                 (link.kind, link.target): PublicUrls(base).follow(link.token)
                 for link in session.scalars(
@@ -115,6 +129,7 @@ class PreparedSends:
                 document_links=document_links,
                 body_links=body_links,
                 web_version=tracked.get((LINK_WEB_VERSION, web), web),
+                send_id=send_id,
             )
         except Exception as exc:  # a template problem or a missing document
             raise SendUnusable(f"the message cannot be made: {exc}") from exc
@@ -129,4 +144,4 @@ class PreparedSends:
             "web_version": web,
         }
         personal = self.per_person and (LINK_SURVEY, survey) in tracked
-        return Prepared(prepared, links, personal)
+        return Prepared(prepared, links, personal, lists)

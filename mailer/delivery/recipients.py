@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
+from sqlalchemy import Connection, func, select
+
 from contacts import tokens
+from contacts.models import ListMembership
+from mailer.delivery import verp
 from mailer.delivery.prepared import Prepared
 from mailer.public_urls import PublicUrls
 from mailer.rendering.prepare import Recipient
@@ -37,10 +41,37 @@ class Claimed(NamedTuple):
     link_key: str = ""  # the contact's link key, signed into its unsubscribe and preferences links
 
 
+def first_lists(
+    connection: Connection, rows: Sequence[Claimed], lists: Sequence[int]
+) -> dict[int, int]:
+    """For each contact of ``rows``: the first (lowest id) of ``lists`` they are on, the
+    list whose List-Id their message carries. One query for a claimed batch of a send;
+    a contact on none of them (there by organisation type) is left out."""
+    if not lists or not rows:
+        return {}
+    query = (
+        select(ListMembership.contact_id, func.min(ListMembership.list_id))
+        .where(
+            ListMembership.contact_id.in_({row.contact_id for row in rows}),
+            ListMembership.list_id.in_(lists),
+        )
+        .group_by(ListMembership.contact_id)
+    )
+    return {row[0]: row[1] for row in connection.execute(query)}
+
+
 def recipient_for(
-    row: Claimed, prepared: Prepared, *, urls: PublicUrls, keys: Sequence[str]
+    row: Claimed,
+    prepared: Prepared,
+    *,
+    urls: PublicUrls,
+    keys: Sequence[str],
+    list_id: int | None = None,
+    bounce_address: str = "",
 ) -> Recipient:
-    """The recipient of ``row``'s message: who they are and their personal links."""
+    """The recipient of ``row``'s message: who they are and their personal links.
+    ``list_id``: the audience list they are written to as (:func:`first_lists`);
+    ``bounce_address``: ``[bounces] address``, for a mailto: List-Unsubscribe."""
     unsubscribe = tokens.make(
         tokens.UNSUBSCRIBE,
         contact_id=row.contact_id,
@@ -70,4 +101,8 @@ def recipient_for(
             "unsubscribe": urls.unsubscribe(unsubscribe),
             "preferences": urls.preferences(preferences),
         },
+        list_id=prepared.lists.get(list_id, "") if list_id is not None else "",
+        unsubscribe_mailto=(
+            verp.unsubscribe_mailto(bounce_address, row.id, keys=keys) if bounce_address else ""
+        ),
     )

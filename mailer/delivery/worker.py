@@ -47,7 +47,7 @@ from mailer.delivery.models import (
 )
 from mailer.delivery.outcomes import SentWriter, sent_writer
 from mailer.delivery.prepared import Prepared, PreparedSends, SendUnusable
-from mailer.delivery.recipients import Claimed, recipient_for
+from mailer.delivery.recipients import Claimed, first_lists, recipient_for
 from mailer.delivery.transport import STAGE_RCPT, Transport, TransportError
 from mailer.public_urls import PublicUrls
 from mailer.rendering.prepare import Recipient
@@ -213,8 +213,32 @@ class Worker:
 
     # --- rendering --------------------------------------------------------------------
 
-    def _recipient(self, row: Claimed, prepared: Prepared) -> Recipient:
-        return recipient_for(row, prepared, urls=self.urls, keys=self.secret_keys)
+    def _recipient(self, row: Claimed, prepared: Prepared, lists: dict[int, int]) -> Recipient:
+        return recipient_for(
+            row,
+            prepared,
+            urls=self.urls,
+            keys=self.secret_keys,
+            list_id=lists.get(row.contact_id),
+            bounce_address=self.config.bounces.address,
+        )
+
+    def _first_lists(self, claimed: list[Claimed]) -> dict[int, dict[int, int]]:
+        """Per send of the batch: each contact's first audience list (its List-Id),
+        one query per send named in the batch, not one per message."""
+        by_send: dict[int, list[Claimed]] = {}
+        for row in claimed:
+            by_send.setdefault(row.send_id, []).append(row)
+        found: dict[int, dict[int, int]] = {}
+        for send_id, rows in by_send.items():
+            try:
+                lists = list(self.prepared.get(send_id).lists)
+            except SendUnusable:
+                continue  # process() pauses it
+            if lists:
+                with self.db.engine.connect() as connection:
+                    found[send_id] = first_lists(connection, rows, lists)
+        return found
 
     # --- sending ----------------------------------------------------------------------
 
@@ -224,6 +248,7 @@ class Worker:
         rather than kept until the lease runs out."""
         sent = 0
         stopped: set[int] = set()  # sends paused during this batch
+        lists = self._first_lists(claimed)
         for row in claimed:
             if row.send_id in stopped or (stop is not None and stop.is_set()):
                 self._release(row)
@@ -247,7 +272,9 @@ class Worker:
                 self._release(row)
                 continue
             data = prepared.message.personalise(
-                self._recipient(row, prepared), message_id=row.message_id, now=self.clock()
+                self._recipient(row, prepared, lists.get(row.send_id, {})),
+                message_id=row.message_id,
+                now=self.clock(),
             )
             if row.not_before is not None:
                 wait = (row.not_before - self.clock()).total_seconds()

@@ -99,7 +99,12 @@ def render(mail: OfficeMail, *, org: Mapping[str, Any], sender: From, at: dateti
     message["Subject"] = one_line(mail.subject)
     message["Date"] = format_datetime(at)
     message["Message-ID"] = make_msgid(domain=sender.address.rpartition("@")[2] or None)
+    # Automatic, so no automatic answer (RFC 3834; Exchange reads its own header): an
+    # out-of-office reply to a sign-up confirmation or a staff notice helps nobody.
+    # Not Precedence: bulk, which these one-to-one messages are not (some mail programs
+    # file bulk mail out of the inbox, and a confirmation must be seen).
     message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
     if mail.stop_url:
         message["List-Unsubscribe"] = f"<{one_line(mail.stop_url)}>"
         # RFC 8058: the mail program's own "unsubscribe" button POSTs this body.

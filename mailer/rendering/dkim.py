@@ -6,7 +6,11 @@ segment, so a prepared send canonicalises its fixed parts once (see ``prepare``)
 dkimpy's verifier checks our signatures in the tests.
 
 List-Unsubscribe and List-Unsubscribe-Post are signed: mailbox providers honour one-click
-unsubscribe only when they are (dkimpy leaves the latter out by default).
+unsubscribe only when they are (dkimpy leaves the latter out by default); so is
+Feedback-ID, which Gmail reads only when signed. The headers a reader trusts are
+oversigned (RFC 6376 section 8.15): named once more in h= than the message has them,
+so a second copy added in transit (a Subject, a List-Unsubscribe) breaks the signature
+rather than being shown beside a valid one.
 """
 
 from __future__ import annotations
@@ -29,8 +33,21 @@ SIGNED_HEADERS = (
     "list-id",
     "list-unsubscribe",
     "list-unsubscribe-post",
+    "precedence",
+    "auto-submitted",
+    "x-auto-response-suppress",
+    "feedback-id",
     "mime-version",
     "content-type",
+)
+OVERSIGNED = (
+    "from",
+    "subject",
+    "to",
+    "date",
+    "message-id",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
 )
 _WSP = re.compile(rb"[ \t]+")
 _TRAILING_WSP = re.compile(rb"[ \t]+\r\n")
@@ -94,11 +111,14 @@ class DkimSigner:
             if name in SIGNED_HEADERS:
                 signed.append(canonical_header(line))
                 names.append(name)
+        # A name more in h= than the message has instances signs an empty one: an added
+        # instance no longer matches it (RFC 6376 section 5.4.2).
+        names += [name for name in OVERSIGNED if name in names]
         bh = base64.b64encode(body_hash).decode("ascii")
         value = (
-            f" v=1; a={self.algorithm}; c=relaxed/relaxed; d={self.domain};\r\n"
-            f"\ts={self.selector}; t={timestamp};\r\n"
-            f"\th={':'.join(names)};\r\n"
+            f" v=1; a={self.algorithm}; c=relaxed/relaxed;\r\n"
+            f"\td={self.domain}; s={self.selector}; t={timestamp};\r\n"
+            f"\th={_fold_names(names)};\r\n"
             f"\tbh={bh};\r\n"
             "\tb="
         )
@@ -107,3 +127,17 @@ class DkimSigner:
         signature = base64.b64encode(self._sign(data)).decode("ascii")
         folded = "\r\n\t".join(signature[i : i + 72] for i in range(0, len(signature), 72))
         return unsigned + folded.encode("ascii") + b"\r\n"
+
+
+def _fold_names(names: list[str]) -> str:
+    """The h= list, folded after a colon so no line of the header passes 78 characters."""
+    lines: list[str] = []
+    line = ""
+    for index, name in enumerate(names):
+        piece = name if index == len(names) - 1 else f"{name}:"
+        if line and len(line) + len(piece) > 72:
+            lines.append(line)
+            line = ""
+        line += piece
+    lines.append(line)
+    return "\r\n\t".join(lines)

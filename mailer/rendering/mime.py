@@ -12,7 +12,6 @@ import base64
 import binascii
 import re
 import secrets
-from email.header import Header
 from email.utils import quote
 from pathlib import Path
 from urllib.parse import quote as url_quote
@@ -26,6 +25,7 @@ _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
 # ".", which it encodes): text that quoted-printable leaves as it is, if on one line.
 _QP_PLAIN = re.compile(r"[!-<>-~](?:[ !-<>-~]*[!-<>-~])?\Z")
 _QP_PLAIN_MAX = 70
+_QP_LINE = 76  # the longest quoted-printable line, the soft break's "=" counted
 
 
 def one_line(value: str) -> str:
@@ -41,17 +41,44 @@ def one_line(value: str) -> str:
 
 
 def header(name: str, value: str) -> bytes:
-    """One header line (folded if long, RFC 2047 encoded if not ASCII), CRLF-ended."""
+    """One header line, CRLF-ended: folded between words if long (no line over 78
+    characters but for a single word longer than that), as RFC 2047 encoded words of at
+    most 75 characters if not ASCII. For unstructured values (and structured ones that
+    are ASCII): a structured value with a phrase (an address, a List-Id) has its own
+    function, since only its phrase may be encoded."""
     value = one_line(value)
-    if value.isascii() and len(name) + 2 + len(value) <= MAX_LINE:
-        return f"{name}: {value}\r\n".encode("ascii")
-    if value.isascii() and " " not in value:
-        # One long word (a List-Unsubscribe URL, in every message): email.header can
-        # only move it to a continuation line, so do that here at a tenth of the cost.
-        return f"{name}: \r\n {value}\r\n".encode("ascii")
-    charset = "us-ascii" if value.isascii() else "utf-8"
-    encoded = Header(value, charset, header_name=name).encode(linesep="\r\n")
-    return f"{name}: {encoded}\r\n".encode("ascii")
+    if value.isascii():
+        if len(name) + 2 + len(value) <= MAX_LINE:
+            return f"{name}: {value}\r\n".encode("ascii")
+        return f"{name}: {_fold(value, first_room=MAX_LINE - len(name) - 2)}\r\n".encode("ascii")
+    words = encoded_words(value, first_room=MAX_LINE - len(name) - 2)
+    return f"{name}: {words}\r\n".encode("ascii")
+
+
+def _fold(value: str, *, first_room: int) -> str:
+    """ASCII ``value`` folded between words (before a space, RFC 5322 section 2.2.3),
+    each line at most 78 characters unless one word alone is longer. A single long
+    word (a List-Unsubscribe URL, in every message) goes on a continuation line of its
+    own rather than after the header's name, where it would only be longer."""
+    lines: list[str] = []
+    line = ""
+    room = first_room
+    for word in value.split(" "):
+        if not line:
+            if lines or len(word) <= room:
+                line = word
+                continue
+            lines.append("")  # the name's line holds nothing: the word starts the next
+            room = MAX_LINE - 1
+            line = word
+        elif len(line) + 1 + len(word) <= room:
+            line += " " + word
+        else:
+            lines.append(line)
+            room = MAX_LINE - 1
+            line = word
+    lines.append(line)
+    return "\r\n ".join(lines)
 
 
 def text_header(name: str, value: str) -> bytes:
@@ -60,12 +87,14 @@ def text_header(name: str, value: str) -> bytes:
     RFC 2047 encoded words (at most 75 characters each, splittable anywhere) for a
     word too long for a line. A subject is per send, or per recipient when it names
     them: the usual short one costs one check more than ``header``."""
+    value = one_line(value)
     line = header(name, value)
     # Text that merely looks like an encoded word ("=?...?=") would be decoded by the
-    # reader's mail program: encode it, so it reads as written.
-    if _folded_well(line) and "=?" not in value:
+    # reader's mail program: encode it, so it reads as written. ``header`` encodes any
+    # value that is not ASCII; an ASCII one is kept as it is if its words fit.
+    if not value.isascii() or ("=?" not in value and _folded_well(line)):
         return line
-    words = encoded_words(one_line(value), first_room=MAX_LINE - len(name) - 2)
+    words = encoded_words(value, first_room=MAX_LINE - len(name) - 2)
     return f"{name}: {words}\r\n".encode("ascii")
 
 
@@ -109,31 +138,63 @@ def encoded_words(text: str, *, first_room: int = MAX_LINE) -> str:
     first_bytes = min(_WORD_BYTES, max((first_room - 12) // 4 * 3, 3))
     if len(data) <= _WORD_BYTES and (len(data) <= first_bytes or first_room >= MAX_LINE):
         return f"=?utf-8?b?{base64.b64encode(data).decode('ascii')}?="  # a name, usually
+    # Cut the bytes every 45 (fewer on the first line), each cut moved back to the start
+    # of a character: an encoded word holds whole characters (RFC 2047 section 5).
     words: list[str] = []
-    chunk = bytearray()
-    for char in text:
-        data = char.encode("utf-8")
-        if len(chunk) + len(data) > (first_bytes if not words else _WORD_BYTES):
-            words.append(base64.b64encode(chunk).decode("ascii"))
-            chunk = bytearray()
-        chunk += data
-    if chunk:
-        words.append(base64.b64encode(chunk).decode("ascii"))
+    start = 0
+    limit = first_bytes
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte
+            end -= 1
+        if end == start:  # a first line too short for even this character
+            end = start + 1
+            while end < len(data) and data[end] & 0xC0 == 0x80:
+                end += 1
+        words.append(base64.b64encode(data[start:end]).decode("ascii"))
+        start = end
+        limit = _WORD_BYTES
+    words.append(base64.b64encode(data[start:]).decode("ascii"))
     return "\r\n ".join(f"=?utf-8?b?{word}?=" for word in words)
 
 
 def address_header(name: str, display_name: str, email: str) -> bytes:
-    value = address(display_name, email)
-    if value.isascii() and len(name) + 2 + len(value) > MAX_LINE and " <" in value:
-        # Fold before the angle address rather than run past 78 characters.
-        shown, angle = value.rsplit(" <", 1)
-        if "\r\n" not in shown and len(name) + 2 + len(shown) > MAX_LINE:
-            # A plain name too long for one line (a quoted string cannot be split
-            # everywhere): as encoded words, which fold anywhere and read back the same.
-            shown = encoded_words(one_line(display_name))
-        return f"{name}: {shown}\r\n <{angle}\r\n".encode("ascii")
+    """A From, To or Reply-To line: ``Name <email>``, folded before the angle address
+    when the line would run past 78 characters, the name as encoded words (at most 75
+    characters each) when it is not ASCII or too long for a line as a quoted string."""
+    return _phrase_header(name, one_line(display_name), address("", email))
+
+
+def list_id_header(description: str, list_id: str) -> bytes:
+    """``List-Id: "description" <list_id>`` (RFC 2919): the description a phrase, as
+    in an address, so a list's name reads in the reader's mail program as written.
+    ``list_id`` is bare (``list-3.example.org``)."""
+    description = one_line(description)
+    if not description:
+        return header("List-Id", f"<{list_id}>")
+    return _phrase_header("List-Id", description, list_id)
+
+
+def _phrase_header(name: str, phrase: str, bare: str) -> bytes:
+    """``name: phrase <bare>``: only the phrase may be quoted or encoded (RFC 2047
+    section 5: an encoded word may stand for a phrase word, never inside <...>)."""
+    if not phrase:
+        return f"{name}: {bare}\r\n".encode()
+    first_room = MAX_LINE - len(name) - 2
+    if phrase.isascii():
+        shown = f'"{quote(phrase)}"' if _SPECIALS.search(phrase) else phrase
+        if "=?" in phrase or len(shown) > first_room:
+            # Text that looks like an encoded word would be decoded; a name too long
+            # for a line cannot be folded inside a quoted string: encoded words can.
+            shown = encoded_words(phrase, first_room=first_room)
+    else:
+        shown = encoded_words(phrase, first_room=first_room)
+    last = shown.rpartition("\r\n")[2]
+    room = first_room if "\r\n" not in shown else MAX_LINE
     # Only an internationalised local part (RFC 6532, sent with SMTPUTF8) is not ASCII.
-    return f"{name}: {value}\r\n".encode()
+    if len(last) + 2 + len(bare) + 1 <= room:
+        return f"{name}: {shown} <{bare}>\r\n".encode()
+    return f"{name}: {shown}\r\n <{bare}>\r\n".encode()
 
 
 def qp(text: str) -> bytes:
@@ -150,10 +211,42 @@ def qp(text: str) -> bytes:
         return text.encode("ascii") + b"=\r\n"
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
     encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
+    soft = not encoded.endswith(b"\n")
+    if len(encoded) >= _QP_LINE:
+        # binascii lets two kinds of line run past 76 characters (RFC 2045 section
+        # 6.7): a line whose trailing space it encodes ("=20" pushes it to 77), and the
+        # last line, which it fills to 76 when the text ends without a line break, and
+        # to which the soft break below adds its "=". So its lines are wrapped again.
+        lines = encoded.replace(b"=\n", b"").split(b"\n")
+        last = len(lines) - 1
+        encoded = b"\n".join(
+            _wrap(line, room=_QP_LINE - 1 if soft and index == last else _QP_LINE)
+            for index, line in enumerate(lines)
+        )
     encoded = encoded.replace(b"\n", b"\r\n")
-    if not encoded.endswith(b"\r\n"):
-        encoded += b"=\r\n"
-    return encoded
+    return encoded + b"=\r\n" if soft else encoded
+
+
+def _wrap(line: bytes, *, room: int) -> bytes:
+    """One line of quoted-printable (escapes, no soft breaks) in soft-broken lines of at
+    most 76 characters, the "=" counted; its last at most ``room``. Never broken inside
+    an "=XX" escape: every "=" in ``line`` starts one."""
+    if len(line) <= room:
+        return line
+    pieces: list[bytes] = []
+    start = 0
+    while len(line) - start > room:
+        cut = start + _QP_LINE - 1
+        if line[cut - 1] == 61:  # "="
+            cut -= 1
+        elif line[cut - 2] == 61:
+            cut -= 2
+        pieces.append(line[start:cut] + b"=")
+        start = cut
+    # Never a line of one "." (the end of DATA for a careless SMTP hop): the rest of a
+    # line with a hard break is at least two characters, and a soft break follows one.
+    pieces.append(line[start:])
+    return b"\n".join(pieces)
 
 
 def boundary() -> str:

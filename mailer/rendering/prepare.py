@@ -32,6 +32,13 @@ from mailer.rendering.placeholders import (
 )
 
 ONE_CLICK = b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+# Every bulk message says so: out-of-office replies and other automatic answers are not
+# sent back to it (RFC 3834 Auto-Submitted, the old Precedence, and Exchange's own).
+BULK = (
+    ("precedence", b"Precedence: bulk\r\n"),
+    ("auto-submitted", b"Auto-Submitted: auto-generated\r\n"),
+    ("x-auto-response-suppress", b"X-Auto-Response-Suppress: All\r\n"),
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,18 @@ class TemplateParts:
 class Sender:
     from_name: str
     from_address: str
-    list_id: str  # "Name <id.example.org>" or a bare id
+    list_id: str  # "Name <id.example.org>" or a bare id: the List-Id of no list
     reply_to: str = ""
+    # The whole Feedback-ID value ("send:kind:stakeholder-mailer:sender id"), "" for none.
+    feedback_id: str = ""
+
+
+def list_id_line(list_id: str) -> bytes:
+    """The List-Id line of ``"Name <id.example.org>"`` or a bare id (RFC 2919)."""
+    description, _, bare = mime.one_line(list_id).rpartition("<")
+    if not bare.endswith(">"):
+        return mime.list_id_header("", mime.one_line(list_id))
+    return mime.list_id_header(description.strip().strip('"'), bare[:-1])
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,11 @@ class Recipient:
     organisation: str = ""
     role: str = ""
     links: Mapping[str, str] = field(default_factory=dict)
+    # The List-Id of the list they are written to as ("Name <list-3.example.org>"),
+    # "" for the sender's own.
+    list_id: str = ""
+    # A mailto: List-Unsubscribe beside the https one ("" for none).
+    unsubscribe_mailto: str = ""
 
     def value(self, slot: Slot) -> str:
         contact, name = slot.source
@@ -117,8 +139,12 @@ class PreparedMessage:
         self._reply_to = (
             mime.address_header("Reply-To", "", sender.reply_to) if sender.reply_to else b""
         )
-        list_id = sender.list_id if "<" in sender.list_id else f"<{sender.list_id}>"
-        self._list_id = mime.header("List-Id", list_id)
+        self._list_id = list_id_line(sender.list_id)
+        # A send writes to a few lists at most: each one's List-Id line made once.
+        self._list_ids: dict[str, bytes] = {}
+        self._feedback_id = (
+            mime.header("Feedback-ID", sender.feedback_id) if sender.feedback_id else b""
+        )
 
         alternative = mime.boundary()
         body: list[Segment] = []
@@ -215,10 +241,26 @@ class PreparedMessage:
         ]
         if self._reply_to:
             headers.append(("reply-to", self._reply_to))
+        mailto = recipient.unsubscribe_mailto
+        if mailto and (not mailto.startswith("mailto:") or any(c in mailto for c in "\r\n <>,")):
+            raise ValueError(f"bad mailto: unsubscribe address {mailto!r}")
         headers += [
-            ("list-id", self._list_id),
-            ("list-unsubscribe", mime.header("List-Unsubscribe", f"<{unsubscribe}>")),
+            ("list-id", self._list_id_for(recipient.list_id)),
+            (
+                "list-unsubscribe",
+                # RFC 2369: the mail program takes the first it can use; one-click (RFC
+                # 8058, the List-Unsubscribe-Post below) uses the https one.
+                mime.header(
+                    "List-Unsubscribe",
+                    f"<{mailto}>, <{unsubscribe}>" if mailto else f"<{unsubscribe}>",
+                ),
+            ),
             ("list-unsubscribe-post", ONE_CLICK),
+            *BULK,
+        ]
+        if self._feedback_id:
+            headers.append(("feedback-id", self._feedback_id))
+        headers += [
             ("mime-version", b"MIME-Version: 1.0\r\n"),
             ("content-type", self._content_type),
         ]
@@ -237,6 +279,14 @@ class PreparedMessage:
                 + head
             )
         return head + b"\r\n" + body
+
+    def _list_id_for(self, list_id: str) -> bytes:
+        if not list_id:
+            return self._list_id
+        line = self._list_ids.get(list_id)
+        if line is None:
+            line = self._list_ids[list_id] = list_id_line(list_id)
+        return line
 
     def _date_line(self, now: datetime) -> bytes:
         # The same for every message sent within a second; formatting it is a tenth of
@@ -330,6 +380,7 @@ __all__ = [
     "Recipient",
     "Sender",
     "TemplateParts",
+    "list_id_line",
     "message_id",
     "prepare",
     "render_parts",

@@ -62,7 +62,7 @@ def test_only_the_last_few_sends_stay_prepared(
     ]
     cache = prepared.PreparedSends(db, messages.settings_from(config), clock=Clock())
     for send_id in send_ids:
-        message, shared, _personal = cache.get(send_id)
+        message, shared, _personal, _lists = cache.get(send_id)
         assert message is cache.get(send_id)[0]  # kept while it is recent
         assert shared["share"]
     assert len(preparations) == len(send_ids)

@@ -149,6 +149,10 @@ def test_a_sign_up_confirmation_comes_from_the_office_in_its_design(
     (message,) = queued(db)
     assert message["From"] == f"{OFFICE} <stakeholders@example.org>"
     assert message["Subject"] == f"Confirm: updates from {OFFICE}"
+    # Automatic, so no out-of-office reply; one-to-one, so not marked bulk.
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["X-Auto-Response-Suppress"] == "All"
+    assert message["Precedence"] is None
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
     assert text is not None and html is not None
