@@ -11,25 +11,14 @@ database cannot be reached, so a cron job or a service manager tries again later
 
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from mailer.cli.context import ConfigProblem, Context, Refused, pass_ctx
+from mailer.cli.context import ConfigProblem, Context, Refused, TryLater, pass_ctx
 
 if TYPE_CHECKING:
     from mailer.database import Database
-
-EX_TEMPFAIL = 75
-
-
-class TryLater(click.ClickException):
-    """Exit 75: nothing wrong with the request; a part it needs is not there now."""
-
-    exit_code = EX_TEMPFAIL
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"mailer: {self.message}", err=True)
 
 
 @click.command("fetch")

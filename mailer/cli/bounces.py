@@ -8,8 +8,9 @@ process FILE.eml`` reads one saved message. Both take the one path every report 
 Its exit status is what the mail server acts on: 0 processed or ignored (an
 out-of-office reply is ignored, not an error), 1 the message cannot be read (the mail
 server returns it, and retrying would not help), 2 usage or configuration error, and
-75 (EX_TEMPFAIL) only when the database cannot be reached, so that the mail server
-keeps the message and tries again later then, and only then.
+75 (EX_TEMPFAIL) only when the database cannot be used now (unreachable, or its
+schema being upgraded), so that the mail server keeps the message and tries again
+later then, and only then.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from mailer.cli.context import ConfigProblem, Refused, Unusable, pass_ctx
+from mailer.cli.context import ConfigProblem, Refused, TryLater, Unusable, pass_ctx
 
 if TYPE_CHECKING:
     from mailer.bounces.processing import Outcome
@@ -34,18 +35,8 @@ log = logging.getLogger(__name__)
 # The most of one message read. A bounce quoting a large message with its attachments
 # can be a few megabytes; more than this is not a bounce worth holding in memory.
 MAX_MESSAGE = 10 * 1024 * 1024
-EX_TEMPFAIL = 75  # sysexits.h: the mail server keeps the message and retries
 # Where Postfix's pipe(8) and local(8) put the envelope recipient.
 RECIPIENT_VARIABLES = ("ORIGINAL_RECIPIENT", "RECIPIENT")
-
-
-class TryLater(click.ClickException):
-    """Exit 75: the database cannot be reached now; the mail server retries."""
-
-    exit_code = EX_TEMPFAIL
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"mailer: {self.message}", err=True)
 
 
 @click.group()
@@ -152,6 +143,12 @@ def _require_schema(db: Database) -> None:
 
     current = migrate.current_revision(db)
     head = migrate.head_revision(db.url)
+    if current is None:
+        raise ConfigProblem("the database is empty; run `mailer init` first")
     if current != head:
-        state = "empty" if current is None else f"at revision {current}, not {head}"
-        raise ConfigProblem(f"the database schema is {state}; run `mailer init` first")
+        # An upgrade on its way (new code, `mailer init` not yet run): the mail server
+        # keeps the bounce and tries again, rather than it being lost.
+        raise TryLater(
+            f"the database schema is at revision {current}, not {head}; run `mailer init` "
+            "(the mail server will try this message again)"
+        )

@@ -48,6 +48,17 @@ class Refused(click.ClickException):
         click.echo(f"mailer: {self.message}", err=True)
 
 
+class TryLater(click.ClickException):
+    """Exit 75 (EX_TEMPFAIL, sysexits.h): nothing is wrong with the request, but a part
+    it needs (the database, the mailbox) cannot be used now. A mail server keeps a
+    piped message and tries again; a timer tries at its next run."""
+
+    exit_code = 75
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"mailer: {self.message}", err=True)
+
+
 @dataclass
 class Context:
     config_path: str | None

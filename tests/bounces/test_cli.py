@@ -221,6 +221,23 @@ def test_an_unreachable_database_asks_the_mail_server_to_try_again(
     assert "cannot reach the database" in result.stderr and "s3cret" not in result.stderr
 
 
+def test_a_database_being_upgraded_asks_the_mail_server_to_try_again(tmp_path: Path) -> None:
+    """New code, `mailer init` not yet run: the bounce must be kept for later, not lost."""
+    from alembic import command
+
+    from mailer import migrate
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(migrate.alembic_config(url), "0014_review_and_office")
+    config = write_config(tmp_path, url)
+    dsn = postfix_dsn(
+        Delivery(id=1, send_id=1, address=ALICE, message_id="<m@x>"), envelope=BOUNCE_ADDRESS
+    )
+    result = run_mailer("--config", str(config), "bounces", "process", "-", cwd=tmp_path, stdin=dsn)
+    assert result.returncode == 75, result.stderr
+    assert "mailer init" in result.stderr
+
+
 def test_usage_and_configuration_errors_exit_2(tmp_path: Path, db: Database) -> None:
     config = write_config(tmp_path, db.url)
     missing = run_mailer("--config", str(config), "bounces", "process", cwd=tmp_path)
