@@ -28,14 +28,29 @@ from mailer.database import utcnow
 log = logging.getLogger(__name__)
 
 STAKEHOLDER = "stakeholder (via their link)"
+# How an unsubscribe came, when not through the person's own link.
+VIA_MAILTO = "an email to the unsubscribe address"
+VIA_COMPLAINT = "marked a message as spam"
+VIA_PROVIDER = "the mail provider's unsubscribe link"
 
 
 def unsubscribe(
-    session: Session, contact: Contact, *, send_id: int | None, one_click: bool
+    session: Session,
+    contact: Contact,
+    *,
+    send_id: int | None,
+    one_click: bool = False,
+    via: str = "",
+    actor_label: str = STAKEHOLDER,
 ) -> bool:
-    """Stop all mail to the contact. Idempotent: False when nothing changed."""
+    """Stop all mail to the contact. Idempotent: False when nothing changed.
+
+    ``via`` says how, when it was not the person's own link (the unsubscribe page, or
+    ``one_click`` from their mail client): an email to the mailto: address, a spam
+    complaint, a mail provider's own link; ``actor_label`` then names who acted."""
     if contact.status != ACTIVE:
         return False
+    how = via or ("one-click (mail client)" if one_click else "unsubscribe page")
     contact.status = UNSUBSCRIBED
     contact.unsubscribed_at = utcnow()
     contact.unsubscribed_from_send = send_id
@@ -45,18 +60,18 @@ def unsubscribe(
         reason=SUPPRESSED_UNSUBSCRIBED,
         contact=contact,
         send_id=send_id,
-        detail="one-click (mail client)" if one_click else "unsubscribe page",
+        detail=how,
     )
     audit.record(
         session,
         actions.CONTACT_UNSUBSCRIBED,
-        actor_label=STAKEHOLDER,
+        actor_label=actor_label,
         target_type="contact",
         target_id=contact.id,
         summary=f"Contact #{contact.id} unsubscribed"
         f"{f' from send #{send_id}' if send_id else ''}"
-        f"{' (one-click)' if one_click else ''}",
-        detail={"send_id": send_id, "one_click": one_click},
+        f"{f' ({via})' if via else ' (one-click)' if one_click else ''}",
+        detail={"send_id": send_id, "one_click": one_click, "via": how},
     )
     log.info("contact %s unsubscribed (send %s, one-click %s)", contact.id, send_id, one_click)
     return True

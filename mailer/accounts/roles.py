@@ -67,6 +67,7 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     READ_AUDIT = "read_audit"
     SEE_BOUNCES = "see_bounces"
+    EXPORT_BOUNCES = "export_bounces"
     CHANGE_OWN_PASSWORD = "change_own_password"
 
 
@@ -186,6 +187,14 @@ MATRIX: dict[Action, Rule] = {
         _EDITORS,
         "See the bounces and complaints page, with the messages that came back",
         "see bounces and complaints",
+        group="Data and people",
+    ),
+    # A file of stakeholders' addresses leaves the system: as a contacts export does,
+    # only with an admin, and on the record.
+    Action.EXPORT_BOUNCES: Rule(
+        _ADMINS,
+        "Download the bounces and complaints list as CSV (audited)",
+        "download the bounces list",
         group="Data and people",
     ),
     Action.CHANGE_OWN_PASSWORD: Rule(

@@ -179,7 +179,9 @@ def record(session: Session, report: Report, *, limits: Limits, now: datetime) -
             email_key=address.strip().casefold()[:320],
             status=failure.status[:20],
             diagnostic=diagnostic[:4000],
-            message_id=(report.message_id or (delivery.message_id if delivery else ""))[:200],
+            # The delivery's own Message-ID once it is found: a report may quote another
+            # (a forwarded copy, a forged one), and the page says "our message".
+            message_id=(delivery.message_id if delivery else report.message_id)[:200],
             message_ref=stored.id if stored is not None else None,
         )
         session.add(bounce)
@@ -395,7 +397,11 @@ def _complaint(session: Session, bounce: Bounce, contact: Contact | None) -> str
     if entry.reason == SUPPRESSED_UNSUBSCRIBED:
         entry.reason, entry.detail = SUPPRESSED_COMPLAINED, "marked a message as spam"
     unsubscribed = subscriptions.unsubscribe(
-        session, contact, send_id=bounce.send_id, one_click=False
+        session,
+        contact,
+        send_id=bounce.send_id,
+        via=subscriptions.VIA_COMPLAINT,
+        actor_label=BOUNCE_ACTOR,
     )
     audit.record(
         session,
@@ -471,7 +477,13 @@ def _unsubscribe_request(
         outcome.ignored = "the person has since been erased"
         return outcome
     assert delivery is not None
-    if subscriptions.unsubscribe(session, contact, send_id=delivery.send_id, one_click=True):
+    if subscriptions.unsubscribe(
+        session,
+        contact,
+        send_id=delivery.send_id,
+        via=subscriptions.VIA_MAILTO,
+        actor_label="stakeholder (by email)",
+    ):
         outcome.unsubscribed += 1
     else:
         outcome.repeated += 1

@@ -65,7 +65,7 @@ def show(bounce_id: int) -> ResponseReturnValue:
 
 
 @bounces_bp.get("/bounces.csv")
-@requires(Action.SEE_BOUNCES)
+@requires(Action.EXPORT_BOUNCES)
 def download() -> ResponseReturnValue:
     db = get_db()
     filters = _filters()

@@ -20,6 +20,14 @@ from mailer.delivery.transport import STAGE_STORE, TransportError
 SUFFIX = ".eml"
 
 
+def _return_path(sender: str) -> bytes:
+    """The envelope sender, as the receiving mail server records it on delivery: so an
+    operator can read in the outbox where bounces would go (the VERP address)."""
+    if not sender or any(c in sender for c in "\r\n<> ") or not sender.isascii():
+        return b""
+    return f"Return-Path: <{sender}>\r\n".encode("ascii")
+
+
 class OutboxTransport:
     name = "outbox"
 
@@ -42,6 +50,7 @@ class OutboxTransport:
         try:
             private_files.make_dir(self.folder)
             with private_files.open_new(temporary) as handle:
+                handle.write(_return_path(sender))
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())

@@ -27,7 +27,7 @@ from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.bounces.models import COMPLAINT, SOFT, SOURCE_PIPE, SOURCE_SES, Bounce, BounceMessage
-from mailer.bounces.processing import Limits
+from mailer.bounces.processing import BOUNCE_ACTOR, Limits
 from mailer.bounces.reports import (
     REPORT_AUTO_REPLY,
     REPORT_COMPLAINT,
@@ -434,3 +434,44 @@ def test_an_automatic_reply_changes_nothing(db: Database, admin_user: User) -> N
     assert outcome.describe().startswith("ignored: an automatic reply")
     assert count(db, Bounce) == 0
     assert (contact_status(db, ALICE), delivery(db, send_id, ALICE).state) == (ACTIVE, SENT)
+
+
+def unsubscribe_entries(db: Database) -> list[tuple[str, str]]:
+    with db.transaction() as session:
+        return [
+            (entry.actor_label, entry.summary)
+            for entry in session.scalars(
+                select(AuditEntry).where(AuditEntry.action == actions.CONTACT_UNSUBSCRIBED)
+            )
+        ]
+
+
+def test_a_complaint_is_recorded_as_a_complaint_not_as_the_person_clicking_a_link(
+    db: Database, admin_user: User
+) -> None:
+    send_id = sent_send(db, admin_user, [ALICE])
+    row = delivery(db, send_id, ALICE)
+    record(db, complaint(ALICE, row.message_id))
+    [(actor, summary)] = unsubscribe_entries(db)
+    assert actor == BOUNCE_ACTOR
+    assert "marked a message as spam" in summary
+
+
+def test_an_emailed_unsubscribe_says_it_came_by_email(db: Database, admin_user: User) -> None:
+    send_id = sent_send(db, admin_user, [ALICE])
+    row = delivery(db, send_id, ALICE)
+    record(db, unsubscribe_request(verp.make_token(verp.UNSUBSCRIBE, row.id, keys=KEYS)))
+    [(actor, summary)] = unsubscribe_entries(db)
+    assert actor == "stakeholder (by email)"
+    assert "an email to the unsubscribe address" in summary and "one-click" not in summary
+
+
+def test_the_page_shows_our_message_id_not_the_one_a_report_quotes(
+    db: Database, admin_user: User
+) -> None:
+    send_id = sent_send(db, admin_user, [ALICE])
+    row = delivery(db, send_id, ALICE)
+    outcome = record(db, dsn(row, message_id="<someone-elses@example.net>"))
+    with db.transaction() as session:
+        bounce = session.get(Bounce, outcome.bounce_ids[0])
+        assert bounce is not None and bounce.message_id == row.message_id

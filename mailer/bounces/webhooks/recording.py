@@ -100,7 +100,13 @@ def unsubscribe(session: Session, request: Unsubscribe, *, provider: str) -> boo
         log.info("%s unsubscribe for an address no contact holds: nothing changed", provider)
         return False
     send_id = delivery.send_id if delivery is not None else None
-    changed = subscriptions.unsubscribe(session, contact, send_id=send_id, one_click=False)
+    changed = subscriptions.unsubscribe(
+        session,
+        contact,
+        send_id=send_id,
+        via=subscriptions.VIA_PROVIDER,
+        actor_label=f"{provider} (signed webhook)",
+    )
     log.info(
         "%s unsubscribe of contact %s (send %s): %s",
         provider,
