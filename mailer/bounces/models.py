@@ -38,8 +38,8 @@ SOURCES = (
 SOURCE_LABELS = {
     SOURCE_SMTP: "Refused by the relay",
     SOURCE_MAILBOX: "Bounce mailbox",
-    SOURCE_PIPE: "Mail server pipe",
-    SOURCE_FILE: "File",
+    SOURCE_PIPE: "Passed on by our mail server",
+    SOURCE_FILE: "Processed from a saved message",
     SOURCE_SES: "Amazon SES",
     SOURCE_SENDGRID: "SendGrid",
     SOURCE_MAILGUN: "Mailgun",

@@ -45,6 +45,7 @@ from contacts.models import (
 )
 from mailer import audit
 from mailer.audit import actions
+from mailer.bounces import reasons
 from mailer.bounces.models import (
     HARD,
     MAX_STORED_MESSAGE,
@@ -197,6 +198,11 @@ def record(session: Session, report: Report, *, limits: Limits, now: datetime) -
             bounce.outcome = _soft(session, bounce, contact, limits=limits, now=now)
         else:
             bounce.outcome = _complaint(session, bounce, contact)
+        # The token names whom we sent it to, the report where their mailbox forwarded
+        # it: the officer needs to see why the two differ (never for an erased person).
+        sent_to = token_delivery.address if token_delivery is not None and not erased else ""
+        note = reasons.forwarded(sent_to=sent_to, reported=failure.address)
+        bounce.outcome = f"{bounce.outcome} {note}".strip()[:300]
         if bounce.outcome.startswith(("Suppressed", "Unsubscribed")):
             outcome.suppressed += 1
         if bounce.outcome.startswith("Unsubscribed"):
@@ -322,7 +328,8 @@ def _hard(
     count = _hard_count(session, contact.id)
     if count < limits.hard_limit:
         return f"Counted: {count} of {limits.hard_limit} hard bounces before suppression."
-    _suppress(session, contact, reason=SUPPRESSED_BOUNCED, send_id=bounce.send_id, detail=reply)
+    plain = reasons.explain(kind=HARD, status=bounce.status, diagnostic=bounce.diagnostic)
+    _suppress(session, contact, send_id=bounce.send_id, detail=reply, plain=plain)
     return f"Suppressed: {_plural(count, 'hard bounce')}."
 
 
@@ -367,7 +374,9 @@ def _soft(
     if count < limits.soft_limit:
         return f"Counted: {count} of {limits.soft_limit} soft bounces within {window}."
     detail = f"{_plural(count, 'soft bounce')} within {window}: {bounce.diagnostic}"
-    _suppress(session, contact, reason=SUPPRESSED_BOUNCED, send_id=bounce.send_id, detail=detail)
+    plain = reasons.explain(kind=SOFT, status=bounce.status, diagnostic=bounce.diagnostic)
+    plain = f"{plain} ({_plural(count, 'soft bounce')} within {window})"
+    _suppress(session, contact, send_id=bounce.send_id, detail=detail, plain=plain)
     return f"Suppressed: {_plural(count, 'soft bounce')} within {window}."
 
 
@@ -420,13 +429,15 @@ def _complaint(session: Session, bounce: Bounce, contact: Contact | None) -> str
 
 
 def _suppress(
-    session: Session, contact: Contact, *, reason: str, send_id: int | None, detail: str
+    session: Session, contact: Contact, *, send_id: int | None, detail: str, plain: str
 ) -> None:
+    """Suppress the bounced contact. ``detail`` (the server's words) stays on the
+    suppression entry; ``plain`` is the reason the audit log gives a person."""
     contact.status = CONTACT_BOUNCED
     suppression.suppress(
         session,
         email_key=contact.email_key,
-        reason=reason,
+        reason=SUPPRESSED_BOUNCED,
         contact=contact,
         send_id=send_id,
         detail=detail[:500],
@@ -437,7 +448,7 @@ def _suppress(
         actor_label=BOUNCE_ACTOR,
         target_type="contact",
         target_id=contact.id,
-        summary=f"Contact #{contact.id} suppressed: {detail[:200]}",
+        summary=f"Contact #{contact.id} stopped receiving mail: {plain[:200]}",
         detail={"send_id": send_id},
     )
 

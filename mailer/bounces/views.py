@@ -14,7 +14,7 @@ from mailer import audit
 from mailer.accounts.roles import Action
 from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
-from mailer.bounces import listing
+from mailer.bounces import listing, reasons
 from mailer.database import get_db
 from mailer.delivery.models import Send
 from mailer.web import inputs, paging
@@ -27,11 +27,24 @@ CSV_HEADER = [
     "kind",
     "status",
     "reason",
+    "diagnostic",
     "send_id",
     "send",
     "source",
     "outcome",
 ]
+
+
+@bounces_bp.app_template_global("bounce_reason")
+def bounce_reason(kind: str, status: str, diagnostic: str) -> str:
+    """Why a message came back, plainly: every page that shows a bounce or a refusal
+    (bounces, a send's failures, a contact's messages, reports) says it the same way."""
+    return reasons.explain(kind=kind, status=status or "", diagnostic=diagnostic or "")
+
+
+@bounces_bp.app_template_global("bounce_words")
+def bounce_words(status: str, diagnostic: str) -> str:
+    return reasons.detail(status or "", diagnostic or "")
 
 
 def _filters() -> listing.Filters:
@@ -90,7 +103,13 @@ def download() -> ResponseReturnValue:
                 row.at.isoformat().replace("+00:00", "Z"),
                 *(
                     neutralise(value)
-                    for value in (row.address, row.kind_label, row.status, row.reason)
+                    for value in (
+                        row.address,
+                        row.kind_label,
+                        row.status,
+                        reasons.explain(kind=row.kind, status=row.status, diagnostic=row.reason),
+                        row.reason,
+                    )
                 ),
                 row.send_id or "",
                 neutralise(row.send_title),

@@ -54,6 +54,7 @@ def bounce_back(
     status: str = "5.1.1",
     diagnostic: str = "smtp; 550 5.1.1 user unknown",
     raw: bytes | None = None,
+    source: str = "mailbox",
 ) -> processing.Outcome:
     """A report about the message ``address`` got from the send, quoting its
     Message-ID, recorded as the bounce mailbox would."""
@@ -67,7 +68,7 @@ def bounce_back(
         complaint = kind == "complaint"
         report = Report(
             kind=REPORT_COMPLAINT if complaint else REPORT_BOUNCE,
-            source="mailbox",
+            source=source,
             fingerprint=uuid.uuid4().hex,
             failures=(Failure(address=address, kind=kind, status=status, diagnostic=diagnostic),),
             message_id=message_id,

@@ -81,8 +81,11 @@ def test_an_editor_sees_every_bounce_newest_first_with_the_refusals(
     assert positions == sorted(positions)
     assert page.index("typo@example.org") > positions[-1]
     assert "Complaint" in page and "Soft bounce" in page and "Hard bounce" in page
-    assert "Refused by the relay" in page and "550 5.1.1 &lt;typo@example.org&gt;: no" in page
-    assert "<strong>5.1.1</strong> smtp; 550 5.1.1 user unknown" in page
+    assert "Refused by the relay" in page and "&lt;typo@example.org&gt;: no" in page
+    # The plain reason first, the server's words after it, smaller, codes not repeated.
+    assert "The address does not exist" in page and "Marked the message as spam" in page
+    assert '<span class="small muted">5.1.1: user unknown</span>' in page
+    assert "550 5.1.1 &lt;typo" not in page and "smtp; 550" not in page
     assert "Unsubscribed and suppressed: marked the message as spam." in page
     assert "Counted: 1 of 3 soft bounces within 30 days." in page
     assert f'href="/admin/sends/{send_id}"' in page
@@ -103,7 +106,8 @@ def test_an_editor_sees_every_bounce_newest_first_with_the_refusals(
     bounce = scalar(db, select(Bounce).where(Bounce.address == ADDRESSES[0]))
     assert bounce is not None
     detail = editor.get(f"/admin/bounces/{bounce.id}").get_data(as_text=True)
-    assert "smtp; 550 5.1.1 user unknown" in detail and "The message it came from" in detail
+    assert "The address does not exist" in detail and "(status 5.1.1)" in detail
+    assert ">user unknown</pre>" in detail and "The message it came from" in detail
     assert "MAILER-DAEMON@relay.example" in detail
 
 
@@ -173,7 +177,7 @@ def test_a_hostile_bounce_is_shown_inert_and_neutralised_in_the_csv(
     detail = admin_client.get(f"/admin/bounces/{bounce.id}").get_data(as_text=True)
     assert "<script>" not in detail and "<img src=x" not in detail
     assert "&lt;img src=x onerror=alert(2)&gt;=HYPERLINK(&#34;http://evil.example/&#34;)" in detail
-    assert '<pre class="source"' in detail
+    assert '<pre class="source small muted"' in detail
 
     response = admin_client.get("/admin/bounces.csv")
     assert response.mimetype == "text/csv"
@@ -185,6 +189,7 @@ def test_a_hostile_bounce_is_shown_inert_and_neutralised_in_the_csv(
         "kind",
         "status",
         "reason",
+        "diagnostic",
         "send_id",
         "send",
         "source",
@@ -192,8 +197,10 @@ def test_a_hostile_bounce_is_shown_inert_and_neutralised_in_the_csv(
     ]
     (row,) = rows[1:]
     assert row[1] == "victim@example.org" and row[2] == "Hard bounce" and row[3] == "5.1.1"
-    assert row[4].startswith("'=HYPERLINK(")
-    assert row[5] == str(send_id) and row[7] == "Bounce mailbox"
+    # The plain reason, then the server's words as they came (neutralised).
+    assert row[4] == "The address does not exist"
+    assert row[5].startswith("'=HYPERLINK(")
+    assert row[6] == str(send_id) and row[8] == "Bounce mailbox"
     assert row[0] == "2027-07-20T10:00:00Z"
     # The download names stakeholders: it is on the record.
     entry = scalar(db, select(AuditEntry).where(AuditEntry.action == "bounces.exported"))
@@ -210,7 +217,9 @@ def test_the_csv_keeps_the_filters(
         )
     )
     assert [row[1] for row in rows[1:]] == ["typo@example.org"]
-    assert rows[1][7] == "Refused by the relay"
+    assert rows[1][8] == "Refused by the relay"
+    assert rows[1][4] == "The address does not exist"
+    assert rows[1][5].startswith("550 5.1.1 <typo@example.org>")
     page = admin_client.get("/admin/bounces?kind=soft").get_data(as_text=True)
     assert 'href="/admin/bounces.csv?kind=soft"' in page
 
@@ -236,3 +245,27 @@ def test_absurd_addresses_never_break_it(admin_client: FlaskClient, db: Database
     assert admin_client.get("/admin/bounces?send=abc").status_code == 200
     assert admin_client.get("/admin/bounces/999999").status_code == 404
     assert admin_client.get("/admin/bounces/99999999999999999999999").status_code == 404
+
+
+def test_a_bounce_processed_from_a_file_says_so_in_words(
+    admin_client: FlaskClient, db: Database, admin_user: User
+) -> None:
+    send_id = sent_send(db, addresses=["gone@example.org"], author=admin_user)
+    bounce_back(
+        db,
+        send_id=send_id,
+        address="gone@example.org",
+        now=START + timedelta(hours=1),
+        status="5.2.2",
+        diagnostic="5.2.2 552 5.2.2 Mailbox full",
+        source="file",
+    )
+    page = admin_client.get("/admin/bounces").get_data(as_text=True)
+    assert '<td data-label="Source">Processed from a saved message</td>' in page
+    assert "The mailbox is full" in page
+    assert '<span class="small muted">5.2.2: Mailbox full</span>' in page
+    bounce = scalar(db, select(Bounce).where(Bounce.address == "gone@example.org"))
+    assert bounce is not None
+    detail = admin_client.get(f"/admin/bounces/{bounce.id}").get_data(as_text=True)
+    assert "<dd>Processed from a saved message</dd>" in detail
+    assert "The mailbox is full" in detail and ">Mailbox full</pre>" in detail

@@ -86,7 +86,10 @@ def test_a_bounced_launch_is_not_evidence_of_consultation(app: Flask, db: Databa
         assert counts == {"queued": 0, "sent": 1, "failed": 0, "skipped": 0, "bounced": 1}
 
     html = editor.get(f"{page}/evidence").get_data(as_text=True)
-    assert "bounced<br>" in html and "smtp; 550 5.1.1 mailbox unavailable" in html
+    # The plain reason first, then the server's words, smaller, without the codes.
+    assert "bounced<br>" in html and "</span><br>The address does not exist<br>" in html
+    assert '<span class="small muted">mailbox unavailable</span>' in html
+    assert "smtp; 550" not in html
     assert "0 of 1 sent (bounced ones not counted)" in html
     rows = list(csv.reader(io.StringIO(editor.get(f"{page}/evidence.csv").get_data(as_text=True))))
     (panel_row,) = [row for row in rows if row[3] == "panel@example.org" and row[4] == "Launch"]

@@ -45,7 +45,8 @@ def test_bounced_is_not_delivered_in_the_report_and_its_csv(
 
     page = admin_client.get(f"/admin/sends/{send_id}/report").get_data(as_text=True)
     assert "Bounced after sending" in page and "Complaints (marked as spam)" in page
-    assert "5.1.1 smtp; 550 5.1.1 user unknown" in page
+    assert "The address does not exist<br>" in page and "5.1.1 smtp; 550" not in page
+    assert '<span class="small muted">user unknown</span>' in page
 
     rows = list(
         csv.reader(
