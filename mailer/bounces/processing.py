@@ -11,7 +11,7 @@ twice, changes nothing the second time), and acts on it:
 - a complaint unsubscribes the person and suppresses the address at once;
 - an auto-reply, a delay warning or anything not understood changes nothing.
 
-Which delivery: the signed token of the bounce address (VERP) first, then the
+Which delivery (``matching.py``): the signed token of the bounce address (VERP) first, then the
 Message-ID the report quotes (each delivery has its own). A report from a mailbox that
 names neither changes nothing: anyone can send mail to a bounce mailbox, and an address
 alone in a forged report must not suppress a stakeholder. A provider's signed webhook
@@ -45,7 +45,7 @@ from contacts.models import (
 )
 from mailer import audit
 from mailer.audit import actions
-from mailer.bounces import reasons
+from mailer.bounces import matching, reasons
 from mailer.bounces.models import (
     HARD,
     MAX_STORED_MESSAGE,
@@ -136,18 +136,20 @@ def record(session: Session, report: Report, *, limits: Limits, now: datetime) -
         log.info("%s report %s ignored: %s", report.source, report.fingerprint, outcome.ignored)
         return outcome
     stored: BounceMessage | None = None
-    token, token_delivery = _by_token(session, report, limits=limits)
+    token, token_delivery = matching.by_token(
+        session, report, bounce_address=limits.bounce_address, keys=limits.keys
+    )
     for failure in report.failures:
         fingerprint = _fingerprint(report, failure)
         if session.scalar(select(Bounce.id).where(Bounce.fingerprint == fingerprint)):
             outcome.repeated += 1
             continue
-        delivery = token_delivery or _by_message_id(session, report, failure)
-        contact = _contact(session, delivery, failure, trusted=report.trusted)
+        delivery = token_delivery or matching.by_message_id(session, report, failure)
+        contact = matching.contact_for(session, delivery, failure, trusted=report.trusted)
         # The delivery row is there but its person is not: erased since. The report
         # names their address; it must not be written down again.
         erased = delivery is not None and contact is None
-        summarised = _summarised_send(session, token) if delivery is None else None
+        summarised = matching.summarised_send(session, token) if delivery is None else None
         diagnostic = failure.diagnostic
         if erased:
             address = ""
@@ -231,77 +233,11 @@ def _fingerprint(report: Report, failure: Failure) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _by_token(
-    session: Session, report: Report, *, limits: Limits
-) -> tuple[verp.Token | None, Delivery | None]:
-    """The bounce token the report came to, when it is ours, and its delivery (None
-    when retention has deleted the row since)."""
-    token = report.verp_token
-    if not token and limits.bounce_address:
-        token = verp.token_in(report.recipients, limits.bounce_address)
-    if not token or not limits.keys:
-        return None, None
-    read = verp.read_token(token, keys=limits.keys)
-    if read is None or read.purpose != verp.BOUNCE:
-        log.warning("bounce token %r is not one of ours", token[:50])
-        return None, None
-    found = session.get(Delivery, read.delivery_id)
-    if found is not None and read.send_id is not None and found.send_id != read.send_id:
-        # Signed by us, but the row is another send's now (a database restored or
-        # started afresh with the same key): not the message that bounced.
-        log.warning("bounce token %r names delivery %s of another send", token, found.id)
-        return None, None
-    return read, found
-
-
-def _summarised_send(session: Session, token: verp.Token | None) -> Send | None:
-    """The send a signed token names when its delivery rows are gone: retention kept
-    only its counts (``Send.summary``)."""
-    if token is None or token.send_id is None:
-        return None
-    send = session.get(Send, token.send_id)
-    return send if send is not None and send.summary else None
-
-
 def _after_retention(send: Send, failure: Failure) -> str:
     why = "the send's per-person records were deleted by retention"
     if failure.kind == HARD and _adjust_summary(send):
         return f"Counted as bounced in the send's totals; {why}, so no contact was changed."
     return f"Recorded; {why}, so no contact was changed."
-
-
-def _by_message_id(session: Session, report: Report, failure: Failure) -> Delivery | None:
-    if report.message_id:
-        found = session.scalar(
-            select(Delivery).where(Delivery.message_id == report.message_id).limit(1)
-        )
-        if found is not None:
-            return found
-    if report.trusted and failure.address:
-        # A signed provider event without our Message-ID: the address's latest message.
-        return session.scalar(
-            select(Delivery)
-            .join(Contact, Contact.id == Delivery.contact_id)
-            .where(
-                Contact.email_key == failure.address.strip().casefold(),
-                Delivery.state.in_((SENT, BOUNCED, FAILED)),
-            )
-            .order_by(Delivery.id.desc())
-            .limit(1)
-        )
-    return None
-
-
-def _contact(
-    session: Session, delivery: Delivery | None, failure: Failure, *, trusted: bool
-) -> Contact | None:
-    if delivery is not None:
-        return session.get(Contact, delivery.contact_id) if delivery.contact_id else None
-    if trusted and failure.address:
-        return session.scalar(
-            select(Contact).where(Contact.email_key == failure.address.strip().casefold())
-        )
-    return None
 
 
 def _hard(
