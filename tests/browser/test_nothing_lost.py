@@ -66,7 +66,8 @@ def test_typed_words_survive_attach_and_its_message_is_in_its_section(  # type: 
     # The message is in the Documents section, where the page landed, and has the focus.
     error = page.locator("#documents #file-error")
     assert "does not look like a PDF" in error.inner_text()
-    assert page.evaluate("document.activeElement.id") == "file-error"
+    # The page moves focus once loaded: wait for it rather than race it.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'file-error'")
     assert in_view(page, "#file-error")
     assert page.locator(".flashes").count() == 0
     assert page.get_by_label("Shown as (optional)").input_value() == "The draft plan"
@@ -94,7 +95,8 @@ def test_typed_words_survive_attach_and_its_message_is_in_its_section(  # type: 
     assert page.evaluate("window.stayed === true")  # no page was loaded
     said = page.locator("#file-error").inner_text()
     assert "the limit is 1 MB" in said and "Choose a file to attach" not in said
-    assert page.evaluate("document.activeElement.id") == "file-error"
+    # The page moves focus once loaded: wait for it rather than race it.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'file-error'")
 
     # Enter in the title box attaches (its section's button), not Save.
     page.get_by_label("Add a document").set_input_files(
@@ -102,7 +104,10 @@ def test_typed_words_survive_attach_and_its_message_is_in_its_section(  # type: 
     )
     page.get_by_label("Shown as (optional)").press("Enter")
     page.locator("#documents-notes", has_text="Attached plan.pdf.").wait_for()
-    assert page.evaluate("document.activeElement.id") == "documents-notes"
+    # The page moves focus once loaded: wait for it rather than race it.
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'documents-notes'"
+    )
 
 
 def test_leaving_with_unsaved_words_asks_and_after_save_does_not(  # type: ignore[no-untyped-def]
