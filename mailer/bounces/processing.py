@@ -35,13 +35,9 @@ from sqlalchemy.orm import Session
 from contacts import subscriptions, suppression
 from contacts.models import (
     ACTIVE,
-    SUPPRESSED_BOUNCED,
     SUPPRESSED_COMPLAINED,
     SUPPRESSED_UNSUBSCRIBED,
     Contact,
-)
-from contacts.models import (
-    BOUNCED as CONTACT_BOUNCED,
 )
 from mailer import audit
 from mailer.audit import actions
@@ -61,6 +57,7 @@ from mailer.bounces.reports import (
     Report,
 )
 from mailer.config import Config
+from mailer.delivery import bounces as delivery_bounces
 from mailer.delivery import verp
 from mailer.delivery.models import BOUNCED, FAILED, SENT, Delivery, Send
 from mailer.delivery.privacy import ERASED
@@ -369,15 +366,7 @@ def _suppress(
 ) -> None:
     """Suppress the bounced contact. ``detail`` (the server's words) stays on the
     suppression entry; ``plain`` is the reason the audit log gives a person."""
-    contact.status = CONTACT_BOUNCED
-    suppression.suppress(
-        session,
-        email_key=contact.email_key,
-        reason=SUPPRESSED_BOUNCED,
-        contact=contact,
-        send_id=send_id,
-        detail=detail[:500],
-    )
+    delivery_bounces.suppress_bounced(session, contact, send_id=send_id, detail=detail)
     audit.record(
         session,
         actions.CONTACT_BOUNCED,

@@ -51,6 +51,16 @@ def record_hard_bounce(
     )
     if (bounces or 0) < limit:
         return False
+    suppress_bounced(session, contact, send_id=send_id, detail=reply)
+    log.info("contact %s suppressed after %d hard bounces (send %s)", contact_id, bounces, send_id)
+    return True
+
+
+def suppress_bounced(
+    session: Session, contact: Contact, *, send_id: int | None, detail: str
+) -> None:
+    """Mark the contact bounced and suppress its address, with the server's words as
+    the suppression's detail (the first reason recorded for an address stays)."""
     contact.status = BOUNCED
     suppression.suppress(
         session,
@@ -58,7 +68,5 @@ def record_hard_bounce(
         reason=SUPPRESSED_BOUNCED,
         contact=contact,
         send_id=send_id,
-        detail=reply[:500],
+        detail=detail[:500],
     )
-    log.info("contact %s suppressed after %d hard bounces (send %s)", contact_id, bounces, send_id)
-    return True
