@@ -34,10 +34,10 @@ PEOPLE = {
     "erin": "erin@quiet.example.org",  # nothing came back
 }
 FILES = (
-    "imap-postfix-dsn.eml",
-    "imap-exchange-ndr.eml",
-    "imap-arf-complaint.eml",
-    "imap-out-of-office.eml",
+    "imap-postfix-dsn.msg",
+    "imap-exchange-ndr.msg",
+    "imap-arf-complaint.msg",
+    "imap-out-of-office.msg",
 )
 DONE = "Processed"
 
@@ -283,7 +283,7 @@ def test_a_server_without_move_gets_copy_and_expunge(
 def test_a_dsn_quoting_a_huge_message_is_read_from_its_first_part(
     db: Database, tmp_path: Path, imap_server: Dovecot, handed_over: int
 ) -> None:
-    dsn = (MESSAGES / "imap-postfix-dsn.eml").read_bytes()
+    dsn = (MESSAGES / "imap-postfix-dsn.msg").read_bytes()
     boundary = b"--4Zk1qT0m3Vz9sWq.1784538131/mx1.pcc.example.org--"
     attachment = (
         b"--4Zk1qT0m3Vz9sWq.1784538131/mx1.pcc.example.org\n"

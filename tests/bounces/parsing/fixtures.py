@@ -1,4 +1,5 @@
-"""The returned messages the parsing tests read (``tests/bounces/messages``)."""
+"""The returned messages the parsing tests read (``tests/bounces/messages/*.msg``: written
+by hand after real ones, so named apart from the outbox's generated ``.eml`` files)."""
 
 from __future__ import annotations
 

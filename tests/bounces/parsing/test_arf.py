@@ -12,7 +12,7 @@ from .fixtures import BOUNCE_ADDRESS, parsed, raw
 
 
 def test_a_microsoft_jmrp_abuse_report_is_a_complaint_by_the_recipient() -> None:
-    report = parsed("arf_abuse_jmrp.eml")
+    report = parsed("arf_abuse_jmrp.msg")
     assert report.kind == REPORT_COMPLAINT
     assert report.detail == "RFC 5965 abuse report (Hotmail FBL)"
     (failure,) = report.failures
@@ -27,7 +27,7 @@ def test_a_microsoft_jmrp_abuse_report_is_a_complaint_by_the_recipient() -> None
 
 
 def test_a_redacted_report_is_a_complaint_about_the_quoted_message() -> None:
-    report = parsed("arf_redacted_yahoo.eml")
+    report = parsed("arf_redacted_yahoo.msg")
     assert report.kind == REPORT_COMPLAINT
     (failure,) = report.failures
     assert (failure.kind, failure.address) == (COMPLAINT, "")
@@ -37,14 +37,14 @@ def test_a_redacted_report_is_a_complaint_about_the_quoted_message() -> None:
 
 
 def test_without_a_bounce_address_no_token_is_looked_for() -> None:
-    report = parse(raw("arf_abuse_jmrp.eml"), source="mailbox")
+    report = parse(raw("arf_abuse_jmrp.msg"), source="mailbox")
     assert report.kind == REPORT_COMPLAINT
     assert report.verp_token == ""
 
 
 @pytest.mark.parametrize("feedback_type", ["not-spam", "virus", "other", "auth-failure"])
 def test_reports_that_are_no_wish_to_stop_are_not_complaints(feedback_type: str) -> None:
-    message = raw("arf_abuse_jmrp.eml").replace(
+    message = raw("arf_abuse_jmrp.msg").replace(
         b"Feedback-Type: abuse", f"Feedback-Type: {feedback_type}".encode()
     )
     report = parse(message, source="mailbox", bounce_address=BOUNCE_ADDRESS)
@@ -54,12 +54,12 @@ def test_reports_that_are_no_wish_to_stop_are_not_complaints(feedback_type: str)
 
 
 def test_a_fraud_report_is_a_complaint() -> None:
-    message = raw("arf_abuse_jmrp.eml").replace(b"Feedback-Type: abuse", b"Feedback-Type: fraud")
+    message = raw("arf_abuse_jmrp.msg").replace(b"Feedback-Type: abuse", b"Feedback-Type: fraud")
     assert parse(message, source="mailbox").kind == REPORT_COMPLAINT
 
 
 def test_removal_recipient_names_the_person_when_original_rcpt_to_is_missing() -> None:
-    message = raw("arf_redacted_yahoo.eml").replace(
+    message = raw("arf_redacted_yahoo.msg").replace(
         b"Version: 0.1\n", b"Version: 0.1\nRemoval-Recipient: reader@yahoo.co.uk\n"
     )
     (failure,) = parse(message, source="mailbox").failures

@@ -11,7 +11,7 @@ from .fixtures import BOUNCE_ADDRESS, parsed
 
 
 def test_an_exchange_out_of_office_to_the_bounce_address_is_no_bounce() -> None:
-    report = parsed("out_of_office_exchange.eml")
+    report = parsed("out_of_office_exchange.msg")
     assert report.kind == REPORT_AUTO_REPLY
     assert report.failures == ()
     assert report.detail.startswith("RFC 3834 auto-reply")
@@ -21,7 +21,7 @@ def test_an_exchange_out_of_office_to_the_bounce_address_is_no_bounce() -> None:
 
 
 def test_a_gmail_vacation_reply_is_no_bounce() -> None:
-    report = parsed("vacation_gmail.eml")
+    report = parsed("vacation_gmail.msg")
     assert report.kind == REPORT_AUTO_REPLY
     assert report.failures == ()
 
@@ -73,9 +73,9 @@ def test_auto_submitted_no_is_a_person_writing() -> None:
 
 def test_a_dsn_marked_auto_replied_is_still_a_bounce() -> None:
     # The Postfix DSN says Auto-Submitted: auto-replied; its status part wins.
-    assert parsed("postfix_dsn.eml").kind == REPORT_BOUNCE
-    assert parsed("gmail_ndr.eml").kind == REPORT_BOUNCE
+    assert parsed("postfix_dsn.msg").kind == REPORT_BOUNCE
+    assert parsed("gmail_ndr.msg").kind == REPORT_BOUNCE
 
 
 def test_an_exchange_ndr_echoing_auto_response_suppress_is_still_a_bounce() -> None:
-    assert parsed("exchange_ndr.eml").kind == REPORT_BOUNCE
+    assert parsed("exchange_ndr.msg").kind == REPORT_BOUNCE

@@ -10,7 +10,7 @@ from .fixtures import BOUNCE_ADDRESS, parsed, raw
 
 
 def test_a_postfix_dsn_is_a_hard_bounce_of_the_quoted_message() -> None:
-    report = parsed("postfix_dsn.eml")
+    report = parsed("postfix_dsn.msg")
     assert report.kind == REPORT_BOUNCE
     assert report.detail == "RFC 3464 (Postfix)"
     (failure,) = report.failures
@@ -24,13 +24,13 @@ def test_a_postfix_dsn_is_a_hard_bounce_of_the_quoted_message() -> None:
     assert report.verp_token == "d39u-9a8f1179b5a1b9e7"
     assert report.fingerprint == "<20261124101407.4QkZ3B1n0Lz9sTt@relay.example.gov.uk>"
     assert report.subject == "Undelivered Mail Returned to Sender"
-    assert report.raw == raw("postfix_dsn.eml")
+    assert report.raw == raw("postfix_dsn.msg")
     assert report.trusted is False
     assert report.source == "mailbox"
 
 
 def test_a_mailbox_full_after_retries_is_soft() -> None:
-    report = parsed("soft_mailbox_full.eml")
+    report = parsed("soft_mailbox_full.msg")
     assert report.kind == REPORT_BOUNCE
     (failure,) = report.failures
     assert (failure.address, failure.kind, failure.status) == (
@@ -43,7 +43,7 @@ def test_a_mailbox_full_after_retries_is_soft() -> None:
 
 
 def test_a_delay_warning_is_no_failure() -> None:
-    report = parsed("delayed_warning.eml")
+    report = parsed("delayed_warning.msg")
     assert report.kind == REPORT_DELAY
     assert report.failures == ()
     assert report.message_id == "<20261125.a1b2c3d4e5f60718293a4b5c@consult.example.gov.uk>"

@@ -12,7 +12,7 @@ from mailer.bounces.reports import REPORT_KINDS
 
 from .fixtures import BOUNCE_ADDRESS, MESSAGES
 
-FIXTURES = sorted(path.read_bytes() for path in MESSAGES.glob("*.eml") if path.stat().st_size)
+FIXTURES = sorted(path.read_bytes() for path in MESSAGES.glob("*.msg") if path.stat().st_size)
 # What breaks parsers: line ends, MIME boundaries, encoded words, field separators.
 NASTY = [
     b"\n",

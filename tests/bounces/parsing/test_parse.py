@@ -18,7 +18,7 @@ from .fixtures import BOUNCE_ADDRESS, MESSAGES, parsed, raw
 
 
 def test_an_unsubscribe_request_carries_its_token() -> None:
-    report = parsed("unsubscribe_request.eml")
+    report = parsed("unsubscribe_request.msg")
     assert report.kind == REPORT_UNSUBSCRIBE
     assert report.verp_token == "u39u-e5cc45edbbbfcb73"
     assert report.failures == ()
@@ -45,13 +45,13 @@ def test_an_unsubscribe_request_found_by_the_envelope_recipient_alone() -> None:
 
 
 def test_without_the_bounce_address_no_request_is_seen() -> None:
-    report = parse(raw("unsubscribe_request.eml"), source="mailbox")
+    report = parse(raw("unsubscribe_request.msg"), source="mailbox")
     assert report.kind == REPORT_UNKNOWN
     assert report.verp_token == ""
 
 
 def test_an_out_of_office_to_the_unsubscribe_address_unsubscribes_nobody() -> None:
-    message = raw("unsubscribe_request.eml").replace(
+    message = raw("unsubscribe_request.msg").replace(
         b"Subject: unsubscribe", b"Subject: Automatic reply: unsubscribe"
     )
     report = parse(message, source="mailbox", bounce_address=BOUNCE_ADDRESS)
@@ -60,7 +60,7 @@ def test_an_out_of_office_to_the_unsubscribe_address_unsubscribes_nobody() -> No
 
 def test_the_recipients_are_where_it_was_delivered() -> None:
     report = parse(
-        raw("postfix_dsn.eml"),
+        raw("postfix_dsn.msg"),
         source="pipe",
         bounce_address=BOUNCE_ADDRESS,
         envelope_recipient="bounces+d39u-9a8f1179b5a1b9e7@consult.example.gov.uk",
@@ -72,13 +72,13 @@ def test_the_recipients_are_where_it_was_delivered() -> None:
 
 
 def test_the_fingerprint_is_the_message_id_else_a_digest_of_the_bytes() -> None:
-    assert parsed("exim_bounce.eml").fingerprint == (
+    assert parsed("exim_bounce.msg").fingerprint == (
         "<E1tG7qN-00A1bC-2x@mx.county-library.example.org>"
     )
-    qmail = raw("qmail_bounce.eml")
-    assert parsed("qmail_bounce.eml").fingerprint == hashlib.sha256(qmail).hexdigest()
+    qmail = raw("qmail_bounce.msg")
+    assert parsed("qmail_bounce.msg").fingerprint == hashlib.sha256(qmail).hexdigest()
     # The same message read twice is the same report.
-    assert parsed("qmail_bounce.eml") == parsed("qmail_bounce.eml")
+    assert parsed("qmail_bounce.msg") == parsed("qmail_bounce.msg")
 
 
 def test_a_person_replying_is_not_understood() -> None:
@@ -103,7 +103,7 @@ def test_header_values_never_carry_line_breaks() -> None:
     assert "\r" not in report.subject and "\n" not in report.subject
 
 
-@pytest.mark.parametrize("name", ["empty.eml", "garbage.eml"])
+@pytest.mark.parametrize("name", ["empty.msg", "garbage.msg"])
 def test_bytes_that_are_no_message_are_unreadable(name: str) -> None:
     with pytest.raises(Unreadable):
         parse(raw(name), source="pipe", bounce_address=BOUNCE_ADDRESS)
@@ -117,7 +117,7 @@ def test_no_header_block_is_unreadable(data: bytes) -> None:
 
 def test_a_huge_message_is_read_by_its_first_part() -> None:
     attachment = b"QUJDRA==\n" * 1_000_000  # about 9 MB of base64 after the report
-    message = raw("postfix_dsn.eml").replace(
+    message = raw("postfix_dsn.msg").replace(
         b"--4QkZ3B1n0Lz9sTt.1732443247/relay.example.gov.uk--\n",
         b"--4QkZ3B1n0Lz9sTt.1732443247/relay.example.gov.uk\n"
         b"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n"
@@ -136,7 +136,7 @@ def test_raw_utf8_and_encoded_words_in_the_subject_are_read() -> None:
 
 
 def test_an_unsubscribe_request_marked_only_by_auto_response_suppress_counts() -> None:
-    message = raw("unsubscribe_request.eml").replace(
+    message = raw("unsubscribe_request.msg").replace(
         b"Subject: unsubscribe", b"Subject: unsubscribe\nX-Auto-Response-Suppress: All"
     )
     report = parse(message, source="mailbox", bounce_address=BOUNCE_ADDRESS)
@@ -145,7 +145,7 @@ def test_an_unsubscribe_request_marked_only_by_auto_response_suppress_counts() -
 
 @pytest.mark.parametrize(
     "name",
-    sorted(path.name for path in MESSAGES.glob("*.eml") if path.stat().st_size),
+    sorted(path.name for path in MESSAGES.glob("*.msg") if path.stat().st_size),
 )
 def test_crlf_line_ends_and_an_mbox_from_line_change_nothing(name: str) -> None:
     # IMAP hands messages over with CRLF; a Postfix pipe with flags=F adds "From ".

@@ -14,7 +14,7 @@ from .fixtures import BOUNCE_ADDRESS, parsed, raw
 
 
 def test_a_microsoft_365_ndr_gives_its_resolver_code() -> None:
-    report = parsed("exchange_ndr.eml")
+    report = parsed("exchange_ndr.msg")
     assert report.kind == REPORT_BOUNCE
     assert report.detail == "RFC 3464 (Exchange)"
     (failure,) = report.failures
@@ -27,7 +27,7 @@ def test_a_microsoft_365_ndr_gives_its_resolver_code() -> None:
 
 
 def test_an_exchange_ndr_without_diagnostic_code_takes_remote_server_returned() -> None:
-    trimmed = re.sub(rb"Diagnostic-Code: [^\n]*\n", b"", raw("exchange_ndr.eml"))
+    trimmed = re.sub(rb"Diagnostic-Code: [^\n]*\n", b"", raw("exchange_ndr.msg"))
     (failure,) = parse(trimmed, source="file").failures
     assert failure.diagnostic == (
         "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup"
@@ -35,7 +35,7 @@ def test_an_exchange_ndr_without_diagnostic_code_takes_remote_server_returned() 
 
 
 def test_a_gmail_ndr_says_its_reply_once() -> None:
-    report = parsed("gmail_ndr.eml")
+    report = parsed("gmail_ndr.msg")
     assert report.kind == REPORT_BOUNCE
     assert report.detail == "RFC 3464 (Gmail)"
     (failure,) = report.failures
@@ -51,7 +51,7 @@ def test_a_gmail_ndr_says_its_reply_once() -> None:
 
 
 def _gmail_without_status_part() -> bytes:
-    message = raw("gmail_ndr.eml")
+    message = raw("gmail_ndr.msg")
     start = message.index(b"--000000000000f2a1c30627c1d0b2\nContent-Type: message/delivery-status")
     end = message.index(b"--000000000000f2a1c30627c1d0b2\nContent-Type: message/rfc822")
     return message[:start] + message[end:]
@@ -83,7 +83,7 @@ def test_a_bounce_naming_no_address_counts_for_the_delivery_its_token_names() ->
 
 
 def test_an_exim_bounce_names_each_address_with_its_reason() -> None:
-    report = parsed("exim_bounce.eml")
+    report = parsed("exim_bounce.msg")
     # Exim marks its bounces Auto-Submitted: auto-replied; they are still bounces.
     assert report.kind == REPORT_BOUNCE
     assert report.detail.startswith("Exim text")
@@ -110,7 +110,7 @@ def test_an_exim_bounce_names_each_address_with_its_reason() -> None:
 
 def test_an_exim_temporary_failure_with_a_4xx_reply_is_soft() -> None:
     message = (
-        raw("exim_bounce.eml")
+        raw("exim_bounce.msg")
         .replace(b"550 5.1.1 <r.patel", b"452 4.2.2 <r.patel")
         .replace(b"Recipient address rejected: User unknown", b"Mailbox full")
     )
@@ -119,7 +119,7 @@ def test_an_exim_temporary_failure_with_a_4xx_reply_is_soft() -> None:
 
 
 def test_a_qmail_bounce() -> None:
-    report = parsed("qmail_bounce.eml")
+    report = parsed("qmail_bounce.msg")
     assert report.kind == REPORT_BOUNCE
     assert report.detail.startswith("qmail")
     (failure,) = report.failures
@@ -135,7 +135,7 @@ def test_a_qmail_bounce() -> None:
 
 
 def test_a_postfix_text_bounce_without_its_status_part() -> None:
-    message = raw("postfix_dsn.eml")
+    message = raw("postfix_dsn.msg")
     boundary = b"--4QkZ3B1n0Lz9sTt.1732443247/relay.example.gov.uk\n"
     start = message.index(boundary + b"Content-Description: Delivery report")
     end = message.index(boundary + b"Content-Description: Undelivered Message Headers")
@@ -188,7 +188,7 @@ def test_an_exim_delay_warning_is_no_failure() -> None:
 
 
 def test_a_postfix_delay_notice_without_its_status_part_is_no_failure() -> None:
-    message = raw("delayed_warning.eml")
+    message = raw("delayed_warning.msg")
     boundary = b"--4Ql5Wm2SdMz9sW8.1732544049/relay.example.gov.uk\n"
     start = message.index(boundary + b"Content-Description: Delivery report")
     end = message.index(boundary + b"Content-Description: Undelivered Message Headers")
@@ -200,7 +200,7 @@ def test_a_postfix_delay_notice_without_its_status_part_is_no_failure() -> None:
 
 def _exchange_parts() -> tuple[bytes, bytes, bytes]:
     """The Microsoft 365 NDR cut around its delivery-status part."""
-    message = raw("exchange_ndr.eml")
+    message = raw("exchange_ndr.msg")
     boundary = b"--a3c1b2e8-4f7d-4b9e-9c1a-2d5e6f708192\n"
     start = message.index(boundary + b"Content-Type: message/delivery-status")
     end = message.index(boundary + b"Content-Type: message/rfc822")
@@ -232,7 +232,7 @@ def test_a_base64_status_part_is_decoded() -> None:
 
 def test_an_international_address_in_a_global_status_part() -> None:
     message = (
-        raw("exchange_ndr.eml")
+        raw("exchange_ndr.msg")
         .replace(b"message/delivery-status", b"message/global-delivery-status")
         .replace(b"rfc822;a.khan@", "utf-8;åsa.khan@".encode())
     )
