@@ -14,7 +14,14 @@ from contacts.models import (
     Suppression,
     SystemKey,
 )
-from mailer.accounts.models import LoginAttempt, User, UserSession
+from mailer.accounts.models import (
+    LoginAttempt,
+    Passkey,
+    RecoveryCode,
+    TotpSecret,
+    User,
+    UserSession,
+)
 from mailer.audit.models import AuditEntry
 from mailer.bounces.models import Bounce, BounceMessage, WebhookReceipt
 from mailer.bulletins.models import (
@@ -74,9 +81,11 @@ __all__ = [
     "LoginAttempt",
     "OrganisationSettings",
     "OrganisationType",
+    "Passkey",
     "PersonClick",
     "PublicRequest",
     "QueuedMessage",
+    "RecoveryCode",
     "RelayState",
     "ReviewEvent",
     "SchedulerStatus",
@@ -90,6 +99,7 @@ __all__ = [
     "Suppression",
     "SystemKey",
     "TemplateVersion",
+    "TotpSecret",
     "TrackedLink",
     "User",
     "UserSession",

@@ -3,7 +3,16 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailer.accounts import roles
@@ -36,6 +45,13 @@ class User(Base):
     # Turned off review notices by email ("something awaits your approval", "approved",
     # "sent back") from the link in one of them.
     notices_off: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The random handle passkeys carry for this user (WebAuthn's user.id): never the
+    # email, so a passkey says nothing about who it is for. Made on the first passkey.
+    webauthn_handle: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # The single sign-on provider's "sub" for this user, kept from the first sign-in:
+    # a later token with the same email but another subject (the address given to
+    # someone else at the provider) is refused.
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
 
     # --- Flask-Login protocol -------------------------------------------------------
     @property
@@ -116,3 +132,58 @@ class UserSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # "signed out", "idle", "too old", "password changed", "disabled"
     ended_reason: Mapped[str] = mapped_column(String(40), default="")
+    # How it began (mailer.accounts.methods: "password", "password+totp", "passkey",
+    # "sso", ...): a password-only session of someone who must use a second factor is
+    # held at enrolment.
+    method: Mapped[str] = mapped_column(String(40), default="password")
+    # What the user sees in their list of signed-in browsers.
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+
+
+class TotpSecret(Base):
+    """A user's authenticator app: the shared key (encrypted under the app's secret key)
+    and the last time step used, so a code is accepted once."""
+
+    __tablename__ = "totp_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    secret: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None while being set up: the key is shown, but counts only once a code from it
+    # has been typed back.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RecoveryCode(Base):
+    """One of a user's single-use recovery codes, kept only as a hash."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Passkey(Base):
+    """A passkey or security key registered by a user (WebAuthn)."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # base64url of the credential id (at most 1,023 bytes by the specification).
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    transports: Mapped[str] = mapped_column(String(200), default="")
+    aaguid: Mapped[str] = mapped_column(String(36), default="")
+    backed_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -69,6 +69,7 @@ class Action(StrEnum):
     SEE_BOUNCES = "see_bounces"
     EXPORT_BOUNCES = "export_bounces"
     CHANGE_OWN_PASSWORD = "change_own_password"
+    RESET_SECOND_FACTORS = "reset_second_factors"
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,15 @@ MATRIX: dict[Action, Rule] = {
         _ADMINS,
         "Download the bounces and complaints list as CSV (audited)",
         "download the bounces list",
+        group="Data and people",
+    ),
+    # Someone who lost their phone gets back in; never oneself (an attacker with only
+    # a password must not be able to remove the factor that stops them).
+    Action.RESET_SECOND_FACTORS: Rule(
+        _ADMINS,
+        "Reset another user's second factors and see their signed-in browsers "
+        "(audited; the user is told by email)",
+        "reset someone's second factors",
         group="Data and people",
     ),
     Action.CHANGE_OWN_PASSWORD: Rule(

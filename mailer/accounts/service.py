@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mailer import audit
-from mailer.accounts import passwords, roles, sessions, throttling
+from mailer.accounts import methods, passwords, roles, sessions, throttling
 from mailer.accounts.models import LoginAttempt, User, new_session_token
 from mailer.audit import actions
 from mailer.database import utcnow
@@ -272,16 +272,7 @@ def authenticate(
     )
     if ok:
         assert user is not None
-        user.last_login_at = now
-        audit.record(
-            session,
-            actions.LOGIN,
-            actor=user,
-            target_type="user",
-            target_id=user.id,
-            summary="Signed in",
-            ip=ip,
-        )
+        # Signed in only once any second factor is shown too: record_sign_in.
         return SignIn(user)
     audit.record(
         session,
@@ -296,6 +287,22 @@ def authenticate(
     )
     _prune_attempts(session, now=now)
     return SignIn(None, reason)
+
+
+def record_sign_in(session: Session, user: User, *, method: str, ip: str, now: datetime) -> None:
+    """The sign-in is complete (password and any second factor, a passkey, or single
+    sign-on): when, and how, on the record."""
+    user.last_login_at = now
+    audit.record(
+        session,
+        actions.LOGIN,
+        actor=user,
+        target_type="user",
+        target_id=user.id,
+        summary=f"Signed in ({methods.words(method)})",
+        detail={"method": method},
+        ip=ip,
+    )
 
 
 def _prune_attempts(session: Session, *, now: datetime) -> None:

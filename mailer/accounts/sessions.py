@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from mailer.accounts import methods
 from mailer.accounts.models import User, UserSession
 from mailer.database import rows_changed
 
@@ -24,6 +26,8 @@ IDLE = "idle"
 TOO_OLD = "too old"
 PASSWORD_CHANGED = "password changed"
 DISABLED = "disabled"
+SIGNED_OUT_ELSEWHERE = "signed out from another browser"
+FACTORS_RESET = "second factors reset"
 
 # Last use is written at most this often, so reading a page is not a write each time;
 # the idle limit is therefore exact to within this.
@@ -36,11 +40,40 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def begin(session: Session, user: User, *, now: datetime, longest: timedelta) -> str:
+@dataclass(frozen=True)
+class Check:
+    """Whether a session is still good, whether checking it wrote (its last use, or
+    ending it), and how it began (mailer.accounts.methods)."""
+
+    good: bool
+    writes: bool
+    method: str = ""
+
+
+def begin(
+    session: Session,
+    user: User,
+    *,
+    now: datetime,
+    longest: timedelta,
+    method: str = methods.PASSWORD,
+    user_agent: str = "",
+    ip: str = "",
+) -> str:
     """A new session for ``user``; returns the key for the cookie (never stored).
     Rows ended long ago, or last used so long ago they are past ``longest``, go."""
     key = secrets.token_urlsafe(32)
-    session.add(UserSession(key_hash=_hash(key), user_id=user.id, created_at=now, last_seen_at=now))
+    session.add(
+        UserSession(
+            key_hash=_hash(key),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            method=method,
+            user_agent=user_agent[:300],
+            ip=ip[:45],
+        )
+    )
     forget = now - max(KEPT_FOR, longest)
     session.execute(
         delete(UserSession).where(
@@ -59,24 +92,58 @@ def check(
     idle: timedelta,
     longest: timedelta,
     dry_run: bool = False,
-) -> tuple[bool, bool]:
-    """(good, writes): whether the session with ``key`` is still good for ``user_id``,
-    and whether checking it writes (its last use, or ending it). ``dry_run`` decides
-    without changing anything."""
+) -> Check:
+    """Whether the session with ``key`` is still good for ``user_id``, and whether
+    checking it writes. ``dry_run`` decides without changing anything."""
     if not key:
-        return False, False
+        return Check(False, False)
     row = session.scalar(select(UserSession).where(UserSession.key_hash == _hash(key)))
     if row is None or row.user_id != user_id or row.ended_at is not None:
-        return False, False
+        return Check(False, False)
     if now - row.created_at > longest or now - row.last_seen_at > idle:
         if not dry_run:
             _end(row, TOO_OLD if now - row.created_at > longest else IDLE, now)
-        return False, True
+        return Check(False, True)
     if now - row.last_seen_at >= TOUCH_EVERY:
         if not dry_run:
             row.last_seen_at = now
-        return True, True
-    return True, False
+        return Check(True, True, row.method)
+    return Check(True, False, row.method)
+
+
+def strengthen(session: Session, key: str | None, *, method: str) -> None:
+    """Record that this session has now shown a second factor (set up during a hold at
+    enrolment, or confirmed later): it is no longer held."""
+    if not key:
+        return
+    session.execute(
+        update(UserSession)
+        .where(UserSession.key_hash == _hash(key), UserSession.ended_at.is_(None))
+        .values(method=method)
+    )
+
+
+def is_current(row: UserSession, key: str | None) -> bool:
+    """Whether ``row`` is the session of the browser holding ``key``."""
+    return bool(key) and row.key_hash == _hash(key or "")
+
+
+def open_sessions(
+    session: Session, user: User, *, now: datetime, idle: timedelta, longest: timedelta
+) -> list[UserSession]:
+    """The user's sessions still good now, most recently used first."""
+    return list(
+        session.scalars(
+            select(UserSession)
+            .where(
+                UserSession.user_id == user.id,
+                UserSession.ended_at.is_(None),
+                UserSession.last_seen_at >= now - idle,
+                UserSession.created_at >= now - longest,
+            )
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+        )
+    )
 
 
 def end(session: Session, key: str | None, *, now: datetime, reason: str = SIGNED_OUT) -> None:

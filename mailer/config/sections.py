@@ -190,6 +190,41 @@ class AuthSection:
     # session_max however busy (checked on the server, not trusted to the cookie).
     session_idle: timedelta = timedelta(hours=2)
     session_max: timedelta = timedelta(hours=12)
+    # Who must use a second factor (an authenticator app's code or a passkey) after
+    # the password: "none", "admins", "approvers_and_admins" or "everyone". Left out,
+    # it is "approvers_and_admins", or "none" on a loopback base_url (the embedded
+    # demo), set when the file is read (mailer.config.loading).
+    require_second_factor: str = "approvers_and_admins"
+    # A passkey on its own (no password) signs in: a passkey is already two factors,
+    # the device and the fingerprint or PIN that unlocks it.
+    passkey_sign_in: bool = True
+
+
+@dataclass(frozen=True)
+class OidcSection:
+    """Single sign-on with an OpenID Connect provider (Microsoft Entra ID, Google
+    Workspace...). Present only when the file has an [oidc] table."""
+
+    # The provider's issuer URL; its /.well-known/openid-configuration is read.
+    issuer: str
+    client_id: str
+    client_secret: str = ""
+    # Shown on the button: "Sign in with <name>".
+    name: str = "single sign-on"
+    # Only addresses at these domains may sign in this way (empty: any the provider
+    # vouches for).
+    allowed_domains: tuple[str, ...] = ()
+    # The claim listing the user's groups or app roles, and which of its values make
+    # an admin, an approver or an editor (the highest one found wins).
+    roles_claim: str = "groups"
+    admin_groups: tuple[str, ...] = ()
+    approver_groups: tuple[str, ...] = ()
+    editor_groups: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    # Passwords off for everyone but break_glass, an admin's email address kept for
+    # when the provider is down.
+    only: bool = False
+    break_glass: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,6 +241,7 @@ class Config:
     tracking: TrackingSection = TrackingSection()
     retention: RetentionSection = RetentionSection()
     auth: AuthSection = AuthSection()
+    oidc: OidcSection | None = None
     source: str = "built-in defaults"
     # The settings the file or the environment gave ("app.base_url"): the rest are the
     # built-in defaults, which a command may adapt (``mailer run --port``).

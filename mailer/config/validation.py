@@ -23,12 +23,14 @@ from mailer.config.values import (
     _bounce_address,
     _choice,
     _database_url,
+    _domains,
     _duration,
     _email_address,
     _feedback_id,
     _hostname,
     _integer,
     _ip_addresses,
+    _issuer,
     _nonempty,
     _number,
     _plain_addresses,
@@ -36,6 +38,7 @@ from mailer.config.values import (
     _secret_key,
     _secret_keys,
     _string,
+    _strings,
     _timezone,
     _topic_arns,
     format_duration,
@@ -52,7 +55,10 @@ ENV_OVERRIDES = (
     ("smtp", "password", ENV_SMTP_PASSWORD),
     ("bounces", "imap_password", "MAILER_BOUNCES_IMAP_PASSWORD"),
     ("bounces", "mailgun_signing_key", "MAILER_BOUNCES_MAILGUN_SIGNING_KEY"),
+    ("oidc", "client_secret", "MAILER_OIDC_CLIENT_SECRET"),
 )
+
+SECOND_FACTOR_POLICIES = ("none", "admins", "approvers_and_admins", "everyone")
 
 TRANSPORTS = ("outbox", "smtp")
 SMTP_SECURITY = ("starttls", "ssl", "none")
@@ -145,6 +151,22 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
     "auth": {
         "session_idle": _duration(timedelta(minutes=1)),
         "session_max": _duration(timedelta(minutes=1)),
+        "require_second_factor": _choice(*SECOND_FACTOR_POLICIES),
+        "passkey_sign_in": _boolean,
+    },
+    "oidc": {
+        "issuer": _issuer,
+        "client_id": _nonempty(_string),
+        "client_secret": _string,
+        "name": _nonempty(_string),
+        "allowed_domains": _domains,
+        "roles_claim": _nonempty(_string),
+        "admin_groups": _strings,
+        "approver_groups": _strings,
+        "editor_groups": _strings,
+        "scopes": _strings,
+        "only": _boolean,
+        "break_glass": _email_address(allow_empty=True),
     },
 }
 
@@ -236,6 +258,32 @@ def _check_auth(config: Config, *, source: str) -> None:
             f"must not be longer than [auth] session_max "
             f"({format_duration(config.auth.session_idle)} > "
             f"{format_duration(config.auth.session_max)})",
+            source=source,
+        )
+    oidc = config.oidc
+    if oidc is None:
+        return
+    if not (oidc.admin_groups or oidc.approver_groups or oidc.editor_groups):
+        raise ConfigError(
+            "[oidc] editor_groups",
+            "name at least one group in admin_groups, approver_groups or editor_groups: "
+            "nobody could sign in without a role",
+            source=source,
+        )
+    if oidc.only and not oidc.break_glass:
+        raise ConfigError(
+            "[oidc] break_glass",
+            "required when [oidc] only = true: the address of an admin who may still "
+            "sign in with a password when the provider is down",
+            source=source,
+        )
+    if "openid" not in oidc.scopes:
+        raise ConfigError("[oidc] scopes", 'must include "openid"', source=source)
+    if not is_loopback_url(oidc.issuer) and not oidc.issuer.startswith("https://"):
+        raise ConfigError(
+            "[oidc] issuer",
+            f"must be an https:// address (got {oidc.issuer!r}); http:// is for a "
+            "provider on this machine only",
             source=source,
         )
 

@@ -146,6 +146,37 @@ def _secret_keys(value: Any) -> tuple[str, ...]:
     return tuple(_secret_key(item) for item in value)
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f'expected a list of strings, e.g. ["a", "b"] (got {_describe(value)})')
+    return tuple(_string(item).strip() for item in value if _string(item).strip())
+
+
+def _domains(value: Any) -> tuple[str, ...]:
+    domains = []
+    for item in _strings(value):
+        domain = item.lower().lstrip("@").rstrip(".")
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"expected domain names (got {item!r})") from None
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
+            raise ValueError(f"expected domain names like example.gov.uk (got {item!r})")
+        domains.append(domain)
+    return tuple(domains)
+
+
+def _issuer(value: Any) -> str:
+    # Kept exactly as given: the ID token's "iss" must equal it, trailing slash and all.
+    value = _string(value).strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected the provider's https:// issuer address (got {value!r})")
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query string or fragment")
+    return value
+
+
 def _ip_addresses(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise ValueError(

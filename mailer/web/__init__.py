@@ -10,6 +10,11 @@ from mailer.web import errors, filters
 def init_app(app: Flask) -> None:
     from contacts.admin_views import audience_bp, contacts_bp, lists_bp, suppressions_bp, types_bp
     from contacts.public_views import public_bp as subscriptions_bp
+    from mailer.accounts.oidc_views import oidc_bp
+    from mailer.accounts.passkey_views import passkeys_bp
+    from mailer.accounts.second_factor_views import second_factor_bp
+    from mailer.accounts.security_views import security_bp
+    from mailer.accounts.totp_views import totp_bp
     from mailer.accounts.views import account_bp, auth_bp, users_bp
     from mailer.admin.dashboard import admin_bp
     from mailer.audit.views import audit_bp
@@ -43,6 +48,8 @@ def init_app(app: Flask) -> None:
         types_bp,
         users_bp,
         account_bp,
+        security_bp,
+        totp_bp,
         audit_bp,
         organisation_bp,
         bulletins_bp,
@@ -58,6 +65,11 @@ def init_app(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)
+    # Sign-in steps before anyone is signed in (the passkey routes are both: sign-in
+    # under /login/, managing one's passkeys under /admin/, where the guard covers them).
+    app.register_blueprint(second_factor_bp)
+    app.register_blueprint(passkeys_bp)
+    app.register_blueprint(oidc_bp)
     app.register_blueprint(subscriptions_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(consultation_public_bp)

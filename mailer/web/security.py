@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -60,13 +60,21 @@ def _session_is_good(user_id: int) -> bool:
     )
     peek = db.new_session()
     try:
-        good, needs_write = check(peek, dry_run=True)
+        result = check(peek, dry_run=True)
     finally:
         peek.close()
-    if needs_write:
+    if result.writes:
         with db.transaction() as own:
-            good, _ = check(own)
-    return good
+            result = check(own)
+    # How this browser signed in: the enrolment hold (mailer/admin) reads it.
+    g.sign_in_method = result.method
+    return result.good
+
+
+def sign_in_method() -> str:
+    """How the current browser's session began ("" when nobody is signed in)."""
+    _ = current_user.is_authenticated
+    return str(g.get("sign_in_method", ""))
 
 
 def _load_early() -> None:

@@ -47,6 +47,7 @@ def test_public_routes_are_only_the_intended_ones(app: Flask) -> None:
         "/documents/<sha256>/<path:filename>",
         "/healthz",
         "/login",
+        "/login/second-factor/",
         "/logout",
         "/notices/off/<token>",
         "/p/<token>",
