@@ -7,7 +7,12 @@ page where a factor is set up.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mailer.accounts import roles
+
+if TYPE_CHECKING:
+    from mailer.config import OidcSection
 
 NONE = "none"
 ADMINS = "admins"
@@ -33,3 +38,11 @@ def requires_second_factor(policy: str, role: str) -> bool:
     """Whether someone with ``role`` must sign in with a second factor. An unknown
     policy (never from a checked config) requires it of everyone, failing closed."""
     return role in _ROLES_HELD.get(policy, frozenset(roles.ROLES)) or policy not in _ROLES_HELD
+
+
+def passwords_allowed(oidc: OidcSection | None, email_key: str) -> bool:
+    """Whether a password (or a passkey without the provider) may sign this address in:
+    always, unless ``[oidc] only`` turned them off for all but the break-glass admin."""
+    if oidc is None or not oidc.only:
+        return True
+    return bool(email_key) and email_key == oidc.break_glass.strip().lower()
