@@ -23,7 +23,7 @@ _BROWSERS = (
     ("Opera", re.compile(r"\bOPR/|\bOpera\b")),
     ("Samsung Internet", re.compile(r"\bSamsungBrowser/")),
     ("Firefox", re.compile(r"\bFirefox/|\bFxiOS/")),
-    ("Chrome", re.compile(r"\bChrome/|\bCriOS/|\bChromium/")),
+    ("Chrome", re.compile(r"\b(?:Headless)?Chrome/|\bCriOS/|\bChromium/")),
     ("Safari", re.compile(r"\bSafari/")),
 )
 _SYSTEMS = (
@@ -71,12 +71,13 @@ def listing(
     longest: timedelta,
     current_key: str | None = None,
 ) -> list[SignedIn]:
-    """The user's open sessions, most recently used first; ``current_key`` marks the
-    browser asking (none for an admin looking at someone else)."""
-    return [
+    """The user's open sessions: the browser asking first (``current_key``; none for an
+    admin looking at someone else), then the others, most recently used first."""
+    shown = [
         _shown(row, current=sessions.is_current(row, current_key))
         for row in sessions.open_sessions(session, user, now=now, idle=idle, longest=longest)
     ]
+    return sorted(shown, key=lambda b: not b.current)
 
 
 def _shown(row: UserSession, *, current: bool) -> SignedIn:
