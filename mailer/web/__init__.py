@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     from mailer.accounts.second_factor_views import second_factor_bp
     from mailer.accounts.security_views import security_bp
     from mailer.accounts.totp_views import totp_bp
+    from mailer.accounts.user_security_views import user_security_bp
     from mailer.accounts.views import account_bp, auth_bp, users_bp
     from mailer.admin.dashboard import admin_bp
     from mailer.audit.views import audit_bp
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
         bounces_bp,
         types_bp,
         users_bp,
+        user_security_bp,
         account_bp,
         security_bp,
         totp_bp,
