@@ -480,3 +480,21 @@ def test_single_sign_on_still_works_when_passwords_are_off(
     client = make_app(only=True, break_glass="keeper@example.org").test_client()
     assert sso(client, "erin").status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_linked_account_is_not_taken_by_its_subject_under_another_address(
+    db: Database,
+) -> None:
+    user = add_user(db, email="old@example.org", role=roles.EDITOR)
+    with db.transaction() as s:
+        s.get(User, user.id).oidc_subject = "s1"  # type: ignore[union-attr]
+    moved = oidc.Identity(
+        subject="s1", email="new@example.org", email_verified=True, name="", groups=(EDITORS,)
+    )
+    with (
+        pytest.raises(oidc.SsoRefused, match="linked to a different") as refused,
+        db.transaction() as s,
+    ):
+        oidc.sign_in(s, section(), moved, ip="", now=NOW)
+    assert refused.value.reason == "subject does not match the account"
+    assert _user(db, "new@example.org") is None

@@ -26,6 +26,7 @@ from tests.accounts.oidc_provider import (
     free_port,
     running_provider,
 )
+from tests.browser.test_accessibility import serious
 from tests.conftest import PASSWORD, add_user, make_config
 
 SHOTS = Path("/work/shots/oidc")
@@ -82,6 +83,7 @@ def live_server(app: Flask, mailer_port: int) -> Iterator[str]:
 def _shoot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert serious(page) == [], name
 
 
 def _at_provider(page: Any, live_server: str, *, start: str = "/admin/users/") -> None:
