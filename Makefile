@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # The email checkers the tests run (Nu HTML Checker, caniemail data), from npm.
 EMAIL_CHECKS := tools/email-checks/node_modules/.installed
+# The OpenID Connect provider the single sign-on tests sign in through (oidc-provider).
+OIDC_PROVIDER := tools/oidc-provider/node_modules/.installed
 
 .PHONY: run test test-fast lint bench install clean
 
@@ -19,7 +21,7 @@ run: $(STAMP)
 # timing, external checkers) one at a time, as they were written to run. Exit code 5 is
 # "no test selected" (a PYTEST_ARGS that picks from one round only).
 TEST_JOBS ?= auto
-test: $(TEST_STAMP) $(EMAIL_CHECKS)
+test: $(TEST_STAMP) $(EMAIL_CHECKS) $(OIDC_PROVIDER)
 	@scripts/ensure-test-services
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -68,5 +70,10 @@ $(EMAIL_CHECKS): tools/email-checks/package-lock.json
 	cd tools/email-checks && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(EMAIL_CHECKS)
 
+$(OIDC_PROVIDER): tools/oidc-provider/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the single sign-on tests (apt-get install nodejs npm)"; exit 1; }
+	cd tools/oidc-provider && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(OIDC_PROVIDER)
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache test-artifacts tools/email-checks/node_modules
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache test-artifacts tools/email-checks/node_modules tools/oidc-provider/node_modules

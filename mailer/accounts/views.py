@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -21,7 +22,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import Session
 
 from mailer import audit
-from mailer.accounts import factors, methods, passwords, sessions, throttling
+from mailer.accounts import factors, methods, oidc, passwords, policy, sessions, throttling
 from mailer.accounts import service as accounts
 from mailer.accounts.forms import (
     ChangePasswordForm,
@@ -61,6 +62,14 @@ def login() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         db = get_db()
+        oidc_config = current_app.config["MAILER"].oidc
+        typed = accounts.email_key(form.email.data or "")
+        if oidc_config is not None and not policy.passwords_allowed(oidc_config, typed):
+            # [oidc] only: the password is not even checked, for all but break_glass.
+            with db.transaction(db.session) as s:
+                oidc.record_password_refused(s, email=form.email.data or "", ip=client_ip())
+            error = oidc.passwords_off_words(oidc_config)
+            return render_template("auth/login.html", form=form, error=error), 403
         with _brake(db) as admitted:
             if not admitted:
                 error = (

@@ -48,6 +48,8 @@ def test_public_routes_are_only_the_intended_ones(app: Flask) -> None:
         "/healthz",
         "/login",
         "/login/second-factor/",
+        "/login/sso/",
+        "/login/sso/callback",
         "/logout",
         "/notices/off/<token>",
         "/p/<token>",
