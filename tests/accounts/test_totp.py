@@ -3,20 +3,27 @@ two requests at the same moment), and the key sealed at rest."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from mailer.accounts import code_answers, methods, totp
-from mailer.accounts.models import LoginAttempt, TotpSecret, User
+from mailer.accounts import code_answers, methods, recovery_codes, totp
+from mailer.accounts.models import LoginAttempt, RecoveryCode, TotpSecret, User
 from mailer.accounts.sealing import TOTP_KEY, KeyRing, SealBroken
+from mailer.app import create_app
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import Database
+from mailer.web.security import CLOCK
 from tests.accounts.totp_helpers import KEYS, T0, code_at, enrol, later
 from tests.concurrency import together
-from tests.conftest import TEST_SECRET, add_user
+from tests.conftest import TEST_SECRET, add_user, csrf_from, login, make_config
 
 
 @pytest.fixture
@@ -182,3 +189,173 @@ def test_throttled_after_ten_wrong_codes_even_with_the_right_one(db: Database, u
             session, user, text=code_at(key, after), keys=KEYS, now=after, ip="1.2.3.4"
         )
     assert answer.ok and answer.method == methods.PASSWORD_TOTP
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+KEY_SHOWN = re.compile(r'<code id="setup-key">([A-Z2-7 ]+)</code>')
+RECOVERY = re.compile(r"<code>([0-9a-z]{5}-[0-9a-z]{5})</code>")
+
+
+@pytest.fixture
+def app_with(tmp_path: Path, db: Database) -> Iterator[Callable[..., Flask]]:
+    """An app whose [auth] require_second_factor is the test's, its clock at later(10)."""
+    made: list[Flask] = []
+
+    def make(require_second_factor: str = "none") -> Flask:
+        config = make_config(
+            tmp_path, db.url, auth={"require_second_factor": require_second_factor}
+        )
+        application = create_app(config)
+        application.config["TESTING"] = True
+        application.extensions[CLOCK] = lambda: later(10)
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        application.extensions["mailer.db"].dispose()
+
+
+def set_up_through_the_pages(client: FlaskClient, *, now: datetime) -> tuple[str, list[str]]:
+    token = csrf_from(client.get("/admin/account/security/").get_data(as_text=True))
+    page = client.post("/admin/account/security/app/setup", data={"csrf_token": token})
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    assert '<svg width="' in html and "QR code to scan" in html
+    shown = KEY_SHOWN.search(html)
+    assert shown is not None
+    key = shown.group(1).replace(" ", "")
+    wrong = client.post(
+        "/admin/account/security/app/confirm", data={"code": "000000", "csrf_token": token}
+    )
+    assert wrong.status_code == 400
+    assert "That code is not right" in wrong.get_data(as_text=True)
+    assert shown.group(0) in wrong.get_data(as_text=True)  # the same key, shown again
+    done = client.post(
+        "/admin/account/security/app/confirm",
+        data={"code": code_at(key, now), "csrf_token": token},
+    )
+    assert done.status_code == 200 and done.headers["Cache-Control"] == "no-store"
+    codes = RECOVERY.findall(done.get_data(as_text=True))
+    assert len(set(codes)) == 10
+    assert "shown only this once" in done.get_data(as_text=True)
+    return key, codes
+
+
+def test_setting_up_through_the_pages(
+    app_with: Callable[..., Flask], db: Database, user: User
+) -> None:
+    application = app_with()
+    client = application.test_client()
+    login(client, user.email)
+    set_up_through_the_pages(client, now=later(10))
+    html = client.get("/admin/account/security/").get_data(as_text=True)
+    assert "Set up on" in html and "You have 10 of 10 recovery codes left." in html
+    assert not RECOVERY.search(html)
+    with db.transaction() as session:
+        stored = session.scalars(select(TotpSecret)).one()
+    assert stored.confirmed_at is not None
+
+
+def test_held_at_enrolment_until_the_app_is_set_up(
+    app_with: Callable[..., Flask], db: Database, user: User
+) -> None:
+    application = app_with("everyone")
+    client = application.test_client()
+    other = application.test_client()  # another browser, signed in with the password too
+    assert login(client, user.email).headers["Location"] == "/admin/"
+    assert login(other, user.email).status_code == 302
+    for path in ("/admin/", "/admin/users/", "/admin/account/"):
+        held = client.get(path)
+        assert held.status_code == 302 and held.headers["Location"] == "/admin/account/security/"
+    set_up_through_the_pages(client, now=later(10))
+    assert client.get("/admin/").status_code == 200
+    # The other browser is still held, and is offered to confirm with the app.
+    assert other.get("/admin/").status_code == 302
+    page = other.get("/admin/account/security/").get_data(as_text=True)
+    assert "Confirm with a code from your app" in page
+
+
+def test_a_held_browser_confirms_with_an_app_set_up_elsewhere(
+    app_with: Callable[..., Flask], db: Database, user: User
+) -> None:
+    application = app_with("everyone")
+    client = application.test_client()
+    login(client, user.email)
+    key, _ = enrol(db, user)  # set up in another browser
+    token = csrf_from(client.get("/admin/account/security/").get_data(as_text=True))
+    wrong = client.post(
+        "/admin/account/security/app/confirm-session", data={"code": "1", "csrf_token": token}
+    )
+    assert wrong.status_code == 400 and client.get("/admin/").status_code == 302
+    right = client.post(
+        "/admin/account/security/app/confirm-session",
+        data={"code": code_at(key, later(10)), "csrf_token": token},
+    )
+    assert right.status_code == 302 and right.headers["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def _signed_in_with_the_app(
+    application: Flask, db: Database, user: User
+) -> tuple[FlaskClient, str, list[str]]:
+    key, codes = enrol(db, user)
+    client = application.test_client()
+    login(client, user.email)
+    token = csrf_from(client.get("/login/second-factor/").get_data(as_text=True))
+    signed_in = client.post(
+        "/login/second-factor/", data={"code": code_at(key, later(10)), "csrf_token": token}
+    )
+    assert signed_in.status_code == 302
+    application.extensions[CLOCK] = lambda: later(11)
+    return client, key, codes
+
+
+def _remove(client: FlaskClient, code: str) -> tuple[int, str]:
+    token = csrf_from(client.get("/admin/account/security/").get_data(as_text=True))
+    response = client.post(
+        "/admin/account/security/app/remove", data={"code": code, "csrf_token": token}
+    )
+    return response.status_code, response.get_data(as_text=True)
+
+
+def test_removing_the_app_needs_a_code_not_only_a_password(
+    app_with: Callable[..., Flask], db: Database, user: User
+) -> None:
+    application = app_with("none")
+    client, _, codes = _signed_in_with_the_app(application, db, user)
+    status, html = _remove(client, "")
+    assert status == 400 and "Type the 6 digits" in html
+    status, html = _remove(client, "123456")
+    assert status == 400 and "That code is not right" in html
+    with db.transaction() as session:
+        assert totp.confirmed(session, user) is not None
+    # A recovery code will do (the phone is lost).
+    status, _ = _remove(client, codes[0])
+    assert status == 302
+    with db.transaction() as session:
+        assert totp.confirmed(session, user) is None
+        # With no factor left the recovery codes go too.
+        assert session.scalars(select(RecoveryCode)).all() == []
+        removed = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == actions.SECOND_FACTOR_REMOVED)
+        ).one()
+    assert removed.target_id == str(user.id)
+    # The password alone signs in again.
+    fresh = application.test_client()
+    assert login(fresh, user.email).headers["Location"] == "/admin/"
+
+
+def test_the_last_factor_cannot_be_removed_when_the_office_requires_one(
+    app_with: Callable[..., Flask], db: Database, user: User
+) -> None:
+    application = app_with("everyone")
+    client, _, codes = _signed_in_with_the_app(application, db, user)
+    status, html = _remove(client, codes[0])
+    assert status == 400
+    assert "set up the new one first" in html
+    with db.transaction() as session:
+        assert totp.confirmed(session, user) is not None
+        # Refused before the code was looked at: it still works.
+        assert recovery_codes.left(session, user) == 10
