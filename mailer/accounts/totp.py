@@ -47,8 +47,9 @@ class Setup:
     issuer: str
 
     @property
-    def grouped(self) -> str:
-        return " ".join(self.key[i : i + 4] for i in range(0, len(self.key), 4))
+    def grouped(self) -> list[str]:
+        """The key in groups of four, for typing."""
+        return [self.key[i : i + 4] for i in range(0, len(self.key), 4)]
 
 
 def _totp(key: str) -> pyotp.TOTP:
