@@ -9,6 +9,7 @@ again with its count of tries reset, the database's count cannot.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,8 +19,10 @@ from sqlalchemy.orm import Session
 from mailer import audit
 from mailer.accounts import methods, recovery_codes, throttling, totp
 from mailer.accounts.models import LoginAttempt, User
-from mailer.accounts.sealing import KeyRing
+from mailer.accounts.sealing import KeyRing, SealBroken
 from mailer.audit import actions
+
+log = logging.getLogger(__name__)
 
 # Longer than any code with generous spacing: anything beyond is not read at all.
 LONGEST = 40
@@ -31,6 +34,11 @@ UNREADABLE = (
 )
 WRONG = "That code is not right. Check your app shows this account, and try again."
 WRONG_APP_ONLY = "That code is not right. Type the 6 digits your authenticator app shows now."
+KEY_UNREADABLE = (
+    "Your authenticator app's key can no longer be read here (the server's secret key was "
+    "changed without keeping the old one). Use a recovery code, or ask an admin to reset "
+    "your second factors."
+)
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,12 @@ def check(
     kind, value = answer
     if kind == "app":
         row = totp.confirmed(session, user)
-        if row is not None and totp.use_code(session, row, code=value, keys=keys, now=now):
-            return Answer(True, method=methods.PASSWORD_TOTP)
+        try:
+            if row is not None and totp.use_code(session, row, code=value, keys=keys, now=now):
+                return Answer(True, method=methods.PASSWORD_TOTP)
+        except SealBroken:
+            log.error("the authenticator app key of user %s opens with no secret key", user.id)
+            return Answer(False, error=KEY_UNREADABLE)
     elif recovery and recovery_codes.burn(session, user, code=value, keys=keys, now=now):
         left = recovery_codes.left(session, user)
         audit.record(

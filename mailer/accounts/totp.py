@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from mailer import audit, locks
 from mailer.accounts import factors, policy, recovery_codes
 from mailer.accounts.models import TotpSecret, User
-from mailer.accounts.sealing import TOTP_KEY, KeyRing
+from mailer.accounts.sealing import TOTP_KEY, KeyRing, SealBroken
 from mailer.accounts.service import AccountError
 from mailer.audit import actions
 from mailer.database import rows_changed
@@ -31,6 +31,9 @@ DIGITS = 6
 INTERVAL = 30
 # Steps accepted either side of the current one.
 DRIFT = 1
+
+
+START_AGAIN = "Start again: choose “Set up an authenticator app”."
 
 
 class TotpError(AccountError):
@@ -134,8 +137,12 @@ def confirm(
     locks.hold(session, f"totp:{user.id}")
     row = _row(session, user)
     if row is None or row.confirmed_at is not None:
-        raise TotpError("Start again: choose “Set up an authenticator app”.")
-    if not use_code(session, row, code=code, keys=keys, now=now):
+        raise TotpError(START_AGAIN)
+    try:
+        right = use_code(session, row, code=code, keys=keys, now=now)
+    except SealBroken:
+        raise TotpError(START_AGAIN) from None
+    if not right:
         raise TotpError(
             "That code is not right. Type the 6 digits your app shows now for this account; "
             "if it keeps failing, check the phone's clock is set automatically."

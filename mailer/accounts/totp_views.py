@@ -107,9 +107,12 @@ def confirm() -> ResponseReturnValue:
             # This browser has now shown a second factor: a held user is released.
             sessions.strengthen(s, session.get(SESSION_KEY), method=methods.PASSWORD_TOTP)
     except totp.TotpError as exc:
-        setup = totp.being_set_up(
-            db.session, acting_user(db.session), keys=keys, issuer=issuer(db.session)
-        )
+        try:
+            setup = totp.being_set_up(
+                db.session, acting_user(db.session), keys=keys, issuer=issuer(db.session)
+            )
+        except SealBroken:
+            setup = None
         if setup is None:
             return render_security_page(400, totp_error=str(exc))
         return _setup_page(setup, error=str(exc), status=400)

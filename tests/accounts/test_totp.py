@@ -88,6 +88,21 @@ def test_two_requests_with_the_same_code_at_once_succeed_once(db: Database, user
         code = code_at(key, now)
 
 
+def test_the_step_is_claimed_by_compare_and_set_without_any_lock(db: Database, user: User) -> None:
+    # use_code alone, without the per-address turn code_answers takes: the UPDATE's
+    # WHERE last_step < step is what lets one of the requests through.
+    key, _ = enrol(db, user)
+    now = later(10)
+    code = code_at(key, now)
+
+    def attempt() -> bool:
+        with db.transaction() as session:
+            row = session.scalars(select(TotpSecret)).one()
+            return totp.use_code(session, row, code=code, keys=KEYS, now=now)
+
+    assert sorted(together([attempt] * 4)) == [False, False, False, True]
+
+
 def test_the_key_is_sealed_at_rest_and_opens_after_a_key_rotation(db: Database, user: User) -> None:
     key, _ = enrol(db, user)
     with db.transaction() as session:
@@ -130,6 +145,17 @@ def test_the_app_counts_only_once_a_code_from_it_was_typed(db: Database, user: U
             select(AuditEntry).where(AuditEntry.action == actions.SECOND_FACTOR_ADDED)
         ).all()
     assert len(added) == 1
+
+
+def test_a_key_no_secret_key_opens_is_said_in_words_not_a_crash(db: Database, user: User) -> None:
+    key, _ = enrol(db, user)
+    other = KeyRing.of("a-new-secret-key-" + "y" * 32)
+    with db.transaction() as session:
+        answer = code_answers.check(
+            session, user, text=code_at(key, later(10)), keys=other, now=later(10), ip=""
+        )
+    assert not answer.ok and not answer.counted
+    assert "ask an admin to reset your second factors" in answer.error
 
 
 @pytest.mark.parametrize(
