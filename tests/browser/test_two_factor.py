@@ -65,6 +65,7 @@ def test_enrol_sign_in_with_a_code_replay_and_recovery(
         assert page.url == security, path
     assert page.get_by_role("heading", name="Set up a second factor to continue").is_visible()
     assert page.get_by_text("Not set up.").is_visible()
+    shoot(page, "held", db)
 
     page.get_by_role("button", name="Set up an authenticator app").click()
     assert page.get_by_role("heading", name="Set up an authenticator app").is_visible()
