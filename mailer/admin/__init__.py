@@ -19,6 +19,8 @@ def init_app(app: Flask) -> None:
     # /admin/ address says nothing about which pages exist.
     app.before_request(_require_login)
     guards.init_app(app)
+    # The admin's menu is left out for someone who may use nothing else yet.
+    app.jinja_env.globals["held_at_enrolment"] = held_at_enrolment
 
 
 def _require_login() -> ResponseReturnValue | None:
