@@ -156,6 +156,19 @@
     box.hidden = !message;
   }
 
+  // Follow the server's answer. Back to this same page (to its #section) only moves
+  // the view within the page, so that reloads it, to show what changed.
+  function go(address) {
+    var target = new URL(address, window.location.href);
+    var here = window.location;
+    if (target.pathname === here.pathname && target.search === here.search) {
+      here.hash = target.hash;
+      here.reload();
+      return;
+    }
+    here.assign(target.href);
+  }
+
   function run(place, kind, button, extra) {
     show(place, "");
     button.disabled = true;
@@ -176,7 +189,7 @@
       }
       return post(place, place.getAttribute("data-url"), body);
     }).then(function (done) {
-      window.location.assign(done.redirect);
+      go(done.redirect);
     }).catch(function (error) {
       show(place, words(error, kind));
       button.disabled = false;

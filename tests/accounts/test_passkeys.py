@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mailer.accounts import roles
 from mailer.accounts.models import LoginAttempt, Passkey, User, UserSession
@@ -292,13 +292,13 @@ def test_removing_needs_a_session_that_used_a_second_factor(
         passkey_id = session.scalars(select(Passkey.id)).one()
         # Forge a password-only session for this browser, as someone who knew only
         # the password would have had before the passkey was added.
-        session.execute(UserSession.__table__.update().values(method="password"))
+        session.execute(update(UserSession).values(method="password"))
     csrf = csrf_from(client.get(SECURITY).get_data(as_text=True))
     client.post(f"{MANAGE}/{passkey_id}/remove", data={"csrf_token": csrf})
     page = client.get(SECURITY).get_data(as_text=True)
     assert "a password alone cannot take one away" in page
     with db.transaction() as session:
-        session.execute(UserSession.__table__.update().values(method="password+passkey"))
+        session.execute(update(UserSession).values(method="password+passkey"))
     client.post(f"{MANAGE}/{passkey_id}/remove", data={"csrf_token": csrf})
     assert "Removed Passkey 1." in client.get(SECURITY).get_data(as_text=True)
     with db.transaction() as session:
