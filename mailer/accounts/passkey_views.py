@@ -235,6 +235,13 @@ def _rp() -> passkeys.RelyingParty:
     return passkeys.relying_party(app.base_url, loopback=app.is_loopback)
 
 
+@passkeys_bp.app_template_global("passkey_site")
+def passkey_site() -> str:
+    """The host name passkeys are made for: the script hides them (and says where they
+    work) on a page opened under another name, such as the demo's 127.0.0.1."""
+    return _rp().rp_id
+
+
 def _passkey_sign_in_on() -> bool:
     return bool(current_app.config["MAILER"].auth.passkey_sign_in)
 

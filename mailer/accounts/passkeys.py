@@ -90,9 +90,12 @@ def relying_party(base_url: str, *, loopback: bool) -> RelyingParty:
     parts = urlsplit(base_url)
     if loopback:
         return RelyingParty(rp_id="localhost", origin="http://localhost", loopback=True)
-    return RelyingParty(
-        rp_id=parts.hostname or "", origin=f"{parts.scheme}://{parts.netloc}", loopback=False
-    )
+    host = parts.hostname or ""
+    # As a browser writes an origin: no user, the default port left out.
+    port = parts.port
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    shown = f"{host}:{port}" if port is not None and port != default else host
+    return RelyingParty(rp_id=host, origin=f"{parts.scheme}://{shown}", loopback=False)
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,18 @@
       }
       return;
     }
+    // Passkeys belong to the site's name: opened under another (the demo's 127.0.0.1),
+    // the browser would refuse them, so say where they work.
+    var site = place.getAttribute("data-site") || "";
+    var host = window.location.hostname;
+    if (site && host !== site && host.slice(-(site.length + 1)) !== "." + site) {
+      if (note) {
+        var port = window.location.port ? ":" + window.location.port : "";
+        note.textContent = "Passkeys work here only at " + window.location.protocol + "//" +
+          site + port + window.location.pathname + ": open the page at that address to use one.";
+      }
+      return;
+    }
     if (note) {
       note.hidden = true;
     }

@@ -598,6 +598,12 @@ def test_the_relying_party_follows_base_url() -> None:
     assert not public.accepts("http://mailer.example.gov.uk")
     assert not public.accepts("https://mailer.example.gov.uk:8443")
     assert not public.accepts("http://localhost:5000")
+    assert relying_party("https://Mailer.Example.org:443/x", loopback=False).accepts(
+        "https://mailer.example.org"
+    )
+    assert relying_party("https://mailer.example.org:8443", loopback=False).accepts(
+        "https://mailer.example.org:8443"
+    )
     local = relying_party("http://127.0.0.1:5000", loopback=True)
     assert local.rp_id == "localhost"
     assert local.accepts("http://localhost:41234") and local.accepts("http://localhost")

@@ -173,3 +173,16 @@ def test_without_scripts_the_pages_still_work(
         assert not page.get_by_role("button", name="Add a passkey").is_visible()
     finally:
         context.close()
+
+
+def test_opened_at_an_ip_address_the_page_says_where_passkeys_work(
+    page: Any, live_server: str, admin_user: User
+) -> None:
+    password_step(page, live_server, admin_user.email)
+    page.wait_for_url(f"{live_server}/admin/")
+    page.goto(f"{live_server}/admin/account/security/")
+    expected = f"{local(live_server)}/admin/account/security/"
+    expect(page.locator("[data-passkey-unavailable]")).to_contain_text(
+        f"Passkeys work here only at {expected}"
+    )
+    assert not page.get_by_role("button", name="Add a passkey").is_visible()
