@@ -102,8 +102,7 @@ def check_second_factor(
 ) -> Outcome:
     """Whether ``answer`` shows one of ``user``'s passkeys; a refusal is on the record."""
     try:
-        check_challenge(challenge, purpose=SECOND_FACTOR, user_id=user.id, now=now)
-        assert challenge is not None
+        challenge = check_challenge(challenge, purpose=SECOND_FACTOR, user_id=user.id, now=now)
         credential = _assertion(answer)
         passkey = _find(session, credential)
         if passkey is None or passkey.user_id != user.id:
@@ -147,9 +146,8 @@ def check_sign_in(
             session, key=user.email_key if user else "", ip=ip, now=now
         )
         if retry_at is not None:
-            return _throttled(session, user, ip=ip, retry_at=retry_at)
-        check_challenge(challenge, purpose=SIGN_IN, user_id=None, now=now)
-        assert challenge is not None
+            return _throttled(session, user, ip=ip, retry_at=retry_at, now=now)
+        challenge = check_challenge(challenge, purpose=SIGN_IN, user_id=None, now=now)
         if passkey is None or user is None:
             raise PasskeyError(NOT_ACCEPTED, "unknown passkey")
         handle = credential.response.user_handle
@@ -262,7 +260,9 @@ def _failed_sign_in(
     )
 
 
-def _throttled(session: Session, user: User | None, *, ip: str, retry_at: datetime) -> Outcome:
+def _throttled(
+    session: Session, user: User | None, *, ip: str, retry_at: datetime, now: datetime
+) -> Outcome:
     audit.record(
         session,
         actions.LOGIN_THROTTLED,
@@ -271,6 +271,8 @@ def _throttled(session: Session, user: User | None, *, ip: str, retry_at: dateti
         detail={"method": "passkey"},
         ip=ip,
     )
+    minutes = max(1, round((retry_at - now).total_seconds() / 60))
+    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
     return Outcome(
-        None, "Too many failed sign-in attempts from here. Wait and try again.", retry_at
+        None, f"Too many failed sign-in attempts from here. Wait {wait} and try again.", retry_at
     )

@@ -160,8 +160,7 @@ def register(
 ) -> Passkey:
     """Check the browser's answer to ``registration_options`` and keep the passkey."""
     name = clean_name(name) if name.strip() else default_name(session, user)
-    check_challenge(challenge, purpose=REGISTER, user_id=user.id, now=now)
-    assert challenge is not None
+    challenge = check_challenge(challenge, purpose=REGISTER, user_id=user.id, now=now)
     credential = _registration(answer)
     origin = checked_origin(credential.response.client_data_json, rp)
     try:
@@ -301,13 +300,15 @@ def descriptors(passkeys: list[Passkey]) -> list[PublicKeyCredentialDescriptor]:
 
 def check_challenge(
     challenge: Challenge | None, *, purpose: str, user_id: int | None, now: datetime
-) -> None:
+) -> Challenge:
+    """The challenge, if it was handed out for this and is still good."""
     if challenge is None or challenge.purpose != purpose or challenge.user_id != user_id:
         raise PasskeyError(
             "This page's passkey request is no longer current. Try again.", "no challenge"
         )
     if challenge.expired(now):
         raise PasskeyError("That took too long. Try again.", "challenge expired")
+    return challenge
 
 
 def _registration(answer: object) -> RegistrationCredential:

@@ -120,7 +120,9 @@ def test_add_a_passkey_sign_in_with_it_both_ways_and_remove_it(
         assert session.scalars(select(Passkey)).all() == []
 
 
-def test_a_refused_passkey_is_said_in_words(page: Any, live_server: str, admin_user: User) -> None:
+def test_a_refused_passkey_is_said_in_words(
+    page: Any, live_server: str, admin_user: User, db: Database
+) -> None:
     base = local(live_server)
     cdp = virtual_authenticator(page)
     password_step(page, base, admin_user.email)
@@ -134,6 +136,7 @@ def test_a_refused_passkey_is_said_in_words(page: Any, live_server: str, admin_u
     alert = section.locator("[data-passkey-error]")
     alert.wait_for(timeout=30_000)
     assert "This device already holds a passkey for your account" in alert.inner_text()
+    shoot(page, "security-refused", db)
     page.get_by_role("button", name="Sign out").click()
 
     # A device that cannot confirm who is holding it: no passkey is used.
@@ -145,6 +148,7 @@ def test_a_refused_passkey_is_said_in_words(page: Any, live_server: str, admin_u
     refusal = page.locator("[data-passkey-error]")
     refusal.wait_for(timeout=30_000)
     assert "No passkey was used" in refusal.inner_text()
+    shoot(page, "sign-in-refused", db)
     assert page.url == f"{base}/login"
 
 
