@@ -211,7 +211,8 @@ def record_refusal(session: Session, refusal: SsoRefused, *, ip: str) -> None:
 def passwords_off_words(config: OidcSection) -> str:
     return (
         f"Passwords are turned off here: sign in with the “Sign in with {config.name}” "
-        "button. Only the administrator kept for when it is down may use a password."
+        "button. Only the administrator kept for when it is down may use a password "
+        "(if that is you, check the address and password)."
     )
 
 

@@ -289,6 +289,12 @@ def authenticate(
     return SignIn(None, reason)
 
 
+def spend_a_password_check(password: str) -> None:
+    """Take as long as checking a password does, for an answer that must not be told
+    apart by its speed from one that checked (passwords off for all but one address)."""
+    check_password_hash(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
+
+
 def record_sign_in(session: Session, user: User, *, method: str, ip: str, now: datetime) -> None:
     """The sign-in is complete (password and any second factor, a passkey, or single
     sign-on): when, and how, on the record."""

@@ -64,8 +64,12 @@ def login() -> ResponseReturnValue:
         db = get_db()
         oidc_config = current_app.config["MAILER"].oidc
         typed = accounts.email_key(form.email.data or "")
+        passwords_off = oidc_config is not None and oidc_config.only
         if oidc_config is not None and not policy.passwords_allowed(oidc_config, typed):
-            # [oidc] only: the password is not even checked, for all but break_glass.
+            # [oidc] only: the password is not checked, for all but break_glass; the
+            # answer takes as long and reads the same as break_glass's wrong password,
+            # so it does not tell which address that is.
+            accounts.spend_a_password_check(form.password.data or "")
             with db.transaction(db.session) as s:
                 oidc.record_password_refused(s, email=form.email.data or "", ip=client_ip())
             error = oidc.passwords_off_words(oidc_config)
@@ -104,6 +108,9 @@ def login() -> ResponseReturnValue:
                     f"{'s' if minutes != 1 else ''} and try again."
                 )
                 status = 429
+            elif passwords_off and oidc_config is not None:
+                error = oidc.passwords_off_words(oidc_config)
+                status = 403
             else:
                 error = "That email address and password do not match an active account."
                 status = 401

@@ -475,6 +475,25 @@ def test_only_refuses_passwords_but_for_break_glass(
     assert client.get("/admin/").status_code == 200
 
 
+def test_with_passwords_off_the_break_glass_address_is_not_told_apart(
+    make_app: Callable[..., Flask], db: Database
+) -> None:
+    """A wrong password for the break-glass admin gets the answer everyone else gets,
+    so trying addresses does not find the one account a password still opens."""
+    add_user(db, email="keeper@example.org", role=roles.ADMIN)
+    client = make_app(only=True, break_glass="keeper@example.org").test_client()
+    other = login(client, "someone@example.org", "a wrong password")
+    keeper = login(client, "keeper@example.org", "a wrong password")
+    assert other.status_code == keeper.status_code == 403
+
+    def error(response: object) -> str:
+        page = response.get_data(as_text=True)  # type: ignore[attr-defined]
+        return page[page.index('class="error-summary"') :].split("</div>")[0]
+
+    assert error(other) == error(keeper)
+    assert "Passwords are turned off here" in error(keeper)
+
+
 def test_single_sign_on_still_works_when_passwords_are_off(
     make_app: Callable[..., Flask],
 ) -> None:
