@@ -111,6 +111,9 @@ class LoginAttempt(Base):
     email_key: Mapped[str] = mapped_column(String(320))
     ip: Mapped[str] = mapped_column(String(45), default="")
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Which step: the password, or the second factor after it (limited per account
+    # whatever the address, since whoever answers it already has the password).
+    step: Mapped[str] = mapped_column(String(20), default="password")
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), nullable=True
     )
@@ -155,6 +158,10 @@ class TotpSecret(Base):
     # has been typed back.
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    # A new phone being set up while the old app still works: its key (encrypted the
+    # same way) takes over only once a code from it is typed back.
+    replacement: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    replacement_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class RecoveryCode(Base):

@@ -1,6 +1,6 @@
-"""sign-in fit for a public body: authenticator apps (totp_secrets), recovery codes,
-passkeys; how each session began and from where; the passkey handle and single
-sign-on subject of each user
+"""sign-in fit for a public body: authenticator apps (totp_secrets, with a replacement
+being set up), recovery codes, passkeys; how each session began and from where; which
+step a sign-in attempt was; the passkey handle and single sign-on subject of each user
 
 Revision ID: 0016_second_factors
 Revises: 0015_bounces
@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_step", sa.BigInteger(), nullable=False),
+        sa.Column("replacement", sa.String(length=255), nullable=True),
+        sa.Column("replacement_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -83,6 +85,10 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("user_agent", sa.String(300), nullable=False, server_default=""))
         batch.add_column(sa.Column("ip", sa.String(45), nullable=False, server_default=""))
+    with op.batch_alter_table("login_attempts") as batch:
+        batch.add_column(
+            sa.Column("step", sa.String(20), nullable=False, server_default="password")
+        )
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("webauthn_handle", sa.String(64), nullable=True))
         batch.add_column(sa.Column("oidc_subject", sa.String(255), nullable=True))
@@ -96,6 +102,8 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("uq_users_webauthn_handle"), type_="unique")
         batch.drop_column("oidc_subject")
         batch.drop_column("webauthn_handle")
+    with op.batch_alter_table("login_attempts") as batch:
+        batch.drop_column("step")
     with op.batch_alter_table("user_sessions") as batch:
         batch.drop_column("ip")
         batch.drop_column("user_agent")
