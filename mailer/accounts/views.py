@@ -37,7 +37,7 @@ from mailer.audit import actions
 from mailer.database import get_db
 from mailer.web import sign_in
 from mailer.web.redirects import safe_admin_path
-from mailer.web.security import SESSION_KEY, clock
+from mailer.web.security import SESSION_KEY, clock, why_signed_out
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ def login() -> ResponseReturnValue:
         form.next.data = safe_admin_path(request.args.get("next")) or ""
         if current_user.is_authenticated:
             return redirect(form.next.data or url_for("admin.dashboard"))
+        signed_out = why_signed_out()
+        if signed_out:
+            flash(signed_out, "info")
     error = None
     status = 200
     if form.validate_on_submit():
