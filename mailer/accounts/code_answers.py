@@ -4,7 +4,9 @@ digits (spaces allowed) or a recovery code, in one field. Callers own the transa
 A wrong answer is on the record as a failed sign-in attempt for the user's address and
 client address, so the password throttling (mailer.accounts.throttling) counts guesses
 at codes too, and while it refuses, no code is checked at all: a cookie can be sent
-again with its count of tries reset, the database's count cannot.
+again with its count of tries reset, the database's count cannot. Its step is
+"second factor", so it also counts towards the limit per account whatever the address
+(``throttling.second_factor_refusal``, used for passkeys too).
 """
 
 from __future__ import annotations
@@ -86,13 +88,15 @@ def check(
     throttling.one_at_a_time(session, ip=ip)
     retry_at = throttling.refused_until(session, key=user.email_key, ip=ip, now=now)
     if retry_at is not None:
-        minutes = max(1, round((retry_at - now).total_seconds() / 60))
         return Answer(
             False,
-            error=f"Too many wrong codes or passwords from here. Wait {minutes} minute"
-            f"{'s' if minutes != 1 else ''} and try again.",
+            error="Too many wrong codes or passwords from here. "
+            f"Wait {throttling.wait_words(retry_at, now=now)} and try again.",
             throttled=True,
         )
+    refused = throttling.second_factor_refusal(session, user, ip=ip, now=now, method="code")
+    if refused is not None:
+        return Answer(False, error=refused.words, throttled=True)
     answer = read(text)
     if answer is None:
         return Answer(False, error=UNREADABLE)
@@ -128,7 +132,14 @@ def _record_wrong(
     session: Session, user: User, *, kind: str, purpose: str, ip: str, now: datetime
 ) -> None:
     session.add(
-        LoginAttempt(at=now, email_key=user.email_key, ip=ip, succeeded=False, user_id=user.id)
+        LoginAttempt(
+            at=now,
+            email_key=user.email_key,
+            ip=ip,
+            succeeded=False,
+            user_id=user.id,
+            step=throttling.SECOND_FACTOR,
+        )
     )
     audit.record(
         session,

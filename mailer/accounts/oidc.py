@@ -4,7 +4,8 @@ in, and as what.
 ``sign_in`` finds or makes the user the provider vouched for (mailer/accounts/
 oidc_protocol.py checked its ID token): matched by a verified email address, given the
 role the provider's groups map to (the provider is the source of truth: a changed
-group changes the role), refused with a sentence a person reads otherwise. Callers own
+group changes the role, except that of the break-glass admin and never so as to leave
+no active admin), refused with a sentence a person reads otherwise. Callers own
 the transaction; a refusal is raised, so nothing of it is kept, and
 ``record_refusal`` puts it in the audit log in a transaction of its own.
 """
@@ -30,7 +31,9 @@ from mailer.accounts.oidc_protocol import (
     finish,
     forget_provider,
 )
-from mailer.accounts.service import AccountError, email_key, normalise_email
+
+# The same count of active admins as disabling an account or changing a role by hand.
+from mailer.accounts.service import AccountError, _active_admins, email_key, normalise_email
 from mailer.audit import actions
 from mailer.config import OidcSection
 
@@ -146,18 +149,50 @@ def sign_in(
         )
     user.oidc_subject = identity.subject
     if user.role != role:
-        old, user.role = user.role, role
+        _take_role(session, config, user, role=role, ip=ip)
+    return user
+
+
+def _role_kept_because(session: Session, config: OidcSection, user: User, role: str) -> str:
+    """Why the provider's groups may not change this user's role ("" when they may)."""
+    if config.break_glass and user.email_key == email_key(config.break_glass):
+        # Kept for when the provider is down or wrong: the provider cannot undo it.
+        return "the break-glass admin"
+    demoted = user.role == roles.ADMIN and role != roles.ADMIN and user.active
+    if demoted and _active_admins(session) <= 1:
+        return "the only active admin"
+    return ""
+
+
+def _take_role(session: Session, config: OidcSection, user: User, *, role: str, ip: str) -> None:
+    """The role the provider's groups give, unless that would take the break-glass
+    admin's role or leave no active admin: then they sign in as they are, and the log
+    says what was not changed (an admin must fix the groups or make another admin)."""
+    kept = _role_kept_because(session, config, user, role)
+    if kept:
         audit.record(
             session,
-            actions.USER_ROLE_CHANGED,
+            actions.SSO_ROLE_KEPT,
             actor_label=BY,
             target_type="user",
             target_id=user.id,
-            summary=f"{user.email}: {old} → {role} (groups at {config.name})",
-            detail={"from": old, "to": role},
+            summary=f"{user.email} kept {user.role}, not {role} from the groups at "
+            f"{config.name}: {kept}",
+            detail={"role": user.role, "groups_give": role, "reason": kept},
             ip=ip,
         )
-    return user
+        return
+    old, user.role = user.role, role
+    audit.record(
+        session,
+        actions.USER_ROLE_CHANGED,
+        actor_label=BY,
+        target_type="user",
+        target_id=user.id,
+        summary=f"{user.email}: {old} → {role} (groups at {config.name})",
+        detail={"from": old, "to": role},
+        ip=ip,
+    )
 
 
 def _create(

@@ -100,7 +100,12 @@ def check_second_factor(
     ip: str,
     now: datetime,
 ) -> Outcome:
-    """Whether ``answer`` shows one of ``user``'s passkeys; a refusal is on the record."""
+    """Whether ``answer`` shows one of ``user``'s passkeys; a refusal is on the record
+    (a wrong answer counts towards the account's limit on second factors, and while
+    that refuses, no passkey is looked at)."""
+    refused = throttling.second_factor_refusal(session, user, ip=ip, now=now, method="passkey")
+    if refused is not None:
+        return Outcome(None, refused.words, refused.retry_at)
     try:
         challenge = check_challenge(challenge, purpose=SECOND_FACTOR, user_id=user.id, now=now)
         credential = _assertion(answer)
@@ -109,6 +114,7 @@ def check_second_factor(
             raise PasskeyError(NOT_ACCEPTED, "not this user's passkey")
         _verify(passkey, credential, rp=rp, challenge=challenge, verify_user=False, now=now)
     except PasskeyError as exc:
+        session.add(_failed(user, ip=ip, now=now))
         audit.record(
             session,
             actions.SECOND_FACTOR_FAILED,
@@ -147,6 +153,13 @@ def check_sign_in(
         )
         if retry_at is not None:
             return _throttled(session, user, ip=ip, retry_at=retry_at, now=now)
+        refused = (
+            throttling.second_factor_refusal(session, user, ip=ip, now=now, method="passkey")
+            if user is not None
+            else None
+        )
+        if refused is not None:
+            return Outcome(None, refused.words, refused.retry_at)
         challenge = check_challenge(challenge, purpose=SIGN_IN, user_id=None, now=now)
         if passkey is None or user is None:
             raise PasskeyError(NOT_ACCEPTED, "unknown passkey")
@@ -236,18 +249,23 @@ def _reason(exc: PasskeyError) -> str:
     return str(exc.args[1] if len(exc.args) > 1 else exc.args[0])
 
 
+def _failed(user: User | None, *, ip: str, now: datetime) -> LoginAttempt:
+    """A refused passkey: counted per address and, for a known account, towards its
+    limit on wrong second factors whatever the address (the passkey is the factor)."""
+    return LoginAttempt(
+        at=now,
+        email_key=user.email_key if user else "",
+        ip=ip,
+        succeeded=False,
+        user_id=user.id if user else None,
+        step=throttling.SECOND_FACTOR if user else throttling.PASSWORD,
+    )
+
+
 def _failed_sign_in(
     session: Session, user: User | None, *, reason: str, ip: str, now: datetime
 ) -> None:
-    session.add(
-        LoginAttempt(
-            at=now,
-            email_key=user.email_key if user else "",
-            ip=ip,
-            succeeded=False,
-            user_id=user.id if user else None,
-        )
-    )
+    session.add(_failed(user, ip=ip, now=now))
     audit.record(
         session,
         actions.LOGIN_FAILED,

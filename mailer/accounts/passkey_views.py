@@ -152,6 +152,7 @@ _START_AGAIN = "Sign in again: that sign-in was not finished in time."
 
 
 @passkeys_bp.post("/login/passkey/second-factor")
+@sign_in.braked_json
 def second_factor() -> ResponseReturnValue:
     body = _json_body()
     if isinstance(body, Response):
@@ -197,6 +198,7 @@ _OFF = "Signing in with a passkey alone is turned off here. Use your password."
 
 
 @passkeys_bp.post("/login/passkey/")
+@sign_in.braked_json
 def sign_in_with_passkey() -> ResponseReturnValue:
     if not _passkey_sign_in_on():
         return _refused(_OFF, 404)

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from mailer.accounts import code_answers, factors
 from mailer.accounts.totp_views import key_ring, left_words
 from mailer.admin.guards import client_ip
-from mailer.database import get_db
+from mailer.database import Database, get_db
 from mailer.web import sign_in
 from mailer.web.security import clock
 
@@ -32,6 +32,18 @@ def index() -> ResponseReturnValue:
 @second_factor_bp.post("/")
 def answer() -> ResponseReturnValue:
     db = get_db()
+    # Behind the brake too: a distributed guesser holding a password pays its wait for
+    # every code tried, as for every password.
+    with sign_in.brake(db) as admitted:
+        if not admitted:
+            waiting = sign_in.pending(db.session, now=clock())
+            if waiting is None:
+                return _start_again(START_AGAIN)
+            return _page(waiting, error=sign_in.BRAKED, status=429)
+        return _answer(db)
+
+
+def _answer(db: Database) -> ResponseReturnValue:
     now = clock()
     ip = client_ip()
     with db.transaction(db.session) as s:

@@ -4,7 +4,8 @@ The browser's signed cookie carries a random key; the server keeps only its hash
 when the session began and when it was last used. A session is good while its row is
 not ended, it was used within ``[auth] session_idle`` and began within
 ``[auth] session_max``. Signing out ends the row, so a cookie copied before is dead; a
-password change ends every other session of the user. Callers own the transaction.
+password change ends every other session of the user. An ended row keeps why, so the
+person it signed out is told once (``why_ended``). Callers own the transaction.
 """
 
 from __future__ import annotations
@@ -43,11 +44,13 @@ def _hash(key: str) -> str:
 @dataclass(frozen=True)
 class Check:
     """Whether a session is still good, whether checking it wrote (its last use, or
-    ending it), and how it began (mailer.accounts.methods)."""
+    ending it), and how it began (mailer.accounts.methods); for a real session of this
+    user that has ended, why (``ended``: one of the reasons above)."""
 
     good: bool
     writes: bool
     method: str = ""
+    ended: str = ""
 
 
 def begin(
@@ -98,17 +101,44 @@ def check(
     if not key:
         return Check(False, False)
     row = session.scalar(select(UserSession).where(UserSession.key_hash == _hash(key)))
-    if row is None or row.user_id != user_id or row.ended_at is not None:
+    if row is None or row.user_id != user_id:
         return Check(False, False)
+    if row.ended_at is not None:
+        return Check(False, False, ended=row.ended_reason or "")
     if now - row.created_at > longest or now - row.last_seen_at > idle:
+        reason = TOO_OLD if now - row.created_at > longest else IDLE
         if not dry_run:
-            _end(row, TOO_OLD if now - row.created_at > longest else IDLE, now)
-        return Check(False, True)
+            _end(row, reason, now)
+        return Check(False, True, ended=reason)
     if now - row.last_seen_at >= TOUCH_EVERY:
         if not dry_run:
             row.last_seen_at = now
         return Check(True, True, row.method)
     return Check(True, False, row.method)
+
+
+def why_ended(reason: str, *, idle: timedelta, longest: timedelta) -> str:
+    """What the sign-in page tells the person whose session ended for ``reason``; ""
+    when they ended it themselves (or the reason is unknown)."""
+    words = {
+        FACTORS_RESET: "An admin reset your second factors: sign in and set up a new one.",
+        SIGNED_OUT_ELSEWHERE: "You were signed out from another browser (yours or an admin's).",
+        PASSWORD_CHANGED: "Your password was changed in another browser or by an admin, so "
+        "this browser was signed out. Sign in with the new password.",
+        DISABLED: "An admin disabled your account, so you were signed out.",
+        TOO_OLD: f"Your session ended after {_duration(longest)}, as every session does "
+        "here. Sign in again.",
+        IDLE: f"You were signed out after {_duration(idle)} without using the site. Sign in again.",
+    }
+    return words.get(reason, "")
+
+
+def _duration(span: timedelta) -> str:
+    minutes = round(span.total_seconds() / 60)
+    if minutes % 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
 def strengthen(session: Session, key: str | None, *, method: str) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from flask import (
     Blueprint,
@@ -22,7 +20,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import Session
 
 from mailer import audit
-from mailer.accounts import factors, methods, oidc, passwords, policy, sessions, throttling
+from mailer.accounts import factors, methods, oidc, passwords, policy, sessions
 from mailer.accounts import service as accounts
 from mailer.accounts.forms import (
     ChangePasswordForm,
@@ -36,10 +34,10 @@ from mailer.accounts.models import User
 from mailer.accounts.roles import LABELS as ROLE_LABELS
 from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
-from mailer.database import Database, get_db
+from mailer.database import get_db
 from mailer.web import sign_in
 from mailer.web.redirects import safe_admin_path
-from mailer.web.security import SESSION_KEY, clock, wait
+from mailer.web.security import SESSION_KEY, clock, why_signed_out
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +56,9 @@ def login() -> ResponseReturnValue:
         form.next.data = safe_admin_path(request.args.get("next")) or ""
         if current_user.is_authenticated:
             return redirect(form.next.data or url_for("admin.dashboard"))
+        signed_out = why_signed_out()
+        if signed_out:
+            flash(signed_out, "info")
     error = None
     status = 200
     if form.validate_on_submit():
@@ -74,12 +75,9 @@ def login() -> ResponseReturnValue:
                 oidc.record_password_refused(s, email=form.email.data or "", ip=client_ip())
             error = oidc.passwords_off_words(oidc_config)
             return render_template("auth/login.html", form=form, error=error), 403
-        with _brake(db) as admitted:
+        with sign_in.brake(db) as admitted:
             if not admitted:
-                error = (
-                    "Many sign-in attempts are being made right now. "
-                    "Wait a few seconds and try again."
-                )
+                error = sign_in.BRAKED
                 return render_template("auth/login.html", form=form, error=error), 429
             now = clock()
             ip = client_ip()
@@ -118,32 +116,6 @@ def login() -> ResponseReturnValue:
         error = "Enter your email address and password."
         status = 400
     return render_template("auth/login.html", form=form, error=error), status
-
-
-@contextmanager
-def _brake(db: Database) -> Iterator[bool]:
-    """While failures everywhere run high, every attempt waits before it is checked
-    (mailer/accounts/throttling.py), and only a few at a time per process, so waiting
-    attempts cannot take every thread: the rest are told to try again in a moment.
-    Yields whether this attempt may go on. Holds no transaction while it waits."""
-    peek = db.new_session()
-    try:
-        delay = throttling.brake_delay(peek, now=clock())
-    finally:
-        peek.close()
-    if not delay:
-        yield True
-        return
-    if not throttling.BRAKE_SLOTS.acquire(blocking=False):
-        log.warning("sign-in brake on and every slot busy: attempt refused for now")
-        yield False
-        return
-    try:
-        log.warning("sign-in brake on: many failed sign-ins; this attempt waits %.0fs", delay)
-        wait(delay)
-        yield True
-    finally:
-        throttling.BRAKE_SLOTS.release()
 
 
 @auth_bp.post("/logout")

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 # Where the signed cookie keeps the server-side session's key (mailer/accounts/sessions.py).
 SESSION_KEY = "session_key"
+# Why this browser's session ended, until the sign-in page has said so.
+ENDED = "session_ended"
 CLOCK = "mailer.clock"
 SLEEP = "mailer.sleep"
 
@@ -66,9 +68,24 @@ def _session_is_good(user_id: int) -> bool:
     if result.writes:
         with db.transaction() as own:
             result = check(own)
+    if result.ended:
+        # A real session of this user, ended by someone or something else: the sign-in
+        # page says why, once (the key goes, so it is not checked again).
+        session[ENDED] = result.ended
+        session.pop(SESSION_KEY, None)
     # How this browser signed in: the enrolment hold (mailer/admin) reads it.
     g.sign_in_method = result.method
     return result.good
+
+
+def why_signed_out() -> str:
+    """Once: why this browser's session was ended (by an admin, another browser, a
+    password change, its age), for the sign-in page; "" when there is nothing to say."""
+    reason = session.pop(ENDED, None)
+    if not isinstance(reason, str):
+        return ""
+    auth = current_app.config["MAILER"].auth
+    return sessions.why_ended(reason, idle=auth.session_idle, longest=auth.session_max)
 
 
 def sign_in_method() -> str:

@@ -12,23 +12,33 @@ must be typed again.
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ParamSpec
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_user
 from sqlalchemy.orm import Session
 
 from mailer.accounts import service as accounts
-from mailer.accounts import sessions
+from mailer.accounts import sessions, throttling
 from mailer.accounts.models import User
+from mailer.database import Database, get_db
 from mailer.web.redirects import safe_admin_path
-from mailer.web.security import SESSION_KEY
+from mailer.web.security import SESSION_KEY, clock, wait
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
 
 PENDING = "pending_sign_in"
 PENDING_FOR = timedelta(minutes=5)
 PENDING_TRIES = 5
+BRAKED = "Many sign-in attempts are being made right now. Wait a few seconds and try again."
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,46 @@ def count_wrong_answer() -> int:
     else:
         session.pop(PENDING, None)
     return left
+
+
+@contextmanager
+def brake(db: Database) -> Iterator[bool]:
+    """While failures everywhere run high, every attempt waits before it is checked
+    (mailer.accounts.throttling), and only a few at a time per process, so waiting
+    attempts cannot take every thread: the rest are told to try again in a moment.
+    Yields whether this attempt may go on. Holds no transaction while it waits."""
+    peek = db.new_session()
+    try:
+        delay = throttling.brake_delay(peek, now=clock())
+    finally:
+        peek.close()
+    if not delay:
+        yield True
+        return
+    if not throttling.BRAKE_SLOTS.acquire(blocking=False):
+        log.warning("sign-in brake on and every slot busy: attempt refused for now")
+        yield False
+        return
+    try:
+        log.warning("sign-in brake on: many failed sign-ins; this attempt waits %.0fs", delay)
+        wait(delay)
+        yield True
+    finally:
+        throttling.BRAKE_SLOTS.release()
+
+
+def braked_json(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
+    """``brake`` around a sign-in answered by a script (a passkey): a refusal for now
+    is JSON, as the script shows it."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
+        with brake(get_db()) as admitted:
+            if not admitted:
+                return jsonify(error=BRAKED), 429
+            return view(*args, **kwargs)
+
+    return wrapper
 
 
 def abandon() -> None:

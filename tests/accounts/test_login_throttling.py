@@ -5,12 +5,25 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from mailer.accounts import throttling
-from mailer.accounts.models import User
-from mailer.database import Database
+from mailer.accounts.models import LoginAttempt, Passkey, User
+from mailer.audit import actions
+from mailer.database import Database, utcnow
+from mailer.web import sign_in
 from mailer.web.security import SLEEP
-from tests.conftest import PASSWORD, add_user, csrf_from
+from tests.accounts.test_passkeys import (
+    SoftKey,
+    add_passkey,
+    alone_options,
+    entries,
+    post_json,
+    second_step,
+    sign_in_alone,
+    sign_out,
+)
+from tests.conftest import PASSWORD, add_user, csrf_from, login
 
 
 def attempt(client: FlaskClient, email: str, password: str, ip: str) -> int:
@@ -110,3 +123,85 @@ def test_braked_attempts_cannot_take_every_server_thread(
             throttling.BRAKE_SLOTS.release()
     # ...and a moment later gets in.
     assert attempt(owner, admin_user.email, PASSWORD, "203.0.113.7") == 302
+
+
+# --- the second factor: a limit per account, whatever the address -------------------------
+
+
+@pytest.fixture
+def key() -> SoftKey:
+    return SoftKey()
+
+
+@pytest.fixture
+def with_passkey(admin_client: FlaskClient, key: SoftKey) -> FlaskClient:
+    assert add_passkey(admin_client, key).status_code == 200
+    sign_out(admin_client)
+    return admin_client
+
+
+def wrong_second_factors(db: Database, user: User, count: int) -> None:
+    with db.transaction() as session:
+        for n in range(count):
+            session.add(
+                LoginAttempt(
+                    at=utcnow(),
+                    email_key=user.email_key,
+                    ip=f"198.51.100.{n}",
+                    user_id=user.id,
+                    step=throttling.SECOND_FACTOR,
+                )
+            )
+
+
+def test_a_wrong_passkey_as_second_factor_counts_for_the_account(
+    with_passkey: FlaskClient, admin_user: User, db: Database, key: SoftKey
+) -> None:
+    login(with_passkey, admin_user.email)
+    assert second_step(with_passkey, key, origin="http://evil.example").status_code == 400
+    with db.transaction() as session:
+        failed = session.scalars(select(LoginAttempt).where(LoginAttempt.succeeded.is_(False)))
+        assert [(a.user_id, a.step) for a in failed] == [(admin_user.id, "second factor")]
+
+
+def test_too_many_wrong_second_factors_refuse_even_the_right_passkey(
+    with_passkey: FlaskClient, admin_user: User, db: Database, key: SoftKey
+) -> None:
+    login(with_passkey, admin_user.email)
+    wrong_second_factors(db, admin_user, throttling.MAX_SECOND_FACTOR_FAILURES)
+    refused = second_step(with_passkey, key)
+    assert refused.status_code == 400
+    assert "Too many wrong second factors" in refused.get_json()["error"]
+    # Alone, too: the passkey is that account's factor.
+    alone = sign_in_alone(with_passkey, key)
+    assert alone.status_code == 429
+    assert "Too many wrong second factors" in alone.get_json()["error"]
+    assert with_passkey.get("/admin/").status_code == 302
+    throttled = entries(db, actions.LOGIN_THROTTLED)
+    assert [e.detail for e in throttled] == [{"step": "second factor", "method": "passkey"}] * 2
+    # Neither answer was looked at: the passkey's counter was not spent.
+    with db.transaction() as session:
+        assert session.scalars(select(Passkey.last_used_at)).one() is None
+
+
+def test_a_passkey_alone_waits_behind_the_brake(
+    app: Flask, with_passkey: FlaskClient, db: Database, key: SoftKey
+) -> None:
+    waits: list[float] = []
+    app.extensions[SLEEP] = waits.append
+    with db.transaction() as session:
+        for n in range(throttling.BRAKE_FAILURES):
+            session.add(LoginAttempt(at=utcnow(), email_key="x@example.org", ip=f"192.0.2.{n}"))
+    csrf, options = alone_options(with_passkey)
+    taken = 0
+    while throttling.BRAKE_SLOTS.acquire(blocking=False):
+        taken += 1
+    try:
+        busy = post_json(with_passkey, "/login/passkey/", csrf, {"credential": key.get(options)})
+    finally:
+        for _ in range(taken):
+            throttling.BRAKE_SLOTS.release()
+    assert busy.status_code == 429
+    assert busy.get_json() == {"error": sign_in.BRAKED}
+    assert sign_in_alone(with_passkey, key).status_code == 200
+    assert waits == [throttling.BRAKE_DELAY]

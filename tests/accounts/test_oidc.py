@@ -301,6 +301,7 @@ def test_later_sign_ins_take_the_role_from_the_provider(
     sso_client: FlaskClient, db: Database
 ) -> None:
     add_user(db, email="ann@example.org", role=roles.ADMIN)
+    add_user(db, email="other-admin@example.org", role=roles.ADMIN)
     assert sso(sso_client, "ann").status_code == 302
     user = _user(db, "ann@example.org")
     assert user is not None and (user.role, user.oidc_subject) == (roles.APPROVER, "ann")
@@ -518,3 +519,61 @@ def test_a_linked_account_is_not_taken_by_its_subject_under_another_address(
         oidc.sign_in(s, section(), moved, ip="", now=NOW)
     assert refused.value.reason == "subject does not match the account"
     assert _user(db, "new@example.org") is None
+
+
+def _role_entries(db: Database) -> list[AuditEntry]:
+    with db.transaction() as s:
+        return list(
+            s.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action.in_([actions.USER_ROLE_CHANGED, actions.SSO_ROLE_KEPT]))
+                .order_by(AuditEntry.id)
+            )
+        )
+
+
+def test_single_sign_on_never_demotes_the_only_active_admin(
+    sso_client: FlaskClient, db: Database
+) -> None:
+    add_user(db, email="ann@example.org", role=roles.ADMIN)
+    gone = add_user(db, email="gone@example.org", role=roles.ADMIN)
+    with db.transaction() as s:
+        s.get(User, gone.id).active = False  # type: ignore[union-attr]
+    # Her groups now give approver; she is the only active admin: she signs in as admin.
+    assert sso(sso_client, "ann").status_code == 302
+    assert sso_client.get("/admin/users/").status_code == 200
+    user = _user(db, "ann@example.org")
+    assert user is not None and user.role == roles.ADMIN
+    [kept] = _role_entries(db)
+    assert kept.action == actions.SSO_ROLE_KEPT and kept.target_id == str(user.id)
+    assert kept.detail == {
+        "role": roles.ADMIN,
+        "groups_give": roles.APPROVER,
+        "reason": "the only active admin",
+    }
+    assert "ann@example.org kept admin, not approver" in kept.summary
+
+
+def test_single_sign_on_never_changes_the_break_glass_admins_role(db: Database) -> None:
+    add_user(db, email="keeper@example.org", role=roles.ADMIN)
+    add_user(db, email="other-admin@example.org", role=roles.ADMIN)
+    editor_now = oidc.Identity(
+        subject="k1", email="Keeper@example.org", email_verified=True, name="", groups=(EDITORS,)
+    )
+    config = section(only=True, break_glass="keeper@example.org")
+    with db.transaction() as s:
+        user = oidc.sign_in(s, config, editor_now, ip="192.0.2.5", now=NOW)
+        assert user.role == roles.ADMIN
+    [kept] = _role_entries(db)
+    assert kept.detail["reason"] == "the break-glass admin" and kept.ip == "192.0.2.5"
+    # Anyone else's role still follows the groups.
+    add_user(db, email="bea@example.org", role=roles.ADMIN)
+    bea = oidc.Identity(
+        subject="b1", email="bea@example.org", email_verified=True, name="", groups=(EDITORS,)
+    )
+    with db.transaction() as s:
+        assert oidc.sign_in(s, config, bea, ip="", now=NOW).role == roles.EDITOR
+    assert [e.action for e in _role_entries(db)] == [
+        actions.SSO_ROLE_KEPT,
+        actions.USER_ROLE_CHANGED,
+    ]

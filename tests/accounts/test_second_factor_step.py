@@ -11,12 +11,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from mailer.accounts import methods
+from mailer.accounts import methods, throttling
 from mailer.accounts.models import LoginAttempt, User, UserSession
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import Database
-from mailer.web.security import CLOCK
+from mailer.web.security import CLOCK, SLEEP
 from tests.accounts.totp_helpers import code_at, enrol, later
 from tests.conftest import add_user, csrf_from, login
 
@@ -210,3 +210,77 @@ def test_a_pending_sign_in_runs_out(
         STEP, data={"code": code_at(key, later(10) + timedelta(minutes=6)), "csrf_token": token}
     )
     assert late.status_code == 302 and late.headers["Location"] == "/login"
+
+
+def test_wrong_codes_from_many_addresses_hit_a_limit_for_the_account(
+    app: Flask, client: FlaskClient, db: Database, user: User, enrolled: tuple[str, list[str]]
+) -> None:
+    key, _ = enrolled
+    app.extensions[SLEEP] = lambda _seconds: None
+    token = password_step(client, user)
+    fresh = client.get_cookie("mailer_session")
+    assert fresh is not None
+    # One pending cookie, sent again with its tries reset, from a new address each time:
+    # no limit per address or per cookie is ever reached.
+    for n in range(throttling.MAX_SECOND_FACTOR_FAILURES):
+        client.set_cookie("mailer_session", fresh.value)
+        wrong = client.post(
+            STEP,
+            data={"code": "000000", "csrf_token": token},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{n}"},
+        )
+        assert wrong.status_code == 400
+    # The account's limit is: even the right code, from yet another address, is refused
+    # without being looked at (it stays unused), in words.
+    right = code_at(key, later(10))
+    client.set_cookie("mailer_session", fresh.value)
+    refused = client.post(
+        STEP, data={"code": right, "csrf_token": token}, environ_base={"REMOTE_ADDR": "192.0.2.1"}
+    )
+    assert refused.status_code == 429
+    html = refused.get_data(as_text=True)
+    assert "Too many wrong second factors have been tried for this account" in html
+    assert "Wait 15 minutes" in html
+    assert client.get("/admin/").status_code == 302
+    [throttled] = audited(db, actions.LOGIN_THROTTLED)
+    assert throttled.target_id == str(user.id) and throttled.ip == "192.0.2.1"
+    assert throttled.detail == {"step": "second factor", "method": "code"}
+    with db.transaction() as session:
+        steps = session.scalars(select(LoginAttempt.step).order_by(LoginAttempt.id)).all()
+    assert steps == ["password"] + ["second factor"] * throttling.MAX_SECOND_FACTOR_FAILURES
+    # Once the window has passed, the owner signs in as ever.
+    afterwards = later(10) + throttling.WINDOW + timedelta(minutes=1)
+    app.extensions[CLOCK] = lambda: afterwards
+    owner = app.test_client()
+    token = password_step(owner, user)
+    done = owner.post(STEP, data={"code": code_at(key, afterwards), "csrf_token": token})
+    assert done.status_code == 302 and owner.get("/admin/").status_code == 200
+
+
+def test_the_second_step_waits_behind_the_brake_like_the_password(
+    app: Flask, client: FlaskClient, db: Database, user: User, enrolled: tuple[str, list[str]]
+) -> None:
+    key, _ = enrolled
+    waits: list[float] = []
+    app.extensions[SLEEP] = waits.append
+    token = password_step(client, user)
+    with db.transaction() as session:
+        for n in range(throttling.BRAKE_FAILURES):
+            session.add(
+                LoginAttempt(at=later(9), email_key=f"x{n}@example.org", ip=f"198.51.100.{n}")
+            )
+    # Every slot busy with other braked attempts: refused for now, in words, not counted.
+    taken = 0
+    while throttling.BRAKE_SLOTS.acquire(blocking=False):
+        taken += 1
+    try:
+        busy = client.post(STEP, data={"code": "000000", "csrf_token": token})
+    finally:
+        for _ in range(taken):
+            throttling.BRAKE_SLOTS.release()
+    assert busy.status_code == 429
+    assert "Wait a few seconds and try again" in busy.get_data(as_text=True)
+    # A slot free: the answer waits its turn, then is checked.
+    done = client.post(STEP, data={"code": code_at(key, later(10)), "csrf_token": token})
+    assert done.status_code == 302
+    assert waits == [throttling.BRAKE_DELAY]

@@ -3,6 +3,7 @@ ends when left idle for [auth] session_idle or older than [auth] session_max."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,10 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from mailer.accounts import sessions
 from mailer.accounts.models import User, UserSession
 from mailer.app import create_app
 from mailer.config import ConfigError, from_mapping
-from mailer.database import Database
+from mailer.database import Database, utcnow
 from mailer.web.security import CLOCK
 from tests.conftest import csrf_from, login, make_config
 from tests.delivery.helpers import Clock
@@ -153,3 +155,74 @@ def test_long_dead_sessions_are_deleted_at_the_next_sign_in(
     login(app.test_client(), admin_user.email)
     with db.transaction() as session:
         assert len(session.scalars(select(UserSession)).all()) == 1
+
+
+# --- saying why, once, to the person whose session someone else ended -------------------
+
+
+def ended_by(db: Database, user: User, reason: str) -> None:
+    with db.transaction() as session:
+        me = session.get(User, user.id)
+        assert me is not None
+        sessions.end_all(session, me, now=utcnow(), reason=reason)
+
+
+def flashes(client: FlaskClient) -> str:
+    page = client.get("/login")
+    assert page.status_code == 200
+    found = re.findall(r'<div class="flash[^"]*"[^>]*>([^<]*)</div>', page.get_data(as_text=True))
+    return " | ".join(found)
+
+
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [
+        (
+            sessions.FACTORS_RESET,
+            "An admin reset your second factors: sign in and set up a new one.",
+        ),
+        (sessions.SIGNED_OUT_ELSEWHERE, "You were signed out from another browser"),
+        (sessions.PASSWORD_CHANGED, "Your password was changed"),
+        (sessions.DISABLED, "An admin disabled your account"),
+    ],
+)
+def test_signed_out_by_someone_else_the_sign_in_page_says_why_once(
+    client: FlaskClient, db: Database, admin_user: User, reason: str, words: str
+) -> None:
+    login(client, admin_user.email)
+    ended_by(db, admin_user, reason)
+    refused = client.get("/admin/contacts/")
+    assert refused.status_code == 302 and refused.headers["Location"].startswith("/login")
+    assert words in flashes(client)
+    # Said once: not on the next visit.
+    assert flashes(client) == ""
+
+
+def test_a_session_past_session_max_says_after_how_long(
+    app: Flask, client: FlaskClient, admin_user: User
+) -> None:
+    clock = Clock()
+    app.extensions[CLOCK] = clock
+    login(client, admin_user.email)
+    clock.advance(hours=12, minutes=1)
+    assert client.get("/admin/").status_code == 302
+    assert "Your session ended after 12 hours" in flashes(client)
+
+
+def test_nothing_is_said_for_ones_own_sign_out_or_a_cookie_of_no_real_session(
+    app: Flask, client: FlaskClient, db: Database, admin_user: User
+) -> None:
+    login(client, admin_user.email)
+    assert client.get("/admin/").status_code == 200  # "Signed in as" read
+    copy = copy_of(app, client)
+    sign_out(client)
+    assert copy.get("/admin/").status_code == 302
+    assert flashes(copy) == ""
+    # A session key that matches no session (or someone else's) says nothing either.
+    stranger = app.test_client()
+    login(stranger, admin_user.email)
+    assert stranger.get("/admin/").status_code == 200
+    with stranger.session_transaction() as browser:
+        browser["session_key"] = "no-such-session"
+    assert stranger.get("/admin/").status_code == 302
+    assert flashes(stranger) == ""

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from mailer.config import Config
-from mailer.database import Database
+from mailer.database import Database, utcnow
+from tests.accounts.totp_helpers import enrol
 from tests.conftest import PASSWORD, make_config
 
 pytestmark = pytest.mark.browser
@@ -130,3 +132,35 @@ def test_enrol_sign_in_with_a_code_replay_and_recovery(
     page.get_by_role("button", name="Continue").click()
     assert "That code is not right" in page.get_by_role("alert").inner_text()
     assert page.url == f"{live_server}/login/second-factor/"
+
+
+def test_the_second_steps_field_has_the_focus_and_its_error_beside_it(
+    page,  # type: ignore[no-untyped-def]
+    live_server: str,
+    admin_user,  # type: ignore[no-untyped-def]
+    db: Database,
+) -> None:
+    enrol(db, admin_user, now=utcnow())
+    shots = Path("/work/shots/fixsignin")
+    shots.mkdir(parents=True, exist_ok=True)
+    backend = db.engine.dialect.name
+    password(page, live_server, admin_user.email)
+    page.wait_for_url(f"{live_server}/login/second-factor/")
+    # Typing can start at once: the field has the focus when the page loads...
+    expect(page.locator("#code")).to_be_focused()
+    page.keyboard.type("000000")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#code-error")
+    # ...and again after a wrong code, with the error said beside it, and read with it.
+    expect(page.locator("#code")).to_be_focused()
+    field = page.get_by_label("Code from your authenticator app")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "code-error" in (field.get_attribute("aria-describedby") or "").split()
+    assert "That code is not right" in page.locator("#code-error").inner_text()
+    summary_link = page.locator(".error-summary a[href='#code']")
+    assert "That code is not right" in summary_link.inner_text()
+    for name, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+        page.screenshot(path=str(shots / f"second-step-error-{name}-{backend}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
