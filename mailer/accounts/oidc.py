@@ -33,7 +33,7 @@ from mailer.accounts.oidc_protocol import (
 )
 
 # The same count of active admins as disabling an account or changing a role by hand.
-from mailer.accounts.service import AccountError, _active_admins, email_key, normalise_email
+from mailer.accounts.service import AccountError, active_admin_count, email_key, normalise_email
 from mailer.audit import actions
 from mailer.config import OidcSection
 
@@ -159,7 +159,7 @@ def _role_kept_because(session: Session, config: OidcSection, user: User, role: 
         # Kept for when the provider is down or wrong: the provider cannot undo it.
         return "the break-glass admin"
     demoted = user.role == roles.ADMIN and role != roles.ADMIN and user.active
-    if demoted and _active_admins(session) <= 1:
+    if demoted and active_admin_count(session) <= 1:
         return "the only active admin"
     return ""
 

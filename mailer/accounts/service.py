@@ -128,7 +128,7 @@ def create_user(
     return user
 
 
-def _active_admins(session: Session) -> int:
+def active_admin_count(session: Session) -> int:
     return (
         session.scalar(
             select(func.count())
@@ -146,7 +146,7 @@ def change_role(
         raise AccountError(f"Unknown role {role!r}.")
     if role == user.role:
         return
-    if user.role == roles.ADMIN and user.active and _active_admins(session) <= 1:
+    if user.role == roles.ADMIN and user.active and active_admin_count(session) <= 1:
         raise AccountError("This is the only active admin; make another admin first.")
     old = user.role
     user.role = role
@@ -170,7 +170,7 @@ def set_active(
     if not active:
         if user.id == by.id:
             raise AccountError("You cannot disable your own account.")
-        if user.role == roles.ADMIN and _active_admins(session) <= 1:
+        if user.role == roles.ADMIN and active_admin_count(session) <= 1:
             raise AccountError("This is the only active admin; make another admin first.")
         # Signs the user out of every browser at the next request.
         user.session_token = new_session_token()
