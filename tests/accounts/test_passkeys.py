@@ -10,7 +10,7 @@ import json
 import re
 import secrets
 from base64 import urlsafe_b64decode, urlsafe_b64encode
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,18 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from mailer.accounts import roles
-from mailer.accounts.models import LoginAttempt, Passkey, User, UserSession
+from mailer.accounts.models import (
+    LoginAttempt,
+    Passkey,
+    User,
+    UserSession,
+)
 from mailer.accounts.passkeys import relying_party
 from mailer.app import create_app
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import Database
+from tests.concurrency import together
 from tests.conftest import _TEMPLATE_CODE, add_user, csrf_from, login, make_config
 
 COOKIE = "mailer_session"
@@ -617,3 +623,69 @@ def _now() -> Any:
     from mailer.database import utcnow
 
     return utcnow()
+
+
+# --- one answer sent twice at the same moment ------------------------------------------------
+
+
+def test_one_answer_sent_twice_at_once_signs_in_once(
+    app: Flask, with_passkey: FlaskClient, db: Database, key: SoftKey
+) -> None:
+    _, options = alone_options(with_passkey)
+    answer = key.get(options)
+    cookie = with_passkey.get_cookie(COOKIE)
+    assert cookie is not None
+
+    def send(ip: str) -> Callable[[], int]:
+        # Each a browser holding the same cookie (the challenge in it), from its own
+        # address, so nothing but the passkey's claim stands between them.
+        def go() -> int:
+            browser = app.test_client()
+            browser.environ_base["REMOTE_ADDR"] = ip
+            browser.set_cookie(COOKIE, cookie.value)
+            csrf = token(browser, "/login")
+            browser.set_cookie(COOKIE, cookie.value)
+            sent = post_json(browser, "/login/passkey/", csrf, {"credential": answer})
+            return int(sent.status_code)
+
+        return go
+
+    for _ in range(2):
+        assert sorted(together([send("10.0.0.1"), send("10.0.0.2")])) == [200, 400]
+        # The next round: a fresh challenge and answer.
+        _, options = alone_options(with_passkey)
+        answer = key.get(options)
+        cookie = with_passkey.get_cookie(COOKIE)
+        assert cookie is not None
+    assert methods_of_sessions(db).count("passkey") == 2
+
+
+# --- names a person never means to type ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [("\u0000x", "x"), ("\u202eyek\u202c Work", "yek Work"), ("Lap\u0007top", "Laptop")],
+)
+def test_controls_and_direction_overrides_are_taken_out_of_names(
+    admin_client: FlaskClient, db: Database, key: SoftKey, typed: str, kept: str
+) -> None:
+    added = add_passkey(admin_client, key, typed)
+    assert added.status_code == 200, added.get_data(as_text=True)
+    with db.transaction() as session:
+        assert session.scalars(select(Passkey.name)).one() == kept
+
+
+def test_half_a_surrogate_pair_is_refused_in_words(
+    admin_client: FlaskClient, db: Database, key: SoftKey
+) -> None:
+    csrf = token(admin_client, SECURITY)
+    options = post_json(admin_client, f"{MANAGE}/options", csrf, {}).get_json()
+    body = '{"name": "\\ud800", "credential": ' + json.dumps(key.create(options)) + "}"
+    refused = admin_client.post(
+        f"{MANAGE}/", data=body, content_type=JSON, headers={"X-CSRFToken": csrf}
+    )
+    assert refused.status_code == 400
+    assert "cannot be stored" in refused.get_json()["error"]
+    with db.transaction() as session:
+        assert session.scalars(select(Passkey)).all() == []
