@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -240,6 +241,18 @@ def passkey_site() -> str:
     """The host name passkeys are made for: the script hides them (and says where they
     work) on a page opened under another name, such as the demo's 127.0.0.1."""
     return _rp().rp_id
+
+
+@passkeys_bp.app_template_global("passkey_address")
+def passkey_address() -> str:
+    """Where passkeys work, from base_url: its origin, or for a loopback base_url the
+    same port at "localhost" (browsers refuse passkeys for an IP address)."""
+    app = current_app.config["MAILER"].app
+    rp = _rp()
+    if not rp.loopback:
+        return rp.origin
+    port = urlsplit(app.base_url).port
+    return f"http://localhost{'' if port is None else f':{port}'}"
 
 
 def _passkey_sign_in_on() -> bool:

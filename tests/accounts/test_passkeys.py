@@ -689,3 +689,15 @@ def test_half_a_surrogate_pair_is_refused_in_words(
     assert "cannot be stored" in refused.get_json()["error"]
     with db.transaction() as session:
         assert session.scalars(select(Passkey)).all() == []
+
+
+def test_the_page_says_where_passkeys_work_from_base_url(make_app: Any) -> None:
+    from mailer.accounts.passkey_views import passkey_address
+
+    for base_url, address in [
+        ("https://mailer.example.org:8443/", "https://mailer.example.org:8443"),
+        ("https://mailer.example.org/", "https://mailer.example.org"),
+        ("http://127.0.0.1:5000/", "http://localhost:5000"),
+    ]:
+        with make_app(app={"base_url": base_url}).test_request_context("/"):
+            assert passkey_address() == address
