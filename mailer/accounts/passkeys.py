@@ -37,7 +37,7 @@ from webauthn.helpers.structs import (
 )
 
 from mailer import audit
-from mailer.accounts import factors
+from mailer.accounts import factors, recovery_codes
 from mailer.accounts.models import Passkey, User
 from mailer.accounts.service import AccountError
 from mailer.audit import actions
@@ -273,6 +273,9 @@ def remove(
             "office asks you to use one. Add another passkey or an authenticator app first."
         )
     session.delete(passkey)
+    if not summary.totp and len(summary.passkeys) <= 1:
+        # Recovery codes stand in for a factor, never on their own.
+        recovery_codes.forget(session, user)
     audit.record(
         session,
         actions.SECOND_FACTOR_REMOVED,
