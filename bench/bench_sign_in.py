@@ -121,13 +121,21 @@ def enrol(db: Database, user_id: int, keys: KeyRing, clock: Clock) -> tuple[str,
     with db.transaction() as session:
         me = session.get(User, user_id)
         assert me is not None
-        key = totp.start(session, me, keys=keys, issuer="Bench", now=clock.now).key
+        key = totp.start(
+            session, me, keys=keys, issuer="Bench", now=clock.now, strong_session=True
+        ).key
     with db.transaction() as session:
         me = session.get(User, user_id)
         assert me is not None
         codes = totp.confirm(
-            session, me, code=pyotp.TOTP(key).at(clock.now), keys=keys, now=clock.now, ip="::1"
-        )
+            session,
+            me,
+            code=pyotp.TOTP(key).at(clock.now),
+            keys=keys,
+            now=clock.now,
+            ip="::1",
+            strong_session=True,
+        ).codes
     return key, codes
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from webauthn import (
     generate_authentication_options,
@@ -47,6 +47,7 @@ from mailer.accounts.passkeys import (
     owned_passkeys,
 )
 from mailer.audit import actions
+from mailer.database import rows_changed
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,9 @@ def check_second_factor(
         passkey = _find(session, credential)
         if passkey is None or passkey.user_id != user.id:
             raise PasskeyError(NOT_ACCEPTED, "not this user's passkey")
-        _verify(passkey, credential, rp=rp, challenge=challenge, verify_user=False, now=now)
+        _verify(
+            session, passkey, credential, rp=rp, challenge=challenge, verify_user=False, now=now
+        )
     except PasskeyError as exc:
         session.add(_failed(user, ip=ip, now=now))
         audit.record(
@@ -166,7 +169,7 @@ def check_sign_in(
         handle = credential.response.user_handle
         if not handle or bytes_to_base64url(handle) != user.webauthn_handle:
             raise PasskeyError(NOT_ACCEPTED, "user handle does not match")
-        _verify(passkey, credential, rp=rp, challenge=challenge, verify_user=True, now=now)
+        _verify(session, passkey, credential, rp=rp, challenge=challenge, verify_user=True, now=now)
         if not user.active:
             raise PasskeyError(NOT_ACCEPTED, "account disabled")
         if not passwords_allowed(user.email_key):
@@ -204,6 +207,7 @@ def _find(session: Session, credential: AuthenticationCredential) -> Passkey | N
 
 
 def _verify(
+    session: Session,
     passkey: Passkey,
     credential: AuthenticationCredential,
     *,
@@ -240,9 +244,23 @@ def _verify(
             "remove it from your account.",
             "sign count did not go up (cloned key?)",
         )
-    passkey.sign_count = new
-    passkey.backed_up = checked.credential_backed_up
-    passkey.last_used_at = now
+    # Claimed with one compare-and-set: two answers checked at the same moment both
+    # read the passkey unused, and only one of them may sign in.
+    claimed = rows_changed(
+        session,
+        update(Passkey)
+        .where(
+            Passkey.id == passkey.id,
+            or_(Passkey.last_used_at.is_(None), Passkey.last_used_at < challenge.issued_at),
+        )
+        .values(last_used_at=now, sign_count=new, backed_up=checked.credential_backed_up)
+        .execution_options(synchronize_session=False),
+    )
+    session.expire(passkey, ["last_used_at", "sign_count", "backed_up"])
+    if claimed != 1:
+        raise PasskeyError(
+            "This page's passkey request is no longer current. Try again.", "replayed"
+        )
 
 
 def _reason(exc: PasskeyError) -> str:

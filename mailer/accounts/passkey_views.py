@@ -26,13 +26,22 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
-from mailer.accounts import methods, passkey_sign_in, passkeys, policy, sessions
+from mailer.accounts import (
+    adding_factors,
+    factor_notice_views,
+    methods,
+    passkey_sign_in,
+    passkeys,
+    policy,
+    sessions,
+)
 from mailer.accounts.passkeys import Challenge, Options, PasskeyError
 from mailer.accounts.roles import Action
 from mailer.accounts.security_views import render_security_page
 from mailer.admin import held_at_enrolment
 from mailer.admin.guards import acting_user, client_ip, open_during_enrolment, requires
 from mailer.database import get_db
+from mailer.delivery import factor_change_notice as notice
 from mailer.web import section_notes, sign_in
 from mailer.web.security import SESSION_KEY, clock, sign_in_method
 
@@ -54,8 +63,13 @@ SECTION = "passkeys"
 @requires(Action.CHANGE_OWN_PASSWORD)
 def registration_options() -> ResponseReturnValue:
     db = get_db()
-    with db.transaction(db.session) as s:
-        options = passkeys.registration_options(s, acting_user(s), rp=_rp(), now=clock())
+    try:
+        with db.transaction(db.session) as s:
+            me = acting_user(s)
+            adding_factors.check(s, me, strong_session=_strong())
+            options = passkeys.registration_options(s, me, rp=_rp(), now=clock())
+    except adding_factors.NotConfirmed as exc:
+        return _refused(str(exc), 403)
     return _hand_out(options)
 
 
@@ -71,9 +85,11 @@ def register() -> ResponseReturnValue:
     db = get_db()
     try:
         with db.transaction(db.session) as s:
+            me = acting_user(s)
+            had_factor = adding_factors.check(s, me, strong_session=_strong())
             passkey = passkeys.register(
                 s,
-                acting_user(s),
+                me,
                 rp=_rp(),
                 challenge=challenge,
                 answer=body.get("credential"),
@@ -81,9 +97,17 @@ def register() -> ResponseReturnValue:
                 ip=client_ip(),
                 now=clock(),
             )
-            if held_at_enrolment():
-                # This browser has now shown a second factor: the hold is over.
+            if held_at_enrolment() or not _strong():
+                # This browser has now shown a second factor (a password-only one adds
+                # only the first): the hold, if any, is over.
                 sessions.strengthen(s, session.get(SESSION_KEY), method=methods.PASSWORD_PASSKEY)
+            if not had_factor:
+                adding_factors.first_added(
+                    s, me, keep=session.get(SESSION_KEY), now=clock(), ip=client_ip()
+                )
+            factor_notice_views.tell(s, me, notice.PASSKEY_ADDED, name=passkey.name)
+    except adding_factors.NotConfirmed as exc:
+        return _refused(str(exc), 403)
     except PasskeyError as exc:
         return _refused(str(exc.args[0]))
     section_notes.note(SECTION, f"Passkey added: {passkey.name}.")
@@ -122,11 +146,12 @@ def remove(passkey_id: int) -> ResponseReturnValue:
                 s,
                 me,
                 passkey_id,
-                strong_session=methods.is_strong(sign_in_method()),
+                strong_session=_strong(),
                 factor_required=policy.requires_second_factor(auth.require_second_factor, me.role),
                 ip=client_ip(),
                 now=clock(),
             )
+            factor_notice_views.tell(s, me, notice.PASSKEY_REMOVED, name=passkey.name)
     except PasskeyError as exc:
         section_notes.note(SECTION, str(exc.args[0]), category="error")
     else:
@@ -242,6 +267,20 @@ def passkey_site() -> str:
     """The host name passkeys are made for: the script hides them (and says where they
     work) on a page opened under another name, such as the demo's 127.0.0.1."""
     return _rp().rp_id
+
+
+def _strong() -> bool:
+    """Whether this browser signed in with a second factor."""
+    return methods.is_strong(sign_in_method())
+
+
+@passkeys_bp.app_template_global("passkey_address")
+def passkey_address() -> str:
+    """Where passkeys work: base_url's origin. For a loopback base_url, "" (the script
+    then says localhost on the port the page was opened on: any localhost port is
+    accepted, and that one is surely this server's)."""
+    rp = _rp()
+    return "" if rp.loopback else rp.origin
 
 
 def _passkey_sign_in_on() -> bool:

@@ -37,10 +37,11 @@ from webauthn.helpers.structs import (
 )
 
 from mailer import audit
-from mailer.accounts import factors
+from mailer.accounts import factors, recovery_codes
 from mailer.accounts.models import Passkey, User
 from mailer.accounts.service import AccountError
 from mailer.audit import actions
+from mailer.cleaning import strip_controls
 
 RP_NAME = "Stakeholder Mailer"
 MAX_NAME = 100
@@ -159,7 +160,7 @@ def register(
     now: datetime,
 ) -> Passkey:
     """Check the browser's answer to ``registration_options`` and keep the passkey."""
-    name = clean_name(name) if name.strip() else default_name(session, user)
+    name = clean_name(name) if strip_controls(name).strip() else default_name(session, user)
     challenge = check_challenge(challenge, purpose=REGISTER, user_id=user.id, now=now)
     credential = _registration(answer)
     origin = checked_origin(credential.response.client_data_json, rp)
@@ -203,7 +204,15 @@ def register(
 
 
 def clean_name(name: str) -> str:
-    name = " ".join(name.split())
+    """The name as kept: controls and direction overrides taken out (a NUL cannot be
+    stored, an override makes a name read as another), spaces collapsed. Half a
+    surrogate pair is no character at all: refused with words, never stored."""
+    if any("\ud800" <= ch <= "\udfff" for ch in name):
+        raise PasskeyError(
+            "That name has a character that cannot be stored. Type the name again, "
+            "using letters, digits and spaces."
+        )
+    name = " ".join(strip_controls(name).split())
     if not name:
         raise PasskeyError("Give the passkey a name, such as the device it is on.")
     if len(name) > MAX_NAME:
@@ -264,6 +273,9 @@ def remove(
             "office asks you to use one. Add another passkey or an authenticator app first."
         )
     session.delete(passkey)
+    if not summary.totp and len(summary.passkeys) <= 1:
+        # Recovery codes stand in for a factor, never on their own.
+        recovery_codes.forget(session, user)
     audit.record(
         session,
         actions.SECOND_FACTOR_REMOVED,

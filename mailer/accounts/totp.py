@@ -7,6 +7,10 @@ a little off), nothing wider, and only for a step later than the last one used: 
 step is claimed with one compare-and-set UPDATE, so two requests with the same code at
 the same moment succeed once, on SQLite and PostgreSQL alike. The shared key is kept
 sealed (mailer.accounts.sealing), never as the base32 text an app is given.
+
+A lost phone is replaced without a gap: a browser that signed in with a second factor
+(a recovery code, say) sets up a replacement key beside the app's, and only once a code
+from the new app is typed does it take over; until then the old app keeps working.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from mailer import audit, locks
-from mailer.accounts import factors, policy, recovery_codes
+from mailer.accounts import adding_factors, factors, policy, recovery_codes
 from mailer.accounts.models import TotpSecret, User
 from mailer.accounts.sealing import TOTP_KEY, KeyRing, SealBroken
 from mailer.accounts.service import AccountError
@@ -55,6 +59,16 @@ class Setup:
         return [self.key[i : i + 4] for i in range(0, len(self.key), 4)]
 
 
+@dataclass(frozen=True)
+class Confirmed:
+    """An app set up: the new recovery codes to show once, whether it was the user's
+    first second factor, and whether it replaced an app they had."""
+
+    codes: list[str]
+    first: bool
+    replaced: bool
+
+
 def _totp(key: str) -> pyotp.TOTP:
     return pyotp.TOTP(key, digits=DIGITS, interval=INTERVAL)
 
@@ -73,34 +87,47 @@ def confirmed(session: Session, user: User) -> TotpSecret | None:
     return row if row is not None and row.confirmed_at is not None else None
 
 
-def start(session: Session, user: User, *, keys: KeyRing, issuer: str, now: datetime) -> Setup:
+def start(
+    session: Session,
+    user: User,
+    *,
+    keys: KeyRing,
+    issuer: str,
+    now: datetime,
+    strong_session: bool,
+) -> Setup:
     """A new key, not counting until a code from it is typed back; an earlier key being
-    set up is replaced. Refused while an app is set up (remove it first)."""
+    set up is replaced. With an app set up already, the new key waits beside it as its
+    replacement (a new phone). ``strong_session``: this browser signed in with a second
+    factor, which adding one needs once the user has one."""
     locks.hold(session, f"totp:{user.id}")
+    adding_factors.check(session, user, strong_session=strong_session)
     row = _row(session, user)
+    key = pyotp.random_base32()
+    sealed = keys.seal(key, purpose=TOTP_KEY)
     if row is not None and row.confirmed_at is not None:
-        raise TotpError(
-            "You already have an authenticator app set up. Remove it first to set up another."
-        )
+        row.replacement = sealed
+        row.replacement_at = now
+        session.flush()
+        return _setup(key, user=user, issuer=issuer)
     if row is not None:
         session.delete(row)
         session.flush()
-    key = pyotp.random_base32()
-    session.add(
-        TotpSecret(
-            user_id=user.id, secret=keys.seal(key, purpose=TOTP_KEY), created_at=now, last_step=0
-        )
-    )
+    session.add(TotpSecret(user_id=user.id, secret=sealed, created_at=now, last_step=0))
     session.flush()
     return _setup(key, user=user, issuer=issuer)
 
 
 def being_set_up(session: Session, user: User, *, keys: KeyRing, issuer: str) -> Setup | None:
-    """The key being set up (shown again after a mistyped code), if any."""
+    """The key being set up, or replacing the app (shown again after a mistyped code)."""
     row = _row(session, user)
-    if row is None or row.confirmed_at is not None:
+    if row is None:
         return None
-    return _setup(keys.unseal(row.secret, purpose=TOTP_KEY), user=user, issuer=issuer)
+    if row.confirmed_at is None:
+        return _setup(keys.unseal(row.secret, purpose=TOTP_KEY), user=user, issuer=issuer)
+    if row.replacement:
+        return _setup(keys.unseal(row.replacement, purpose=TOTP_KEY), user=user, issuer=issuer)
+    return None
 
 
 def _setup(key: str, *, user: User, issuer: str) -> Setup:
@@ -129,24 +156,49 @@ def use_code(session: Session, row: TotpSecret, *, code: str, keys: KeyRing, now
     return False
 
 
+def _matching_step(key: str, code: str, now: datetime) -> int | None:
+    totp = _totp(key)
+    current = step_at(now)
+    for step in range(current - DRIFT, current + DRIFT + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+WRONG_NEW = (
+    "That code is not right. Type the 6 digits your app shows now for this account; "
+    "if it keeps failing, check the phone's clock is set automatically."
+)
+
+
 def confirm(
-    session: Session, user: User, *, code: str, keys: KeyRing, now: datetime, ip: str
-) -> list[str]:
+    session: Session,
+    user: User,
+    *,
+    code: str,
+    keys: KeyRing,
+    now: datetime,
+    ip: str,
+    strong_session: bool,
+) -> Confirmed:
     """The key being set up counts once a code from it is right: the app is the user's
-    second factor, and ten new recovery codes are returned to be shown once."""
+    second factor (or replaces the one they had), and ten new recovery codes are
+    returned to be shown once."""
     locks.hold(session, f"totp:{user.id}")
+    had_factor = adding_factors.check(session, user, strong_session=strong_session)
     row = _row(session, user)
-    if row is None or row.confirmed_at is not None:
+    if row is None or (row.confirmed_at is not None and not row.replacement):
         raise TotpError(START_AGAIN)
+    replacing = row.confirmed_at is not None
     try:
-        right = use_code(session, row, code=code, keys=keys, now=now)
+        if replacing:
+            right = _take_over(session, row, code=code, keys=keys, now=now)
+        else:
+            right = use_code(session, row, code=code, keys=keys, now=now)
     except SealBroken:
         raise TotpError(START_AGAIN) from None
     if not right:
-        raise TotpError(
-            "That code is not right. Type the 6 digits your app shows now for this account; "
-            "if it keeps failing, check the phone's clock is set automatically."
-        )
+        raise TotpError(WRONG_NEW)
     row.confirmed_at = now
     audit.record(
         session,
@@ -154,11 +206,33 @@ def confirm(
         actor=user,
         target_type="user",
         target_id=user.id,
-        summary=f"Authenticator app set up by {user.email}",
-        detail={"factor": "totp"},
+        summary=f"Authenticator app {'replaced' if replacing else 'set up'} by {user.email}",
+        detail={"factor": "totp", "replaced": replacing},
         ip=ip,
     )
-    return recovery_codes.make(session, user, keys=keys, now=now, ip=ip)
+    codes = recovery_codes.make(session, user, keys=keys, now=now, ip=ip)
+    return Confirmed(codes=codes, first=not had_factor, replaced=replacing)
+
+
+def _take_over(
+    session: Session, row: TotpSecret, *, code: str, keys: KeyRing, now: datetime
+) -> bool:
+    """The replacement key becomes the app's key if ``code`` is from it: one
+    compare-and-set, so the step of that code is the last used and the old app's
+    codes stop working at that moment."""
+    sealed = row.replacement or ""
+    step = _matching_step(keys.unseal(sealed, purpose=TOTP_KEY), code, now)
+    if step is None:
+        return False
+    claimed = rows_changed(
+        session,
+        update(TotpSecret)
+        .where(TotpSecret.id == row.id, TotpSecret.replacement == sealed)
+        .values(secret=sealed, replacement=None, replacement_at=None, last_step=step)
+        .execution_options(synchronize_session=False),
+    )
+    session.expire(row)
+    return claimed == 1
 
 
 def refuse_removal(session: Session, user: User, *, require_second_factor: str) -> None:
@@ -169,7 +243,8 @@ def refuse_removal(session: Session, user: User, *, require_second_factor: str) 
     if not factors.summary(session, user).passkeys:
         raise TotpError(
             "Your office requires a second factor and this app is your only one: "
-            "set up the new one first (a passkey, say), then remove this app."
+            "set up the new one first (choose “Set up a new phone” above, or add a "
+            "passkey), then remove this app."
         )
 
 

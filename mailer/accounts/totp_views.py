@@ -20,15 +20,25 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from mailer.accounts import code_answers, methods, recovery_codes, sessions, totp
+from mailer.accounts import (
+    adding_factors,
+    code_answers,
+    factor_notice_views,
+    factors,
+    methods,
+    recovery_codes,
+    sessions,
+    totp,
+)
 from mailer.accounts.models import TotpSecret
 from mailer.accounts.sealing import KeyRing, SealBroken
 from mailer.accounts.security_views import render_security_page
 from mailer.admin.guards import acting_user, client_ip, open_during_enrolment
 from mailer.database import get_db
+from mailer.delivery import factor_change_notice as notice
 from mailer.instance import secret_key
 from mailer.organisation import service as organisation
-from mailer.web.security import SESSION_KEY, clock
+from mailer.web.security import SESSION_KEY, clock, sign_in_method
 
 totp_bp = Blueprint("totp", __name__, url_prefix="/admin/account/security/app")
 
@@ -53,7 +63,13 @@ def _authenticator_app() -> dict[str, object]:
         db = get_db()
         return totp.confirmed(db.session, acting_user(db.session))
 
-    return {"authenticator_app": authenticator_app}
+    return {"authenticator_app": authenticator_app, "strong_browser": strong_browser}
+
+
+def strong_browser() -> bool:
+    """Whether this browser signed in with a second factor (adding a factor to a user
+    who has one, or making recovery codes without an app code, needs it)."""
+    return methods.is_strong(sign_in_method())
 
 
 def typed_code() -> str:
@@ -69,8 +85,15 @@ def start() -> ResponseReturnValue:
     db = get_db()
     try:
         with db.transaction(db.session) as s:
-            setup = totp.start(s, acting_user(s), keys=key_ring(), issuer=issuer(s), now=clock())
-    except totp.TotpError as exc:
+            setup = totp.start(
+                s,
+                acting_user(s),
+                keys=key_ring(),
+                issuer=issuer(s),
+                now=clock(),
+                strong_session=strong_browser(),
+            )
+    except (totp.TotpError, adding_factors.NotConfirmed) as exc:
         return render_security_page(400, totp_error=str(exc))
     return _setup_page(setup)
 
@@ -103,9 +126,26 @@ def confirm() -> ResponseReturnValue:
                 raise totp.TotpError(
                     "Type the 6 digits your authenticator app shows for this account."
                 )
-            codes = totp.confirm(s, me, code=code[1], keys=keys, now=clock(), ip=client_ip())
+            done = totp.confirm(
+                s,
+                me,
+                code=code[1],
+                keys=keys,
+                now=clock(),
+                ip=client_ip(),
+                strong_session=strong_browser(),
+            )
             # This browser has now shown a second factor: a held user is released.
             sessions.strengthen(s, session.get(SESSION_KEY), method=methods.PASSWORD_TOTP)
+            if done.first:
+                adding_factors.first_added(
+                    s, me, keep=session.get(SESSION_KEY), now=clock(), ip=client_ip()
+                )
+            factor_notice_views.tell(
+                s, me, notice.APP_REPLACED if done.replaced else notice.APP_ADDED
+            )
+    except adding_factors.NotConfirmed as exc:
+        return render_security_page(400, totp_error=str(exc))
     except totp.TotpError as exc:
         try:
             setup = totp.being_set_up(
@@ -116,7 +156,7 @@ def confirm() -> ResponseReturnValue:
         if setup is None:
             return render_security_page(400, totp_error=str(exc))
         return _setup_page(setup, error=str(exc), status=400)
-    return _codes_page(codes, first=True)
+    return _codes_page(done.codes, first=True, replaced=done.replaced)
 
 
 def _setup_page(setup: totp.Setup, *, error: str = "", status: int = 200) -> ResponseReturnValue:
@@ -136,9 +176,11 @@ def _setup_page(setup: totp.Setup, *, error: str = "", status: int = 200) -> Res
     return response
 
 
-def _codes_page(codes: list[str], *, first: bool) -> ResponseReturnValue:
+def _codes_page(codes: list[str], *, first: bool, replaced: bool = False) -> ResponseReturnValue:
     response = make_response(
-        render_template("admin/account/recovery_codes.html", codes=codes, first=first)
+        render_template(
+            "admin/account/recovery_codes.html", codes=codes, first=first, replaced=replaced
+        )
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -194,6 +236,7 @@ def remove() -> ResponseReturnValue:
             )
             if answer.ok:
                 totp.remove(s, me, now=now, ip=client_ip())
+                factor_notice_views.tell(s, me, notice.APP_REMOVED)
     except totp.TotpError as exc:
         return render_security_page(400, remove_error=str(exc))
     if not answer.ok:
@@ -204,22 +247,34 @@ def remove() -> ResponseReturnValue:
 
 @totp_bp.post("/recovery-codes")
 def new_recovery_codes() -> ResponseReturnValue:
+    """New codes: a browser that signed in with a second factor makes them at once;
+    any other needs a code from the app (a recovery code cannot make its successors)."""
     db = get_db()
     now = clock()
     keys = key_ring()
     with db.transaction(db.session) as s:
         me = acting_user(s)
-        answer = code_answers.check(
-            s,
-            me,
-            text=typed_code(),
-            keys=keys,
-            now=now,
-            ip=client_ip(),
-            recovery=False,
-            purpose="making new recovery codes",
-        )
-        codes = recovery_codes.make(s, me, keys=keys, now=now, ip=client_ip()) if answer.ok else []
+        if not factors.has_any(s, me.id):
+            answer = code_answers.Answer(
+                False, error="Set up an authenticator app or a passkey first."
+            )
+        elif strong_browser():
+            answer = code_answers.Answer(True)
+        else:
+            answer = code_answers.check(
+                s,
+                me,
+                text=typed_code(),
+                keys=keys,
+                now=now,
+                ip=client_ip(),
+                recovery=False,
+                purpose="making new recovery codes",
+            )
+        codes = []
+        if answer.ok:
+            codes = recovery_codes.make(s, me, keys=keys, now=now, ip=client_ip())
+            factor_notice_views.tell(s, me, notice.CODES_MADE)
     if not answer.ok:
         return render_security_page(429 if answer.throttled else 400, codes_error=answer.error)
     return _codes_page(codes, first=False)

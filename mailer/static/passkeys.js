@@ -212,9 +212,17 @@
     var host = window.location.hostname;
     if (site && host !== site && host.slice(-(site.length + 1)) !== "." + site) {
       if (note) {
-        var port = window.location.port ? ":" + window.location.port : "";
-        note.textContent = "Passkeys work here only at " + window.location.protocol + "//" +
-          site + port + window.location.pathname + ": open the page at that address to use one.";
+        // The address comes from the server's base_url (the page's own scheme and port
+        // are wrong behind an https proxy); a long one wraps rather than widen a phone.
+        // A loopback base_url gives none: localhost on this page's port is this server.
+        var address = place.getAttribute("data-address");
+        if (!address) {
+          var port = window.location.port ? ":" + window.location.port : "";
+          address = "http://" + site + port;
+        }
+        note.textContent = "Passkeys work here only at " + address.replace(/\/+$/, "") +
+          window.location.pathname + ": open the page at that address to use one.";
+        note.classList.add("break-anywhere");
       }
       return;
     }

@@ -10,7 +10,7 @@ import json
 import re
 import secrets
 from base64 import urlsafe_b64decode, urlsafe_b64encode
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,20 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from mailer.accounts import roles
-from mailer.accounts.models import LoginAttempt, Passkey, User, UserSession
+from mailer.accounts.models import (
+    LoginAttempt,
+    Passkey,
+    RecoveryCode,
+    TotpSecret,
+    User,
+    UserSession,
+)
 from mailer.accounts.passkeys import relying_party
 from mailer.app import create_app
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import Database
+from tests.concurrency import together
 from tests.conftest import _TEMPLATE_CODE, add_user, csrf_from, login, make_config
 
 COOKIE = "mailer_session"
@@ -617,3 +625,180 @@ def _now() -> Any:
     from mailer.database import utcnow
 
     return utcnow()
+
+
+# --- adding a factor once there is one (review of issue 22) --------------------------------
+
+
+def forge_password_only(db: Database) -> None:
+    """Every session as if signed in with the password alone, as a browser of someone
+    who knew only the password would be."""
+    with db.transaction() as session:
+        session.execute(update(UserSession).values(method="password"))
+
+
+def test_a_password_only_browser_cannot_add_a_factor_once_there_is_one(
+    admin_client: FlaskClient, db: Database, key: SoftKey
+) -> None:
+    assert add_passkey(admin_client, key).status_code == 200
+    forge_password_only(db)
+    csrf = token(admin_client, SECURITY)
+    options = post_json(admin_client, f"{MANAGE}/options", csrf, {})
+    assert options.status_code == 403
+    assert "confirm with a code from your app" in options.get_json()["error"]
+    # Nor with options fetched while the browser still counted as confirmed.
+    with db.transaction() as session:
+        session.execute(update(UserSession).values(method="password+passkey"))
+    options = post_json(admin_client, f"{MANAGE}/options", csrf, {}).get_json()
+    forge_password_only(db)
+    other = SoftKey()
+    refused = post_json(admin_client, f"{MANAGE}/", csrf, {"credential": other.create(options)})
+    assert refused.status_code == 403
+    # Nor an authenticator app.
+    app_setup = admin_client.post("/admin/account/security/app/setup", data={"csrf_token": csrf})
+    assert app_setup.status_code == 400
+    assert "sign in again with your passkey" in app_setup.get_data(as_text=True)
+    with db.transaction() as session:
+        assert len(session.scalars(select(Passkey)).all()) == 1
+        assert session.scalars(select(TotpSecret)).all() == []
+    # A browser that signed in with the passkey adds another.
+    with db.transaction() as session:
+        session.execute(update(UserSession).values(method="password+passkey"))
+    assert add_passkey(admin_client, other).status_code == 200
+
+
+def test_the_first_factor_signs_out_every_other_password_only_browser(
+    app: Flask, admin_client: FlaskClient, admin_user: User, db: Database, key: SoftKey
+) -> None:
+    elsewhere = app.test_client()
+    login(elsewhere, admin_user.email)
+    assert elsewhere.get("/admin/").status_code == 200
+    assert add_passkey(admin_client, key).status_code == 200
+    # The browser elsewhere is signed out; this one carries on.
+    gone = elsewhere.get("/admin/")
+    assert gone.status_code == 302 and gone.headers["Location"].startswith("/login")
+    assert admin_client.get("/admin/").status_code == 200
+    ended = entries(db, actions.SESSIONS_ENDED)
+    assert [e.detail["reason"] for e in ended] == ["second factor set up"]
+
+
+# --- recovery codes for someone with only passkeys ------------------------------------------
+
+
+def test_passkey_only_users_are_offered_recovery_codes(
+    admin_client: FlaskClient, admin_user: User, db: Database, key: SoftKey
+) -> None:
+    assert add_passkey(admin_client, key).status_code == 200
+    page = admin_client.get(SECURITY).get_data(as_text=True)
+    assert "Recovery codes" in page and "Make your recovery codes now" in page
+    made = admin_client.post(
+        "/admin/account/security/app/recovery-codes", data={"csrf_token": csrf_from(page)}
+    )
+    assert made.status_code == 200
+    codes = re.findall(r"<code>([0-9a-z]{5}-[0-9a-z]{5})</code>", made.get_data(as_text=True))
+    assert len(set(codes)) == 10
+    assert "You have 10 of 10 recovery codes left." in admin_client.get(SECURITY).get_data(
+        as_text=True
+    )
+    # One of them stands in for the passkey at the second step.
+    sign_out(admin_client)
+    login(admin_client, admin_user.email)
+    step = admin_client.get("/login/second-factor/").get_data(as_text=True)
+    used = admin_client.post(
+        "/login/second-factor/", data={"code": codes[0], "csrf_token": csrf_from(step)}
+    )
+    assert used.status_code == 302 and admin_client.get("/admin/").status_code == 200
+
+
+def test_a_password_only_browser_cannot_make_codes_for_a_passkey_user(
+    admin_client: FlaskClient, db: Database, key: SoftKey
+) -> None:
+    assert add_passkey(admin_client, key).status_code == 200
+    forge_password_only(db)
+    page = admin_client.get(SECURITY).get_data(as_text=True)
+    assert "Make your recovery codes now" not in page
+    refused = admin_client.post(
+        "/admin/account/security/app/recovery-codes", data={"csrf_token": csrf_from(page)}
+    )
+    assert refused.status_code == 400
+    with db.transaction() as session:
+        assert session.scalars(select(RecoveryCode)).all() == []
+
+
+# --- one answer sent twice at the same moment ------------------------------------------------
+
+
+def test_one_answer_sent_twice_at_once_signs_in_once(
+    app: Flask, with_passkey: FlaskClient, db: Database, key: SoftKey
+) -> None:
+    _, options = alone_options(with_passkey)
+    answer = key.get(options)
+    cookie = with_passkey.get_cookie(COOKIE)
+    assert cookie is not None
+
+    def send(ip: str) -> Callable[[], int]:
+        # Each a browser holding the same cookie (the challenge in it), from its own
+        # address, so nothing but the passkey's claim stands between them.
+        def go() -> int:
+            browser = app.test_client()
+            browser.environ_base["REMOTE_ADDR"] = ip
+            browser.set_cookie(COOKIE, cookie.value)
+            csrf = token(browser, "/login")
+            browser.set_cookie(COOKIE, cookie.value)
+            sent = post_json(browser, "/login/passkey/", csrf, {"credential": answer})
+            return int(sent.status_code)
+
+        return go
+
+    for _ in range(2):
+        assert sorted(together([send("10.0.0.1"), send("10.0.0.2")])) == [200, 400]
+        # The next round: a fresh challenge and answer.
+        _, options = alone_options(with_passkey)
+        answer = key.get(options)
+        cookie = with_passkey.get_cookie(COOKIE)
+        assert cookie is not None
+    assert methods_of_sessions(db).count("passkey") == 2
+
+
+# --- names a person never means to type ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [("\u0000x", "x"), ("\u202eyek\u202c Work", "yek Work"), ("Lap\u0007top", "Laptop")],
+)
+def test_controls_and_direction_overrides_are_taken_out_of_names(
+    admin_client: FlaskClient, db: Database, key: SoftKey, typed: str, kept: str
+) -> None:
+    added = add_passkey(admin_client, key, typed)
+    assert added.status_code == 200, added.get_data(as_text=True)
+    with db.transaction() as session:
+        assert session.scalars(select(Passkey.name)).one() == kept
+
+
+def test_half_a_surrogate_pair_is_refused_in_words(
+    admin_client: FlaskClient, db: Database, key: SoftKey
+) -> None:
+    csrf = token(admin_client, SECURITY)
+    options = post_json(admin_client, f"{MANAGE}/options", csrf, {}).get_json()
+    body = '{"name": "\\ud800", "credential": ' + json.dumps(key.create(options)) + "}"
+    refused = admin_client.post(
+        f"{MANAGE}/", data=body, content_type=JSON, headers={"X-CSRFToken": csrf}
+    )
+    assert refused.status_code == 400
+    assert "cannot be stored" in refused.get_json()["error"]
+    with db.transaction() as session:
+        assert session.scalars(select(Passkey)).all() == []
+
+
+def test_the_page_says_where_passkeys_work_from_base_url(make_app: Any) -> None:
+    from mailer.accounts.passkey_views import passkey_address
+
+    for base_url, address in [
+        ("https://mailer.example.org:8443/", "https://mailer.example.org:8443"),
+        ("https://mailer.example.org/", "https://mailer.example.org"),
+        # Any port of localhost: the script says the one the page was opened on.
+        ("http://127.0.0.1:5000/", ""),
+    ]:
+        with make_app(app={"base_url": base_url}).test_request_context("/"):
+            assert passkey_address() == address

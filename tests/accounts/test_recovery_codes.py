@@ -8,10 +8,10 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mailer.accounts import code_answers, methods, recovery_codes
-from mailer.accounts.models import RecoveryCode, User
+from mailer.accounts.models import RecoveryCode, User, UserSession
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import Database
@@ -103,10 +103,14 @@ def _signed_in_with_app(
     return key, codes
 
 
-def test_making_new_codes_needs_a_code_from_the_app(
+def test_making_new_codes_needs_a_second_factor_browser_or_an_app_code(
     app: Flask, client: FlaskClient, db: Database, user: User
 ) -> None:
     key, codes = _signed_in_with_app(app, client, db, user)
+    # A browser signed in with the password alone (forged: setting up the app ended
+    # every such session) must type a code from the app.
+    with db.transaction() as session:
+        session.execute(update(UserSession).values(method="password"))
     page = client.get("/admin/account/security/")
     html = page.get_data(as_text=True)
     assert "You have 10 of 10 recovery codes left." in html
@@ -134,9 +138,19 @@ def test_making_new_codes_needs_a_code_from_the_app(
     assert "Your earlier recovery codes no longer work." in made.get_data(as_text=True)
     # Shown once: not in a cookie, and not on the next page.
     assert not any(code in (client.get_cookie("mailer_session").value or "") for code in shown)  # type: ignore[union-attr]
-    assert not CODE.search(client.get("/admin/account/security/").get_data(as_text=True))
+    after = client.get("/admin/account/security/").get_data(as_text=True)
+    assert not any(code in after for code in shown)
     with db.transaction() as session:
         made_entries = session.scalars(
             select(AuditEntry).where(AuditEntry.action == actions.RECOVERY_CODES_MADE)
         ).all()
     assert len(made_entries) == 2  # at set-up, and now
+    # The browser that signed in with the app makes them without typing a code.
+    with db.transaction() as session:
+        session.execute(update(UserSession).values(method="password+totp"))
+    html = client.get("/admin/account/security/").get_data(as_text=True)
+    assert 'id="codes-code"' not in html
+    again = client.post(
+        "/admin/account/security/app/recovery-codes", data={"csrf_token": csrf_from(html)}
+    )
+    assert again.status_code == 200 and len(set(CODE.findall(again.get_data(as_text=True)))) == 10

@@ -123,7 +123,9 @@ def test_the_key_is_sealed_at_rest_and_opens_after_a_key_rotation(db: Database, 
 
 def test_the_app_counts_only_once_a_code_from_it_was_typed(db: Database, user: User) -> None:
     with db.transaction() as session:
-        setup = totp.start(session, user, keys=KEYS, issuer="Test Office", now=T0)
+        setup = totp.start(
+            session, user, keys=KEYS, issuer="Test Office", now=T0, strong_session=True
+        )
         assert totp.confirmed(session, user) is None
         assert setup.uri.startswith("otpauth://totp/Test%20Office:ada%40example.org?")
         assert f"secret={setup.key}" in setup.uri and "issuer=Test%20Office" in setup.uri
@@ -131,15 +133,38 @@ def test_the_app_counts_only_once_a_code_from_it_was_typed(db: Database, user: U
         assert all(len(part) == 4 for part in setup.grouped)
     with db.transaction() as session:
         # Starting again replaces the unconfirmed key: the first one's codes fail.
-        second = totp.start(session, user, keys=KEYS, issuer="Test Office", now=T0)
+        second = totp.start(
+            session, user, keys=KEYS, issuer="Test Office", now=T0, strong_session=True
+        )
     assert second.key != setup.key
     with pytest.raises(totp.TotpError, match="not right"), db.transaction() as session:
-        totp.confirm(session, user, code=code_at(setup.key, T0), keys=KEYS, now=T0, ip="")
+        totp.confirm(
+            session,
+            user,
+            code=code_at(setup.key, T0),
+            keys=KEYS,
+            now=T0,
+            ip="",
+            strong_session=True,
+        )
     with db.transaction() as session:
-        codes = totp.confirm(session, user, code=code_at(second.key, T0), keys=KEYS, now=T0, ip="")
+        codes = totp.confirm(
+            session,
+            user,
+            code=code_at(second.key, T0),
+            keys=KEYS,
+            now=T0,
+            ip="",
+            strong_session=True,
+        ).codes
         assert len(codes) == 10
-    with pytest.raises(totp.TotpError, match="already have"), db.transaction() as session:
-        totp.start(session, user, keys=KEYS, issuer="Test Office", now=T0)
+    with db.transaction() as session:
+        # Starting again with the app set up makes a replacement beside it (a new phone).
+        third = totp.start(
+            session, user, keys=KEYS, issuer="Test Office", now=T0, strong_session=True
+        )
+        assert third.key != second.key
+        assert totp.confirmed(session, user) is not None
     with db.transaction() as session:
         added = session.scalars(
             select(AuditEntry).where(AuditEntry.action == actions.SECOND_FACTOR_ADDED)
@@ -297,10 +322,11 @@ def test_held_at_enrolment_until_the_app_is_set_up(
         assert held.status_code == 302 and held.headers["Location"] == "/admin/account/security/"
     set_up_through_the_pages(client, now=later(10))
     assert client.get("/admin/").status_code == 200
-    # The other browser is still held, and is offered to confirm with the app.
-    assert other.get("/admin/").status_code == 302
-    page = other.get("/admin/account/security/").get_data(as_text=True)
-    assert "Confirm with a code from your app" in page
+    # The other browser, signed in with the password alone, does not live on: setting
+    # up the first factor signed it out, and signing in again asks for the app.
+    gone = other.get("/admin/account/security/")
+    assert gone.status_code == 302 and gone.headers["Location"].startswith("/login")
+    assert login(other, user.email).headers["Location"] == "/login/second-factor/"
 
 
 def test_a_held_browser_confirms_with_an_app_set_up_elsewhere(
@@ -385,3 +411,66 @@ def test_the_last_factor_cannot_be_removed_when_the_office_requires_one(
         assert totp.confirmed(session, user) is not None
         # Refused before the code was looked at: it still works.
         assert recovery_codes.left(session, user) == 10
+
+
+# --- a lost phone ---------------------------------------------------------------------------
+
+
+def test_a_lost_phone_is_replaced_after_signing_in_with_a_recovery_code(
+    app_with: Callable[..., Flask], db: Database, user: User
+) -> None:
+    application = app_with("everyone")
+    old_key, codes = enrol(db, user)
+    client = application.test_client()
+    login(client, user.email)
+    step = csrf_from(client.get("/login/second-factor/").get_data(as_text=True))
+    assert (
+        client.post(
+            "/login/second-factor/", data={"code": codes[0], "csrf_token": step}
+        ).status_code
+        == 302
+    )
+    application.extensions[CLOCK] = lambda: later(11)
+    token = csrf_from(client.get("/admin/account/security/").get_data(as_text=True))
+    page = client.post("/admin/account/security/app/setup", data={"csrf_token": token})
+    assert page.status_code == 200, page.get_data(as_text=True)
+    shown = KEY_SHOWN.search(page.get_data(as_text=True))
+    assert shown is not None
+    new_key = shown.group(1).replace(" ", "").replace("<br>", "")
+    assert new_key != old_key
+    # Until a code from the new phone is typed, the old app still signs in.
+    assert use(db, user, code_at(old_key, later(11)), later(11))
+    assert "Finish setting up the new phone" in client.get("/admin/account/security/").get_data(
+        as_text=True
+    )
+    wrong = client.post(
+        "/admin/account/security/app/confirm",
+        data={"code": code_at(old_key, later(11.5)), "csrf_token": token},
+    )
+    assert wrong.status_code == 400 and "That code is not right" in wrong.get_data(as_text=True)
+    done = client.post(
+        "/admin/account/security/app/confirm",
+        data={"code": code_at(new_key, later(11)), "csrf_token": token},
+    )
+    assert done.status_code == 200
+    html = done.get_data(as_text=True)
+    assert "Your new phone is set up" in html and len(set(RECOVERY.findall(html))) == 10
+    # Now only the new phone works, and the code that confirmed it is spent.
+    assert not use(db, user, code_at(old_key, later(12)), later(12))
+    assert not use(db, user, code_at(new_key, later(11)), later(11) + timedelta(seconds=5))
+    assert use(db, user, code_at(new_key, later(12)), later(12))
+    with db.transaction() as session:
+        row = session.scalars(select(TotpSecret)).one()
+        assert row.replacement is None and row.replacement_at is None
+        assert recovery_codes.left(session, user) == 10  # the new ones
+
+
+def test_a_replacement_key_is_sealed_like_the_key(db: Database, user: User) -> None:
+    enrol(db, user)
+    with db.transaction() as session:
+        setup = totp.start(
+            session, user, keys=KEYS, issuer="Test Office", now=later(1), strong_session=True
+        )
+        row = session.scalars(select(TotpSecret)).one()
+        assert row.replacement and setup.key not in row.replacement
+        assert KEYS.unseal(row.replacement, purpose=TOTP_KEY) == setup.key

@@ -26,13 +26,21 @@ def enrol(database: Database, user: User, *, now: datetime = T0) -> tuple[str, l
     with database.transaction() as session:
         me = session.get(User, user.id)
         assert me is not None
-        setup = totp.start(session, me, keys=KEYS, issuer="Test Office", now=now)
+        setup = totp.start(
+            session, me, keys=KEYS, issuer="Test Office", now=now, strong_session=True
+        )
     with database.transaction() as session:
         me = session.get(User, user.id)
         assert me is not None
         codes = totp.confirm(
-            session, me, code=code_at(setup.key, now), keys=KEYS, now=now, ip="127.0.0.1"
-        )
+            session,
+            me,
+            code=code_at(setup.key, now),
+            keys=KEYS,
+            now=now,
+            ip="127.0.0.1",
+            strong_session=True,
+        ).codes
     return setup.key, codes
 
 

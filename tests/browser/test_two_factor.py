@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
@@ -164,3 +165,41 @@ def test_the_second_steps_field_has_the_focus_and_its_error_beside_it(
         assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
         page.screenshot(path=str(shots / f"second-step-error-{name}-{backend}.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
+
+
+FIX_SHOTS = Path("/work/shots/fixfactors")
+
+
+def shoot_fix(page, name: str, db: Database) -> None:  # type: ignore[no-untyped-def]
+    FIX_SHOTS.mkdir(parents=True, exist_ok=True)
+    backend = db.engine.dialect.name
+    page.screenshot(path=str(FIX_SHOTS / f"{name}-desktop-{backend}.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(FIX_SHOTS / f"{name}-phone-{backend}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def test_a_lost_phone_is_replaced_after_a_recovery_code(
+    page,  # type: ignore[no-untyped-def]
+    live_server: str,
+    admin_user,  # type: ignore[no-untyped-def]
+    db: Database,
+) -> None:
+    _, codes = enrol(db, admin_user, now=utcnow() - timedelta(minutes=5))
+    password(page, live_server, admin_user.email)
+    page.wait_for_url(f"{live_server}/login/second-factor/")
+    page.get_by_label("Code from your authenticator app").fill(codes[0])
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{live_server}/admin/")
+
+    page.goto(f"{live_server}/admin/account/security/")
+    page.get_by_text("Set up a new phone").first.click()
+    shoot_fix(page, "security-new-phone", db)
+    page.get_by_role("button", name="Set up a new phone").click()
+    assert page.get_by_role("heading", name="Set up an authenticator app").is_visible()
+    app = pyotp.TOTP(re.sub(r"\s", "", page.locator("#setup-key").inner_text()))
+    page.get_by_label("Code from your authenticator app").fill(app.now())
+    page.get_by_role("button", name="Confirm and finish").click()
+    assert page.get_by_text("Your new phone is set up").is_visible()
+    shoot_fix(page, "new-phone-codes", db)
