@@ -36,10 +36,11 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mailer import migrate
-from mailer.accounts import roles, totp
+from mailer.accounts import roles
 from mailer.accounts import service as accounts
 from mailer.accounts.models import User
-from mailer.accounts.sealing import KeyRing
+from mailer.accounts.second_factors import totp
+from mailer.accounts.second_factors.sealing import KeyRing
 from mailer.app import create_app
 from mailer.config import from_mapping
 from mailer.database import Database, utcnow

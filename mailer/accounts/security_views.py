@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 
-from mailer.accounts import factors, policy, session_list, sessions
+from mailer.accounts import policy, session_list, sessions
+from mailer.accounts.second_factors import factors
 from mailer.accounts.service import AccountError
 from mailer.admin import held_at_enrolment
 from mailer.admin.guards import acting_user, client_ip, open_during_enrolment

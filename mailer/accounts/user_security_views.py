@@ -8,9 +8,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from mailer.accounts import factor_reset, factors, session_list
+from mailer.accounts import session_list
 from mailer.accounts.models import User
 from mailer.accounts.roles import Action
+from mailer.accounts.second_factors import factor_reset, factors
 from mailer.accounts.service import AccountError
 from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.database import get_db

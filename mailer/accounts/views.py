@@ -20,7 +20,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import Session
 
 from mailer import audit
-from mailer.accounts import factors, methods, oidc, passwords, policy, sessions
+from mailer.accounts import methods, passwords, policy, sessions
 from mailer.accounts import service as accounts
 from mailer.accounts.forms import (
     ChangePasswordForm,
@@ -32,6 +32,8 @@ from mailer.accounts.forms import (
 )
 from mailer.accounts.models import User
 from mailer.accounts.roles import LABELS as ROLE_LABELS
+from mailer.accounts.second_factors import factors
+from mailer.accounts.sso import oidc
 from mailer.admin.guards import acting_user, client_ip, requires
 from mailer.audit import actions
 from mailer.database import get_db

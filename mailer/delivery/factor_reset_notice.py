@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from mailer import humane_time
-from mailer.accounts.factor_reset import Reset
+from mailer.accounts.second_factors.factor_reset import Reset
 from mailer.config import Config
 from mailer.delivery import queue
 from mailer.email_templates import office_mail

@@ -1,4 +1,4 @@
-// Passkeys (mailer/accounts/passkey_views.py): adding one on the Sign-in security page,
+// Passkeys (mailer/accounts/second_factors/passkey_views.py): adding one on the Sign-in security page,
 // using one as the second step of signing in, and signing in with one alone.
 //
 // Each place is an element marked data-passkey="register", "second-factor" or

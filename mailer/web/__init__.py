@@ -10,11 +10,11 @@ from mailer.web import errors, filters
 def init_app(app: Flask) -> None:
     from contacts.admin_views import audience_bp, contacts_bp, lists_bp, suppressions_bp, types_bp
     from contacts.public_views import public_bp as subscriptions_bp
-    from mailer.accounts.oidc_views import oidc_bp
-    from mailer.accounts.passkey_views import passkeys_bp
-    from mailer.accounts.second_factor_views import second_factor_bp
+    from mailer.accounts.second_factors.passkey_views import passkeys_bp
+    from mailer.accounts.second_factors.second_factor_views import second_factor_bp
+    from mailer.accounts.second_factors.totp_views import totp_bp
     from mailer.accounts.security_views import security_bp
-    from mailer.accounts.totp_views import totp_bp
+    from mailer.accounts.sso.oidc_views import oidc_bp
     from mailer.accounts.user_security_views import user_security_bp
     from mailer.accounts.views import account_bp, auth_bp, users_bp
     from mailer.admin.dashboard import admin_bp

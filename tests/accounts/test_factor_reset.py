@@ -11,8 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from mailer.accounts import factors, roles
+from mailer.accounts import roles
 from mailer.accounts.models import Passkey, RecoveryCode, TotpSecret, User, UserSession
+from mailer.accounts.second_factors import factors
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import Database, utcnow

@@ -21,9 +21,10 @@ from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from mailer.accounts import methods, oidc, oidc_protocol, roles
+from mailer.accounts import methods, roles
 from mailer.accounts import service as accounts
 from mailer.accounts.models import User, UserSession
+from mailer.accounts.sso import oidc, oidc_protocol
 from mailer.app import create_app
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry

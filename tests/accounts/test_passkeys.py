@@ -31,7 +31,7 @@ from mailer.accounts.models import (
     User,
     UserSession,
 )
-from mailer.accounts.passkeys import relying_party
+from mailer.accounts.second_factors.passkeys import relying_party
 from mailer.app import create_app
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
@@ -521,7 +521,7 @@ def test_single_sign_on_only_refuses_a_passkey_alone(
     client = app.test_client()
     # Added through the service: with [oidc] only a password no longer signs in.
     with app.test_request_context():
-        from mailer.accounts import passkeys
+        from mailer.accounts.second_factors import passkeys
 
         rp = relying_party("http://127.0.0.1:5000", loopback=True)
         with db.transaction() as session:
@@ -792,7 +792,7 @@ def test_half_a_surrogate_pair_is_refused_in_words(
 
 
 def test_the_page_says_where_passkeys_work_from_base_url(make_app: Any) -> None:
-    from mailer.accounts.passkey_views import passkey_address
+    from mailer.accounts.second_factors.passkey_views import passkey_address
 
     for base_url, address in [
         ("https://mailer.example.org:8443/", "https://mailer.example.org:8443"),

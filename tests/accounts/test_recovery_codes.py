@@ -10,8 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from mailer.accounts import code_answers, methods, recovery_codes
+from mailer.accounts import methods
 from mailer.accounts.models import RecoveryCode, User, UserSession
+from mailer.accounts.second_factors import code_answers, recovery_codes
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.database import Database

@@ -13,9 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from mailer.accounts import code_answers, methods, recovery_codes, totp
+from mailer.accounts import methods
 from mailer.accounts.models import LoginAttempt, RecoveryCode, TotpSecret, User
-from mailer.accounts.sealing import TOTP_KEY, KeyRing, SealBroken
+from mailer.accounts.second_factors import code_answers, recovery_codes, totp
+from mailer.accounts.second_factors.sealing import TOTP_KEY, KeyRing, SealBroken
 from mailer.app import create_app
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 
-from mailer.accounts import totp
 from mailer.accounts.models import User
-from mailer.accounts.sealing import KeyRing
+from mailer.accounts.second_factors import totp
+from mailer.accounts.second_factors.sealing import KeyRing
 from mailer.database import Database
 from tests.conftest import TEST_SECRET
 

@@ -14,8 +14,9 @@ from flask import Flask
 from sqlalchemy import select
 from waitress.server import create_server
 
-from mailer.accounts import oidc, roles
+from mailer.accounts import roles
 from mailer.accounts import service as accounts
+from mailer.accounts.sso import oidc
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.config import Config

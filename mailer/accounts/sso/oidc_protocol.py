@@ -6,7 +6,7 @@ with; ``check_answer`` reads the provider's answer; ``finish`` trades the code f
 tokens and checks the ID token (signature against the provider's published keys,
 issuer, audience, expiry, nonce) and says who signed in. The discovery document and
 keys are kept for an hour; every request to the provider has a timeout. Who may then
-sign in, and as what, is mailer/accounts/oidc.py.
+sign in, and as what, is mailer/accounts/sso/oidc.py.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ passkey) when it is lost. Callers own the transaction.
 
 Each code is ten characters from Crockford's base32 (digits and lower-case letters
 without i, l, o and u), 50 random bits, shown as ``xxxxx-xxxxx``; typing an o for a
-zero or an l for a one is forgiven. Only a keyed hash is kept (mailer.accounts.sealing),
-and a code is burnt with a compare-and-set, so two requests with one code succeed once.
+zero or an l for a one is forgiven. Only a keyed hash is kept (``sealing``), and a
+code is burnt with a compare-and-set, so two requests with one code succeed once.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from mailer import audit
 from mailer.accounts.models import RecoveryCode, User
-from mailer.accounts.sealing import RECOVERY_CODE, KeyRing
+from mailer.accounts.second_factors.sealing import RECOVERY_CODE, KeyRing
 from mailer.audit import actions
 from mailer.database import rows_changed
 

@@ -3,7 +3,7 @@
 ``/login/sso/`` is reached by a plain link (a form could not redirect off-site under
 the page's ``form-action 'self'``): it sends the browser to the provider, remembering
 the state, nonce and PKCE verifier in the signed cookie. ``/login/sso/callback`` is
-where the provider sends it back: the answer is checked (mailer/accounts/oidc.py) and
+where the provider sends it back: the answer is checked (mailer/accounts/sso/oidc.py) and
 the user signed in, or shown why not on the sign-in page.
 """
 
@@ -26,8 +26,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from mailer.accounts import methods, oidc
+from mailer.accounts import methods
 from mailer.accounts.forms import LoginForm
+from mailer.accounts.sso import oidc
 from mailer.admin.guards import client_ip
 from mailer.config import OidcSection
 from mailer.database import get_db

@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from mailer import audit, locks
-from mailer.accounts import factors, sessions
+from mailer.accounts import sessions
 from mailer.accounts.models import User
+from mailer.accounts.second_factors import factors
 from mailer.accounts.service import AccountError
 from mailer.audit import actions
 

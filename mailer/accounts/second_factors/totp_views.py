@@ -20,18 +20,17 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from mailer.accounts import (
+from mailer.accounts import methods, sessions
+from mailer.accounts.models import TotpSecret
+from mailer.accounts.second_factors import (
     adding_factors,
     code_answers,
     factor_notice_views,
     factors,
-    methods,
     recovery_codes,
-    sessions,
     totp,
 )
-from mailer.accounts.models import TotpSecret
-from mailer.accounts.sealing import KeyRing, SealBroken
+from mailer.accounts.second_factors.sealing import KeyRing, SealBroken
 from mailer.accounts.security_views import render_security_page
 from mailer.admin.guards import acting_user, client_ip, open_during_enrolment
 from mailer.database import get_db

@@ -1,5 +1,5 @@
 """Passkeys and security keys (WebAuthn): who they are made for, registering, naming
-and removing them. Signing in with one is mailer/accounts/passkey_sign_in.py.
+and removing them. Signing in with one is mailer/accounts/second_factors/passkey_sign_in.py.
 
 The browser is handed options carrying a fresh challenge; the caller keeps the
 challenge (the views keep it in the signed cookie, for one use) and gives it back with
@@ -37,8 +37,8 @@ from webauthn.helpers.structs import (
 )
 
 from mailer import audit
-from mailer.accounts import factors, recovery_codes
 from mailer.accounts.models import Passkey, User
+from mailer.accounts.second_factors import factors, recovery_codes
 from mailer.accounts.service import AccountError
 from mailer.audit import actions
 from mailer.cleaning import strip_controls

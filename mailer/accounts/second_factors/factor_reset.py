@@ -17,8 +17,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from mailer import audit
-from mailer.accounts import factors, sessions
+from mailer.accounts import sessions
 from mailer.accounts.models import Passkey, RecoveryCode, TotpSecret, User
+from mailer.accounts.second_factors import factors
 from mailer.accounts.service import AccountError
 from mailer.audit import actions
 

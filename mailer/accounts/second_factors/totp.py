@@ -6,7 +6,7 @@ seconds. A code is accepted for the current step and one either side (a phone's 
 a little off), nothing wider, and only for a step later than the last one used: the
 step is claimed with one compare-and-set UPDATE, so two requests with the same code at
 the same moment succeed once, on SQLite and PostgreSQL alike. The shared key is kept
-sealed (mailer.accounts.sealing), never as the base32 text an app is given.
+sealed (mailer.accounts.second_factors.sealing), never as the base32 text an app is given.
 
 A lost phone is replaced without a gap: a browser that signed in with a second factor
 (a recovery code, say) sets up a replacement key beside the app's, and only once a code
@@ -24,9 +24,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from mailer import audit, locks
-from mailer.accounts import adding_factors, factors, policy, recovery_codes
+from mailer.accounts import policy
 from mailer.accounts.models import TotpSecret, User
-from mailer.accounts.sealing import TOTP_KEY, KeyRing, SealBroken
+from mailer.accounts.second_factors import adding_factors, factors, recovery_codes
+from mailer.accounts.second_factors.sealing import TOTP_KEY, KeyRing, SealBroken
 from mailer.accounts.service import AccountError
 from mailer.audit import actions
 from mailer.database import rows_changed

@@ -19,9 +19,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from mailer import audit
-from mailer.accounts import methods, recovery_codes, throttling, totp
+from mailer.accounts import methods, throttling
 from mailer.accounts.models import LoginAttempt, User
-from mailer.accounts.sealing import KeyRing, SealBroken
+from mailer.accounts.second_factors import recovery_codes, totp
+from mailer.accounts.second_factors.sealing import KeyRing, SealBroken
 from mailer.audit import actions
 
 log = logging.getLogger(__name__)

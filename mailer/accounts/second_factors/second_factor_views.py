@@ -7,8 +7,8 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from mailer.accounts import code_answers, factors
-from mailer.accounts.totp_views import key_ring, left_words
+from mailer.accounts.second_factors import code_answers, factors
+from mailer.accounts.second_factors.totp_views import key_ring, left_words
 from mailer.admin.guards import client_ip
 from mailer.database import Database, get_db
 from mailer.web import sign_in

@@ -31,7 +31,7 @@ from webauthn.helpers.structs import AuthenticationCredential, UserVerificationR
 from mailer import audit
 from mailer.accounts import throttling
 from mailer.accounts.models import LoginAttempt, Passkey, User
-from mailer.accounts.passkeys import (
+from mailer.accounts.second_factors.passkeys import (
     NOT_ACCEPTED,
     SECOND_FACTOR,
     SIGN_IN,

@@ -21,7 +21,10 @@ from sqlalchemy.orm import Session
 from mailer import audit
 from mailer.accounts import roles
 from mailer.accounts.models import User
-from mailer.accounts.oidc_protocol import (
+
+# The same count of active admins as disabling an account or changing a role by hand.
+from mailer.accounts.service import AccountError, active_admin_count, email_key, normalise_email
+from mailer.accounts.sso.oidc_protocol import (
     Flow,
     Identity,
     SsoRefused,
@@ -31,9 +34,6 @@ from mailer.accounts.oidc_protocol import (
     finish,
     forget_provider,
 )
-
-# The same count of active admins as disabling an account or changing a role by hand.
-from mailer.accounts.service import AccountError, active_admin_count, email_key, normalise_email
 from mailer.audit import actions
 from mailer.config import OidcSection
 

@@ -26,17 +26,15 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
-from mailer.accounts import (
+from mailer.accounts import methods, policy, sessions
+from mailer.accounts.roles import Action
+from mailer.accounts.second_factors import (
     adding_factors,
     factor_notice_views,
-    methods,
     passkey_sign_in,
     passkeys,
-    policy,
-    sessions,
 )
-from mailer.accounts.passkeys import Challenge, Options, PasskeyError
-from mailer.accounts.roles import Action
+from mailer.accounts.second_factors.passkeys import Challenge, Options, PasskeyError
 from mailer.accounts.security_views import render_security_page
 from mailer.admin import held_at_enrolment
 from mailer.admin.guards import acting_user, client_ip, open_during_enrolment, requires
