@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -170,7 +172,8 @@ def test_too_many_wrong_second_factors_refuse_even_the_right_passkey(
     login(with_passkey, admin_user.email)
     wrong_second_factors(db, admin_user, throttling.MAX_SECOND_FACTOR_FAILURES)
     refused = second_step(with_passkey, key)
-    assert refused.status_code == 400
+    # Nothing was tried: said as a limit (429), and none of the sign-in's tries spent.
+    assert refused.status_code == 429
     assert "Too many wrong second factors" in refused.get_json()["error"]
     # Alone, too: the passkey is that account's factor.
     alone = sign_in_alone(with_passkey, key)
@@ -182,6 +185,37 @@ def test_too_many_wrong_second_factors_refuse_even_the_right_passkey(
     # Neither answer was looked at: the passkey's counter was not spent.
     with db.transaction() as session:
         assert session.scalars(select(Passkey.last_used_at)).one() is None
+
+
+def test_forged_answers_naming_someones_passkey_do_not_lock_its_owner_out(
+    with_passkey: FlaskClient, app: Flask, admin_user: User, db: Database, key: SoftKey
+) -> None:
+    """A credential id is no secret (a pending sign-in lists them): answers that carry
+    it but were not signed by the passkey count per address, never against its owner."""
+    _, options = alone_options(with_passkey)
+    forged = key.get(options)
+    forged["response"]["signature"] = forged["response"]["signature"][::-1]
+    stranger = app.test_client()
+    stranger_csrf, _ = alone_options(stranger)
+    for n in range(throttling.MAX_SECOND_FACTOR_FAILURES + 2):
+        answer = stranger.post(
+            "/login/passkey/",
+            data=json.dumps({"credential": forged}),
+            content_type="application/json",
+            headers={"X-CSRFToken": stranger_csrf},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{n}"},
+        )
+        assert answer.status_code in (400, 429)
+    with db.transaction() as session:
+        steps = session.scalars(
+            select(LoginAttempt.step).where(LoginAttempt.succeeded.is_(False))
+        ).all()
+    assert steps and set(steps) == {throttling.PASSWORD}
+    # The owner signs in with the passkey alone, and with password and passkey.
+    assert sign_in_alone(with_passkey, key).status_code == 200
+    sign_out(with_passkey)
+    login(with_passkey, admin_user.email)
+    assert second_step(with_passkey, key).status_code == 200
 
 
 def test_a_passkey_alone_waits_behind_the_brake(

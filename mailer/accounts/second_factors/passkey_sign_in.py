@@ -147,6 +147,9 @@ def check_sign_in(
     use the office's single sign-on (``passwords_allowed(email_key)`` is false)."""
     throttling.one_at_a_time(session, ip=ip)
     user: User | None = None
+    # Only an answer the passkey itself signed counts against its account: anyone may
+    # send a credential id they once saw, and must not use up its owner's tries.
+    verified = False
     try:
         credential = _assertion(answer)
         passkey = _find(session, credential)
@@ -170,6 +173,7 @@ def check_sign_in(
         if not handle or bytes_to_base64url(handle) != user.webauthn_handle:
             raise PasskeyError(NOT_ACCEPTED, "user handle does not match")
         _verify(session, passkey, credential, rp=rp, challenge=challenge, verify_user=True, now=now)
+        verified = True
         if not user.active:
             raise PasskeyError(NOT_ACCEPTED, "account disabled")
         if not passwords_allowed(user.email_key):
@@ -178,7 +182,7 @@ def check_sign_in(
                 "single sign-on only",
             )
     except PasskeyError as exc:
-        _failed_sign_in(session, user, reason=_reason(exc), ip=ip, now=now)
+        _failed_sign_in(session, user, counted=verified, reason=_reason(exc), ip=ip, now=now)
         return Outcome(None, str(exc.args[0]))
     session.add(
         LoginAttempt(at=now, email_key=user.email_key, ip=ip, succeeded=True, user_id=user.id)
@@ -281,9 +285,11 @@ def _failed(user: User | None, *, ip: str, now: datetime) -> LoginAttempt:
 
 
 def _failed_sign_in(
-    session: Session, user: User | None, *, reason: str, ip: str, now: datetime
+    session: Session, user: User | None, *, counted: bool, reason: str, ip: str, now: datetime
 ) -> None:
-    session.add(_failed(user, ip=ip, now=now))
+    """A refused passkey sign-in, on the record. It counts per address always, and
+    towards the account's limit only when ``counted`` (the passkey signed it)."""
+    session.add(_failed(user if counted else None, ip=ip, now=now))
     audit.record(
         session,
         actions.LOGIN_FAILED,

@@ -201,6 +201,10 @@ def second_factor() -> ResponseReturnValue:
         if outcome.user is not None:
             key = sign_in.record(s, outcome.user, method=methods.PASSWORD_PASSKEY, ip=ip, now=now)
     if key is None:
+        if outcome.retry_at is not None:
+            # Refused by the account's limit before any passkey was looked at: nothing
+            # was tried, so none of this sign-in's tries is used up.
+            return _refused(outcome.refusal, 429)
         if not sign_in.count_wrong_answer():
             return _refused("Too many wrong answers. Sign in again with your password.", 400)
         return _refused(outcome.refusal)
