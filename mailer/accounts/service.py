@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from mailer import audit
+from mailer import audit, locks
 from mailer.accounts import methods, passwords, roles, sessions, throttling
 from mailer.accounts.models import LoginAttempt, User, new_session_token
 from mailer.audit import actions
@@ -129,6 +129,10 @@ def create_user(
 
 
 def active_admin_count(session: Session) -> int:
+    """How many active admins there are, for a change that must leave one. Holds the
+    lock on that count until the transaction ends, so two changes made at once (two
+    admins demoted by single sign-on in the same moment) cannot both see the other."""
+    locks.hold(session, "active-admins")
     return (
         session.scalar(
             select(func.count())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -531,6 +532,46 @@ def _role_entries(db: Database) -> list[AuditEntry]:
                 .order_by(AuditEntry.id)
             )
         )
+
+
+def test_two_admins_demoted_at_the_same_moment_leave_one(db: Database) -> None:
+    """Two admins whose groups now say editor sign in at once: the second demotion
+    counts after the first is committed, and is refused."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: its sign-ins cannot interleave")
+    for letter in "ab":
+        add_user(db, email=f"{letter}@example.org", role=roles.ADMIN)
+    errors: list[BaseException] = []
+
+    def sign_in_as(letter: str, pause: float) -> None:
+        identity = oidc.Identity(
+            subject=f"s{letter}",
+            email=f"{letter}@example.org",
+            email_verified=True,
+            name="",
+            groups=(EDITORS,),
+        )
+        try:
+            with db.transaction() as s:
+                oidc.sign_in(s, section(), identity, ip="", now=NOW)
+                s.flush()
+                time.sleep(pause)  # the first holds its transaction open a while
+        except BaseException as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=sign_in_as, args=("a", 0.5))
+    second = threading.Thread(target=sign_in_as, args=("b", 0))
+    first.start()
+    time.sleep(0.15)
+    second.start()
+    first.join(10)
+    second.join(10)
+    assert not errors
+    with db.transaction() as s:
+        admins = s.scalars(
+            select(User.email).where(User.role == roles.ADMIN, User.active.is_(True))
+        ).all()
+    assert admins == ["b@example.org"]
 
 
 def test_single_sign_on_never_demotes_the_only_active_admin(
