@@ -29,6 +29,9 @@ PASSWORD_CHANGED = "password changed"
 DISABLED = "disabled"
 SIGNED_OUT_ELSEWHERE = "signed out from another browser"
 FACTORS_RESET = "second factors reset"
+# The user set up their first second factor in another browser: a browser that signed in
+# with the password alone must not live on beside it.
+FIRST_FACTOR_SET_UP = "second factor set up"
 
 # Last use is written at most this often, so reading a page is not a write each time;
 # the idle limit is therefore exact to within this.
@@ -126,6 +129,8 @@ def why_ended(reason: str, *, idle: timedelta, longest: timedelta) -> str:
         PASSWORD_CHANGED: "Your password was changed in another browser or by an admin, so "
         "this browser was signed out. Sign in with the new password.",
         DISABLED: "An admin disabled your account, so you were signed out.",
+        FIRST_FACTOR_SET_UP: "A second factor was set up for your account in another "
+        "browser, so this one was signed out. Sign in again and use it.",
         TOO_OLD: f"Your session ended after {_duration(longest)}, as every session does "
         "here. Sign in again.",
         IDLE: f"You were signed out after {_duration(idle)} without using the site. Sign in again.",

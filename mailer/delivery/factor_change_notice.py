@@ -68,7 +68,8 @@ def tell(
             f"at network address {change.ip or 'unknown'}.",
             "If this was you, there is nothing more to do.",
             "If it was not you, someone knows your password: change it straight away, check "
-            "your second factors on My account > Sign-in security, and tell an admin.",
+            "your second factors on My account > Sign-in security, and tell an admin. If "
+            "you cannot sign in any more, ask an admin to reset your second factors.",
         ),
         action_label="Check your sign-in security",
         action_url=security_url,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from mailer.accounts import sessions
 from mailer.accounts.models import User, UserSession
+from mailer.accounts.second_factors import adding_factors
 from mailer.app import create_app
 from mailer.config import ConfigError, from_mapping
 from mailer.database import Database, utcnow
@@ -226,3 +227,10 @@ def test_nothing_is_said_for_ones_own_sign_out_or_a_cookie_of_no_real_session(
         browser["session_key"] = "no-such-session"
     assert stranger.get("/admin/").status_code == 302
     assert flashes(stranger) == ""
+
+
+def test_a_browser_signed_out_by_a_first_factor_elsewhere_is_told_why() -> None:
+    words = sessions.why_ended(
+        adding_factors.FIRST_FACTOR, idle=timedelta(hours=2), longest=timedelta(hours=12)
+    )
+    assert "second factor was set up" in words

@@ -475,3 +475,36 @@ def test_a_replacement_key_is_sealed_like_the_key(db: Database, user: User) -> N
         row = session.scalars(select(TotpSecret)).one()
         assert row.replacement and setup.key not in row.replacement
         assert KEYS.unseal(row.replacement, purpose=TOTP_KEY) == setup.key
+
+
+def test_a_replacement_is_shown_only_to_a_confirmed_browser_and_only_for_a_day(
+    db: Database, user: User
+) -> None:
+    enrol(db, user)
+    with db.transaction() as session:
+        setup = totp.start(
+            session, user, keys=KEYS, issuer="Test Office", now=later(1), strong_session=True
+        )
+
+    def shown(*, strong: bool, at: datetime) -> totp.Setup | None:
+        with db.transaction() as session:
+            return totp.being_set_up(
+                session, user, keys=KEYS, issuer="Test Office", strong_session=strong, now=at
+            )
+
+    # A browser that signed in with the password alone never sees the new key.
+    assert shown(strong=False, at=later(2)) is None
+    assert (ready := shown(strong=True, at=later(2))) is not None and ready.key == setup.key
+    # A day later the replacement is gone from the page, and cannot be confirmed.
+    next_day = later(1) + totp.REPLACEMENT_LASTS + timedelta(minutes=1)
+    assert shown(strong=True, at=next_day) is None
+    with pytest.raises(totp.TotpError, match="Start again"), db.transaction() as session:
+        totp.confirm(
+            session,
+            user,
+            code=code_at(setup.key, next_day),
+            keys=KEYS,
+            now=next_day,
+            ip="",
+            strong_session=True,
+        )

@@ -20,7 +20,7 @@ from mailer.accounts.second_factors import factors
 from mailer.accounts.service import AccountError
 from mailer.audit import actions
 
-FIRST_FACTOR = "second factor set up"
+FIRST_FACTOR = sessions.FIRST_FACTOR_SET_UP
 
 CONFIRM_FIRST = (
     "You already have a second factor, and this browser signed in with your password "

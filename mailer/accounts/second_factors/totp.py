@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 from sqlalchemy import delete, select, update
@@ -39,6 +39,10 @@ DRIFT = 1
 
 
 START_AGAIN = "Start again: choose “Set up an authenticator app”."
+
+
+# A new phone's key waits this long to be confirmed; then it must be started again.
+REPLACEMENT_LASTS = timedelta(days=1)
 
 
 class TotpError(AccountError):
@@ -119,14 +123,25 @@ def start(
     return _setup(key, user=user, issuer=issuer)
 
 
-def being_set_up(session: Session, user: User, *, keys: KeyRing, issuer: str) -> Setup | None:
-    """The key being set up, or replacing the app (shown again after a mistyped code)."""
+def being_set_up(
+    session: Session,
+    user: User,
+    *,
+    keys: KeyRing,
+    issuer: str,
+    strong_session: bool,
+    now: datetime,
+) -> Setup | None:
+    """The key being set up, or replacing the app (shown again after a mistyped code).
+    A replacement's key is shown only to a browser that signed in with a second factor
+    (as only such a browser may start one), and only for ``REPLACEMENT_LASTS``."""
     row = _row(session, user)
     if row is None:
         return None
     if row.confirmed_at is None:
         return _setup(keys.unseal(row.secret, purpose=TOTP_KEY), user=user, issuer=issuer)
-    if row.replacement:
+    fresh = row.replacement_at is not None and now - row.replacement_at <= REPLACEMENT_LASTS
+    if row.replacement and strong_session and fresh:
         return _setup(keys.unseal(row.replacement, purpose=TOTP_KEY), user=user, issuer=issuer)
     return None
 
@@ -188,7 +203,10 @@ def confirm(
     locks.hold(session, f"totp:{user.id}")
     had_factor = adding_factors.check(session, user, strong_session=strong_session)
     row = _row(session, user)
-    if row is None or (row.confirmed_at is not None and not row.replacement):
+    stale = row is not None and (
+        row.replacement_at is None or now - row.replacement_at > REPLACEMENT_LASTS
+    )
+    if row is None or (row.confirmed_at is not None and (not row.replacement or stale)):
         raise TotpError(START_AGAIN)
     replacing = row.confirmed_at is not None
     try:

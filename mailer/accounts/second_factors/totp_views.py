@@ -103,7 +103,12 @@ def show_setup() -> ResponseReturnValue:
     db = get_db()
     try:
         setup = totp.being_set_up(
-            db.session, acting_user(db.session), keys=key_ring(), issuer=issuer(db.session)
+            db.session,
+            acting_user(db.session),
+            keys=key_ring(),
+            issuer=issuer(db.session),
+            strong_session=strong_browser(),
+            now=clock(),
         )
     except SealBroken:
         setup = None
@@ -148,7 +153,12 @@ def confirm() -> ResponseReturnValue:
     except totp.TotpError as exc:
         try:
             setup = totp.being_set_up(
-                db.session, acting_user(db.session), keys=keys, issuer=issuer(db.session)
+                db.session,
+                acting_user(db.session),
+                keys=keys,
+                issuer=issuer(db.session),
+                strong_session=strong_browser(),
+                now=clock(),
             )
         except SealBroken:
             setup = None
