@@ -1,6 +1,6 @@
 // The field or message marked data-focus-on-load takes the focus once the page has
-// loaded (included by layout.html, so pages outside the admin, such as the second step
-// of signing in, get it too): a person can type at once, and a screen reader reads the
+// loaded, on pages outside the admin that ask for it (the second step of signing in): a
+// person can type at once, and a screen reader reads the
 // field with the error beside it. Waiting for "load" matters: some browsers move the
 // focus themselves once the page has loaded, which would take it from the field again.
 // Admin pages also run unsaved.js, which does the same; focusing twice is harmless.
