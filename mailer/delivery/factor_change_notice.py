@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,6 @@ from mailer.config import Config
 from mailer.delivery import queue
 from mailer.delivery.factor_reset_notice import FOOTER
 from mailer.email_templates import office_mail
-from mailer.organisation import service as organisation
 
 KIND = "factor_change"
 
@@ -53,7 +51,7 @@ def tell(
     now: datetime,
 ) -> None:
     """Queue the notice to ``user`` about ``change``."""
-    org = _org(session)
+    org = office_mail.organisation_values(session)
     sender = office_mail.sender(config, org)
     at = humane_time.when(now, config.app.tz)
     what = f"{change.what} ({change.name})" if change.name else change.what
@@ -79,11 +77,3 @@ def tell(
     queue.enqueue(
         session, kind=KIND, sender=sender.address, recipient=user.email, data=data, now=now
     )
-
-
-def _org(session: Session) -> dict[str, Any]:
-    try:
-        settings = organisation.get(session)
-    except LookupError:
-        return {}
-    return {**settings.snapshot(), "from_address": settings.from_address}

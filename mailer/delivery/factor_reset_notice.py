@@ -7,7 +7,6 @@ delivery workers in the caller's transaction, so it goes exactly when the reset 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -16,7 +15,6 @@ from mailer.accounts.second_factors.factor_reset import Reset
 from mailer.config import Config
 from mailer.delivery import queue
 from mailer.email_templates import office_mail
-from mailer.organisation import service as organisation
 
 KIND = "factor_reset"
 FOOTER = (
@@ -27,7 +25,7 @@ FOOTER = (
 
 def tell(session: Session, config: Config, done: Reset, *, sign_in_url: str, now: datetime) -> None:
     """Queue the notice to the user whose factors ``done`` removed."""
-    org = _org(session)
+    org = office_mail.organisation_values(session)
     sender = office_mail.sender(config, org)
     at = humane_time.when(done.at, config.app.tz)
     mail = office_mail.OfficeMail(
@@ -63,11 +61,3 @@ def _removed(done: Reset) -> str:
         return "You had none set up; you were signed out of every browser."
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"This removed {listed}, and signed you out of every browser."
-
-
-def _org(session: Session) -> dict[str, Any]:
-    try:
-        settings = organisation.get(session)
-    except LookupError:
-        return {}
-    return {**settings.snapshot(), "from_address": settings.from_address}

@@ -18,9 +18,11 @@ from typing import Any
 from urllib.parse import quote
 
 from markupsafe import escape
+from sqlalchemy.orm import Session
 
 from mailer.config import Config
 from mailer.organisation import branding
+from mailer.organisation import service as organisation
 from mailer.rendering import mime
 from mailer.rendering.mime import one_line
 
@@ -50,6 +52,16 @@ class From:
 
     def header(self) -> str:
         return formataddr((one_line(self.name), self.address))
+
+
+def organisation_values(session: Session) -> dict[str, Any]:
+    """The office's values an office mail shows (name, logo, colours, address) and the
+    address it chose to send from; empty before `mailer init` seeded them."""
+    try:
+        settings = organisation.get(session)
+    except LookupError:
+        return {}
+    return {**settings.snapshot(), "from_address": settings.from_address}
 
 
 def sender(config: Config, org: Mapping[str, Any]) -> From:

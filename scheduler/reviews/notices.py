@@ -12,7 +12,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +20,6 @@ from mailer.accounts.models import User
 from mailer.config import Config
 from mailer.delivery import queue
 from mailer.email_templates import office_mail
-from mailer.organisation import service as organisation
 from mailer.public_urls import PublicUrls
 from scheduler.reviews import tokens
 
@@ -155,14 +153,6 @@ def sent_back(
     return len(readers)
 
 
-def _org(session: Session) -> dict[str, Any]:
-    try:
-        settings = organisation.get(session)
-    except LookupError:
-        return {}
-    return {**settings.snapshot(), "from_address": settings.from_address}
-
-
 def _send(
     session: Session,
     mailing: Mailing,
@@ -175,7 +165,7 @@ def _send(
 ) -> None:
     if not to:
         return
-    org = _org(session)
+    org = office_mail.organisation_values(session)
     sender = office_mail.sender(mailing.config, org)
     urls = PublicUrls(mailing.config.app.base_url)
     for user in to:
