@@ -100,9 +100,17 @@ def start() -> ResponseReturnValue:
 @totp_bp.get("/setup")
 @open_during_enrolment
 def show_setup() -> ResponseReturnValue:
+    setup = _being_set_up()
+    if setup is None:
+        return redirect(url_for("security.index") + "#app")
+    return _setup_page(setup)
+
+
+def _being_set_up() -> totp.Setup | None:
+    """The key this browser is setting up (shown again after a mistyped code), if any."""
     db = get_db()
     try:
-        setup = totp.being_set_up(
+        return totp.being_set_up(
             db.session,
             acting_user(db.session),
             keys=key_ring(),
@@ -111,10 +119,7 @@ def show_setup() -> ResponseReturnValue:
             now=clock(),
         )
     except SealBroken:
-        setup = None
-    if setup is None:
-        return redirect(url_for("security.index") + "#app")
-    return _setup_page(setup)
+        return None
 
 
 @totp_bp.post("/confirm")
@@ -151,17 +156,7 @@ def confirm() -> ResponseReturnValue:
     except adding_factors.NotConfirmed as exc:
         return render_security_page(400, totp_error=str(exc))
     except totp.TotpError as exc:
-        try:
-            setup = totp.being_set_up(
-                db.session,
-                acting_user(db.session),
-                keys=keys,
-                issuer=issuer(db.session),
-                strong_session=strong_browser(),
-                now=clock(),
-            )
-        except SealBroken:
-            setup = None
+        setup = _being_set_up()
         if setup is None:
             return render_security_page(400, totp_error=str(exc))
         return _setup_page(setup, error=str(exc), status=400)
