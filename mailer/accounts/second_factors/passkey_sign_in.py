@@ -287,9 +287,15 @@ def _failed(user: User | None, *, ip: str, now: datetime) -> LoginAttempt:
 def _failed_sign_in(
     session: Session, user: User | None, *, counted: bool, reason: str, ip: str, now: datetime
 ) -> None:
-    """A refused passkey sign-in, on the record. It counts per address always, and
-    towards the account's limit only when ``counted`` (the passkey signed it)."""
-    session.add(_failed(user if counted else None, ip=ip, now=now))
+    """A refused passkey sign-in, on the record. It counts as a failed password would
+    (per address, and per account from that address) always, and towards the account's
+    limit on second factors from anywhere only when ``counted`` (the passkey signed it)."""
+    if counted or user is None:
+        session.add(_failed(user, ip=ip, now=now))
+    else:
+        session.add(
+            LoginAttempt(at=now, email_key=user.email_key, ip=ip, succeeded=False, user_id=None)
+        )
     audit.record(
         session,
         actions.LOGIN_FAILED,
