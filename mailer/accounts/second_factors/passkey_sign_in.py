@@ -31,12 +31,12 @@ from webauthn.helpers.structs import AuthenticationCredential, UserVerificationR
 from mailer import audit
 from mailer.accounts import throttling
 from mailer.accounts.models import LoginAttempt, Passkey, User
+from mailer.accounts.second_factors import passkeys
 from mailer.accounts.second_factors.passkeys import (
     NOT_ACCEPTED,
     SECOND_FACTOR,
     SIGN_IN,
     TIMEOUT_MS,
-    UNREADABLE,
     Challenge,
     Options,
     PasskeyError,
@@ -194,12 +194,7 @@ def check_sign_in(
 
 
 def _assertion(answer: object) -> AuthenticationCredential:
-    try:
-        if isinstance(answer, dict):
-            return parse_authentication_credential_json(answer)
-    except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise PasskeyError(UNREADABLE, "unreadable answer") from exc
-    raise PasskeyError(UNREADABLE, "unreadable answer")
+    return passkeys.read_answer(answer, parse_authentication_credential_json)
 
 
 def _find(session: Session, credential: AuthenticationCredential) -> Passkey | None:

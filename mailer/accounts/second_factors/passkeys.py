@@ -9,8 +9,10 @@ the browser's answer. Callers own the transaction.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -42,6 +44,8 @@ from mailer.accounts.second_factors import factors, recovery_codes
 from mailer.accounts.service import AccountError
 from mailer.audit import actions
 from mailer.cleaning import strip_controls
+
+T = TypeVar("T")
 
 RP_NAME = "Stakeholder Mailer"
 MAX_NAME = 100
@@ -323,13 +327,19 @@ def check_challenge(
     return challenge
 
 
-def _registration(answer: object) -> RegistrationCredential:
+def read_answer(answer: object, parse: Callable[[dict[str, Any]], T]) -> T:
+    """The browser's JSON answer read by the library's ``parse``; anything it cannot read
+    (not an object, wrong types, bad base64) is refused in words, never a 500."""
     try:
         if isinstance(answer, dict):
-            return parse_registration_credential_json(answer)
+            return parse(answer)
     except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise PasskeyError(UNREADABLE, "unreadable answer") from exc
     raise PasskeyError(UNREADABLE, "unreadable answer")
+
+
+def _registration(answer: object) -> RegistrationCredential:
+    return read_answer(answer, parse_registration_credential_json)
 
 
 def checked_origin(client_data_json: bytes, rp: RelyingParty) -> str:
