@@ -45,7 +45,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     Database(config.database_url).init_app(app)
 
-    from mailer import admin, personal_data, web
+    from mailer import admin, api, personal_data, web
     from mailer.web import inputs, security
 
     admin.init_app(app)  # the sign-in guard goes first (see its docstring)
@@ -54,6 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
     inputs.init_app(app)
     security.init_app(app)
     web.init_app(app)
+    api.init_app(app)
     personal_data.init_app(app)
     from mailer.web import proxies
 

@@ -15,6 +15,8 @@ from contacts.models import (
     SystemKey,
 )
 from mailer.accounts.models import (
+    ApiKey,
+    IdempotentRequest,
     LoginAttempt,
     Passkey,
     RecoveryCode,
@@ -41,6 +43,7 @@ from mailer.delivery.models import (
     TrackedLink,
 )
 from mailer.email_templates.models import EmailTemplate, TemplateVersion
+from mailer.events.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from mailer.organisation.models import OrganisationSettings
 from mailer.tracking.models import (
     CascadeConfirmation,
@@ -49,6 +52,7 @@ from mailer.tracking.models import (
     PublicRequest,
     ShareVisit,
     SignUp,
+    SurveyCompletion,
 )
 from scheduler.models import (
     Blackout,
@@ -60,6 +64,7 @@ from scheduler.models import (
 from scheduler.reviews.models import ReviewEvent
 
 __all__ = [
+    "ApiKey",
     "AuditEntry",
     "Base",
     "Blackout",
@@ -77,6 +82,7 @@ __all__ = [
     "Contribution",
     "Delivery",
     "EmailTemplate",
+    "IdempotentRequest",
     "ListMembership",
     "LoginAttempt",
     "OrganisationSettings",
@@ -97,12 +103,16 @@ __all__ = [
     "SignUp",
     "StoredFile",
     "Suppression",
+    "SurveyCompletion",
     "SystemKey",
     "TemplateVersion",
     "TotpSecret",
     "TrackedLink",
     "User",
     "UserSession",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
     "WebhookReceipt",
 ]
 

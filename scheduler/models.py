@@ -61,6 +61,8 @@ class Consultation(Base):
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     survey_url: Mapped[str] = mapped_column(String(1000))
+    # The survey tool's completion address: /c/<completion_code> (None until made).
+    completion_code: Mapped[str | None] = mapped_column(String(24), unique=True, nullable=True)
     # {"lists": [ids], "organisation_types": [ids]}, as a send's audience.
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # [{"before": seconds, "morning": bool}]: the reminders asked for.

@@ -54,6 +54,7 @@ CONCEPTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("audit log", ("mailer.audit",)),
     ("admin users", ("mailer.accounts",)),
+    ("outgoing webhooks", ("mailer.events",)),
     ("contacts", ("contacts",)),
     ("organisation settings", ("mailer.organisation",)),
     ("email templates", ("mailer.email_templates",)),
@@ -64,7 +65,7 @@ CONCEPTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("consultations and their timelines", ("scheduler",)),
 )
 
-WEB_PREFIXES = ("mailer.web", "mailer.admin", "contacts.admin_views")
+WEB_PREFIXES = ("mailer.web", "mailer.admin", "mailer.api", "contacts.admin_views")
 
 # The app factory, the command line, and what only they use: the model registry
 # Alembic reads, the demo data `mailer run` loads, the WSGI server, and the lists of

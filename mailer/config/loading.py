@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mailer.config.sections import (
+    ApiSection,
     ApprovalSection,
     AppSection,
     AuthSection,
@@ -28,6 +29,7 @@ from mailer.config.sections import (
     SchedulerSection,
     SmtpSection,
     TrackingSection,
+    WebhooksSection,
 )
 from mailer.config.validation import (
     ENV_OVERRIDES,
@@ -52,6 +54,8 @@ _SECTION_TYPES: dict[str, type] = {
     "retention": RetentionSection,
     "auth": AuthSection,
     "oidc": OidcSection,
+    "api": ApiSection,
+    "webhooks": WebhooksSection,
 }
 
 # [oidc] keys without which single sign-on cannot work.

@@ -228,6 +228,26 @@ class OidcSection:
 
 
 @dataclass(frozen=True)
+class ApiSection:
+    # Requests one API key may make in a minute; more are answered 429 with the time
+    # to wait (RateLimit and Retry-After headers). Counted in each web process.
+    rate_limit: int = 120
+
+
+@dataclass(frozen=True)
+class WebhooksSection:
+    # How long one attempt waits for an endpoint's answer.
+    timeout: timedelta = timedelta(seconds=10)
+    # An endpoint that has answered nothing but failures for this long is disabled
+    # (and the admins told by email); its waiting messages are given up.
+    failure_window: timedelta = timedelta(days=1)
+    # Endpoints on loopback or private addresses (127.0.0.1, 10.x, 192.168.x...) are
+    # refused unless this is on: the admin must not become a way into the office's
+    # own network.
+    allow_private_addresses: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration. ``source`` says where it came from."""
 
@@ -242,6 +262,8 @@ class Config:
     retention: RetentionSection = RetentionSection()
     auth: AuthSection = AuthSection()
     oidc: OidcSection | None = None
+    api: ApiSection = ApiSection()
+    webhooks: WebhooksSection = WebhooksSection()
     source: str = "built-in defaults"
     # The settings the file or the environment gave ("app.base_url"): the rest are the
     # built-in defaults, which a command may adapt (``mailer run --port``).

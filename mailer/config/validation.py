@@ -168,6 +168,12 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
         "only": _boolean,
         "break_glass": _email_address(allow_empty=True),
     },
+    "api": {"rate_limit": _integer(1, 100_000)},
+    "webhooks": {
+        "timeout": _duration(timedelta(seconds=1)),
+        "failure_window": _duration(timedelta(minutes=1)),
+        "allow_private_addresses": _boolean,
+    },
 }
 
 # --- secrets are never echoed: a config error lands in logs, terminals and tickets ---

@@ -102,6 +102,22 @@ class CascadeConfirmation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SurveyCompletion(Base):
+    """A response completed in the consultation's survey tool, reported by the tool's
+    completion redirect (``/c/<completion code>``), through the share link it came
+    from when the tool passed the share code back."""
+
+    __tablename__ = "survey_completions"
+    __table_args__ = (Index("ix_survey_completions_consultation_id", "consultation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
+    share_code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("share_codes.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class PublicRequest(Base):
     """One use of a public form, kept a day so that limits hold across processes.
 

@@ -90,6 +90,24 @@ def on_too_large(endpoint: str, answer: TooLargeAnswer) -> None:
     _too_large_answers[endpoint] = answer
 
 
+# Path prefix -> how an error under it is answered instead of a page (the API's
+# problem details), given the error (an HTTPException, or the unexpected exception).
+ErrorAnswer = Callable[[Exception], ResponseReturnValue]
+_answers_under: dict[str, ErrorAnswer] = {}
+
+
+def answer_errors_under(prefix: str, answer: ErrorAnswer) -> None:
+    """Answer every error for a path under ``prefix`` with ``answer``, not a page."""
+    _answers_under[prefix] = answer
+
+
+def _answer_for_path() -> ErrorAnswer | None:
+    for prefix, answer in _answers_under.items():
+        if request.path.startswith(prefix):
+            return answer
+    return None
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -125,11 +143,17 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     if error.code is None or error.code < 400:
         return error
+    answer = _answer_for_path()
+    if answer is not None:
+        return answer(error)
     title, advice = MESSAGES.get(error.code, (error.name, error.description or ""))
     return _render(error.code, title, advice)
 
 
 def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    answer_elsewhere = _answer_for_path()
+    if answer_elsewhere is not None:
+        return answer_elsewhere(error)
     size = request.content_length or 0
     log.info("upload of %s bytes over the limit on %s %s", size, request.method, request.path)
     answer = _too_large_answers.get(request.endpoint or "")
@@ -197,4 +221,7 @@ class _Sink(io.BytesIO):
 
 def _unexpected(error: Exception) -> ResponseReturnValue:
     log.exception("unhandled error on %s %s", request.method, request.path)
+    answer = _answer_for_path()
+    if answer is not None:
+        return answer(error)
     return _render(500, *MESSAGES[500])

@@ -97,7 +97,9 @@ def sign_in_method() -> str:
 def _load_early() -> None:
     # Load the signed-in user before any view touches the request's database session:
     # the check above may write on a session of its own, which on SQLite must not wait
-    # for a write lock this same request already holds.
+    # for a write lock this same request already holds. The API reads no cookie.
+    if request.path.startswith("/api/"):
+        return
     if SESSION_KEY in session:
         _ = current_user.is_authenticated
 

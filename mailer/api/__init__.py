@@ -1,0 +1,85 @@
+"""The JSON API under /api/v1/: its OpenAPI document, made from the code by
+flask-smorest, and the plumbing every resource shares (keys and scopes, problem
+details, ETags). The resources are in ``resources/``.
+
+Served: ``/api/v1/openapi.json`` (the document) and ``/api/v1/`` (the reference).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, request
+from flask.typing import ResponseReturnValue
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from mailer.api import problems
+from mailer.web import errors
+
+PREFIX = "/api/v1"
+VERSION = "1.0.0"
+
+
+class MailerApi(Api):
+    """flask-smorest's Api, but its errors are problem details and only under /api/:
+    the admin and the public pages keep their own error pages (mailer.web.errors)."""
+
+    ERROR_SCHEMA = problems.ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        errors.answer_errors_under(PREFIX + "/", _error_answer)
+        errors.answer_errors_under(PREFIX, _error_answer)
+        self._app.register_error_handler(problems.ApiProblem, problems.from_problem)
+
+
+def _error_answer(error: Exception) -> ResponseReturnValue:
+    if isinstance(error, HTTPException):
+        return problems.from_http_exception(error)
+    return problems.from_http_exception(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    from mailer.api.resources import blueprints
+    from mailer.web.security import csrf
+
+    app.config.update(
+        API_TITLE="Stakeholder Mailer API",
+        API_VERSION=VERSION,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX=PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    api = MailerApi(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Contacts, lists, suppressions, bulletins, sends, "
+                "consultations and statistics, for the office's other systems. "
+                "Send a key as `Authorization: Bearer <key>`."
+            }
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "sm_..."}
+    )
+    for blueprint in blueprints():
+        api.register_blueprint(blueprint)
+        # No cookie is read here (auth.py): a forged cross-site request carries none
+        # that would count, so there is nothing for a CSRF token to protect.
+        csrf.exempt(blueprint)
+    app.after_request(_no_cookies)
+
+
+def _no_cookies(response: Response) -> Response:
+    """The API never sets a cookie, even when a browser sends the admin's."""
+    if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
+        response.headers.remove("Set-Cookie")
+        response.vary.discard("Cookie")
+    return response
+
+
+def spec(app: Flask) -> dict[str, Any]:
+    """The OpenAPI document as served."""
+    api: MailerApi = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    return dict(api.spec.to_dict())

@@ -1,0 +1,12 @@
+"""The API's resources, one module (and blueprint) each, listed here in the order the
+reference shows them."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+
+def blueprints() -> list[Blueprint]:
+    from mailer.api.resources import keys
+
+    return [keys.blp]
