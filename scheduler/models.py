@@ -63,6 +63,10 @@ class Consultation(Base):
     survey_url: Mapped[str] = mapped_column(String(1000))
     # The survey tool's completion address: /c/<completion_code> (None until made).
     completion_code: Mapped[str | None] = mapped_column(String(24), unique=True, nullable=True)
+    # When the webhooks were told it opened and closed (consultation.opened, .closed):
+    # each is told once, by the active scheduler, after the time has passed.
+    opened_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # {"lists": [ids], "organisation_types": [ids]}, as a send's audience.
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # [{"before": seconds, "morning": bool}]: the reminders asked for.

@@ -187,6 +187,8 @@ def upgrade() -> None:
 
     with op.batch_alter_table("consultations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("completion_code", sa.String(length=24), nullable=True))
+        batch_op.add_column(sa.Column("opened_told_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("closed_told_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_unique_constraint(
             batch_op.f("uq_consultations_completion_code"), ["completion_code"]
         )
@@ -195,6 +197,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("consultations", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_consultations_completion_code"), type_="unique")
+        batch_op.drop_column("closed_told_at")
+        batch_op.drop_column("opened_told_at")
         batch_op.drop_column("completion_code")
 
     with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
