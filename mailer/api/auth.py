@@ -71,6 +71,13 @@ def requires(scope: str) -> Callable[[F], F]:
     return decorate
 
 
+def public(view: F) -> F:
+    """Answer without a key: public information only (the open consultations).
+    Marked so the scope tests and the reference know it is meant."""
+    view._api_public = True  # type: ignore[attr-defined]
+    return cast(F, Blueprint.doc(security=[])(view))
+
+
 def requires_any_key(view: F) -> F:
     """Answer any request with a usable key, whatever its scopes."""
 
