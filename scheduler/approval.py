@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from mailer.accounts.key_authors import Writer
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
@@ -47,6 +48,7 @@ SUBMITTED = "submitted"
 # Where an approval came from, as its audit entry says.
 VIA_ADMIN = "the admin"
 VIA_COMMAND_LINE = "the command line"
+VIA_API = "the API"
 
 # The sends an approval freezes (scheduler/consultations/lifecycle.py approve).
 FROZEN_AT_APPROVAL = (SEND_DRAFT, SEND_MISSED)
@@ -256,10 +258,10 @@ def _version_of(session: Session, send: Send) -> TemplateVersion | None:
         return None
 
 
-def refusal(found: list[Author], by: User, *, what: str = "consultation") -> str | None:
+def refusal(found: list[Author], by: Writer, *, what: str = "consultation") -> str | None:
     """Why ``by`` may not approve a version made by ``found``, or None. ``what`` names
     the thing approved ("consultation", "bulletin")."""
-    mine = next((a for a in found if a.user_id == by.id), None)
+    mine = next((a for a in found if by.id is not None and a.user_id == by.id), None)
     if mine is None:
         return None
     rule = "so another approver must approve it (the two-person rule)."

@@ -26,6 +26,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.accounts.key_authors import Writer
 from mailer.accounts.models import User
 from mailer.bulletins import compose
 from mailer.bulletins.models import Bulletin
@@ -69,7 +70,7 @@ def before_message_edit(session: Session, bulletin: Bulletin) -> None:
 
 
 def message_changed(
-    session: Session, bulletin: Bulletin, *, changed: list[str], by: User, now: datetime
+    session: Session, bulletin: Bulletin, *, changed: list[str], by: Writer, now: datetime
 ) -> str | None:
     """Note an edit of a consultation's message. Returns what to tell the editor when
     it took the consultation back to draft, else None."""
@@ -78,6 +79,9 @@ def message_changed(
     owner = read_models.owner_of(session, bulletin.id)
     if owner is None:
         return _withdraw_waiting(session, bulletin, changed=changed, by=by)
+    if not isinstance(by, User):
+        # The API writes bulletins sent on their own; a timeline's words are the admin's.
+        raise MessageLocked("A consultation's message is edited in the admin.")
     send, consultation = owner
     lifecycle.lock(session, consultation)
     what = ", ".join(MESSAGE_FIELDS.get(name, name) for name in changed)
@@ -108,7 +112,7 @@ def _refuse_if_approved(session: Session, bulletin: Bulletin) -> None:
 
 
 def _withdraw_waiting(
-    session: Session, bulletin: Bulletin, *, changed: list[str], by: User
+    session: Session, bulletin: Bulletin, *, changed: list[str], by: Writer
 ) -> str | None:
     """An edit of a bulletin with a send awaiting approval takes the send back to
     draft: the approver must read what goes out."""

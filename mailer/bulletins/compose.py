@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer import audit
+from mailer.accounts.key_authors import Writer, audit_actor, user_id
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins import blocks
@@ -50,7 +51,7 @@ def note(
     session: Session,
     bulletin: Bulletin,
     *,
-    by: User,
+    by: Writer,
     action: str,
     part: str = "",
     now: datetime | None = None,
@@ -190,16 +191,16 @@ def _clean(session: Session, draft: Draft) -> dict[str, object]:
     return values
 
 
-def create(session: Session, draft: Draft, *, by: User) -> Bulletin:
+def create(session: Session, draft: Draft, *, by: Writer) -> Bulletin:
     values = _clean(session, draft)
-    bulletin = Bulletin(**values, created_by_id=by.id)
+    bulletin = Bulletin(**values, created_by_id=user_id(by))
     session.add(bulletin)
     session.flush()
     note(session, bulletin, by=by, action=CREATED, part="the bulletin")
     audit.record(
         session,
         actions.BULLETIN_CREATED,
-        actor=by,
+        **audit_actor(by),
         target_type="bulletin",
         target_id=bulletin.id,
         summary=f'Created the {KIND_LABELS[bulletin.kind].lower()} "{bulletin.subject}"',
@@ -207,7 +208,7 @@ def create(session: Session, draft: Draft, *, by: User) -> Bulletin:
     return bulletin
 
 
-def update(session: Session, bulletin: Bulletin, draft: Draft, *, by: User) -> list[str]:
+def update(session: Session, bulletin: Bulletin, draft: Draft, *, by: Writer) -> list[str]:
     """Save the edit; returns the names of what changed (nothing is audited if none)."""
     values = _clean(session, Draft(**{**draft.__dict__, "kind": bulletin.kind}))
     changed = []
@@ -224,7 +225,7 @@ def update(session: Session, bulletin: Bulletin, draft: Draft, *, by: User) -> l
         audit.record(
             session,
             actions.BULLETIN_CHANGED,
-            actor=by,
+            **audit_actor(by),
             target_type="bulletin",
             target_id=bulletin.id,
             summary=f'Edited "{bulletin.subject}": {what}',

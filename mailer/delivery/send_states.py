@@ -98,7 +98,9 @@ def _go(send: Send, name: str, target: str) -> None:
     send.state = target
 
 
-def schedule(send: Send, *, now: datetime, by_id: int, frozen: dict, audience: dict) -> None:
+def schedule(
+    send: Send, *, now: datetime, by_id: int | None, frozen: dict, audience: dict
+) -> None:
     """Approved: what it delivers is frozen, and it waits for its time."""
     _go(send, "schedule", SEND_SCHEDULED)
     send.frozen = frozen
@@ -111,7 +113,7 @@ def schedule(send: Send, *, now: datetime, by_id: int, frozen: dict, audience: d
     send.web_token = send.web_token or secrets.token_urlsafe(12)
 
 
-def submit(send: Send, *, now: datetime, by_id: int) -> None:
+def submit(send: Send, *, now: datetime, by_id: int | None) -> None:
     """A bulletin sent on its own asks for approval."""
     _go(send, "submit", SEND_AWAITING_APPROVAL)
     send.submitted_at = now

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from contacts.audience import Audience, describe
 from mailer import audit, humane_time
-from mailer.accounts.models import User
+from mailer.accounts.key_authors import Writer, audit_actor
 from mailer.audit import actions
 from mailer.bulletins import messages
 from mailer.bulletins.models import Bulletin, BulletinContribution
@@ -72,7 +72,7 @@ def authors(session: Session, bulletin: Bulletin) -> list[shared.Author]:
     return found.found()
 
 
-def refusal(found: list[shared.Author], by: User) -> str | None:
+def refusal(found: list[shared.Author], by: Writer) -> str | None:
     """Why ``by`` may not approve (the two-person rule), or None."""
     return shared.refusal(found, by, what="bulletin")
 
@@ -149,7 +149,7 @@ def approve(
     session: Session,
     send: Send,
     *,
-    by: User,
+    by: Writer,
     now: datetime,
     rules: Rules,
     version: str | None,
@@ -197,7 +197,7 @@ def approve(
     audit.record(
         session,
         actions.BULLETIN_SEND_APPROVED,
-        actor=by,
+        **audit_actor(by),
         target_type="send",
         target_id=send.id,
         summary=f'Approved "{bulletin.subject}" version {shared.short(digest)} from {via}: '

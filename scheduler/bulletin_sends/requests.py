@@ -21,6 +21,7 @@ from contacts import audience as audiences
 from contacts.audience import Audience, describe
 from mailer import audit, humane_time
 from mailer.accounts import roles
+from mailer.accounts.key_authors import Writer, audit_actor
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins import compose, messages
@@ -127,7 +128,7 @@ def request(
     *,
     audience: Audience,
     at: datetime | None,
-    by: User,
+    by: Writer,
     now: datetime,
     rules: Rules,
 ) -> Send:
@@ -183,7 +184,7 @@ def request(
     audit.record(
         session,
         actions.BULLETIN_SEND_SUBMITTED,
-        actor=by,
+        **audit_actor(by),
         target_type="send",
         target_id=send.id,
         summary=f'Submitted "{bulletin.subject}" for approval: to {who}, {when}'
@@ -193,7 +194,7 @@ def request(
     return send
 
 
-def withdraw(session: Session, send: Send, *, by: User, note: str = "") -> None:
+def withdraw(session: Session, send: Send, *, by: Writer, note: str = "") -> None:
     """Take a send awaiting approval back to draft (its submitter, or an editor)."""
     session.refresh(send, with_for_update=True)
     if not (by.can_edit or by.id == send.submitted_by_id):
@@ -205,14 +206,14 @@ def withdraw(session: Session, send: Send, *, by: User, note: str = "") -> None:
     withdrawn(session, send, by=by, why=note.strip() or f"{by.email} withdrew it")
 
 
-def withdrawn(session: Session, send: Send, *, by: User | None, why: str) -> None:
+def withdrawn(session: Session, send: Send, *, by: Writer | None, why: str) -> None:
     """Back to draft because something it would send changed (an edit, a template, the
     organisation settings): ``why`` is shown to whoever submits it next."""
     send_states.withdraw(send, note=why)
     audit.record(
         session,
         actions.BULLETIN_SEND_WITHDRAWN,
-        actor=by,
+        **audit_actor(by),
         target_type="send",
         target_id=send.id,
         summary=f'Withdrew "{send.title}" to draft: {why}',

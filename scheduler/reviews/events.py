@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.accounts.key_authors import Writer
 from mailer.accounts.models import User
 from scheduler.reviews.models import APPROVED, SENT_BACK, SUBMITTED, ReviewEvent
 
@@ -51,7 +52,7 @@ def record(
     subject: Subject,
     *,
     action: str,
-    by: User,
+    by: Writer,
     now: datetime,
     comment: str = "",
     snapshot: dict[str, Any] | None = None,

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.accounts.key_authors import Writer
 from mailer.accounts.models import User
 from mailer.config import Config
 from mailer.delivery import queue
@@ -79,12 +80,12 @@ def awaiting(
     mailing: Mailing,
     about: About,
     *,
-    by: User,
+    by: Writer,
     authors: Iterable[int],
     now: datetime,
 ) -> int:
     """Tell the approvers something awaits them. Returns how many were told."""
-    to = approvers(session, leaving_out={*authors, by.id})
+    to = approvers(session, leaving_out={*authors, by.id or 0})
     _send(
         session,
         mailing,
@@ -105,11 +106,11 @@ def approved(
     mailing: Mailing,
     about: About,
     *,
-    by: User,
+    by: Writer,
     to: Iterable[int],
     now: datetime,
 ) -> int:
-    readers = writers(session, to, leaving_out=by.id)
+    readers = writers(session, to, leaving_out=by.id or 0)
     _send(
         session,
         mailing,

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from mailer import audit
+from mailer.accounts.key_authors import Writer
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.bulletins.models import Bulletin
@@ -41,7 +42,7 @@ def submitted(
     send: Send,
     bulletin: Bulletin,
     *,
-    by: User,
+    by: Writer,
     now: datetime,
     mailing: notices.Mailing,
 ) -> None:
@@ -54,7 +55,7 @@ def approved(
     session: Session,
     send: Send,
     *,
-    by: User,
+    by: Writer,
     now: datetime,
     mailing: notices.Mailing,
     told: set[int],

@@ -7,6 +7,6 @@ from flask_smorest import Blueprint
 
 
 def blueprints() -> list[Blueprint]:
-    from mailer.api.resources import keys
+    from mailer.api.resources import bulletins, keys, sends
 
-    return [keys.blp]
+    return [keys.blp, bulletins.blp, sends.blp]
