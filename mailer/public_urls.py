@@ -32,6 +32,9 @@ CONSULTATION = "/consultations/<slug>"
 CONSULTATION_REGISTER = "/consultations/<slug>/register"
 CONSULTATION_CONFIRM = "/consultations/<slug>/confirm/<token>"
 CONSULTATION_SHARED = "/consultations/<slug>/shared"
+# The address a survey tool sends a respondent to when they finish, answered by
+# mailer.tracking.completion_views.
+COMPLETION = "/c/<code>"
 
 # Documents attached to bulletins and consultations, answered by
 # mailer.bulletins.public_views.
@@ -133,6 +136,10 @@ class PublicUrls:
 
     def consultation(self, slug: str) -> str:
         return self._absolute(CONSULTATION, slug=slug)
+
+    def completion(self, code: str) -> str:
+        """Where the survey tool sends someone who finished (counts a response)."""
+        return self._absolute(COMPLETION, code=code)
 
     def consultation_confirm(self, slug: str, token: str) -> str:
         """The link in a sign-up's confirmation email."""

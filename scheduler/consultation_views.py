@@ -7,6 +7,7 @@ from __future__ import annotations
 import calendar as calendar_module
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from contacts.models import ContactList, OrganisationType
 from mailer.accounts.roles import Action
@@ -33,6 +34,8 @@ from mailer.config import Config
 from mailer.database import get_db, utcnow
 from mailer.delivery import sends, switch
 from mailer.delivery.models import SEND_LABELS, Send
+from mailer.public_urls import PublicUrls
+from mailer.tracking import completions
 from mailer.web import filters
 from scheduler import approval, document_views, evidence, forms, statutory
 from scheduler.consultations import (
@@ -237,6 +240,33 @@ def edit(consultation_id: int) -> ResponseReturnValue:
 # --- one consultation -------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CompletionAddress:
+    """What the consultation page shows for the survey tool's completion redirect."""
+
+    address: str
+    total: int
+    shared: int
+
+
+def _completion(consultation: Consultation) -> CompletionAddress:
+    """The completion address (its code made the first time it is shown: one update
+    that only sets an empty code, so two first views agree) and the responses so far."""
+    db = get_db()
+    if not consultation.completion_code:
+        with db.transaction(db.session) as session:
+            session.execute(
+                update(Consultation)
+                .where(Consultation.id == consultation.id, Consultation.completion_code.is_(None))
+                .values(completion_code=completions.new_code())
+            )
+        db.session.refresh(consultation)
+    code = consultation.completion_code or ""
+    total, shared = completions.counts(db.session, consultation.id)
+    url = PublicUrls(_config().app.base_url).completion(code)
+    return CompletionAddress(address=completions.address_for_tools(url), total=total, shared=shared)
+
+
 @consultations_bp.get("/<int:consultation_id>")
 def show(consultation_id: int) -> ResponseReturnValue:
     consultation = _consultation(consultation_id)
@@ -292,6 +322,7 @@ def show(consultation_id: int) -> ResponseReturnValue:
         short_version=approval.short(version),
         approved_version=approval.short(consultation.approved_hash),
         page_url=read_models.page_url(consultation, _config().app.base_url),
+        completion=_completion(consultation),
         now=now,
         word_sources=about.word_sources(session, consultation) if current_user.can_edit else [],
         review=panels.for_consultation(session, consultation, version=version),

@@ -98,9 +98,7 @@ def _go(send: Send, name: str, target: str) -> None:
     send.state = target
 
 
-def schedule(
-    send: Send, *, now: datetime, by_id: int | None, frozen: dict, audience: dict
-) -> None:
+def schedule(send: Send, *, now: datetime, by_id: int | None, frozen: dict, audience: dict) -> None:
     """Approved: what it delivers is frozen, and it waits for its time."""
     _go(send, "schedule", SEND_SCHEDULED)
     send.frozen = frozen

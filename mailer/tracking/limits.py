@@ -37,6 +37,7 @@ from mailer.tracking.models import PublicRequest
 SIGN_UP = "sign_up"
 SHARED = "shared"  # "I shared this" through a sharer's own link
 SHARED_ANONYMOUS = "shared_anonymous"  # "I shared this" with no sharer's link
+COMPLETED = "completed"  # a survey tool's completion redirect (/c/<code>)
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -77,6 +78,12 @@ LIMITS: dict[str, tuple[Limit, ...]] = {
     SHARED: (
         Limit(NETWORK, 20, HOUR, _TOO_MANY_FROM_NETWORK),
         Limit(ALL, 300, HOUR, _TOO_MANY_OVERALL),
+    ),
+    # A survey response is one person's, but anyone holding the address can load it:
+    # about an office's worth per network, and no flood overall.
+    COMPLETED: (
+        Limit(NETWORK, 30, HOUR, _TOO_MANY_FROM_NETWORK),
+        Limit(ALL, 1000, HOUR, _TOO_MANY_OVERALL),
     ),
     # Nobody vouches for these: a few per network, and few overall.
     SHARED_ANONYMOUS: (

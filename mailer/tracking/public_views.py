@@ -29,7 +29,7 @@ from mailer.database import get_db, utcnow
 from mailer.delivery.models import LINK_SURVEY, ShareCode, TrackedLink
 from mailer.organisation import service as organisation
 from mailer.public_urls import PublicUrls
-from mailer.tracking import bots, limits, links, signups
+from mailer.tracking import bots, completions, limits, links, signups
 from mailer.tracking.models import CHANNELS
 from mailer.web import timing
 from scheduler.consultations import read_models
@@ -108,6 +108,9 @@ def follow(token: str, code: str | None = None) -> ResponseReturnValue:
         if _counting():
             links.count_click(session, link, day=utcnow().date(), via=via, person=person)
         target = link.target
+        if via is not None and link.kind == LINK_SURVEY:
+            # The survey tool may hand it back when the response is finished (/c/).
+            target = completions.survey_target(target, via.code)
     return _no_store(redirect(target, 302))
 
 

@@ -24,7 +24,14 @@ from mailer.delivery.models import (
     ShareCode,
     TrackedLink,
 )
-from mailer.tracking.models import CHANNELS, CascadeConfirmation, ClickCount, ShareVisit, SignUp
+from mailer.tracking.models import (
+    CHANNELS,
+    CascadeConfirmation,
+    ClickCount,
+    ShareVisit,
+    SignUp,
+    SurveyCompletion,
+)
 
 if TYPE_CHECKING:  # tracking sits below consultations; it only names their type
     from scheduler.models import Consultation
@@ -41,13 +48,15 @@ class Sharer:
     area: str = ""
     visits: int = 0
     survey_clicks: int = 0
+    # Responses the survey tool reported complete through this share link (/c/<code>).
+    survey_responses: int = 0
     sign_ups: int = 0
     confirmations: int = 0
     reach: int = 0
 
     @property
     def cascaded(self) -> bool:
-        return bool(self.visits or self.sign_ups or self.confirmations)
+        return bool(self.visits or self.sign_ups or self.confirmations or self.survey_responses)
 
 
 @dataclass
@@ -56,6 +65,9 @@ class Report:
     delivered: int = 0
     survey_clicks_direct: int = 0
     survey_clicks_cascade: int = 0
+    # Completed responses the survey tool reported (/c/<code>): all, and through shares.
+    survey_responses: int = 0
+    survey_responses_cascade: int = 0
     share_visits: int = 0
     sign_ups: int = 0
     sign_ups_cascade: int = 0
@@ -80,6 +92,8 @@ class Report:
             ("Delivered", self.delivered),
             ("Survey clicks from the messages and the page", self.survey_clicks_direct),
             ("Survey clicks through share links", self.survey_clicks_cascade),
+            ("Survey responses", self.survey_responses),
+            ("Survey responses through share links", self.survey_responses_cascade),
             ("Share link visits", self.share_visits),
             ("Sign-ups confirmed", self.sign_ups),
             ("Sign-ups through share links", self.sign_ups_cascade),
@@ -137,6 +151,15 @@ def build(session: Session, consultation: Consultation) -> Report:
     for via, n in clicks:
         if via and via in codes:
             sharer(via).survey_clicks += int(n)
+    for code_id, n in session.execute(
+        select(SurveyCompletion.share_code_id, func.count(SurveyCompletion.id))
+        .where(SurveyCompletion.consultation_id == cid)
+        .group_by(SurveyCompletion.share_code_id)
+    ):
+        report.survey_responses += int(n)
+        if code_id is not None and code_id in codes:
+            report.survey_responses_cascade += int(n)
+            sharer(code_id).survey_responses += int(n)
     confirmed = session.scalars(
         select(SignUp).where(SignUp.consultation_id == cid, SignUp.confirmed_at.is_not(None))
     ).all()
@@ -250,6 +273,7 @@ def _group(sharers: list[Sharer], key: Any) -> list[tuple[str, Sharer]]:
         total = groups.setdefault(key(s), Sharer(None))
         total.visits += s.visits
         total.survey_clicks += s.survey_clicks
+        total.survey_responses += s.survey_responses
         total.sign_ups += s.sign_ups
         total.confirmations += s.confirmations
         total.reach += s.reach
@@ -335,7 +359,14 @@ CSV_TABLES = ("summary", "sharers", "organisations", "types", "areas", "channels
 def csv_table(report: Report, name: str) -> list[list[object]]:
     if name == "summary":
         return [["measure", "count"], *[[label, n] for label, n in report.summary_rows()]]
-    counts = ["share_link_visits", "survey_clicks", "sign_ups", "cascades_confirmed", "reach"]
+    counts = [
+        "share_link_visits",
+        "survey_clicks",
+        "survey_responses",
+        "sign_ups",
+        "cascades_confirmed",
+        "reach",
+    ]
     if name == "sharers":
         return [
             ["name", "organisation", "organisation_type", "area", *counts],
@@ -347,6 +378,7 @@ def csv_table(report: Report, name: str) -> list[list[object]]:
                     s.area,
                     s.visits,
                     s.survey_clicks,
+                    s.survey_responses,
                     s.sign_ups,
                     s.confirmations,
                     s.reach,
@@ -363,7 +395,15 @@ def csv_table(report: Report, name: str) -> list[list[object]]:
         return [
             [name[:-1], *counts],
             *[
-                [label, s.visits, s.survey_clicks, s.sign_ups, s.confirmations, s.reach]
+                [
+                    label,
+                    s.visits,
+                    s.survey_clicks,
+                    s.survey_responses,
+                    s.sign_ups,
+                    s.confirmations,
+                    s.reach,
+                ]
                 for label, s in groups
             ],
         ]

@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     from mailer.email_templates.views import email_templates_bp
     from mailer.organisation.views import organisation_bp
     from mailer.tracking.admin_views import reports_bp
+    from mailer.tracking.completion_views import completion_bp
     from mailer.tracking.public_views import public_bp as consultation_public_bp
     from mailer.tracking.send_report_views import send_reports_bp
     from mailer.tracking.subscribe_views import subscribe_bp
@@ -75,6 +76,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(subscriptions_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(consultation_public_bp)
+    app.register_blueprint(completion_bp)
     app.register_blueprint(web_versions_bp)
     app.register_blueprint(subscribe_bp)
     app.register_blueprint(health_bp)

@@ -168,6 +168,8 @@ def test_a_scripted_cascade_comes_out_exactly_in_the_report_and_its_csv(
         "Delivered": 10,
         "Survey clicks from the messages and the page": 2,
         "Survey clicks through share links": 3,
+        "Survey responses": 0,
+        "Survey responses through share links": 0,
         "Share link visits": 7,
         "Sign-ups confirmed": 3,
         "Sign-ups through share links": 3,
@@ -188,10 +190,10 @@ def test_a_scripted_cascade_comes_out_exactly_in_the_report_and_its_csv(
         admin_client.get(f"/admin/cascade/{cid}/types.csv").get_data(as_text=True)
     )))  # fmt: skip
     by_type = {row[0]: [int(v) for v in row[1:]] for row in types[1:]}
-    # visits, survey clicks, sign-ups, confirmations, reach
-    assert by_type["Local authority"] == [3, 2, 2, 1, 40]
-    assert by_type["Voluntary and community group"] == [2, 1, 0, 0, 0]
-    assert by_type["Health"] == [1, 0, 0, 1, 15]
+    # visits, survey clicks, survey responses, sign-ups, confirmations, reach
+    assert by_type["Local authority"] == [3, 2, 0, 2, 1, 40]
+    assert by_type["Voluntary and community group"] == [2, 1, 0, 0, 0, 0]
+    assert by_type["Health"] == [1, 0, 0, 0, 1, 15]
     assert "(no type)" in by_type  # the colleague who shared in turn
     for table in ("sharers", "organisations", "areas", "channels", "activity"):
         assert admin_client.get(f"/admin/cascade/{cid}/{table}.csv").status_code == 200
