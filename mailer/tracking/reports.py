@@ -151,15 +151,15 @@ def build(session: Session, consultation: Consultation) -> Report:
     for via, n in clicks:
         if via and via in codes:
             sharer(via).survey_clicks += int(n)
-    for code_id, n in session.execute(
+    for completed_via, n in session.execute(
         select(SurveyCompletion.share_code_id, func.count(SurveyCompletion.id))
         .where(SurveyCompletion.consultation_id == cid)
         .group_by(SurveyCompletion.share_code_id)
     ):
         report.survey_responses += int(n)
-        if code_id is not None and code_id in codes:
+        if completed_via is not None and completed_via in codes:
             report.survey_responses_cascade += int(n)
-            sharer(code_id).survey_responses += int(n)
+            sharer(completed_via).survey_responses += int(n)
     confirmed = session.scalars(
         select(SignUp).where(SignUp.consultation_id == cid, SignUp.confirmed_at.is_not(None))
     ).all()
