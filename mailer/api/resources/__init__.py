@@ -7,6 +7,6 @@ from flask_smorest import Blueprint
 
 
 def blueprints() -> list[Blueprint]:
-    from mailer.api.resources import bulletins, keys, sends
+    from mailer.api.resources import bulletins, consultations, keys, sends, stats
 
-    return [keys.blp, bulletins.blp, sends.blp]
+    return [keys.blp, bulletins.blp, sends.blp, consultations.blp, stats.blp]
