@@ -5,8 +5,8 @@ their share code stays, without them, so the counts it earned stay right; their
 per-person clicks go with the contact row (ON DELETE CASCADE).
 
 Retention (``[retention] deliveries``): daily counts, per-person clicks, sign-up
-requests and cascade confirmations older than the limit are deleted with the delivery
-rows. Contacts made by a confirmed sign-up stay: they are contacts now. The public
+requests, cascade confirmations and survey completions older than the limit are
+deleted with the delivery rows. Contacts made by a confirmed sign-up stay: they are contacts now. The public
 forms' rate-limit rows (keyed hashes) go after a day, whatever the setting.
 """
 
@@ -28,6 +28,7 @@ from mailer.tracking.models import (
     PublicRequest,
     ShareVisit,
     SignUp,
+    SurveyCompletion,
 )
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def purge(session: Session, *, now: datetime, keep: timedelta) -> int:
         delete(PersonClick).where(PersonClick.first_at < cutoff),
         delete(SignUp).where(SignUp.created_at < cutoff),
         delete(CascadeConfirmation).where(CascadeConfirmation.created_at < cutoff),
+        delete(SurveyCompletion).where(SurveyCompletion.created_at < cutoff),
     ):
         removed += cast(CursorResult[Any], session.execute(statement)).rowcount or 0
     if removed:

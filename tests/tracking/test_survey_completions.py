@@ -148,3 +148,18 @@ def test_the_admin_page_shows_the_completion_address(app: Flask, db: Database, a
     assert found.group(0) in again  # made once, the same every time
     for tool in ("SmartSurvey", "Citizen Space", "Microsoft Forms"):
         assert tool in page
+
+
+def test_retention_deletes_old_completions(app: Flask, db: Database):
+    from datetime import timedelta
+
+    from mailer.database import utcnow
+    from mailer.tracking import privacy
+
+    cid, _messages = launched(app, db)
+    with db.transaction() as session:
+        completions.record(session, cid, share=None, now=utcnow() - timedelta(days=800))
+        completions.record(session, cid, share=None, now=utcnow())
+    with db.transaction() as session:
+        privacy.purge(session, now=utcnow(), keep=timedelta(days=730))
+    assert _counted(db, cid) == (1, 0)
