@@ -6,8 +6,9 @@ per-person clicks go with the contact row (ON DELETE CASCADE).
 
 Retention (``[retention] deliveries``): daily counts, per-person clicks, sign-up
 requests, cascade confirmations and survey completions older than the limit are
-deleted with the delivery rows. Contacts made by a confirmed sign-up stay: they are contacts now. The public
-forms' rate-limit rows (keyed hashes) go after a day, whatever the setting.
+deleted with the delivery rows. Contacts made by a confirmed sign-up stay: they are
+contacts now. The public forms' rate-limit rows (keyed hashes) go after a day,
+whatever the setting.
 """
 
 from __future__ import annotations
