@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from contacts.data_rights import ERASURE_SCRUBBERS, Scrubber
 from contacts.pending_imports import UploadScrubber
+from mailer.api import idempotency
 from mailer.bounces import privacy as bounce_privacy
 from mailer.config import Config
 from mailer.delivery import OUTBOX_FOLDER, privacy, queue, retention
@@ -35,6 +36,7 @@ def erasure_scrubbers(config: Config) -> tuple[Scrubber, ...]:
         queue.scrub_queued,
         tracking_privacy.scrub_sign_ups,
         bounce_privacy.scrub_bounces,
+        idempotency.scrub,
     )
 
 
@@ -61,6 +63,8 @@ def retention_purges(
         "webhook receipts": lambda session, now, _keep: bounce_privacy.purge_receipts(
             session, now=now
         ),
+        # The answers kept for Idempotency-Key replays name contacts: a day only.
+        "kept API answers": lambda session, now, _keep: idempotency.purge(session, now=now),
     }
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
+from flask.sessions import NullSession, SessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -78,6 +79,7 @@ def init_app(app: Flask) -> None:
         # No cookie is read here (auth.py): a forged cross-site request carries none
         # that would count, so there is nothing for a CSRF token to protect.
         csrf.exempt(blueprint)
+    app.session_interface = _NoSessionUnderApi(app.session_interface)
     rate_limits.init_app(app, app.config["MAILER"].api.rate_limit)
     app.after_request(_conditional)
     app.after_request(_no_cookies)
@@ -86,8 +88,34 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(reference_views.bp)
 
 
+class _NoSessionUnderApi(SessionInterface):
+    """The admin's session everywhere but under /api/: there the cookie is not even
+    opened (whatever reads ``session`` sees an empty one) and none is saved, so a
+    browser's admin session can neither authenticate nor be changed by an API call."""
+
+    def __init__(self, inner: SessionInterface) -> None:
+        self.inner = inner
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if _is_api_path(request.path):
+            return NullSession()
+        return self.inner.open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if _is_api_path(request.path):
+            return
+        self.inner.save_session(app, session, response)
+
+    def is_null_session(self, obj: object) -> bool:
+        return self.inner.is_null_session(obj)
+
+
+def _is_api_path(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
 def _under_api() -> bool:
-    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+    return _is_api_path(request.path)
 
 
 def _conditional(response: Response) -> Response:

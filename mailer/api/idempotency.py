@@ -18,6 +18,7 @@ taken over after CLAIM_LEASE and the request may run again: the one gap left.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -219,3 +220,18 @@ def _replay(row: IdempotentRequest) -> Response:
         response.headers["Location"] = row.location
     response.headers[REPLAYED] = "true"
     return response
+
+
+def scrub(session: Session, contact_id: int, email: str) -> None:
+    """Erasure: forget every kept answer that names the address (a created contact's
+    body). Kept for a day at most, so few rows are read."""
+    del contact_id  # an answer names a contact by address; ids alone are not personal
+    needles = {email.casefold(), json.dumps(email.casefold())[1:-1]}
+    rows = session.execute(select(IdempotentRequest.id, IdempotentRequest.body)).all()
+    doomed = [
+        row_id
+        for row_id, body in rows
+        if any(n in bytes(body or b"").decode("utf-8", "replace").casefold() for n in needles)
+    ]
+    if doomed:
+        session.execute(delete(IdempotentRequest).where(IdempotentRequest.id.in_(doomed)))
