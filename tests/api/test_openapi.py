@@ -102,8 +102,8 @@ def test_the_reference_page_shows_every_operation(client: FlaskClient) -> None:
         page = client.get(url)
         assert page.status_code == 200
         html = page.get_data(as_text=True)
-        for path, method, operation in operations(doc):
-            assert f"<code class=\"api-path\">{path}</code>" in html.replace("&#39;", "'")
+        for path, method, _operation in operations(doc):
+            assert f'<code class="api-path">{path}</code>' in html.replace("&#39;", "'")
             assert method.upper() in html
         assert "contacts:write" in html  # the scopes, with what each allows
         assert "<script" not in html
