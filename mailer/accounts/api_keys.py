@@ -169,3 +169,11 @@ def parse_expiry(text: str, *, now: datetime, zone: tzinfo) -> datetime | None:
 
 def listing(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)))
+
+
+def creators(session: Session, keys: list[ApiKey]) -> dict[int, str]:
+    """Who made each of ``keys`` (user id -> email), for the keys page."""
+    ids = {k.created_by_id for k in keys if k.created_by_id is not None}
+    if not ids:
+        return {}
+    return {u.id: u.email for u in session.scalars(select(User).where(User.id.in_(ids)))}
