@@ -62,7 +62,9 @@ def test_mistakes_come_back_next_to_their_field_with_what_was_typed(
         assert len(list(session.scalars(select(ApiKey)))) == 1
 
 
-def test_revoking_needs_the_token_and_stops_the_key(admin_client: FlaskClient, db: Database) -> None:
+def test_revoking_needs_the_token_and_stops_the_key(
+    admin_client: FlaskClient, db: Database
+) -> None:
     html = _make(admin_client, name="Old", scopes=["sends:read"]).get_data(as_text=True)
     start = html.index('id="api-key-secret">') + len('id="api-key-secret">')
     secret = html[start : html.index("</code>", start)]
