@@ -3,7 +3,8 @@
 Part of the wiring (the app factory and the command line use it), because erasure and
 retention reach across concepts that must not import each other: pending import
 uploads (contacts), delivery records, outbox files and queued messages (delivery),
-sign-ups and clicks (tracking), bounce records and the messages they came in (bounces).
+sign-ups and clicks (tracking), bounce records and the messages they came in (bounces),
+the API answers kept a day for Idempotency-Key replays (api).
 A new place that stores an address adds its scrubber
 here, and its purge to ``retention_purges``.
 """
@@ -36,7 +37,7 @@ def erasure_scrubbers(config: Config) -> tuple[Scrubber, ...]:
         queue.scrub_queued,
         tracking_privacy.scrub_sign_ups,
         bounce_privacy.scrub_bounces,
-        idempotency.scrub,
+        idempotency.scrub_kept_answers,
     )
 
 

@@ -222,7 +222,7 @@ def _replay(row: IdempotentRequest) -> Response:
     return response
 
 
-def scrub(session: Session, contact_id: int, email: str) -> None:
+def scrub_kept_answers(session: Session, contact_id: int, email: str) -> None:
     """Erasure: forget every kept answer that names the address (a created contact's
     body). Kept for a day at most, so few rows are read."""
     del contact_id  # an answer names a contact by address; ids alone are not personal

@@ -183,7 +183,7 @@ def test_erasure_forgets_kept_answers_naming_the_address(app: Flask, db: Databas
     _post(app, key, {"name": "Ann@Example.org"}, idem="ann")
     _post(app, key, {"name": "bob"}, idem="bob")
     with db.transaction() as session:
-        idempotency.scrub(session, 0, "ann@example.org")
+        idempotency.scrub_kept_answers(session, 0, "ann@example.org")
         assert list(session.scalars(select(IdempotentRequest.key))) == ["bob"]
 
 
