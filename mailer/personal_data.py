@@ -3,7 +3,8 @@
 Part of the wiring (the app factory and the command line use it), because erasure and
 retention reach across concepts that must not import each other: pending import
 uploads (contacts), delivery records, outbox files and queued messages (delivery),
-sign-ups and clicks (tracking), bounce records and the messages they came in (bounces).
+sign-ups and clicks (tracking), bounce records and the messages they came in (bounces),
+the API answers kept a day for Idempotency-Key replays (api).
 A new place that stores an address adds its scrubber
 here, and its purge to ``retention_purges``.
 """
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from contacts.data_rights import ERASURE_SCRUBBERS, Scrubber
 from contacts.pending_imports import UploadScrubber
+from mailer.api import idempotency
 from mailer.bounces import privacy as bounce_privacy
 from mailer.config import Config
 from mailer.delivery import OUTBOX_FOLDER, privacy, queue, retention
@@ -35,6 +37,7 @@ def erasure_scrubbers(config: Config) -> tuple[Scrubber, ...]:
         queue.scrub_queued,
         tracking_privacy.scrub_sign_ups,
         bounce_privacy.scrub_bounces,
+        idempotency.scrub_kept_answers,
     )
 
 
@@ -61,6 +64,8 @@ def retention_purges(
         "webhook receipts": lambda session, now, _keep: bounce_privacy.purge_receipts(
             session, now=now
         ),
+        # The answers kept for Idempotency-Key replays name contacts: a day only.
+        "kept API answers": lambda session, now, _keep: idempotency.purge(session, now=now),
     }
 
 

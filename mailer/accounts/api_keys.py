@@ -10,13 +10,16 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer import audit
 from mailer.accounts import api_scopes
 from mailer.accounts.models import ApiKey, User
+from mailer.audit import actions
+from mailer.config import parse_duration
 
 KEY_START = "sm_"
 
@@ -47,7 +50,11 @@ def create(
     expires_at: datetime | None,
     created_by: User | None,
     now: datetime,
+    actor_label: str | None = None,
+    ip: str | None = None,
 ) -> NewKey:
+    """Make a key (audited: by ``created_by``, or ``actor_label`` such as "command
+    line"); the secret is in the answer, and nowhere else ever after."""
     name = name.strip()
     if not name:
         raise ApiKeyRefused("Give the key a name: the system that will use it.")
@@ -76,6 +83,17 @@ def create(
     )
     session.add(key)
     session.flush()
+    audit.record(
+        session,
+        actions.API_KEY_CREATED,
+        actor=created_by,
+        actor_label=actor_label,
+        target_type="api_key",
+        target_id=key.id,
+        summary=f"API key {name!r} ({key.prefix}) made: {key.scopes}",
+        detail={"name": name, "prefix": prefix, "scopes": key.scopes.split()},
+        ip=ip,
+    )
     return NewKey(key=key, secret=raw)
 
 
@@ -92,14 +110,70 @@ def find(session: Session, raw: str, *, now: datetime) -> ApiKey | None:
     return key
 
 
-def revoke(session: Session, key: ApiKey, *, by: User | None, now: datetime) -> bool:
-    """Revoke ``key``; False when it already was."""
+def revoke(
+    session: Session,
+    key: ApiKey,
+    *,
+    by: User | None,
+    now: datetime,
+    actor_label: str | None = None,
+    ip: str | None = None,
+) -> bool:
+    """Revoke ``key`` (audited); False when it already was."""
     if key.revoked_at is not None:
         return False
     key.revoked_at = now
     key.revoked_by_id = by.id if by else None
+    audit.record(
+        session,
+        actions.API_KEY_REVOKED,
+        actor=by,
+        actor_label=actor_label,
+        target_type="api_key",
+        target_id=key.id,
+        summary=f"API key {key.name!r} ({key.prefix}) revoked",
+        ip=ip,
+    )
     return True
+
+
+def by_name(session: Session, name: str) -> ApiKey | None:
+    return session.scalar(select(ApiKey).where(ApiKey.name == name.strip()))
+
+
+def parse_expiry(text: str, *, now: datetime, zone: tzinfo) -> datetime | None:
+    """When a key typed as ``text`` expires: empty for never, a duration (``90d``,
+    ``12h``), an ISO date (the end of that day, local time) or date and time (local
+    unless it has an offset). Refuses what it cannot read."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return now + parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        if len(text) == 10:
+            moment = datetime.combine(date.fromisoformat(text), time(23, 59, 59))
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ApiKeyRefused(
+            f"{text!r} is not an expiry: write a date (2027-03-31), a date and time "
+            "(2027-03-31T17:00) or a duration (90d)."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
 
 
 def listing(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)))
+
+
+def creators(session: Session, keys: list[ApiKey]) -> dict[int, str]:
+    """Who made each of ``keys`` (user id -> email), for the keys page."""
+    ids = {k.created_by_id for k in keys if k.created_by_id is not None}
+    if not ids:
+        return {}
+    return {u.id: u.email for u in session.scalars(select(User).where(User.id.in_(ids)))}

@@ -70,6 +70,7 @@ class Action(StrEnum):
     EXPORT_BOUNCES = "export_bounces"
     CHANGE_OWN_PASSWORD = "change_own_password"
     RESET_SECOND_FACTORS = "reset_second_factors"
+    MANAGE_API_KEYS = "manage_api_keys"
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,14 @@ MATRIX: dict[Action, Rule] = {
         "Reset another user's second factors and see their signed-in browsers "
         "(audited; the user is told by email)",
         "reset someone's second factors",
+        group="Data and people",
+    ),
+    # A key reads and writes the office's data without a person signing in: only
+    # admins make and revoke them (each key's own rights are its scopes).
+    Action.MANAGE_API_KEYS: Rule(
+        _ADMINS,
+        "Make and revoke API keys (audited; a key is shown once)",
+        "manage API keys",
         group="Data and people",
     ),
     Action.CHANGE_OWN_PASSWORD: Rule(

@@ -1,20 +1,23 @@
 """The JSON API under /api/v1/: its OpenAPI document, made from the code by
-flask-smorest, and the plumbing every resource shares (keys and scopes, problem
-details, ETags). The resources are in ``resources/``.
+flask-smorest, and the plumbing every resource shares (keys and scopes in ``auth``, rate limits,
+Idempotency-Key, problem details, ETags). The resources are in ``resources/``; what
+the plumbing adds to each operation's documentation is in ``document``.
 
 Served: ``/api/v1/openapi.json`` (the document) and ``/api/v1/`` (the reference).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
+from flask.sessions import NullSession, SessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from mailer.api import problems
+from mailer.api import document, etags, problems, rate_limits
 from mailer.web import errors
 
 PREFIX = "/api/v1"
@@ -31,6 +34,14 @@ class MailerApi(Api):
         errors.answer_errors_under(PREFIX + "/", _error_answer)
         errors.answer_errors_under(PREFIX, _error_answer)
         self._app.register_error_handler(problems.ApiProblem, problems.from_problem)
+
+    def _openapi_json(self) -> Response:
+        """The document as served: see mailer/api/document.py."""
+        return Response(json.dumps(self.document(), indent=2), mimetype="application/json")
+
+    def document(self) -> dict[str, Any]:
+        base_url = self._app.config["MAILER"].app.base_url
+        return document.build(self.spec.to_dict(), base_url=base_url)
 
 
 def _error_answer(error: Exception) -> ResponseReturnValue:
@@ -68,12 +79,53 @@ def init_app(app: Flask) -> None:
         # No cookie is read here (auth.py): a forged cross-site request carries none
         # that would count, so there is nothing for a CSRF token to protect.
         csrf.exempt(blueprint)
+    app.session_interface = _NoSessionUnderApi(app.session_interface)
+    rate_limits.init_app(app, app.config["MAILER"].api.rate_limit)
+    app.after_request(_conditional)
     app.after_request(_no_cookies)
+    from mailer.api import reference_views
+
+    app.register_blueprint(reference_views.bp)
+
+
+class _NoSessionUnderApi(SessionInterface):
+    """The admin's session everywhere but under /api/: there the cookie is not even
+    opened (whatever reads ``session`` sees an empty one) and none is saved, so a
+    browser's admin session can neither authenticate nor be changed by an API call."""
+
+    def __init__(self, inner: SessionInterface) -> None:
+        self.inner = inner
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if _is_api_path(request.path):
+            return NullSession()
+        return self.inner.open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if _is_api_path(request.path):
+            return
+        self.inner.save_session(app, session, response)
+
+    def is_null_session(self, obj: object) -> bool:
+        return self.inner.is_null_session(obj)
+
+
+def _is_api_path(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def _under_api() -> bool:
+    return _is_api_path(request.path)
+
+
+def _conditional(response: Response) -> Response:
+    """ETags on every JSON answer under /api/v1 (mailer/api/etags.py)."""
+    return etags.add_to(response) if _under_api() else response
 
 
 def _no_cookies(response: Response) -> Response:
     """The API never sets a cookie, even when a browser sends the admin's."""
-    if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
+    if _under_api():
         response.headers.remove("Set-Cookie")
         response.vary.discard("Cookie")
     return response
@@ -82,4 +134,4 @@ def _no_cookies(response: Response) -> Response:
 def spec(app: Flask) -> dict[str, Any]:
     """The OpenAPI document as served."""
     api: MailerApi = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-    return dict(api.spec.to_dict())
+    return api.document()

@@ -4,6 +4,9 @@ Every API view is wrapped in :func:`requires`, which answers 401 without a usabl
 and 403 when the key lacks the scope; the OpenAPI document shows the scope beside
 each operation. No cookie is read or set: a browser's admin session opens nothing
 here, and the API is exempt from CSRF for that reason only.
+
+Once the key is known, the request is counted against its rate limit
+(``rate_limits``), and a POST goes through ``idempotency`` (Idempotency-Key).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from flask import g, request
 from flask_smorest import Blueprint
 
 from mailer.accounts import api_keys
+from mailer.api import idempotency, rate_limits
 from mailer.api.problems import ApiProblem
 from mailer.database import get_db
 from mailer.web.security import clock
@@ -62,7 +66,7 @@ def requires(scope: str) -> Callable[[F], F]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             g.api_caller = authenticate(scope)
-            return view(*args, **kwargs)
+            return _answer(view, args, kwargs)
 
         documented = Blueprint.doc(security=[{SCHEME: [scope]}])(wrapper)
         documented._api_scope = scope
@@ -84,9 +88,16 @@ def requires_any_key(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         g.api_caller = authenticate(None)
-        return view(*args, **kwargs)
+        return _answer(view, args, kwargs)
 
     return cast(F, Blueprint.doc(security=[{SCHEME: []}])(wrapper))
+
+
+def _answer(view: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    """Run the view; a creating request (POST) through Idempotency-Key's replay."""
+    if request.method == "POST":
+        return idempotency.answer(current().key_id, lambda: view(*args, **kwargs))
+    return view(*args, **kwargs)
 
 
 def authenticate(scope: str | None) -> Caller:
@@ -113,6 +124,9 @@ def authenticate(scope: str | None) -> Caller:
         stale = key.last_used_at is None or now - key.last_used_at >= LAST_USED_EVERY
     finally:
         session.close()
+    # Counted once the key is known, before its scope is: a key probing what it may
+    # do spends its allowance too.
+    rate_limits.check(caller.key_id)
     if scope is not None and scope not in caller.scopes:
         raise ApiProblem(
             403,

@@ -8,13 +8,15 @@ import hashlib
 import json
 from typing import Any
 
-from flask import request
+from flask import Response, request
 
 from mailer.api.problems import ApiProblem
 
 
 def tag(representation: Any) -> str:
-    """The strong ETag (quoted) of what a GET of the resource returns."""
+    """The strong ETag (quoted) of what a GET of the resource returns: pass the JSON
+    object the GET answers (a schema's ``dump``, not the model), so that the tag is
+    the one every GET carries (``add_to``)."""
     canonical = json.dumps(representation, sort_keys=True, separators=(",", ":"), default=str)
     return '"' + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32] + '"'
 
@@ -35,3 +37,39 @@ def check_if_match(representation: Any) -> None:
         "The resource changed since you read it: read it again, and send its new ETag in If-Match.",
         headers={"ETag": current},
     )
+
+
+def none_match(tag_now: str) -> bool:
+    """Does ``If-None-Match`` name ``tag_now`` (weak comparison, as RFC 9110 says)?"""
+    wanted = request.headers.get("If-None-Match")
+    if wanted is None:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in wanted.split(",")]
+    return "*" in tags or tag_now in tags
+
+
+def add_to(response: Response) -> Response:
+    """Tag a 200 JSON answer to a GET (or to a PUT or PATCH: the new representation)
+    under /api/v1, and answer 304 to a GET whose If-None-Match names the tag. The tag
+    is ``tag`` of the body, so it is the tag ``check_if_match`` compares with when the
+    resource passes the representation its GET returns."""
+    if (
+        response.status_code != 200
+        or response.mimetype != "application/json"
+        or request.method not in ("GET", "HEAD", "PUT", "PATCH")
+        or "ETag" in response.headers
+        or response.direct_passthrough
+    ):
+        return response
+    try:
+        body = json.loads(response.get_data())
+    except ValueError:
+        return response
+    current = tag(body)
+    response.headers["ETag"] = current
+    if request.method in ("GET", "HEAD") and none_match(current):
+        response.status_code = 304
+        response.set_data(b"")
+        response.headers.remove("Content-Type")
+        response.headers.remove("Content-Length")
+    return response

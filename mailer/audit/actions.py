@@ -81,6 +81,8 @@ SENDING_STOPPED = "sending.stopped"
 SENDING_RESUMED = "sending.resumed"
 BLACKOUT_ADDED = "blackout.added"
 BLACKOUT_REMOVED = "blackout.removed"
+API_KEY_CREATED = "api_key.created"
+API_KEY_REVOKED = "api_key.revoked"
 
 LABELS = {
     LOGIN: "Signed in",
@@ -163,4 +165,6 @@ LABELS = {
     SENDING_RESUMED: "Sending resumed",
     BLACKOUT_ADDED: "Blackout added",
     BLACKOUT_REMOVED: "Blackout removed",
+    API_KEY_CREATED: "API key made",
+    API_KEY_REVOKED: "API key revoked",
 }

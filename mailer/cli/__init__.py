@@ -61,6 +61,7 @@ def cli(click_ctx: click.Context, config_path: str | None) -> None:
 
 def _register_commands() -> None:
     from contacts.cli import contacts
+    from mailer.cli.api_keys import api_keys_group
     from mailer.cli.bounce_fetch import fetch_command
     from mailer.cli.bounces import bounces
     from mailer.cli.bulletins import bulletin
@@ -74,6 +75,7 @@ def _register_commands() -> None:
     bounces.add_command(fetch_command)
     cli.add_command(bounces)
     cli.add_command(scheduler_command)
+    cli.add_command(api_keys_group)
 
 
 _register_commands()

@@ -10,6 +10,7 @@ from mailer.web import errors, filters
 def init_app(app: Flask) -> None:
     from contacts.admin_views import audience_bp, contacts_bp, lists_bp, suppressions_bp, types_bp
     from contacts.public_views import public_bp as subscriptions_bp
+    from mailer.accounts.api_key_views import api_keys_bp
     from mailer.accounts.second_factors.passkey_views import passkeys_bp
     from mailer.accounts.second_factors.second_factor_views import second_factor_bp
     from mailer.accounts.second_factors.totp_views import totp_bp
@@ -65,6 +66,7 @@ def init_app(app: Flask) -> None:
         reviews_bp,
         reports_bp,
         send_reports_bp,
+        api_keys_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)
