@@ -31,7 +31,6 @@ class MailerApi(Api):
     ERROR_SCHEMA = problems.ProblemSchema
 
     def _register_error_handlers(self) -> None:
-        errors.answer_errors_under(PREFIX + "/", _error_answer)
         errors.answer_errors_under(PREFIX, _error_answer)
         self._app.register_error_handler(problems.ApiProblem, problems.from_problem)
 

@@ -97,13 +97,14 @@ _answers_under: dict[str, ErrorAnswer] = {}
 
 
 def answer_errors_under(prefix: str, answer: ErrorAnswer) -> None:
-    """Answer every error for a path under ``prefix`` with ``answer``, not a page."""
-    _answers_under[prefix] = answer
+    """Answer every error for ``prefix`` and the paths under it (``prefix/...``, not
+    ``prefix-else``) with ``answer``, not a page."""
+    _answers_under[prefix.rstrip("/")] = answer
 
 
 def _answer_for_path() -> ErrorAnswer | None:
     for prefix, answer in _answers_under.items():
-        if request.path.startswith(prefix):
+        if request.path == prefix or request.path.startswith(prefix + "/"):
             return answer
     return None
 
