@@ -7,6 +7,12 @@ from flask_smorest import Blueprint
 
 
 def blueprints() -> list[Blueprint]:
-    from mailer.api.resources import keys
+    from mailer.api.resources import contacts, keys, lists, organisation_types, suppressions
 
-    return [keys.blp]
+    return [
+        keys.blp,
+        contacts.blp,
+        lists.blp,
+        organisation_types.blp,
+        suppressions.blp,
+    ]
