@@ -149,8 +149,10 @@ class ContactFilterArgs(PageArgs):
         validate=[ma.validate.Length(max=EMAIL_MAX), _email],
         metadata={"description": "Exactly this address (case does not matter)"},
     )
-    list = an_id(metadata={"description": "On this list (id)"})
-    organisation_type = an_id(metadata={"description": "Of this organisation type (id)"})
+    list = an_id(strict=False, metadata={"description": "On this list (id)"})
+    organisation_type = an_id(
+        strict=False, metadata={"description": "Of this organisation type (id)"}
+    )
     tag = text(TEXT_MAX, metadata={"description": "Carrying this tag"})
     area = text(TEXT_MAX, metadata={"description": "In this area (case does not matter)"})
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))

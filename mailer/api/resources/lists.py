@@ -109,7 +109,8 @@ class MembersSyncedSchema(ma.Schema):
     # Not "unknown" as a Python name: a schema's own option is called that.
     unknown_count = ma.fields.Integer(
         data_key="unknown",
-        required=True, metadata={"description": "Addresses of nobody known (not added)"}
+        required=True,
+        metadata={"description": "Addresses of nobody known (not added)"},
     )
     suppressed = ma.fields.Integer(
         required=True,

@@ -14,7 +14,7 @@ import marshmallow as ma
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contacts.directory import AlreadyExists, DirectoryError
+from contacts.directory import AlreadyExists, DirectoryError, NotLiftable
 from contacts.organisation_types import OrganisationTypeError, TypeExists
 from contacts.upserting import FieldProblem, Suppressed
 from mailer.api.problems import VALIDATION, ApiProblem
@@ -44,7 +44,7 @@ def refusal(exc: DirectoryError | OrganisationTypeError) -> ApiProblem:
     """A service's refusal, in its own words, as a problem."""
     if isinstance(exc, FieldProblem):
         return invalid(exc.field, str(exc))
-    if isinstance(exc, AlreadyExists | Suppressed | TypeExists):
+    if isinstance(exc, AlreadyExists | Suppressed | TypeExists | NotLiftable):
         return ApiProblem(409, str(exc))
     return ApiProblem(422, str(exc), type_=VALIDATION)
 
@@ -85,5 +85,7 @@ def text(max_length: int, **kwargs: Any) -> ma.fields.String:
     )
 
 
-def an_id(**kwargs: Any) -> ma.fields.Integer:
-    return ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_ID), **kwargs)
+def an_id(*, strict: bool = True, **kwargs: Any) -> ma.fields.Integer:
+    """An id: a whole number an id column can hold (in JSON a number, not "12"; in a
+    query string, ``strict=False``, its digits)."""
+    return ma.fields.Integer(strict=strict, validate=ma.validate.Range(min=1, max=MAX_ID), **kwargs)
