@@ -10,14 +10,17 @@ here, and its purge to ``retention_purges``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from contacts.data_rights import ERASURE_SCRUBBERS, Scrubber
 from contacts.pending_imports import UploadScrubber
+from mailer.accounts.models import IdempotentRequest
 from mailer.bounces import privacy as bounce_privacy
 from mailer.config import Config
 from mailer.delivery import OUTBOX_FOLDER, privacy, queue, retention
@@ -35,7 +38,27 @@ def erasure_scrubbers(config: Config) -> tuple[Scrubber, ...]:
         queue.scrub_queued,
         tracking_privacy.scrub_sign_ups,
         bounce_privacy.scrub_bounces,
+        scrub_idempotent_answers,
     )
+
+
+def scrub_idempotent_answers(session: Session, _contact_id: int, email: str) -> None:
+    """The API's stored answers to repeated requests (``idempotent_requests``, kept a
+    day) that carry the address: forgotten, so a retry is answered afresh (an erased
+    address is refused then). Few rows, all under a day old: searched here, as JSON
+    may have written the address with its non-ASCII letters escaped."""
+    needles = {
+        form.lower()
+        for written in (email, email.casefold())
+        for form in (written.encode(), json.dumps(written).strip('"').encode())
+    }
+    doomed = [
+        row_id
+        for row_id, body in session.execute(select(IdempotentRequest.id, IdempotentRequest.body))
+        if any(needle in bytes(body or b"").lower() for needle in needles)
+    ]
+    if doomed:
+        session.execute(delete(IdempotentRequest).where(IdempotentRequest.id.in_(doomed)))
 
 
 def retention_purges(

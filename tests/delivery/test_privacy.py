@@ -90,4 +90,5 @@ def test_the_app_erases_with_every_scrubber(app: Flask, config: Config) -> None:
         "scrub_queued",
         "scrub_sign_ups",
         "scrub_bounces",
+        "scrub_idempotent_answers",
     }
