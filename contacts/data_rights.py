@@ -74,7 +74,8 @@ def erase(
     session: Session,
     contact: Contact,
     *,
-    by: User,
+    by: User | None = None,
+    actor_label: str | None = None,
     scrubbers: Sequence[Scrubber],
     ip: str | None = None,
 ) -> None:
@@ -98,9 +99,10 @@ def erase(
         session,
         actions.CONTACT_ERASED,
         actor=by,
+        actor_label=actor_label,
         target_type="contact",
         target_id=contact_id,
         summary=f"Erased contact #{contact_id}",
         ip=ip,
     )
-    log.info("contact %s erased by user %s", contact_id, by.id)
+    log.info("contact %s erased by %s", contact_id, actor_label or f"user {by.id if by else '?'}")

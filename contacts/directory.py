@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, delete, func, or_, select
@@ -14,6 +15,7 @@ from contacts.models import (
     LAWFUL_BASES,
     SOURCE_MANUAL,
     STATUSES,
+    SUPPRESSED_ERASED,
     SUPPRESSED_MANUAL,
     Contact,
     ContactList,
@@ -34,6 +36,14 @@ class DirectoryError(Exception):
     """A change that cannot be made; the message says why, for the person who asked."""
 
 
+class AlreadyExists(DirectoryError):
+    """The change would make a second contact or list with the same address or name."""
+
+
+class NotLiftable(DirectoryError):
+    """A suppression that stays: an erased address must never come back."""
+
+
 @dataclass(frozen=True)
 class ContactFilter:
     q: str = ""
@@ -41,17 +51,16 @@ class ContactFilter:
     organisation_type_id: int | None = None
     status: str | None = None
     tag: str = ""
+    # The API's filters: one address (its case-folded key), one area (as the audience
+    # compares areas: trimmed, case-folded), changed at or after a time.
+    email_key: str | None = None
+    area: str = ""
+    updated_since: datetime | None = None
 
     def apply(self, query: Select) -> Select:
         if self.q:
             # Escape LIKE wildcards so a search for "50%" means exactly that.
-            term = (
-                self.q.strip()
-                .casefold()
-                .replace("\\", "\\\\")
-                .replace("%", "\\%")
-                .replace("_", "\\_")
-            )
+            term = _like_escaped(self.q.strip().casefold())
             pattern = f"%{term}%"
             query = query.where(
                 or_(
@@ -72,8 +81,21 @@ class ContactFilter:
             query = query.where(Contact.status == self.status)
         if self.tag:
             wrapped = func.lower(";" + Contact.tags + ";")
-            query = query.where(wrapped.like(f"%;{self.tag.strip().casefold()};%"))
+            query = query.where(
+                wrapped.like(f"%;{_like_escaped(self.tag.strip().casefold())};%", escape="\\")
+            )
+        if self.email_key is not None:
+            query = query.where(Contact.email_key == self.email_key)
+        if self.area.strip():
+            query = query.where(func.lower(func.trim(Contact.area)) == self.area.strip().casefold())
+        if self.updated_since is not None:
+            query = query.where(Contact.updated_at >= self.updated_since)
         return query
+
+
+def _like_escaped(term: str) -> str:
+    """A LIKE pattern's literal part: "50%" means exactly that."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass
@@ -100,6 +122,22 @@ def search(
         )
     )
     return Page(items, total, page, per_page)
+
+
+def contacts_after(
+    session: Session, filters: ContactFilter, *, after_id: int, limit: int
+) -> tuple[list[Contact], bool]:
+    """Up to ``limit`` contacts with ids above ``after_id``, in id order, and whether
+    more follow: a page that new contacts never shift (the API's cursor paging)."""
+    rows = list(
+        session.scalars(
+            filters.apply(select(Contact))
+            .where(Contact.id > after_id)
+            .order_by(Contact.id)
+            .limit(limit + 1)
+        )
+    )
+    return rows[:limit], len(rows) > limit
 
 
 def organisation_types(session: Session) -> list[OrganisationType]:
@@ -131,14 +169,20 @@ def lists_with_counts(session: Session) -> list[tuple[ContactList, int, int]]:
 
 
 def create_list(
-    session: Session, *, name: str, description: str, choosable: bool, by: User
+    session: Session,
+    *,
+    name: str,
+    description: str,
+    choosable: bool,
+    by: User | None = None,
+    actor_label: str | None = None,
 ) -> ContactList:
     name = clean_text(name)
     problem = list_name_problem(name)
     if problem:
         raise DirectoryError(problem[0].upper() + problem[1:] + ".")
     if session.scalar(select(ContactList).where(func.lower(ContactList.name) == name.lower())):
-        raise DirectoryError(f"There is already a list called {name!r}.")
+        raise AlreadyExists(f"There is already a list called {name!r}.")
     lst = ContactList(name=name, description=description.strip()[:2000], choosable=choosable)
     session.add(lst)
     session.flush()
@@ -146,6 +190,7 @@ def create_list(
         session,
         actions.LIST_CREATED,
         actor=by,
+        actor_label=actor_label,
         target_type="list",
         target_id=lst.id,
         summary=f"Created list {name!r}",
@@ -153,7 +198,61 @@ def create_list(
     return lst
 
 
-def add_members(session: Session, lst: ContactList, *, contact_ids: list[int], by: User) -> int:
+def update_list(
+    session: Session,
+    lst: ContactList,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    choosable: bool | None = None,
+    by: User | None = None,
+    actor_label: str | None = None,
+) -> list[str]:
+    """Change what is given of a list's name, description and choosability; what
+    changed, in words ("name, description"), empty when nothing did."""
+    changed: list[str] = []
+    if name is not None:
+        name = clean_text(name)
+        problem = list_name_problem(name)
+        if problem:
+            raise DirectoryError(problem[0].upper() + problem[1:] + ".")
+        clash = session.scalar(
+            select(ContactList).where(
+                func.lower(ContactList.name) == name.lower(), ContactList.id != lst.id
+            )
+        )
+        if clash is not None:
+            raise AlreadyExists(f"There is already a list called {name!r}.")
+        if name != lst.name:
+            lst.name = name
+            changed.append("name")
+    if description is not None and description.strip()[:2000] != lst.description:
+        lst.description = description.strip()[:2000]
+        changed.append("description")
+    if choosable is not None and choosable != lst.choosable:
+        lst.choosable = choosable
+        changed.append("choosable")
+    if changed:
+        audit.record(
+            session,
+            actions.LIST_CHANGED,
+            actor=by,
+            actor_label=actor_label,
+            target_type="list",
+            target_id=lst.id,
+            summary=f"Changed list {lst.name!r}: {', '.join(changed)}",
+        )
+    return changed
+
+
+def add_members(
+    session: Session,
+    lst: ContactList,
+    *,
+    contact_ids: list[int],
+    by: User | None = None,
+    actor_label: str | None = None,
+) -> int:
     """Add contacts to a list (those already on it are left as they are)."""
     already = set(
         session.scalars(
@@ -172,6 +271,7 @@ def add_members(session: Session, lst: ContactList, *, contact_ids: list[int], b
             session,
             actions.LIST_MEMBERS_ADDED,
             actor=by,
+            actor_label=actor_label,
             target_type="list",
             target_id=lst.id,
             summary=f"Added {added} contact(s) to {lst.name!r}",
@@ -180,7 +280,12 @@ def add_members(session: Session, lst: ContactList, *, contact_ids: list[int], b
 
 
 def bulk_add(
-    session: Session, lst: ContactList, *, addresses: str, by: User
+    session: Session,
+    lst: ContactList,
+    *,
+    addresses: str,
+    by: User | None = None,
+    actor_label: str | None = None,
 ) -> tuple[int, list[str]]:
     """Add known contacts, named one address a line; returns (added, not found)."""
     wanted = [a.strip() for a in addresses.replace(",", "\n").splitlines() if a.strip()]
@@ -190,11 +295,20 @@ def bulk_add(
             select(Contact.email_key, Contact.id).where(Contact.email_key.in_(list(keys)))
         ).all()
     )
-    added = add_members(session, lst, contact_ids=list(found.values()), by=by)
+    added = add_members(
+        session, lst, contact_ids=list(found.values()), by=by, actor_label=actor_label
+    )
     return added, [original for key, original in keys.items() if key not in found]
 
 
-def bulk_remove(session: Session, lst: ContactList, *, contact_ids: list[int], by: User) -> int:
+def bulk_remove(
+    session: Session,
+    lst: ContactList,
+    *,
+    contact_ids: list[int],
+    by: User | None = None,
+    actor_label: str | None = None,
+) -> int:
     if not contact_ids:
         return 0
     removed = rows_changed(
@@ -208,6 +322,7 @@ def bulk_remove(session: Session, lst: ContactList, *, contact_ids: list[int], b
             session,
             actions.LIST_MEMBERS_REMOVED,
             actor=by,
+            actor_label=actor_label,
             target_type="list",
             target_id=lst.id,
             summary=f"Removed {removed} contact(s) from {lst.name!r}",
@@ -227,7 +342,8 @@ def save_contact(
     area: str,
     tags: str,
     lawful_basis: str,
-    by: User,
+    by: User | None = None,
+    actor_label: str | None = None,
 ) -> Contact:
     """Add (contact None) or edit a contact by hand."""
     try:
@@ -248,7 +364,7 @@ def save_contact(
         )
     clash = session.scalar(select(Contact).where(Contact.email_key == key))
     if clash is not None and clash is not contact:
-        raise DirectoryError(f"{normalised} is already a contact.")
+        raise AlreadyExists(f"{normalised} is already a contact.")
     if contact is None:
         if suppression.is_suppressed(session, key):
             raise DirectoryError(
@@ -284,6 +400,7 @@ def save_contact(
         session,
         actions.CONTACT_SAVED,
         actor=by,
+        actor_label=actor_label,
         target_type="contact",
         target_id=contact.id,
         summary=f"Contact #{contact.id}: {', '.join(changed) or 'no change'}",
@@ -304,7 +421,14 @@ def suppressions(
     return list(rows), total
 
 
-def suppress_contact(session: Session, contact: Contact, *, by: User, reason: str = "") -> None:
+def suppress_contact(
+    session: Session,
+    contact: Contact,
+    *,
+    by: User | None = None,
+    actor_label: str | None = None,
+    reason: str = "",
+) -> None:
     """An admin stops mail to a contact (at their request by phone, say)."""
     suppression.suppress(
         session,
@@ -318,14 +442,23 @@ def suppress_contact(session: Session, contact: Contact, *, by: User, reason: st
         session,
         actions.SUPPRESSION_ADDED,
         actor=by,
+        actor_label=actor_label,
         target_type="contact",
         target_id=contact.id,
         summary=f"Suppressed contact #{contact.id}",
     )
 
 
-def remove_suppression(session: Session, entry: Suppression, *, by: User) -> None:
-    """Allow mail again. A contact that still exists becomes active."""
+def remove_suppression(
+    session: Session, entry: Suppression, *, by: User | None = None, actor_label: str | None = None
+) -> None:
+    """Allow mail again. A contact that still exists becomes active. An erased
+    address stays suppressed: lifting it would let an import bring the person back."""
+    if entry.reason == SUPPRESSED_ERASED:
+        raise NotLiftable(
+            "This address was erased on request; its suppression stays, so that it "
+            "is never added again."
+        )
     contact = entry.contact
     if contact is not None and contact.status != ACTIVE:
         contact.status = ACTIVE
@@ -334,6 +467,7 @@ def remove_suppression(session: Session, entry: Suppression, *, by: User) -> Non
         session,
         actions.SUPPRESSION_REMOVED,
         actor=by,
+        actor_label=actor_label,
         target_type="suppression",
         target_id=entry.id,
         summary=f"Removed a suppression ({entry.reason})"

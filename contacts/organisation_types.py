@@ -27,6 +27,10 @@ class OrganisationTypeError(Exception):
     """A change that cannot be made; the message says why, for the person who asked."""
 
 
+class TypeExists(OrganisationTypeError):
+    """Another type already has that name (or one differing only in case)."""
+
+
 def with_counts(session: Session) -> list[tuple[OrganisationType, int]]:
     """Every type, in display order, with how many contacts have it."""
     counts = (
@@ -52,11 +56,13 @@ def _checked_name(session: Session, name: str, *, ignore_id: int | None = None) 
     key = type_key(name)
     for other_id, other in session.execute(select(OrganisationType.id, OrganisationType.name)):
         if other_id != ignore_id and type_key(other) == key:
-            raise OrganisationTypeError(f"There is already an organisation type {other!r}.")
+            raise TypeExists(f"There is already an organisation type {other!r}.")
     return name
 
 
-def add(session: Session, *, name: str, by: User) -> OrganisationType:
+def add(
+    session: Session, *, name: str, by: User | None = None, actor_label: str | None = None
+) -> OrganisationType:
     name = _checked_name(session, name)
     last = session.scalar(select(func.max(OrganisationType.position))) or 0
     kind = OrganisationType(name=name, position=last + 1)
@@ -66,6 +72,7 @@ def add(session: Session, *, name: str, by: User) -> OrganisationType:
         session,
         actions.ORGANISATION_TYPE_ADDED,
         actor=by,
+        actor_label=actor_label,
         target_type="organisation_type",
         target_id=kind.id,
         summary=f"Added organisation type {name!r}",

@@ -33,8 +33,12 @@ def suppressions_index() -> ResponseReturnValue:
 @requires(Action.REMOVE_SUPPRESSION)
 def suppressions_remove(entry_id: int) -> ResponseReturnValue:
     db = get_db()
-    with db.transaction(db.session) as s:
-        entry = s.get(Suppression, entry_id) or abort(404)
-        directory.remove_suppression(s, entry, by=acting_user())
+    try:
+        with db.transaction(db.session) as s:
+            entry = s.get(Suppression, entry_id) or abort(404)
+            directory.remove_suppression(s, entry, by=acting_user())
+    except directory.NotLiftable as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("suppressions.suppressions_index"))
     flash("Suppression removed: this address can be mailed again.", "success")
     return redirect(url_for("suppressions.suppressions_index"))

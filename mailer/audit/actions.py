@@ -31,6 +31,7 @@ CONTACT_PREFERENCES = "contact.preferences"
 CONTACT_DATA_EXPORTED = "contact.data_exported"
 CONTACT_ERASED = "contact.erased"
 LIST_CREATED = "list.created"
+LIST_CHANGED = "list.changed"
 LIST_MEMBERS_ADDED = "list.members_added"
 LIST_MEMBERS_REMOVED = "list.members_removed"
 SEGMENT_SAVED = "segment.saved"
@@ -115,6 +116,7 @@ LABELS = {
     CONTACT_DATA_EXPORTED: "Contact data exported",
     CONTACT_ERASED: "Contact erased",
     LIST_CREATED: "List created",
+    LIST_CHANGED: "List changed",
     LIST_MEMBERS_ADDED: "Added to a list",
     LIST_MEMBERS_REMOVED: "Removed from a list",
     SEGMENT_SAVED: "Audience saved",

@@ -7,6 +7,26 @@ from flask_smorest import Blueprint
 
 
 def blueprints() -> list[Blueprint]:
-    from mailer.api.resources import bulletins, consultations, keys, sends, stats
+    from mailer.api.resources import (
+        bulletins,
+        consultations,
+        contacts,
+        keys,
+        lists,
+        organisation_types,
+        sends,
+        stats,
+        suppressions,
+    )
 
-    return [keys.blp, bulletins.blp, sends.blp, consultations.blp, stats.blp]
+    return [
+        keys.blp,
+        contacts.blp,
+        lists.blp,
+        organisation_types.blp,
+        suppressions.blp,
+        bulletins.blp,
+        sends.blp,
+        consultations.blp,
+        stats.blp,
+    ]

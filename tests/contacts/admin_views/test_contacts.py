@@ -5,7 +5,7 @@ import json
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from contacts.models import Contact, ContactList, ListMembership
+from contacts.models import Contact, ContactList, ListMembership, Suppression
 from mailer.accounts import roles
 from mailer.database import Database
 from tests.conftest import add_user, csrf_from, login
@@ -160,6 +160,16 @@ def test_erasure_needs_the_address_typed(admin_client: FlaskClient, db: Database
     assert count(db, Contact) == 1
     page = admin_client.get("/admin/suppressions/").get_data(as_text=True)
     assert "erased (hash only)" in page and "alice@example.org" not in page
+    # The page offers no "Remove" for an erased address, and a forged post is refused.
+    with db.transaction() as session:
+        entry_id = session.scalar(select(Suppression.id).where(Suppression.reason == "erased"))
+    refused = admin_client.post(
+        f"/admin/suppressions/{entry_id}/remove",
+        data={"csrf_token": token(admin_client, "/admin/suppressions/")},
+        follow_redirects=True,
+    )
+    assert "was erased on request; its suppression stays" in refused.get_data(as_text=True)
+    assert count(db, Suppression) == 1
 
 
 def test_export_csv_download(admin_client: FlaskClient, db: Database) -> None:
