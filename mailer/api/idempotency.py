@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Response, make_response, request
+from flask import Response, g, make_response, request
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -189,7 +189,17 @@ def _run(call: Callable[[], Any]) -> Response:
         return problems.from_http_exception(error)
 
 
+def _end_request_transaction() -> None:
+    """The view is done: what it kept has been committed, and what a refusal left half
+    way must not be. Rolling the request's session back also lets go of the write lock
+    it holds on SQLite, which the session below would otherwise wait for in vain."""
+    pending = g.get("db_session")
+    if pending is not None:
+        pending.rollback()
+
+
 def _keep(key_id: int, idem_key: str, response: Response) -> None:
+    _end_request_transaction()
     with get_db().writing() as session:
         session.execute(
             update(IdempotentRequest)
@@ -204,6 +214,7 @@ def _keep(key_id: int, idem_key: str, response: Response) -> None:
 
 
 def _let_go(key_id: int, idem_key: str) -> None:
+    _end_request_transaction()
     with get_db().writing() as session:
         session.execute(
             delete(IdempotentRequest).where(

@@ -195,3 +195,21 @@ def _rows(db: Database) -> int:
 def _fingerprint_of(app: Flask, key: str, body: dict[str, str]) -> str:
     with app.test_request_context(URL, method="POST", json=body, headers=bearer(key)):
         return idempotency._fingerprint()
+
+
+def test_a_refusal_after_the_view_read_the_database_is_kept_not_a_server_error(
+    tmp_path: Path, db: Database
+) -> None:
+    # Found by Schemathesis: the view had read through the request's session, which on
+    # SQLite holds the write lock, and keeping its 404 waited for that lock (a 500).
+    app = make_app(tmp_path, db)
+    key = make_key(db, api_scopes.BULLETINS_WRITE)
+    headers = {**bearer(key), "Idempotency-Key": "refused-1"}
+    client = app.test_client()
+    url = "/api/v1/bulletins/999999/schedule"
+    first = client.post(url, json={"lists": []}, headers=headers)
+    again = client.post(url, json={"lists": []}, headers=headers)
+    assert first.status_code == 404
+    assert first.mimetype == "application/problem+json"
+    assert again.status_code == 404
+    assert again.headers["Idempotent-Replayed"] == "true"

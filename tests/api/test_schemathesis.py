@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import Case, GenerationMode
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from mailer.app import create_app
 from mailer.database import Database
@@ -22,6 +24,16 @@ from tests.api.helpers import bearer, make_key
 from tests.conftest import make_config
 
 pytestmark = pytest.mark.slow
+
+# Two checks ask the document for what it cannot say. A value it allows may still be
+# refused: an address email-validator refuses (a reserved domain such as .test), a
+# cursor this list never signed. A value it does not list may still be accepted: an
+# unknown query parameter is ignored, as HTTP APIs do, and the key is always sent.
+# Both rules have tests of their own (tests/api/test_contacts.py, test_problems.py).
+NOT_EXPRESSIBLE = {
+    GenerationMode.POSITIVE: [positive_data_acceptance],
+    GenerationMode.NEGATIVE: [negative_data_rejection],
+}
 
 # Few examples per operation: the run must stay well under two minutes on a small
 # machine, for every resource (the build runs it on both databases).
@@ -80,10 +92,23 @@ def test_the_api_keeps_to_its_document(base_url: str, api_key: str, mode: Genera
             suppress_health_check=list(HealthCheck),
         )
         def keeps_to_it(case: Case) -> None:
-            case.call_and_validate(headers=bearer(api_key), timeout=30)
+            case.call_and_validate(
+                headers=bearer(api_key), timeout=30, excluded_checks=NOT_EXPRESSIBLE[mode]
+            )
 
         try:
             keeps_to_it()
+        except Unsatisfiable:
+            # Nothing to make invalid: an operation without parameters or a body (the
+            # public list of open consultations) has no negative case.
+            assert mode == GenerationMode.NEGATIVE, operation.label
         except Exception as failure:  # every operation is tried; all failures shown
-            failures.append(f"{operation.label}: {failure}")
+            failures.append(f"{operation.label}: {_described(failure)}")
     assert not failures, "\n\n".join(failures)
+
+
+def _described(failure: BaseException) -> str:
+    """What went wrong, with each of several failures Hypothesis found spelled out."""
+    if isinstance(failure, BaseExceptionGroup):
+        return "\n".join(_described(each) for each in failure.exceptions)
+    return f"{type(failure).__name__}: {failure}"

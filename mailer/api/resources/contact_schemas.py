@@ -105,7 +105,7 @@ class ContactInSchema(ma.Schema):
     organisation_type = IdOrName(
         allow_none=True,
         metadata={
-            "type": ["integer", "string", "null"],
+            "type": ["integer", "string"],  # apispec adds "null" (allow_none)
             "description": "Its id, or its name as the organisation types list has it; "
             "null for none",
         },
@@ -133,21 +133,24 @@ class ContactCreateSchema(ContactInSchema):
     email = ma.fields.String(
         required=True,
         validate=[ma.validate.Length(min=1, max=EMAIL_MAX), _email],
-        metadata={"description": "Finds the contact to change, or the one to add"},
+        metadata={
+            "description": "Finds the contact to change, or the one to add",
+            "format": "email",
+        },
     )
 
 
 class ContactPatchSchema(ContactInSchema):
     email = ma.fields.String(
         validate=[ma.validate.Length(min=1, max=EMAIL_MAX), _email],
-        metadata={"description": "A new address for the contact"},
+        metadata={"description": "A new address for the contact", "format": "email"},
     )
 
 
 class ContactFilterArgs(PageArgs):
     email = ma.fields.String(
         validate=[ma.validate.Length(max=EMAIL_MAX), _email],
-        metadata={"description": "Exactly this address (case does not matter)"},
+        metadata={"description": "Exactly this address (case does not matter)", "format": "email"},
     )
     list = an_id(strict=False, metadata={"description": "On this list (id)"})
     organisation_type = an_id(

@@ -63,13 +63,18 @@ class SuppressionPageSchema(ma.Schema):
 class SuppressionArgs(paging.PageArgs):
     email = ma.fields.String(
         validate=[ma.validate.Length(min=1, max=EMAIL_MAX), _address],
-        metadata={"description": "Check this address: items holds its entry, or nothing"},
+        metadata={
+            "description": "Check this address: items holds its entry, or nothing",
+            "format": "email",
+        },
     )
 
 
 class SuppressInSchema(ma.Schema):
     email = ma.fields.String(
-        required=True, validate=[ma.validate.Length(min=1, max=EMAIL_MAX), _address]
+        required=True,
+        validate=[ma.validate.Length(min=1, max=EMAIL_MAX), _address],
+        metadata={"format": "email"},
     )
     reason = ma.fields.String(
         load_default="",
