@@ -21,6 +21,7 @@ from contacts.pending_imports import UploadScrubber
 from mailer.bounces import privacy as bounce_privacy
 from mailer.config import Config
 from mailer.delivery import OUTBOX_FOLDER, privacy, queue, retention
+from mailer.events import privacy as webhook_privacy
 from mailer.tracking import privacy as tracking_privacy
 
 
@@ -35,6 +36,7 @@ def erasure_scrubbers(config: Config) -> tuple[Scrubber, ...]:
         queue.scrub_queued,
         tracking_privacy.scrub_sign_ups,
         bounce_privacy.scrub_bounces,
+        webhook_privacy.scrub_webhooks,
     )
 
 
@@ -61,6 +63,8 @@ def retention_purges(
         "webhook receipts": lambda session, now, _keep: bounce_privacy.purge_receipts(
             session, now=now
         ),
+        # Outgoing webhook messages and their log: kept 30 days (their own period).
+        "webhook messages": lambda session, now, _keep: webhook_privacy.purge(session, now=now),
     }
 
 
