@@ -118,6 +118,7 @@ class Dispatcher:
         self.batch = batch
         # A claim lasts as long as a batch can take to time out, and a margin.
         self.lease = settings.timeout * batch + LEASE_MARGIN
+        self._secrets: dict[str, str] = {}
 
     # --- claiming ---------------------------------------------------------------------
 
@@ -191,7 +192,7 @@ class Dispatcher:
         except addresses.UrlRefused as exc:
             return posting.Answer(None, "", f"not sent: {exc}"[:500], 0)
         try:
-            secret = self.ring.unseal(message.secret, purpose=endpoints.SEAL_PURPOSE)
+            secret = self._secret(message.secret)
         except SealBroken:
             return posting.Answer(
                 None, "", "not sent: the signing secret cannot be opened (the app's secret "
@@ -207,11 +208,26 @@ class Dispatcher:
             timeout=self.settings.timeout.total_seconds(),
         )
 
+    def _secret(self, sealed: str) -> str:
+        """The unsealed secret, kept by its sealed form (a rotation makes a new one):
+        deriving the key and opening the seal for every message would cost more than
+        signing it."""
+        secret = self._secrets.get(sealed)
+        if secret is None:
+            secret = self._secrets[sealed] = self.ring.unseal(
+                sealed, purpose=endpoints.SEAL_PURPOSE
+            )
+        return secret
+
     def deliver(self, claimed: list[_Claimed]) -> Round:
+        """Send the batch, then record every outcome in one transaction: a commit per
+        message would cost more than the POST itself. A crash in between sends the
+        batch again once its claim runs out, under the same ``webhook-id``s."""
+        answers = [(message, self._attempt(message), self.clock()) for message in claimed]
         outcome = Round()
-        for message in claimed:
-            answer = self._attempt(message)
-            self._record(message, answer, outcome)
+        with self.db.writing() as session:
+            for message, answer, at in answers:
+                self._record(session, message, answer, at, outcome)
         return outcome
 
     def run_once(self) -> Round:
@@ -226,50 +242,57 @@ class Dispatcher:
 
     # --- recording --------------------------------------------------------------------
 
-    def _record(self, message: _Claimed, answer: posting.Answer, outcome: Round) -> None:
-        now = self.clock()
-        with self.db.writing() as session:
-            row = session.get(WebhookMessage, message.id)
-            if row is None or row.claimed_until != message.lease or row.state != PENDING:
-                log.warning("webhook message %s: claim lost before its outcome", message.id)
-                return
-            endpoint = session.get(WebhookEndpoint, message.endpoint_id)
-            if endpoint is None:
-                return
-            session.add(
-                WebhookAttempt(
-                    message_id=row.id,
-                    endpoint_id=endpoint.id,
-                    at=now,
-                    status_code=answer.status,
-                    response=answer.excerpt,
-                    error=answer.error,
-                    duration_ms=answer.duration_ms,
-                )
+    def _record(
+        self,
+        session: Session,
+        message: _Claimed,
+        answer: posting.Answer,
+        now: datetime,
+        outcome: Round,
+    ) -> None:
+        """One attempt's outcome, if the claim is still ours (else another dispatcher
+        took the message over after our lease ran out, and records its own)."""
+        row = session.get(WebhookMessage, message.id)
+        if row is None or row.claimed_until != message.lease or row.state != PENDING:
+            log.warning("webhook message %s: claim lost before its outcome", message.id)
+            return
+        endpoint = session.get(WebhookEndpoint, message.endpoint_id)
+        if endpoint is None:
+            return
+        session.add(
+            WebhookAttempt(
+                message_id=row.id,
+                endpoint_id=endpoint.id,
+                at=now,
+                status_code=answer.status,
+                response=answer.excerpt,
+                error=answer.error,
+                duration_ms=answer.duration_ms,
             )
-            row.attempts += 1
-            row.claimed_until = None
-            if answer.ok:
-                row.state, row.delivered_at = DELIVERED, now
-                endpoint.failing_since = None
-                outcome.delivered += 1
-                return
-            outcome.failed += 1
-            log.info(
-                "webhook message %s to endpoint %s, attempt %d: %s",
-                row.message_id, endpoint.id, row.attempts, answer.error,
-            )  # fmt: skip
-            if endpoint.failing_since is None:
-                endpoint.failing_since = now
-            if endpoint.enabled and now - endpoint.failing_since >= self.settings.failure_window:
-                row.state = FAILED
-                outcome.disabled.append(self._disable(session, endpoint, answer, now))
-                return
-            delay = retry_delay(row.attempts, rng=self.rng)
-            if delay is None:
-                row.state = FAILED
-            else:
-                row.next_attempt_at = now + delay
+        )
+        row.attempts += 1
+        row.claimed_until = None
+        if answer.ok:
+            row.state, row.delivered_at = DELIVERED, now
+            endpoint.failing_since = None
+            outcome.delivered += 1
+            return
+        outcome.failed += 1
+        log.info(
+            "webhook message %s to endpoint %s, attempt %d: %s",
+            row.message_id, endpoint.id, row.attempts, answer.error,
+        )  # fmt: skip
+        if endpoint.failing_since is None:
+            endpoint.failing_since = now
+        if endpoint.enabled and now - endpoint.failing_since >= self.settings.failure_window:
+            row.state = FAILED
+            outcome.disabled.append(self._disable(session, endpoint, answer, now))
+            return
+        delay = retry_delay(row.attempts, rng=self.rng)
+        if delay is None:
+            row.state = FAILED
+        else:
+            row.next_attempt_at = now + delay
 
     def _disable(
         self, session: Session, endpoint: WebhookEndpoint, answer: posting.Answer, now: datetime

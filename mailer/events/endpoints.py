@@ -191,7 +191,9 @@ def give_up_pending(session: Session, endpoint_id: int, *, why: str) -> int:
         update(WebhookMessage)
         .where(WebhookMessage.endpoint_id == endpoint_id, WebhookMessage.state == PENDING)
         .values(state=FAILED, claimed_until=None)
-        .execution_options(synchronize_session=False)
+        # "fetch": rows already loaded in this session (a dispatcher recording a
+        # batch) see that they were given up.
+        .execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
