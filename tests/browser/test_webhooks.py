@@ -66,8 +66,10 @@ def test_add_an_endpoint_see_its_secret_and_a_test_event_in_the_log(
                 page.get_by_label("Name").fill(f"CRM {width}")
                 page.get_by_label("URL").fill("ftp://crm.example.org/in")
                 page.get_by_role("button", name="Add the endpoint").click()
-                assert page.locator("#url-error").inner_text().endswith(
-                    "The URL must start with https://."
+                assert (
+                    page.locator("#url-error")
+                    .inner_text()
+                    .endswith("The URL must start with https://.")
                 )
                 look(page, "form-errors", width)
                 page.get_by_label("URL").fill(receiver.url)

@@ -18,12 +18,14 @@ from mailer.bounces.models import COMPLAINT, SOFT
 from mailer.bounces.reports import REPORT_COMPLAINT
 from mailer.config import Config
 from mailer.database import Database
+from mailer.delivery import bounces as delivery_bounces
 from mailer.delivery import sends
 from mailer.delivery.models import SEND_SENDING, SENT, Delivery, Send
 from mailer.events import catalogue
 from mailer.events.models import WebhookAttempt, WebhookMessage
 from mailer.personal_data import erasure_scrubbers
-from mailer.tracking import signups
+from mailer.tracking import signups, subscribe
+from mailer.tracking.models import SignUp
 from scheduler.consultations import phase_events
 from scheduler.models import SCHEDULED, Consultation
 from tests.bounces.helpers import delivery, dsn, record, sent_send
@@ -220,3 +222,57 @@ def test_an_old_opening_is_marked_told_without_an_event(
         phase_events.tell(session, now=later)
         assert consultation.opened_told_at == later
     assert _told(db, catalogue.CONSULTATION_OPENED) == []
+
+
+def test_signup_confirmed_on_a_consultation_once(
+    db: Database, config: Config, admin_user: User, listening: int
+):
+    cid = _consultation(db, config, admin_user)
+    with db.transaction() as session:
+        sign_up = SignUp(
+            consultation_id=cid, email="Reader@example.org", email_key="reader@example.org",
+            name="A Reader", token="t" * 40, created_at=plans.NOW,
+        )  # fmt: skip
+        session.add(sign_up)
+        session.flush()
+        consultation = session.get(Consultation, cid)
+        contact = signups.confirm(session, consultation, sign_up, now=plans.NOW)
+        signups.confirm(session, consultation, sign_up, now=plans.NOW)  # a second click
+    assert _told(db, catalogue.SIGNUP_CONFIRMED) == [
+        {"contact_id": contact.id, "email": "Reader@example.org", "consultation_id": cid}
+    ]
+
+
+def test_signup_confirmed_on_the_sign_up_page_names_the_lists(db: Database, listening: int):
+    with db.transaction() as session:
+        news = ContactList(name="News", choosable=True)
+        session.add(news)
+        session.flush()
+        pending = subscribe.Pending(
+            email="new@example.org", name="", organisation="", list_ids=(news.id,)
+        )
+        contact = subscribe.confirm(session, pending, now=START)
+        assert contact is not None
+        subscribe.confirm(session, pending, now=START)  # joined already: nothing new
+    assert _told(db, catalogue.SIGNUP_CONFIRMED) == [
+        {"contact_id": contact.id, "email": "new@example.org", "list_ids": [news.id]}
+    ]
+
+
+def test_a_hard_refusal_at_rcpt_that_suppresses_is_told(
+    db: Database, admin_user: User, listening: int
+):
+    send_id = sent_send(db, admin_user, ["nobody@example.org"])
+    with db.transaction() as session:
+        session.execute(update(Delivery).values(hard_bounce=True))
+        contact = session.scalar(select(Contact))
+        assert delivery_bounces.record_hard_bounce(
+            session, contact_id=contact.id, send_id=send_id,
+            reply="550 5.1.1 <nobody@example.org>: user unknown", limit=1, now=START,
+        )  # fmt: skip
+    assert _told(db, catalogue.DELIVERY_BOUNCED) == [
+        {
+            "contact_id": contact.id, "email": "nobody@example.org", "send_id": send_id,
+            "kind": "hard", "reason": "550 5.1.1 <nobody@example.org>: user unknown",
+        }
+    ]  # fmt: skip
