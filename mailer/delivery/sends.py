@@ -227,8 +227,10 @@ def was_delivered(session: Session, *, send_id: int, contact_id: int) -> bool:
 
 def finish_if_done(session: Session, send: Send, *, now: datetime) -> bool:
     """Mark a sending send done when nothing is left to do."""
+    if send.state != SEND_SENDING:
+        return False
     counts = progress(session, send.id)
-    if send.state != SEND_SENDING or counts.outstanding:
+    if counts.outstanding:
         return False
     send_states.finish(send, now=now)
     emit.emit(session, catalogue.SEND_FINISHED, _finished(send, counts), now=now)
