@@ -23,6 +23,8 @@ from mailer import audit
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
+from mailer.database import utcnow
+from mailer.events import catalogue, emit
 
 log = logging.getLogger(__name__)
 
@@ -106,3 +108,4 @@ def erase(
         ip=ip,
     )
     log.info("contact %s erased by %s", contact_id, actor_label or f"user {by.id if by else '?'}")
+    emit.emit(session, catalogue.CONTACT_ERASED, {"contact_id": contact_id}, now=utcnow())

@@ -24,6 +24,7 @@ from contacts.models import (
 from mailer import audit
 from mailer.audit import actions
 from mailer.database import utcnow
+from mailer.events import catalogue, emit
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,12 @@ def unsubscribe(
         detail={"send_id": send_id, "one_click": one_click, "via": how},
     )
     log.info("contact %s unsubscribed (send %s, one-click %s)", contact.id, send_id, one_click)
+    emit.emit(
+        session,
+        catalogue.CONTACT_UNSUBSCRIBED,
+        catalogue.unsubscribed(contact.id, contact.email, how),
+        now=contact.unsubscribed_at,
+    )
     return True
 
 

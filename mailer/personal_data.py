@@ -23,6 +23,7 @@ from mailer.api import idempotency
 from mailer.bounces import privacy as bounce_privacy
 from mailer.config import Config
 from mailer.delivery import OUTBOX_FOLDER, privacy, queue, retention
+from mailer.events import privacy as webhook_privacy
 from mailer.tracking import privacy as tracking_privacy
 
 
@@ -38,6 +39,7 @@ def erasure_scrubbers(config: Config) -> tuple[Scrubber, ...]:
         tracking_privacy.scrub_sign_ups,
         bounce_privacy.scrub_bounces,
         idempotency.scrub_kept_answers,
+        webhook_privacy.scrub_webhooks,
     )
 
 
@@ -66,6 +68,8 @@ def retention_purges(
         ),
         # The answers kept for Idempotency-Key replays name contacts: a day only.
         "kept API answers": lambda session, now, _keep: idempotency.purge(session, now=now),
+        # Outgoing webhook messages and their log: kept 30 days (their own period).
+        "webhook messages": lambda session, now, _keep: webhook_privacy.purge(session, now=now),
     }
 
 

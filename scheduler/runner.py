@@ -43,7 +43,7 @@ from mailer.delivery.models import SEND_SCHEDULED, SEND_SENDING, Send
 from mailer.delivery.worker import secret_keys_for
 from mailer.tracking import links
 from scheduler import late_joiners, status
-from scheduler.consultations import lifecycle, planning
+from scheduler.consultations import lifecycle, phase_events, planning
 from scheduler.locks import LeaderLock, lock_for
 from scheduler.models import Consultation
 from scheduler.timeline import REMINDER
@@ -173,6 +173,7 @@ class Scheduler:
             # stopped, or its last write failed) is finished here.
             for sending in session.scalars(select(Send).where(Send.state == SEND_SENDING)):
                 sends.finish_if_done(session, sending, now=now)
+            phase_events.tell(session, now=now)
             if not stopped and self._late_joiners_due(now):
                 self._add_late_joiners(session, now)
             upcoming = min(wanted.values(), key=lambda item: item[1], default=None)

@@ -71,6 +71,7 @@ class Action(StrEnum):
     CHANGE_OWN_PASSWORD = "change_own_password"
     RESET_SECOND_FACTORS = "reset_second_factors"
     MANAGE_API_KEYS = "manage_api_keys"
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,14 @@ MATRIX: dict[Action, Rule] = {
     ),
     # A file of stakeholders' addresses leaves the system: as a contacts export does,
     # only with an admin, and on the record.
+    # An endpoint receives stakeholders' addresses (unsubscribes, bounces) and its
+    # signing secret lets anyone speak as this product: admins only, on the record.
+    Action.MANAGE_WEBHOOKS: Rule(
+        _ADMINS,
+        "Add, change and delete webhook endpoints, see their secrets and delivery log",
+        "manage webhooks",
+        group="Data and people",
+    ),
     Action.EXPORT_BOUNCES: Rule(
         _ADMINS,
         "Download the bounces and complaints list as CSV (audited)",

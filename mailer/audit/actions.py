@@ -84,6 +84,15 @@ BLACKOUT_ADDED = "blackout.added"
 BLACKOUT_REMOVED = "blackout.removed"
 API_KEY_CREATED = "api_key.created"
 API_KEY_REVOKED = "api_key.revoked"
+WEBHOOK_CREATED = "webhook.created"
+WEBHOOK_CHANGED = "webhook.changed"
+WEBHOOK_ENABLED = "webhook.enabled"
+WEBHOOK_DISABLED = "webhook.disabled"
+WEBHOOK_DELETED = "webhook.deleted"
+WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"
+WEBHOOK_SECRET_SHOWN = "webhook.secret_shown"
+WEBHOOK_TEST_SENT = "webhook.test_sent"
+WEBHOOK_RETRIED = "webhook.retried"
 
 LABELS = {
     LOGIN: "Signed in",
@@ -169,4 +178,13 @@ LABELS = {
     BLACKOUT_REMOVED: "Blackout removed",
     API_KEY_CREATED: "API key made",
     API_KEY_REVOKED: "API key revoked",
+    WEBHOOK_CREATED: "Webhook endpoint added",
+    WEBHOOK_CHANGED: "Webhook endpoint changed",
+    WEBHOOK_ENABLED: "Webhook endpoint enabled",
+    WEBHOOK_DISABLED: "Webhook endpoint disabled",
+    WEBHOOK_DELETED: "Webhook endpoint deleted",
+    WEBHOOK_SECRET_ROTATED: "Webhook signing secret replaced",
+    WEBHOOK_SECRET_SHOWN: "Webhook signing secret shown",
+    WEBHOOK_TEST_SENT: "Webhook test event sent",
+    WEBHOOK_RETRIED: "Webhook message retried",
 }

@@ -43,6 +43,7 @@ from mailer import audit
 from mailer.audit import actions
 from mailer.bounces import matching, reasons
 from mailer.bounces.models import (
+    COMPLAINT,
     HARD,
     MAX_STORED_MESSAGE,
     SOFT,
@@ -61,6 +62,7 @@ from mailer.delivery import bounces as delivery_bounces
 from mailer.delivery import verp
 from mailer.delivery.models import BOUNCED, FAILED, SENT, Delivery, Send
 from mailer.delivery.privacy import ERASED
+from mailer.events import catalogue, emit
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +209,7 @@ def record(session: Session, report: Report, *, limits: Limits, now: datetime) -
         if bounce.outcome.startswith("Unsubscribed"):
             outcome.unsubscribed += 1
         session.flush()
+        _tell(session, bounce, contact, now=now)
         outcome.recorded += 1
         outcome.bounce_ids.append(bounce.id)
         log.info(
@@ -220,6 +223,20 @@ def record(session: Session, report: Report, *, limits: Limits, now: datetime) -
             bounce.outcome,
         )
     return outcome
+
+
+def _tell(session: Session, bounce: Bounce, contact: Contact | None, *, now: datetime) -> None:
+    """The webhook event of a bounce or complaint that names a contact (none for an
+    unknown or erased person: there is nobody for the other system to act on)."""
+    if contact is None:
+        return
+    if bounce.kind == COMPLAINT:
+        data = catalogue.complained(contact.id, contact.email, bounce.send_id)
+        emit.emit(session, catalogue.DELIVERY_COMPLAINED, data, now=now)
+        return
+    reason = reasons.explain(kind=bounce.kind, status=bounce.status, diagnostic=bounce.diagnostic)
+    data = catalogue.bounced(contact.id, contact.email, bounce.send_id, bounce.kind, reason)
+    emit.emit(session, catalogue.DELIVERY_BOUNCED, data, now=now)
 
 
 def _fingerprint(report: Report, failure: Failure) -> str:

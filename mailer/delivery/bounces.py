@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from contacts import suppression
 from contacts.models import ACTIVE, BOUNCED, SUPPRESSED_BOUNCED, Contact
 from mailer.delivery.models import Delivery
+from mailer.events import catalogue, emit
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ def record_hard_bounce(
     send_id: int,
     reply: str,
     limit: int,
+    now: datetime,
 ) -> bool:
     """Count a hard bounce of the contact (the delivery row is already marked); once
     ``limit`` are counted the contact is marked bounced and its address suppressed.
@@ -52,6 +55,8 @@ def record_hard_bounce(
     if (bounces or 0) < limit:
         return False
     suppress_bounced(session, contact, send_id=send_id, detail=reply)
+    data = catalogue.bounced(contact.id, contact.email, send_id, "hard", reply[:300])
+    emit.emit(session, catalogue.DELIVERY_BOUNCED, data, now=now)
     log.info("contact %s suppressed after %d hard bounces (send %s)", contact_id, bounces, send_id)
     return True
 

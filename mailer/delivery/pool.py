@@ -10,7 +10,7 @@ import threading
 
 from mailer.config import Config
 from mailer.database import Database
-from mailer.delivery import transport_for
+from mailer.delivery import transport_for, webhook_loop
 from mailer.delivery.sender import SenderProcess
 from mailer.delivery.transport import Transport
 from mailer.delivery.worker import Worker, secret_keys_for
@@ -61,6 +61,8 @@ def start(db: Database, config: Config, stop: threading.Event) -> list[threading
         )
         thread.start()
         threads.append(thread)
+    # Webhook messages go out beside the mail, on a thread of their own.
+    threads.append(webhook_loop.start(db, config, stop, keys=secret_keys_for(config)))
     return threads
 
 
@@ -84,4 +86,13 @@ def run_once(db: Database, config: Config) -> int:
     finally:
         if sender is not None:
             sender.close()
+    keys = secret_keys_for(config)
+    done = webhook_loop.run_round(db, config, webhook_loop.dispatcher(db, config, keys=keys))
+    if done.disabled:
+        # The admins' notice of a disabled endpoint was queued just now: send it too.
+        worker = Worker(db, config, transport=transport_for(config), secret_keys=keys)
+        try:
+            counts.append(worker.drain_queue())
+        finally:
+            worker.transport.close()
     return sum(counts)

@@ -40,6 +40,7 @@ from mailer.delivery.models import (
     Delivery,
     Send,
 )
+from mailer.events import catalogue, emit
 
 log = logging.getLogger(__name__)
 ANALYZE_AFTER = 1000  # delivery rows made at once
@@ -226,11 +227,31 @@ def was_delivered(session: Session, *, send_id: int, contact_id: int) -> bool:
 
 def finish_if_done(session: Session, send: Send, *, now: datetime) -> bool:
     """Mark a sending send done when nothing is left to do."""
-    if send.state != SEND_SENDING or progress(session, send.id).outstanding:
+    if send.state != SEND_SENDING:
+        return False
+    counts = progress(session, send.id)
+    if counts.outstanding:
         return False
     send_states.finish(send, now=now)
+    emit.emit(session, catalogue.SEND_FINISHED, _finished(send, counts), now=now)
     log.info("send %s done", send.id)
     return True
+
+
+def _finished(send: Send, counts: Progress) -> dict[str, Any]:
+    """The ``send.finished`` event: which send, of what, and its counts (no person)."""
+    return {
+        "send_id": send.id,
+        "kind": send.kind,
+        "bulletin_id": send.bulletin_id,
+        "consultation_id": send.consultation_id,
+        "counts": {
+            "sent": counts.sent,
+            "failed": counts.failed,
+            "skipped": counts.skipped,
+            "bounced": counts.bounced,
+        },
+    }
 
 
 def pause(session: Session, send: Send, *, reason: str, by_role: str = "") -> None:

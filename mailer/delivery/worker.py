@@ -360,6 +360,7 @@ class Worker:
                     send_id=row.send_id,
                     reply=str(values.get("last_reply", "")),
                     limit=self.config.smtp.hard_bounce_limit,
+                    now=self.clock(),
                 )
         return True
 

@@ -38,6 +38,7 @@ from mailer.config import Config
 from mailer.delivery import queue
 from mailer.delivery.models import MAIL_SIGNUP, ShareCode
 from mailer.email_templates import office_mail
+from mailer.events import catalogue, emit
 from mailer.rendering.mime import one_line
 from mailer.tracking import limits
 from mailer.tracking.models import CHANNELS, CascadeConfirmation, SignUp
@@ -247,6 +248,8 @@ def confirm(
             summary=f'Registered for updates on "{consultation.title}"'
             + (" through a share link" if sign_up.share_code_id else ""),
         )
+        data = catalogue.signed_up(contact.id, contact.email, consultation_id=consultation.id)
+        emit.emit(session, catalogue.SIGNUP_CONFIRMED, data, now=now)
     session.flush()
     return contact
 
@@ -360,6 +363,12 @@ def record_shared(
     )
     session.add(confirmation)
     session.flush()
+    emit.emit(
+        session,
+        catalogue.CASCADE_CONFIRMED,
+        {"consultation_id": consultation.id, "channel": channel, "reach": people},
+        now=now,
+    )
     return confirmation
 
 

@@ -36,6 +36,7 @@ from contacts.models import SOURCE_SIGN_UP, Contact, ContactList
 from mailer import audit
 from mailer.audit import actions
 from mailer.config import Config
+from mailer.events import catalogue, emit
 from mailer.tracking import signups
 from mailer.tracking.signups import Refused
 
@@ -171,6 +172,10 @@ def confirm(session: Session, pending: Pending, *, now: datetime) -> Contact | N
             + (f" for {', '.join(joined)}" if joined else ""),
             detail={"joined": list(enrolled.joined), "at": now.isoformat()},
         )
+        data = catalogue.signed_up(
+            enrolled.contact.id, enrolled.contact.email, list_ids=list(enrolled.joined)
+        )
+        emit.emit(session, catalogue.SIGNUP_CONFIRMED, data, now=now)
     return enrolled.contact
 
 

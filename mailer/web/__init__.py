@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     from mailer.delivery.public_views import web_versions_bp
     from mailer.delivery.views import outbox_bp, sends_bp
     from mailer.email_templates.views import email_templates_bp
+    from mailer.events.views import webhook_admin_bp
     from mailer.organisation.views import organisation_bp
     from mailer.tracking.admin_views import reports_bp
     from mailer.tracking.completion_views import completion_bp
@@ -67,6 +68,7 @@ def init_app(app: Flask) -> None:
         reports_bp,
         send_reports_bp,
         api_keys_bp,
+        webhook_admin_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)

@@ -88,6 +88,7 @@ def test_the_app_erases_with_every_scrubber(app: Flask, config: Config) -> None:
         "scrub_deliveries",
         "OutboxScrubber",
         "scrub_queued",
+        "scrub_webhooks",
         "scrub_sign_ups",
         "scrub_bounces",
         "scrub_kept_answers",
