@@ -17,6 +17,7 @@ taken over after CLAIM_LEASE and the request may run again: the one gap left.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -235,14 +236,19 @@ def _replay(row: IdempotentRequest) -> Response:
 
 def scrub_kept_answers(session: Session, contact_id: int, email: str) -> None:
     """Erasure: forget every kept answer that names the address (a created contact's
-    body). Kept for a day at most, so few rows are read."""
+    body). Kept for a day at most, so few rows are read. JSON may have written the
+    address's non-ASCII letters as escapes (``\\u00eb``), so a JSON body is read back
+    as text before it is searched."""
     del contact_id  # an answer names a contact by address; ids alone are not personal
-    needles = {email.casefold(), json.dumps(email.casefold())[1:-1]}
+    needle = email.casefold()
     rows = session.execute(select(IdempotentRequest.id, IdempotentRequest.body)).all()
-    doomed = [
-        row_id
-        for row_id, body in rows
-        if any(n in bytes(body or b"").decode("utf-8", "replace").casefold() for n in needles)
-    ]
+    doomed = [row_id for row_id, body in rows if needle in _as_text(bytes(body or b""))]
     if doomed:
         session.execute(delete(IdempotentRequest).where(IdempotentRequest.id.in_(doomed)))
+
+
+def _as_text(body: bytes) -> str:
+    text = body.decode("utf-8", "replace")
+    with contextlib.suppress(ValueError):  # not JSON: the text as it is
+        text += "\n" + json.dumps(json.loads(text), ensure_ascii=False)
+    return text.casefold()

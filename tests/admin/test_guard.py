@@ -36,10 +36,17 @@ def test_every_admin_route_redirects_anonymous_visitors_to_login(
 
 
 def test_public_routes_are_only_the_intended_ones(app: Flask) -> None:
-    public = sorted({r.rule for r in app.url_map.iter_rules() if not r.rule.startswith("/admin")})
+    public = sorted(
+        {
+            r.rule
+            for r in app.url_map.iter_rules()
+            if not r.rule.startswith(("/admin", "/api/v1"))  # the API's keys: tests/api
+        }
+    )
     assert public == [
         "/bulletins",
         "/bulletins/<token>",
+        "/c/<code>",
         "/consultations/<slug>",
         "/consultations/<slug>/confirm/<token>",
         "/consultations/<slug>/register",
@@ -71,4 +78,24 @@ def test_public_routes_are_only_the_intended_ones(app: Flask) -> None:
         "/webhooks/mailgun",
         "/webhooks/sendgrid",
         "/webhooks/ses",
+    ]
+
+
+def test_the_api_answers_without_a_key_only_its_documentation_and_open_list(
+    app: Flask,
+) -> None:
+    client = app.test_client()
+    answered = sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1")
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        if client.open(re.sub(r"<[^>]+>", "1", rule.rule), method=method, json={}).status_code
+        != 401
+    )
+    assert answered == [
+        "/api/v1/",
+        "/api/v1/consultations/open",
+        "/api/v1/openapi.json",
+        "/api/v1/reference",
     ]
