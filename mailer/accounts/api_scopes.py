@@ -21,7 +21,7 @@ SCOPES: dict[str, str] = {
     CONTACTS_WRITE: "Add and change contacts, and their lists",
     CONTACTS_ERASE: "Erase a contact and everything held about them",
     LISTS_READ: "Read lists, their members and the organisation types",
-    LISTS_WRITE: "Make and change lists and organisation types",
+    LISTS_WRITE: "Make and change lists, their members and organisation types",
     SUPPRESSIONS_READ: "Check whether an address is suppressed",
     SUPPRESSIONS_WRITE: "Suppress an address, or lift a suppression",
     BULLETINS_READ: "Read bulletins",
@@ -29,7 +29,7 @@ SCOPES: dict[str, str] = {
     BULLETINS_APPROVE: "Approve bulletins (only where [approval] two_person is off)",
     SENDS_READ: "Read sends: their state, counts and failures",
     CONSULTATIONS_READ: "Read consultations",
-    STATS_READ: "Read click, share and cascade statistics",
+    STATS_READ: "Read click, share, cascade and survey-response figures",
 }
 
 

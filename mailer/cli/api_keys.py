@@ -16,7 +16,15 @@ def api_keys_group() -> None:
     """Make, list and revoke API keys (Authorization: Bearer KEY)."""
 
 
-@api_keys_group.command("create")
+def _create_help() -> str:
+    from mailer.accounts import api_scopes
+
+    scopes = "\n".join(f"  {name:20} {words}" for name, words in api_scopes.SCOPES.items())
+    # \b keeps click from rewrapping the table of scopes.
+    return f"Make a key and print it, once, alone on the last line.\n\n\b\nScopes:\n{scopes}"
+
+
+@api_keys_group.command("create", help=_create_help())
 @click.option("--name", required=True, help="The key's name: the system that will use it.")
 @click.option(
     "--scope",
@@ -34,11 +42,6 @@ def api_keys_group() -> None:
 )
 @pass_ctx
 def create_command(ctx: Context, name: str, scopes: tuple[str, ...], expires: str) -> None:
-    """Make a key and print it, once, alone on the last line.
-
-    \b
-    Scopes:
-    """
     from mailer.accounts import api_keys
     from mailer.database import utcnow
 
@@ -68,16 +71,6 @@ def create_command(ctx: Context, name: str, scopes: tuple[str, ...], expires: st
     click.echo(f"expires: {shown}")
     click.echo("The key is shown only this once; keep it somewhere safe:")
     click.echo(made.secret)
-
-
-def _scope_help() -> None:
-    from mailer.accounts import api_scopes
-
-    lines = "\n".join(f"      {name:20} {words}" for name, words in api_scopes.SCOPES.items())
-    create_command.help = (create_command.help or "") + "\n" + lines
-
-
-_scope_help()
 
 
 @api_keys_group.command("list")
