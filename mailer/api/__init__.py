@@ -12,7 +12,12 @@ import json
 from typing import Any
 
 from flask import Flask, Request, Response, request
-from flask.sessions import NullSession, SessionInterface, SessionMixin
+from flask.sessions import (
+    NullSession,
+    SecureCookieSession,
+    SecureCookieSessionInterface,
+    SessionMixin,
+)
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -78,7 +83,7 @@ def init_app(app: Flask) -> None:
         # No cookie is read here (auth.py): a forged cross-site request carries none
         # that would count, so there is nothing for a CSRF token to protect.
         csrf.exempt(blueprint)
-    app.session_interface = _NoSessionUnderApi(app.session_interface)
+    app.session_interface = _NoSessionUnderApi()
     rate_limits.init_app(app, app.config["MAILER"].api.rate_limit)
     app.after_request(_conditional)
     app.after_request(_no_cookies)
@@ -87,26 +92,21 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(reference_views.bp)
 
 
-class _NoSessionUnderApi(SessionInterface):
-    """The admin's session everywhere but under /api/: there the cookie is not even
-    opened (whatever reads ``session`` sees an empty one) and none is saved, so a
-    browser's admin session can neither authenticate nor be changed by an API call."""
+class _NoSessionUnderApi(SecureCookieSessionInterface):
+    """Flask's signed-cookie session everywhere but under /api/: there the cookie is not
+    even opened (whatever reads ``session`` sees an empty one) and none is saved, so a
+    browser's admin session can neither authenticate nor be changed by an API call.
+    A subclass, not a wrapper, so everything else the interface offers stays."""
 
-    def __init__(self, inner: SessionInterface) -> None:
-        self.inner = inner
-
-    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if _is_api_path(request.path):
             return NullSession()
-        return self.inner.open_session(app, request)
+        return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if _is_api_path(request.path):
             return
-        self.inner.save_session(app, session, response)
-
-    def is_null_session(self, obj: object) -> bool:
-        return self.inner.is_null_session(obj)
+        super().save_session(app, session, response)
 
 
 def _is_api_path(path: str) -> bool:

@@ -82,7 +82,11 @@ def populate(app: Flask, db: Database, admin: User, base_url: str) -> Site:
             Details(
                 title="Draft Police and Crime Plan",
                 opens_at=utcnow() + timedelta(days=10),
-                closes_at=utcnow() + timedelta(days=50),
+                # At 16:00 UTC whatever the hour the test runs: a close before 09:00
+                # would drop the reminder on the morning of the last day.
+                closes_at=(utcnow() + timedelta(days=50)).replace(
+                    hour=16, minute=0, second=0, microsecond=0
+                ),
                 survey_url="https://survey.example.org/plan",
                 type="plan_draft",
                 lists=(list_id,),
