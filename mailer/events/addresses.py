@@ -47,8 +47,15 @@ def system_resolver(host: str, port: int) -> list[str]:
 def _private(text: str) -> str | None:
     """Why ``text`` (an IP address) is not a public address, or None."""
     ip = ipaddress.ip_address(text.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address carried inside IPv6 (mapped, 6to4, Teredo) is judged as itself:
+        # 2002:7f00:1:: reaches 127.0.0.1 wherever a 6to4 relay is in the way.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            inner = _private(str(embedded))
+            if inner is not None:
+                return inner
+            ip = embedded
     for flag, words in (
         ("is_loopback", "a loopback address"),
         ("is_unspecified", "an unspecified address"),

@@ -48,6 +48,21 @@ def test_an_ipv4_mapped_ipv6_address_is_seen_through():
 
 
 @pytest.mark.parametrize(
+    ("address", "words"),
+    [
+        ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+        ("2002:a00:1::", "private"),  # 6to4 of 10.0.0.1
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback"),  # Teredo, client 127.0.0.1
+    ],
+)
+def test_an_ipv4_address_inside_6to4_or_teredo_is_seen_through(address: str, words: str):
+    with pytest.raises(UrlRefused, match=words):
+        check("https://x.example.org/", allow_private=False, resolver=_fixed(address))
+    with pytest.raises(UrlRefused, match=words):
+        check(f"https://[{address}]/", allow_private=False)
+
+
+@pytest.mark.parametrize(
     ("url", "words"),
     [
         ("http://crm.example.org/hook", "must start with https://"),
