@@ -16,18 +16,21 @@ OIDC_PROVIDER := tools/oidc-provider/node_modules/.installed
 run: $(STAMP)
 	$(BIN)/mailer run
 
-# Two rounds: the tests that only talk to the databases and the SMTP test server, spread
-# over the CPUs; then the browser tests and those marked slow (real processes, races,
-# timing, external checkers) one at a time, as they were written to run. Exit code 5 is
-# "no test selected" (a PYTEST_ARGS that picks from one round only).
+# Three rounds: the tests that only talk to the databases and the SMTP test server, spread
+# over the CPUs; the browser tests, two at a time (each has its own server, browser and
+# database); then those marked slow (real processes, races, timing, external checkers)
+# one at a time, as they were written to run. Exit code 5 is "no test selected" (a
+# PYTEST_ARGS that picks from one round only).
 TEST_JOBS ?= auto
+BROWSER_JOBS ?= 2
 test: $(TEST_STAMP) $(EMAIL_CHECKS) $(OIDC_PROVIDER)
 	@scripts/ensure-test-services
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python scripts/check_architecture.py
 	$(BIN)/python -m pytest -m "not browser and not slow" -n $(TEST_JOBS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	$(BIN)/python -m pytest -m "browser or slow" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m "browser" -n $(BROWSER_JOBS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m "slow and not browser" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # The inner loop: ruff, then all but the browser tests and those marked slow (real
 # processes, races, external checkers), on both databases, spread over the CPUs.
