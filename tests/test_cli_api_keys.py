@@ -116,6 +116,16 @@ def test_refusals_exit_1_and_usage_errors_exit_2(tmp_path: Path, db: Database) -
     assert mailer(config, "frobnicate").returncode == 2
 
 
+def test_a_name_with_a_control_character_is_refused(tmp_path: Path, db: Database) -> None:
+    config = _config(tmp_path, db)
+    for name in ("evil\nname", "tab\there", "bell\x07", "bidi\u202eeman"):
+        refused = mailer(config, "create", "--name", name, "--scope", "sends:read")
+        assert refused.returncode == 1, name
+        assert "control character" in refused.stderr
+    with db.transaction() as session:
+        assert session.scalars(select(ApiKey)).all() == []
+
+
 def test_help_works(tmp_path: Path, db: Database) -> None:
     config = _config(tmp_path, db)
     assert "create" in mailer(config, "--help").stdout

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 
@@ -38,6 +39,18 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def _refuse_control_characters(name: str) -> None:
+    """A key's name goes into the audit log, lists and log lines: a line break or
+    other control character there would forge or garble them, whichever way the key
+    is made (the admin's form cleans them; the command line and callers do not)."""
+    for char in name:
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs") or char in "\u2028\u2029":
+            raise ApiKeyRefused(
+                f"A key's name cannot hold a control character (U+{ord(char):04X}), "
+                "such as a line break or tab: give it on one line, in plain text."
+            )
+
+
 def scopes_of(key: ApiKey) -> frozenset[str]:
     return frozenset(key.scopes.split())
 
@@ -60,6 +73,7 @@ def create(
         raise ApiKeyRefused("Give the key a name: the system that will use it.")
     if len(name) > 100:
         raise ApiKeyRefused("A key's name can be at most 100 characters.")
+    _refuse_control_characters(name)
     if not scopes:
         raise ApiKeyRefused("Choose at least one thing the key may do (a scope).")
     wrong = api_scopes.unknown(scopes)
