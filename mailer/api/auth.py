@@ -6,7 +6,8 @@ each operation. No cookie is read or set: a browser's admin session opens nothin
 here, and the API is exempt from CSRF for that reason only.
 
 Once the key is known, the request is counted against its rate limit
-(``rate_limits``), and a POST goes through ``idempotency`` (Idempotency-Key).
+(``rate_limits``), its body must be JSON (``bodies``), and a POST goes through
+``idempotency`` (Idempotency-Key).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from flask import g, request
 from flask_smorest import Blueprint
 
 from mailer.accounts import api_keys
-from mailer.api import idempotency, rate_limits
+from mailer.api import bodies, idempotency, rate_limits
 from mailer.api.problems import ApiProblem
 from mailer.database import get_db
 from mailer.web.security import clock
@@ -94,7 +95,9 @@ def requires_any_key(view: F) -> F:
 
 
 def _answer(view: Callable[..., Any], args: Any, kwargs: Any) -> Any:
-    """Run the view; a creating request (POST) through Idempotency-Key's replay."""
+    """Run the view, once its body is known to be readable JSON; a creating request
+    (POST) through Idempotency-Key's replay."""
+    bodies.check()
     if request.method == "POST":
         return idempotency.answer(current().key_id, lambda: view(*args, **kwargs))
     return view(*args, **kwargs)
