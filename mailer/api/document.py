@@ -5,16 +5,23 @@ plumbing does to every operation written in (so nothing is written twice by hand
 - an operation with a key (its ``security``, from ``auth.requires``) may answer 401,
   403 (when it needs a scope) and 429 (with Retry-After);
 - a keyed POST takes ``Idempotency-Key`` and may answer 409 and 422 for it;
+- an operation that takes a body may answer 400 (not JSON, or nested too deep) and
+  415 (not sent as JSON);
 - a GET answers with an ETag and 304 to If-None-Match;
-- ``servers`` is the configured base_url.
+- ``servers`` is the configured base_url;
+- the tags (flask-smorest names them after the blueprints: ``api_lists``) get the
+  names a reader knows, and an operation's docstring, which flask-smorest makes the
+  summary whole, becomes a one-sentence summary and a description (docstrings'
+  ````code```` written as Markdown's ```code```).
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
-from mailer.api import idempotency
+from mailer.api import bodies, idempotency
 from mailer.api.problems import PROBLEM_JSON
 
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -65,7 +72,12 @@ RESPONSES: dict[str, dict[str, Any]] = {
         "content": _PROBLEM_CONTENT,
     },
     "BadRequest": {
-        "description": "A parameter or header that cannot be read",
+        "description": "A parameter or header that cannot be read, or a body that is not "
+        f"valid JSON or nests deeper than {bodies.MAX_DEPTH} levels",
+        "content": _PROBLEM_CONTENT,
+    },
+    "UnsupportedMediaType": {
+        "description": f"A body not sent as JSON (Content-Type: {bodies.JSON})",
         "content": _PROBLEM_CONTENT,
     },
     "NotModified": {
@@ -89,7 +101,74 @@ def build(raw: dict[str, Any], *, base_url: str) -> dict[str, Any]:
             operation = item.get(method)
             if isinstance(operation, dict):
                 _operation(method, operation)
+                _words(operation)
+    _tags(doc)
     return doc
+
+
+# The blueprints' tags as a reader names them, in the reference's order.
+TAG_NAMES = {
+    "api_key": "Key",
+    "api_contacts": "Contacts",
+    "api_lists": "Lists",
+    "api_organisation_types": "Organisation types",
+    "api_suppressions": "Suppressions",
+    "api_bulletins": "Bulletins",
+    "api_sends": "Sends",
+    "api_consultations": "Consultations",
+    "api_stats": "Statistics",
+}
+
+
+def _tags(doc: dict[str, Any]) -> None:
+    for tag in doc.get("tags", []):
+        tag["name"] = TAG_NAMES.get(tag["name"], tag["name"])
+    for item in doc.get("paths", {}).values():
+        for method in METHODS:
+            operation = item.get(method)
+            if isinstance(operation, dict) and "tags" in operation:
+                operation["tags"] = [TAG_NAMES.get(t, t) for t in operation["tags"]]
+
+
+def _words(operation: dict[str, Any]) -> None:
+    """The summary: the docstring's first sentence; the rest: the description."""
+    text = "\n\n".join(
+        part for part in (operation.get("summary"), operation.get("description")) if part
+    )
+    if not text:
+        return
+    summary, rest = first_sentence(markdown(text))
+    operation["summary"] = summary.replace("`", "")  # plain text, unlike a description
+    if rest:
+        operation["description"] = rest
+    else:
+        operation.pop("description", None)
+
+
+def markdown(docstring: str) -> str:
+    """A docstring as CommonMark: its wrapped lines joined into paragraphs, and
+    ````code```` (reStructuredText) written ```code```."""
+    paragraphs = re.split(r"\n\s*\n", docstring.strip())
+    joined = [" ".join(line.strip() for line in p.splitlines()) for p in paragraphs]
+    return "\n\n".join(re.sub(r"``(.+?)``", r"`\1`", p) for p in joined if p)
+
+
+def first_sentence(text: str) -> tuple[str, str]:
+    """``text`` split after its first full stop (or ! or ?) that ends a sentence:
+    followed by a space, and outside brackets and code."""
+    depth, in_code = 0, False
+    for i, char in enumerate(text):
+        if char == "`":
+            in_code = not in_code
+        elif in_code:
+            continue
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(depth - 1, 0)
+        elif char in ".!?" and depth == 0 and text[i + 1 : i + 2].isspace():
+            return text[: i + 1], text[i + 1 :].strip()
+    return text.strip(), ""
 
 
 def scope_of(operation: dict[str, Any]) -> str | None:
@@ -123,6 +202,9 @@ def _operation(method: str, operation: dict[str, Any]) -> None:
             responses.setdefault("400", _ref("BadRequest"))
             responses.setdefault("409", _ref("IdempotencyConflict"))
             responses.setdefault("422", _ref("Unprocessable"))
+    if "requestBody" in operation:
+        responses.setdefault("400", _ref("BadRequest"))
+        responses.setdefault("415", _ref("UnsupportedMediaType"))
     if method == "get" and _json_200(responses):
         responses["200"].setdefault("headers", {})["ETag"] = {
             "description": "The representation's tag, for If-None-Match and If-Match",

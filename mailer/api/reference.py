@@ -4,8 +4,11 @@ and response fields, and the errors it may answer."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from mailer.api import document
 
@@ -60,6 +63,20 @@ class Section:
     name: str
     description: str
     operations: list[Operation] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return "tag-" + "-".join(re.findall(r"[a-z0-9]+", self.name.lower()))
+
+
+def inline_code(text: str) -> Markup:
+    """Text from the document with its Markdown ```code``` shown as code (the rest
+    escaped): the reference shows no backticks."""
+    parts = re.split(r"`([^`]+)`", text)
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+        for i, part in enumerate(parts)
+    )
 
 
 def sections(doc: dict[str, Any]) -> list[Section]:

@@ -26,4 +26,5 @@ def page() -> ResponseReturnValue:
         scopes=api_scopes.SCOPES,
         document_url=url_for("api-docs.openapi_json"),
         rate_limit=current_app.config["MAILER"].api.rate_limit,
+        code=reference.inline_code,
     )

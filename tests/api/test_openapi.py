@@ -108,3 +108,53 @@ def test_the_reference_page_shows_every_operation(client: FlaskClient) -> None:
         assert "contacts:write" in html  # the scopes, with what each allows
         assert "<script" not in html
         assert "https://" not in html.split("</head>")[0]  # nothing from elsewhere
+
+
+def test_operations_taking_a_body_document_400_and_415(client: FlaskClient) -> None:
+    doc = document(client)
+    assert (
+        "application/json" in doc["components"]["responses"]["UnsupportedMediaType"]["description"]
+    )
+    bodied = [(p, m, o) for p, m, o in operations(doc) if "requestBody" in o]
+    assert {m for _p, m, _o in bodied} == {"post", "put", "patch"}
+    for path, method, operation in bodied:
+        assert {"400", "415"} <= set(operation["responses"]), f"{method} {path}"
+
+
+def test_tags_have_readable_names_and_descriptions(client: FlaskClient) -> None:
+    doc = document(client)
+    names = [tag["name"] for tag in doc["tags"]]
+    assert names == [
+        "Key",
+        "Contacts",
+        "Lists",
+        "Organisation types",
+        "Suppressions",
+        "Bulletins",
+        "Sends",
+        "Consultations",
+        "Statistics",
+    ]
+    assert all(tag["description"] for tag in doc["tags"])
+    for path, method, operation in operations(doc):
+        assert operation["tags"][0] in names, f"{method} {path}"
+
+
+def test_a_summary_is_one_sentence_and_the_rest_is_the_description(client: FlaskClient) -> None:
+    doc = document(client)
+    for path, method, operation in operations(doc):
+        summary = operation["summary"]
+        assert "\n" not in summary and "`" not in summary, f"{method} {path}"
+        assert ". " not in summary.split("(")[0], f"{method} {path}: {summary}"
+        assert "``" not in operation.get("description", ""), f"{method} {path}"
+    patch = doc["paths"][f"{PREFIX}/bulletins/{{bulletin_id}}"]["patch"]
+    assert patch["summary"] == "Change a bulletin's words."
+    assert patch["description"].startswith("Send `If-Match` with the ETag read, so someone")
+
+
+def test_the_reference_shows_code_as_code_not_backticks(client: FlaskClient) -> None:
+    html = client.get(f"{PREFIX}/").get_data(as_text=True)
+    assert "`" not in html
+    assert "<code>Authorization: Bearer &lt;key&gt;</code>" in html
+    assert 'id="tag-organisation-types"' in html
+    assert ">Organisation types</h2>" in html
