@@ -8,7 +8,8 @@ import hashlib
 import json
 from typing import Any
 
-from flask import Response, request
+import marshmallow as ma
+from flask import Response, current_app, request
 
 from mailer.api.problems import ApiProblem
 
@@ -19,6 +20,14 @@ def tag(representation: Any) -> str:
     the one every GET carries (``add_to``)."""
     canonical = json.dumps(representation, sort_keys=True, separators=(",", ":"), default=str)
     return '"' + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32] + '"'
+
+
+def served(schema: ma.Schema, data: Any) -> Any:
+    """``data`` as a GET of it answers: dumped by the operation's response ``schema``
+    and through the app's JSON, as flask-smorest serves it. Its ``tag`` is the ETag
+    that GET carries, so pass this to ``check_if_match``, and tag a write's answer
+    with it: then the tags a GET gives, a write gives and If-Match takes are one."""
+    return json.loads(current_app.json.dumps(schema.dump(data)))
 
 
 def check_if_match(representation: Any) -> None:
@@ -52,21 +61,23 @@ def add_to(response: Response) -> Response:
     """Tag a 200 JSON answer to a GET (or to a PUT or PATCH: the new representation)
     under /api/v1, and answer 304 to a GET whose If-None-Match names the tag. The tag
     is ``tag`` of the body, so it is the tag ``check_if_match`` compares with when the
-    resource passes the representation its GET returns."""
+    resource passes the representation its GET returns (``served``). A GET view
+    leaves the ETag to this; one it set anyway still answers If-None-Match."""
     if (
         response.status_code != 200
         or response.mimetype != "application/json"
         or request.method not in ("GET", "HEAD", "PUT", "PATCH")
-        or "ETag" in response.headers
         or response.direct_passthrough
     ):
         return response
-    try:
-        body = json.loads(response.get_data())
-    except ValueError:
-        return response
-    current = tag(body)
-    response.headers["ETag"] = current
+    current = response.headers.get("ETag")
+    if current is None:
+        try:
+            body = json.loads(response.get_data())
+        except ValueError:
+            return response
+        current = tag(body)
+        response.headers["ETag"] = current
     if request.method in ("GET", "HEAD") and none_match(current):
         response.status_code = 304
         response.set_data(b"")

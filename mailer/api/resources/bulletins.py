@@ -159,7 +159,7 @@ def create_bulletin(body: dict[str, Any]) -> ResponseReturnValue:
     except compose.BulletinInvalid as exc:
         raise _invalid(exc) from None
     location = url_for("api_bulletins.get_bulletin", bulletin_id=data["id"])
-    return data, 201, {"Location": location, "ETag": etags.tag(data)}
+    return data, 201, {"Location": location, "ETag": _etag(data)}
 
 
 @blp.route("/<int:bulletin_id>")
@@ -168,8 +168,12 @@ def create_bulletin(body: dict[str, Any]) -> ResponseReturnValue:
 def get_bulletin(bulletin_id: int) -> ResponseReturnValue:
     """One bulletin and its sends (as ``mailer bulletin show --json``)."""
     session = get_db().session
-    data = represent(session, _find(session, bulletin_id))
-    return data, 200, {"ETag": etags.tag(data)}
+    return represent(session, _find(session, bulletin_id))
+
+
+def _etag(data: dict[str, Any]) -> str:
+    """The tag a GET of the bulletin carries (etags.add_to), for If-Match."""
+    return etags.tag(etags.served(schemas.BulletinOut(), data))
 
 
 @blp.route("/<int:bulletin_id>", methods=["PATCH"])
@@ -184,7 +188,7 @@ def patch_bulletin(body: dict[str, Any], bulletin_id: int) -> ResponseReturnValu
     db = get_db()
     session = db.session
     bulletin = _find(session, bulletin_id)
-    etags.check_if_match(represent(session, bulletin))
+    etags.check_if_match(etags.served(schemas.BulletinOut(), represent(session, bulletin)))
     if consultation_models.owner_of(session, bulletin.id) is not None:
         raise ApiProblem(409, "This is a consultation's message; edit it in the admin.")
     if locked := consultation_models.locked_reason(session, bulletin.id):
@@ -209,7 +213,7 @@ def patch_bulletin(body: dict[str, Any], bulletin_id: int) -> ResponseReturnValu
     except edits.MessageLocked as exc:
         raise _refused(exc) from None
     data = represent(session, _find(session, bulletin_id))
-    return data, 200, {"ETag": etags.tag(data)}
+    return data, 200, {"ETag": _etag(data)}
 
 
 def _send_data(session: Session, send: Send, *, reachable: int | None = None) -> dict[str, Any]:

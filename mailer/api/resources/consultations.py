@@ -198,5 +198,4 @@ def get_consultation(consultation_id: int) -> ResponseReturnValue:
     found = session.get(Consultation, consultation_id)
     if found is None:
         raise ApiProblem(404, f"No consultation has the id {consultation_id}.")
-    data = represent(session, found)
-    return data, 200, {"ETag": etags.tag(data)}
+    return represent(session, found)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from contacts.importing.rows import MAX_FIELD_LENGTHS
 from contacts.models import LAWFUL_BASES, STATUSES, Contact, ListMembership
 from contacts.upserting import ContactChanges
-from mailer.api.etags import tag
+from mailer.api.etags import served, tag
 from mailer.api.paging import PageArgs
 from mailer.api.resources.writes import an_id, plain_text, text
 
@@ -222,4 +222,4 @@ def represent(session: Session, contacts: list[Contact]) -> list[dict[str, Any]]
 
 def etag(representation: dict[str, Any]) -> str:
     """The ETag of a contact as answered (what a GET serves)."""
-    return tag(ContactSchema().dump(representation))
+    return tag(served(ContactSchema(), representation))

@@ -118,8 +118,7 @@ def get_contact(contact_id: int) -> Any:
     """One contact (its ETag goes with it, for a later PATCH's If-Match)."""
     session = get_db().session
     contact = get_or_404(session, Contact, contact_id, "contact")
-    body = represent(session, [contact])[0]
-    return body, 200, {"ETag": etag(body)}
+    return represent(session, [contact])[0]
 
 
 @blp.route("/<int:contact_id>", methods=["PATCH"])
@@ -134,7 +133,7 @@ def patch_contact(data: dict[str, Any], contact_id: int) -> Any:
 
     def work(session: Session) -> dict[str, Any]:
         contact = get_or_404(session, Contact, contact_id, "contact")
-        etags.check_if_match(ContactSchema().dump(represent(session, [contact])[0]))
+        etags.check_if_match(etags.served(ContactSchema(), represent(session, [contact])[0]))
         saved = upserting.update(session, contact, changes(data), actor_label=actor)
         return _written(session, saved)
 

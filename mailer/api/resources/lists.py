@@ -136,7 +136,7 @@ def _represent(session: Session, list_id: int) -> dict[str, Any]:
 
 
 def _etag(body: dict[str, Any]) -> str:
-    return etags.tag(ListSchema().dump(body))
+    return etags.tag(etags.served(ListSchema(), body))
 
 
 @blp.route("", methods=["GET"])
@@ -189,8 +189,7 @@ def create_list(data: dict[str, Any]) -> Any:
 @blp.response(200, ListSchema)
 def get_list(list_id: int) -> Any:
     """One list with its member counts."""
-    body = _represent(get_db().session, list_id)
-    return body, 200, {"ETag": _etag(body)}
+    return _represent(get_db().session, list_id)
 
 
 @blp.route("/<int:list_id>", methods=["PATCH"])
@@ -204,7 +203,7 @@ def patch_list(data: dict[str, Any], list_id: int) -> Any:
 
     def work(session: Session) -> dict[str, Any]:
         lst = get_or_404(session, ContactList, list_id, "list")
-        etags.check_if_match(ListSchema().dump(_represent(session, list_id)))
+        etags.check_if_match(etags.served(ListSchema(), _represent(session, list_id)))
         directory.update_list(
             session,
             lst,
