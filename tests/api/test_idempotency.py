@@ -213,3 +213,26 @@ def test_a_refusal_after_the_view_read_the_database_is_kept_not_a_server_error(
     assert first.mimetype == "application/problem+json"
     assert again.status_code == 404
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/contacts", {"email": "replay@example.org", "name": "Ray"}),
+        ("/api/v1/lists", {"name": "Replayed"}),
+        ("/api/v1/bulletins", {"subject": "Again", "preheader": "", "body_markdown": "Hi."}),
+    ],
+)
+def test_a_replay_carries_the_headers_that_matter(
+    app: Flask, db: Database, url: str, body: dict[str, str]
+) -> None:
+    headers = {**bearer(make_key(db)), "Idempotency-Key": "same-again"}
+    client = app.test_client()
+    first = client.post(url, json=body, headers=headers)
+    again = client.post(url, json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    for name in ("Location", "ETag", "Content-Type"):
+        assert again.headers[name] == first.headers[name], name
+    read = client.get(first.headers["Location"], headers=headers)
+    assert again.headers["ETag"] == read.headers["ETag"]
