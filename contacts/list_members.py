@@ -101,15 +101,30 @@ def add(
     return len(new), len(wanted) - len(new)
 
 
-def sync(session: Session, lst: ContactList, emails: list[str], *, actor_label: str) -> SyncResult:
+def sync(
+    session: Session,
+    lst: ContactList,
+    emails: list[str],
+    *,
+    actor_label: str,
+    allow_empty: bool = False,
+) -> SyncResult:
     """Make the list's members exactly the contacts ``emails`` name: add the missing
-    (those who may be mailed), remove the others."""
+    (those who may be mailed), remove the others. A sync that would leave a list with
+    members empty (no addresses, or none of anybody known: a broken export) is refused
+    unless ``allow_empty`` says it is meant."""
     found = known(session, emails)
     wanted = set(found.ids.values())
     current = _members(session, lst, None)
     to_add = sorted((wanted & found.mailable) - current)
     left_out = {cid for cid in wanted - found.mailable if cid not in current}
     to_remove = sorted(current - wanted)
+    if current and not to_add and len(to_remove) == len(current) and not allow_empty:
+        raise FieldProblem(
+            "emails",
+            f"This would remove all {len(current)} members of {lst.name!r} and leave it "
+            'empty. To empty it on purpose, send "allow_empty": true as well.',
+        )
     _insert(session, lst, to_add)
     for chunk in _chunks(to_remove):
         session.execute(

@@ -188,15 +188,40 @@ def test_sync_makes_the_list_exactly_the_addresses_sent(
         "left-member@example.org",
     ]
     assert keep
-    # The same sync again changes nothing; an empty set empties the list.
+    # The same sync again changes nothing.
     same = client.put(
         f"{URL}/{list_id}/members",
         json={"emails": ["keep@example.org", "new@example.org", "left-member@example.org"]},
         headers=h,
     ).get_json()
     assert (same["added"], same["removed"], same["unchanged"]) == (0, 0, 3)
-    emptied = client.put(f"{URL}/{list_id}/members", json={"emails": []}, headers=h).get_json()
-    assert emptied["removed"] == 3 and member_emails(client, h, list_id) == []
+
+
+def test_a_sync_empties_a_list_only_when_told_to(
+    client: FlaskClient, db: Database, h: dict[str, str]
+) -> None:
+    list_id = new_list(client, h)
+    contact(client, h, "one@example.org", lists=[list_id])
+    contact(client, h, "two@example.org", lists=[list_id])
+    url = f"{URL}/{list_id}/members"
+    # A broken export: no addresses, or only addresses of nobody known.
+    for emails in ([], ["stranger@example.org"]):
+        refused = client.put(url, json={"emails": emails}, headers=h)
+        assert refused.status_code == 422, refused.get_json()
+        problem = refused.get_json()
+        assert problem["errors"][0]["field"] == "emails"
+        assert "allow_empty" in problem["detail"] and "all 2 members" in problem["detail"]
+        assert member_emails(client, h, list_id) == ["one@example.org", "two@example.org"]
+    emptied = client.put(url, json={"emails": [], "allow_empty": True}, headers=h)
+    assert emptied.status_code == 200 and emptied.get_json()["removed"] == 2
+    assert member_emails(client, h, list_id) == []
+    # An empty list synced empty again needs no permission.
+    assert client.put(url, json={"emails": []}, headers=h).status_code == 200
+    # Removing all but one is an ordinary sync.
+    contact(client, h, "three@example.org", lists=[list_id])
+    contact(client, h, "four@example.org", lists=[list_id])
+    kept = client.put(url, json={"emails": ["four@example.org"]}, headers=h)
+    assert kept.status_code == 200 and kept.get_json()["removed"] == 1
 
 
 def test_a_sync_with_a_bad_address_changes_nothing(client: FlaskClient, h: dict[str, str]) -> None:

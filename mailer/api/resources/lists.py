@@ -100,6 +100,13 @@ class MembersSyncSchema(ma.Schema):
         validate=ma.validate.Length(max=SYNC_MAX),
         metadata={"description": "Every address the list should hold, and no other"},
     )
+    allow_empty = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true to let the sync leave a list that has members empty "
+            "(refused otherwise, naming emails: a broken export would wipe the list)"
+        },
+    )
 
 
 class MembersSyncedSchema(ma.Schema):
@@ -282,12 +289,15 @@ def add_members(data: dict[str, Any], list_id: int) -> Any:
 def sync_members(data: dict[str, Any], list_id: int) -> Any:
     """Make the list exactly the contacts these addresses name: add the missing, remove
     the others. Addresses of nobody known are not added (add them as contacts first),
-    nor are contacts who do not get mail; both are counted and named."""
+    nor are contacts who do not get mail; both are counted and named. A sync that
+    would empty a list with members needs ``"allow_empty": true`` (422 otherwise)."""
     actor = auth.current().actor_label
 
     def work(session: Session) -> dict[str, Any]:
         lst = get_or_404(session, ContactList, list_id, "list")
-        result = list_members.sync(session, lst, data["emails"], actor_label=actor)
+        result = list_members.sync(
+            session, lst, data["emails"], actor_label=actor, allow_empty=data["allow_empty"]
+        )
         return {
             "added": result.added,
             "removed": result.removed,
