@@ -252,8 +252,10 @@ def add_members(
     contact_ids: list[int],
     by: User | None = None,
     actor_label: str | None = None,
+    source: str = SOURCE_MANUAL,
 ) -> int:
-    """Add contacts to a list (those already on it are left as they are)."""
+    """Add contacts to a list (those already on it are left as they are); ``source``
+    says how they joined."""
     already = set(
         session.scalars(
             select(ListMembership.contact_id).where(
@@ -264,7 +266,7 @@ def add_members(
     added = 0
     for contact_id in dict.fromkeys(contact_ids):
         if contact_id not in already:
-            session.add(ListMembership(list_id=lst.id, contact_id=contact_id, source=SOURCE_MANUAL))
+            session.add(ListMembership(list_id=lst.id, contact_id=contact_id, source=source))
             added += 1
     if added:
         audit.record(
@@ -344,6 +346,7 @@ def save_contact(
     lawful_basis: str,
     by: User | None = None,
     actor_label: str | None = None,
+    source: str = SOURCE_MANUAL,
 ) -> Contact:
     """Add (contact None) or edit a contact by hand."""
     try:
@@ -371,7 +374,7 @@ def save_contact(
                 f"{normalised} is on the suppression list (it unsubscribed, "
                 "bounced or was erased) and cannot be added."
             )
-        contact = Contact(source=SOURCE_MANUAL, status=ACTIVE)
+        contact = Contact(source=source, status=ACTIVE)
         session.add(contact)
     values = {
         "name": clean_text(name)[:200],

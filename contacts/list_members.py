@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from contacts import suppression
-from contacts.models import ACTIVE, SOURCE_MANUAL, Contact, ContactList, ListMembership
+from contacts.models import ACTIVE, SOURCE_API, Contact, ContactList, ListMembership
 from contacts.upserting import FieldProblem, normalised_address
 from mailer import audit
 from mailer.audit import actions
@@ -179,7 +179,7 @@ def _insert(session: Session, lst: ContactList, contact_ids: list[int]) -> None:
     session.execute(
         table_of(ListMembership).insert(),
         [
-            {"list_id": lst.id, "contact_id": cid, "joined_at": now, "source": SOURCE_MANUAL}
+            {"list_id": lst.id, "contact_id": cid, "joined_at": now, "source": SOURCE_API}
             for cid in contact_ids
         ],
     )

@@ -33,7 +33,16 @@ SOURCE_IMPORT = "import"
 SOURCE_MANUAL = "manual"
 SOURCE_SIGN_UP = "sign-up"
 SOURCE_CASCADE = "cascade"
-SOURCES = (SOURCE_IMPORT, SOURCE_MANUAL, SOURCE_SIGN_UP, SOURCE_CASCADE)
+SOURCE_API = "api"  # added by another system through the API (the audit log names its key)
+SOURCES = (SOURCE_IMPORT, SOURCE_MANUAL, SOURCE_SIGN_UP, SOURCE_CASCADE, SOURCE_API)
+# How the admin shows each source.
+SOURCE_LABELS = {
+    SOURCE_IMPORT: "Import",
+    SOURCE_MANUAL: "Added in the admin",
+    SOURCE_SIGN_UP: "Sign-up",
+    SOURCE_CASCADE: "Cascade",
+    SOURCE_API: "API",
+}
 
 # UK GDPR Article 6 bases a public body mails stakeholders under.
 LAWFUL_BASES = ("public task", "legitimate interests", "consent")
@@ -147,6 +156,10 @@ class Contact(Base):
     )
 
     @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS.get(self.source, self.source)
+
+    @property
     def tag_list(self) -> list[str]:
         return [t for t in self.tags.split(";") if t]
 
@@ -178,6 +191,10 @@ class ListMembership(Base):
 
     contact: Mapped[Contact] = relationship(back_populates="memberships")
     list: Mapped[ContactList] = relationship(lazy="joined")
+
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS.get(self.source, self.source)
 
 
 class Segment(Base):

@@ -26,6 +26,7 @@ from contacts.models import (
     ACTIVE,
     DEFAULT_LAWFUL_BASIS,
     LAWFUL_BASES,
+    SOURCE_API,
     Contact,
     ContactList,
     OrganisationType,
@@ -151,6 +152,7 @@ def _save(
         tags=tags,
         lawful_basis=lawful_basis,
         actor_label=actor_label,
+        source=SOURCE_API,
     )
     kept: list[str] = []
     if saved.status != ACTIVE:
@@ -161,7 +163,9 @@ def _save(
             kept.append(f"lists: not joined while the contact is {saved.status}")
     else:
         for lst in lists:
-            directory.add_members(session, lst, contact_ids=[saved.id], actor_label=actor_label)
+            directory.add_members(
+                session, lst, contact_ids=[saved.id], actor_label=actor_label, source=SOURCE_API
+            )
     log.info("contact %s %s by %s", saved.id, "added" if created else "saved", actor_label)
     return Saved(saved, created, kept)
 

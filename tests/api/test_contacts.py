@@ -342,3 +342,31 @@ def test_the_same_upsert_twice_at_once_makes_one_contact(app: Flask, db: Databas
         statuses = together([post, post])
         assert sorted(statuses) in ([200, 201], [200, 200]), statuses
     assert count(db) == 1
+
+
+def test_a_contact_made_through_the_api_says_so(
+    admin_client: FlaskClient, db: Database, h: dict[str, str]
+) -> None:
+    list_id = admin_client.post(
+        "/api/v1/lists", json={"name": "From the CRM"}, headers=h
+    ).get_json()["id"]
+    made = add(admin_client, h, "crm@example.org", lists=[list_id])
+    assert made["source"] == "api"
+    synced = add(admin_client, h, "synced@example.org")
+    admin_client.put(
+        f"/api/v1/lists/{list_id}/members",
+        json={"emails": ["crm@example.org", "synced@example.org"]},
+        headers=h,
+    )
+    with db.transaction() as session:
+        sources = dict(
+            session.execute(
+                select(ListMembership.contact_id, ListMembership.source).where(
+                    ListMembership.list_id == list_id
+                )
+            ).all()
+        )
+    assert sources == {made["id"]: "api", synced["id"]: "api"}
+    page = admin_client.get(f"/admin/contacts/{made['id']}").get_data(as_text=True)
+    assert "<dt>Source</dt><dd>API</dd>" in page
+    assert "(API)" in page
