@@ -240,4 +240,5 @@ class IdempotentRequest(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     content_type: Mapped[str] = mapped_column(String(100), default="")
     location: Mapped[str] = mapped_column(String(1000), default="")
+    etag: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -81,6 +81,7 @@ def upgrade() -> None:
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("content_type", sa.String(length=100), nullable=False),
         sa.Column("location", sa.String(length=1000), nullable=False),
+        sa.Column("etag", sa.String(length=100), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["api_key_id"],
