@@ -197,6 +197,18 @@ class Progress:
     def outstanding(self) -> int:
         return self.queued + self.sending
 
+    def counts(self) -> dict[str, int]:
+        """The counts the command line's ``--json`` and the API show: waiting (queued
+        or being sent), sent, failed, skipped and bounced (handed over, then bounced:
+        not delivered, so not in "sent")."""
+        return {
+            "queued": self.outstanding,
+            "sent": self.sent,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "bounced": self.bounced,
+        }
+
 
 _COUNTED = frozenset(Progress.__dataclass_fields__)
 

@@ -19,28 +19,13 @@ from sqlalchemy import select
 from mailer import public_urls
 from mailer.database import get_db, utcnow
 from mailer.organisation import service as organisation
-from mailer.tracking import bots, completions, limits
+from mailer.tracking import completions, limits
+from mailer.tracking.public_views import counting
 from scheduler.consultations import read_models
 from scheduler.models import Consultation
 
 log = logging.getLogger(__name__)
 completion_bp = Blueprint("completion", __name__)
-
-
-def _person() -> bool:
-    return bool(current_app.config["MAILER"].tracking.links) and bots.is_person(
-        method=request.method,
-        user_agent=request.headers.get("User-Agent", ""),
-        visitor=" ".join(
-            (
-                request.remote_addr or "",
-                request.headers.get("User-Agent", ""),
-                request.headers.get("Accept-Language", ""),
-            )
-        ),
-        # The path alone: the same address with another ?share= is the same person.
-        target=request.path,
-    )
 
 
 @completion_bp.route(public_urls.COMPLETION, methods=["GET", "HEAD"])
@@ -55,7 +40,9 @@ def completed(code: str) -> ResponseReturnValue:
         )
         if consultation is None:
             abort(404)
-        if _person():
+        # The path alone is the target: the same address with another ?share= is the
+        # same person (as for /r/ and /s/).
+        if counting():
             refused = limits.admit(
                 session,
                 form=limits.COMPLETED,

@@ -60,7 +60,7 @@ def _code(session: Any, code: str | None, consultation_id: int | None = None) ->
     return session.scalar(query)
 
 
-def _counting() -> bool:
+def counting() -> bool:
     """Whether this hit is a person's (not a scanner's), when tracking is on."""
     return _config().tracking.links and bots.is_person(
         method=request.method,
@@ -105,7 +105,7 @@ def follow(token: str, code: str | None = None) -> ResponseReturnValue:
                 person = personal.contact_id if _config().tracking.per_person else None
             # The page's own links say which share link brought the visitor.
             via = _code(session, request.args.get("via"), link.consultation_id)
-        if _counting():
+        if counting():
             links.count_click(session, link, day=utcnow().date(), via=via, person=person)
         target = link.target
         if via is not None and link.kind == LINK_SURVEY:
@@ -124,7 +124,7 @@ def share(code: str) -> ResponseReturnValue:
         consultation = session.get(Consultation, found.consultation_id)
         if consultation is None:
             abort(404)
-        if _counting():
+        if counting():
             links.count_visit(session, found, day=utcnow().date())
         slug = consultation.slug
     return _no_store(redirect(url_for("public.consultation_page", slug=slug, via=code), 302))

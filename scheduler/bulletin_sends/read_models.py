@@ -33,14 +33,7 @@ def send_json(session: Session, send: Send) -> dict[str, Any]:
         "reasons": list(send.reasons),
         "audience": dict(send.audience),
         "audience_described": describe(session, send.audience),
-        "counts": {
-            "queued": progress.queued + progress.sending,
-            "sent": progress.sent,
-            "failed": progress.failed,
-            "skipped": progress.skipped,
-            # Handed over, then bounced: not delivered (not in "sent").
-            "bounced": progress.bounced,
-        },
+        "counts": progress.counts(),
         "clicks": clicks_by_link(session, send.id),
     }
 

@@ -89,14 +89,7 @@ def to_json(session: Session, consultation: Consultation, *, now: datetime) -> d
                 "fired_at": _iso(send.fired_at),
                 "state": send.state,
                 "reasons": list(send.reasons),
-                "counts": {
-                    "queued": progress.queued + progress.sending,
-                    "sent": progress.sent,
-                    "failed": progress.failed,
-                    "skipped": progress.skipped,
-                    # Handed over, then bounced: not delivered (not in "sent").
-                    "bounced": progress.bounced,
-                },
+                "counts": progress.counts(),
             }
         )
     return {

@@ -98,11 +98,7 @@ def represent(session: Session, send: Send) -> dict[str, Any]:
         "finished_at": iso(send.finished_at),
         "reasons": list(send.reasons or []),
         "counts": {
-            "queued": progress.queued + progress.sending,
-            "sent": progress.sent,
-            "failed": progress.failed,
-            "skipped": progress.skipped,
-            "bounced": progress.bounced,
+            **progress.counts(),
             "complaints": rates.complaints_by_send(session, [send.id]).get(send.id, 0),
         },
     }
