@@ -241,7 +241,7 @@ def retry(endpoint_id: int, message_id: int) -> ResponseReturnValue:
                 abort(404)
             endpoints.retry_now(session, message, by=acting_user(session), now=clock())
     except endpoints.SwitchedOff as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("outgoing_webhooks.show", endpoint_id=endpoint_id, _anchor="log"))
+        flash(str(exc), "error")  # at the top of the page: not scrolled past to the log
+        return redirect(url_for("outgoing_webhooks.show", endpoint_id=endpoint_id))
     flash("The message will be tried again within a few seconds.", "success")
     return redirect(url_for("outgoing_webhooks.show", endpoint_id=endpoint_id, _anchor="log"))
