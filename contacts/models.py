@@ -221,6 +221,9 @@ class Suppression(Base):
     """
 
     __tablename__ = "suppressions"
+    # The API lifts one by its id: an id is never given to another (SQLite reuses the
+    # highest deleted one otherwise).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     address_hash: Mapped[str] = mapped_column(String(64), unique=True)

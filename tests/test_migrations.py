@@ -137,3 +137,62 @@ def test_contact_keys_come_in_without_losing_anything_or_reusing_an_id(
                 assert session.scalar(select(func.max(Contact.id))) > 4
         finally:
             database.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_suppressions_keep_their_rows_and_never_reuse_an_id(backend: str, tmp_path: Path) -> None:
+    """0017 on a database holding suppressions: every entry, its contact and its unique
+    hash stay; once the newest is lifted, the next suppression gets a new id (a retried
+    DELETE by id cannot lift it)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from contacts.models import Suppression
+
+    with fresh_database(backend, tmp_path) as url:
+        database = Database(url)
+        try:
+            cfg = migrate.alembic_config(url)
+            with database.engine.begin() as connection:
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, "0016_second_factors")
+                connection.execute(
+                    text(
+                        "INSERT INTO contacts (id, email, email_key, name, organisation, role,"
+                        " area, tags, status, source, lawful_basis, lawful_basis_recorded_at,"
+                        " created_at, updated_at, link_key, legacy_links) VALUES (1, :e, :e,"
+                        " '', '', '', '', '', 'unsubscribed', 'import', 'public task', :now,"
+                        " :now, :now, 'k1', false)"
+                    ),
+                    {"e": "p1@example.org", "now": utcnow()},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO suppressions (id, address_hash, reason, detail,"
+                        " contact_id, created_at) VALUES (:id, :h, 'unsubscribed', :d, :c, :now)"
+                    ),
+                    [
+                        {"id": n, "h": f"{n:064x}", "d": f"entry {n}", "c": n if n == 1 else None}
+                        | {"now": utcnow()}
+                        for n in (1, 2, 3)
+                    ],
+                )
+                if backend == "postgresql":
+                    connection.execute(text("SELECT setval('suppressions_id_seq', 3)"))
+            migrate.upgrade(database)
+            with database.transaction() as session:
+                kept = {
+                    s.id: (s.detail, s.contact_id) for s in session.scalars(select(Suppression))
+                }
+                assert kept == {1: ("entry 1", 1), 2: ("entry 2", None), 3: ("entry 3", None)}
+                session.delete(session.get(Suppression, 3))
+            with database.transaction() as session:
+                entry = Suppression(address_hash="f" * 64, reason="unsubscribed")
+                session.add(entry)
+                session.flush()
+                assert entry.id == 4
+            with pytest.raises(IntegrityError), database.transaction() as session:
+                session.add(Suppression(address_hash=f"{2:064x}", reason="unsubscribed"))
+                session.flush()
+        finally:
+            database.dispose()

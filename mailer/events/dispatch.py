@@ -84,6 +84,19 @@ class Round:
     disabled: list[Disabled] = field(default_factory=list)
 
 
+def _span(value: timedelta) -> str:
+    """A length of time in words, to the hour (a failure window is hours or days)."""
+    hours = int(value.total_seconds() // 3600)
+    amount, unit = (
+        (hours // 24, "day")
+        if hours >= 48
+        else (hours, "hour")
+        if hours
+        else (max(1, int(value.total_seconds() // 60)), "minute")
+    )
+    return f"{amount} {unit}{'' if amount == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class _Claimed:
     id: int
@@ -123,10 +136,19 @@ class Dispatcher:
     # --- claiming ---------------------------------------------------------------------
 
     def _due(self, now: datetime) -> ColumnElement[bool]:
+        # Switching off gives up what waits, but a message may be left pending (one
+        # claimed meanwhile, a retry, a row written by hand): an endpoint that is off
+        # is sent nothing at all.
+        switched_on = (
+            select(WebhookEndpoint.id)
+            .where(WebhookEndpoint.id == WebhookMessage.endpoint_id, WebhookEndpoint.enabled)
+            .exists()
+        )
         return (
             (WebhookMessage.state == PENDING)
             & (WebhookMessage.next_attempt_at <= now)
             & or_(WebhookMessage.claimed_until.is_(None), WebhookMessage.claimed_until < now)
+            & switched_on
         )
 
     def claim(self) -> list[_Claimed]:
@@ -285,8 +307,10 @@ class Dispatcher:
         if endpoint.failing_since is None:
             endpoint.failing_since = now
         if endpoint.enabled and now - endpoint.failing_since >= self.settings.failure_window:
-            row.state = FAILED
+            # Still pending here, so the endpoint's audit entry counts it among those
+            # given up (disabling gives up every pending message, this one too).
             outcome.disabled.append(self._disable(session, endpoint, answer, now))
+            row.state = FAILED
             return
         delay = retry_delay(row.attempts, rng=self.rng)
         if delay is None:
@@ -299,6 +323,7 @@ class Dispatcher:
     ) -> Disabled:
         since = endpoint.failing_since or now
         last = answer.error + (f": {answer.excerpt[:300]}" if answer.excerpt else "")
-        reason = f"failing since {since:%Y-%m-%d %H:%M} UTC; last answer: {answer.error}"
+        # No time in the words: the page says when, in the office's timezone.
+        reason = f"nothing delivered for {_span(now - since)}; last answer: {answer.error}"
         endpoints.disable(session, endpoint, reason=reason, now=now)
         return Disabled(endpoint.id, endpoint.name, endpoint.url, since, last[:500])

@@ -33,6 +33,19 @@ MAX_NAME = 100
 TEST_EVENT = "webhook.test"  # sent from the admin only; no endpoint subscribes to it
 
 
+SWITCHED_OFF = (
+    "This endpoint is switched off, so nothing is sent to it: switch it on first "
+    "(its messages given up can then be retried)."
+)
+
+
+class SwitchedOff(ValueError):
+    """Asked to send to an endpoint switched off; the sentence a person reads."""
+
+    def __init__(self) -> None:
+        super().__init__(SWITCHED_OFF)
+
+
 class EndpointRefused(ValueError):
     """The form's errors: field name -> the sentence shown beside it."""
 
@@ -229,8 +242,11 @@ def rotate_secret(session: Session, endpoint: WebhookEndpoint, *, ring: KeyRing,
 def send_test(
     session: Session, endpoint: WebhookEndpoint, *, by: User, now: datetime
 ) -> WebhookMessage:
-    """Queue a ``webhook.test`` message for this endpoint alone (enabled or not: an
-    admin checks a receiver before switching it on)."""
+    """Queue a ``webhook.test`` message for this endpoint alone. Refused while it is
+    switched off (SwitchedOff): nothing at all is sent to an endpoint that is off, and
+    a new endpoint starts switched on."""
+    if not endpoint.enabled:
+        raise SwitchedOff()
     body = json.dumps(
         {
             "type": TEST_EVENT,
@@ -264,7 +280,12 @@ def send_test(
 
 
 def retry_now(session: Session, message: WebhookMessage, *, by: User, now: datetime) -> None:
-    """Try a pending or failed message again at once (a delivered one stays)."""
+    """Try a pending or failed message again at once (a delivered one stays).
+    Refused while its endpoint is switched off (SwitchedOff): real events must not go
+    to a receiver someone switched off."""
+    endpoint = session.get(WebhookEndpoint, message.endpoint_id)
+    if endpoint is None or not endpoint.enabled:
+        raise SwitchedOff()
     if message.state == PENDING or message.state == FAILED:
         message.state = PENDING
         message.next_attempt_at = now

@@ -19,6 +19,8 @@ class WebhookEndpoint(Base):
     """A URL of another system's, and the events it wants."""
 
     __tablename__ = "webhook_endpoints"
+    # The admin's forms name an endpoint by id: a deleted one's id never goes to the next.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -45,6 +47,9 @@ class WebhookMessage(Base):
     __tablename__ = "webhook_messages"
     __table_args__ = (
         Index("ix_webhook_messages_state_next_attempt_at", "state", "next_attempt_at"),
+        # A dispatcher writes what happened by id after posting: a message deleted
+        # meanwhile (its endpoint was) must not hand its id to a new one.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -218,10 +218,14 @@ def delete(endpoint_id: int) -> ResponseReturnValue:
 @requires(Action.MANAGE_WEBHOOKS)
 def send_test(endpoint_id: int) -> ResponseReturnValue:
     db = get_db()
-    with db.transaction(db.session) as session:
-        endpoints.send_test(
-            session, _endpoint(session, endpoint_id), by=acting_user(session), now=clock()
-        )
+    try:
+        with db.transaction(db.session) as session:
+            endpoints.send_test(
+                session, _endpoint(session, endpoint_id), by=acting_user(session), now=clock()
+            )
+    except endpoints.SwitchedOff as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("outgoing_webhooks.show", endpoint_id=endpoint_id))
     flash("A test event is queued; the log below shows its answer within a few seconds.", "success")
     return redirect(url_for("outgoing_webhooks.show", endpoint_id=endpoint_id, _anchor="log"))
 
@@ -230,10 +234,14 @@ def send_test(endpoint_id: int) -> ResponseReturnValue:
 @requires(Action.MANAGE_WEBHOOKS)
 def retry(endpoint_id: int, message_id: int) -> ResponseReturnValue:
     db = get_db()
-    with db.transaction(db.session) as session:
-        message = session.get(WebhookMessage, message_id)
-        if message is None or message.endpoint_id != endpoint_id:
-            abort(404)
-        endpoints.retry_now(session, message, by=acting_user(session), now=clock())
+    try:
+        with db.transaction(db.session) as session:
+            message = session.get(WebhookMessage, message_id)
+            if message is None or message.endpoint_id != endpoint_id:
+                abort(404)
+            endpoints.retry_now(session, message, by=acting_user(session), now=clock())
+    except endpoints.SwitchedOff as exc:
+        flash(str(exc), "error")  # at the top of the page: not scrolled past to the log
+        return redirect(url_for("outgoing_webhooks.show", endpoint_id=endpoint_id))
     flash("The message will be tried again within a few seconds.", "success")
     return redirect(url_for("outgoing_webhooks.show", endpoint_id=endpoint_id, _anchor="log"))

@@ -9,6 +9,7 @@ Create Date: 2026-12-02 01:30:00
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -70,6 +71,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "idempotent_requests",
@@ -120,6 +122,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_messages")),
         sa.UniqueConstraint("message_id", name=op.f("uq_webhook_messages_message_id")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("webhook_messages", schema=None) as batch_op:
         batch_op.create_index(
@@ -193,6 +196,20 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(
             batch_op.f("uq_consultations_completion_code"), ["completion_code"]
         )
+
+    # The API lifts a suppression by its id: on SQLite the newest one's id went to the
+    # next one made, so a retried DELETE could lift someone else's. Rebuilt with
+    # AUTOINCREMENT (mailer.migrate turns foreign keys off around this); the copied
+    # rows set the sequence to the highest id there is.
+    if op.get_bind().dialect.name == "sqlite":
+        # Reflecting it reflects contacts too, whose index on an expression SQLAlchemy
+        # skips (with a warning); that index is not copied or touched here.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Skipped unsupported reflection", sa.exc.SAWarning)
+            with op.batch_alter_table(
+                "suppressions", recreate="always", table_kwargs={"sqlite_autoincrement": True}
+            ):
+                pass
 
 
 def downgrade() -> None:

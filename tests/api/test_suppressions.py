@@ -128,3 +128,17 @@ def test_scopes(client: FlaskClient, db: Database) -> None:
     assert made.status_code == 201
     assert client.get(f"{URL}/{made.get_json()['id']}", headers=writer).status_code == 403
     assert client.delete(f"{URL}/a@example.org", headers=writer).status_code == 204
+
+
+def test_a_retried_lift_by_id_never_lifts_the_next_suppression(
+    client: FlaskClient, db: Database
+) -> None:
+    """Lifting the newest entry, then another address suppressed, then the lift sent
+    again (a retry): the second entry has an id of its own and stays."""
+    h = bearer(make_key(db))
+    first = client.post(URL, json={"email": "one@example.org"}, headers=h).get_json()
+    assert client.delete(f"{URL}/{first['id']}", headers=h).status_code == 204
+    second = client.post(URL, json={"email": "two@example.org"}, headers=h).get_json()
+    assert second["id"] != first["id"]
+    assert client.delete(f"{URL}/{first['id']}", headers=h).status_code == 404
+    assert check(client, h, "two@example.org")["suppressed"] is True

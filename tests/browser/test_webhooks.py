@@ -9,14 +9,17 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from mailer.accounts.models import User
 from mailer.config import Config
 from mailer.database import Database, utcnow
+from mailer.events import endpoints
+from mailer.events.models import WebhookEndpoint, WebhookMessage
 from tests.browser.site import sign_in
 from tests.browser.test_accessibility import serious
 from tests.browser.test_responsive import _SIDEWAYS
-from tests.events.helpers import Clock, dispatcher, webhook_config
+from tests.events.helpers import Clock, add_endpoint, dispatcher, webhook_config
 from tests.events.receiver import receiving
 
 pytestmark = [
@@ -90,4 +93,55 @@ def test_add_an_endpoint_see_its_secret_and_a_test_event_in_the_log(
             finally:
                 context.close()
     assert [p["type"] for p in receiver.verified] == ["webhook.test", "webhook.test"]
+    assert not problems, problems
+
+
+def test_a_switched_off_endpoint_says_why_and_refuses_a_retry(
+    browser,  # type: ignore[no-untyped-def]
+    live_server: str,
+    admin_user: User,
+    db: Database,
+    config: Config,
+    artifacts_dir: Path,
+) -> None:
+    """An endpoint that failed until it was switched off: its page says since when in
+    the office's time, each answer once, and "Retry now" is refused in words."""
+    shots = artifacts_dir / "webhooks-off"
+    shots.mkdir(exist_ok=True)
+    problems: dict[str, object] = {}
+    with receiving() as receiver:
+        receiver.status, receiver.answer = 500, b"database down"
+        endpoint_id, receiver.secret = add_endpoint(db, config, admin_user, receiver.url)
+        with db.transaction() as session:
+            found = session.get(WebhookEndpoint, endpoint_id)
+            assert found is not None
+            endpoints.send_test(session, found, by=session.merge(admin_user), now=utcnow())
+        clock = Clock(utcnow())
+        send = dispatcher(db, config, clock)
+        assert send.run_once().failed == 1
+        clock.advance(days=2)
+        with db.writing() as session:
+            session.execute(
+                update(WebhookMessage).values(next_attempt_at=clock(), claimed_until=None)
+            )
+        assert send.run_once().disabled
+        for width in (1280, 390):
+            context = browser.new_context(viewport={"width": width, "height": 800})
+            page = context.new_page()
+            try:
+                sign_in(page, live_server, admin_user.email)
+                page.goto(f"{live_server}/admin/webhooks/{endpoint_id}")
+                state = page.locator("dl.summary").inner_text()
+                assert "failing since" in state and "UTC" not in state
+                assert "answered 500: answered" not in page.locator("#log").inner_text()
+                page.get_by_role("button", name=re.compile("Retry now")).first.click()
+                assert "switched off, so nothing is sent" in page.inner_text("main")
+                if found := page.evaluate(_SIDEWAYS):
+                    problems[f"{width}px scrolls sideways"] = found
+                if found := serious(page):
+                    problems[f"{width}px (axe)"] = found
+                page.screenshot(path=str(shots / f"refused-{width}.png"), full_page=True)
+            finally:
+                context.close()
+    assert len(receiver.got) == 2
     assert not problems, problems

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mailer.accounts.models import User
 from mailer.audit.models import AuditEntry
@@ -16,7 +16,14 @@ from mailer.delivery import webhook_loop
 from mailer.delivery.models import QueuedMessage
 from mailer.delivery.webhook_disabled_notice import KIND as DISABLED_NOTICE
 from mailer.events import catalogue, emit, endpoints
-from mailer.events.models import DELIVERED, FAILED, PENDING, WebhookAttempt, WebhookMessage
+from mailer.events.models import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 from mailer.events.signing import USER_AGENT
 from tests.concurrency import together
 from tests.conftest import TEST_SECRET, add_user
@@ -146,6 +153,8 @@ def test_an_endpoint_failing_for_the_whole_window_is_disabled_and_admins_told(
     off = endpoint(db, endpoint_id)
     assert not off.enabled and off.disabled_at is not None
     assert "answered 503" in off.disabled_reason
+    # No time in the reason: the page says when, in the office's timezone.
+    assert "UTC" not in off.disabled_reason and "nothing delivered for" in off.disabled_reason
     assert [m.state for m in _messages(db)] == [FAILED]
     with db.transaction() as session:
         notices = list(
@@ -159,6 +168,8 @@ def test_an_endpoint_failing_for_the_whole_window_is_disabled_and_admins_told(
             select(AuditEntry).where(AuditEntry.action == "webhook.disabled")
         ).all()
         assert len(audit) == 1
+        # The message whose failure switched it off was given up with it.
+        assert audit[0].detail == {"messages_given_up": 1}
 
 
 def test_a_slow_receiver_hits_the_timeout(db: Database, tmp_path: Path, admin_user: User):
@@ -270,3 +281,31 @@ def test_two_dispatchers_at_once_send_each_message_once(
     assert sorted(p["data"]["contact_id"] for p in receiver.verified) == list(range(60))
     assert all(m.state == DELIVERED and m.attempts == 1 for m in _messages(db))
     assert json.loads(_messages(db)[0].payload)["type"] == "contact.erased"
+
+
+def test_a_switched_off_endpoint_is_sent_nothing_even_a_message_left_waiting(
+    db: Database, tmp_path: Path, admin_user: User
+):
+    config = webhook_config(tmp_path, db)
+    clock = Clock()
+    with receiving() as receiver:
+        endpoint_id, receiver.secret = add_endpoint(db, config, admin_user, receiver.url)
+        _emit(db)
+        with db.transaction() as session:
+            # Off, with its message still waiting (switched off by hand in the database,
+            # or a retry that slipped in).
+            session.execute(
+                update(WebhookEndpoint)
+                .where(WebhookEndpoint.id == endpoint_id)
+                .values(enabled=False)
+            )
+        send = dispatcher(db, config, clock)
+        clock.advance(hours=1)
+        assert send.run_once().delivered == 0
+        assert receiver.got == []
+        [message] = _messages(db)
+        assert message.state == PENDING and message.attempts == 0
+        with db.transaction() as session:
+            on = update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
+            session.execute(on.values(enabled=True))
+        assert send.run_once().delivered == 1

@@ -4,6 +4,7 @@ test event and its answer in the delivery log."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from mailer.audit.models import AuditEntry
 from mailer.config import Config
 from mailer.database import Database, utcnow
 from mailer.events import endpoints
-from mailer.events.models import WebhookEndpoint
+from mailer.events.models import WebhookEndpoint, WebhookMessage
 from tests.conftest import add_user, csrf_from, login
 from tests.events.helpers import Clock, dispatcher, webhook_config
 from tests.events.receiver import receiving
@@ -127,3 +128,69 @@ def test_the_emailed_page_address_is_the_route(app: Flask):
 
         built = url_for("outgoing_webhooks.show", endpoint_id=12, _external=True)
     assert endpoints.admin_page("https://mailer.example.org/", 12) == built
+
+
+def test_a_switched_off_endpoint_refuses_retry_and_test_in_words(
+    admin_client: FlaskClient, db: Database, config: Config
+):
+    with receiving() as receiver:
+        receiver.status = 500
+        _post(
+            admin_client,
+            "/admin/webhooks/new",
+            {"name": "CRM", "url": receiver.url, "events": ["contact.unsubscribed"]},
+            "/admin/webhooks/new",
+        )
+        endpoint = _only_endpoint(db)
+        page_url = f"/admin/webhooks/{endpoint.id}"
+        _post(admin_client, f"{page_url}/test", {}, page_url)
+        assert dispatcher(db, config, Clock(utcnow())).run_once().failed == 1
+        log = admin_client.get(page_url).get_data(as_text=True)
+        # Said once, not "answered 500: answered 500 Internal Server Error".
+        assert log.count("answered 500") == 1 and "answered 500 Internal Server Error" in log
+        _post(admin_client, f"{page_url}/disable", {}, page_url)
+        with db.transaction() as session:
+            [message] = session.scalars(select(WebhookMessage)).all()
+            message_id, state = message.id, message.state
+        assert state == "failed"
+        retried = _post(admin_client, f"{page_url}/messages/{message_id}/retry", {}, page_url)
+        assert retried.status_code == 302
+        page = admin_client.get(page_url).get_data(as_text=True)
+        assert "This endpoint is switched off, so nothing is sent to it" in page
+        tested = _post(admin_client, f"{page_url}/test", {}, page_url)
+        assert tested.status_code == 302
+        assert "switched off" in admin_client.get(page_url).get_data(as_text=True)
+        with db.transaction() as session:
+            messages = session.scalars(select(WebhookMessage)).all()
+            assert [(m.id, m.state) for m in messages] == [(message_id, "failed")]
+            done = set(session.scalars(select(AuditEntry.action)))
+        assert "webhook.retried" not in done
+        assert dispatcher(db, config, Clock(utcnow())).run_once().failed == 0
+        assert len(receiver.got) == 1
+
+
+def test_a_disabled_endpoints_page_says_when_in_the_offices_time(
+    admin_client: FlaskClient, db: Database
+):
+    _post(
+        admin_client,
+        "/admin/webhooks/new",
+        {"name": "CRM", "url": "http://127.0.0.1:9/", "events": ["contact.unsubscribed"]},
+        "/admin/webhooks/new",
+    )
+    endpoint = _only_endpoint(db)
+    with db.transaction() as session:
+        found = session.get(WebhookEndpoint, endpoint.id)
+        assert found is not None
+        found.failing_since = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+        endpoints.disable(
+            session,
+            found,
+            reason="nothing delivered for 5 days; last answer: answered 503 Service Unavailable",
+            now=datetime(2026, 7, 6, 8, 0, tzinfo=UTC),
+        )
+    page = admin_client.get(f"/admin/webhooks/{endpoint.id}").get_data(as_text=True)
+    # Europe/London in July is an hour ahead of UTC.
+    words = re.sub(r"<[^>]+>", "", page)
+    assert "failing since Wednesday 1 July 2026, 9am" in words
+    assert " UTC" not in words

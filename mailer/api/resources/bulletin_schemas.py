@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from mailer.api.paging import PageArgs
+from mailer.api.times import TimeIn, TimeOut
 from mailer.bulletins.compose import MAX_BODY, MAX_PREHEADER, MAX_SUBJECT
 
 STATES = (
@@ -61,9 +62,9 @@ class BulletinSendOut(ma.Schema):
 
     id = ma.fields.Integer(required=True)
     state = ma.fields.String(required=True)
-    due_at = ma.fields.String(allow_none=True, metadata={"description": "UTC, ISO 8601"})
-    requested_at = ma.fields.String(allow_none=True)
-    fired_at = ma.fields.String(allow_none=True)
+    due_at = TimeOut(allow_none=True)
+    requested_at = TimeOut(allow_none=True)
+    fired_at = TimeOut(allow_none=True)
     reasons = ma.fields.List(ma.fields.String(), metadata={"description": "Why the time was moved"})
     audience = ma.fields.Dict(metadata={"description": "The audience as stored"})
     audience_described = ma.fields.String()
@@ -117,7 +118,7 @@ class ScheduleIn(ma.Schema):
     tags = _names()
     areas = _names()
     exclude_lists = _names()
-    at = ma.fields.DateTime(
+    at = TimeIn(
         load_default=None,
         allow_none=True,
         metadata={

@@ -8,7 +8,6 @@ other than the key's maker approves it in the admin."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
@@ -227,13 +226,6 @@ def _send_data(session: Session, send: Send, *, reachable: int | None = None) ->
     return data
 
 
-def _at(value: datetime | None) -> datetime | None:
-    """A time without an offset is the office's local time (as the command line)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=_config().app.tz)
-
-
 @blp.route("/<int:bulletin_id>/schedule", methods=["POST"])
 @auth.requires(api_scopes.BULLETINS_WRITE)
 @blp.arguments(schemas.ScheduleIn)
@@ -260,7 +252,7 @@ def schedule_bulletin(body: dict[str, Any], bulletin_id: int) -> ResponseReturnV
                 s,
                 bulletin,
                 audience=audience,
-                at=_at(body["at"]),
+                at=body["at"],  # without an offset: the office's (TimeIn)
                 by=by,
                 now=clock(),
                 rules=planning.rules_for(s, _config()),

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from mailer.accounts import api_scopes
 from mailer.api import auth, etags, paging
 from mailer.api.problems import ApiProblem
+from mailer.api.times import TimeOut
 from mailer.config import Config
 from mailer.database import get_db
 from mailer.public_urls import PublicUrls
@@ -46,9 +47,9 @@ class ConsultationSendOut(ma.Schema):
     id = ma.fields.Integer(required=True)
     kind = ma.fields.String(required=True, metadata={"description": "launch, reminder, ..."})
     label = ma.fields.String(required=True)
-    planned_at = ma.fields.String(allow_none=True)
-    due_at = ma.fields.String(allow_none=True, metadata={"description": "UTC, ISO 8601"})
-    fired_at = ma.fields.String(allow_none=True)
+    planned_at = TimeOut(allow_none=True)
+    due_at = TimeOut(allow_none=True)
+    fired_at = TimeOut(allow_none=True)
     state = ma.fields.String(required=True)
     reasons = ma.fields.List(ma.fields.String())
     counts = ma.fields.Nested(ConsultationSendCounts, required=True)
@@ -64,8 +65,8 @@ class ConsultationOut(ma.Schema):
         required=True,
         metadata={"description": "draft, awaiting_approval, scheduled, open, closed, cancelled"},
     )
-    opens_at = ma.fields.String(required=True)
-    closes_at = ma.fields.String(required=True)
+    opens_at = TimeOut(required=True)
+    closes_at = TimeOut(required=True)
     survey_url = ma.fields.String(required=True)
     page_url = ma.fields.String(required=True, metadata={"description": "The public page"})
     recipients = ma.fields.Integer(required=True)
@@ -91,8 +92,8 @@ class OpenConsultation(ma.Schema):
 
     title = ma.fields.String(required=True)
     summary = ma.fields.String(required=True)
-    opens_at = ma.fields.String(required=True, metadata={"description": "UTC, ISO 8601"})
-    closes_at = ma.fields.String(required=True)
+    opens_at = TimeOut(required=True)
+    closes_at = TimeOut(required=True)
     page_url = ma.fields.String(required=True)
 
 

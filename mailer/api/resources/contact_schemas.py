@@ -15,6 +15,7 @@ from contacts.upserting import ContactChanges
 from mailer.api.etags import served, tag
 from mailer.api.paging import PageArgs
 from mailer.api.resources.writes import an_id, plain_text, text
+from mailer.api.times import TimeIn, TimeOut
 
 EMAIL_MAX = 320
 TEXT_MAX = MAX_FIELD_LENGTHS["name"]  # the import's limit, the API's too
@@ -48,9 +49,9 @@ class ContactSchema(ma.Schema):
     lists = ma.fields.List(
         ma.fields.Integer(), required=True, metadata={"description": "Ids of its lists"}
     )
-    created_at = ma.fields.DateTime(required=True)
-    updated_at = ma.fields.DateTime(required=True)
-    unsubscribed_at = ma.fields.DateTime(allow_none=True, required=True)
+    created_at = TimeOut(required=True)
+    updated_at = TimeOut(required=True)
+    unsubscribed_at = TimeOut(allow_none=True, required=True)
 
 
 class ContactWrittenSchema(ContactSchema):
@@ -159,9 +160,11 @@ class ContactFilterArgs(PageArgs):
     tag = text(TEXT_MAX, metadata={"description": "Carrying this tag"})
     area = text(TEXT_MAX, metadata={"description": "In this area (case does not matter)"})
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
-    updated_since = ma.fields.AwareDateTime(
-        default_timezone=None,
-        metadata={"description": "Changed at or after this time (ISO 8601, with an offset)"},
+    updated_since = TimeIn(
+        metadata={
+            "description": "Changed at or after this time (ISO 8601; without an offset, "
+            "the office's timezone)"
+        },
     )
 
 

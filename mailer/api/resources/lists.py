@@ -33,6 +33,7 @@ from mailer.api.resources.writes import (
     retrying,
     text,
 )
+from mailer.api.times import TimeOut
 from mailer.database import get_db
 
 blp = Blueprint(
@@ -61,7 +62,7 @@ class ListSchema(ma.Schema):
     active_members = ma.fields.Integer(
         required=True, metadata={"description": "Of those, the ones who get mail"}
     )
-    created_at = ma.fields.DateTime(required=True)
+    created_at = TimeOut(required=True)
 
 
 class ListPatchSchema(ma.Schema):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from mailer.accounts import api_scopes
 from mailer.api import auth, paging
 from mailer.api.problems import ApiProblem
+from mailer.api.times import TimeOut
 from mailer.bounces import rates, reasons
 from mailer.database import get_db
 from mailer.delivery import sends
@@ -51,9 +52,9 @@ class SendOut(ma.Schema):
     state = ma.fields.String(required=True, metadata={"description": ", ".join(SEND_STATES)})
     bulletin_id = ma.fields.Integer(allow_none=True)
     consultation_id = ma.fields.Integer(allow_none=True)
-    due_at = ma.fields.String(allow_none=True, metadata={"description": "UTC, ISO 8601"})
-    fired_at = ma.fields.String(allow_none=True)
-    finished_at = ma.fields.String(allow_none=True)
+    due_at = TimeOut(allow_none=True)
+    fired_at = TimeOut(allow_none=True)
+    finished_at = TimeOut(allow_none=True)
     reasons = ma.fields.List(ma.fields.String(), metadata={"description": "Why it was moved"})
     counts = ma.fields.Nested(SendCounts, required=True)
 

@@ -21,6 +21,7 @@ from mailer.api import auth, paging
 from mailer.api.problems import ApiProblem
 from mailer.api.resources.contact_schemas import EMAIL_MAX
 from mailer.api.resources.writes import MAX_ID, plain_text, refusal, retrying
+from mailer.api.times import TimeOut
 from mailer.database import get_db
 
 blp = Blueprint(
@@ -41,7 +42,7 @@ class SuppressionSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     reason = ma.fields.String(required=True, metadata={"enum": list(SUPPRESSION_REASONS)})
     detail = ma.fields.String(required=True)
-    since = ma.fields.DateTime(required=True)
+    since = TimeOut(required=True)
     contact_id = ma.fields.Integer(allow_none=True, required=True)
     email = ma.fields.String(
         allow_none=True,
