@@ -31,12 +31,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from mailer.accounts import key_authors
 from mailer.accounts.key_authors import Writer
 from mailer.accounts.models import User
 from mailer.audit import actions
 from mailer.audit.models import AuditEntry
 from mailer.bulletins import messages
-from mailer.bulletins.models import Bulletin
+from mailer.bulletins.models import Bulletin, BulletinContribution
 from mailer.delivery.models import SEND_DRAFT, SEND_MISSED, Send
 from mailer.email_templates.models import TemplateVersion
 from scheduler.models import Consultation, Contribution
@@ -76,15 +77,27 @@ FIELD_LABELS = {
 
 @dataclass
 class Author:
-    """One person who made part of the version waiting for approval."""
+    """One person (or one API key) who made part of the version waiting for approval.
+    A key's work is its own entry, ``email`` its label and ``user_id`` its maker's
+    account (who may not approve it under the two-person rule)."""
 
     email: str
     user_id: int | None
     actions: list[str] = field(default_factory=list)  # created / edited / submitted
     parts: list[str] = field(default_factory=list)  # what they touched
+    made_by: str | None = None  # a key's maker's address
+
+    @property
+    def is_key(self) -> bool:
+        return key_authors.is_label(self.email)
+
+    @property
+    def name(self) -> str:
+        """As a page names it: the address, or the key and who made it."""
+        return key_authors.shown(self.email, self.made_by) if self.is_key else self.email
 
     def describe(self) -> str:
-        return f"{self.email} ({', '.join(self.actions)})"
+        return f"{self.name} ({', '.join(self.actions)})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +105,7 @@ class Author:
             "user_id": self.user_id,
             "actions": list(self.actions),
             "parts": list(self.parts),
+            **({"api_key": True, "made_by": self.made_by} if self.is_key else {}),
         }
 
 
@@ -152,13 +166,28 @@ class Authors:
     def __init__(self) -> None:
         self._found: dict[str, Author] = {}
 
-    def add(self, email: str, user_id: int | None, action: str, part: str) -> None:
-        key = f"id:{user_id}" if user_id is not None else f"email:{email.casefold()}"
-        author = self._found.setdefault(key, Author(email=email, user_id=user_id))
+    def add(
+        self, email: str, user_id: int | None, action: str, part: str, *, made_by: str | None = None
+    ) -> None:
+        """``email`` a person's address, or a key's label (its maker ``user_id``, whose
+        address is ``made_by``): a key's work is listed apart from its maker's own."""
+        if key_authors.is_label(email):
+            key = f"key:{email}:{user_id}"
+        else:
+            key = f"id:{user_id}" if user_id is not None else f"email:{email.casefold()}"
+        author = self._found.setdefault(key, Author(email=email, user_id=user_id, made_by=made_by))
         if action not in author.actions:
             author.actions.append(action)
         if part and part not in author.parts:
             author.parts.append(part)
+
+    def add_row(self, session: Session, row: Contribution | BulletinContribution) -> None:
+        """A noted contribution (a consultation's or a bulletin's)."""
+        made_by = None
+        if key_authors.is_label(row.user_email) and row.user_id is not None:
+            maker = session.get(User, row.user_id)
+            made_by = maker.email if maker is not None else None
+        self.add(row.user_email, row.user_id, row.action, row.part, made_by=made_by)
 
     def add_template_author(
         self, session: Session, version: TemplateVersion | None, *, what: str
@@ -221,7 +250,7 @@ def authors(session: Session, consultation: Consultation) -> list[Author]:
         .where(Contribution.consultation_id == consultation.id, Contribution.approval_at.is_(None))
         .order_by(Contribution.at, Contribution.id)
     ):
-        found.add(row.user_email, row.user_id, row.action, row.part)
+        found.add_row(session, row)
     for send in _pending_sends(session, consultation):
         found.add_template_author(session, _version_of(session, send), what=send.label)
     found.add_settings_authors(session)
@@ -260,18 +289,38 @@ def _version_of(session: Session, send: Send) -> TemplateVersion | None:
 
 def refusal(found: list[Author], by: Writer, *, what: str = "consultation") -> str | None:
     """Why ``by`` may not approve a version made by ``found``, or None. ``what`` names
-    the thing approved ("consultation", "bulletin")."""
-    mine = next((a for a in found if by.id is not None and a.user_id == by.id), None)
-    if mine is None:
+    the thing approved ("consultation", "bulletin"). What a key ``by`` made counts as
+    its maker's: the sentence says which of them did it."""
+    if by.id is None:
         return None
+    # Their own work first, then their keys', each by what weighs most.
+    mine = sorted((a for a in found if a.user_id == by.id), key=lambda a: a.is_key)
     rule = "so another approver must approve it (the two-person rule)."
-    who = f"You ({by.email})"
-    if CREATED in mine.actions:
-        return f"{who} wrote this {what}, {rule}"
-    if EDITED in mine.actions:
-        parts = "; ".join(mine.parts[:3])
-        return f"{who} changed this {what} ({parts}), {rule}"
-    return f"{who} submitted this {what}, {rule}"
+    for action in (CREATED, EDITED, SUBMITTED):
+        author = next((a for a in mine if action in a.actions), None)
+        if author is None:
+            continue
+        who = _who(author, by)
+        if action == CREATED:
+            return f"{who} wrote this {what}, {rule}"
+        if action == EDITED:
+            parts = "; ".join(author.parts[:3])
+            return f"{who} changed this {what} ({parts}), {rule}"
+        return f"{who} submitted this {what}, {rule}"
+    return None
+
+
+def _who(author: Author, by: Writer) -> str:
+    """How a refusal names the one of ``by``'s side who made it."""
+    if isinstance(by, key_authors.KeyAuthor):
+        if author.email == by.email:
+            return f"This API key ({by.email})"
+        if author.is_key:
+            return f"Another API key of its maker ({author.email})"
+        return f"The person who made this API key ({author.email})"
+    if author.is_key:
+        return f"An API key you made ({author.email})"
+    return f"You ({by.email})"
 
 
 def approved_authors(session: Session, consultation: Consultation) -> set[int]:

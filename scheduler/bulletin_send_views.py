@@ -27,7 +27,6 @@ from contacts import audience as audiences
 from contacts.admin_views.audience import builder_context, form_problem, is_round_trip, parse_form
 from contacts.audience import Audience
 from contacts.models import Segment
-from mailer.accounts.models import User
 from mailer.admin.guards import acting_user, requires
 from mailer.bulletins.models import Bulletin
 from mailer.config import Config
@@ -252,13 +251,10 @@ def show(bulletin_id: int, send_id: int) -> ResponseReturnValue:
         state_label=SEND_LABELS.get(send.state, send.state),
         described=audiences.describe(session, audience),
         summary=None if audience.empty else audiences.summarise(session, audience),
-        submitted_by=session.get(User, send.submitted_by_id) if send.submitted_by_id else None,
-        approved_by=session.get(User, send.approved_by_id) if send.approved_by_id else None,
+        people=panels.send_people(session, send),
         approved_version=shared.short(send.approved_hash),
         two_person=_config().approval.two_person,
-        review=panels.for_send(
-            session, send, created_by_id=bulletin.created_by_id, created_at=bulletin.created_at
-        ),
+        review=panels.for_send(session, send, bulletin),
         **_approval_view(session, send, bulletin),
     )
 

@@ -26,6 +26,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.accounts import key_authors
 from mailer.accounts.key_authors import Writer
 from mailer.accounts.models import User
 from mailer.bulletins import compose
@@ -129,7 +130,7 @@ def _withdraw_waiting(
             session,
             send,
             by=by,
-            note=f"{by.email} edited the bulletin ({what}) after it was submitted.",
+            note=f"{key_authors.named(by)} edited the bulletin ({what}) after it was submitted.",
         )
     return (
         f'"{bulletin.subject}" was awaiting approval, so this change returned its send to '

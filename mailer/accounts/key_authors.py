@@ -12,6 +12,12 @@ A key is not a user. When one writes a bulletin or submits it for approval:
 - a key approves only with the ``bulletins:approve`` scope while two_person is off
   (``mailer/api/resources/bulletins.py``); its approval is recorded against its maker.
 
+What people read names the key, never its maker alone: a page, a notice or a refusal
+says "API key 'crm' (made by office@example.org)", so nobody takes a key's approval
+for a person's reading. Rows that keep who did something (contributions, review
+events) keep the key's label as their ``user_email`` beside the maker's account;
+``is_label`` tells such a row from a person's and ``shown`` names it.
+
 The services take ``Writer`` (a user or a key) where a key may act.
 """
 
@@ -26,6 +32,32 @@ from mailer.accounts.models import User
 ROLE = "API key"
 
 
+def label(name: str) -> str:
+    """How the audit log, contributions and review events name a key."""
+    return f"{ROLE} {name!r}"
+
+
+def is_label(text: str) -> bool:
+    """Whether a kept name (``user_email`` of a contribution or review event) is a
+    key's label rather than a person's address (an address has no space)."""
+    return text.startswith(f"{ROLE} ")
+
+
+def shown(key_label: str, made_by: str | None) -> str:
+    """A key as people read it: its label and, when known, who made it."""
+    return f"{key_label} (made by {made_by})" if made_by else key_label
+
+
+def kept_name(kept: str, user: User | None) -> str:
+    """Who a kept row names (``user_email`` as written, and its ``user_id`` account):
+    a key as ``shown``, a person by name and address (or the address kept)."""
+    if is_label(kept):
+        return shown(kept, user.email if user is not None else None)
+    if user is None:
+        return kept
+    return f"{user.name} ({user.email})" if user.name else user.email
+
+
 @dataclass(frozen=True)
 class KeyAuthor:
     """The calling key, with the attributes the writing services read from a user."""
@@ -33,6 +65,9 @@ class KeyAuthor:
     name: str
     made_by_id: int | None
     may_approve: bool = False
+    # The maker's address, for what people read ("made by ..."); None: made on the
+    # command line, or the account is gone.
+    made_by_email: str | None = None
 
     @property
     def id(self) -> int | None:
@@ -41,12 +76,13 @@ class KeyAuthor:
 
     @property
     def email(self) -> str:
-        """How histories and contributions name it (the audit log's label)."""
-        return f"API key {self.name!r}"
+        """How histories and contributions keep it (the audit log's label)."""
+        return label(self.name)
 
     @property
     def display_name(self) -> str:
-        return self.email
+        """How notices and pages name it: the key, and who made it."""
+        return shown(self.email, self.made_by_email)
 
     @property
     def role(self) -> str:
@@ -62,6 +98,12 @@ class KeyAuthor:
 
 
 Writer = User | KeyAuthor
+
+
+def named(by: Writer) -> str:
+    """How a sentence about what ``by`` did names them: a person's address, a key as
+    ``shown``."""
+    return by.display_name if isinstance(by, KeyAuthor) else by.email
 
 
 def audit_actor(by: Writer | None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer import audit
+from mailer.accounts import key_authors
 from mailer.accounts.key_authors import Writer, audit_actor, user_id
 from mailer.accounts.models import User
 from mailer.audit import actions
@@ -112,7 +113,11 @@ def check_unchanged(
     who = "Someone"
     if last is not None:
         user = session.get(User, last.user_id) if last.user_id else None
-        who = f"Someone ({user.display_name if user else last.user_email})"
+        if key_authors.is_label(last.user_email):
+            name = key_authors.kept_name(last.user_email, user)
+        else:
+            name = user.display_name if user else last.user_email
+        who = f"Someone ({name})"
     at = say_when(bulletin.updated_at) if bulletin.updated_at else "a moment ago"
     raise BulletinChanged(
         f"{who} saved this bulletin at {at} since you opened it. Your words are below; "

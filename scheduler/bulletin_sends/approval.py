@@ -62,7 +62,7 @@ def authors(session: Session, bulletin: Bulletin) -> list[shared.Author]:
         )
         .order_by(BulletinContribution.at, BulletinContribution.id)
     ):
-        found.add(row.user_email, row.user_id, row.action, row.part)
+        found.add_row(session, row)
     try:
         version = messages.current_version(bulletin)
     except messages.TemplateUnusable:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from contacts import audience as audiences
 from contacts.audience import Audience, describe
 from mailer import audit, humane_time
-from mailer.accounts import roles
+from mailer.accounts import key_authors, roles
 from mailer.accounts.key_authors import Writer, audit_actor
 from mailer.accounts.models import User
 from mailer.audit import actions
@@ -203,7 +203,7 @@ def withdraw(session: Session, send: Send, *, by: Writer, note: str = "") -> Non
         raise SendRefused(
             f"Only a send awaiting approval can be withdrawn; this one is {send.state}."
         )
-    withdrawn(session, send, by=by, why=note.strip() or f"{by.email} withdrew it")
+    withdrawn(session, send, by=by, why=note.strip() or f"{key_authors.named(by)} withdrew it")
 
 
 def withdrawn(session: Session, send: Send, *, by: Writer | None, why: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.accounts import key_authors
 from mailer.accounts.key_authors import Writer
 from mailer.accounts.models import User
 from scheduler.reviews.models import APPROVED, SENT_BACK, SUBMITTED, ReviewEvent
@@ -90,28 +91,41 @@ def events(session: Session, subject: Subject) -> list[ReviewEvent]:
 
 
 def history(session: Session, subject: Subject) -> list[Step]:
-    """Its steps as a page lists them, newest first, each naming the person."""
+    """Its steps as a page lists them, newest first, each naming the person (or the
+    API key, and who made it)."""
     found = events(session, subject)
-    names = _names(session, {e.user_id for e in found if e.user_id is not None})
-    return [
-        Step(
-            action=e.action,
-            label=STEP_LABELS.get(e.action, e.action),
-            by=names.get(e.user_id or 0, e.user_email),
-            at=e.at,
-            comment=e.comment,
-        )
-        for e in reversed(found)
-    ]
+    users = _users(session, {e.user_id for e in found if e.user_id is not None})
+    return [_step(e, users) for e in reversed(found)]
 
 
-def _names(session: Session, ids: set[int]) -> dict[int, str]:
+def _step(event: ReviewEvent, users: dict[int, User]) -> Step:
+    return Step(
+        action=event.action,
+        label=STEP_LABELS.get(event.action, event.action),
+        by=key_authors.kept_name(event.user_email, users.get(event.user_id or 0)),
+        at=event.at,
+        comment=event.comment,
+    )
+
+
+def _users(session: Session, ids: set[int]) -> dict[int, User]:
     if not ids:
         return {}
-    return {
-        u.id: (f"{u.name} ({u.email})" if u.name else u.email)
-        for u in session.scalars(select(User).where(User.id.in_(ids)))
-    }
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def last_by(session: Session, subject: Subject, action: str) -> str | None:
+    """Who took the latest step ``action`` (submitted, approved), as a page names them:
+    a key's step is the key's, not its maker's. None: no such step kept."""
+    event = session.scalar(
+        select(ReviewEvent)
+        .where(_of(subject), ReviewEvent.action == action)
+        .order_by(ReviewEvent.at.desc(), ReviewEvent.id.desc())
+        .limit(1)
+    )
+    if event is None:
+        return None
+    return _step(event, _users(session, {event.user_id} if event.user_id else set())).by
 
 
 def latest(session: Session, subject: Subject) -> ReviewEvent | None:
@@ -129,14 +143,7 @@ def open_send_back(session: Session, subject: Subject) -> Step | None:
     last = latest(session, subject)
     if last is None or last.action != SENT_BACK:
         return None
-    name = _names(session, {last.user_id} if last.user_id else set())
-    return Step(
-        action=last.action,
-        label=STEP_LABELS[SENT_BACK],
-        by=name.get(last.user_id or 0, last.user_email),
-        at=last.at,
-        comment=last.comment,
-    )
+    return _step(last, _users(session, {last.user_id} if last.user_id else set()))
 
 
 def last_approved(session: Session, subject: Subject) -> ReviewEvent | None:

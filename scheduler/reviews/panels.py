@@ -8,13 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.accounts import key_authors
 from mailer.accounts.models import User
+from mailer.bulletins.compose import CREATED
+from mailer.bulletins.models import Bulletin, BulletinContribution
 from mailer.delivery.models import SEND_AWAITING_APPROVAL, SEND_DRAFT, Send
 from scheduler.models import AWAITING_APPROVAL, DRAFT, Consultation
 from scheduler.reviews import diff, events, snapshots
 from scheduler.reviews.consultation_reviews import subject_of as consultation_subject
+from scheduler.reviews.models import APPROVED, SUBMITTED
 from scheduler.reviews.send_reviews import subject_of as send_subject
 
 
@@ -70,14 +75,71 @@ def for_consultation(
     )
 
 
-def for_send(
-    session: Session, send: Send, *, created_by_id: int | None, created_at: datetime | None
-) -> Panel:
+def _key_or_person(
+    session: Session, kept: str | None, user_id: int | None, at: datetime | None
+) -> Person | None:
+    """A step kept under a key's label names the key (and its maker); else the person."""
+    if kept is not None:
+        return Person(kept, at)
+    return _person(session, user_id, at)
+
+
+def _bulletin_writer(session: Session, bulletin: Bulletin) -> Person | None:
+    """Who wrote the bulletin: its creator, or the API key that created it."""
+    if bulletin.created_by_id is not None:
+        return _person(session, bulletin.created_by_id, bulletin.created_at)
+    first = session.scalar(
+        select(BulletinContribution)
+        .where(
+            BulletinContribution.bulletin_id == bulletin.id,
+            BulletinContribution.action == CREATED,
+        )
+        .order_by(BulletinContribution.at, BulletinContribution.id)
+        .limit(1)
+    )
+    if first is None or not key_authors.is_label(first.user_email):
+        return None
+    maker = session.get(User, first.user_id) if first.user_id is not None else None
+    return Person(key_authors.kept_name(first.user_email, maker), bulletin.created_at)
+
+
+@dataclass(frozen=True)
+class SendPeople:
+    """Who submitted and who approved a send, as its page names them."""
+
+    submitted_by: str | None
+    approved_by: str | None
+
+
+def send_people(session: Session, send: Send) -> SendPeople:
+    """A key's step names the key, not its maker (whose account the send's
+    ``submitted_by_id`` and ``approved_by_id`` keep for the two-person rule)."""
+    subject = send_subject(send)
+    submitted = _key_or_person(
+        session, events.last_by(session, subject, SUBMITTED), send.submitted_by_id, None
+    )
+    approved = _key_or_person(
+        session, events.last_by(session, subject, APPROVED), send.approved_by_id, None
+    )
+    return SendPeople(
+        submitted_by=submitted.name if submitted and send.submitted_at else None,
+        approved_by=approved.name if approved and send.approved_at else None,
+    )
+
+
+def for_send(session: Session, send: Send, bulletin: Bulletin) -> Panel:
     subject = send_subject(send)
     waiting = send.state == SEND_AWAITING_APPROVAL
     return Panel(
-        written_by=_person(session, created_by_id, created_at),
-        submitted_by=_person(session, send.submitted_by_id, send.submitted_at) if waiting else None,
+        written_by=_bulletin_writer(session, bulletin),
+        submitted_by=_key_or_person(
+            session,
+            events.last_by(session, subject, SUBMITTED),
+            send.submitted_by_id,
+            send.submitted_at,
+        )
+        if waiting
+        else None,
         changes=_changes(session, subject, snapshots.of_send(session, send)) if waiting else None,
         sent_back=events.open_send_back(session, subject) if send.state == SEND_DRAFT else None,
         history=events.history(session, subject),

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from contacts import audience as audiences
 from mailer.accounts import api_scopes
 from mailer.accounts.key_authors import KeyAuthor
-from mailer.accounts.models import ApiKey
+from mailer.accounts.models import ApiKey, User
 from mailer.api import auth, etags, paging
 from mailer.api.problems import VALIDATION, ApiProblem
 from mailer.api.resources import bulletin_schemas as schemas
@@ -60,10 +60,13 @@ def _config() -> Config:
 def _writer(session: Session) -> KeyAuthor:
     caller = auth.current()
     key = session.get(ApiKey, caller.key_id)
+    made_by_id = key.created_by_id if key is not None else None
+    maker = session.get(User, made_by_id) if made_by_id is not None else None
     return KeyAuthor(
         name=caller.name,
-        made_by_id=key.created_by_id if key is not None else None,
+        made_by_id=made_by_id,
         may_approve=api_scopes.BULLETINS_APPROVE in caller.scopes,
+        made_by_email=maker.email if maker is not None else None,
     )
 
 
