@@ -20,8 +20,8 @@ run: $(STAMP)
 # over the CPUs; the browser tests; then those marked slow (real processes, races,
 # timing, external checkers) one at a time, as they were written to run. Each browser
 # test has its own server, browser and database, so BROWSER_JOBS=2 runs them two at a
-# time in a third of the time; on a 2-CPU machine a few (a TOTP code's window, a real
-# scheduler on SQLite, a clipboard) then run out of time, so one at a time is the
+# time (4-7 minutes here instead of 9); on a 2-CPU machine a few (a TOTP code's window,
+# a real scheduler on SQLite, a clipboard) then run out of time, so one at a time is the
 # default. Exit code 5 is "no test selected" (a PYTEST_ARGS that picks from one round).
 TEST_JOBS ?= auto
 BROWSER_JOBS ?= 1
